@@ -1,0 +1,16 @@
+//! Procedural macros for `rocket_oauth`. Use them through `rocket_oauth`, which re-exports
+//! them and documents them.
+
+#![deny(missing_docs)]
+
+mod provider;
+
+use proc_macro::TokenStream;
+
+/// Derives `rocket_oauth::Provider` from `#[oauth(...)]` attributes; see
+/// `rocket_oauth::OAuth2Provider`.
+#[proc_macro_derive(OAuth2Provider, attributes(oauth))]
+pub fn derive_oauth2_provider(input: TokenStream) -> TokenStream {
+    let input = syn::parse_macro_input!(input as syn::DeriveInput);
+    provider::derive(input).into()
+}

@@ -1,0 +1,303 @@
+//! `#[derive(OAuth2Provider)]`: parse the attributes, validate them, expand.
+
+use proc_macro2::{Span, TokenStream};
+use quote::{quote, quote_spanned};
+use syn::meta::ParseNestedMeta;
+use syn::punctuated::Punctuated;
+use syn::spanned::Spanned;
+use syn::{DeriveInput, Fields, LitBool, LitStr, Token};
+
+const ATTR: &str = "oauth";
+const MISSING_ATTR: &str =
+    "missing `#[oauth(...)]` attribute: `#[oauth(name = \"...\", authorize_url = \"...\", token_url = \"...\")]`";
+const MISSING_NAME: &str = "missing `name = \"...\"` in `#[oauth(...)]`";
+const MISSING_AUTHORIZE: &str = "missing `authorize_url = \"...\"` in `#[oauth(...)]`";
+const MISSING_TOKEN: &str = "missing `token_url = \"...\"` in `#[oauth(...)]`";
+const BAD_NAME: &str =
+    "provider names may contain only lowercase ASCII letters, digits, `_` and `-`";
+const GENERICS: &str =
+    "generic providers are not supported by `#[derive(OAuth2Provider)]`; implement `rocket_oauth::Provider` by hand";
+const NOT_STRUCT: &str = "`#[derive(OAuth2Provider)]` only supports structs";
+const CLIENT_AUTH: &str =
+    "expected `\"basic\"`, `\"post\"`, `\"client_secret_basic\"` or `\"client_secret_post\"`";
+
+/// The parsed attributes.
+#[derive(Default)]
+struct Attrs {
+    name: Option<LitStr>,
+    authorize_url: Option<LitStr>,
+    token_url: Option<LitStr>,
+    userinfo_url: Option<LitStr>,
+    issuer: Option<LitStr>,
+    scopes: Option<Vec<LitStr>>,
+    client_auth: Option<LitStr>,
+    pkce: Option<LitBool>,
+    confirm: Option<LitBool>,
+    form_post: Option<LitBool>,
+}
+
+/// Collects every error so that one compile shows them all.
+#[derive(Default)]
+struct Errors(Option<syn::Error>);
+
+impl Errors {
+    fn push(&mut self, error: syn::Error) {
+        match &mut self.0 {
+            Some(all) => all.combine(error),
+            None => self.0 = Some(error),
+        }
+    }
+}
+
+fn set<T>(
+    slot: &mut Option<T>,
+    value: T,
+    meta: &ParseNestedMeta<'_>,
+    key: &str,
+) -> syn::Result<()> {
+    if slot.is_some() {
+        return Err(meta.error(format!("duplicate oauth attribute `{key}`")));
+    }
+    *slot = Some(value);
+    Ok(())
+}
+
+/// A `key = true`/`key = false`, or a bare `key` meaning `true`.
+fn flag(meta: &ParseNestedMeta<'_>) -> syn::Result<LitBool> {
+    if meta.input.peek(Token![=]) {
+        meta.value()?.parse::<LitBool>()
+    } else {
+        Ok(LitBool::new(true, meta.path.span()))
+    }
+}
+
+fn parse_attrs(input: &DeriveInput, errors: &mut Errors) -> Option<Attrs> {
+    let mut attrs = Attrs::default();
+    let mut found = false;
+    for attr in input.attrs.iter().filter(|a| a.path().is_ident(ATTR)) {
+        found = true;
+        let result = attr.parse_nested_meta(|meta| {
+            let key = meta
+                .path
+                .get_ident()
+                .map(ToString::to_string)
+                .unwrap_or_default();
+            match key.as_str() {
+                "name" => set(&mut attrs.name, meta.value()?.parse()?, &meta, &key),
+                "authorize_url" => set(
+                    &mut attrs.authorize_url,
+                    meta.value()?.parse()?,
+                    &meta,
+                    &key,
+                ),
+                "token_url" => set(&mut attrs.token_url, meta.value()?.parse()?, &meta, &key),
+                "userinfo_url" => set(&mut attrs.userinfo_url, meta.value()?.parse()?, &meta, &key),
+                "issuer" => set(&mut attrs.issuer, meta.value()?.parse()?, &meta, &key),
+                "client_auth" => set(&mut attrs.client_auth, meta.value()?.parse()?, &meta, &key),
+                "pkce" => set(&mut attrs.pkce, flag(&meta)?, &meta, &key),
+                "confirm" => set(&mut attrs.confirm, flag(&meta)?, &meta, &key),
+                "form_post" => set(&mut attrs.form_post, flag(&meta)?, &meta, &key),
+                "scopes" => {
+                    let content;
+                    syn::parenthesized!(content in meta.input);
+                    let list = Punctuated::<LitStr, Token![,]>::parse_terminated(&content)?;
+                    set(&mut attrs.scopes, list.into_iter().collect(), &meta, &key)
+                }
+                _ => Err(meta.error(format!(
+                    "unknown oauth attribute `{}`; expected one of `name`, `authorize_url`, \
+                     `token_url`, `userinfo_url`, `issuer`, `scopes`, `client_auth`, `pkce`, \
+                     `confirm`, `form_post`",
+                    quote::ToTokens::to_token_stream(&meta.path)
+                ))),
+            }
+        });
+        if let Err(e) = result {
+            errors.push(e);
+        }
+    }
+    if !found {
+        errors.push(syn::Error::new(input.ident.span(), MISSING_ATTR));
+        return None;
+    }
+    Some(attrs)
+}
+
+/// Checks that `lit` is an absolute `https` URL (`http` only on loopback hosts).
+fn check_url(lit: &LitStr, errors: &mut Errors) {
+    let value = lit.value();
+    match url::Url::parse(&value) {
+        Err(e) => errors.push(syn::Error::new(
+            lit.span(),
+            format!("invalid URL `{value}`: {e}"),
+        )),
+        Ok(url) if !matches!(url.scheme(), "http" | "https") => errors.push(syn::Error::new(
+            lit.span(),
+            format!("`{value}` is not an http(s) URL"),
+        )),
+        Ok(url) if url.scheme() == "http" && !is_loopback(&url) => errors.push(syn::Error::new(
+            lit.span(),
+            format!("`{value}` must use https (http is allowed only on loopback hosts)"),
+        )),
+        Ok(_) => {}
+    }
+}
+
+fn is_loopback(url: &url::Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => d == "localhost" || d.ends_with(".localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
+fn validate(input: &DeriveInput, attrs: &Attrs, errors: &mut Errors) {
+    let span = input.ident.span();
+    match &attrs.name {
+        None => errors.push(syn::Error::new(span, MISSING_NAME)),
+        Some(name) => {
+            let value = name.value();
+            let ok = !value.is_empty()
+                && value.bytes().all(|b| {
+                    b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-'
+                });
+            if !ok {
+                errors.push(syn::Error::new(name.span(), BAD_NAME));
+            }
+        }
+    }
+    match &attrs.authorize_url {
+        None => errors.push(syn::Error::new(span, MISSING_AUTHORIZE)),
+        Some(url) => check_url(url, errors),
+    }
+    match &attrs.token_url {
+        None => errors.push(syn::Error::new(span, MISSING_TOKEN)),
+        Some(url) => check_url(url, errors),
+    }
+    if let Some(url) = &attrs.userinfo_url {
+        check_url(url, errors);
+    }
+    if let Some(auth) = &attrs.client_auth {
+        if client_auth_variant(auth).is_none() {
+            errors.push(syn::Error::new(auth.span(), CLIENT_AUTH));
+        }
+    }
+    for scope in attrs.scopes.iter().flatten() {
+        let value = scope.value();
+        if value.is_empty() || value.contains(char::is_whitespace) {
+            errors.push(syn::Error::new(
+                scope.span(),
+                "a scope must be one non-empty word; list scopes separately: `scopes(\"a\", \"b\")`",
+            ));
+        }
+    }
+}
+
+fn client_auth_variant(lit: &LitStr) -> Option<&'static str> {
+    match lit.value().as_str() {
+        "basic" | "client_secret_basic" => Some("ClientSecretBasic"),
+        "post" | "client_secret_post" => Some("ClientSecretPost"),
+        _ => None,
+    }
+}
+
+/// The inherent `fairing()` constructor, for unit structs.
+fn fairing_fn(input: &DeriveInput) -> TokenStream {
+    let is_unit = matches!(&input.data, syn::Data::Struct(s) if matches!(s.fields, Fields::Unit));
+    if !is_unit || !input.generics.params.is_empty() {
+        return TokenStream::new();
+    }
+    let ident = &input.ident;
+    let vis = &input.vis;
+    quote_spanned! {ident.span()=>
+        impl #ident {
+            /// The fairing of this OAuth provider: attach it to mount its routes and enable
+            /// its guards.
+            #[allow(dead_code)]
+            #vis fn fairing() -> ::rocket_oauth::OAuthFairing<Self> {
+                ::rocket_oauth::OAuthFairing::new(#ident)
+            }
+        }
+    }
+}
+
+/// Stub impls emitted next to errors, so that uses of the type do not add more errors.
+fn fallback(input: &DeriveInput, error: syn::Error) -> TokenStream {
+    let ident = &input.ident;
+    let error = error.to_compile_error();
+    let fairing = fairing_fn(input);
+    let (impl_generics, ty_generics, where_clause) = input.generics.split_for_impl();
+    quote! {
+        #error
+        impl #impl_generics ::rocket_oauth::Provider for #ident #ty_generics #where_clause {
+            const NAME: &'static str = "";
+            fn defaults() -> ::rocket_oauth::ProviderDefaults {
+                ::core::unreachable!()
+            }
+        }
+        #fairing
+    }
+}
+
+pub fn derive(input: DeriveInput) -> TokenStream {
+    let mut errors = Errors::default();
+    if !matches!(input.data, syn::Data::Struct(_)) {
+        errors.push(syn::Error::new(Span::call_site(), NOT_STRUCT));
+    }
+    if !input.generics.params.is_empty() {
+        errors.push(syn::Error::new(input.generics.span(), GENERICS));
+    }
+    let attrs = parse_attrs(&input, &mut errors);
+    if let Some(attrs) = &attrs {
+        validate(&input, attrs, &mut errors);
+    }
+    match (attrs, errors.0) {
+        (Some(attrs), None) => expand(&input, &attrs),
+        (_, Some(error)) => fallback(&input, error),
+        (None, None) => unreachable!("a missing attribute is an error"),
+    }
+}
+
+fn expand(input: &DeriveInput, attrs: &Attrs) -> TokenStream {
+    let ident = &input.ident;
+    let name = attrs.name.as_ref().expect("validated");
+    let authorize_url = attrs.authorize_url.as_ref().expect("validated");
+    let token_url = attrs.token_url.as_ref().expect("validated");
+    let mut builder = quote! {
+        ::rocket_oauth::ProviderDefaults::oauth2(#authorize_url, #token_url)
+    };
+    if let Some(url) = &attrs.userinfo_url {
+        builder.extend(quote! { .userinfo_url(#url) });
+    }
+    if let Some(issuer) = &attrs.issuer {
+        builder.extend(quote! { .issuer(#issuer) });
+    }
+    if let Some(scopes) = &attrs.scopes {
+        builder.extend(quote! { .scopes(&[#(#scopes),*]) });
+    }
+    if let Some(auth) = &attrs.client_auth {
+        let variant = syn::Ident::new(client_auth_variant(auth).expect("validated"), auth.span());
+        builder.extend(quote! { .client_auth(::rocket_oauth::ClientAuth::#variant) });
+    }
+    for (method, value) in [
+        ("pkce", &attrs.pkce),
+        ("confirm", &attrs.confirm),
+        ("form_post", &attrs.form_post),
+    ] {
+        if let Some(value) = value {
+            let method = syn::Ident::new(method, value.span());
+            builder.extend(quote! { .#method(#value) });
+        }
+    }
+    let fairing = fairing_fn(input);
+    quote! {
+        impl ::rocket_oauth::Provider for #ident {
+            const NAME: &'static str = #name;
+
+            fn defaults() -> ::rocket_oauth::ProviderDefaults {
+                #builder
+            }
+        }
+        #fairing
+    }
+}

@@ -1,0 +1,315 @@
+//! Per-provider configuration, read from `oauth.<name>` in Rocket's figment.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::net::IpAddr;
+use std::time::Duration;
+
+use serde::Deserialize;
+use url::Url;
+
+use crate::error::ConfigError;
+use crate::oauth2::ClientAuth;
+use crate::provider::ProviderDefaults;
+
+/// A provider's resolved configuration: the attributes' defaults overridden by `oauth.<name>`.
+///
+/// In `Rocket.toml` (every key may also come from the environment, e.g.
+/// `ROCKET_OAUTH='{github={client_id="..."}}'`):
+///
+/// ```toml
+/// [default.oauth.github]
+/// client_id = "Iv1.0123456789abcdef"
+/// client_secret = "<secret>"
+/// redirect_uri = "https://app.example.com/auth/github/callback"
+/// # optional overrides of the provider's defaults:
+/// scopes = ["read:user", "user:email"]
+/// token_url = "https://github.example.com/login/oauth/access_token"
+/// ```
+///
+/// The fairing reads it at ignite; the resolved value is available as managed state to code
+/// that needs it:
+///
+/// ```rust
+/// # use rocket_oauth::ProviderConfig;
+/// fn describe(config: &ProviderConfig) -> String {
+///     format!("{} logs in at {}", config.client_id, config.authorize_url)
+/// }
+/// ```
+#[derive(Clone)]
+#[non_exhaustive]
+pub struct ProviderConfig {
+    /// The client identifier issued by the provider. _Required._
+    pub client_id: String,
+    /// The client secret issued by the provider; absent for public clients (PKCE only).
+    /// Never logged. _Default:_ none.
+    pub client_secret: Option<String>,
+    /// The absolute callback URL registered at the provider; its path should be
+    /// `<base_path>/callback`. Taken from configuration, never derived from the request, so
+    /// it stays right behind TLS-terminating proxies. _Required._
+    pub redirect_uri: Url,
+    /// The provider's authorization endpoint (`https`, or `http` on loopback).
+    /// _Default:_ the provider's attribute.
+    pub authorize_url: Url,
+    /// The provider's token endpoint (`https`, or `http` on loopback).
+    /// _Default:_ the provider's attribute.
+    pub token_url: Url,
+    /// The endpoint returning the user's profile as JSON, fetched once at login with the new
+    /// access token. _Default:_ the provider's attribute, or none.
+    pub userinfo_url: Option<Url>,
+    /// The provider's issuer identifier, compared with an RFC 9207 `iss` callback parameter.
+    /// _Default:_ the provider's attribute, or none (then `iss` is ignored).
+    pub issuer: Option<String>,
+    /// The scopes requested at login: a list or one space-separated string.
+    /// _Default:_ the provider's attribute, or none.
+    pub scopes: Vec<String>,
+    /// Where the fairing mounts `login`, `callback`, `logout` and `check`.
+    /// _Default:_ `/auth/<name>`.
+    pub base_path: String,
+    /// Show a confirmation page on `GET login`; a CSRF-protected `POST login` starts the
+    /// flow. _Default:_ the provider's attribute, or `false`.
+    pub confirm: bool,
+    /// Use PKCE (S256). _Default:_ the provider's attribute, or `true`.
+    pub pkce: bool,
+    /// `client_secret_basic` (or `basic`) or `client_secret_post` (or `post`).
+    /// _Default:_ the provider's attribute, or `client_secret_basic`.
+    pub client_auth: ClientAuth,
+    /// The provider answers with `response_mode=form_post` (a cross-site POST callback).
+    /// _Default:_ the provider's attribute, or `false`.
+    pub form_post: bool,
+    /// Also accept `GET logout` (by default only `POST logout` logs out). _Default:_ `false`.
+    pub logout_via_get: bool,
+    /// Mark cookies `Secure`. _Default:_ `true` when Rocket serves TLS, else `false`; set it
+    /// to `true` behind a TLS-terminating proxy.
+    pub secure_cookies: bool,
+    /// Total time allowed for each call to the provider, in seconds. _Default:_ `10`.
+    pub timeout: Duration,
+    /// Time allowed to connect to the provider, in seconds. _Default:_ `5`.
+    pub connect_timeout: Duration,
+    /// Extra parameters for the authorization URL (e.g. `prompt = "consent"`).
+    /// _Default:_ none.
+    pub auth_params: BTreeMap<String, String>,
+}
+
+impl fmt::Debug for ProviderConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ProviderConfig")
+            .field("client_id", &self.client_id)
+            .field(
+                "client_secret",
+                &self.client_secret.as_ref().map(|_| "[redacted]"),
+            )
+            .field("redirect_uri", &self.redirect_uri.as_str())
+            .field("authorize_url", &self.authorize_url.as_str())
+            .field("token_url", &self.token_url.as_str())
+            .field("userinfo_url", &self.userinfo_url.as_ref().map(Url::as_str))
+            .field("issuer", &self.issuer)
+            .field("scopes", &self.scopes)
+            .field("base_path", &self.base_path)
+            .finish_non_exhaustive()
+    }
+}
+
+/// `oauth.<name>` as written: every key optional, unknown keys refused.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawConfig {
+    client_id: Option<String>,
+    client_secret: Option<String>,
+    redirect_uri: Option<String>,
+    authorize_url: Option<String>,
+    token_url: Option<String>,
+    userinfo_url: Option<String>,
+    issuer: Option<String>,
+    scopes: Option<Scopes>,
+    base_path: Option<String>,
+    confirm: Option<bool>,
+    pkce: Option<bool>,
+    client_auth: Option<ClientAuth>,
+    form_post: Option<bool>,
+    logout_via_get: Option<bool>,
+    secure_cookies: Option<bool>,
+    timeout: Option<u64>,
+    connect_timeout: Option<u64>,
+    #[serde(default)]
+    auth_params: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum Scopes {
+    List(Vec<String>),
+    Spaced(String),
+}
+
+impl RawConfig {
+    /// Applies `defaults` and validates, naming the offending key on error.
+    pub(crate) fn resolve(
+        self,
+        name: &str,
+        defaults: &ProviderDefaults,
+        tls: bool,
+    ) -> Result<ProviderConfig, ConfigError> {
+        let key = |field: &str| format!("oauth.{name}.{field}");
+        let required = |value: Option<String>, field: &str| {
+            value
+                .filter(|v| !v.trim().is_empty())
+                .ok_or_else(|| ConfigError::Missing { key: key(field) })
+        };
+        let endpoint = |value: String, field: &str| parse_endpoint(&value, &key(field));
+
+        let client_id = required(self.client_id, "client_id")?;
+        let redirect_uri = parse_url(
+            &required(self.redirect_uri, "redirect_uri")?,
+            &key("redirect_uri"),
+        )?;
+        let authorize_url = endpoint(
+            self.authorize_url
+                .unwrap_or_else(|| defaults.authorize_url.into()),
+            "authorize_url",
+        )?;
+        let token_url = endpoint(
+            self.token_url.unwrap_or_else(|| defaults.token_url.into()),
+            "token_url",
+        )?;
+        let userinfo_url = self
+            .userinfo_url
+            .or_else(|| defaults.userinfo_url.map(Into::into))
+            .filter(|u| !u.is_empty())
+            .map(|u| endpoint(u, "userinfo_url"))
+            .transpose()?;
+        let scopes = match self.scopes {
+            Some(Scopes::List(list)) => list,
+            Some(Scopes::Spaced(s)) => s.split_whitespace().map(str::to_owned).collect(),
+            None => defaults.scopes.iter().map(|s| (*s).to_owned()).collect(),
+        };
+        if let Some(bad) = scopes
+            .iter()
+            .find(|s| s.is_empty() || s.contains(char::is_whitespace))
+        {
+            return Err(ConfigError::Invalid {
+                key: key("scopes"),
+                reason: format!("`{bad}` is not a single scope"),
+            });
+        }
+        let base_path = self.base_path.unwrap_or_else(|| format!("/auth/{name}"));
+        let base_path = base_path.trim_end_matches('/').to_owned();
+        if !base_path.starts_with('/') || rocket::http::uri::Origin::parse(&base_path).is_err() {
+            return Err(ConfigError::Invalid {
+                key: key("base_path"),
+                reason: "must be an absolute path such as `/auth/github`".into(),
+            });
+        }
+        let seconds = |value: Option<u64>, default: u64, field: &str| match value.unwrap_or(default)
+        {
+            0 => Err(ConfigError::Invalid {
+                key: key(field),
+                reason: "must be at least 1 second".into(),
+            }),
+            s => Ok(Duration::from_secs(s)),
+        };
+
+        Ok(ProviderConfig {
+            client_id,
+            client_secret: self.client_secret.filter(|s| !s.is_empty()),
+            redirect_uri,
+            authorize_url,
+            token_url,
+            userinfo_url,
+            issuer: self.issuer.or_else(|| defaults.issuer.map(Into::into)),
+            scopes,
+            base_path,
+            confirm: self.confirm.unwrap_or(defaults.confirm),
+            pkce: self.pkce.unwrap_or(defaults.pkce),
+            client_auth: self.client_auth.unwrap_or(defaults.client_auth),
+            form_post: self.form_post.unwrap_or(defaults.form_post),
+            logout_via_get: self.logout_via_get.unwrap_or(false),
+            secure_cookies: self.secure_cookies.unwrap_or(tls),
+            timeout: seconds(self.timeout, 10, "timeout")?,
+            connect_timeout: seconds(self.connect_timeout, 5, "connect_timeout")?,
+            auth_params: self.auth_params,
+        })
+    }
+}
+
+fn parse_url(value: &str, key: &str) -> Result<Url, ConfigError> {
+    let url = Url::parse(value).map_err(|e| ConfigError::Invalid {
+        key: key.into(),
+        reason: format!("`{value}` is not an absolute URL ({e})"),
+    })?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(ConfigError::Invalid {
+            key: key.into(),
+            reason: format!("`{value}` is not an http(s) URL"),
+        });
+    }
+    Ok(url)
+}
+
+/// Provider endpoints must use `https`, except on loopback (development and tests).
+fn parse_endpoint(value: &str, key: &str) -> Result<Url, ConfigError> {
+    let url = parse_url(value, key)?;
+    if url.scheme() == "http" && !is_loopback(&url) {
+        return Err(ConfigError::Invalid {
+            key: key.into(),
+            reason: format!("`{value}` must use https (http is allowed only on loopback)"),
+        });
+    }
+    Ok(url)
+}
+
+pub(crate) fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => d == "localhost" || d.ends_with(".localhost"),
+        Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
+        Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
+        None => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DEFAULTS: ProviderDefaults =
+        ProviderDefaults::oauth2("https://p.example/authorize", "https://p.example/token");
+
+    fn raw(json: &str) -> RawConfig {
+        serde_json::from_str(json).unwrap()
+    }
+
+    #[test]
+    fn names_missing_and_invalid_keys() {
+        let err = raw("{}").resolve("p", &DEFAULTS, false).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "missing configuration key `oauth.p.client_id`"
+        );
+        let err = raw(r#"{"client_id":"x"}"#)
+            .resolve("p", &DEFAULTS, false)
+            .unwrap_err();
+        assert!(err.to_string().contains("oauth.p.redirect_uri"), "{err}");
+        let err = raw(
+            r#"{"client_id":"x","redirect_uri":"http://a/cb","token_url":"http://evil.example/t"}"#,
+        )
+        .resolve("p", &DEFAULTS, false)
+        .unwrap_err();
+        assert!(err.to_string().contains("`oauth.p.token_url`"), "{err}");
+        assert!(serde_json::from_str::<RawConfig>(r#"{"client_idd":"x"}"#).is_err());
+    }
+
+    #[test]
+    fn overrides_and_scopes() {
+        let config = raw(
+            r#"{"client_id":"x","redirect_uri":"http://127.0.0.1/auth/p/callback",
+                "token_url":"http://127.0.0.1:9/token","scopes":"a b"}"#,
+        )
+        .resolve("p", &DEFAULTS, false)
+        .unwrap();
+        assert_eq!(config.token_url.as_str(), "http://127.0.0.1:9/token");
+        assert_eq!(config.authorize_url.as_str(), "https://p.example/authorize");
+        assert_eq!(config.scopes, ["a", "b"]);
+        assert_eq!(config.base_path, "/auth/p");
+        assert!(config.pkce);
+    }
+}

@@ -1,0 +1,296 @@
+//! Request guards: [`AccessToken`] (401 when logged out) and [`LoginRequired`] (303 to the
+//! login page when logged out). Both read one private cookie, memoised per request; no
+//! network I/O.
+
+use std::fmt;
+use std::marker::PhantomData;
+use std::ops::Deref;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use percent_encoding::{utf8_percent_encode, AsciiSet, CONTROLS};
+use rocket::http::Status;
+use rocket::request::{FromRequest, Outcome, Request};
+use rocket::{Ignite, Rocket, Sentinel};
+use serde_json::Value;
+
+use crate::fairing::ProviderState;
+use crate::provider::Provider;
+use crate::session::{now, SessionData};
+
+/// The logged-in user's tokens for provider `P`.
+///
+/// As a request guard it succeeds when the visitor has a live session with `P`, and
+/// otherwise forwards with `401 Unauthorized` (so a lower-ranked route or the 401 catcher
+/// answers). `Option<AccessToken<P>>` never fails. The guard reads and decrypts one cookie
+/// and does no network I/O. Using it in a route without attaching `P`'s fairing aborts
+/// launch.
+///
+/// ```rust
+/// # #[macro_use] extern crate rocket;
+/// use rocket::serde::json::{json, Value};
+/// use rocket_oauth::{AccessToken, Hooks, OAuth2Provider};
+///
+/// #[derive(OAuth2Provider)]
+/// #[oauth(
+///     name = "github",
+///     authorize_url = "https://github.com/login/oauth/authorize",
+///     token_url = "https://github.com/login/oauth/access_token",
+///     userinfo_url = "https://api.github.com/user",
+///     scopes("read:user")
+/// )]
+/// struct GitHub;
+///
+/// impl Hooks for GitHub {}
+///
+/// #[get("/me")]
+/// fn me(token: AccessToken<GitHub>) -> Value {
+///     json!({ "user": token.userinfo(), "scopes": token.scopes() })
+/// }
+///
+/// #[get("/maybe")]
+/// fn maybe(token: Option<AccessToken<GitHub>>) -> &'static str {
+///     if token.is_some() { "logged in" } else { "anonymous" }
+/// }
+///
+/// #[launch]
+/// fn rocket() -> _ {
+///     rocket::build().attach(GitHub::fairing()).mount("/", routes![me, maybe])
+/// }
+/// ```
+pub struct AccessToken<P> {
+    session: Arc<SessionData>,
+    _provider: PhantomData<fn() -> P>,
+}
+
+impl<P> Clone for AccessToken<P> {
+    fn clone(&self) -> Self {
+        AccessToken {
+            session: self.session.clone(),
+            _provider: PhantomData,
+        }
+    }
+}
+
+impl<P> fmt::Debug for AccessToken<P> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AccessToken")
+            .field("secret", &"[redacted]")
+            .field("token_type", &self.session.token_type)
+            .field("scopes", &self.session.scopes)
+            .field("expires_at", &self.session.expires_at)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<P> AccessToken<P> {
+    pub(crate) fn new(session: SessionData) -> Self {
+        AccessToken {
+            session: Arc::new(session),
+            _provider: PhantomData,
+        }
+    }
+
+    pub(crate) fn session(&self) -> &SessionData {
+        &self.session
+    }
+
+    /// The access token itself, for calling the provider's API (`Authorization: Bearer …`).
+    ///
+    /// # Security Warning
+    ///
+    /// Never log it, put it in a URL or show it in a page.
+    pub fn secret(&self) -> &str {
+        &self.session.access_token
+    }
+
+    /// The token type, lowercase (normally `bearer`).
+    pub fn token_type(&self) -> &str {
+        &self.session.token_type
+    }
+
+    /// The granted scopes: those the provider reported, or else those requested.
+    pub fn scopes(&self) -> &[String] {
+        &self.session.scopes
+    }
+
+    /// Whether `scope` was granted.
+    pub fn has_scope(&self, scope: &str) -> bool {
+        self.session.scopes.iter().any(|s| s == scope)
+    }
+
+    /// When the access token expires, if the provider said.
+    pub fn expires_at(&self) -> Option<SystemTime> {
+        let at = u64::try_from(self.session.expires_at?).ok()?;
+        Some(UNIX_EPOCH + Duration::from_secs(at))
+    }
+
+    /// When the user logged in.
+    pub fn issued_at(&self) -> SystemTime {
+        UNIX_EPOCH + Duration::from_secs(u64::try_from(self.session.issued_at).unwrap_or(0))
+    }
+
+    /// The refresh token, if the provider issued one.
+    ///
+    /// # Security Warning
+    ///
+    /// Never log it, put it in a URL or show it in a page.
+    pub fn refresh_token(&self) -> Option<&str> {
+        self.session.refresh_token.as_deref()
+    }
+
+    /// The user's profile as returned by the provider's `userinfo_url` at login (`None`
+    /// without a `userinfo_url`).
+    pub fn userinfo(&self) -> Option<&Value> {
+        self.session.userinfo.as_ref()
+    }
+}
+
+impl<P: Provider> AccessToken<P> {
+    /// The provider's name (`P::NAME`).
+    pub fn provider(&self) -> &'static str {
+        P::NAME
+    }
+}
+
+/// The per-request memo of `P`'s session.
+struct Cached<P>(Option<AccessToken<P>>);
+
+/// Where [`LoginRequired`] asks the fairing to redirect a 401 response.
+pub(crate) struct PendingLogin<P>(pub Option<String>, PhantomData<fn() -> P>);
+
+impl<P: Provider> PendingLogin<P> {
+    pub(crate) fn get<'r>(req: &'r Request<'_>) -> Option<&'r str> {
+        req.local_cache(|| PendingLogin::<P>(None, PhantomData))
+            .0
+            .as_deref()
+    }
+}
+
+/// The live session with `P`, read once per request.
+pub(crate) fn current<'r, P: Provider>(req: &'r Request<'_>) -> Option<&'r AccessToken<P>> {
+    req.local_cache(|| {
+        let session = req
+            .rocket()
+            .state::<ProviderState<P>>()
+            .and_then(|state| state.cookies.read_session(req.cookies()))
+            .filter(|s| !s.is_expired(now()));
+        Cached(session.map(AccessToken::new))
+    })
+    .0
+    .as_ref()
+}
+
+#[rocket::async_trait]
+impl<'r, P: Provider> FromRequest<'r> for AccessToken<P> {
+    type Error = std::convert::Infallible;
+
+    async fn from_request(req: &'r Request<'_>) -> Outcome<Self, Self::Error> {
+        match current::<P>(req) {
+            Some(token) => Outcome::Success(token.clone()),
+            None => Outcome::Forward(Status::Unauthorized),
+        }
+    }
+}
+
+fn abort_without_fairing<P: Provider>(rocket: &Rocket<Ignite>, guard: &str) -> bool {
+    if rocket.state::<ProviderState<P>>().is_some() {
+        return false;
+    }
+    log::error!(
+        "`{guard}<{}>` is used by a route, but the fairing of OAuth provider `{}` is not attached",
+        std::any::type_name::<P>(),
+        P::NAME
+    );
+    log::error!("attach it: `rocket::build().attach(<Provider>::fairing())`");
+    true
+}
+
+impl<P: Provider> Sentinel for AccessToken<P> {
+    fn abort(rocket: &Rocket<Ignite>) -> bool {
+        abort_without_fairing::<P>(rocket, "AccessToken")
+    }
+}
+
+/// Like [`AccessToken`], but a logged-out visitor is redirected (`303 See Other`) to the
+/// provider's `login` route with `next` set to the current path, so they come back here
+/// after logging in (Flask-oDesk's `login_required`). Use it on HTML pages; use
+/// `AccessToken` on APIs.
+///
+/// The redirect is made by the fairing from the `401` that the guard's forward ends in, so a
+/// lower-ranked route that answers the request still wins.
+///
+/// ```rust
+/// # #[macro_use] extern crate rocket;
+/// use rocket_oauth::{Hooks, LoginRequired, OAuth2Provider};
+///
+/// #[derive(OAuth2Provider)]
+/// #[oauth(name = "idp", authorize_url = "https://idp.example/authorize", token_url = "https://idp.example/token")]
+/// struct Idp;
+///
+/// impl Hooks for Idp {}
+///
+/// #[get("/private")]
+/// fn private(user: LoginRequired<Idp>) -> String {
+///     format!("hello; your token expires at {:?}", user.expires_at())
+/// }
+/// ```
+pub struct LoginRequired<P>(pub AccessToken<P>);
+
+impl<P> Deref for LoginRequired<P> {
+    type Target = AccessToken<P>;
+
+    fn deref(&self) -> &AccessToken<P> {
+        &self.0
+    }
+}
+
+impl<P> fmt::Debug for LoginRequired<P> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("LoginRequired").field(&self.0).finish()
+    }
+}
+
+/// Characters escaped in the `next` query value: enough to round-trip any origin URI while
+/// keeping `/` readable (`/auth/idp/login?next=/private`).
+const NEXT_VALUE: &AsciiSet = &CONTROLS
+    .add(b' ')
+    .add(b'"')
+    .add(b'#')
+    .add(b'%')
+    .add(b'&')
+    .add(b'+')
+    .add(b'<')
+    .add(b'>')
+    .add(b'\\')
+    .add(b'`')
+    .add(b'{')
+    .add(b'|')
+    .add(b'}');
+
+#[rocket::async_trait]
+impl<'r, P: Provider> FromRequest<'r> for LoginRequired<P> {
+    type Error = std::convert::Infallible;
+
+    async fn from_request(req: &'r Request<'_>) -> Outcome<Self, Self::Error> {
+        if let Some(token) = current::<P>(req) {
+            return Outcome::Success(LoginRequired(token.clone()));
+        }
+        if let Some(state) = req.rocket().state::<ProviderState<P>>() {
+            let here = req.uri().to_string();
+            let target = format!(
+                "{}/login?next={}",
+                state.config.base_path,
+                utf8_percent_encode(&here, NEXT_VALUE)
+            );
+            req.local_cache(|| PendingLogin::<P>(Some(target), PhantomData));
+        }
+        Outcome::Forward(Status::Unauthorized)
+    }
+}
+
+impl<P: Provider> Sentinel for LoginRequired<P> {
+    fn abort(rocket: &Rocket<Ignite>) -> bool {
+        abort_without_fairing::<P>(rocket, "LoginRequired")
+    }
+}

@@ -1,0 +1,97 @@
+//! The one pooled HTTP client a provider uses for every outbound call.
+//!
+//! Protocol layer: no Rocket types. Redirects are never followed (SSRF and credential leaks),
+//! every call has connect and total timeouts, and bodies are capped.
+
+use std::time::Duration;
+
+use reqwest::header::{HeaderValue, ACCEPT};
+
+use crate::error::HttpError;
+
+/// The largest response body read from a provider, in bytes.
+pub(crate) const BODY_LIMIT: usize = 1024 * 1024;
+
+/// A buffered HTTP response.
+#[derive(Debug)]
+pub(crate) struct Buffered {
+    pub status: u16,
+    pub content_type: Option<String>,
+    pub body: Vec<u8>,
+}
+
+/// A pooled `reqwest` client (the version `oauth2` is built against) with the crate's policy.
+#[derive(Debug, Clone)]
+pub(crate) struct HttpClient {
+    inner: reqwest::Client,
+}
+
+impl HttpClient {
+    /// Builds the client: no redirects, the given timeouts, a crate User-Agent (GitHub's API
+    /// refuses requests without one).
+    pub fn new(connect_timeout: Duration, timeout: Duration) -> Result<Self, String> {
+        let inner = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .connect_timeout(connect_timeout)
+            .timeout(timeout)
+            .user_agent(concat!("rocket_oauth/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| e.to_string())?;
+        Ok(HttpClient { inner })
+    }
+
+    /// Sends `request`, asking for JSON, and reads at most [`BODY_LIMIT`] bytes of the answer.
+    pub async fn send(&self, mut request: reqwest::Request) -> Result<Buffered, HttpError> {
+        request
+            .headers_mut()
+            .insert(ACCEPT, HeaderValue::from_static("application/json"));
+        let mut response = self
+            .inner
+            .execute(request)
+            .await
+            .map_err(HttpError::from_reqwest)?;
+        let status = response.status().as_u16();
+        let content_type = response
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_ascii_lowercase);
+        if response
+            .content_length()
+            .is_some_and(|len| len > BODY_LIMIT as u64)
+        {
+            return Err(HttpError::BodyTooLarge { limit: BODY_LIMIT });
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(HttpError::from_reqwest)? {
+            if body.len() + chunk.len() > BODY_LIMIT {
+                return Err(HttpError::BodyTooLarge { limit: BODY_LIMIT });
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(Buffered {
+            status,
+            content_type,
+            body,
+        })
+    }
+
+    /// `GET url` with a bearer token, expecting a JSON document.
+    pub async fn get_json_with_bearer(
+        &self,
+        url: &url::Url,
+        token: &str,
+    ) -> Result<serde_json::Value, HttpError> {
+        let request = self
+            .inner
+            .get(url.clone())
+            .bearer_auth(token)
+            .build()
+            .map_err(|e| HttpError::Request(e.without_url().to_string()))?;
+        let response = self.send(request).await?;
+        if !(200..300).contains(&response.status) {
+            return Err(HttpError::Status(response.status));
+        }
+        serde_json::from_slice(&response.body).map_err(|_| HttpError::InvalidJson)
+    }
+}

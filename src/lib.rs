@@ -1,0 +1,157 @@
+//! "Log in with X" for [Rocket](https://rocket.rs) applications.
+//!
+//! `rocket_oauth` turns an annotated provider struct into a Rocket fairing that mounts the
+//! login, callback, logout and check routes of an OAuth 2.0 authorization code flow (with
+//! PKCE), and gives routes request guards that require a login.
+//!
+//! # Quickstart
+//!
+//! Three steps: describe the provider, attach its fairing, guard routes.
+//!
+//! ```rust
+//! # #[macro_use] extern crate rocket;
+//! use rocket::serde::json::{json, Value};
+//! use rocket_oauth::{AccessToken, Hooks, LoginRequired, OAuth2Provider};
+//!
+//! // 1. The provider: endpoints in attributes, keys in configuration.
+//! #[derive(OAuth2Provider)]
+//! #[oauth(
+//!     name = "github",
+//!     authorize_url = "https://github.com/login/oauth/authorize",
+//!     token_url = "https://github.com/login/oauth/access_token",
+//!     userinfo_url = "https://api.github.com/user",
+//!     scopes("read:user")
+//! )]
+//! struct GitHub;
+//!
+//! impl Hooks for GitHub {} // after_login / after_logout, both optional
+//!
+//! // 3. Guards: `AccessToken` answers 401 when logged out, `LoginRequired` redirects to
+//! //    `/auth/github/login?next=<this page>`.
+//! #[get("/me")]
+//! fn me(token: AccessToken<GitHub>) -> Value {
+//!     json!({ "user": token.userinfo() })
+//! }
+//!
+//! #[get("/private")]
+//! fn private(_user: LoginRequired<GitHub>) -> &'static str {
+//!     "only for logged-in users"
+//! }
+//!
+//! #[launch]
+//! fn rocket() -> _ {
+//!     // 2. The fairing: mounts /auth/github/{login,callback,logout,check}.
+//!     rocket::build()
+//!         .attach(GitHub::fairing())
+//!         .mount("/", routes![me, private])
+//! }
+//! ```
+//!
+//! # Configuration
+//!
+//! Each provider reads `oauth.<name>` from Rocket's configuration (`Rocket.toml`, or
+//! `ROCKET_OAUTH` in the environment). Missing or invalid values stop the launch with a
+//! message naming the key.
+//!
+//! ```toml
+//! [default.oauth.github]
+//! client_id = "..."
+//! client_secret = "..."
+//! redirect_uri = "http://127.0.0.1:8000/auth/github/callback"
+//! ```
+//!
+//! | key | meaning | default |
+//! |---|---|---|
+//! | `client_id` | the client id issued by the provider | required |
+//! | `client_secret` | the client secret (absent for public clients) | none |
+//! | `redirect_uri` | absolute URL of `<base_path>/callback`, as registered at the provider | required |
+//! | `authorize_url`, `token_url` | endpoints (`https`, or `http` on loopback) | the attributes |
+//! | `userinfo_url` | JSON profile fetched once at login | the attribute, or none |
+//! | `issuer` | compared with an RFC 9207 `iss` callback parameter | the attribute, or none |
+//! | `scopes` | list, or space-separated string | the attribute, or none |
+//! | `base_path` | where the routes are mounted | `/auth/<name>` |
+//! | `confirm` | `GET login` shows a confirmation page; its CSRF-checked POST starts the login | `false` |
+//! | `pkce` | send a PKCE S256 challenge | `true` |
+//! | `client_auth` | `client_secret_basic` or `client_secret_post` | `client_secret_basic` |
+//! | `form_post` | the provider calls back with a cross-site POST | `false` |
+//! | `logout_via_get` | also accept `GET logout` | `false` |
+//! | `secure_cookies` | mark cookies `Secure` | `true` under TLS |
+//! | `timeout`, `connect_timeout` | seconds allowed per call to the provider | `10`, `5` |
+//! | `auth_params` | extra authorization URL parameters (table) | none |
+//!
+//! See [`ProviderConfig`] for details.
+//!
+//! # Templates
+//!
+//! Three pages are rendered with embedded default templates, so nothing needs to be set up.
+//! To restyle one, attach `rocket_dyn_templates::Template::fairing()` and put a template of
+//! the same name in your template directory (e.g. `templates/oauth/error.html.tera`):
+//!
+//! | name | shown | context |
+//! |---|---|---|
+//! | `oauth/confirm` | `GET login` when `confirm` is on | `provider`, `action` (form URL), `csrf_token`, `next` |
+//! | `oauth/success` | after login when there is no `next` | `provider`, `next`, `userinfo` (or null) |
+//! | `oauth/error` | any failed login (4xx) | `provider`, `status`, `title`, `message`, `retry_url` (or null) |
+//!
+//! The confirm form must POST `csrf_token` and `next` to `action`.
+//!
+//! # Security
+//!
+//! Every login attempt gets a fresh `state` and PKCE verifier, kept with `next` in its own
+//! encrypted, HttpOnly, SameSite=Lax cookie scoped to the base path (at most four pending
+//! per provider, ten minutes each). `state` is compared in constant time and the attempt is
+//! consumed on first use. `next` accepts same-site paths only. Calls to the provider never
+//! follow redirects, time out, and read at most 1 MiB. The session lives in an encrypted
+//! cookie that expires with the access token; tokens never appear in logs, URLs or pages.
+#![deny(missing_docs)]
+#![forbid(unsafe_code)]
+
+mod config;
+mod error;
+mod fairing;
+mod guards;
+mod hooks;
+mod http;
+mod next;
+mod oauth2;
+mod provider;
+mod routes;
+mod session;
+mod templates;
+
+pub use crate::config::ProviderConfig;
+pub use crate::error::{ConfigError, HttpError, LoginError, TokenError};
+pub use crate::fairing::OAuthFairing;
+pub use crate::guards::{AccessToken, LoginRequired};
+pub use crate::hooks::{Denial, Hooks};
+pub use crate::oauth2::ClientAuth;
+pub use crate::provider::{Protocol, Provider, ProviderDefaults};
+
+/// Derives [`Provider`] for an OAuth 2.0 provider; see the crate docs.
+///
+/// ```rust
+/// use rocket_oauth::{Hooks, OAuth2Provider};
+///
+/// #[derive(OAuth2Provider)]
+/// #[oauth(
+///     name = "github",                                       // required: config key, mount point
+///     authorize_url = "https://github.com/login/oauth/authorize",   // required
+///     token_url = "https://github.com/login/oauth/access_token",    // required
+///     userinfo_url = "https://api.github.com/user",          // optional
+///     issuer = "https://github.com/login/oauth",             // optional (RFC 9207 `iss`)
+///     scopes("read:user", "user:email"),                     // optional
+///     client_auth = "post",                                  // optional: "basic" (default) or "post"
+///     pkce = true,                                           // optional, default true
+///     confirm = false,                                       // optional, default false
+///     form_post = false                                      // optional, default false
+/// )]
+/// struct GitHub;
+///
+/// impl Hooks for GitHub {}
+///
+/// let _fairing = GitHub::fairing();
+/// ```
+///
+/// URLs are checked at compile time. For a unit struct the derive also adds an inherent
+/// `fairing()` constructor; for other structs use [`OAuthFairing::new`].
+pub use rocket_oauth_codegen::OAuth2Provider;

@@ -1,0 +1,153 @@
+//! The [`Provider`] trait: what the derive macro implements, and what a hand-written provider
+//! implements to get the same fairing, routes and guards.
+
+use crate::hooks::Hooks;
+use crate::oauth2::ClientAuth;
+
+/// An OAuth provider: its name and its default endpoints and options.
+///
+/// `#[derive(OAuth2Provider)]` implements this trait (see the crate docs); it can also be
+/// written by hand. Keys (`client_id`, `client_secret`, `redirect_uri`) never live here: they
+/// come from the configuration under `oauth.<NAME>`, where every default given here can be
+/// overridden too.
+///
+/// ```rust
+/// use rocket_oauth::{Hooks, OAuthFairing, Provider, ProviderDefaults};
+///
+/// struct Example;
+///
+/// impl Provider for Example {
+///     const NAME: &'static str = "example";
+///
+///     fn defaults() -> ProviderDefaults {
+///         ProviderDefaults::oauth2(
+///             "https://example.com/oauth/authorize",
+///             "https://example.com/oauth/token",
+///         )
+///         .userinfo_url("https://example.com/api/me")
+///         .scopes(&["profile"])
+///     }
+/// }
+///
+/// impl Hooks for Example {}
+///
+/// let fairing = OAuthFairing::new(Example);
+/// ```
+pub trait Provider: Hooks + Sized {
+    /// The provider's name: the configuration key (`oauth.<NAME>`), the default mount point
+    /// (`/auth/<NAME>`) and part of every cookie name. Lowercase ASCII letters, digits, `_`
+    /// and `-` only.
+    const NAME: &'static str;
+
+    /// The default endpoints and options; each can be overridden in configuration.
+    fn defaults() -> ProviderDefaults;
+}
+
+/// The protocol a provider speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Protocol {
+    /// OAuth 2.0 authorization code grant (with PKCE unless disabled).
+    OAuth2,
+}
+
+/// A provider's defaults, as given by its attributes (or a hand-written [`Provider`]).
+///
+/// Built with [`ProviderDefaults::oauth2`] and the builder methods; every value is only a
+/// default, and the configuration under `oauth.<name>` wins.
+///
+/// ```rust
+/// use rocket_oauth::{ClientAuth, ProviderDefaults};
+///
+/// let defaults = ProviderDefaults::oauth2(
+///     "https://github.com/login/oauth/authorize",
+///     "https://github.com/login/oauth/access_token",
+/// )
+/// .userinfo_url("https://api.github.com/user")
+/// .issuer("https://github.com/login/oauth")
+/// .scopes(&["read:user", "user:email"])
+/// .client_auth(ClientAuth::ClientSecretPost);
+/// ```
+#[derive(Debug, Clone)]
+pub struct ProviderDefaults {
+    pub(crate) protocol: Protocol,
+    pub(crate) authorize_url: &'static str,
+    pub(crate) token_url: &'static str,
+    pub(crate) userinfo_url: Option<&'static str>,
+    pub(crate) issuer: Option<&'static str>,
+    pub(crate) scopes: &'static [&'static str],
+    pub(crate) confirm: bool,
+    pub(crate) pkce: bool,
+    pub(crate) client_auth: ClientAuth,
+    pub(crate) form_post: bool,
+}
+
+impl ProviderDefaults {
+    /// Defaults for an OAuth 2.0 provider with these authorization and token endpoints. PKCE
+    /// is on, confirmation off, `client_secret_basic` authentication, no scopes.
+    pub const fn oauth2(authorize_url: &'static str, token_url: &'static str) -> Self {
+        ProviderDefaults {
+            protocol: Protocol::OAuth2,
+            authorize_url,
+            token_url,
+            userinfo_url: None,
+            issuer: None,
+            scopes: &[],
+            confirm: false,
+            pkce: true,
+            client_auth: ClientAuth::ClientSecretBasic,
+            form_post: false,
+        }
+    }
+
+    /// The endpoint that returns the logged-in user's profile as JSON, fetched once at login.
+    pub const fn userinfo_url(mut self, url: &'static str) -> Self {
+        self.userinfo_url = Some(url);
+        self
+    }
+
+    /// The provider's issuer identifier. When set, an RFC 9207 `iss` callback parameter must
+    /// equal it; when unset, `iss` is ignored.
+    pub const fn issuer(mut self, issuer: &'static str) -> Self {
+        self.issuer = Some(issuer);
+        self
+    }
+
+    /// The scopes requested at login.
+    pub const fn scopes(mut self, scopes: &'static [&'static str]) -> Self {
+        self.scopes = scopes;
+        self
+    }
+
+    /// Whether `GET login` shows a confirmation page whose CSRF-protected POST starts the
+    /// login (the defence against login CSRF).
+    pub const fn confirm(mut self, confirm: bool) -> Self {
+        self.confirm = confirm;
+        self
+    }
+
+    /// Whether PKCE (S256) is used. On by default; turn off only for providers that reject
+    /// it (LinkedIn web apps).
+    pub const fn pkce(mut self, pkce: bool) -> Self {
+        self.pkce = pkce;
+        self
+    }
+
+    /// How the client authenticates at the token endpoint.
+    pub const fn client_auth(mut self, auth: ClientAuth) -> Self {
+        self.client_auth = auth;
+        self
+    }
+
+    /// Whether the provider returns with `response_mode=form_post` (a cross-site POST, as
+    /// Apple does). The login-attempt cookie is then `SameSite=None; Secure`.
+    pub const fn form_post(mut self, form_post: bool) -> Self {
+        self.form_post = form_post;
+        self
+    }
+
+    /// The protocol.
+    pub const fn protocol(&self) -> Protocol {
+        self.protocol
+    }
+}

@@ -1,0 +1,99 @@
+//! The confirm, success and error pages: embedded defaults, overridable by the application.
+//!
+//! When the application attaches `rocket_dyn_templates::Template::fairing()` and its template
+//! directory holds a template of the same name (`oauth/confirm`, `oauth/success`,
+//! `oauth/error`), that one is rendered; otherwise the embedded default is. Context
+//! variables are listed in the crate docs.
+
+use std::sync::OnceLock;
+
+use rocket::http::{ContentType, Status};
+use rocket::Request;
+use rocket_dyn_templates::tera::{Context, Tera};
+use rocket_dyn_templates::Metadata;
+use serde::Serialize;
+
+/// The confirmation page's template name.
+pub(crate) const CONFIRM: &str = "oauth/confirm";
+/// The success page's template name.
+pub(crate) const SUCCESS: &str = "oauth/success";
+/// The error page's template name.
+pub(crate) const ERROR: &str = "oauth/error";
+
+const EMBEDDED: [(&str, &str); 3] = [
+    (
+        CONFIRM,
+        include_str!("../templates/oauth/confirm.html.tera"),
+    ),
+    (
+        SUCCESS,
+        include_str!("../templates/oauth/success.html.tera"),
+    ),
+    (ERROR, include_str!("../templates/oauth/error.html.tera")),
+];
+
+fn embedded() -> &'static Tera {
+    static TERA: OnceLock<Tera> = OnceLock::new();
+    TERA.get_or_init(|| {
+        let mut tera = Tera::default();
+        // The `.html` suffix turns on Tera's HTML autoescaping.
+        tera.add_raw_templates(
+            EMBEDDED
+                .iter()
+                .map(|(name, src)| (format!("{name}.html"), *src)),
+        )
+        .expect("embedded templates are valid");
+        tera
+    })
+}
+
+/// A rendered page: status, content type and body.
+pub(crate) type Page = (Status, (ContentType, String));
+
+/// Renders `name` with `context`: the application's template if it has one, else ours.
+pub(crate) async fn render<C: Serialize>(
+    req: &Request<'_>,
+    status: Status,
+    name: &str,
+    context: &C,
+) -> Page {
+    if let Some(meta) = req.guard::<Metadata<'_>>().await.succeeded() {
+        if meta.contains_template(name) {
+            if let Some(page) = meta.render(name.to_owned(), context) {
+                return (status, page);
+            }
+            log::error!("the application's template `{name}` failed to render; using the default");
+        }
+    }
+    let html = Context::from_serialize(context)
+        .and_then(|ctx| embedded().render(&format!("{name}.html"), &ctx))
+        .unwrap_or_else(|e| {
+            log::error!("embedded template `{name}` failed to render: {e}");
+            "<!DOCTYPE html><title>Error</title><p>Something went wrong.</p>".to_owned()
+        });
+    (status, (ContentType::HTML, html))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn embedded_templates_render_and_escape() {
+        let ctx = Context::from_serialize(serde_json::json!({
+            "provider": "idp", "title": "T", "message": "<script>", "retry_url": "/auth/idp/login",
+        }))
+        .unwrap();
+        let html = embedded().render("oauth/error.html", &ctx).unwrap();
+        assert!(html.contains("&lt;script&gt;"));
+        assert!(html.contains("&#x2F;auth&#x2F;idp&#x2F;login"));
+        for (name, _) in EMBEDDED {
+            let ctx = Context::from_serialize(serde_json::json!({
+                "provider": "p", "action": "/a", "csrf_token": "c", "next": "/", "title": "t",
+                "message": "m", "retry_url": null, "userinfo": null,
+            }))
+            .unwrap();
+            embedded().render(&format!("{name}.html"), &ctx).unwrap();
+        }
+    }
+}

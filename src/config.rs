@@ -164,12 +164,18 @@ impl RawConfig {
             &key("redirect_uri"),
         )?;
         let authorize_url = endpoint(
-            self.authorize_url
-                .unwrap_or_else(|| defaults.authorize_url.into()),
+            required(
+                self.authorize_url
+                    .or(defaults.authorize_url.map(Into::into)),
+                "authorize_url",
+            )?,
             "authorize_url",
         )?;
         let token_url = endpoint(
-            self.token_url.unwrap_or_else(|| defaults.token_url.into()),
+            required(
+                self.token_url.or(defaults.token_url.map(Into::into)),
+                "token_url",
+            )?,
             "token_url",
         )?;
         let userinfo_url = self
@@ -296,6 +302,13 @@ mod tests {
         .unwrap_err();
         assert!(err.to_string().contains("`oauth.p.token_url`"), "{err}");
         assert!(serde_json::from_str::<RawConfig>(r#"{"client_idd":"x"}"#).is_err());
+        let err = raw(r#"{"client_id":"x","redirect_uri":"http://a/cb"}"#)
+            .resolve("p", &ProviderDefaults::oauth2_from_config(), false)
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "missing configuration key `oauth.p.authorize_url`"
+        );
     }
 
     #[test]

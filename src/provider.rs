@@ -71,8 +71,8 @@ pub enum Protocol {
 #[derive(Debug, Clone)]
 pub struct ProviderDefaults {
     pub(crate) protocol: Protocol,
-    pub(crate) authorize_url: &'static str,
-    pub(crate) token_url: &'static str,
+    pub(crate) authorize_url: Option<&'static str>,
+    pub(crate) token_url: Option<&'static str>,
     pub(crate) userinfo_url: Option<&'static str>,
     pub(crate) issuer: Option<&'static str>,
     pub(crate) scopes: &'static [&'static str],
@@ -88,8 +88,8 @@ impl ProviderDefaults {
     pub const fn oauth2(authorize_url: &'static str, token_url: &'static str) -> Self {
         ProviderDefaults {
             protocol: Protocol::OAuth2,
-            authorize_url,
-            token_url,
+            authorize_url: Some(authorize_url),
+            token_url: Some(token_url),
             userinfo_url: None,
             issuer: None,
             scopes: &[],
@@ -98,6 +98,22 @@ impl ProviderDefaults {
             client_auth: ClientAuth::ClientSecretBasic,
             form_post: false,
         }
+    }
+
+    /// Defaults for an OAuth 2.0 provider whose endpoints come only from configuration
+    /// (`authorize_url` and `token_url` under `oauth.<name>` are then required): a
+    /// self-hosted identity provider, or one that differs per deployment.
+    ///
+    /// ```rust
+    /// use rocket_oauth::ProviderDefaults;
+    ///
+    /// let defaults = ProviderDefaults::oauth2_from_config().scopes(&["openid"]);
+    /// ```
+    pub const fn oauth2_from_config() -> Self {
+        let mut defaults = Self::oauth2("", "");
+        defaults.authorize_url = None;
+        defaults.token_url = None;
+        defaults
     }
 
     /// The endpoint that returns the logged-in user's profile as JSON, fetched once at login.

@@ -1,0 +1,414 @@
+//! Test support: a real identity provider on a loopback port, the application under test on
+//! another, and a browser (a reqwest client with a cookie store that follows no redirects).
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use rocket::fairing::AdHoc;
+use rocket::figment::Figment;
+use rocket::form::Form;
+use rocket::http::{ContentType, Status};
+use rocket::request::{FromRequest, Outcome, Request};
+use rocket::response::Redirect;
+use rocket::serde::json::{json, Value};
+use rocket::{get, post, routes, Build, FromForm, Rocket, State};
+use sha2::{Digest, Sha256};
+
+/// How the test provider's token endpoint answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenMode {
+    /// A tidy JSON token response.
+    Ok,
+    /// GitHub style: form-encoded unless JSON is asked for, `token_type=bearer`, comma scopes,
+    /// and `expires_in` as a string.
+    Untidy,
+    /// HTTP 500 with an HTML body.
+    ServerError,
+    /// HTTP 200 with a body that is not JSON.
+    Garbage,
+    /// HTTP 200 with `{"error": "bad_verification_code"}` (GitHub, Slack).
+    ErrorIn200,
+    /// HTTP 200 JSON without `access_token`.
+    NoAccessToken,
+    /// Sleeps 5 s before answering.
+    Slow,
+}
+
+#[derive(Debug)]
+struct Grant {
+    challenge: Option<String>,
+    redirect_uri: String,
+}
+
+/// What the provider saw and how it behaves; shared with the test.
+#[derive(Debug)]
+pub struct IdpState {
+    pub mode: Mutex<TokenMode>,
+    grants: Mutex<HashMap<String, Grant>>,
+    tokens: Mutex<HashMap<String, String>>,
+    pub verifiers: Mutex<Vec<String>>,
+    pub token_calls: AtomicUsize,
+    pub userinfo_calls: AtomicUsize,
+    pub authorize_queries: Mutex<Vec<String>>,
+    counter: AtomicUsize,
+    /// An `iss` the authorize endpoint appends to its redirect, if set.
+    pub iss: Mutex<Option<String>>,
+}
+
+/// A running test provider.
+pub struct Idp {
+    pub url: String,
+    pub state: Arc<IdpState>,
+}
+
+impl Idp {
+    pub fn set_mode(&self, mode: TokenMode) {
+        *self.state.mode.lock().unwrap() = mode;
+    }
+}
+
+fn random_token(state: &IdpState, prefix: &str) -> String {
+    let n = state.counter.fetch_add(1, Ordering::SeqCst);
+    format!("{prefix}-{n}-{:x}", rand_u64())
+}
+
+fn rand_u64() -> u64 {
+    use std::collections::hash_map::RandomState;
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = RandomState::new().build_hasher();
+    h.write_u64(42);
+    h.finish()
+}
+
+#[derive(FromForm)]
+struct AuthorizeQuery {
+    client_id: String,
+    redirect_uri: String,
+    state: String,
+    code_challenge: Option<String>,
+    code_challenge_method: Option<String>,
+    deny: Option<bool>,
+}
+
+#[get("/authorize?<q..>")]
+fn authorize(
+    q: AuthorizeQuery,
+    req: RawQuery,
+    idp: &State<Arc<IdpState>>,
+) -> Result<Redirect, Status> {
+    idp.authorize_queries.lock().unwrap().push(req.0);
+    if q.client_id != "test-client" {
+        return Err(Status::BadRequest);
+    }
+    if q.code_challenge.is_some() && q.code_challenge_method.as_deref() != Some("S256") {
+        return Err(Status::BadRequest);
+    }
+    let sep = if q.redirect_uri.contains('?') {
+        '&'
+    } else {
+        '?'
+    };
+    let state = urlencode(&q.state);
+    if q.deny == Some(true) {
+        return Ok(Redirect::to(format!(
+            "{}{sep}error=access_denied&state={state}",
+            q.redirect_uri
+        )));
+    }
+    let code = random_token(idp, "code");
+    idp.grants.lock().unwrap().insert(
+        code.clone(),
+        Grant {
+            challenge: q.code_challenge,
+            redirect_uri: q.redirect_uri.clone(),
+        },
+    );
+    let iss = match idp.iss.lock().unwrap().as_deref() {
+        Some(iss) => format!("&iss={}", urlencode(iss)),
+        None => String::new(),
+    };
+    Ok(Redirect::to(format!(
+        "{}{sep}code={code}&state={state}{iss}",
+        q.redirect_uri
+    )))
+}
+
+pub fn urlencode(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+/// The raw query string of a request.
+struct RawQuery(String);
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for RawQuery {
+    type Error = ();
+    async fn from_request(req: &'r Request<'_>) -> Outcome<Self, ()> {
+        Outcome::Success(RawQuery(
+            req.uri().query().map(|q| q.to_string()).unwrap_or_default(),
+        ))
+    }
+}
+
+/// The `Authorization` header, if any.
+struct AuthHeader(Option<String>);
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for AuthHeader {
+    type Error = ();
+    async fn from_request(req: &'r Request<'_>) -> Outcome<Self, ()> {
+        Outcome::Success(AuthHeader(
+            req.headers().get_one("Authorization").map(str::to_owned),
+        ))
+    }
+}
+
+#[derive(FromForm)]
+struct TokenForm {
+    grant_type: String,
+    code: String,
+    redirect_uri: String,
+    code_verifier: Option<String>,
+}
+
+type Answer = (Status, (ContentType, String));
+
+fn json_answer(status: Status, value: Value) -> Answer {
+    (status, (ContentType::JSON, value.to_string()))
+}
+
+#[post("/token", data = "<form>")]
+async fn token(form: Form<TokenForm>, auth: AuthHeader, idp: &State<Arc<IdpState>>) -> Answer {
+    idp.token_calls.fetch_add(1, Ordering::SeqCst);
+    let mode = *idp.mode.lock().unwrap();
+    let expected_auth = format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode("test-client:test-secret")
+    );
+    if auth.0.as_deref() != Some(expected_auth.as_str()) {
+        return json_answer(Status::Unauthorized, json!({"error": "invalid_client"}));
+    }
+    if form.grant_type != "authorization_code" {
+        return json_answer(
+            Status::BadRequest,
+            json!({"error": "unsupported_grant_type"}),
+        );
+    }
+    let Some(grant) = idp.grants.lock().unwrap().remove(&form.code) else {
+        return json_answer(Status::BadRequest, json!({"error": "invalid_grant"}));
+    };
+    if grant.redirect_uri != form.redirect_uri {
+        return json_answer(Status::BadRequest, json!({"error": "invalid_grant"}));
+    }
+    if let Some(verifier) = &form.code_verifier {
+        idp.verifiers.lock().unwrap().push(verifier.clone());
+    }
+    match (&grant.challenge, &form.code_verifier) {
+        (Some(challenge), Some(verifier)) => {
+            let computed = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
+            if &computed != challenge {
+                return json_answer(
+                    Status::BadRequest,
+                    json!({"error": "invalid_grant", "error_description": "PKCE verification failed"}),
+                );
+            }
+        }
+        (None, None) => {}
+        _ => return json_answer(Status::BadRequest, json!({"error": "invalid_grant"})),
+    }
+    let access_token = random_token(idp, "at");
+    idp.tokens
+        .lock()
+        .unwrap()
+        .insert(access_token.clone(), "u1".into());
+    match mode {
+        TokenMode::Ok => json_answer(
+            Status::Ok,
+            json!({"access_token": access_token, "token_type": "Bearer", "expires_in": 3600, "refresh_token": "rt", "scope": "read write"}),
+        ),
+        TokenMode::Untidy => (
+            Status::Created,
+            (
+                ContentType::Form,
+                format!("access_token={access_token}&token_type=bearer&scope=read%2Cwrite&expires_in=3600"),
+            ),
+        ),
+        TokenMode::ServerError => (Status::InternalServerError, (ContentType::HTML, "<h1>Internal error</h1>".into())),
+        TokenMode::Garbage => (Status::Ok, (ContentType::JSON, "this is { not json".into())),
+        TokenMode::ErrorIn200 => json_answer(Status::Ok, json!({"error": "bad_verification_code", "error_description": "The code passed is incorrect or expired."})),
+        TokenMode::NoAccessToken => json_answer(Status::Ok, json!({"token_type": "bearer"})),
+        TokenMode::Slow => {
+            rocket::tokio::time::sleep(Duration::from_secs(5)).await;
+            json_answer(Status::Ok, json!({"access_token": access_token}))
+        }
+    }
+}
+
+#[get("/userinfo")]
+fn userinfo(auth: AuthHeader, idp: &State<Arc<IdpState>>) -> Answer {
+    idp.userinfo_calls.fetch_add(1, Ordering::SeqCst);
+    let token = auth
+        .0
+        .as_deref()
+        .and_then(|h| h.strip_prefix("Bearer "))
+        .unwrap_or("");
+    match idp.tokens.lock().unwrap().get(token) {
+        Some(sub) => json_answer(
+            Status::Ok,
+            json!({"sub": sub, "name": "Test User", "email": "user@example.com", "email_verified": true}),
+        ),
+        None => json_answer(Status::Unauthorized, json!({"error": "invalid_token"})),
+    }
+}
+
+/// A figment for a quiet server on a free loopback port.
+pub fn base_figment() -> Figment {
+    rocket::Config::figment()
+        .merge(("address", "127.0.0.1"))
+        .merge(("port", 0))
+        .merge(("log_level", "off"))
+        .merge(("secret_key", "hPRYyVRiMyxpw5sBB1XeCMN1kFsDCqKvBi2QJxBVHQk="))
+}
+
+/// Launches `rocket` and returns its base URL once it listens.
+pub async fn launch(rocket: Rocket<Build>) -> String {
+    let (tx, rx) = rocket::tokio::sync::oneshot::channel();
+    let tx = Mutex::new(Some(tx));
+    let rocket = rocket.attach(AdHoc::on_liftoff("port", move |r| {
+        let port = r.config().port;
+        Box::pin(async move {
+            if let Some(tx) = tx.lock().unwrap().take() {
+                let _ = tx.send(port);
+            }
+        })
+    }));
+    rocket::tokio::spawn(async move {
+        if let Err(e) = rocket.launch().await {
+            panic!("launch failed: {e}");
+        }
+    });
+    let port = rx.await.expect("server started");
+    format!("http://127.0.0.1:{port}")
+}
+
+/// Starts a test provider.
+pub async fn start_idp() -> Idp {
+    let state = Arc::new(IdpState {
+        mode: Mutex::new(TokenMode::Ok),
+        grants: Mutex::default(),
+        tokens: Mutex::default(),
+        verifiers: Mutex::default(),
+        token_calls: AtomicUsize::new(0),
+        userinfo_calls: AtomicUsize::new(0),
+        authorize_queries: Mutex::default(),
+        counter: AtomicUsize::new(0),
+        iss: Mutex::new(None),
+    });
+    let rocket = rocket::custom(base_figment())
+        .manage(state.clone())
+        .mount("/", routes![authorize, token, userinfo]);
+    Idp {
+        url: launch(rocket).await,
+        state,
+    }
+}
+
+/// The `oauth.<name>` table for a provider served by `idp`, for an app at `app_port`.
+pub fn provider_config(idp: &Idp, name: &str, app_port: u16) -> Value {
+    json!({
+        "client_id": "test-client",
+        "client_secret": "test-secret",
+        "authorize_url": format!("{}/authorize", idp.url),
+        "token_url": format!("{}/token", idp.url),
+        "userinfo_url": format!("{}/userinfo", idp.url),
+        "redirect_uri": format!("http://127.0.0.1:{app_port}/auth/{name}/callback"),
+        "scopes": ["read", "write"],
+        "timeout": 2,
+    })
+}
+
+/// A free loopback port (bound and released).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A browser: keeps cookies, follows no redirects by itself.
+pub struct Browser {
+    pub client: reqwest::Client,
+}
+
+impl Default for Browser {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Browser {
+    pub fn new() -> Self {
+        let client = reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(Duration::from_secs(20))
+            .build()
+            .unwrap();
+        Browser { client }
+    }
+
+    pub async fn get(&self, url: &str) -> reqwest::Response {
+        self.client.get(url).send().await.unwrap()
+    }
+
+    pub async fn post(&self, url: &str) -> reqwest::Response {
+        self.client.post(url).send().await.unwrap()
+    }
+
+    /// GETs `url` and follows redirects (absolute or relative to `base`) until a non-3xx.
+    /// Returns the final response and every URL visited.
+    pub async fn follow(&self, base: &str, url: &str) -> (reqwest::Response, Vec<String>) {
+        let mut visited = vec![url.to_owned()];
+        let mut response = self.get(url).await;
+        for _ in 0..10 {
+            if !response.status().is_redirection() {
+                break;
+            }
+            let location = location(&response);
+            let next = if location.starts_with('/') {
+                format!("{base}{location}")
+            } else {
+                location
+            };
+            visited.push(next.clone());
+            response = self.get(&next).await;
+        }
+        (response, visited)
+    }
+}
+
+/// The `Location` header.
+pub fn location(response: &reqwest::Response) -> String {
+    response
+        .headers()
+        .get("location")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default()
+}
+
+/// A query parameter of an absolute URL.
+pub fn query_param(url: &str, name: &str) -> Option<String> {
+    url::Url::parse(url)
+        .ok()?
+        .query_pairs()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
+}
+
+pub mod app;

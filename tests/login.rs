@@ -1,0 +1,367 @@
+//! Successful logins over real loopback HTTP: cookies, PKCE, next, hooks, logout, check,
+//! several providers and tabs, confirmation, templates.
+
+mod common;
+
+use std::sync::atomic::Ordering;
+
+use common::app::start_app;
+use common::*;
+use rocket::serde::json::Value;
+
+fn set_cookies(response: &reqwest::Response) -> Vec<String> {
+    response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .collect()
+}
+
+#[rocket::async_test]
+async fn full_login_with_pkce_next_hooks_and_logout() {
+    let idp = start_idp().await;
+    let app = start_app(&idp, false, |f| f).await;
+    let browser = Browser::new();
+
+    // login: a 303 to the provider with state, PKCE S256, scopes from config.
+    let r = browser
+        .get(&format!("{}/auth/idp/login?next=/me", app.url))
+        .await;
+    assert_eq!(r.status(), 303);
+    let authorize = location(&r);
+    assert!(
+        authorize.starts_with(&format!("{}/authorize?", idp.url)),
+        "{authorize}"
+    );
+    assert_eq!(
+        query_param(&authorize, "response_type").as_deref(),
+        Some("code")
+    );
+    assert_eq!(
+        query_param(&authorize, "code_challenge_method").as_deref(),
+        Some("S256")
+    );
+    assert!(query_param(&authorize, "code_challenge").is_some());
+    assert_eq!(
+        query_param(&authorize, "scope").as_deref(),
+        Some("read write")
+    );
+    let state = query_param(&authorize, "state").unwrap();
+    assert!(state.len() >= 22, "state is random and long: {state}");
+    assert!(!authorize.contains("next"), "next stays in the cookie");
+    let cookies = set_cookies(&r);
+    assert_eq!(cookies.len(), 1, "{cookies:?}");
+    let attempt = &cookies[0];
+    assert!(attempt.starts_with("oauth_idp_login_"), "{attempt}");
+    assert!(
+        attempt.contains("HttpOnly") && attempt.contains("SameSite=Lax"),
+        "{attempt}"
+    );
+    assert!(attempt.contains("Path=/auth/idp"), "{attempt}");
+    assert!(!attempt.contains(&state), "the attempt cookie is encrypted");
+
+    // The provider sends the browser back to the callback.
+    let r = browser.get(&authorize).await;
+    assert_eq!(r.status(), 303);
+    let callback = location(&r);
+    assert!(callback.starts_with(&format!("{}/auth/idp/callback?code=", app.url)));
+
+    // The callback logs in and redirects to `next`.
+    let r = browser.get(&callback).await;
+    assert_eq!(r.status(), 303, "{:?}", r.text().await);
+    assert_eq!(location(&r), "/me");
+    let cookies = set_cookies(&r);
+    let session = cookies
+        .iter()
+        .find(|c| c.starts_with("oauth_idp="))
+        .expect("session cookie");
+    assert!(
+        session.contains("HttpOnly") && session.contains("SameSite=Lax"),
+        "{session}"
+    );
+    assert!(
+        session.contains("Max-Age="),
+        "expires with the token: {session}"
+    );
+    assert!(
+        cookies
+            .iter()
+            .any(|c| c.starts_with("oauth_idp_login_") && c.contains("Max-Age=0")),
+        "the attempt cookie is cleared: {cookies:?}"
+    );
+    assert!(session.len() < 4096);
+
+    // PKCE: the verifier reached the token endpoint and matched the challenge.
+    assert_eq!(idp.state.verifiers.lock().unwrap().len(), 1);
+    assert_eq!(idp.state.token_calls.load(Ordering::SeqCst), 1);
+
+    let r = browser.get(&format!("{}/me", app.url)).await;
+    assert_eq!(r.status(), 200);
+    let me: Value = r.json().await.unwrap();
+    assert_eq!(me["provider"], "idp");
+    assert_eq!(me["user"]["name"], "Test User");
+    assert_eq!(me["scopes"], serde_json::json!(["read", "write"]));
+    assert_eq!(app.log.logins.load(Ordering::SeqCst), 1);
+    assert_eq!(
+        app.log.last_user.lock().unwrap().as_ref().unwrap()["sub"],
+        "u1"
+    );
+
+    let r = browser.get(&format!("{}/auth/idp/check", app.url)).await;
+    assert_eq!(
+        r.json::<Value>().await.unwrap(),
+        serde_json::json!({"authorized": true})
+    );
+    assert_eq!(
+        browser
+            .get(&format!("{}/maybe", app.url))
+            .await
+            .text()
+            .await
+            .unwrap(),
+        "in"
+    );
+
+    // GET logout is off by default.
+    let r = browser.get(&format!("{}/auth/idp/logout", app.url)).await;
+    assert_eq!(r.status(), 404);
+    let r = browser.post(&format!("{}/auth/idp/logout", app.url)).await;
+    assert_eq!(r.status(), 303);
+    assert_eq!(location(&r), "/");
+    assert_eq!(app.log.logouts.load(Ordering::SeqCst), 1);
+    assert_eq!(browser.get(&format!("{}/me", app.url)).await.status(), 401);
+    let r = browser.get(&format!("{}/auth/idp/check", app.url)).await;
+    assert_eq!(
+        r.json::<Value>().await.unwrap(),
+        serde_json::json!({"authorized": false})
+    );
+    assert_eq!(
+        browser
+            .get(&format!("{}/maybe", app.url))
+            .await
+            .text()
+            .await
+            .unwrap(),
+        "out"
+    );
+}
+
+#[rocket::async_test]
+async fn untidy_token_responses_are_accepted() {
+    let idp = start_idp().await;
+    idp.set_mode(TokenMode::Untidy);
+    let app = start_app(&idp, false, |f| f).await;
+    let browser = Browser::new();
+    let (r, _) = browser
+        .follow(&app.url, &format!("{}/auth/idp/login?next=/me", app.url))
+        .await;
+    assert_eq!(r.status(), 200);
+    let me: Value = r.json().await.unwrap();
+    assert_eq!(
+        me["scopes"],
+        serde_json::json!(["read", "write"]),
+        "comma-separated scopes split"
+    );
+}
+
+#[rocket::async_test]
+async fn without_next_the_success_page_is_shown() {
+    let idp = start_idp().await;
+    let app = start_app(&idp, false, |f| f).await;
+    let browser = Browser::new();
+    let (r, visited) = browser
+        .follow(&app.url, &format!("{}/auth/idp/login", app.url))
+        .await;
+    assert_eq!(r.status(), 200, "{visited:?}");
+    let body = r.text().await.unwrap();
+    assert!(body.contains("Logged in"), "{body}");
+    assert_eq!(browser.get(&format!("{}/me", app.url)).await.status(), 200);
+}
+
+#[rocket::async_test]
+async fn redirecting_guard_sends_to_login_and_back() {
+    let idp = start_idp().await;
+    let app = start_app(&idp, false, |f| f).await;
+    let browser = Browser::new();
+    let r = browser.get(&format!("{}/private", app.url)).await;
+    assert_eq!(r.status(), 303);
+    assert_eq!(location(&r), "/auth/idp/login?next=/private");
+    let (r, visited) = browser
+        .follow(&app.url, &format!("{}/private", app.url))
+        .await;
+    assert_eq!(r.status(), 200, "{visited:?}");
+    assert_eq!(r.text().await.unwrap(), "private page");
+    assert_eq!(visited.last().unwrap(), &format!("{}/private", app.url));
+    // A guard that is not the redirecting one still answers 401.
+    assert_eq!(
+        Browser::new()
+            .get(&format!("{}/me", app.url))
+            .await
+            .status(),
+        401
+    );
+}
+
+#[rocket::async_test]
+async fn two_providers_and_parallel_tabs_do_not_interfere() {
+    let idp = start_idp().await;
+    let app = start_app(&idp, false, |f| f).await;
+    let browser = Browser::new();
+
+    // Start three logins (two tabs of `idp`, one of `other`) before finishing any.
+    let mut callbacks = Vec::new();
+    for (provider, next) in [("idp", "/me"), ("other", "/other-me"), ("idp", "/maybe")] {
+        let r = browser
+            .get(&format!("{}/auth/{provider}/login?next={next}", app.url))
+            .await;
+        let r = browser.get(&location(&r)).await;
+        callbacks.push(location(&r));
+    }
+    // Finish them in reverse order: each finds its own attempt.
+    for (callback, next) in callbacks.iter().rev().zip(["/maybe", "/other-me", "/me"]) {
+        let r = browser.get(callback).await;
+        assert_eq!(r.status(), 303, "{callback}: {:?}", r.text().await);
+        assert_eq!(location(&r), next);
+    }
+    assert_eq!(browser.get(&format!("{}/me", app.url)).await.status(), 200);
+    let other: Value = browser
+        .get(&format!("{}/other-me", app.url))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(other["provider"], "other");
+
+    // Logging out of one leaves the other.
+    browser.post(&format!("{}/auth/idp/logout", app.url)).await;
+    assert_eq!(browser.get(&format!("{}/me", app.url)).await.status(), 401);
+    assert_eq!(
+        browser.get(&format!("{}/other-me", app.url)).await.status(),
+        200
+    );
+}
+
+#[rocket::async_test]
+async fn pending_attempts_are_bounded() {
+    let idp = start_idp().await;
+    let app = start_app(&idp, false, |f| f).await;
+    let browser = Browser::new();
+    let mut callbacks = Vec::new();
+    for _ in 0..6 {
+        let r = browser
+            .get(&format!("{}/auth/idp/login?next=/me", app.url))
+            .await;
+        let r = browser.get(&location(&r)).await;
+        callbacks.push(location(&r));
+        // Distinct creation times order the eviction.
+        rocket::tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    }
+    // The two oldest were evicted; the newest works.
+    let r = browser.get(&callbacks[0]).await;
+    assert_eq!(r.status(), 400);
+    assert!(r.text().await.unwrap().contains("expired"));
+    let r = browser.get(&callbacks[5]).await;
+    assert_eq!(r.status(), 303);
+}
+
+#[rocket::async_test]
+async fn after_login_can_refuse() {
+    let idp = start_idp().await;
+    let app = start_app(&idp, true, |f| f).await;
+    let browser = Browser::new();
+    let (r, _) = browser
+        .follow(&app.url, &format!("{}/auth/idp/login?next=/me", app.url))
+        .await;
+    assert_eq!(r.status(), 403);
+    let body = r.text().await.unwrap();
+    assert!(
+        body.contains("test accounts are not welcome here"),
+        "{body}"
+    );
+    assert_eq!(app.log.logins.load(Ordering::SeqCst), 1);
+    assert_eq!(browser.get(&format!("{}/me", app.url)).await.status(), 401);
+}
+
+#[rocket::async_test]
+async fn confirmation_page_requires_a_csrf_checked_post() {
+    let idp = start_idp().await;
+    let app = start_app(&idp, false, |f| f.merge(("oauth.idp.confirm", true))).await;
+    let browser = Browser::new();
+
+    let r = browser
+        .get(&format!("{}/auth/idp/login?next=/me", app.url))
+        .await;
+    assert_eq!(r.status(), 200);
+    let page = r.text().await.unwrap();
+    let token = page
+        .split("name=\"csrf_token\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("csrf field")
+        .to_owned();
+    assert!(idp.state.authorize_queries.lock().unwrap().is_empty());
+
+    // A forged POST (wrong token, or another browser without the cookie) is refused.
+    let login = format!("{}/auth/idp/login", app.url);
+    let r = browser
+        .client
+        .post(&login)
+        .form(&[("csrf_token", "forged"), ("next", "/me")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    let r = Browser::new()
+        .client
+        .post(&login)
+        .form(&[("csrf_token", token.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+
+    let r = browser
+        .client
+        .post(&login)
+        .form(&[("csrf_token", token.as_str()), ("next", "/me")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let r = browser.get(&location(&r)).await;
+    let r = browser.get(&location(&r)).await;
+    assert_eq!(location(&r), "/me");
+}
+
+#[rocket::async_test]
+async fn application_templates_override_the_defaults() {
+    let idp = start_idp().await;
+    let port = free_port();
+    let figment = base_figment()
+        .merge(("port", port))
+        .merge(("template_dir", "tests/templates"))
+        .merge(("oauth.other", provider_config(&idp, "other", port)));
+    let rocket = rocket::custom(figment)
+        .attach(rocket_dyn_templates::Template::fairing())
+        .attach(common::app::Other::fairing());
+    let url = launch(rocket).await;
+    let browser = Browser::new();
+    let (r, _) = browser
+        .follow(&url, &format!("{url}/auth/other/login"))
+        .await;
+    assert_eq!(r.status(), 200);
+    assert!(r
+        .text()
+        .await
+        .unwrap()
+        .contains("CUSTOM SUCCESS TEMPLATE for other"));
+    // Templates the app does not override keep the embedded default.
+    let r = browser
+        .get(&format!(
+            "{url}/auth/other/callback?state=abcdefghijklmnop&code=x"
+        ))
+        .await;
+    assert_eq!(r.status(), 400);
+    assert!(r.text().await.unwrap().contains("Login expired"));
+}

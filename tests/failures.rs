@@ -1,0 +1,379 @@
+//! Every way a login can fail ends in a clear 4xx page, never a 500, and the visitor stays
+//! logged out.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::app::{start_app, App};
+use common::*;
+
+/// Starts a login and returns the callback URL the provider sends the browser to.
+async fn callback_url(browser: &Browser, app: &App, next: &str) -> String {
+    let r = browser
+        .get(&format!(
+            "{}/auth/idp/login?next={}",
+            app.url,
+            urlencode(next)
+        ))
+        .await;
+    assert_eq!(r.status(), 303);
+    let r = browser.get(&location(&r)).await;
+    assert_eq!(r.status(), 303);
+    location(&r)
+}
+
+async fn assert_logged_out(browser: &Browser, app: &App) {
+    assert_eq!(browser.get(&format!("{}/me", app.url)).await.status(), 401);
+}
+
+/// `url` with the query parameter `name` set to `value`.
+fn with_param(url: &str, name: &str, value: &str) -> String {
+    let mut parsed = url::Url::parse(url).unwrap();
+    let pairs: Vec<(String, String)> = parsed
+        .query_pairs()
+        .filter(|(k, _)| k != name)
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    parsed
+        .query_pairs_mut()
+        .clear()
+        .extend_pairs(pairs)
+        .append_pair(name, value);
+    parsed.to_string()
+}
+
+#[rocket::async_test]
+async fn state_mismatch_is_refused() {
+    let idp = start_idp().await;
+    let app = start_app(&idp, false, |f| f).await;
+    let browser = Browser::new();
+    let callback = callback_url(&browser, &app, "/me").await;
+    let state = query_param(&callback, "state").unwrap();
+    // Same attempt cookie (same prefix), different state.
+    let mut forged = state.clone();
+    let last = forged.pop().unwrap();
+    forged.push(if last == 'A' { 'B' } else { 'A' });
+    let r = browser.get(&with_param(&callback, "state", &forged)).await;
+    assert_eq!(r.status(), 400);
+    assert!(r.text().await.unwrap().contains("does not match"));
+    assert_logged_out(&browser, &app).await;
+    assert_eq!(
+        idp.state
+            .token_calls
+            .load(std::sync::atomic::Ordering::SeqCst),
+        0
+    );
+}
+
+#[rocket::async_test]
+async fn missing_state_or_attempt_cookie_gets_a_retry_page() {
+    let idp = start_idp().await;
+    let app = start_app(&idp, false, |f| f).await;
+    let browser = Browser::new();
+    let callback = callback_url(&browser, &app, "/me").await;
+
+    // Another browser (cookies blocked, or the attempt expired) with a valid-looking callback.
+    let stranger = Browser::new();
+    let r = stranger.get(&callback).await;
+    assert_eq!(r.status(), 400);
+    let body = r.text().await.unwrap();
+    assert!(body.contains("expired or cookies are blocked"), "{body}");
+    assert!(
+        body.contains("href=\"&#x2F;auth&#x2F;idp&#x2F;login\""),
+        "retry link: {body}"
+    );
+
+    // No state at all.
+    let r = browser
+        .get(&format!("{}/auth/idp/callback?code=abc", app.url))
+        .await;
+    assert_eq!(r.status(), 400);
+    assert!(r.text().await.unwrap().contains("no state"));
+    assert_logged_out(&browser, &app).await;
+}
+
+#[rocket::async_test]
+async fn provider_errors_are_shown_safely() {
+    let idp = start_idp().await;
+    let app = start_app(&idp, false, |f| f).await;
+    let browser = Browser::new();
+
+    // The user presses "Deny" at the provider.
+    let r = browser.get(&format!("{}/auth/idp/login", app.url)).await;
+    let r = browser.get(&format!("{}&deny=true", location(&r))).await;
+    let callback = location(&r);
+    assert!(callback.contains("error=access_denied"));
+    let r = browser.get(&callback).await;
+    assert_eq!(r.status(), 403);
+    assert!(r.text().await.unwrap().contains("Login cancelled"));
+
+    // Another error code; a description or code with markup is never echoed.
+    let r = browser
+        .get(&format!(
+            "{}/auth/idp/callback?error=server_error&error_description=%3Cb%3Ecall+us%3C%2Fb%3E&state=x",
+            app.url
+        ))
+        .await;
+    assert_eq!(r.status(), 400);
+    let body = r.text().await.unwrap();
+    assert!(
+        body.contains("server_error") && !body.contains("call us"),
+        "{body}"
+    );
+    let r = browser
+        .get(&format!("{}/auth/idp/callback?error=%3Cscript%3E", app.url))
+        .await;
+    assert_eq!(r.status(), 400);
+    let body = r.text().await.unwrap();
+    assert!(
+        body.contains("unknown_error") && !body.contains("<script>"),
+        "{body}"
+    );
+    assert_logged_out(&browser, &app).await;
+}
+
+#[rocket::async_test]
+async fn token_endpoint_failures_are_4xx() {
+    let idp = start_idp().await;
+    let app = start_app(&idp, false, |f| f).await;
+    for (mode, expected) in [
+        (TokenMode::ServerError, "HTTP status 500"),
+        (TokenMode::Garbage, "not valid JSON"),
+        (TokenMode::ErrorIn200, "bad_verification_code"),
+        (TokenMode::NoAccessToken, "access_token"),
+        (TokenMode::Slow, "timed out"),
+    ] {
+        idp.set_mode(mode);
+        let browser = Browser::new();
+        let callback = callback_url(&browser, &app, "/me").await;
+        let started = Instant::now();
+        let r = browser.get(&callback).await;
+        assert_eq!(r.status(), 400, "{mode:?}");
+        let body = r.text().await.unwrap();
+        assert!(body.contains(expected), "{mode:?}: {body}");
+        assert!(!body.contains("at-"), "no token in the page: {body}");
+        assert!(
+            started.elapsed() < Duration::from_secs(4),
+            "{mode:?} honours the timeout"
+        );
+        assert_logged_out(&browser, &app).await;
+    }
+}
+
+#[rocket::async_test]
+async fn unreachable_provider_is_4xx() {
+    let idp = start_idp().await;
+    let dead = format!("http://127.0.0.1:{}/token", free_port());
+    let app = start_app(&idp, false, move |f| f.merge(("oauth.idp.token_url", dead))).await;
+    let browser = Browser::new();
+    let callback = callback_url(&browser, &app, "/me").await;
+    let r = browser.get(&callback).await;
+    assert_eq!(r.status(), 400);
+    assert!(r.text().await.unwrap().contains("could not reach"));
+}
+
+#[rocket::async_test]
+async fn replayed_callback_is_refused() {
+    let idp = start_idp().await;
+    let app = start_app(&idp, false, |f| f).await;
+    let browser = Browser::new();
+    let callback = callback_url(&browser, &app, "/me").await;
+    assert_eq!(browser.get(&callback).await.status(), 303);
+    browser.post(&format!("{}/auth/idp/logout", app.url)).await;
+    let r = browser.get(&callback).await;
+    assert_eq!(r.status(), 400);
+    assert!(r.text().await.unwrap().contains("expired"));
+    assert_logged_out(&browser, &app).await;
+}
+
+#[rocket::async_test]
+async fn next_cannot_redirect_off_site() {
+    let idp = start_idp().await;
+    let app = start_app(&idp, false, |f| f).await;
+    for evil in [
+        "//evil.example/",
+        "/\\evil.example",
+        "https://evil.example/",
+        "/%2F%2Fevil.example",
+        "javascript:alert(1)",
+        "/ok\r\nX-Injected: 1",
+    ] {
+        let browser = Browser::new();
+        let callback = callback_url(&browser, &app, evil).await;
+        let r = browser.get(&callback).await;
+        assert_eq!(
+            r.status(),
+            200,
+            "{evil:?} is dropped: the success page is shown"
+        );
+        assert!(r.headers().get("location").is_none());
+        let r = browser
+            .post(&format!(
+                "{}/auth/idp/logout?next={}",
+                app.url,
+                urlencode(evil)
+            ))
+            .await;
+        assert_eq!(location(&r), "/", "{evil:?}");
+    }
+}
+
+#[rocket::async_test]
+async fn tampered_cookies_read_as_logged_out() {
+    let idp = start_idp().await;
+    let app = start_app(&idp, false, |f| f).await;
+    let browser = Browser::new();
+    let callback = callback_url(&browser, &app, "/me").await;
+    let r = browser.get(&callback).await;
+    let session = r
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap())
+        .find(|c| c.starts_with("oauth_idp="))
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let raw = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let me = format!("{}/me", app.url);
+    let r = raw
+        .get(&me)
+        .header("cookie", &session)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "the genuine cookie works");
+
+    let (name, value) = session.split_once('=').unwrap();
+    let mut bytes = value.as_bytes().to_vec();
+    let i = bytes.len() / 2;
+    bytes[i] = if bytes[i] == b'A' { b'B' } else { b'A' };
+    let tampered = format!("{name}={}", String::from_utf8(bytes).unwrap());
+    for cookie in [tampered.as_str(), "oauth_idp=garbage", "oauth_idp="] {
+        let r = raw.get(&me).header("cookie", cookie).send().await.unwrap();
+        assert_eq!(r.status(), 401, "{cookie}");
+        let r = raw
+            .get(format!("{}/private", app.url))
+            .header("cookie", cookie)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 303, "{cookie}");
+    }
+    // A forged attempt cookie is treated as missing.
+    let r = raw
+        .get(format!(
+            "{}/auth/idp/callback?code=x&state=abcdefghijklmnopqrstuv",
+            app.url
+        ))
+        .header("cookie", "oauth_idp_login_abcdefghijkl=forged")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+}
+
+#[rocket::async_test]
+async fn malformed_callbacks_are_4xx() {
+    let idp = start_idp().await;
+    let app = start_app(&idp, false, |f| f).await;
+    let raw = reqwest::Client::new();
+    let base = format!("{}/auth/idp/callback", app.url);
+    for query in [
+        "",
+        "?",
+        "?state=%ZZ&code=%",
+        "?state=&code=",
+        "?state=short",
+        "?code=a&code=b&state=c",
+    ] {
+        let r = raw.get(format!("{base}{query}")).send().await.unwrap();
+        assert_eq!(r.status(), 400, "{query:?}");
+    }
+    let r = raw
+        .post(&base)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("state=%ZZ&&&==")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    let r = raw
+        .post(&base)
+        .header("content-type", "application/json")
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+}
+
+#[rocket::async_test]
+async fn form_post_callback_completes_a_login() {
+    let idp = start_idp().await;
+    let app = start_app(&idp, false, |f| f.merge(("oauth.idp.form_post", true))).await;
+    let browser = Browser::new();
+    let r = browser
+        .get(&format!("{}/auth/idp/login?next=/me", app.url))
+        .await;
+    let cookie = r
+        .headers()
+        .get("set-cookie")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        cookie.contains("SameSite=None") && cookie.contains("Secure"),
+        "{cookie}"
+    );
+    // reqwest's cookie store won't send a Secure cookie over http: replay it by hand.
+    let attempt = cookie.split(';').next().unwrap().to_owned();
+    let r = browser.get(&location(&r)).await;
+    let callback = url::Url::parse(&location(&r)).unwrap();
+    let form: Vec<(String, String)> = callback.query_pairs().into_owned().collect();
+    let r = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .post(format!("{}/auth/idp/callback", app.url))
+        .header("cookie", attempt)
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    assert_eq!(location(&r), "/me");
+}
+
+#[rocket::async_test]
+async fn rfc9207_issuer_is_checked_when_known() {
+    let idp = start_idp().await;
+    let app = start_app(&idp, false, |f| {
+        f.merge(("oauth.idp.issuer", "https://idp.example"))
+    })
+    .await;
+    *idp.state.iss.lock().unwrap() = Some("https://evil.example".into());
+    let browser = Browser::new();
+    let callback = callback_url(&browser, &app, "/me").await;
+    let r = browser.get(&callback).await;
+    assert_eq!(r.status(), 400);
+    assert!(r.text().await.unwrap().contains("unexpected issuer"));
+
+    *idp.state.iss.lock().unwrap() = Some("https://idp.example".into());
+    let callback = callback_url(&browser, &app, "/me").await;
+    assert_eq!(browser.get(&callback).await.status(), 303);
+
+    // A provider with no configured issuer ignores `iss` (GitHub's 2026 change).
+    let app = start_app(&idp, false, |f| f).await;
+    *idp.state.iss.lock().unwrap() = Some("https://anything.example".into());
+    let browser = Browser::new();
+    let callback = callback_url(&browser, &app, "/me").await;
+    assert_eq!(browser.get(&callback).await.status(), 303);
+}

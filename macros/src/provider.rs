@@ -1,6 +1,6 @@
 //! `#[derive(OAuth2Provider)]`: parse the attributes, validate them, expand.
 
-use proc_macro2::{Span, TokenStream};
+use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
 use syn::meta::ParseNestedMeta;
 use syn::punctuated::Punctuated;
@@ -113,6 +113,8 @@ fn parse_attrs(input: &DeriveInput, errors: &mut Errors) -> Option<Attrs> {
         });
         if let Err(e) = result {
             errors.push(e);
+            // The rest of the attribute was not read: "missing key" errors would be noise.
+            return None;
         }
     }
     if !found {
@@ -222,14 +224,17 @@ fn fairing_fn(input: &DeriveInput) -> TokenStream {
 }
 
 /// Stub impls emitted next to errors, so that uses of the type do not add more errors.
+/// Generic types get none: their bounds are unknown.
 fn fallback(input: &DeriveInput, error: syn::Error) -> TokenStream {
     let ident = &input.ident;
     let error = error.to_compile_error();
+    if !input.generics.params.is_empty() {
+        return error;
+    }
     let fairing = fairing_fn(input);
-    let (impl_generics, ty_generics, where_clause) = input.generics.split_for_impl();
     quote! {
         #error
-        impl #impl_generics ::rocket_oauth::Provider for #ident #ty_generics #where_clause {
+        impl ::rocket_oauth::Provider for #ident {
             const NAME: &'static str = "";
             fn defaults() -> ::rocket_oauth::ProviderDefaults {
                 ::core::unreachable!()
@@ -241,8 +246,10 @@ fn fallback(input: &DeriveInput, error: syn::Error) -> TokenStream {
 
 pub fn derive(input: DeriveInput) -> TokenStream {
     let mut errors = Errors::default();
-    if !matches!(input.data, syn::Data::Struct(_)) {
-        errors.push(syn::Error::new(Span::call_site(), NOT_STRUCT));
+    match &input.data {
+        syn::Data::Struct(_) => {}
+        syn::Data::Enum(e) => errors.push(syn::Error::new(e.enum_token.span, NOT_STRUCT)),
+        syn::Data::Union(u) => errors.push(syn::Error::new(u.union_token.span, NOT_STRUCT)),
     }
     if !input.generics.params.is_empty() {
         errors.push(syn::Error::new(input.generics.span(), GENERICS));

@@ -1,0 +1,85 @@
+//! Launch-time checks: configuration errors and missing fairings stop the launch.
+
+mod common;
+
+use common::app::Other;
+use common::*;
+use rocket::error::ErrorKind;
+use rocket::{get, routes};
+use rocket_oauth::{AccessToken, LoginRequired};
+
+#[get("/me")]
+fn me(_token: AccessToken<Other>) {}
+
+#[get("/page")]
+fn page(_user: LoginRequired<Other>) {}
+
+#[get("/maybe")]
+fn maybe(_token: Option<AccessToken<Other>>) {}
+
+fn good_config() -> serde_json::Value {
+    serde_json::json!({
+        "client_id": "id",
+        "client_secret": "secret",
+        "redirect_uri": "http://127.0.0.1:8000/auth/other/callback",
+    })
+}
+
+#[rocket::async_test]
+async fn a_guard_without_its_fairing_aborts_launch() {
+    for routes in [routes![me], routes![page], routes![maybe]] {
+        let rocket = rocket::custom(base_figment()).mount("/", routes);
+        let error = rocket.ignite().await.unwrap_err();
+        assert!(matches!(error.kind(), ErrorKind::SentinelAborts(_)), "{error:?}");
+    }
+    let rocket = rocket::custom(base_figment().merge(("oauth.other", good_config())))
+        .attach(Other::fairing())
+        .mount("/", routes![me, page, maybe]);
+    assert!(rocket.ignite().await.is_ok());
+}
+
+#[rocket::async_test]
+async fn bad_configuration_fails_at_ignite() {
+    let cases = [
+        serde_json::json!({}),
+        serde_json::json!({"client_id": "id"}),
+        serde_json::json!({"client_id": "id", "redirect_uri": "not a url"}),
+        serde_json::json!({"client_id": "id", "redirect_uri": "http://a/cb", "token_url": "http://evil.example/t"}),
+        serde_json::json!({"client_id": "id", "redirect_uri": "http://a/cb", "unknown_key": 1}),
+        serde_json::json!({"client_id": 5, "redirect_uri": "http://a/cb"}),
+        serde_json::json!({"client_id": "id", "redirect_uri": "http://a/cb", "timeout": 0}),
+        serde_json::json!({"client_id": "id", "redirect_uri": "http://a/cb", "base_path": "auth"}),
+    ];
+    for config in cases {
+        let rocket = rocket::custom(base_figment().merge(("oauth.other", config.clone())))
+            .attach(Other::fairing());
+        let error = rocket.ignite().await.unwrap_err();
+        assert!(matches!(error.kind(), ErrorKind::FailedFairings(_)), "{config}: {error:?}");
+    }
+}
+
+#[rocket::async_test]
+async fn the_same_provider_cannot_be_attached_twice() {
+    let rocket = rocket::custom(base_figment().merge(("oauth.other", good_config())))
+        .attach(Other::fairing())
+        .attach(Other::fairing());
+    let error = rocket.ignite().await.unwrap_err();
+    assert!(matches!(error.kind(), ErrorKind::FailedFairings(_)), "{error:?}");
+}
+
+#[rocket::async_test]
+async fn base_path_is_configurable() {
+    let idp = start_idp().await;
+    let port = free_port();
+    let mut config = provider_config(&idp, "other", port);
+    config["base_path"] = "/login/other".into();
+    config["redirect_uri"] = format!("http://127.0.0.1:{port}/login/other/callback").into();
+    let rocket = rocket::custom(base_figment().merge(("port", port)).merge(("oauth.other", config)))
+        .attach(Other::fairing())
+        .mount("/", routes![me]);
+    let url = launch(rocket).await;
+    let browser = Browser::new();
+    let (r, visited) = browser.follow(&url, &format!("{url}/login/other/login?next=/me")).await;
+    assert_eq!(r.status(), 200, "{visited:?}");
+    assert_eq!(Browser::new().get(&format!("{url}/auth/other/login")).await.status(), 404);
+}

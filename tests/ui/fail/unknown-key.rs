@@ -1,0 +1,14 @@
+use rocket_oauth::{Hooks, OAuth2Provider};
+
+#[derive(OAuth2Provider)]
+#[oauth(
+    name = "example",
+    authorize_url = "https://example.com/authorize",
+    token_url = "https://example.com/token",
+    tokn_url = "https://example.com/token"
+)]
+struct Typo;
+
+impl Hooks for Typo {}
+
+fn main() {}

@@ -1,0 +1,34 @@
+use rocket_oauth::{Hooks, OAuth2Provider, OAuthFairing, Provider};
+
+#[derive(OAuth2Provider)]
+#[oauth(
+    name = "github",
+    authorize_url = "https://github.com/login/oauth/authorize",
+    token_url = "https://github.com/login/oauth/access_token",
+    userinfo_url = "https://api.github.com/user",
+    issuer = "https://github.com/login/oauth",
+    scopes("read:user", "user:email"),
+    client_auth = "post",
+    pkce = false,
+    confirm,
+    form_post = false
+)]
+pub struct GitHub;
+
+impl Hooks for GitHub {}
+
+#[derive(OAuth2Provider)]
+#[oauth(name = "local-dev_2", authorize_url = "http://127.0.0.1:9000/a", token_url = "http://localhost:9000/t")]
+#[oauth(scopes())]
+struct Local {
+    _tenant: String,
+}
+
+impl Hooks for Local {}
+
+fn main() {
+    assert_eq!(GitHub::NAME, "github");
+    let _ = GitHub::fairing();
+    let _ = OAuthFairing::new(Local { _tenant: "t".into() });
+    assert_eq!(<Local as Provider>::NAME, "local-dev_2");
+}

@@ -81,22 +81,36 @@ async fn oauth2_login_example_contract() {
 
     let r = browser.get(&format!("{url}/")).await;
     assert_eq!(r.status(), 200);
-    assert!(r.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+    assert!(r.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/html"));
     assert_eq!(browser.get(&format!("{url}/me")).await.status(), 401);
     let r = browser.get(&format!("{url}/private")).await;
     assert_eq!(r.status(), 303);
     assert_eq!(location(&r), "/auth/idp/login?next=/private");
     let r = browser.get(&format!("{url}/auth/idp/check")).await;
-    assert_eq!(r.json::<Value>().await.unwrap(), serde_json::json!({"authorized": false}));
+    assert_eq!(
+        r.json::<Value>().await.unwrap(),
+        serde_json::json!({"authorized": false})
+    );
 
     let (r, visited) = browser.follow(&url, &format!("{url}/private")).await;
     assert_eq!(r.status(), 200, "{visited:?}");
     assert!(r.text().await.unwrap().contains("Test User"));
-    let me: Value = browser.get(&format!("{url}/me")).await.json().await.unwrap();
+    let me: Value = browser
+        .get(&format!("{url}/me"))
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(me["provider"], "idp");
     assert_eq!(me["user"]["sub"], "u1");
     let r = browser.get(&format!("{url}/auth/idp/check")).await;
-    assert_eq!(r.json::<Value>().await.unwrap(), serde_json::json!({"authorized": true}));
+    assert_eq!(
+        r.json::<Value>().await.unwrap(),
+        serde_json::json!({"authorized": true})
+    );
 
     let r = browser.post(&format!("{url}/auth/idp/logout")).await;
     assert_eq!(r.status(), 303);
@@ -116,5 +130,8 @@ async fn oauth2_login_example_refuses_to_start_without_config() {
         .unwrap();
     assert!(!output.status.success());
     let log = String::from_utf8_lossy(&output.stdout) + String::from_utf8_lossy(&output.stderr);
-    assert!(log.contains("oauth.idp.redirect_uri"), "the log names the key: {log}");
+    assert!(
+        log.contains("oauth.idp.redirect_uri"),
+        "the log names the key: {log}"
+    );
 }

@@ -30,7 +30,10 @@ async fn a_guard_without_its_fairing_aborts_launch() {
     for routes in [routes![me], routes![page], routes![maybe]] {
         let rocket = rocket::custom(base_figment()).mount("/", routes);
         let error = rocket.ignite().await.unwrap_err();
-        assert!(matches!(error.kind(), ErrorKind::SentinelAborts(_)), "{error:?}");
+        assert!(
+            matches!(error.kind(), ErrorKind::SentinelAborts(_)),
+            "{error:?}"
+        );
     }
     let rocket = rocket::custom(base_figment().merge(("oauth.other", good_config())))
         .attach(Other::fairing())
@@ -54,7 +57,10 @@ async fn bad_configuration_fails_at_ignite() {
         let rocket = rocket::custom(base_figment().merge(("oauth.other", config.clone())))
             .attach(Other::fairing());
         let error = rocket.ignite().await.unwrap_err();
-        assert!(matches!(error.kind(), ErrorKind::FailedFairings(_)), "{config}: {error:?}");
+        assert!(
+            matches!(error.kind(), ErrorKind::FailedFairings(_)),
+            "{config}: {error:?}"
+        );
     }
 }
 
@@ -64,7 +70,10 @@ async fn the_same_provider_cannot_be_attached_twice() {
         .attach(Other::fairing())
         .attach(Other::fairing());
     let error = rocket.ignite().await.unwrap_err();
-    assert!(matches!(error.kind(), ErrorKind::FailedFairings(_)), "{error:?}");
+    assert!(
+        matches!(error.kind(), ErrorKind::FailedFairings(_)),
+        "{error:?}"
+    );
 }
 
 #[rocket::async_test]
@@ -74,12 +83,24 @@ async fn base_path_is_configurable() {
     let mut config = provider_config(&idp, "other", port);
     config["base_path"] = "/login/other".into();
     config["redirect_uri"] = format!("http://127.0.0.1:{port}/login/other/callback").into();
-    let rocket = rocket::custom(base_figment().merge(("port", port)).merge(("oauth.other", config)))
-        .attach(Other::fairing())
-        .mount("/", routes![me]);
+    let rocket = rocket::custom(
+        base_figment()
+            .merge(("port", port))
+            .merge(("oauth.other", config)),
+    )
+    .attach(Other::fairing())
+    .mount("/", routes![me]);
     let url = launch(rocket).await;
     let browser = Browser::new();
-    let (r, visited) = browser.follow(&url, &format!("{url}/login/other/login?next=/me")).await;
+    let (r, visited) = browser
+        .follow(&url, &format!("{url}/login/other/login?next=/me"))
+        .await;
     assert_eq!(r.status(), 200, "{visited:?}");
-    assert_eq!(Browser::new().get(&format!("{url}/auth/other/login")).await.status(), 404);
+    assert_eq!(
+        Browser::new()
+            .get(&format!("{url}/auth/other/login"))
+            .await
+            .status(),
+        404
+    );
 }

@@ -74,15 +74,7 @@ impl Idp {
 
 fn random_token(state: &IdpState, prefix: &str) -> String {
     let n = state.counter.fetch_add(1, Ordering::SeqCst);
-    format!("{prefix}-{n}-{:x}", rand_u64())
-}
-
-fn rand_u64() -> u64 {
-    use std::collections::hash_map::RandomState;
-    use std::hash::{BuildHasher, Hasher};
-    let mut h = RandomState::new().build_hasher();
-    h.write_u64(42);
-    h.finish()
+    format!("{prefix}-{n}-{}", oauth2::CsrfToken::new_random().secret())
 }
 
 #[derive(FromForm)]

@@ -237,7 +237,7 @@ fn userinfo(auth: Authorization, idp: &State<IdpState>) -> (Status, Value) {
 // ---------------------------------------------------------------- both servers
 
 #[rocket::main]
-async fn main() -> Result<(), rocket::Error> {
+async fn main() -> Result<(), Box<rocket::Error>> {
     let idp = rocket::custom(
         rocket::Config::figment()
             .merge(("port", 8001))

@@ -27,8 +27,8 @@ use crate::provider::ProviderDefaults;
 /// token_url = "https://github.example.com/login/oauth/access_token"
 /// ```
 ///
-/// The fairing reads it at ignite; the resolved value is available as managed state to code
-/// that needs it:
+/// The fairing resolves it at ignite, where a missing or invalid key stops the launch with
+/// a [`ConfigError`] naming it. Its `Debug` output never shows the secret:
 ///
 /// ```rust
 /// # use rocket_oauth::ProviderConfig;
@@ -204,6 +204,26 @@ impl RawConfig {
             return Err(ConfigError::Invalid {
                 key: key("base_path"),
                 reason: "must be an absolute path such as `/auth/github`".into(),
+            });
+        }
+        const RESERVED: [&str; 8] = [
+            "response_type",
+            "client_id",
+            "state",
+            "code_challenge",
+            "code_challenge_method",
+            "redirect_uri",
+            "scope",
+            "nonce",
+        ];
+        if let Some(name) = self
+            .auth_params
+            .keys()
+            .find(|k| RESERVED.contains(&k.as_str()))
+        {
+            return Err(ConfigError::Invalid {
+                key: key("auth_params"),
+                reason: format!("`{name}` is set by rocket_oauth itself"),
             });
         }
         let seconds = |value: Option<u64>, default: u64, field: &str| match value.unwrap_or(default)

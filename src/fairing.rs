@@ -136,11 +136,14 @@ impl<P: Provider> OAuthFairing<P> {
             config.secure_cookies,
             config.form_post,
         );
-        let auth_params = config
+        let mut auth_params: Vec<(String, String)> = config
             .auth_params
             .iter()
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
+        if config.form_post && !config.auth_params.contains_key("response_mode") {
+            auth_params.push(("response_mode".into(), "form_post".into()));
+        }
         let provider = self
             .provider
             .lock()

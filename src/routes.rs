@@ -4,7 +4,7 @@ use std::marker::PhantomData;
 
 use rocket::data::{Data, FromData};
 use rocket::form::{Form, FromForm};
-use rocket::http::{Method, RawStr, Status};
+use rocket::http::{Header, Method, RawStr, Status};
 use rocket::response::Redirect;
 use rocket::route::{Handler, Outcome, Route};
 use rocket::serde::json::Json;
@@ -83,7 +83,7 @@ impl<P: Provider> Handler for ProviderRoute<P> {
         let Some(state) = req.rocket().state::<ProviderState<P>>() else {
             return Outcome::Error(Status::InternalServerError);
         };
-        match self.endpoint {
+        let outcome = match self.endpoint {
             Endpoint::Login => login(req, state).await,
             Endpoint::LoginConfirmed => login_confirmed(req, data, state).await,
             Endpoint::Callback => {
@@ -111,7 +111,12 @@ impl<P: Provider> Handler for ProviderRoute<P> {
                 let authorized = current::<P>(req).is_some();
                 Outcome::from(req, Json(Check { authorized }))
             }
-        }
+        };
+        // Login pages, redirects carrying state, and login results must never be cached.
+        outcome.map(|mut response| {
+            response.set_header(Header::new("Cache-Control", "no-store"));
+            response
+        })
     }
 }
 

@@ -335,6 +335,10 @@ async fn form_post_callback_completes_a_login() {
     );
     // reqwest's cookie store won't send a Secure cookie over http: replay it by hand.
     let attempt = cookie.split(';').next().unwrap().to_owned();
+    assert_eq!(
+        query_param(&location(&r), "response_mode").as_deref(),
+        Some("form_post")
+    );
     let r = browser.get(&location(&r)).await;
     let callback = url::Url::parse(&location(&r)).unwrap();
     let form: Vec<(String, String)> = callback.query_pairs().into_owned().collect();

@@ -52,6 +52,7 @@ async fn bad_configuration_fails_at_ignite() {
         serde_json::json!({"client_id": 5, "redirect_uri": "http://a/cb"}),
         serde_json::json!({"client_id": "id", "redirect_uri": "http://a/cb", "timeout": 0}),
         serde_json::json!({"client_id": "id", "redirect_uri": "http://a/cb", "base_path": "auth"}),
+        serde_json::json!({"client_id": "id", "redirect_uri": "http://a/cb", "auth_params": {"state": "fixed"}}),
     ];
     for config in cases {
         let rocket = rocket::custom(base_figment().merge(("oauth.other", config.clone())))

@@ -29,6 +29,7 @@ async fn full_login_with_pkce_next_hooks_and_logout() {
         .get(&format!("{}/auth/idp/login?next=/me", app.url))
         .await;
     assert_eq!(r.status(), 303);
+    assert_eq!(r.headers()["cache-control"], "no-store");
     let authorize = location(&r);
     assert!(
         authorize.starts_with(&format!("{}/authorize?", idp.url)),

@@ -13,7 +13,7 @@ use ::oauth2::basic::{
     BasicErrorResponse, BasicRevocationErrorResponse, BasicTokenIntrospectionResponse,
     BasicTokenType,
 };
-use ::oauth2::http::{header::CONTENT_TYPE, HeaderValue};
+use ::oauth2::http::{header::CONTENT_TYPE, HeaderValue, StatusCode};
 use ::oauth2::{
     AccessToken, AsyncHttpClient, AuthType, AuthUrl, AuthorizationCode, ClientId, ClientSecret,
     CsrfToken, EndpointNotSet, EndpointSet, HttpRequest, HttpResponse, PkceCodeChallenge,
@@ -168,15 +168,16 @@ pub(crate) fn normalize_token_response(raw: Buffered) -> Result<HttpResponse, Ht
     };
     let success = (200..300).contains(&raw.status);
     let (status, body) = match body {
-        Some(map) if map.get("error").is_some_and(|e| e.is_string()) => (400, map),
-        Some(map) if success => (200, map),
+        Some(map) if map.get("error").is_some_and(|e| e.is_string()) => {
+            (StatusCode::BAD_REQUEST, map)
+        }
+        Some(map) if success => (StatusCode::OK, map),
         None if success => return Err(HttpError::InvalidJson),
         _ => return Err(HttpError::Status(raw.status)),
     };
     let body = serde_json::to_vec(&body).map_err(|_| HttpError::InvalidJson)?;
     let mut response = HttpResponse::new(body);
-    *response.status_mut() =
-        ::oauth2::http::StatusCode::from_u16(status).expect("200 and 400 are valid statuses");
+    *response.status_mut() = status;
     response
         .headers_mut()
         .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));

@@ -205,11 +205,12 @@ impl Cookies {
         let Some(id) = attempt_id(&attempt.state) else {
             return;
         };
-        let mut pending: Vec<(i64, String)> = jar
+        let names: Vec<String> = jar
             .iter()
             .filter(|c| c.name().starts_with(&self.attempt_prefix))
             .map(|c| c.name().to_owned())
-            .collect::<Vec<_>>()
+            .collect();
+        let mut pending: Vec<(i64, String)> = names
             .into_iter()
             .map(|name| {
                 let created = jar
@@ -224,7 +225,9 @@ impl Cookies {
         for (_, name) in pending.into_iter().take(excess) {
             jar.remove_private(Self::removal(name, &self.base_path));
         }
-        let value = serde_json::to_string(attempt).expect("attempts serialise");
+        let Ok(value) = serde_json::to_string(attempt) else {
+            return;
+        };
         let mut cookie = self.build(
             format!("{}{id}", self.attempt_prefix),
             value,

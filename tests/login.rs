@@ -18,6 +18,26 @@ fn set_cookies(response: &reqwest::Response) -> Vec<String> {
         .collect()
 }
 
+/// `/me`, `check` and an `Option` guard agree on whether `browser` is logged in.
+async fn assert_session(browser: &Browser, app: &str, logged_in: bool) {
+    let me = browser.get(&format!("{app}/me")).await.status();
+    assert_eq!(me, if logged_in { 200 } else { 401 });
+    let check: Value = browser
+        .get(&format!("{app}/auth/idp/check"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(check, serde_json::json!({ "authorized": logged_in }));
+    let maybe = browser
+        .get(&format!("{app}/maybe"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(maybe, if logged_in { "in" } else { "out" });
+}
+
 #[rocket::async_test]
 async fn full_login_with_pkce_next_hooks_and_logout() {
     let idp = start_idp().await;
@@ -109,20 +129,7 @@ async fn full_login_with_pkce_next_hooks_and_logout() {
         "u1"
     );
 
-    let r = browser.get(&format!("{}/auth/idp/check", app.url)).await;
-    assert_eq!(
-        r.json::<Value>().await.unwrap(),
-        serde_json::json!({"authorized": true})
-    );
-    assert_eq!(
-        browser
-            .get(&format!("{}/maybe", app.url))
-            .await
-            .text()
-            .await
-            .unwrap(),
-        "in"
-    );
+    assert_session(&browser, &app.url, true).await;
 
     // GET logout is off by default.
     let r = browser.get(&format!("{}/auth/idp/logout", app.url)).await;
@@ -131,21 +138,7 @@ async fn full_login_with_pkce_next_hooks_and_logout() {
     assert_eq!(r.status(), 303);
     assert_eq!(location(&r), "/");
     assert_eq!(app.log.logouts.load(Ordering::SeqCst), 1);
-    assert_eq!(browser.get(&format!("{}/me", app.url)).await.status(), 401);
-    let r = browser.get(&format!("{}/auth/idp/check", app.url)).await;
-    assert_eq!(
-        r.json::<Value>().await.unwrap(),
-        serde_json::json!({"authorized": false})
-    );
-    assert_eq!(
-        browser
-            .get(&format!("{}/maybe", app.url))
-            .await
-            .text()
-            .await
-            .unwrap(),
-        "out"
-    );
+    assert_session(&browser, &app.url, false).await;
 }
 
 #[rocket::async_test]

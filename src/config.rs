@@ -8,9 +8,10 @@ use std::time::Duration;
 use serde::Deserialize;
 use url::Url;
 
+use crate::access::AccessConfig;
 use crate::error::ConfigError;
 use crate::oauth2::ClientAuth;
-use crate::provider::ProviderDefaults;
+use crate::provider::{Protocol, ProviderDefaults};
 
 /// A provider's resolved configuration: the attributes' defaults overridden by `oauth.<name>`.
 ///
@@ -48,18 +49,34 @@ pub struct ProviderConfig {
     /// `<base_path>/callback`. Taken from configuration, never derived from the request, so
     /// it stays right behind TLS-terminating proxies. _Required._
     pub redirect_uri: Url,
+    /// OAuth 2.0 or OpenID Connect (from the provider's definition).
+    pub protocol: Protocol,
     /// The provider's authorization endpoint (`https`, or `http` on loopback).
-    /// _Default:_ the provider's attribute.
-    pub authorize_url: Url,
+    /// _Default:_ the provider's attribute; for OpenID Connect, discovered when absent.
+    pub authorize_url: Option<Url>,
     /// The provider's token endpoint (`https`, or `http` on loopback).
-    /// _Default:_ the provider's attribute.
-    pub token_url: Url,
+    /// _Default:_ the provider's attribute; for OpenID Connect, discovered when absent.
+    pub token_url: Option<Url>,
     /// The endpoint returning the user's profile as JSON, fetched once at login with the new
     /// access token. _Default:_ the provider's attribute, or none.
     pub userinfo_url: Option<Url>,
-    /// The provider's issuer identifier, compared with an RFC 9207 `iss` callback parameter.
-    /// _Default:_ the provider's attribute, or none (then `iss` is ignored).
+    /// The provider's issuer identifier. For OpenID Connect it is required: discovery reads
+    /// `<issuer>/.well-known/openid-configuration` and ID tokens must carry it. For OAuth 2 it
+    /// is compared with an RFC 9207 `iss` callback parameter. A `{tenantid}` placeholder
+    /// (Microsoft's multi-tenant issuer) is filled from the ID token's `tid`, which must be
+    /// in `tenants`. _Default:_ the provider's attribute, or none (then `iss` is ignored).
     pub issuer: Option<String>,
+    /// Tenants allowed by a `{tenantid}` issuer. _Default:_ none.
+    pub tenants: Vec<String>,
+    /// Who may log in and which roles they get (see [`AccessConfig`]).
+    /// _Default:_ everyone, no roles.
+    pub access: AccessConfig,
+    /// On logout, also end the session at the provider when its discovery document has an
+    /// `end_session_endpoint`. _Default:_ `false`.
+    pub provider_logout: bool,
+    /// Where the provider sends the browser after `provider_logout` (registered at the
+    /// provider). _Default:_ none.
+    pub post_logout_redirect_uri: Option<Url>,
     /// The scopes requested at login: a list or one space-separated string.
     /// _Default:_ the provider's attribute, or none.
     pub scopes: Vec<String>,
@@ -100,8 +117,12 @@ impl fmt::Debug for ProviderConfig {
                 &self.client_secret.as_ref().map(|_| "[redacted]"),
             )
             .field("redirect_uri", &self.redirect_uri.as_str())
-            .field("authorize_url", &self.authorize_url.as_str())
-            .field("token_url", &self.token_url.as_str())
+            .field("protocol", &self.protocol)
+            .field(
+                "authorize_url",
+                &self.authorize_url.as_ref().map(Url::as_str),
+            )
+            .field("token_url", &self.token_url.as_ref().map(Url::as_str))
             .field("userinfo_url", &self.userinfo_url.as_ref().map(Url::as_str))
             .field("issuer", &self.issuer)
             .field("scopes", &self.scopes)
@@ -133,6 +154,12 @@ pub(crate) struct RawConfig {
     connect_timeout: Option<u64>,
     #[serde(default)]
     auth_params: BTreeMap<String, String>,
+    #[serde(default)]
+    tenants: Vec<String>,
+    #[serde(default)]
+    access: AccessConfig,
+    provider_logout: Option<bool>,
+    post_logout_redirect_uri: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -163,21 +190,55 @@ impl RawConfig {
             &required(self.redirect_uri, "redirect_uri")?,
             &key("redirect_uri"),
         )?;
-        let authorize_url = endpoint(
-            required(
-                self.authorize_url
-                    .or(defaults.authorize_url.map(Into::into)),
-                "authorize_url",
-            )?,
-            "authorize_url",
-        )?;
-        let token_url = endpoint(
-            required(
-                self.token_url.or(defaults.token_url.map(Into::into)),
-                "token_url",
-            )?,
-            "token_url",
-        )?;
+        let oidc = defaults.protocol == Protocol::OpenIdConnect;
+        let issuer = self
+            .issuer
+            .or_else(|| defaults.issuer.map(Into::into))
+            .filter(|i| !i.is_empty());
+        let issuer = match issuer {
+            Some(issuer) if oidc => {
+                let checkable = issuer.replace(crate::oidc::TENANT_PLACEHOLDER, "tenant");
+                parse_endpoint(&checkable, &key("issuer"))?;
+                Some(issuer)
+            }
+            None if oidc => return Err(ConfigError::Missing { key: key("issuer") }),
+            other => other,
+        };
+        // OpenID Connect discovers the endpoints that are not configured.
+        let url_key = |value: Option<String>, default: Option<&str>, field: &str| match value
+            .or(default.map(Into::into))
+            .filter(|v| !v.is_empty())
+        {
+            Some(url) => endpoint(url, field).map(Some),
+            None if oidc => Ok(None),
+            None => Err(ConfigError::Missing { key: key(field) }),
+        };
+        let authorize_url = url_key(self.authorize_url, defaults.authorize_url, "authorize_url")?;
+        let token_url = url_key(self.token_url, defaults.token_url, "token_url")?;
+        if let Some(tenant) = self.tenants.iter().find(|t| {
+            t.is_empty()
+                || !t
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
+        }) {
+            return Err(ConfigError::Invalid {
+                key: key("tenants"),
+                reason: format!("`{tenant}` is not a tenant id or domain"),
+            });
+        }
+        if issuer
+            .as_deref()
+            .is_some_and(|i| i.contains(crate::oidc::TENANT_PLACEHOLDER))
+            && self.tenants.is_empty()
+        {
+            return Err(ConfigError::Missing {
+                key: key("tenants"),
+            });
+        }
+        let post_logout_redirect_uri = self
+            .post_logout_redirect_uri
+            .map(|u| parse_url(&u, &key("post_logout_redirect_uri")))
+            .transpose()?;
         let userinfo_url = self
             .userinfo_url
             .or_else(|| defaults.userinfo_url.map(Into::into))
@@ -239,10 +300,15 @@ impl RawConfig {
             client_id,
             client_secret: self.client_secret.filter(|s| !s.is_empty()),
             redirect_uri,
+            protocol: defaults.protocol,
             authorize_url,
             token_url,
             userinfo_url,
-            issuer: self.issuer.or_else(|| defaults.issuer.map(Into::into)),
+            issuer,
+            tenants: self.tenants,
+            access: self.access,
+            provider_logout: self.provider_logout.unwrap_or(false),
+            post_logout_redirect_uri,
             scopes,
             base_path,
             confirm: self.confirm.unwrap_or(defaults.confirm),
@@ -273,7 +339,7 @@ fn parse_url(value: &str, key: &str) -> Result<Url, ConfigError> {
 }
 
 /// Provider endpoints must use `https`, except on loopback (development and tests).
-fn parse_endpoint(value: &str, key: &str) -> Result<Url, ConfigError> {
+pub(crate) fn parse_endpoint(value: &str, key: &str) -> Result<Url, ConfigError> {
     let url = parse_url(value, key)?;
     if url.scheme() == "http" && !is_loopback(&url) {
         return Err(ConfigError::Invalid {
@@ -339,10 +405,46 @@ mod tests {
         )
         .resolve("p", &DEFAULTS, false)
         .unwrap();
-        assert_eq!(config.token_url.as_str(), "http://127.0.0.1:9/token");
-        assert_eq!(config.authorize_url.as_str(), "https://p.example/authorize");
+        assert_eq!(
+            config.token_url.unwrap().as_str(),
+            "http://127.0.0.1:9/token"
+        );
+        assert_eq!(
+            config.authorize_url.unwrap().as_str(),
+            "https://p.example/authorize"
+        );
         assert_eq!(config.scopes, ["a", "b"]);
         assert_eq!(config.base_path, "/auth/p");
         assert!(config.pkce);
+    }
+
+    #[test]
+    fn oidc_needs_an_issuer_and_tenants_for_templates() {
+        let oidc = ProviderDefaults::oidc_from_config();
+        let base = r#""client_id":"x","redirect_uri":"http://127.0.0.1/auth/p/callback""#;
+        let err = raw(&format!("{{{base}}}"))
+            .resolve("p", &oidc, false)
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "missing configuration key `oauth.p.issuer`"
+        );
+        let config = raw(&format!(r#"{{{base},"issuer":"https://idp.example"}}"#))
+            .resolve("p", &oidc, false)
+            .unwrap();
+        assert!(config.authorize_url.is_none() && config.token_url.is_none());
+        let ms = r#""issuer":"https://login.microsoftonline.com/{tenantid}/v2.0""#;
+        let err = raw(&format!("{{{base},{ms}}}"))
+            .resolve("p", &oidc, false)
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "missing configuration key `oauth.p.tenants`"
+        );
+        raw(&format!(
+            r#"{{{base},{ms},"tenants":["9188040d-6c67-4c5b-b112-36a304b66dad"]}}"#
+        ))
+        .resolve("p", &oidc, false)
+        .unwrap();
     }
 }

@@ -141,6 +141,18 @@ pub enum LoginError {
     /// The callback carried no `code` parameter.
     #[error("the callback carried no authorization code")]
     MissingCode,
+    /// OpenID Connect discovery failed (the provider is down or misconfigured).
+    #[error("the provider's configuration could not be discovered")]
+    Discovery(String),
+    /// The ID token failed validation.
+    #[error("{0}")]
+    IdToken(#[from] crate::oidc::IdTokenError),
+    /// The userinfo `sub` differs from the ID token's.
+    #[error("the userinfo subject does not match the ID token")]
+    SubjectMismatch,
+    /// The access rules do not let this user in.
+    #[error("your account is not allowed to log in here")]
+    NotAllowed,
     /// The token endpoint refused the code.
     #[error("the token endpoint refused the authorization code: {error}")]
     TokenRejected {
@@ -172,7 +184,7 @@ impl LoginError {
         use rocket::http::Status;
         match self {
             LoginError::Cancelled | LoginError::Refused => Status::Forbidden,
-            LoginError::Csrf => Status::Forbidden,
+            LoginError::Csrf | LoginError::NotAllowed => Status::Forbidden,
             _ => Status::BadRequest,
         }
     }
@@ -184,7 +196,10 @@ impl LoginError {
             LoginError::Expired => "Login expired",
             LoginError::Refused => "Login refused",
             LoginError::Csrf => "Login form expired",
-            LoginError::TokenEndpoint(_) | LoginError::Userinfo(_) => "Provider unavailable",
+            LoginError::NotAllowed => "Access denied",
+            LoginError::TokenEndpoint(_) | LoginError::Userinfo(_) | LoginError::Discovery(_) => {
+                "Provider unavailable"
+            }
             _ => "Login failed",
         }
     }

@@ -8,11 +8,17 @@ use rocket::fairing::{self, Fairing, Info, Kind};
 use rocket::http::{Header, Status};
 use rocket::{Build, Request, Response, Rocket};
 
-use crate::config::{ProviderConfig, RawConfig};
-use crate::error::ConfigError;
+use openidconnect::core::CoreJwsSigningAlgorithm;
+use tokio::sync::OnceCell;
+use url::Url;
+
+use crate::config::{parse_endpoint, ProviderConfig, RawConfig};
+use crate::error::{ConfigError, LoginError};
 use crate::guards::PendingLogin;
 use crate::http::HttpClient;
 use crate::oauth2::{build_client, ClientSettings, OAuth2Client};
+use crate::oidc::{allowed_algs, discover, Jwks};
+use crate::provider::Protocol;
 use crate::provider::Provider;
 use crate::routes;
 use crate::session::Cookies;
@@ -64,10 +70,90 @@ impl<P: Provider> OAuthFairing<P> {
 pub(crate) struct ProviderState<P> {
     pub provider: P,
     pub config: ProviderConfig,
-    pub client: OAuth2Client,
     pub http: HttpClient,
     pub cookies: Cookies,
     pub auth_params: Vec<(String, String)>,
+    /// Known at ignite for OAuth 2; discovered on first use (and retried until it works) for
+    /// OpenID Connect.
+    endpoints: OnceCell<Endpoints>,
+}
+
+/// A provider's endpoints and, for OpenID Connect, what ID tokens are checked against.
+pub(crate) struct Endpoints {
+    pub client: OAuth2Client,
+    pub userinfo_url: Option<Url>,
+    pub oidc: Option<OidcEndpoints>,
+}
+
+/// What OpenID Connect discovery found.
+pub(crate) struct OidcEndpoints {
+    /// The issuer; may hold `{tenantid}`.
+    pub issuer: String,
+    pub jwks: Jwks,
+    pub algs: Vec<CoreJwsSigningAlgorithm>,
+    /// RFC 9207: the provider sends `iss` with every authorization response.
+    pub iss_parameter: bool,
+    pub end_session: Option<Url>,
+}
+
+impl<P> ProviderState<P> {
+    fn client(&self, authorize_url: &Url, token_url: &Url) -> OAuth2Client {
+        build_client(ClientSettings {
+            client_id: &self.config.client_id,
+            client_secret: self.config.client_secret.as_deref(),
+            authorize_url,
+            token_url,
+            redirect_uri: &self.config.redirect_uri,
+            auth: self.config.client_auth,
+        })
+    }
+
+    /// The provider's endpoints, discovering them first if needed.
+    pub async fn endpoints(&self) -> Result<&Endpoints, LoginError> {
+        self.endpoints.get_or_try_init(|| self.discover()).await
+    }
+
+    async fn discover(&self) -> Result<Endpoints, LoginError> {
+        let config = &self.config;
+        let issuer = config.issuer.as_deref().unwrap_or_default();
+        let fail = |e: String| {
+            log::error!("OpenID Connect discovery for `{issuer}` failed: {e}");
+            LoginError::Discovery(e)
+        };
+        let doc = discover(&self.http, issuer)
+            .await
+            .map_err(|e| fail(e.to_string()))?;
+        let checked = |url: Option<&Url>, name: &str| -> Result<Option<Url>, LoginError> {
+            url.map(|u| parse_endpoint(u.as_str(), name).map_err(|e| fail(e.to_string())))
+                .transpose()
+        };
+        let authorize_url = match &config.authorize_url {
+            Some(url) => url.clone(),
+            None => checked(Some(&doc.authorization_endpoint), "authorization_endpoint")?
+                .unwrap_or_else(|| doc.authorization_endpoint.clone()),
+        };
+        let token_url = match &config.token_url {
+            Some(url) => url.clone(),
+            None => checked(doc.token_endpoint.as_ref(), "token_endpoint")?
+                .ok_or_else(|| fail("the discovery document has no token_endpoint".into()))?,
+        };
+        let userinfo_url = match &config.userinfo_url {
+            Some(url) => Some(url.clone()),
+            None => checked(doc.userinfo_endpoint.as_ref(), "userinfo_endpoint")?,
+        };
+        let jwks_uri = checked(Some(&doc.jwks_uri), "jwks_uri")?.unwrap_or(doc.jwks_uri.clone());
+        Ok(Endpoints {
+            client: self.client(&authorize_url, &token_url),
+            userinfo_url,
+            oidc: Some(OidcEndpoints {
+                issuer: doc.issuer.clone(),
+                jwks: Jwks::new(jwks_uri),
+                algs: allowed_algs(&doc.id_token_signing_alg_values_supported),
+                iss_parameter: doc.authorization_response_iss_parameter_supported,
+                end_session: checked(doc.end_session_endpoint.as_ref(), "end_session_endpoint")?,
+            }),
+        })
+    }
 }
 
 /// The names of the attached providers (cookie names derive from them, so they are unique).
@@ -122,14 +208,6 @@ impl<P: Provider> OAuthFairing<P> {
         }
         let http = HttpClient::new(config.connect_timeout, config.timeout)
             .map_err(ConfigError::HttpClient)?;
-        let client = build_client(ClientSettings {
-            client_id: &config.client_id,
-            client_secret: config.client_secret.as_deref(),
-            authorize_url: &config.authorize_url,
-            token_url: &config.token_url,
-            redirect_uri: &config.redirect_uri,
-            auth: config.client_auth,
-        });
         let cookies = Cookies::new(
             name,
             &config.base_path,
@@ -150,14 +228,27 @@ impl<P: Provider> OAuthFairing<P> {
             .map_err(|_| ConfigError::DuplicateProvider { name: name.into() })?
             .take()
             .ok_or_else(|| ConfigError::DuplicateProvider { name: name.into() })?;
-        Ok(ProviderState {
+        let mut state = ProviderState {
             provider,
             config,
-            client,
             http,
             cookies,
             auth_params,
-        })
+            endpoints: OnceCell::new(),
+        };
+        if let (Protocol::OAuth2, Some(authorize_url), Some(token_url)) = (
+            state.config.protocol,
+            &state.config.authorize_url,
+            &state.config.token_url,
+        ) {
+            let endpoints = Endpoints {
+                client: state.client(authorize_url, token_url),
+                userinfo_url: state.config.userinfo_url.clone(),
+                oidc: None,
+            };
+            state.endpoints = OnceCell::new_with(Some(endpoints));
+        }
+        Ok(state)
     }
 }
 

@@ -15,6 +15,7 @@ use rocket::{Ignite, Rocket, Sentinel};
 use serde_json::Value;
 
 use crate::fairing::ProviderState;
+use crate::identity::Identity;
 use crate::provider::Provider;
 use crate::session::{now, SessionData};
 
@@ -143,6 +144,22 @@ impl<P> AccessToken<P> {
     /// without a `userinfo_url`).
     pub fn userinfo(&self) -> Option<&Value> {
         self.session.userinfo.as_ref()
+    }
+
+    /// The normalized identity, when the provider (or [`Hooks::identify`](crate::Hooks::identify))
+    /// gave one.
+    pub fn identity(&self) -> Option<&Identity> {
+        self.session.identity.as_ref()
+    }
+
+    /// The roles granted by the access rules at login.
+    pub fn roles(&self) -> &[String] {
+        &self.session.roles
+    }
+
+    /// Whether the access rules granted `role` at login.
+    pub fn has_role(&self, role: &str) -> bool {
+        self.session.roles.iter().any(|r| r == role)
     }
 }
 
@@ -294,3 +311,180 @@ impl<P: Provider> Sentinel for LoginRequired<P> {
         abort_without_fairing::<P>(rocket, "LoginRequired")
     }
 }
+
+/// The logged-in user's [`Identity`] with provider `P` (plus their roles and tokens).
+///
+/// Like [`AccessToken`]: forwards with `401` when nobody is logged in (or the provider gave
+/// no identity); no network I/O. Dereferences to [`Identity`].
+///
+/// ```rust
+/// # #[macro_use] extern crate rocket;
+/// use rocket_oauth::{Hooks, OAuth2Provider, User};
+///
+/// #[derive(OAuth2Provider)]
+/// #[oauth(name = "idp", authorize_url = "https://idp.example/a", token_url = "https://idp.example/t")]
+/// struct Idp;
+///
+/// impl Hooks for Idp {}
+///
+/// #[get("/whoami")]
+/// fn whoami(user: User<Idp>) -> String {
+///     format!("{} ({}) at {}", user.subject, user.verified_email().unwrap_or("no email"), user.provider())
+/// }
+/// ```
+pub struct User<P>(AccessToken<P>);
+
+impl<P> User<P> {
+    /// The session's tokens.
+    pub fn token(&self) -> &AccessToken<P> {
+        &self.0
+    }
+
+    /// The roles granted at login.
+    pub fn roles(&self) -> &[String] {
+        self.0.roles()
+    }
+
+    /// Whether `role` was granted at login.
+    pub fn has_role(&self, role: &str) -> bool {
+        self.0.has_role(role)
+    }
+}
+
+impl<P: Provider> User<P> {
+    /// The provider's name; with [`Identity::subject`], the user's stable key.
+    pub fn provider(&self) -> &'static str {
+        P::NAME
+    }
+}
+
+impl<P> Deref for User<P> {
+    type Target = Identity;
+
+    fn deref(&self) -> &Identity {
+        self.0.identity().expect("a User always has an identity")
+    }
+}
+
+impl<P> fmt::Debug for User<P> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("User")
+            .field("identity", &self.0.identity())
+            .field("roles", &self.0.roles())
+            .finish()
+    }
+}
+
+#[rocket::async_trait]
+impl<'r, P: Provider> FromRequest<'r> for User<P> {
+    type Error = std::convert::Infallible;
+
+    async fn from_request(req: &'r Request<'_>) -> Outcome<Self, Self::Error> {
+        match current::<P>(req) {
+            Some(token) if token.identity().is_some() => Outcome::Success(User(token.clone())),
+            _ => Outcome::Forward(Status::Unauthorized),
+        }
+    }
+}
+
+impl<P: Provider> Sentinel for User<P> {
+    fn abort(rocket: &Rocket<Ignite>) -> bool {
+        abort_without_fairing::<P>(rocket, "User")
+    }
+}
+
+/// A role name, for [`HasRole`]. [`Staff`] and [`Superuser`] are provided; define others the
+/// same way.
+///
+/// ```rust
+/// use rocket_oauth::RoleName;
+///
+/// struct Editor;
+///
+/// impl RoleName for Editor {
+///     const NAME: &'static str = "editor";
+/// }
+/// ```
+pub trait RoleName: Send + Sync + 'static {
+    /// The role's name in `oauth.<provider>.access.roles`.
+    const NAME: &'static str;
+}
+
+/// The `staff` role (django-odesk-auth's `is_staff`).
+pub struct Staff;
+
+impl RoleName for Staff {
+    const NAME: &'static str = "staff";
+}
+
+/// The `superuser` role (django-odesk-auth's `is_superuser`).
+pub struct Superuser;
+
+impl RoleName for Superuser {
+    const NAME: &'static str = "superuser";
+}
+
+/// A logged-in user of provider `P` who was granted role `R` at login.
+///
+/// Forwards with `401` when nobody is logged in; fails with `403 Forbidden` when the user
+/// lacks the role.
+///
+/// ```rust
+/// # #[macro_use] extern crate rocket;
+/// use rocket_oauth::{HasRole, Hooks, OAuth2Provider, Staff};
+///
+/// #[derive(OAuth2Provider)]
+/// #[oauth(name = "idp", authorize_url = "https://idp.example/a", token_url = "https://idp.example/t")]
+/// struct Idp;
+///
+/// impl Hooks for Idp {}
+///
+/// #[get("/admin")]
+/// fn admin(staff: HasRole<Idp, Staff>) -> String {
+///     format!("welcome, {:?}", staff.identity().and_then(|i| i.name.clone()))
+/// }
+/// ```
+pub struct HasRole<P, R>(AccessToken<P>, PhantomData<fn() -> R>);
+
+impl<P, R> Deref for HasRole<P, R> {
+    type Target = AccessToken<P>;
+
+    fn deref(&self) -> &AccessToken<P> {
+        &self.0
+    }
+}
+
+impl<P, R: RoleName> fmt::Debug for HasRole<P, R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("HasRole")
+            .field(&R::NAME)
+            .field(&self.0)
+            .finish()
+    }
+}
+
+#[rocket::async_trait]
+impl<'r, P: Provider, R: RoleName> FromRequest<'r> for HasRole<P, R> {
+    type Error = MissingRole;
+
+    async fn from_request(req: &'r Request<'_>) -> Outcome<Self, Self::Error> {
+        match current::<P>(req) {
+            None => Outcome::Forward(Status::Unauthorized),
+            Some(token) if token.has_role(R::NAME) => {
+                Outcome::Success(HasRole(token.clone(), PhantomData))
+            }
+            Some(_) => Outcome::Error((Status::Forbidden, MissingRole(R::NAME))),
+        }
+    }
+}
+
+impl<P: Provider, R: RoleName> Sentinel for HasRole<P, R> {
+    fn abort(rocket: &Rocket<Ignite>) -> bool {
+        abort_without_fairing::<P>(rocket, "HasRole")
+    }
+}
+
+/// The error of a [`HasRole`] guard: the user lacks this role.
+#[derive(Debug, thiserror::Error)]
+#[error("the `{0}` role is required")]
+pub struct MissingRole(pub &'static str);

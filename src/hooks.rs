@@ -3,7 +3,10 @@
 use rocket::http::{CookieJar, Status};
 use rocket::{Request, Response};
 
+use crate::error::HttpError;
 use crate::guards::AccessToken;
+use crate::http::HttpClient;
+use crate::identity::Identity;
 
 /// Code run after a login succeeds and after a logout. Both methods default to doing nothing,
 /// so `impl Hooks for MyProvider {}` is enough.
@@ -61,6 +64,54 @@ pub trait Hooks: Send + Sync + 'static {
         Self: Sized,
     {
         Ok(())
+    }
+
+    /// Maps the provider's answer to an [`Identity`], before access rules and `after_login`.
+    /// `token.userinfo()` holds the userinfo document (for OpenID Connect: the ID token's
+    /// claims merged with userinfo); `api` calls the provider's API with the pooled client,
+    /// e.g. GitHub's `/user/emails` for a verified email. `Err` refuses the login.
+    /// _Default:_ [`Identity::from_claims`] of the userinfo, if any.
+    ///
+    /// ```rust
+    /// use rocket_oauth::{AccessToken, Api, Denial, Hooks, Identity, OAuth2Provider};
+    ///
+    /// #[derive(OAuth2Provider)]
+    /// #[oauth(
+    ///     name = "github",
+    ///     authorize_url = "https://github.com/login/oauth/authorize",
+    ///     token_url = "https://github.com/login/oauth/access_token",
+    ///     userinfo_url = "https://api.github.com/user",
+    ///     scopes("read:user", "user:email")
+    /// )]
+    /// struct GitHub;
+    ///
+    /// #[rocket::async_trait]
+    /// impl Hooks for GitHub {
+    ///     async fn identify(&self, token: &AccessToken<Self>, api: &Api<'_>) -> Result<Option<Identity>, Denial> {
+    ///         let user = token.userinfo().ok_or_else(|| Denial::forbidden("no profile"))?;
+    ///         let mut identity = Identity::new(user["id"].to_string());
+    ///         let emails = api
+    ///             .get_json("https://api.github.com/user/emails", token.secret())
+    ///             .await
+    ///             .map_err(|_| Denial::forbidden("GitHub did not list your emails"))?;
+    ///         let primary = emails.as_array().into_iter().flatten()
+    ///             .find(|e| e["primary"] == true && e["verified"] == true);
+    ///         if let Some(email) = primary.and_then(|e| e["email"].as_str()) {
+    ///             identity = identity.with_email(email, true);
+    ///         }
+    ///         Ok(Some(identity))
+    ///     }
+    /// }
+    /// ```
+    async fn identify(
+        &self,
+        token: &AccessToken<Self>,
+        _api: &Api<'_>,
+    ) -> Result<Option<Identity>, Denial>
+    where
+        Self: Sized,
+    {
+        Ok(token.userinfo().and_then(Identity::from_claims))
     }
 
     /// Runs after the session is forgotten by `logout`. _Default:_ does nothing.
@@ -122,5 +173,20 @@ impl Denial {
         Denial {
             kind: DenialKind::Response(response),
         }
+    }
+}
+
+/// The provider's pooled HTTP client, lent to [`Hooks::identify`] for API calls on the
+/// user's behalf (no redirects followed, timeouts, capped bodies, JSON accepted).
+pub struct Api<'a> {
+    pub(crate) http: &'a HttpClient,
+}
+
+impl Api<'_> {
+    /// `GET url` with `Authorization: Bearer <token>`, returning the JSON body (an error for
+    /// non-2xx statuses).
+    pub async fn get_json(&self, url: &str, token: &str) -> Result<serde_json::Value, HttpError> {
+        let url = url::Url::parse(url).map_err(|e| HttpError::Request(e.to_string()))?;
+        self.http.get_json(&url, Some(token)).await
     }
 }

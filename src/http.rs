@@ -76,16 +76,17 @@ impl HttpClient {
         })
     }
 
-    /// `GET url` with a bearer token, expecting a JSON document.
-    pub async fn get_json_with_bearer(
+    /// `GET url` (with a bearer token, if given), expecting a JSON document.
+    pub async fn get_json<T: serde::de::DeserializeOwned>(
         &self,
         url: &url::Url,
-        token: &str,
-    ) -> Result<serde_json::Value, HttpError> {
-        let request = self
-            .inner
-            .get(url.clone())
-            .bearer_auth(token)
+        token: Option<&str>,
+    ) -> Result<T, HttpError> {
+        let mut request = self.inner.get(url.clone());
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        let request = request
             .build()
             .map_err(|e| HttpError::Request(e.without_url().to_string()))?;
         let response = self.send(request).await?;

@@ -106,25 +106,33 @@
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
+mod access;
 mod config;
 mod error;
 mod fairing;
 mod guards;
 mod hooks;
 mod http;
+mod identity;
 mod next;
 mod oauth2;
+mod oidc;
 mod provider;
 mod routes;
 mod session;
 mod templates;
 
+pub use crate::access::{AccessConfig, Policy, Rule};
 pub use crate::config::ProviderConfig;
 pub use crate::error::{ConfigError, HttpError, LoginError, TokenError};
 pub use crate::fairing::OAuthFairing;
-pub use crate::guards::{AccessToken, LoginRequired};
-pub use crate::hooks::{Denial, Hooks};
+pub use crate::guards::{
+    AccessToken, HasRole, LoginRequired, MissingRole, RoleName, Staff, Superuser, User,
+};
+pub use crate::hooks::{Api, Denial, Hooks};
+pub use crate::identity::Identity;
 pub use crate::oauth2::ClientAuth;
+pub use crate::oidc::IdTokenError;
 pub use crate::provider::{Protocol, Provider, ProviderDefaults};
 
 /// Derives [`Provider`] for an OAuth 2.0 provider; see the crate docs.

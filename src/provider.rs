@@ -49,6 +49,8 @@ pub trait Provider: Hooks + Sized {
 pub enum Protocol {
     /// OAuth 2.0 authorization code grant (with PKCE unless disabled).
     OAuth2,
+    /// OpenID Connect on top of it: endpoints from discovery, a validated ID token.
+    OpenIdConnect,
 }
 
 /// A provider's defaults, as given by its attributes (or a hand-written [`Provider`]).
@@ -113,6 +115,30 @@ impl ProviderDefaults {
         let mut defaults = Self::oauth2("", "");
         defaults.authorize_url = None;
         defaults.token_url = None;
+        defaults
+    }
+
+    /// Defaults for an OpenID Connect provider: endpoints and keys are discovered from
+    /// `<issuer>/.well-known/openid-configuration` (each endpoint can still be overridden in
+    /// configuration), the `openid` scope is always requested, and every login's ID token is
+    /// validated.
+    ///
+    /// ```rust
+    /// use rocket_oauth::ProviderDefaults;
+    ///
+    /// let google = ProviderDefaults::oidc("https://accounts.google.com").scopes(&["email", "profile"]);
+    /// ```
+    pub const fn oidc(issuer: &'static str) -> Self {
+        let mut defaults = Self::oidc_from_config();
+        defaults.issuer = Some(issuer);
+        defaults
+    }
+
+    /// Defaults for an OpenID Connect provider whose issuer comes only from configuration
+    /// (`issuer` under `oauth.<name>` is then required).
+    pub const fn oidc_from_config() -> Self {
+        let mut defaults = Self::oauth2_from_config();
+        defaults.protocol = Protocol::OpenIdConnect;
         defaults
     }
 

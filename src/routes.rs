@@ -13,11 +13,12 @@ use serde::Serialize;
 
 use crate::config::ProviderConfig;
 use crate::error::{LoginError, TokenError};
-use crate::fairing::ProviderState;
+use crate::fairing::{Endpoints, ProviderState};
 use crate::guards::{current, AccessToken};
-use crate::hooks::DenialKind;
+use crate::hooks::{Api, Denial, DenialKind};
 use crate::next;
 use crate::oauth2::{authorize, exchange_code};
+use crate::oidc::{verify_id_token, Expectations, IdTokenError, TENANT_PLACEHOLDER};
 use crate::provider::Provider;
 use crate::session::{now, Attempt, SessionData};
 use crate::templates::{self, render};
@@ -133,7 +134,7 @@ fn query_next(req: &Request<'_>) -> Option<String> {
 async fn login<'r, P: Provider>(req: &'r Request<'_>, state: &ProviderState<P>) -> Outcome<'r> {
     let next = query_next(req);
     if !state.config.confirm {
-        return start(req, state, next);
+        return start(req, state, next).await;
     }
     #[derive(Serialize)]
     struct Confirm<'a> {
@@ -173,29 +174,40 @@ async fn login_confirmed<'r, P: Provider>(
                 .as_deref()
                 .and_then(next::sanitize)
                 .map(str::to_owned);
-            start(req, state, next)
+            start(req, state, next).await
         }
         _ => error_page(req, state, LoginError::Csrf).await,
     }
 }
 
 /// Starts the flow: a new attempt cookie and a 303 to the provider.
-fn start<'r, P: Provider>(
+async fn start<'r, P: Provider>(
     req: &'r Request<'_>,
     state: &ProviderState<P>,
     next: Option<String>,
 ) -> Outcome<'r> {
-    let auth = authorize(
-        &state.client,
-        &state.config.scopes,
-        state.config.pkce,
-        &state.auth_params,
-    );
+    let endpoints = match state.endpoints().await {
+        Ok(endpoints) => endpoints,
+        Err(err) => return error_page(req, state, err).await,
+    };
+    let mut params = state.auth_params.clone();
+    let mut scopes = state.config.scopes.clone();
+    let mut nonce = None;
+    if endpoints.oidc.is_some() {
+        if !scopes.iter().any(|s| s == "openid") {
+            scopes.insert(0, "openid".into());
+        }
+        let value = ::oauth2::CsrfToken::new_random().secret().clone();
+        params.push(("nonce".into(), value.clone()));
+        nonce = Some(value);
+    }
+    let auth = authorize(&endpoints.client, &scopes, state.config.pkce, &params);
     let attempt = Attempt {
         state: auth.state.secret().clone(),
         verifier: auth.pkce_verifier.map(|v| v.secret().clone()),
         next,
         created: now(),
+        nonce,
     };
     state.cookies.add_attempt(req.cookies(), &attempt);
     Outcome::from(req, Redirect::to(auth.url.to_string()))
@@ -265,16 +277,13 @@ async fn finish_login<'r, P: Provider>(
         Some(Some(Err(()))) => return Err(LoginError::StateMismatch),
         Some(Some(Ok(attempt))) => attempt,
     };
-    if let (Some(iss), Some(issuer)) = (params.iss.as_deref(), state.config.issuer.as_deref()) {
-        if iss != issuer {
-            return Err(LoginError::IssuerMismatch);
-        }
-    }
+    let endpoints = state.endpoints().await?;
+    check_iss(state, endpoints, params.iss.as_deref())?;
     let code = params
         .code
         .filter(|c| !c.is_empty())
         .ok_or(LoginError::MissingCode)?;
-    let tokens = exchange_code(&state.client, &state.http, code, attempt.verifier)
+    let tokens = exchange_code(&endpoints.client, &state.http, code, attempt.verifier)
         .await
         .map_err(|e| match e {
             TokenError::Rejected { error, description } => LoginError::TokenRejected {
@@ -284,32 +293,54 @@ async fn finish_login<'r, P: Provider>(
             other => LoginError::TokenEndpoint(other.to_string()),
         })?;
     let mut session = SessionData::from_token_response(&tokens, &state.config.scopes, now());
-    if let Some(url) = &state.config.userinfo_url {
-        let userinfo = state
-            .http
-            .get_json_with_bearer(url, &session.access_token)
-            .await
-            .map_err(|e| LoginError::Userinfo(e.to_string()))?;
-        session.userinfo = Some(userinfo);
+    let mut claims = None;
+    if let Some(oidc) = &endpoints.oidc {
+        let raw = tokens
+            .extra
+            .get("id_token")
+            .and_then(|v| v.as_str())
+            .ok_or(IdTokenError::Missing)?;
+        let expect = Expectations {
+            client_id: &state.config.client_id,
+            issuer: &oidc.issuer,
+            tenants: &state.config.tenants,
+            algs: &oidc.algs,
+            nonce: attempt.nonce.as_deref().unwrap_or_default(),
+            access_token: &session.access_token,
+        };
+        claims = Some(verify_id_token(raw, &expect, &oidc.jwks, &state.http).await?);
+        session.id_token = Some(raw.to_owned());
+    }
+    let userinfo = match &endpoints.userinfo_url {
+        Some(url) => Some(
+            state
+                .http
+                .get_json::<serde_json::Value>(url, Some(&session.access_token))
+                .await
+                .map_err(|e| LoginError::Userinfo(e.to_string()))?,
+        ),
+        None => None,
+    };
+    session.userinfo = match (claims, userinfo) {
+        (Some(claims), userinfo) => Some(merge_claims(claims, userinfo)?),
+        (None, userinfo) => userinfo,
+    };
+    let token = AccessToken::<P>::new(session);
+    let api = Api { http: &state.http };
+    let identity = state.provider.identify(&token, &api).await;
+    let mut session = token.session().clone();
+    match identity {
+        Ok(identity) => session.identity = identity,
+        Err(denial) => return Ok(refuse(req, state, denial).await),
+    }
+    let access = &state.config.access;
+    session.roles = access.roles_of(session.identity.as_ref());
+    if !access.allows(session.identity.as_ref(), &session.roles) {
+        return Err(LoginError::NotAllowed);
     }
     let token = AccessToken::<P>::new(session);
     if let Err(denial) = state.provider.after_login(&token, req, jar).await {
-        log::info!("login with `{}` refused by after_login", P::NAME);
-        return Ok(match denial.kind {
-            DenialKind::Page { status, message } => {
-                page(
-                    req,
-                    state,
-                    status,
-                    LoginError::Refused.title(),
-                    &message,
-                    false,
-                )
-                .await
-            }
-            DenialKind::Redirect(location) => Outcome::from(req, Redirect::to(location)),
-            DenialKind::Response(response) => Outcome::Success(response),
-        });
+        return Ok(refuse(req, state, denial).await);
     }
     let mut session = token.session().clone();
     if state.cookies.write_session(jar, &mut session).is_err() {
@@ -335,6 +366,77 @@ async fn finish_login<'r, P: Provider>(
             )
         }
     })
+}
+
+/// RFC 9207: a provider that says it sends `iss` must send its own; any `iss` we get is
+/// compared with the issuer we know (and ignored when we know none).
+fn check_iss<P>(
+    state: &ProviderState<P>,
+    endpoints: &Endpoints,
+    iss: Option<&str>,
+) -> Result<(), LoginError> {
+    let (known, required) = match &endpoints.oidc {
+        // A `{tenantid}` issuer is only known once the ID token names the tenant.
+        Some(oidc) if oidc.issuer.contains(TENANT_PLACEHOLDER) => (None, false),
+        Some(oidc) => (Some(oidc.issuer.as_str()), oidc.iss_parameter),
+        None => (state.config.issuer.as_deref(), false),
+    };
+    match (iss, known) {
+        (Some(iss), Some(known)) if iss != known => Err(LoginError::IssuerMismatch),
+        (None, Some(_)) if required => Err(LoginError::IssuerMismatch),
+        _ => Ok(()),
+    }
+}
+
+/// Claims that describe the ID token itself, not the user: userinfo never overrides them.
+const TOKEN_CLAIMS: [&str; 10] = [
+    "iss", "sub", "aud", "azp", "exp", "iat", "nbf", "nonce", "at_hash", "c_hash",
+];
+
+/// The ID token's claims with userinfo merged in; their subjects must agree.
+fn merge_claims(
+    mut claims: serde_json::Map<String, serde_json::Value>,
+    userinfo: Option<serde_json::Value>,
+) -> Result<serde_json::Value, LoginError> {
+    if let Some(userinfo) = userinfo {
+        let serde_json::Value::Object(userinfo) = userinfo else {
+            return Err(LoginError::Userinfo(
+                "the userinfo response is not a JSON object".into(),
+            ));
+        };
+        if userinfo.get("sub") != claims.get("sub") {
+            return Err(LoginError::SubjectMismatch);
+        }
+        for (key, value) in userinfo {
+            if !TOKEN_CLAIMS.contains(&key.as_str()) {
+                claims.insert(key, value);
+            }
+        }
+    }
+    Ok(serde_json::Value::Object(claims))
+}
+
+async fn refuse<'r, P: Provider>(
+    req: &'r Request<'_>,
+    state: &ProviderState<P>,
+    denial: Denial,
+) -> Outcome<'r> {
+    log::info!("login with `{}` refused by a hook", P::NAME);
+    match denial.kind {
+        DenialKind::Page { status, message } => {
+            page(
+                req,
+                state,
+                status,
+                LoginError::Refused.title(),
+                &message,
+                false,
+            )
+            .await
+        }
+        DenialKind::Redirect(location) => Outcome::from(req, Redirect::to(location)),
+        DenialKind::Response(response) => Outcome::Success(response),
+    }
 }
 
 async fn error_page<'r, P: Provider>(
@@ -382,8 +484,35 @@ async fn page<'r, P: Provider>(
 }
 
 async fn logout<'r, P: Provider>(req: &'r Request<'_>, state: &ProviderState<P>) -> Outcome<'r> {
+    let id_token = state
+        .cookies
+        .read_session(req.cookies())
+        .and_then(|s| s.id_token);
     state.cookies.remove_session(req.cookies());
     state.provider.after_logout(req, req.cookies()).await;
+    if state.config.provider_logout {
+        if let Some(url) = end_session_url(state, id_token).await {
+            return Outcome::from(req, Redirect::to(url));
+        }
+    }
     let next = query_next(req).unwrap_or_else(|| "/".to_owned());
     Outcome::from(req, Redirect::to(next))
+}
+
+/// RP-Initiated Logout: the provider's `end_session_endpoint` with `id_token_hint`,
+/// `client_id` and `post_logout_redirect_uri`.
+async fn end_session_url<P>(state: &ProviderState<P>, id_token: Option<String>) -> Option<String> {
+    let endpoints = state.endpoints().await.ok()?;
+    let mut url = endpoints.oidc.as_ref()?.end_session.clone()?;
+    {
+        let mut query = url.query_pairs_mut();
+        if let Some(hint) = &id_token {
+            query.append_pair("id_token_hint", hint);
+        }
+        query.append_pair("client_id", &state.config.client_id);
+        if let Some(after) = &state.config.post_logout_redirect_uri {
+            query.append_pair("post_logout_redirect_uri", after.as_str());
+        }
+    }
+    Some(url.to_string())
 }

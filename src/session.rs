@@ -10,6 +10,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use subtle::ConstantTimeEq;
 
+use crate::identity::Identity;
+
 /// How long a login attempt may take, in seconds.
 pub(crate) const ATTEMPT_TTL: i64 = 600;
 /// How many login attempts per provider may be pending at once; the oldest is evicted.
@@ -42,6 +44,13 @@ pub(crate) struct SessionData {
     pub userinfo: Option<Value>,
     #[serde(rename = "i")]
     pub issued_at: i64,
+    #[serde(rename = "p", default, skip_serializing_if = "Option::is_none")]
+    pub identity: Option<Identity>,
+    #[serde(rename = "o", default, skip_serializing_if = "Vec::is_empty")]
+    pub roles: Vec<String>,
+    /// The ID token, kept as `id_token_hint` for logout at the provider.
+    #[serde(rename = "h", default, skip_serializing_if = "Option::is_none")]
+    pub id_token: Option<String>,
 }
 
 /// The session does not fit in a cookie even without its userinfo.
@@ -70,6 +79,9 @@ impl SessionData {
             },
             userinfo: None,
             issued_at: now,
+            identity: None,
+            roles: Vec::new(),
+            id_token: None,
         }
     }
 
@@ -79,15 +91,21 @@ impl SessionData {
     }
 
     /// Serialises within [`SESSION_BUDGET`], dropping the largest userinfo fields first
-    /// (logged by name) if needed.
+    /// (logged by name), then the ID token kept for provider logout, if needed.
     pub fn encode(&mut self) -> Result<String, TooLarge> {
         loop {
             let json = serde_json::to_string(self).map_err(|_| TooLarge)?;
             if json.len() <= SESSION_BUDGET {
                 return Ok(json);
             }
-            let Some(Value::Object(map)) = self.userinfo.as_mut() else {
-                return Err(TooLarge);
+            let map = match self.userinfo.as_mut() {
+                Some(Value::Object(map)) if !map.is_empty() => map,
+                _ if self.id_token.is_some() => {
+                    log::warn!("ID token not kept: the session cookie would exceed 4 KiB");
+                    self.id_token = None;
+                    continue;
+                }
+                _ => return Err(TooLarge),
             };
             let largest = map
                 .iter()
@@ -128,6 +146,9 @@ pub(crate) struct Attempt {
     pub next: Option<String>,
     #[serde(rename = "c")]
     pub created: i64,
+    /// The OpenID Connect nonce sent with this attempt.
+    #[serde(rename = "o", default, skip_serializing_if = "Option::is_none")]
+    pub nonce: Option<String>,
 }
 
 /// The part of `state` that names its attempt cookie. The full state is compared, in
@@ -292,6 +313,9 @@ mod tests {
             scopes: vec![],
             userinfo: Some(serde_json::json!({"id": 1, "bio": "x".repeat(5000)})),
             issued_at: 0,
+            identity: None,
+            roles: vec![],
+            id_token: Some("j".repeat(900)),
         };
         let json = session.encode().unwrap();
         assert!(json.len() <= SESSION_BUDGET);

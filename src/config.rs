@@ -66,6 +66,10 @@ pub struct ProviderConfig {
     /// (Microsoft's multi-tenant issuer) is filled from the ID token's `tid`, which must be
     /// in `tenants`. _Default:_ the provider's attribute, or none (then `iss` is ignored).
     pub issuer: Option<String>,
+    /// Where the discovery document is. _Default:_
+    /// `<issuer>/.well-known/openid-configuration` (give it for a `{tenantid}` issuer, e.g.
+    /// Microsoft's `https://login.microsoftonline.com/common/v2.0/.well-known/openid-configuration`).
+    pub discovery_url: Option<Url>,
     /// Tenants allowed by a `{tenantid}` issuer. _Default:_ none.
     pub tenants: Vec<String>,
     /// Who may log in and which roles they get (see [`AccessConfig`]).
@@ -154,6 +158,7 @@ pub(crate) struct RawConfig {
     connect_timeout: Option<u64>,
     #[serde(default)]
     auth_params: BTreeMap<String, String>,
+    discovery_url: Option<String>,
     #[serde(default)]
     tenants: Vec<String>,
     #[serde(default)]
@@ -235,6 +240,19 @@ impl RawConfig {
                 key: key("tenants"),
             });
         }
+        let discovery_url = self
+            .discovery_url
+            .map(|u| endpoint(u, "discovery_url"))
+            .transpose()?;
+        if discovery_url.is_none()
+            && issuer
+                .as_deref()
+                .is_some_and(|i| i.contains(crate::oidc::TENANT_PLACEHOLDER))
+        {
+            return Err(ConfigError::Missing {
+                key: key("discovery_url"),
+            });
+        }
         let post_logout_redirect_uri = self
             .post_logout_redirect_uri
             .map(|u| parse_url(&u, &key("post_logout_redirect_uri")))
@@ -305,6 +323,7 @@ impl RawConfig {
             token_url,
             userinfo_url,
             issuer,
+            discovery_url,
             tenants: self.tenants,
             access: self.access,
             provider_logout: self.provider_logout.unwrap_or(false),
@@ -441,10 +460,14 @@ mod tests {
             err.to_string(),
             "missing configuration key `oauth.p.tenants`"
         );
-        raw(&format!(
-            r#"{{{base},{ms},"tenants":["9188040d-6c67-4c5b-b112-36a304b66dad"]}}"#
-        ))
-        .resolve("p", &oidc, false)
-        .unwrap();
+        let tenants = r#""tenants":["9188040d-6c67-4c5b-b112-36a304b66dad"]"#;
+        let err = raw(&format!("{{{base},{ms},{tenants}}}"))
+            .resolve("p", &oidc, false)
+            .unwrap_err();
+        assert!(err.to_string().contains("oauth.p.discovery_url"), "{err}");
+        let url = r#""discovery_url":"https://login.microsoftonline.com/common/v2.0/.well-known/openid-configuration""#;
+        raw(&format!("{{{base},{ms},{tenants},{url}}}"))
+            .resolve("p", &oidc, false)
+            .unwrap();
     }
 }

@@ -120,7 +120,7 @@ impl<P> ProviderState<P> {
             log::error!("OpenID Connect discovery for `{issuer}` failed: {e}");
             LoginError::Discovery(e)
         };
-        let doc = discover(&self.http, issuer)
+        let doc = discover(&self.http, issuer, config.discovery_url.as_ref())
             .await
             .map_err(|e| fail(e.to_string()))?;
         let checked = |url: Option<&Url>, name: &str| -> Result<Option<Url>, LoginError> {

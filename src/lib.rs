@@ -163,3 +163,21 @@ pub use crate::provider::{Protocol, Provider, ProviderDefaults};
 /// URLs are checked at compile time. For a unit struct the derive also adds an inherent
 /// `fairing()` constructor; for other structs use [`OAuthFairing::new`].
 pub use rocket_oauth_codegen::OAuth2Provider;
+
+/// Derives [`Provider`] for an OpenID Connect provider: like [`OAuth2Provider`], but
+/// `issuer` is required and the endpoints are discovered from
+/// `<issuer>/.well-known/openid-configuration` (`authorize_url`, `token_url` and
+/// `userinfo_url` may still be given to override them).
+///
+/// ```rust
+/// use rocket_oauth::{Hooks, OidcProvider};
+///
+/// #[derive(OidcProvider)]
+/// #[oauth(name = "google", issuer = "https://accounts.google.com", scopes("email", "profile"))]
+/// struct Google;
+///
+/// impl Hooks for Google {}
+///
+/// let _fairing = Google::fairing();
+/// ```
+pub use rocket_oauth_codegen::OidcProvider;

@@ -81,13 +81,23 @@ pub(crate) enum DiscoveryError {
     IssuerMismatch { expected: String, found: String },
 }
 
-/// Fetches `<issuer>/.well-known/openid-configuration`.
-pub(crate) async fn discover(http: &HttpClient, issuer: &str) -> Result<Discovery, DiscoveryError> {
-    let url = format!(
-        "{}/.well-known/openid-configuration",
-        issuer.trim_end_matches('/')
-    );
-    let url = Url::parse(&url).map_err(|e| HttpError::Request(e.to_string()))?;
+/// Fetches the discovery document (by default `<issuer>/.well-known/openid-configuration`)
+/// and checks that it names `issuer`.
+pub(crate) async fn discover(
+    http: &HttpClient,
+    issuer: &str,
+    url: Option<&Url>,
+) -> Result<Discovery, DiscoveryError> {
+    let url = match url {
+        Some(url) => url.clone(),
+        None => {
+            let url = format!(
+                "{}/.well-known/openid-configuration",
+                issuer.trim_end_matches('/')
+            );
+            Url::parse(&url).map_err(|e| HttpError::Request(e.to_string()))?
+        }
+    };
     let discovery: Discovery = http.get_json(&url, None).await?;
     if discovery.issuer.trim_end_matches('/') != issuer.trim_end_matches('/') {
         return Err(DiscoveryError::IssuerMismatch {

@@ -142,6 +142,18 @@ impl ProviderDefaults {
         defaults
     }
 
+    /// The authorization endpoint (for OpenID Connect, instead of the discovered one).
+    pub const fn authorize_url(mut self, url: &'static str) -> Self {
+        self.authorize_url = Some(url);
+        self
+    }
+
+    /// The token endpoint (for OpenID Connect, instead of the discovered one).
+    pub const fn token_url(mut self, url: &'static str) -> Self {
+        self.token_url = Some(url);
+        self
+    }
+
     /// The endpoint that returns the logged-in user's profile as JSON, fetched once at login.
     pub const fn userinfo_url(mut self, url: &'static str) -> Self {
         self.userinfo_url = Some(url);

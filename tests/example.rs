@@ -3,34 +3,13 @@
 
 mod common;
 
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::time::Duration;
+use std::process::Command;
 
+use common::example::{binary, config_file};
 use common::*;
 use rocket::serde::json::Value;
 
-struct Running(Child);
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn example_binary(name: &str) -> PathBuf {
-    // target/<profile>/deps/<this test> → target/<profile>/examples/<name>
-    let mut path = std::env::current_exe().unwrap();
-    path.pop();
-    path.pop();
-    path.push("examples");
-    path.push(format!("{name}{}", std::env::consts::EXE_SUFFIX));
-    assert!(path.exists(), "{} is built by `cargo test`", path.display());
-    path
-}
-
-async fn start_example(idp: &Idp) -> (Running, String) {
+async fn start_example(idp: &Idp) -> (common::example::Running, String) {
     let port = free_port();
     let config = format!(
         r#"[default]
@@ -50,27 +29,7 @@ scopes = ["read", "write"]
 "#,
         idp = idp.url
     );
-    let dir = std::env::temp_dir().join(format!("rocket_oauth-example-{port}"));
-    std::fs::create_dir_all(&dir).unwrap();
-    let file = dir.join("Rocket.toml");
-    std::fs::write(&file, config).unwrap();
-    let child = Command::new(example_binary("oauth2_login"))
-        .env("ROCKET_CONFIG", &file)
-        .env_remove("ROCKET_PROFILE")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let running = Running(child);
-    let url = format!("http://127.0.0.1:{port}");
-    let client = reqwest::Client::new();
-    for _ in 0..100 {
-        if client.get(&url).send().await.is_ok() {
-            return (running, url);
-        }
-        rocket::tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("the example did not start");
+    common::example::start("oauth2_login", &config, port).await
 }
 
 #[rocket::async_test]
@@ -119,11 +78,8 @@ async fn oauth2_login_example_contract() {
 
 #[rocket::async_test]
 async fn oauth2_login_example_refuses_to_start_without_config() {
-    let dir = std::env::temp_dir().join(format!("rocket_oauth-example-bad-{}", free_port()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let file = dir.join("Rocket.toml");
-    std::fs::write(&file, "[default.oauth.idp]\nclient_id = \"x\"\n").unwrap();
-    let output = Command::new(example_binary("oauth2_login"))
+    let file = config_file("[default.oauth.idp]\nclient_id = \"x\"\n", free_port());
+    let output = Command::new(binary("oauth2_login"))
         .env("ROCKET_CONFIG", &file)
         .env("ROCKET_PORT", free_port().to_string())
         .output()

@@ -12,5 +12,13 @@ use proc_macro::TokenStream;
 #[proc_macro_derive(OAuth2Provider, attributes(oauth))]
 pub fn derive_oauth2_provider(input: TokenStream) -> TokenStream {
     let input = syn::parse_macro_input!(input as syn::DeriveInput);
-    provider::derive(input).into()
+    provider::derive(input, provider::Kind::OAuth2).into()
+}
+
+/// Derives `rocket_oauth::Provider` for an OpenID Connect provider from `#[oauth(...)]`
+/// attributes; see `rocket_oauth::OidcProvider`.
+#[proc_macro_derive(OidcProvider, attributes(oauth))]
+pub fn derive_oidc_provider(input: TokenStream) -> TokenStream {
+    let input = syn::parse_macro_input!(input as syn::DeriveInput);
+    provider::derive(input, provider::Kind::Oidc).into()
 }

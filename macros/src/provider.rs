@@ -21,6 +21,15 @@ const NOT_STRUCT: &str = "`#[derive(OAuth2Provider)]` only supports structs";
 const CLIENT_AUTH: &str =
     "expected `\"basic\"`, `\"post\"`, `\"client_secret_basic\"` or `\"client_secret_post\"`";
 
+/// Which derive is expanding.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    OAuth2,
+    Oidc,
+}
+
+const MISSING_ISSUER: &str = "missing `issuer = \"...\"` in `#[oauth(...)]`";
+
 /// The parsed attributes.
 #[derive(Default)]
 struct Attrs {
@@ -153,7 +162,7 @@ fn is_loopback(url: &url::Url) -> bool {
     }
 }
 
-fn validate(input: &DeriveInput, attrs: &Attrs, errors: &mut Errors) {
+fn validate(input: &DeriveInput, kind: Kind, attrs: &Attrs, errors: &mut Errors) {
     let span = input.ident.span();
     match &attrs.name {
         None => errors.push(syn::Error::new(span, MISSING_NAME)),
@@ -168,13 +177,28 @@ fn validate(input: &DeriveInput, attrs: &Attrs, errors: &mut Errors) {
             }
         }
     }
+    let oidc = kind == Kind::Oidc;
     match &attrs.authorize_url {
+        None if oidc => {}
         None => errors.push(syn::Error::new(span, MISSING_AUTHORIZE)),
         Some(url) => check_url(url, errors),
     }
     match &attrs.token_url {
+        None if oidc => {}
         None => errors.push(syn::Error::new(span, MISSING_TOKEN)),
         Some(url) => check_url(url, errors),
+    }
+    match &attrs.issuer {
+        None if oidc => errors.push(syn::Error::new(span, MISSING_ISSUER)),
+        None => {}
+        Some(issuer) => {
+            // Microsoft's multi-tenant issuer holds a placeholder filled at login.
+            let checkable = LitStr::new(
+                &issuer.value().replace("{tenantid}", "tenant"),
+                issuer.span(),
+            );
+            check_url(&checkable, errors);
+        }
     }
     if let Some(url) = &attrs.userinfo_url {
         check_url(url, errors);
@@ -244,7 +268,7 @@ fn fallback(input: &DeriveInput, error: syn::Error) -> TokenStream {
     }
 }
 
-pub fn derive(input: DeriveInput) -> TokenStream {
+pub fn derive(input: DeriveInput, kind: Kind) -> TokenStream {
     let mut errors = Errors::default();
     match &input.data {
         syn::Data::Struct(_) => {}
@@ -256,28 +280,44 @@ pub fn derive(input: DeriveInput) -> TokenStream {
     }
     let attrs = parse_attrs(&input, &mut errors);
     if let Some(attrs) = &attrs {
-        validate(&input, attrs, &mut errors);
+        validate(&input, kind, attrs, &mut errors);
     }
     match (attrs, errors.0) {
-        (Some(attrs), None) => expand(&input, &attrs),
+        (Some(attrs), None) => expand(&input, kind, &attrs),
         (_, Some(error)) => fallback(&input, error),
         (None, None) => unreachable!("a missing attribute is an error"),
     }
 }
 
-fn expand(input: &DeriveInput, attrs: &Attrs) -> TokenStream {
+fn expand(input: &DeriveInput, kind: Kind, attrs: &Attrs) -> TokenStream {
     let ident = &input.ident;
     let name = attrs.name.as_ref().expect("validated");
-    let authorize_url = attrs.authorize_url.as_ref().expect("validated");
-    let token_url = attrs.token_url.as_ref().expect("validated");
-    let mut builder = quote! {
-        ::rocket_oauth::ProviderDefaults::oauth2(#authorize_url, #token_url)
+    let mut builder = match kind {
+        Kind::OAuth2 => {
+            let authorize_url = attrs.authorize_url.as_ref().expect("validated");
+            let token_url = attrs.token_url.as_ref().expect("validated");
+            let mut builder = quote! {
+                ::rocket_oauth::ProviderDefaults::oauth2(#authorize_url, #token_url)
+            };
+            if let Some(issuer) = &attrs.issuer {
+                builder.extend(quote! { .issuer(#issuer) });
+            }
+            builder
+        }
+        Kind::Oidc => {
+            let issuer = attrs.issuer.as_ref().expect("validated");
+            let mut builder = quote! { ::rocket_oauth::ProviderDefaults::oidc(#issuer) };
+            if let Some(url) = &attrs.authorize_url {
+                builder.extend(quote! { .authorize_url(#url) });
+            }
+            if let Some(url) = &attrs.token_url {
+                builder.extend(quote! { .token_url(#url) });
+            }
+            builder
+        }
     };
     if let Some(url) = &attrs.userinfo_url {
         builder.extend(quote! { .userinfo_url(#url) });
-    }
-    if let Some(issuer) = &attrs.issuer {
-        builder.extend(quote! { .issuer(#issuer) });
     }
     if let Some(scopes) = &attrs.scopes {
         builder.extend(quote! { .scopes(&[#(#scopes),*]) });

@@ -148,7 +148,7 @@ impl<'r> FromRequest<'r> for RawQuery {
 }
 
 /// The `Authorization` header, if any.
-struct AuthHeader(Option<String>);
+pub struct AuthHeader(pub Option<String>);
 
 #[rocket::async_trait]
 impl<'r> FromRequest<'r> for AuthHeader {
@@ -404,3 +404,5 @@ pub fn query_param(url: &str, name: &str) -> Option<String> {
 }
 
 pub mod app;
+pub mod example;
+pub mod oidc;

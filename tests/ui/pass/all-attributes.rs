@@ -32,3 +32,28 @@ fn main() {
     let _ = OAuthFairing::new(Local { _tenant: "t".into() });
     assert_eq!(<Local as Provider>::NAME, "local-dev_2");
 }
+
+mod oidc {
+    use rocket_oauth::{Hooks, OidcProvider};
+
+    #[derive(OidcProvider)]
+    #[oauth(name = "google", issuer = "https://accounts.google.com", scopes("email"))]
+    pub struct Google;
+
+    #[derive(OidcProvider)]
+    #[oauth(
+        name = "microsoft",
+        issuer = "https://login.microsoftonline.com/{tenantid}/v2.0",
+        token_url = "https://login.microsoftonline.com/common/oauth2/v2.0/token"
+    )]
+    pub struct Microsoft;
+
+    impl Hooks for Google {}
+    impl Hooks for Microsoft {}
+
+    #[allow(dead_code)]
+    fn fairings() {
+        let _ = Google::fairing();
+        let _ = Microsoft::fairing();
+    }
+}

@@ -34,7 +34,7 @@ use crate::provider::{Protocol, ProviderDefaults};
 /// ```rust
 /// # use rocket_oauth::ProviderConfig;
 /// fn describe(config: &ProviderConfig) -> String {
-///     format!("{} logs in at {}", config.client_id, config.authorize_url)
+///     format!("{} comes back to {}", config.client_id, config.redirect_uri)
 /// }
 /// ```
 #[derive(Clone)]

@@ -4,18 +4,24 @@
 
 mod common;
 
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 
 use common::oidc::{start_op, Alg, AtHash, Behavior, Op};
 use common::*;
 use rocket::figment::Figment;
+use rocket::http::CookieJar;
 use rocket::serde::json::{json, Value};
-use rocket::{get, routes};
+use rocket::{get, routes, Request};
 use rocket_oauth::{
-    AccessToken, HasRole, Hooks, OAuthFairing, Provider, ProviderDefaults, Staff, Superuser, User,
+    AccessToken, Denial, HasRole, Hooks, OAuthFairing, Provider, ProviderDefaults, Staff,
+    Superuser, User,
 };
 
-struct Idp;
+#[derive(Default)]
+struct Idp {
+    after_login_calls: Arc<AtomicUsize>,
+}
 
 impl Provider for Idp {
     const NAME: &'static str = "idp";
@@ -25,7 +31,18 @@ impl Provider for Idp {
     }
 }
 
-impl Hooks for Idp {}
+#[rocket::async_trait]
+impl Hooks for Idp {
+    async fn after_login(
+        &self,
+        _token: &AccessToken<Self>,
+        _request: &Request<'_>,
+        _cookies: &CookieJar<'_>,
+    ) -> Result<(), Denial> {
+        self.after_login_calls.fetch_add(1, Ordering::SeqCst);
+        Ok(())
+    }
+}
 
 #[get("/me")]
 fn me(token: AccessToken<Idp>) -> Value {
@@ -58,14 +75,25 @@ fn op_config(op: &Op, port: u16) -> Value {
 }
 
 async fn start(op: &Op, tweak: impl FnOnce(Figment) -> Figment) -> String {
+    start_counting(op, tweak).await.0
+}
+
+/// Like `start`, also returning the count of `after_login` calls.
+async fn start_counting(
+    op: &Op,
+    tweak: impl FnOnce(Figment) -> Figment,
+) -> (String, Arc<AtomicUsize>) {
+    let calls = Arc::new(AtomicUsize::new(0));
     let port = free_port();
     let figment = base_figment()
         .merge(("port", port))
         .merge(("oauth.idp", op_config(op, port)));
     let rocket = rocket::custom(tweak(figment))
-        .attach(OAuthFairing::new(Idp))
+        .attach(OAuthFairing::new(Idp {
+            after_login_calls: calls.clone(),
+        }))
         .mount("/", routes![me, whoami, staff, root]);
-    launch(rocket).await
+    (launch(rocket).await, calls)
 }
 
 /// Logs in through the provider; returns the callback's response and the browser.
@@ -346,7 +374,8 @@ async fn access_control_matrix() {
             "superuser": {"emails": ["root@example.org"]}
         }
     });
-    let app = start(&op, |f| f.merge(("oauth.idp.access", access))).await;
+    let (app, after_login_calls) =
+        start_counting(&op, |f| f.merge(("oauth.idp.access", access))).await;
     struct Case {
         email: &'static str,
         verified: Value,
@@ -429,8 +458,14 @@ async fn access_control_matrix() {
         });
         let (r, browser) = login(&app).await;
         let label = format!("{} {} {:?}", case.email, case.verified, case.groups);
+        let calls_before = after_login_calls.load(Ordering::SeqCst);
         if !case.allowed {
             assert_eq!(r.status(), 403, "{label}");
+            assert_eq!(
+                after_login_calls.load(Ordering::SeqCst),
+                calls_before,
+                "{label}: no after_login"
+            );
             assert!(r.text().await.unwrap().contains("Access denied"), "{label}");
             assert_eq!(
                 browser.get(&format!("{app}/me")).await.status(),
@@ -440,6 +475,7 @@ async fn access_control_matrix() {
             continue;
         }
         assert_eq!(r.status(), 303, "{label}");
+        assert_eq!(after_login_calls.load(Ordering::SeqCst), calls_before + 1, "{label}");
         let staff = browser.get(&format!("{app}/staff")).await.status();
         assert_eq!(staff, if case.staff { 200 } else { 403 }, "{label}");
         let root = browser.get(&format!("{app}/root")).await.status();
@@ -507,7 +543,7 @@ async fn unreachable_discovery_is_a_4xx_and_retried() {
             "redirect_uri": format!("http://127.0.0.1:{app_port}/auth/idp/callback"), "timeout": 2,
         }),
     ));
-    let app = launch(rocket::custom(figment).attach(OAuthFairing::new(Idp))).await;
+    let app = launch(rocket::custom(figment).attach(OAuthFairing::new(Idp::default()))).await;
     let r = Browser::new().get(&format!("{app}/auth/idp/login")).await;
     assert_eq!(r.status(), 400);
     assert!(r.text().await.unwrap().contains("Provider unavailable"));

@@ -456,9 +456,9 @@ async fn access_control_matrix() {
             b.email_verified = case.verified.clone();
             b.groups = case.groups.iter().map(|g| g.to_string()).collect();
         });
+        let calls_before = after_login_calls.load(Ordering::SeqCst);
         let (r, browser) = login(&app).await;
         let label = format!("{} {} {:?}", case.email, case.verified, case.groups);
-        let calls_before = after_login_calls.load(Ordering::SeqCst);
         if !case.allowed {
             assert_eq!(r.status(), 403, "{label}");
             assert_eq!(

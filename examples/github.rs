@@ -7,6 +7,17 @@
 //! ROCKET_OAUTH='{github={client_id="<id>",client_secret="<secret>",redirect_uri="http://127.0.0.1:8000/auth/github/callback"}}' \
 //!     cargo run --example github
 //! ```
+//!
+//! The `identify` hook maps GitHub's profile to an [`Identity`]: the numeric id as subject,
+//! the primary *verified* email from `/user/emails`, and the user's organizations and teams
+//! (`org` and `org/team`) as groups, so access rules can use them, e.g. in `Rocket.toml`:
+//!
+//! ```toml
+//! [default.oauth.github.access]
+//! policy = "listed"
+//! teams = ["rwf2"]
+//! roles = { staff = { teams = ["rwf2/maintainers"] } }
+//! ```
 
 #[macro_use]
 extern crate rocket;
@@ -15,7 +26,7 @@ use rocket::http::{CookieJar, Status};
 use rocket::response::content::RawHtml;
 use rocket::serde::json::Value;
 use rocket::{Request, State};
-use rocket_oauth::{AccessToken, Denial, Hooks, LoginRequired, OAuth2Provider};
+use rocket_oauth::{AccessToken, Api, Denial, Hooks, Identity, LoginRequired, OAuth2Provider};
 
 /// GitHub. `iss` is GitHub's real issuer, so RFC 9207 callbacks are checked against it.
 #[derive(OAuth2Provider)]
@@ -25,13 +36,74 @@ use rocket_oauth::{AccessToken, Denial, Hooks, LoginRequired, OAuth2Provider};
     token_url = "https://github.com/login/oauth/access_token",
     userinfo_url = "https://api.github.com/user",
     issuer = "https://github.com/login/oauth",
-    scopes("read:user", "user:email"),
+    scopes("read:user", "user:email", "read:org"),
     client_auth = "post"
 )]
 struct GitHub;
 
+const API: &str = "https://api.github.com";
+
+/// The `field` of each object in a GitHub API list (an empty list on any error: a missing
+/// scope must not block the login).
+async fn names(
+    api: &Api<'_>,
+    token: &AccessToken<GitHub>,
+    path: &str,
+    field: fn(&Value) -> Option<String>,
+) -> Vec<String> {
+    match api.get_json(&format!("{API}{path}"), token.secret()).await {
+        Ok(Value::Array(items)) => items.iter().filter_map(field).collect(),
+        _ => Vec::new(),
+    }
+}
+
 #[rocket::async_trait]
 impl Hooks for GitHub {
+    async fn identify(
+        &self,
+        token: &AccessToken<Self>,
+        api: &Api<'_>,
+    ) -> Result<Option<Identity>, Denial> {
+        let user = token
+            .userinfo()
+            .ok_or_else(|| Denial::forbidden("GitHub did not say who you are"))?;
+        // `login` can be renamed; the numeric id cannot.
+        let id = user["id"]
+            .as_u64()
+            .ok_or_else(|| Denial::forbidden("GitHub sent no user id"))?;
+        let mut identity = Identity::new(id.to_string());
+        if let Some(name) = user["name"].as_str().or(user["login"].as_str()) {
+            identity = identity.with_name(name);
+        }
+        if let Some(avatar) = user["avatar_url"].as_str() {
+            identity = identity.with_picture(avatar);
+        }
+        // GitHub's primary email is not necessarily verified: only a verified one counts.
+        let emails = names(api, token, "/user/emails", |e| {
+            let usable = e["primary"] == true && e["verified"] == true;
+            e["email"].as_str().filter(|_| usable).map(str::to_owned)
+        })
+        .await;
+        if let Some(email) = emails.into_iter().next() {
+            identity = identity.with_email(email, true);
+        }
+        let mut groups = names(api, token, "/user/orgs", |o| {
+            o["login"].as_str().map(str::to_owned)
+        })
+        .await;
+        groups.extend(
+            names(api, token, "/user/teams", |t| {
+                Some(format!(
+                    "{}/{}",
+                    t["organization"]["login"].as_str()?,
+                    t["slug"].as_str()?
+                ))
+            })
+            .await,
+        );
+        Ok(Some(identity.with_groups(groups)))
+    }
+
     async fn after_login(
         &self,
         token: &AccessToken<Self>,

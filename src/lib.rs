@@ -81,6 +81,19 @@
 //!
 //! See [`ProviderConfig`] for details.
 //!
+//! # OpenID Connect
+//!
+//! [`OidcProvider`] (or [`ProviderDefaults::oidc`]) takes an issuer; endpoints and keys come
+//! from its discovery document, and every login's ID token is validated (signature against
+//! the provider's cached keys, advertised asymmetric algorithms only, `iss`, `aud`/`azp`,
+//! `exp`/`iat` with leeway, `nonce`, `at_hash`). Userinfo is merged into the claims.
+//!
+//! # Identity, access control and roles
+//!
+//! [`User`] is the normalized [`Identity`] (from the claims, or [`Hooks::identify`] for OAuth 2
+//! providers). `oauth.<name>.access` ([`AccessConfig`]) decides who may log in (`policy =
+//! "everyone"` by default, or `"listed"`) and grants roles, checked by [`HasRole`].
+//!
 //! # Templates
 //!
 //! Three pages are rendered with embedded default templates, so nothing needs to be set up.

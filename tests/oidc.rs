@@ -475,7 +475,11 @@ async fn access_control_matrix() {
             continue;
         }
         assert_eq!(r.status(), 303, "{label}");
-        assert_eq!(after_login_calls.load(Ordering::SeqCst), calls_before + 1, "{label}");
+        assert_eq!(
+            after_login_calls.load(Ordering::SeqCst),
+            calls_before + 1,
+            "{label}"
+        );
         let staff = browser.get(&format!("{app}/staff")).await.status();
         assert_eq!(staff, if case.staff { 200 } else { 403 }, "{label}");
         let root = browser.get(&format!("{app}/root")).await.status();

@@ -132,6 +132,8 @@ mod oauth2;
 mod oidc;
 mod provider;
 mod routes;
+#[cfg(feature = "server")]
+pub mod server;
 mod session;
 mod templates;
 

@@ -19,8 +19,11 @@ pub(crate) const CONFIRM: &str = "oauth/confirm";
 pub(crate) const SUCCESS: &str = "oauth/success";
 /// The error page's template name.
 pub(crate) const ERROR: &str = "oauth/error";
+/// The authorization server's consent page.
+#[cfg_attr(not(feature = "server"), allow(dead_code))]
+pub(crate) const CONSENT: &str = "oauth/consent";
 
-const EMBEDDED: [(&str, &str); 3] = [
+const EMBEDDED: [(&str, &str); 4] = [
     (
         CONFIRM,
         include_str!("../templates/oauth/confirm.html.tera"),
@@ -30,6 +33,10 @@ const EMBEDDED: [(&str, &str); 3] = [
         include_str!("../templates/oauth/success.html.tera"),
     ),
     (ERROR, include_str!("../templates/oauth/error.html.tera")),
+    (
+        CONSENT,
+        include_str!("../templates/oauth/consent.html.tera"),
+    ),
 ];
 
 fn embedded() -> &'static Tera {
@@ -90,7 +97,8 @@ mod tests {
         for (name, _) in EMBEDDED {
             let ctx = Context::from_serialize(serde_json::json!({
                 "provider": "p", "action": "/a", "csrf_token": "c", "next": "/", "title": "t",
-                "message": "m", "retry_url": null, "userinfo": null,
+                "message": "m", "retry_url": null, "userinfo": null, "client_name": "c",
+                "client_image": null, "owner": "o", "scopes": [], "params": [],
             }))
             .unwrap();
             embedded().render(&format!("{name}.html"), &ctx).unwrap();

@@ -1,0 +1,198 @@
+//! Guards for API routes: a Bearer access token issued by this server (RFC 6750).
+
+use std::marker::PhantomData;
+use std::ops::Deref;
+
+use rocket::http::Status;
+use rocket::request::{FromRequest, Outcome, Request};
+use rocket::{Ignite, Rocket, Sentinel};
+
+use super::store::{TokenHash, TokenKind};
+use super::ServerState;
+use crate::session::now;
+
+/// A valid access token presented as `Authorization: Bearer …`.
+///
+/// Missing, unknown, expired or revoked tokens fail with `401` and a
+/// `WWW-Authenticate: Bearer` challenge (`error="invalid_token"` when a token was given).
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct BearerToken {
+    /// The resource owner (`None` for `client_credentials` tokens).
+    pub owner: Option<String>,
+    /// The client the token was issued to.
+    pub client_id: String,
+    /// The granted scopes.
+    pub scopes: Vec<String>,
+    /// Expiry, seconds since the Unix epoch.
+    pub expires_at: i64,
+}
+
+impl BearerToken {
+    /// Whether `scope` was granted.
+    pub fn has_scope(&self, scope: &str) -> bool {
+        self.scopes.iter().any(|s| s == scope)
+    }
+}
+
+/// Why a bearer guard failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum BearerError {
+    /// No `Authorization: Bearer` header.
+    #[error("no bearer token")]
+    Missing,
+    /// The token is unknown, expired or revoked.
+    #[error("the access token is invalid, expired or revoked")]
+    InvalidToken,
+    /// The token lacks a required scope.
+    #[error("the access token lacks a required scope")]
+    InsufficientScope,
+    /// The authorization server is not attached, or its store failed.
+    #[error("the authorization server is unavailable")]
+    Unavailable,
+}
+
+/// The `WWW-Authenticate` value the server's fairing adds to the 401/403 response.
+struct Challenge(Option<String>);
+
+pub(super) fn challenge<'r>(req: &'r Request<'_>) -> Option<&'r str> {
+    req.local_cache(|| Challenge(None)).0.as_deref()
+}
+
+fn fail<T>(
+    req: &Request<'_>,
+    status: Status,
+    error: BearerError,
+    detail: &str,
+) -> Outcome<T, BearerError> {
+    let realm = req
+        .rocket()
+        .state::<ServerState>()
+        .map(|s| s.config.issuer.clone())
+        .unwrap_or_default();
+    let value = format!("Bearer realm=\"{realm}\"{detail}");
+    req.local_cache(|| Challenge(Some(value)));
+    Outcome::Error((status, error))
+}
+
+fn bearer_value<'a>(req: &'a Request<'_>) -> Option<&'a str> {
+    let header = req.headers().get_one("Authorization")?;
+    let (scheme, value) = header.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| value.trim())
+        .filter(|v| !v.is_empty())
+}
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for BearerToken {
+    type Error = BearerError;
+
+    async fn from_request(req: &'r Request<'_>) -> Outcome<Self, BearerError> {
+        let Some(state) = req.rocket().state::<ServerState>() else {
+            return Outcome::Error((Status::InternalServerError, BearerError::Unavailable));
+        };
+        let Some(token) = bearer_value(req) else {
+            return fail(req, Status::Unauthorized, BearerError::Missing, "");
+        };
+        let invalid = r#", error="invalid_token""#;
+        match state.store.token(&TokenHash::of(token)).await {
+            Ok(Some(record))
+                if record.kind == TokenKind::Access
+                    && !record.revoked
+                    && record.expires_at > now() =>
+            {
+                Outcome::Success(BearerToken {
+                    owner: record.owner,
+                    client_id: record.client_id,
+                    scopes: record.scopes,
+                    expires_at: record.expires_at,
+                })
+            }
+            Ok(_) => fail(
+                req,
+                Status::Unauthorized,
+                BearerError::InvalidToken,
+                invalid,
+            ),
+            Err(e) => {
+                log::error!("{e}");
+                Outcome::Error((Status::ServiceUnavailable, BearerError::Unavailable))
+            }
+        }
+    }
+}
+
+impl Sentinel for BearerToken {
+    fn abort(rocket: &Rocket<Ignite>) -> bool {
+        if rocket.state::<ServerState>().is_none() {
+            log::error!(
+                "a bearer guard is used, but the `AuthorizationServer` fairing is not attached"
+            );
+            return true;
+        }
+        false
+    }
+}
+
+/// The scopes a [`Scoped`] guard requires (djoauth2's `oauth_scope`).
+///
+/// ```rust
+/// use rocket_oauth::server::ScopeSet;
+///
+/// struct ReadEmail;
+///
+/// impl ScopeSet for ReadEmail {
+///     const SCOPES: &'static [&'static str] = &["profile", "email"];
+/// }
+/// ```
+pub trait ScopeSet: Send + Sync + 'static {
+    /// Every one of these scopes is required.
+    const SCOPES: &'static [&'static str];
+}
+
+/// A [`BearerToken`] granted every scope of `S`; `403` with `error="insufficient_scope"`
+/// otherwise.
+#[derive(Debug)]
+pub struct Scoped<S>(pub BearerToken, PhantomData<fn() -> S>);
+
+impl<S> Deref for Scoped<S> {
+    type Target = BearerToken;
+
+    fn deref(&self) -> &BearerToken {
+        &self.0
+    }
+}
+
+#[rocket::async_trait]
+impl<'r, S: ScopeSet> FromRequest<'r> for Scoped<S> {
+    type Error = BearerError;
+
+    async fn from_request(req: &'r Request<'_>) -> Outcome<Self, BearerError> {
+        let token = match BearerToken::from_request(req).await {
+            Outcome::Success(token) => token,
+            Outcome::Error(e) => return Outcome::Error(e),
+            Outcome::Forward(s) => return Outcome::Forward(s),
+        };
+        if S::SCOPES.iter().all(|s| token.has_scope(s)) {
+            return Outcome::Success(Scoped(token, PhantomData));
+        }
+        let detail = format!(
+            r#", error="insufficient_scope", scope="{}""#,
+            S::SCOPES.join(" ")
+        );
+        fail(
+            req,
+            Status::Forbidden,
+            BearerError::InsufficientScope,
+            &detail,
+        )
+    }
+}
+
+impl<S: ScopeSet> Sentinel for Scoped<S> {
+    fn abort(rocket: &Rocket<Ignite>) -> bool {
+        BearerToken::abort(rocket)
+    }
+}

@@ -1,0 +1,221 @@
+//! An OAuth 2 authorization server (feature `server`): djoauth2's job, the Rocket way.
+//!
+//! Attach [`AuthorizationServer`] to let other applications call your API on your users'
+//! behalf. It mounts, under `base_path` (default `/oauth`): `GET/POST authorize` (consent
+//! page, CSRF-protected), `POST token` (`authorization_code` with PKCE, `refresh_token`
+//! with rotation and reuse detection, `client_credentials`), `POST revoke` (RFC 7009) and
+//! `POST introspect` (RFC 7662); and the RFC 8414 metadata at
+//! `/.well-known/oauth-authorization-server`. API routes take a [`BearerToken`] or
+//! [`Scoped`] guard.
+//!
+//! ```rust
+//! # #[macro_use] extern crate rocket;
+//! use rocket::Request;
+//! use rocket::serde::json::{json, Value};
+//! use rocket_oauth::server::{AuthorizationServer, ResourceOwner, ScopeSet, Scoped};
+//!
+//! /// Who is signed in to this application (its own login, here a private cookie).
+//! struct Owners;
+//!
+//! #[rocket::async_trait]
+//! impl ResourceOwner for Owners {
+//!     async fn current(&self, request: &Request<'_>) -> Option<String> {
+//!         request.cookies().get_private("user").map(|c| c.value().to_owned())
+//!     }
+//! }
+//!
+//! struct Profile;
+//!
+//! impl ScopeSet for Profile {
+//!     const SCOPES: &'static [&'static str] = &["profile"];
+//! }
+//!
+//! #[get("/api/me")]
+//! fn me(token: Scoped<Profile>) -> Value {
+//!     json!({ "username": token.owner, "scopes": token.scopes })
+//! }
+//!
+//! #[launch]
+//! fn rocket() -> _ {
+//!     rocket::build()
+//!         .attach(AuthorizationServer::new(Owners))
+//!         .mount("/", routes![me])
+//! }
+//! ```
+
+mod bearer;
+mod config;
+mod endpoints;
+mod store;
+
+use std::collections::HashMap;
+use std::io::Cursor;
+use std::sync::Mutex;
+
+use rocket::fairing::{self, Fairing, Info, Kind};
+use rocket::http::{Header, Status};
+use rocket::{Build, Request, Response, Rocket};
+use url::Url;
+
+pub use bearer::{BearerError, BearerToken, ScopeSet, Scoped};
+pub use config::{ClientConfig, ServerConfig};
+pub use store::{
+    CodeGrant, MemoryStore, Store, StoreError, TakenCode, TokenHash, TokenKind, TokenRecord,
+};
+
+use crate::error::ConfigError;
+
+/// Tells the server which of the application's users is signed in: the resource owner who
+/// is asked for consent. Visitors who are not signed in are sent to `login_url?next=…`.
+#[rocket::async_trait]
+pub trait ResourceOwner: Send + Sync + 'static {
+    /// The signed-in user's name (it becomes the tokens' `username`), or `None`.
+    async fn current(&self, request: &Request<'_>) -> Option<String>;
+}
+
+/// The authorization server fairing; see the [module docs](self).
+pub struct AuthorizationServer {
+    parts: Mutex<Option<Parts>>,
+}
+
+struct Parts {
+    owner: Box<dyn ResourceOwner>,
+    store: Box<dyn Store>,
+    clients: Vec<ClientConfig>,
+}
+
+impl AuthorizationServer {
+    /// A server whose signed-in users come from `owner`, keeping tokens in a
+    /// [`MemoryStore`].
+    pub fn new(owner: impl ResourceOwner) -> Self {
+        AuthorizationServer {
+            parts: Mutex::new(Some(Parts {
+                owner: Box::new(owner),
+                store: Box::new(MemoryStore::default()),
+                clients: Vec::new(),
+            })),
+        }
+    }
+
+    /// Keeps codes and tokens in `store` instead.
+    pub fn store(self, store: impl Store) -> Self {
+        if let Ok(mut parts) = self.parts.lock() {
+            if let Some(parts) = parts.as_mut() {
+                parts.store = Box::new(store);
+            }
+        }
+        self
+    }
+
+    /// Registers a client in code (in addition to `oauth_server.clients`).
+    pub fn client(self, client: ClientConfig) -> Self {
+        if let Ok(mut parts) = self.parts.lock() {
+            if let Some(parts) = parts.as_mut() {
+                parts.clients.push(client);
+            }
+        }
+        self
+    }
+}
+
+/// The server's managed state.
+pub(crate) struct ServerState {
+    pub config: ServerConfig,
+    pub issuer: Url,
+    pub clients: HashMap<String, ClientConfig>,
+    pub store: Box<dyn Store>,
+    pub owner: Box<dyn ResourceOwner>,
+}
+
+impl ServerState {
+    /// The absolute URL of an endpoint under `base_path`.
+    pub fn endpoint(&self, name: &str) -> String {
+        format!(
+            "{}{}/{name}",
+            self.config.issuer.trim_end_matches('/'),
+            self.config.base_path.trim_end_matches('/')
+        )
+    }
+}
+
+fn build_state(rocket: &Rocket<Build>, parts: Parts) -> Result<ServerState, ConfigError> {
+    let mut config: ServerConfig = rocket
+        .figment()
+        .extract_inner("oauth_server")
+        .map_err(|e| {
+            let message = e.to_string();
+            rocket::config::pretty_print_error(e);
+            if message.contains("missing") {
+                ConfigError::Missing {
+                    key: "oauth_server".into(),
+                }
+            } else {
+                ConfigError::Invalid {
+                    key: "oauth_server".into(),
+                    reason: message,
+                }
+            }
+        })?;
+    config.clients.extend(parts.clients);
+    let issuer = config.validate()?;
+    if !config.base_path.starts_with('/') {
+        return Err(ConfigError::Invalid {
+            key: "oauth_server.base_path".into(),
+            reason: "must start with `/`".into(),
+        });
+    }
+    let clients = config
+        .clients
+        .iter()
+        .map(|c| (c.id.clone(), c.clone()))
+        .collect();
+    Ok(ServerState {
+        config,
+        issuer,
+        clients,
+        store: parts.store,
+        owner: parts.owner,
+    })
+}
+
+#[rocket::async_trait]
+impl Fairing for AuthorizationServer {
+    fn info(&self) -> Info {
+        Info {
+            name: "rocket_oauth authorization server",
+            kind: Kind::Ignite | Kind::Response | Kind::Singleton,
+        }
+    }
+
+    async fn on_ignite(&self, rocket: Rocket<Build>) -> fairing::Result {
+        let Some(parts) = self.parts.lock().ok().and_then(|mut p| p.take()) else {
+            log::error!("rocket_oauth: the authorization server fairing ignited twice");
+            return Err(rocket);
+        };
+        match build_state(&rocket, parts) {
+            Ok(state) => {
+                let base = state.config.base_path.clone();
+                Ok(rocket
+                    .manage(state)
+                    .mount(base, endpoints::routes())
+                    .mount("/", endpoints::metadata_routes()))
+            }
+            Err(e) => {
+                log::error!("rocket_oauth: {e}");
+                Err(rocket)
+            }
+        }
+    }
+
+    async fn on_response<'r>(&self, req: &'r Request<'_>, res: &mut Response<'r>) {
+        if !matches!(res.status(), Status::Unauthorized | Status::Forbidden) {
+            return;
+        }
+        if let Some(challenge) = bearer::challenge(req) {
+            res.set_header(Header::new("WWW-Authenticate", challenge.to_owned()));
+            if res.content_type().is_none() {
+                res.set_sized_body(0, Cursor::new(""));
+            }
+        }
+    }
+}

@@ -1,0 +1,193 @@
+//! Where the authorization server keeps codes and tokens: a small async trait, and an
+//! in-memory store. Codes and tokens are stored hashed (SHA-256), never in plaintext.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+/// The SHA-256 of a code or token, hex-encoded: what stores keep instead of the secret.
+///
+/// ```rust
+/// use rocket_oauth::server::TokenHash;
+///
+/// let hash = TokenHash::of("secret-token");
+/// assert_eq!(hash.as_str().len(), 64);
+/// assert!(!hash.as_str().contains("secret"));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct TokenHash(String);
+
+impl TokenHash {
+    /// Hashes `secret`.
+    pub fn of(secret: &str) -> Self {
+        let digest = Sha256::digest(secret.as_bytes());
+        TokenHash(digest.iter().map(|b| format!("{b:02x}")).collect())
+    }
+
+    /// The hex digest.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// Wraps a digest read back from storage.
+    pub fn from_hex(hex: String) -> Self {
+        TokenHash(hex)
+    }
+}
+
+/// An authorization code's grant.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CodeGrant {
+    /// The client the code was issued to.
+    pub client_id: String,
+    /// The redirect URI it was issued for.
+    pub redirect_uri: String,
+    /// The granted scopes.
+    pub scopes: Vec<String>,
+    /// The resource owner who consented.
+    pub owner: String,
+    /// The PKCE challenge and its method (`S256` or `plain`).
+    pub challenge: Option<(String, String)>,
+    /// Expiry, seconds since the Unix epoch.
+    pub expires_at: i64,
+    /// The token family the code's tokens will belong to.
+    pub family: String,
+}
+
+/// What taking a code found.
+#[derive(Debug)]
+pub enum TakenCode {
+    /// The code was valid and is now used.
+    Fresh(CodeGrant),
+    /// The code had already been used: a replay.
+    Replayed(CodeGrant),
+    /// No such code.
+    Unknown,
+}
+
+/// Access or refresh.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TokenKind {
+    /// A bearer access token.
+    Access,
+    /// A refresh token.
+    Refresh,
+}
+
+/// A stored token (by hash).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TokenRecord {
+    /// The token's hash.
+    pub hash: TokenHash,
+    /// Access or refresh.
+    pub kind: TokenKind,
+    /// The client it was issued to.
+    pub client_id: String,
+    /// The resource owner (`None` for `client_credentials`).
+    pub owner: Option<String>,
+    /// The granted scopes.
+    pub scopes: Vec<String>,
+    /// Expiry, seconds since the Unix epoch.
+    pub expires_at: i64,
+    /// Tokens issued from one authorization (code, then each refresh) share a family.
+    pub family: String,
+    /// Revoked tokens are never accepted again.
+    pub revoked: bool,
+    /// A refresh token that was exchanged already (reusing it revokes the family).
+    pub used: bool,
+}
+
+/// A storage failure.
+#[derive(Debug, thiserror::Error)]
+#[error("the token store failed: {0}")]
+pub struct StoreError(pub String);
+
+/// Storage for codes and tokens. Implement it to keep them in your own database; every
+/// method gets and returns hashes only.
+#[rocket::async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Saves a new authorization code.
+    async fn save_code(&self, code: TokenHash, grant: CodeGrant) -> Result<(), StoreError>;
+    /// Marks a code used and returns its grant; reports a replay if it was used before.
+    async fn take_code(&self, code: &TokenHash) -> Result<TakenCode, StoreError>;
+    /// Saves a new token.
+    async fn save_token(&self, token: TokenRecord) -> Result<(), StoreError>;
+    /// Looks a token up.
+    async fn token(&self, hash: &TokenHash) -> Result<Option<TokenRecord>, StoreError>;
+    /// Marks a refresh token used; returns `false` if it already was (a reuse).
+    async fn use_refresh_token(&self, hash: &TokenHash) -> Result<bool, StoreError>;
+    /// Revokes one token.
+    async fn revoke_token(&self, hash: &TokenHash) -> Result<(), StoreError>;
+    /// Revokes every token of a family.
+    async fn revoke_family(&self, family: &str) -> Result<(), StoreError>;
+}
+
+/// The default store: everything in memory, lost on restart.
+#[derive(Debug, Default)]
+pub struct MemoryStore {
+    codes: Mutex<HashMap<TokenHash, (CodeGrant, bool)>>,
+    tokens: Mutex<HashMap<TokenHash, TokenRecord>>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> Result<std::sync::MutexGuard<'_, T>, StoreError> {
+    m.lock().map_err(|_| StoreError("poisoned lock".into()))
+}
+
+#[rocket::async_trait]
+impl Store for MemoryStore {
+    async fn save_code(&self, code: TokenHash, grant: CodeGrant) -> Result<(), StoreError> {
+        lock(&self.codes)?.insert(code, (grant, false));
+        Ok(())
+    }
+
+    async fn take_code(&self, code: &TokenHash) -> Result<TakenCode, StoreError> {
+        let mut codes = lock(&self.codes)?;
+        Ok(match codes.get_mut(code) {
+            None => TakenCode::Unknown,
+            Some((grant, used)) if *used => TakenCode::Replayed(grant.clone()),
+            Some((grant, used)) => {
+                *used = true;
+                TakenCode::Fresh(grant.clone())
+            }
+        })
+    }
+
+    async fn save_token(&self, token: TokenRecord) -> Result<(), StoreError> {
+        lock(&self.tokens)?.insert(token.hash.clone(), token);
+        Ok(())
+    }
+
+    async fn token(&self, hash: &TokenHash) -> Result<Option<TokenRecord>, StoreError> {
+        Ok(lock(&self.tokens)?.get(hash).cloned())
+    }
+
+    async fn use_refresh_token(&self, hash: &TokenHash) -> Result<bool, StoreError> {
+        let mut tokens = lock(&self.tokens)?;
+        Ok(match tokens.get_mut(hash) {
+            Some(token) if !token.used => {
+                token.used = true;
+                true
+            }
+            _ => false,
+        })
+    }
+
+    async fn revoke_token(&self, hash: &TokenHash) -> Result<(), StoreError> {
+        if let Some(token) = lock(&self.tokens)?.get_mut(hash) {
+            token.revoked = true;
+        }
+        Ok(())
+    }
+
+    async fn revoke_family(&self, family: &str) -> Result<(), StoreError> {
+        for token in lock(&self.tokens)?.values_mut() {
+            if token.family == family {
+                token.revoked = true;
+            }
+        }
+        Ok(())
+    }
+}

@@ -963,8 +963,7 @@ async fn introspect<'r>(req: &'r Request<'_>, data: Data<'r>, state: &ServerStat
         );
     }
     let body = match record {
-        Some(r)
-            if !r.revoked && !(r.kind == TokenKind::Refresh && r.used) && r.expires_at > now() =>
+        Some(r) if r.is_active(now()) =>
         {
             json!({
                 "active": true,

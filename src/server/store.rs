@@ -100,6 +100,14 @@ pub struct TokenRecord {
     pub used: bool,
 }
 
+impl TokenRecord {
+    /// Not revoked, not expired at `now`, and (for a refresh token) not exchanged yet.
+    pub fn is_active(&self, now: i64) -> bool {
+        let spent = self.kind == TokenKind::Refresh && self.used;
+        !self.revoked && !spent && self.expires_at > now
+    }
+}
+
 /// A storage failure.
 #[derive(Debug, thiserror::Error)]
 #[error("the token store failed: {0}")]

@@ -1,0 +1,104 @@
+//! An OAuth 2 authorization server: other applications ask its users for consent and call
+//! its API with the tokens it issues.
+//!
+//! ```sh
+//! ROCKET_CONFIG=path/to/Rocket.toml cargo run --example auth_server
+//! ```
+//!
+//! with `[default.oauth_server]`: `issuer`, `access_token_ttl`, a `scopes` table and
+//! `[[default.oauth_server.clients]]` (see the README). Its own sign-in is a user name
+//! form (any password): `GET/POST /login`. The API: `GET /api/me` (scope `profile`).
+
+#[macro_use]
+extern crate rocket;
+
+use rocket::form::Form;
+use rocket::http::{Cookie, CookieJar, RawStr, SameSite};
+use rocket::response::content::RawHtml;
+use rocket::response::Redirect;
+use rocket::serde::json::{json, Value};
+use rocket::Request;
+use rocket_oauth::server::{AuthorizationServer, ResourceOwner, ScopeSet, Scoped};
+
+const USER_COOKIE: &str = "user";
+
+/// The signed-in user is whoever the private `user` cookie names.
+struct Users;
+
+#[rocket::async_trait]
+impl ResourceOwner for Users {
+    async fn current(&self, request: &Request<'_>) -> Option<String> {
+        request
+            .cookies()
+            .get_private(USER_COOKIE)
+            .map(|c| c.value().to_owned())
+    }
+}
+
+/// The `next` to return to: same-site paths only.
+fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_owned(),
+        _ => "/".to_owned(),
+    }
+}
+
+#[get("/login?<next>")]
+fn login_page(next: Option<&str>) -> RawHtml<String> {
+    let next = RawStr::new(&safe_next(next)).html_escape().into_owned();
+    RawHtml(format!(
+        r#"<!DOCTYPE html><title>Sign in</title><h1>Sign in</h1>
+<form method="post" action="/login">
+<input type="hidden" name="next" value="{next}">
+<label>User name <input name="username" required></label>
+<label>Password <input name="password" type="password"></label>
+<button type="submit">Sign in</button>
+</form>"#
+    ))
+}
+
+#[derive(FromForm)]
+struct LoginForm<'r> {
+    username: &'r str,
+    next: Option<&'r str>,
+}
+
+#[post("/login", data = "<form>")]
+fn login(form: Form<LoginForm<'_>>, cookies: &CookieJar<'_>) -> Redirect {
+    let name: String = form.username.trim().chars().take(64).collect();
+    if !name.is_empty() {
+        cookies.add_private(
+            Cookie::build((USER_COOKIE, name))
+                .same_site(SameSite::Lax)
+                .http_only(true),
+        );
+    }
+    Redirect::to(safe_next(form.next))
+}
+
+#[get("/")]
+fn index() -> RawHtml<&'static str> {
+    RawHtml(
+        r#"<!DOCTYPE html><title>Authorization server</title><h1>Authorization server</h1>
+<p>Metadata: <a href="/.well-known/oauth-authorization-server">/.well-known/oauth-authorization-server</a></p>"#,
+    )
+}
+
+/// The `profile` scope.
+struct Profile;
+
+impl ScopeSet for Profile {
+    const SCOPES: &'static [&'static str] = &["profile"];
+}
+
+#[get("/api/me")]
+fn me(token: Scoped<Profile>) -> Value {
+    json!({ "username": token.owner, "scopes": token.scopes })
+}
+
+#[launch]
+fn rocket() -> _ {
+    rocket::build()
+        .attach(AuthorizationServer::new(Users))
+        .mount("/", routes![index, login_page, login, me])
+}

@@ -1,0 +1,663 @@
+//! The authorization server (`examples/auth_server.rs`, the real binary) driven over
+//! loopback HTTP by the `oauth2` crate's client and a browser.
+
+mod common;
+
+use std::collections::HashMap;
+
+use common::example::Running;
+use common::*;
+use oauth2::basic::BasicClient;
+use oauth2::{
+    AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, EndpointNotSet, EndpointSet,
+    PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, RefreshToken, RequestTokenError, Scope,
+    TokenResponse, TokenUrl,
+};
+use rocket::serde::json::Value;
+
+const REDIRECT: &str = "http://127.0.0.1:9999/cb";
+
+type Client = BasicClient<EndpointSet, EndpointNotSet, EndpointNotSet, EndpointNotSet, EndpointSet>;
+
+/// The `oauth2` crate's HTTP client, over reqwest, following no redirects.
+async fn http(request: oauth2::HttpRequest) -> Result<oauth2::HttpResponse, reqwest::Error> {
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()?;
+    let response = client.execute(request.try_into()?).await?;
+    let mut builder = oauth2::http::Response::builder().status(response.status().as_u16());
+    for (name, value) in response.headers() {
+        builder = builder.header(name.as_str(), value.as_bytes());
+    }
+    Ok(builder.body(response.bytes().await?.to_vec()).unwrap())
+}
+
+struct Server {
+    _running: Running,
+    url: String,
+    metadata: Value,
+}
+
+async fn start_server(access_token_ttl: u64) -> Server {
+    let port = free_port();
+    let config = format!(
+        r#"[default]
+address = "127.0.0.1"
+port = {port}
+log_level = "off"
+secret_key = "hPRYyVRiMyxpw5sBB1XeCMN1kFsDCqKvBi2QJxBVHQk="
+
+[default.oauth_server]
+issuer = "http://127.0.0.1:{port}"
+access_token_ttl = {access_token_ttl}
+
+[default.oauth_server.scopes]
+profile = "Read your profile"
+email = "Read your email address"
+admin = "Administer everything"
+
+[[default.oauth_server.clients]]
+id = "confidential"
+secret = "s3cret+/:$"
+name = "Example client"
+redirect_uris = ["{REDIRECT}"]
+scopes = ["profile", "email"]
+
+[[default.oauth_server.clients]]
+id = "public"
+name = "Public client"
+redirect_uris = ["{REDIRECT}", "http://127.0.0.1:9999/other"]
+scopes = ["profile"]
+
+[[default.oauth_server.clients]]
+id = "emailonly"
+secret = "other-secret"
+redirect_uris = ["{REDIRECT}"]
+scopes = ["email"]
+"#
+    );
+    let (running, url) = common::example::start("auth_server", &config, port).await;
+    let metadata: Value = reqwest::get(format!("{url}/.well-known/oauth-authorization-server"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    Server {
+        _running: running,
+        url,
+        metadata,
+    }
+}
+
+impl Server {
+    fn client(&self, id: &str, secret: Option<&str>) -> Client {
+        let mut client = BasicClient::new(ClientId::new(id.into()))
+            .set_auth_uri(
+                AuthUrl::new(
+                    self.metadata["authorization_endpoint"]
+                        .as_str()
+                        .unwrap()
+                        .into(),
+                )
+                .unwrap(),
+            )
+            .set_token_uri(
+                TokenUrl::new(self.metadata["token_endpoint"].as_str().unwrap().into()).unwrap(),
+            )
+            .set_redirect_uri(RedirectUrl::new(REDIRECT.into()).unwrap());
+        if let Some(secret) = secret {
+            client = client.set_client_secret(ClientSecret::new(secret.into()));
+        }
+        client
+    }
+
+    /// A browser signed in as `user`.
+    async fn signed_in(&self, user: &str) -> Browser {
+        let browser = Browser::new();
+        let r = browser
+            .client
+            .post(format!("{}/login", self.url))
+            .form(&[("username", user), ("password", "x"), ("next", "/")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 303);
+        browser
+    }
+
+    /// Opens `authorize_url` in `browser`, answers the consent page with `decision`, and
+    /// returns the redirect's query parameters.
+    async fn consent(
+        &self,
+        browser: &Browser,
+        authorize_url: &str,
+        decision: &str,
+    ) -> HashMap<String, String> {
+        let r = browser.get(authorize_url).await;
+        assert_eq!(r.status(), 200, "consent page: {:?}", r.text().await);
+        assert_eq!(r.headers()["x-frame-options"], "DENY");
+        let page = r.text().await.unwrap();
+        assert!(
+            page.contains("Example client") || page.contains("Public client"),
+            "{page}"
+        );
+        let mut form: Vec<(String, String)> = page
+            .split("<input type=\"hidden\" name=\"")
+            .skip(1)
+            .map(|rest| {
+                let name = rest.split('"').next().unwrap();
+                let value = rest
+                    .split("value=\"")
+                    .nth(1)
+                    .unwrap()
+                    .split('"')
+                    .next()
+                    .unwrap();
+                (name.to_owned(), html_unescape(value))
+            })
+            .collect();
+        form.push(("decision".into(), decision.into()));
+        let r = browser
+            .client
+            .post(format!("{}/oauth/authorize", self.url))
+            .form(&form)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 303);
+        let to = location(&r);
+        assert!(to.starts_with(REDIRECT), "{to}");
+        url::Url::parse(&to)
+            .unwrap()
+            .query_pairs()
+            .into_owned()
+            .collect()
+    }
+
+    /// Runs the authorization code flow (with PKCE) up to the code.
+    async fn code(&self, client: &Client, scopes: &[&str]) -> (String, PkceCodeVerifier) {
+        let browser = self.signed_in("alice").await;
+        let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+        let (url, state) = client
+            .authorize_url(CsrfToken::new_random)
+            .add_scopes(scopes.iter().map(|s| Scope::new((*s).into())))
+            .set_pkce_challenge(challenge)
+            .url();
+        let query = self.consent(&browser, url.as_str(), "Accept").await;
+        assert_eq!(query.get("state"), Some(state.secret()));
+        assert_eq!(query.get("iss"), Some(&self.url), "RFC 9207 iss");
+        (query["code"].clone(), verifier)
+    }
+
+    async fn api_me(&self, token: &str) -> reqwest::Response {
+        reqwest::Client::new()
+            .get(format!("{}/api/me", self.url))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
+    }
+}
+
+fn html_unescape(s: &str) -> String {
+    s.replace("&#x2F;", "/")
+        .replace("&quot;", "\"")
+        .replace("&#x27;", "'")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
+}
+
+fn error_code<RE: std::error::Error + 'static>(
+    err: RequestTokenError<RE, oauth2::basic::BasicErrorResponse>,
+) -> String {
+    match err {
+        RequestTokenError::ServerResponse(e) => e.error().as_ref().to_owned(),
+        other => panic!("expected an OAuth error response, got {other:?}"),
+    }
+}
+
+#[rocket::async_test]
+async fn authorization_code_refresh_revoke_introspect() {
+    let server = start_server(3600).await;
+    assert_eq!(server.metadata["issuer"], server.url.as_str());
+    assert_eq!(
+        server.metadata["code_challenge_methods_supported"],
+        serde_json::json!(["S256"])
+    );
+    let client = server.client("confidential", Some("s3cret+/:$"));
+    let (code, verifier) = server.code(&client, &["profile"]).await;
+    let tokens = client
+        .exchange_code(AuthorizationCode::new(code))
+        .set_pkce_verifier(verifier)
+        .request_async(&http)
+        .await
+        .unwrap();
+    let access = tokens.access_token().secret().clone();
+    let me: Value = server.api_me(&access).await.json().await.unwrap();
+    assert_eq!(
+        me,
+        serde_json::json!({"username": "alice", "scopes": ["profile"]})
+    );
+
+    // Refresh rotates: the new pair works, the old refresh token is spent.
+    let refresh = tokens.refresh_token().unwrap().clone();
+    let rotated = client
+        .exchange_refresh_token(&refresh)
+        .request_async(&http)
+        .await
+        .unwrap();
+    assert_ne!(rotated.refresh_token().unwrap().secret(), refresh.secret());
+    assert_eq!(
+        server
+            .api_me(rotated.access_token().secret())
+            .await
+            .status(),
+        200
+    );
+    // Reusing the old one is refused and revokes the whole family.
+    let reuse = client
+        .exchange_refresh_token(&refresh)
+        .request_async(&http)
+        .await
+        .unwrap_err();
+    assert_eq!(error_code(reuse), "invalid_grant");
+    assert_eq!(
+        server
+            .api_me(rotated.access_token().secret())
+            .await
+            .status(),
+        401
+    );
+    let newest = RefreshToken::new(rotated.refresh_token().unwrap().secret().clone());
+    assert!(client
+        .exchange_refresh_token(&newest)
+        .request_async(&http)
+        .await
+        .is_err());
+
+    // Introspection and revocation of a fresh grant.
+    let (code, verifier) = server.code(&client, &["profile", "email"]).await;
+    let tokens = client
+        .exchange_code(AuthorizationCode::new(code))
+        .set_pkce_verifier(verifier)
+        .request_async(&http)
+        .await
+        .unwrap();
+    let access = tokens.access_token().secret().clone();
+    let raw = reqwest::Client::new();
+    let introspect = format!("{}/oauth/introspect", server.url);
+    let active: Value = raw
+        .post(&introspect)
+        .basic_auth("confidential", Some("s3cret%2B%2F%3A%24"))
+        .form(&[("token", access.as_str())])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(active["active"], true);
+    assert_eq!(active["username"], "alice");
+    assert_eq!(active["scope"], "profile email");
+    let r = raw
+        .post(format!("{}/oauth/revoke", server.url))
+        .form(&[
+            ("token", access.as_str()),
+            ("client_id", "confidential"),
+            ("client_secret", "s3cret+/:$"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let r = server.api_me(&access).await;
+    assert_eq!(r.status(), 401);
+    assert!(r.headers()["www-authenticate"]
+        .to_str()
+        .unwrap()
+        .contains("invalid_token"));
+    let inactive: Value = raw
+        .post(&introspect)
+        .form(&[
+            ("token", access.as_str()),
+            ("client_id", "confidential"),
+            ("client_secret", "s3cret+/:$"),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(inactive, serde_json::json!({"active": false}));
+}
+
+#[rocket::async_test]
+async fn public_clients_need_pkce_and_the_right_verifier() {
+    let server = start_server(3600).await;
+    let client = server.client("public", None);
+    let browser = server.signed_in("bob").await;
+    // No PKCE: an error at the redirect URI, not a consent page.
+    let (url, _) = client.authorize_url(CsrfToken::new_random).url();
+    let r = browser.get(url.as_str()).await;
+    assert_eq!(r.status(), 303);
+    let to = location(&r);
+    assert!(
+        to.starts_with(REDIRECT) && to.contains("error=invalid_request"),
+        "{to}"
+    );
+    // plain is refused.
+    let (url, _) = client
+        .authorize_url(CsrfToken::new_random)
+        .add_extra_param("code_challenge", "a".repeat(43))
+        .add_extra_param("code_challenge_method", "plain")
+        .url();
+    let to = location(&browser.get(url.as_str()).await);
+    assert!(to.contains("error=invalid_request"), "{to}");
+
+    // A wrong verifier.
+    let (code, _) = server.code(&client, &["profile"]).await;
+    let wrong = PkceCodeVerifier::new("x".repeat(43));
+    let err = client
+        .exchange_code(AuthorizationCode::new(code))
+        .set_pkce_verifier(wrong)
+        .request_async(&http)
+        .await
+        .unwrap_err();
+    assert_eq!(error_code(err), "invalid_grant");
+    // The right verifier, public client (no secret).
+    let (code, verifier) = server.code(&client, &["profile"]).await;
+    let tokens = client
+        .exchange_code(AuthorizationCode::new(code))
+        .set_pkce_verifier(verifier)
+        .request_async(&http)
+        .await
+        .unwrap();
+    assert_eq!(
+        server.api_me(tokens.access_token().secret()).await.status(),
+        200
+    );
+}
+
+#[rocket::async_test]
+async fn unregistered_redirect_uri_is_never_redirected_to() {
+    let server = start_server(3600).await;
+    let browser = server.signed_in("alice").await;
+    for bad in [
+        "http://127.0.0.1:9999/cb/extra",
+        "http://127.0.0.1:9999/c",
+        "https://evil.example/cb",
+    ] {
+        let client = server
+            .client("confidential", Some("s3cret+/:$"))
+            .set_redirect_uri(RedirectUrl::new(bad.into()).unwrap());
+        let (url, _) = client.authorize_url(CsrfToken::new_random).url();
+        let r = browser.get(url.as_str()).await;
+        assert_eq!(r.status(), 400, "{bad}");
+        assert!(r.headers().get("location").is_none());
+        assert!(r.text().await.unwrap().contains("not registered"));
+    }
+    // Unknown client: a page too.
+    let r = browser
+        .get(&format!(
+            "{}/oauth/authorize?response_type=code&client_id=nobody&state=s",
+            server.url
+        ))
+        .await;
+    assert_eq!(r.status(), 400);
+}
+
+#[rocket::async_test]
+async fn replayed_code_is_refused_and_revokes_its_tokens() {
+    let server = start_server(3600).await;
+    let client = server.client("confidential", Some("s3cret+/:$"));
+    let (code, verifier) = server.code(&client, &["profile"]).await;
+    let secret = verifier.secret().clone();
+    let tokens = client
+        .exchange_code(AuthorizationCode::new(code.clone()))
+        .set_pkce_verifier(verifier)
+        .request_async(&http)
+        .await
+        .unwrap();
+    assert_eq!(
+        server.api_me(tokens.access_token().secret()).await.status(),
+        200
+    );
+    let err = client
+        .exchange_code(AuthorizationCode::new(code))
+        .set_pkce_verifier(PkceCodeVerifier::new(secret))
+        .request_async(&http)
+        .await
+        .unwrap_err();
+    assert_eq!(error_code(err), "invalid_grant");
+    assert_eq!(
+        server.api_me(tokens.access_token().secret()).await.status(),
+        401
+    );
+}
+
+#[rocket::async_test]
+async fn client_authentication_and_scopes() {
+    let server = start_server(3600).await;
+    // Wrong secret.
+    let client = server.client("confidential", Some("wrong"));
+    let (code, verifier) = server
+        .code(&server.client("confidential", None), &["profile"])
+        .await;
+    let err = client
+        .exchange_code(AuthorizationCode::new(code))
+        .set_pkce_verifier(verifier)
+        .request_async(&http)
+        .await
+        .unwrap_err();
+    assert_eq!(error_code(err), "invalid_client");
+
+    // Scope escalation at the authorization endpoint.
+    let browser = server.signed_in("alice").await;
+    let (url, _) = server
+        .client("confidential", None)
+        .authorize_url(CsrfToken::new_random)
+        .add_scope(Scope::new("admin".into()))
+        .set_pkce_challenge(PkceCodeChallenge::new_random_sha256().0)
+        .url();
+    let to = location(&browser.get(url.as_str()).await);
+    assert!(to.contains("error=invalid_scope"), "{to}");
+
+    // Scope escalation on refresh.
+    let client = server.client("confidential", Some("s3cret+/:$"));
+    let (code, verifier) = server.code(&client, &["profile"]).await;
+    let tokens = client
+        .exchange_code(AuthorizationCode::new(code))
+        .set_pkce_verifier(verifier)
+        .request_async(&http)
+        .await
+        .unwrap();
+    let err = client
+        .exchange_refresh_token(tokens.refresh_token().unwrap())
+        .add_scope(Scope::new("email".into()))
+        .request_async(&http)
+        .await
+        .unwrap_err();
+    assert_eq!(error_code(err), "invalid_scope");
+
+    // Insufficient scope for the API: 403 with a Bearer challenge.
+    let email_only = server.client("emailonly", Some("other-secret"));
+    let tokens = email_only
+        .exchange_client_credentials()
+        .request_async(&http)
+        .await
+        .unwrap();
+    let r = server.api_me(tokens.access_token().secret()).await;
+    assert_eq!(r.status(), 403);
+    assert!(r.headers()["www-authenticate"]
+        .to_str()
+        .unwrap()
+        .contains("insufficient_scope"));
+    // A missing token: 401 with a bare challenge.
+    let r = reqwest::get(format!("{}/api/me", server.url))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    assert!(r.headers()["www-authenticate"]
+        .to_str()
+        .unwrap()
+        .starts_with("Bearer realm="));
+}
+
+#[rocket::async_test]
+async fn client_credentials_grant() {
+    let server = start_server(3600).await;
+    let client = server.client("confidential", Some("s3cret+/:$"));
+    let tokens = client
+        .exchange_client_credentials()
+        .add_scope(Scope::new("profile".into()))
+        .request_async(&http)
+        .await
+        .unwrap();
+    assert!(tokens.refresh_token().is_none());
+    let me: Value = server
+        .api_me(tokens.access_token().secret())
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["username"], Value::Null);
+    let public = server.client("public", None);
+    let err = public
+        .exchange_client_credentials()
+        .request_async(&http)
+        .await
+        .unwrap_err();
+    assert_eq!(error_code(err), "unauthorized_client");
+}
+
+#[rocket::async_test]
+async fn expired_tokens_are_refused() {
+    let server = start_server(1).await;
+    let client = server.client("confidential", Some("s3cret+/:$"));
+    let (code, verifier) = server.code(&client, &["profile"]).await;
+    let tokens = client
+        .exchange_code(AuthorizationCode::new(code))
+        .set_pkce_verifier(verifier)
+        .request_async(&http)
+        .await
+        .unwrap();
+    assert_eq!(tokens.expires_in(), Some(std::time::Duration::from_secs(1)));
+    assert_eq!(
+        server.api_me(tokens.access_token().secret()).await.status(),
+        200
+    );
+    rocket::tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    let r = server.api_me(tokens.access_token().secret()).await;
+    assert_eq!(r.status(), 401);
+    assert!(r.headers()["www-authenticate"]
+        .to_str()
+        .unwrap()
+        .contains("invalid_token"));
+    // The refresh token outlives the access token.
+    let fresh = client
+        .exchange_refresh_token(tokens.refresh_token().unwrap())
+        .request_async(&http)
+        .await
+        .unwrap();
+    assert_eq!(
+        server.api_me(fresh.access_token().secret()).await.status(),
+        200
+    );
+    assert_eq!(server.api_me("not-a-token").await.status(), 401);
+}
+
+#[rocket::async_test]
+async fn decline_and_sign_in_and_state() {
+    let server = start_server(3600).await;
+    let client = server.client("confidential", None);
+    // Not signed in: the app's login with next.
+    let (url, _) = client
+        .authorize_url(CsrfToken::new_random)
+        .set_pkce_challenge(PkceCodeChallenge::new_random_sha256().0)
+        .url();
+    let r = Browser::new().get(url.as_str()).await;
+    assert_eq!(r.status(), 303);
+    assert!(
+        location(&r).starts_with("/login?next=/oauth/authorize"),
+        "{}",
+        location(&r)
+    );
+    // Decline.
+    let browser = server.signed_in("alice").await;
+    let query = server.consent(&browser, url.as_str(), "Decline").await;
+    assert_eq!(
+        query.get("error").map(String::as_str),
+        Some("access_denied")
+    );
+    assert!(query.contains_key("state") && query.contains_key("iss"));
+    // state is required.
+    let r = browser
+        .get(&format!(
+            "{}/oauth/authorize?response_type=code&client_id=confidential&redirect_uri={}",
+            server.url,
+            urlencode(REDIRECT)
+        ))
+        .await;
+    assert!(location(&r).contains("error=invalid_request"));
+    // A forged consent POST (no CSRF cookie) is refused.
+    let r = Browser::new()
+        .client
+        .post(format!("{}/oauth/authorize", server.url))
+        .form(&[
+            ("csrf_token", "x"),
+            ("decision", "Accept"),
+            ("client_id", "confidential"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+}
+
+#[rocket::async_test]
+async fn malformed_token_requests_are_400_never_500() {
+    let server = start_server(3600).await;
+    let token = format!("{}/oauth/token", server.url);
+    let raw = reqwest::Client::new();
+    let auth = ("confidential", Some("s3cret%2B%2F%3A%24"));
+    let cases: [(&str, &str); 6] = [
+        ("", "invalid_request"),
+        ("grant_type=authorization_code", "invalid_request"),
+        ("grant_type=authorization_code&code=a&redirect_uri=x&code=b", "invalid_request"),
+        ("grant_type=password&username=a&password=b", "unsupported_grant_type"),
+        ("grant_type=authorization_code&code=nope&redirect_uri=http%3A%2F%2F127.0.0.1%3A9999%2Fcb", "invalid_grant"),
+        ("grant_type=refresh_token&refresh_token=nope", "invalid_grant"),
+    ];
+    for (body, expected) in cases {
+        let r = raw
+            .post(&token)
+            .basic_auth(auth.0, auth.1)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 400, "{body}");
+        assert_eq!(r.headers()["cache-control"], "no-store");
+        let json: Value = r.json().await.unwrap();
+        assert_eq!(json["error"], expected, "{body}");
+    }
+    let r = raw
+        .post(&token)
+        .body("{}")
+        .header("content-type", "application/json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    let r = raw
+        .post(&token)
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400, "no client authentication");
+}

@@ -1,39 +1,99 @@
-//! A self-contained demo: a toy identity provider on port 8001 and an application on port
-//! 8000 that logs in through it with `rocket_oauth`. No accounts or keys needed:
+//! A self-contained demo: one process on <http://127.0.0.1:8000> hosts this crate's OAuth 2
+//! authorization server (with its own sign-in page and a demo user) *and* an application
+//! that logs in against it with this crate's client side. No keys, no network:
 //!
 //! ```sh
 //! cargo run --example demo
 //! ```
 //!
-//! then open <http://127.0.0.1:8000>. The toy provider is for the demo only: it accepts any
-//! user name.
+//! Open <http://127.0.0.1:8000>, follow "Log in", sign in as `demo`, accept the consent
+//! page, and you are back, logged in, with the server's `/api/me` as your profile.
 
 #[macro_use]
 extern crate rocket;
 
-use std::collections::HashMap;
-use std::sync::Mutex;
-
-use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
-use base64::Engine;
 use rocket::form::Form;
-use rocket::http::{RawStr, Status};
-use rocket::request::{FromRequest, Outcome};
+use rocket::http::{Cookie, CookieJar, RawStr, SameSite};
 use rocket::response::content::RawHtml;
 use rocket::response::Redirect;
 use rocket::serde::json::{json, Value};
-use rocket::{Request, State};
+use rocket::Request;
+use rocket_oauth::server::{AuthorizationServer, ClientConfig, ResourceOwner, ScopeSet, Scoped};
 use rocket_oauth::{AccessToken, Hooks, LoginRequired, OAuthFairing, Provider, ProviderDefaults};
-use sha2::{Digest, Sha256};
 
-const APP: &str = "http://127.0.0.1:8000";
-const IDP: &str = "http://127.0.0.1:8001";
+const BASE: &str = "http://127.0.0.1:8000";
 const CLIENT_ID: &str = "demo-client";
 const CLIENT_SECRET: &str = "demo-secret";
 
-// ---------------------------------------------------------------- the application
+// ------------------------------------------------------------ the authorization server side
 
-/// The toy provider, configured in `main`.
+/// The server's users sign in with a name (any password); `demo` is filled in.
+struct Users;
+
+#[rocket::async_trait]
+impl ResourceOwner for Users {
+    async fn current(&self, request: &Request<'_>) -> Option<String> {
+        request
+            .cookies()
+            .get_private("server_user")
+            .map(|c| c.value().to_owned())
+    }
+}
+
+fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_owned(),
+        _ => "/".to_owned(),
+    }
+}
+
+#[get("/login?<next>")]
+fn server_login_page(next: Option<&str>) -> RawHtml<String> {
+    let next = RawStr::new(&safe_next(next)).html_escape().into_owned();
+    RawHtml(format!(
+        r#"<!DOCTYPE html><title>Sign in — demo authorization server</title>
+<h1>Demo authorization server</h1><p>Sign in (any password).</p>
+<form method="post" action="/login"><input type="hidden" name="next" value="{next}">
+<label>User name <input name="username" value="demo" required></label>
+<label>Password <input name="password" type="password" value="demo"></label>
+<button type="submit">Sign in</button></form>"#
+    ))
+}
+
+#[derive(FromForm)]
+struct SignIn<'r> {
+    username: &'r str,
+    next: Option<&'r str>,
+}
+
+#[post("/login", data = "<form>")]
+fn server_login(form: Form<SignIn<'_>>, cookies: &CookieJar<'_>) -> Redirect {
+    let name: String = form.username.trim().chars().take(64).collect();
+    if !name.is_empty() {
+        cookies.add_private(
+            Cookie::build(("server_user", name))
+                .same_site(SameSite::Lax)
+                .http_only(true),
+        );
+    }
+    Redirect::to(safe_next(form.next))
+}
+
+struct Profile;
+
+impl ScopeSet for Profile {
+    const SCOPES: &'static [&'static str] = &["profile"];
+}
+
+/// The server's API, called by the client side as its userinfo endpoint.
+#[get("/api/me")]
+fn api_me(token: Scoped<Profile>) -> Value {
+    json!({ "sub": token.owner, "username": token.owner, "name": token.owner, "scopes": token.scopes })
+}
+
+// ------------------------------------------------------------ the client side
+
+/// This crate's client side, pointed at the server above.
 struct Demo;
 
 impl Provider for Demo {
@@ -50,11 +110,12 @@ impl Hooks for Demo {}
 fn index(token: Option<AccessToken<Demo>>) -> RawHtml<String> {
     let body = match token.as_ref().and_then(|t| t.userinfo()) {
         Some(user) => format!(
-            r#"<p>Logged in as <b>{}</b>. <a href="/me">/me</a> · <a href="/private">/private</a></p>
+            r#"<p>Logged in as <b>{}</b> through the demo authorization server.
+<a href="/me">/me</a> · <a href="/private">/private</a></p>
 <form method="post" action="/auth/demo/logout"><button>Log out</button></form>"#,
-            RawStr::new(user["name"].as_str().unwrap_or("?")).html_escape()
+            RawStr::new(user["username"].as_str().unwrap_or("?")).html_escape()
         ),
-        None => r#"<p>Not logged in. <a href="/auth/demo/login">Log in with the demo provider</a>
+        None => r#"<p>Not logged in. <a href="/auth/demo/login">Log in with the demo authorization server</a>
 or visit <a href="/private">a private page</a>.</p>"#
             .to_owned(),
     };
@@ -72,7 +133,7 @@ fn me(token: AccessToken<Demo>) -> Value {
 fn private(user: LoginRequired<Demo>) -> RawHtml<String> {
     let name = user
         .userinfo()
-        .and_then(|u| u["name"].as_str())
+        .and_then(|u| u["username"].as_str())
         .unwrap_or("?");
     RawHtml(format!(
         r#"<!DOCTYPE html><title>Private</title><p>Hello, {}. This page needs a login.</p><a href="/">Home</a>"#,
@@ -80,190 +141,37 @@ fn private(user: LoginRequired<Demo>) -> RawHtml<String> {
     ))
 }
 
-// ---------------------------------------------------------------- the toy provider
-
-struct Grant {
-    user: String,
-    challenge: String,
-}
-
-#[derive(Default)]
-struct IdpState {
-    grants: Mutex<HashMap<String, Grant>>,
-    tokens: Mutex<HashMap<String, String>>,
-}
-
-/// A random URL-safe string (from the `oauth2` crate's CSPRNG-backed generator).
-fn random() -> String {
-    oauth2::CsrfToken::new_random().secret().clone()
-}
-
-#[derive(FromForm)]
-struct AuthorizeQuery<'r> {
-    client_id: &'r str,
-    redirect_uri: &'r str,
-    state: &'r str,
-    code_challenge: &'r str,
-    code_challenge_method: &'r str,
-}
-
-fn registered(q: &AuthorizeQuery<'_>) -> bool {
-    q.client_id == CLIENT_ID
-        && q.redirect_uri == format!("{APP}/auth/demo/callback")
-        && q.code_challenge_method == "S256"
-}
-
-#[get("/authorize?<q..>")]
-fn authorize(q: AuthorizeQuery<'_>) -> Result<RawHtml<String>, Status> {
-    if !registered(&q) {
-        return Err(Status::BadRequest);
-    }
-    let hidden = |name: &str, value: &str| {
-        format!(
-            r#"<input type="hidden" name="{name}" value="{}">"#,
-            RawStr::new(value).html_escape()
-        )
-    };
-    Ok(RawHtml(format!(
-        r#"<!DOCTYPE html><title>Toy provider</title><h1>Toy identity provider</h1>
-<p>The application <b>{CLIENT_ID}</b> asks who you are.</p>
-<form method="get" action="/approve">{}{}{}{}{}
-<label>User name <input name="user" value="alice" required></label>
-<button name="decision" value="allow">Allow</button> <button name="decision" value="deny">Deny</button>
-</form>"#,
-        hidden("client_id", q.client_id),
-        hidden("redirect_uri", q.redirect_uri),
-        hidden("state", q.state),
-        hidden("code_challenge", q.code_challenge),
-        hidden("code_challenge_method", q.code_challenge_method),
-    )))
-}
-
-#[get("/approve?<user>&<decision>&<q..>")]
-fn approve(
-    q: AuthorizeQuery<'_>,
-    user: &str,
-    decision: &str,
-    idp: &State<IdpState>,
-) -> Result<Redirect, Status> {
-    if !registered(&q) {
-        return Err(Status::BadRequest);
-    }
-    let state: String = url::form_urlencoded::byte_serialize(q.state.as_bytes()).collect();
-    if decision != "allow" {
-        return Ok(Redirect::to(format!(
-            "{}?error=access_denied&state={state}",
-            q.redirect_uri
-        )));
-    }
-    let code = random();
-    idp.grants.lock().unwrap().insert(
-        code.clone(),
-        Grant {
-            user: user.chars().take(64).collect(),
-            challenge: q.code_challenge.to_owned(),
-        },
-    );
-    Ok(Redirect::to(format!(
-        "{}?code={code}&state={state}",
-        q.redirect_uri
-    )))
-}
-
-struct Authorization(Option<String>);
-
-#[rocket::async_trait]
-impl<'r> FromRequest<'r> for Authorization {
-    type Error = ();
-    async fn from_request(req: &'r Request<'_>) -> Outcome<Self, ()> {
-        Outcome::Success(Authorization(
-            req.headers().get_one("Authorization").map(str::to_owned),
-        ))
-    }
-}
-
-#[derive(FromForm)]
-struct TokenRequest<'r> {
-    code: &'r str,
-    code_verifier: &'r str,
-}
-
-#[post("/token", data = "<form>")]
-fn token(
-    form: Form<TokenRequest<'_>>,
-    auth: Authorization,
-    idp: &State<IdpState>,
-) -> (Status, Value) {
-    let expected = format!(
-        "Basic {}",
-        STANDARD.encode(format!("{CLIENT_ID}:{CLIENT_SECRET}"))
-    );
-    if auth.0.as_deref() != Some(expected.as_str()) {
-        return (Status::Unauthorized, json!({"error": "invalid_client"}));
-    }
-    let Some(grant) = idp.grants.lock().unwrap().remove(form.code) else {
-        return (Status::BadRequest, json!({"error": "invalid_grant"}));
-    };
-    if URL_SAFE_NO_PAD.encode(Sha256::digest(form.code_verifier.as_bytes())) != grant.challenge {
-        return (
-            Status::BadRequest,
-            json!({"error": "invalid_grant", "error_description": "PKCE check failed"}),
-        );
-    }
-    let access_token = random();
-    idp.tokens
-        .lock()
-        .unwrap()
-        .insert(access_token.clone(), grant.user);
-    (
-        Status::Ok,
-        json!({"access_token": access_token, "token_type": "Bearer", "expires_in": 3600, "scope": "profile"}),
-    )
-}
-
-#[get("/userinfo")]
-fn userinfo(auth: Authorization, idp: &State<IdpState>) -> (Status, Value) {
-    let token = auth
-        .0
-        .as_deref()
-        .and_then(|h| h.strip_prefix("Bearer "))
-        .unwrap_or_default();
-    match idp.tokens.lock().unwrap().get(token) {
-        Some(user) => (Status::Ok, json!({"sub": user, "name": user})),
-        None => (Status::Unauthorized, json!({"error": "invalid_token"})),
-    }
-}
-
-// ---------------------------------------------------------------- both servers
-
-#[rocket::main]
-async fn main() -> Result<(), Box<rocket::Error>> {
-    let idp = rocket::custom(
-        rocket::Config::figment()
-            .merge(("port", 8001))
-            .merge(("address", "127.0.0.1")),
-    )
-    .manage(IdpState::default())
-    .mount("/", routes![authorize, approve, token, userinfo]);
-    let app_config = rocket::Config::figment()
-        .merge(("port", 8000))
+#[launch]
+fn rocket() -> _ {
+    let figment = rocket::Config::figment()
         .merge(("address", "127.0.0.1"))
+        .merge(("port", 8000))
+        .merge(("oauth_server.issuer", BASE))
+        .merge((
+            "oauth_server.scopes",
+            json!({"profile": "Know your user name"}),
+        ))
         .merge((
             "oauth.demo",
             json!({
                 "client_id": CLIENT_ID,
                 "client_secret": CLIENT_SECRET,
-                "authorize_url": format!("{IDP}/authorize"),
-                "token_url": format!("{IDP}/token"),
-                "userinfo_url": format!("{IDP}/userinfo"),
-                "redirect_uri": format!("{APP}/auth/demo/callback"),
+                "authorize_url": format!("{BASE}/oauth/authorize"),
+                "token_url": format!("{BASE}/oauth/token"),
+                "userinfo_url": format!("{BASE}/api/me"),
+                "redirect_uri": format!("{BASE}/auth/demo/callback"),
             }),
         ));
-    let app = rocket::custom(app_config)
+    let client = ClientConfig::new(CLIENT_ID, Some(CLIENT_SECRET.into()))
+        .name("rocket_oauth demo app")
+        .redirect_uri(format!("{BASE}/auth/demo/callback"))
+        .scopes(["profile"]);
+    println!("rocket_oauth demo: open {BASE}/ in a browser");
+    rocket::custom(figment)
+        .attach(AuthorizationServer::new(Users).client(client))
         .attach(OAuthFairing::new(Demo))
-        .mount("/", routes![index, me, private]);
-    let (idp, app) = rocket::tokio::join!(idp.launch(), app.launch());
-    idp?;
-    app?;
-    Ok(())
+        .mount(
+            "/",
+            routes![server_login_page, server_login, api_me, index, me, private],
+        )
 }

@@ -963,8 +963,7 @@ async fn introspect<'r>(req: &'r Request<'_>, data: Data<'r>, state: &ServerStat
         );
     }
     let body = match record {
-        Some(r) if r.is_active(now()) =>
-        {
+        Some(r) if r.is_active(now()) => {
             json!({
                 "active": true,
                 "scope": r.scopes.join(" "),

@@ -39,7 +39,10 @@ struct Server {
 }
 
 async fn start_server(access_token_ttl: u64) -> Server {
-    let port = free_port();
+    start_server_with(access_token_ttl, free_port(), "").await
+}
+
+async fn start_server_with(access_token_ttl: u64, port: u16, extra: &str) -> Server {
     let config = format!(
         r#"[default]
 address = "127.0.0.1"
@@ -50,6 +53,7 @@ secret_key = "hPRYyVRiMyxpw5sBB1XeCMN1kFsDCqKvBi2QJxBVHQk="
 [default.oauth_server]
 issuer = "http://127.0.0.1:{port}"
 access_token_ttl = {access_token_ttl}
+{extra}
 
 [default.oauth_server.scopes]
 profile = "Read your profile"
@@ -660,4 +664,40 @@ async fn malformed_token_requests_are_400_never_500() {
         .await
         .unwrap();
     assert_eq!(r.status(), 400, "no client authentication");
+}
+
+#[rocket::async_test]
+async fn sqlite_store_keeps_refresh_tokens_across_restarts() {
+    let db = std::env::temp_dir().join(format!("rocket_oauth-server-{}.db", free_port()));
+    let _ = std::fs::remove_file(&db);
+    let extra = format!("database_url = \"sqlite://{}\"", db.display());
+    let port = free_port();
+    let server = start_server_with(3600, port, &extra).await;
+    let client = server.client("confidential", Some("s3cret+/:$"));
+    let (code, verifier) = server.code(&client, &["profile"]).await;
+    let tokens = client
+        .exchange_code(AuthorizationCode::new(code))
+        .set_pkce_verifier(verifier)
+        .request_async(&http)
+        .await
+        .unwrap();
+    drop(server);
+
+    let server = start_server_with(3600, port, &extra).await;
+    let client = server.client("confidential", Some("s3cret+/:$"));
+    assert_eq!(
+        server.api_me(tokens.access_token().secret()).await.status(),
+        200
+    );
+    let fresh = client
+        .exchange_refresh_token(tokens.refresh_token().unwrap())
+        .request_async(&http)
+        .await
+        .unwrap();
+    assert_eq!(
+        server.api_me(fresh.access_token().secret()).await.status(),
+        200
+    );
+    drop(server);
+    let _ = std::fs::remove_file(&db);
 }

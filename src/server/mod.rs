@@ -46,6 +46,8 @@
 mod bearer;
 mod config;
 mod endpoints;
+#[cfg(feature = "sqlite")]
+mod sqlite;
 mod store;
 
 use std::collections::HashMap;
@@ -59,6 +61,8 @@ use url::Url;
 
 pub use bearer::{BearerError, BearerToken, ScopeSet, Scoped};
 pub use config::{ClientConfig, ServerConfig};
+#[cfg(feature = "sqlite")]
+pub use sqlite::SqliteStore;
 pub use store::{
     CodeGrant, MemoryStore, Store, StoreError, TakenCode, TokenHash, TokenKind, TokenRecord,
 };
@@ -80,7 +84,8 @@ pub struct AuthorizationServer {
 
 struct Parts {
     owner: Box<dyn ResourceOwner>,
-    store: Box<dyn Store>,
+    /// `None`: `oauth_server.database_url`'s SQLite store, or a [`MemoryStore`].
+    store: Option<Box<dyn Store>>,
     clients: Vec<ClientConfig>,
 }
 
@@ -91,7 +96,7 @@ impl AuthorizationServer {
         AuthorizationServer {
             parts: Mutex::new(Some(Parts {
                 owner: Box::new(owner),
-                store: Box::new(MemoryStore::default()),
+                store: None,
                 clients: Vec::new(),
             })),
         }
@@ -101,7 +106,7 @@ impl AuthorizationServer {
     pub fn store(self, store: impl Store) -> Self {
         if let Ok(mut parts) = self.parts.lock() {
             if let Some(parts) = parts.as_mut() {
-                parts.store = Box::new(store);
+                parts.store = Some(Box::new(store));
             }
         }
         self
@@ -138,7 +143,32 @@ impl ServerState {
     }
 }
 
-fn build_state(rocket: &Rocket<Build>, parts: Parts) -> Result<ServerState, ConfigError> {
+async fn open_store(
+    config: &ServerConfig,
+    custom: Option<Box<dyn Store>>,
+) -> Result<Box<dyn Store>, ConfigError> {
+    let invalid = |reason: String| ConfigError::Invalid {
+        key: "oauth_server.database_url".into(),
+        reason,
+    };
+    match (custom, &config.database_url) {
+        (Some(_), Some(_)) => Err(invalid("set it or a store in code, not both".into())),
+        (Some(store), None) => Ok(store),
+        (None, None) => Ok(Box::new(MemoryStore::default())),
+        #[cfg(feature = "sqlite")]
+        (None, Some(url)) => match SqliteStore::connect(url).await {
+            Ok(store) => Ok(Box::new(store)),
+            Err(e) => Err(invalid(e.to_string())),
+        },
+        #[cfg(not(feature = "sqlite"))]
+        (None, Some(_)) => Err(invalid("needs rocket_oauth's `sqlite` feature".into())),
+    }
+}
+
+fn build_state(
+    rocket: &Rocket<Build>,
+    parts: Parts,
+) -> Result<(ServerState, Option<Box<dyn Store>>), ConfigError> {
     let mut config: ServerConfig = rocket
         .figment()
         .extract_inner("oauth_server")
@@ -169,13 +199,14 @@ fn build_state(rocket: &Rocket<Build>, parts: Parts) -> Result<ServerState, Conf
         .iter()
         .map(|c| (c.id.clone(), c.clone()))
         .collect();
-    Ok(ServerState {
+    let state = ServerState {
         config,
         issuer,
         clients,
-        store: parts.store,
+        store: Box::new(MemoryStore::default()),
         owner: parts.owner,
-    })
+    };
+    Ok((state, parts.store))
 }
 
 #[rocket::async_trait]
@@ -192,7 +223,17 @@ impl Fairing for AuthorizationServer {
             log::error!("rocket_oauth: the authorization server fairing ignited twice");
             return Err(rocket);
         };
-        match build_state(&rocket, parts) {
+        let built = match build_state(&rocket, parts) {
+            Ok((mut state, custom)) => match open_store(&state.config, custom).await {
+                Ok(store) => {
+                    state.store = store;
+                    Ok(state)
+                }
+                Err(e) => Err(e),
+            },
+            Err(e) => Err(e),
+        };
+        match built {
             Ok(state) => {
                 let base = state.config.base_path.clone();
                 Ok(rocket

@@ -1,0 +1,125 @@
+//! One conformance suite for every `Store`: the in-memory one and SQLite.
+
+use rocket_oauth::server::{
+    CodeGrant, MemoryStore, SqliteStore, Store, TakenCode, TokenHash, TokenKind, TokenRecord,
+};
+
+fn grant(family: &str) -> CodeGrant {
+    CodeGrant {
+        client_id: "c".into(),
+        redirect_uri: "http://127.0.0.1:9999/cb".into(),
+        scopes: vec!["profile".into()],
+        owner: "alice".into(),
+        challenge: Some(("x".repeat(43), "S256".into())),
+        expires_at: 4_102_444_800,
+        family: family.into(),
+    }
+}
+
+fn token(secret: &str, kind: TokenKind, family: &str) -> TokenRecord {
+    TokenRecord {
+        hash: TokenHash::of(secret),
+        kind,
+        client_id: "c".into(),
+        owner: Some("alice".into()),
+        scopes: vec!["profile".into(), "email".into()],
+        expires_at: 4_102_444_800,
+        family: family.into(),
+        revoked: false,
+        used: false,
+    }
+}
+
+async fn conformance(store: &dyn Store) {
+    // Codes: single use, replay reported with the grant.
+    let code = TokenHash::of("code-1");
+    store.save_code(code.clone(), grant("f1")).await.unwrap();
+    match store.take_code(&code).await.unwrap() {
+        TakenCode::Fresh(g) => {
+            assert_eq!(g.owner, "alice");
+            assert_eq!(g.challenge.unwrap().1, "S256");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(
+        matches!(store.take_code(&code).await.unwrap(), TakenCode::Replayed(g) if g.family == "f1")
+    );
+    assert!(matches!(
+        store.take_code(&TokenHash::of("nope")).await.unwrap(),
+        TakenCode::Unknown
+    ));
+
+    // Tokens round-trip by hash.
+    store
+        .save_token(token("at-1", TokenKind::Access, "f1"))
+        .await
+        .unwrap();
+    store
+        .save_token(token("rt-1", TokenKind::Refresh, "f1"))
+        .await
+        .unwrap();
+    store
+        .save_token(token("at-2", TokenKind::Access, "f2"))
+        .await
+        .unwrap();
+    let at = store.token(&TokenHash::of("at-1")).await.unwrap().unwrap();
+    assert_eq!(at.kind, TokenKind::Access);
+    assert_eq!(at.scopes, ["profile", "email"]);
+    assert_eq!(at.owner.as_deref(), Some("alice"));
+    assert!(store
+        .token(&TokenHash::of("missing"))
+        .await
+        .unwrap()
+        .is_none());
+
+    // Refresh tokens are used once.
+    let rt = TokenHash::of("rt-1");
+    assert!(store.use_refresh_token(&rt).await.unwrap());
+    assert!(!store.use_refresh_token(&rt).await.unwrap());
+    assert!(store.token(&rt).await.unwrap().unwrap().used);
+
+    // Revocation: one token, then a family.
+    store.revoke_token(&TokenHash::of("at-2")).await.unwrap();
+    assert!(
+        store
+            .token(&TokenHash::of("at-2"))
+            .await
+            .unwrap()
+            .unwrap()
+            .revoked
+    );
+    store.revoke_family("f1").await.unwrap();
+    assert!(
+        store
+            .token(&TokenHash::of("at-1"))
+            .await
+            .unwrap()
+            .unwrap()
+            .revoked
+    );
+    assert!(store.token(&rt).await.unwrap().unwrap().revoked);
+}
+
+#[rocket::async_test]
+async fn memory_store() {
+    conformance(&MemoryStore::default()).await;
+}
+
+#[rocket::async_test]
+async fn sqlite_store_and_reopen() {
+    let path = std::env::temp_dir().join(format!("rocket_oauth-store-{}.db", std::process::id()));
+    let _ = std::fs::remove_file(&path);
+    let url = format!("sqlite://{}", path.display());
+    conformance(&SqliteStore::connect(&url).await.unwrap()).await;
+    // Reopening migrates nothing twice and keeps the data; nothing is stored in plaintext.
+    let reopened = SqliteStore::connect(&url).await.unwrap();
+    assert!(reopened
+        .token(&TokenHash::of("at-1"))
+        .await
+        .unwrap()
+        .is_some());
+    let bytes = std::fs::read(&path).unwrap();
+    let text = String::from_utf8_lossy(&bytes);
+    assert!(!text.contains("rt-1") && !text.contains("code-1"));
+    let _ = std::fs::remove_file(&path);
+}

@@ -701,3 +701,57 @@ async fn sqlite_store_keeps_refresh_tokens_across_restarts() {
     drop(server);
     let _ = std::fs::remove_file(&db);
 }
+
+/// In-process checks of the TLS rule (Rocket's local client has no loopback peer address).
+mod tls {
+    use rocket::local::asynchronous::Client;
+    use rocket::Request;
+    use rocket_oauth::server::{AuthorizationServer, ResourceOwner};
+
+    struct Nobody;
+
+    #[rocket::async_trait]
+    impl ResourceOwner for Nobody {
+        async fn current(&self, _request: &Request<'_>) -> Option<String> {
+            None
+        }
+    }
+
+    fn rocket(issuer: &str, require_tls: bool) -> rocket::Rocket<rocket::Build> {
+        let figment = super::base_figment()
+            .merge(("oauth_server.issuer", issuer))
+            .merge(("oauth_server.require_tls", require_tls));
+        rocket::custom(figment).attach(AuthorizationServer::new(Nobody))
+    }
+
+    #[rocket::async_test]
+    async fn plain_http_issuer_off_loopback_fails_at_ignite() {
+        let error = rocket("http://auth.example.com", true)
+            .ignite()
+            .await
+            .unwrap_err();
+        assert!(matches!(
+            error.kind(),
+            rocket::error::ErrorKind::FailedFairings(_)
+        ));
+        assert!(rocket("http://auth.example.com", false)
+            .ignite()
+            .await
+            .is_ok());
+    }
+
+    #[rocket::async_test]
+    async fn plain_http_requests_are_refused_unless_loopback_or_disabled() {
+        let path = "/.well-known/oauth-authorization-server";
+        let client = Client::untracked(rocket("https://auth.example.com", true))
+            .await
+            .unwrap();
+        let r = client.get(path).dispatch().await;
+        assert_eq!(r.status().code, 400);
+        assert!(r.into_string().await.unwrap().contains("TLS is required"));
+        let client = Client::untracked(rocket("https://auth.example.com", false))
+            .await
+            .unwrap();
+        assert_eq!(client.get(path).dispatch().await.status().code, 200);
+    }
+}

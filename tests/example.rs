@@ -11,13 +11,9 @@ use rocket::serde::json::Value;
 
 async fn start_example(idp: &Idp) -> (common::example::Running, String) {
     let port = free_port();
+    let header = common::example::rocket_toml_header(port);
     let config = format!(
-        r#"[default]
-address = "127.0.0.1"
-port = {port}
-log_level = "off"
-secret_key = "hPRYyVRiMyxpw5sBB1XeCMN1kFsDCqKvBi2QJxBVHQk="
-
+        r#"{header}
 [default.oauth.idp]
 client_id = "test-client"
 client_secret = "test-secret"

@@ -557,13 +557,9 @@ async fn unreachable_discovery_is_a_4xx_and_retried() {
 async fn oidc_login_example_contract() {
     let op = start_op().await;
     let port = free_port();
+    let header = common::example::rocket_toml_header(port);
     let config = format!(
-        r#"[default]
-address = "127.0.0.1"
-port = {port}
-log_level = "off"
-secret_key = "hPRYyVRiMyxpw5sBB1XeCMN1kFsDCqKvBi2QJxBVHQk="
-
+        r#"{header}
 [default.oauth.idp]
 client_id = "test-client"
 client_secret = "test-secret"

@@ -43,13 +43,9 @@ async fn start_server(access_token_ttl: u64) -> Server {
 }
 
 async fn start_server_with(access_token_ttl: u64, port: u16, extra: &str) -> Server {
+    let header = common::example::rocket_toml_header(port);
     let config = format!(
-        r#"[default]
-address = "127.0.0.1"
-port = {port}
-log_level = "off"
-secret_key = "hPRYyVRiMyxpw5sBB1XeCMN1kFsDCqKvBi2QJxBVHQk="
-
+        r#"{header}
 [default.oauth_server]
 issuer = "http://127.0.0.1:{port}"
 access_token_ttl = {access_token_ttl}
@@ -194,6 +190,17 @@ impl Server {
         (query["code"].clone(), verifier)
     }
 
+    /// The whole authorization code flow: consent, then the code exchanged with its verifier.
+    async fn tokens(&self, client: &Client, scopes: &[&str]) -> oauth2::basic::BasicTokenResponse {
+        let (code, verifier) = self.code(client, scopes).await;
+        client
+            .exchange_code(AuthorizationCode::new(code))
+            .set_pkce_verifier(verifier)
+            .request_async(&http)
+            .await
+            .unwrap()
+    }
+
     async fn api_me(&self, token: &str) -> reqwest::Response {
         reqwest::Client::new()
             .get(format!("{}/api/me", self.url))
@@ -231,13 +238,7 @@ async fn authorization_code_refresh_revoke_introspect() {
         serde_json::json!(["S256"])
     );
     let client = server.client("confidential", Some("s3cret+/:$"));
-    let (code, verifier) = server.code(&client, &["profile"]).await;
-    let tokens = client
-        .exchange_code(AuthorizationCode::new(code))
-        .set_pkce_verifier(verifier)
-        .request_async(&http)
-        .await
-        .unwrap();
+    let tokens = server.tokens(&client, &["profile"]).await;
     let access = tokens.access_token().secret().clone();
     let me: Value = server.api_me(&access).await.json().await.unwrap();
     assert_eq!(
@@ -282,13 +283,7 @@ async fn authorization_code_refresh_revoke_introspect() {
         .is_err());
 
     // Introspection and revocation of a fresh grant.
-    let (code, verifier) = server.code(&client, &["profile", "email"]).await;
-    let tokens = client
-        .exchange_code(AuthorizationCode::new(code))
-        .set_pkce_verifier(verifier)
-        .request_async(&http)
-        .await
-        .unwrap();
+    let tokens = server.tokens(&client, &["profile", "email"]).await;
     let access = tokens.access_token().secret().clone();
     let raw = reqwest::Client::new();
     let introspect = format!("{}/oauth/introspect", server.url);
@@ -372,13 +367,7 @@ async fn public_clients_need_pkce_and_the_right_verifier() {
         .unwrap_err();
     assert_eq!(error_code(err), "invalid_grant");
     // The right verifier, public client (no secret).
-    let (code, verifier) = server.code(&client, &["profile"]).await;
-    let tokens = client
-        .exchange_code(AuthorizationCode::new(code))
-        .set_pkce_verifier(verifier)
-        .request_async(&http)
-        .await
-        .unwrap();
+    let tokens = server.tokens(&client, &["profile"]).await;
     assert_eq!(
         server.api_me(tokens.access_token().secret()).await.status(),
         200
@@ -471,13 +460,7 @@ async fn client_authentication_and_scopes() {
 
     // Scope escalation on refresh.
     let client = server.client("confidential", Some("s3cret+/:$"));
-    let (code, verifier) = server.code(&client, &["profile"]).await;
-    let tokens = client
-        .exchange_code(AuthorizationCode::new(code))
-        .set_pkce_verifier(verifier)
-        .request_async(&http)
-        .await
-        .unwrap();
+    let tokens = server.tokens(&client, &["profile"]).await;
     let err = client
         .exchange_refresh_token(tokens.refresh_token().unwrap())
         .add_scope(Scope::new("email".into()))
@@ -541,13 +524,7 @@ async fn client_credentials_grant() {
 async fn expired_tokens_are_refused() {
     let server = start_server(1).await;
     let client = server.client("confidential", Some("s3cret+/:$"));
-    let (code, verifier) = server.code(&client, &["profile"]).await;
-    let tokens = client
-        .exchange_code(AuthorizationCode::new(code))
-        .set_pkce_verifier(verifier)
-        .request_async(&http)
-        .await
-        .unwrap();
+    let tokens = server.tokens(&client, &["profile"]).await;
     assert_eq!(tokens.expires_in(), Some(std::time::Duration::from_secs(1)));
     assert_eq!(
         server.api_me(tokens.access_token().secret()).await.status(),
@@ -674,13 +651,7 @@ async fn sqlite_store_keeps_refresh_tokens_across_restarts() {
     let port = free_port();
     let server = start_server_with(3600, port, &extra).await;
     let client = server.client("confidential", Some("s3cret+/:$"));
-    let (code, verifier) = server.code(&client, &["profile"]).await;
-    let tokens = client
-        .exchange_code(AuthorizationCode::new(code))
-        .set_pkce_verifier(verifier)
-        .request_async(&http)
-        .await
-        .unwrap();
+    let tokens = server.tokens(&client, &["profile"]).await;
     drop(server);
 
     let server = start_server_with(3600, port, &extra).await;

@@ -96,6 +96,18 @@ async fn read_form(req: &Request<'_>, data: Data<'_>) -> Option<Params> {
         .then(|| Params::parse(&bytes.into_inner()))
 }
 
+/// The space-separated `scope` parameter, or `default` when absent.
+fn requested_scopes(params: &Params, default: &[String]) -> Vec<String> {
+    match params.get("scope") {
+        Some(scope) => scope
+            .split(' ')
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect(),
+        None => default.to_vec(),
+    }
+}
+
 fn random() -> String {
     ::oauth2::CsrfToken::new_random_len(32).secret().clone()
 }
@@ -221,14 +233,7 @@ fn validate<'s>(state: &'s ServerState, params: &Params) -> Result<AuthzRequest<
     if state.config.require_state && client_state.is_none() {
         return Err(fail("invalid_request", "state is required"));
     }
-    let scopes: Vec<String> = match params.get("scope") {
-        Some(scope) => scope
-            .split(' ')
-            .filter(|s| !s.is_empty())
-            .map(str::to_owned)
-            .collect(),
-        None => client.scopes.clone(),
-    };
+    let scopes: Vec<String> = requested_scopes(params, &client.scopes);
     if scopes.iter().any(|s| !client.scopes.contains(s)) {
         return Err(fail(
             "invalid_scope",
@@ -813,25 +818,15 @@ async fn token<'r>(req: &'r Request<'_>, data: Data<'r>, state: &ServerState) ->
                 }
                 Err(e) => return store_failed(e),
             }
-            let scopes = match params.get("scope") {
-                Some(scope) => {
-                    let asked: Vec<String> = scope
-                        .split(' ')
-                        .filter(|s| !s.is_empty())
-                        .map(str::to_owned)
-                        .collect();
-                    if asked.iter().any(|s| !record.scopes.contains(s)) {
-                        return oauth_error(
-                            req,
-                            Status::BadRequest,
-                            "invalid_scope",
-                            "a scope exceeds the original grant",
-                        );
-                    }
-                    asked
-                }
-                None => record.scopes.clone(),
-            };
+            let scopes = requested_scopes(&params, &record.scopes);
+            if scopes.iter().any(|s| !record.scopes.contains(s)) {
+                return oauth_error(
+                    req,
+                    Status::BadRequest,
+                    "invalid_scope",
+                    "a scope exceeds the original grant",
+                );
+            }
             issue(
                 req,
                 state,
@@ -852,14 +847,7 @@ async fn token<'r>(req: &'r Request<'_>, data: Data<'r>, state: &ServerState) ->
                     "public clients cannot use client_credentials",
                 );
             }
-            let scopes: Vec<String> = match params.get("scope") {
-                Some(scope) => scope
-                    .split(' ')
-                    .filter(|s| !s.is_empty())
-                    .map(str::to_owned)
-                    .collect(),
-                None => client.scopes.clone(),
-            };
+            let scopes: Vec<String> = requested_scopes(&params, &client.scopes);
             if scopes.iter().any(|s| !client.scopes.contains(s)) {
                 return oauth_error(
                     req,

@@ -56,3 +56,15 @@ pub async fn start(name: &str, config: &str, port: u16) -> (Running, String) {
     }
     panic!("the example did not start");
 }
+
+/// The `[default]` table of an example's `Rocket.toml`: quiet, on `port`, a fixed key.
+pub fn rocket_toml_header(port: u16) -> String {
+    format!(
+        r#"[default]
+address = "127.0.0.1"
+port = {port}
+log_level = "off"
+secret_key = "hPRYyVRiMyxpw5sBB1XeCMN1kFsDCqKvBi2QJxBVHQk="
+"#
+    )
+}

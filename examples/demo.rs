@@ -168,7 +168,11 @@ fn rocket() -> _ {
         .scopes(["profile"]);
     println!("rocket_oauth demo: open {BASE}/ in a browser");
     rocket::custom(figment)
-        .attach(AuthorizationServer::new(Users).client(client))
+        .attach(
+            AuthorizationServer::new(Users)
+                .scope("profile", "Know your user name")
+                .client(client),
+        )
         .attach(OAuthFairing::new(Demo))
         .mount(
             "/",

@@ -87,6 +87,7 @@ struct Parts {
     /// `None`: `oauth_server.database_url`'s SQLite store, or a [`MemoryStore`].
     store: Option<Box<dyn Store>>,
     clients: Vec<ClientConfig>,
+    scopes: Vec<(String, String)>,
 }
 
 impl AuthorizationServer {
@@ -98,6 +99,7 @@ impl AuthorizationServer {
                 owner: Box::new(owner),
                 store: None,
                 clients: Vec::new(),
+                scopes: Vec::new(),
             })),
         }
     }
@@ -107,6 +109,17 @@ impl AuthorizationServer {
         if let Ok(mut parts) = self.parts.lock() {
             if let Some(parts) = parts.as_mut() {
                 parts.store = Some(Box::new(store));
+            }
+        }
+        self
+    }
+
+    /// Declares a scope and the description shown on the consent page, in code (in
+    /// addition to `oauth_server.scopes`).
+    pub fn scope(self, name: impl Into<String>, description: impl Into<String>) -> Self {
+        if let Ok(mut parts) = self.parts.lock() {
+            if let Some(parts) = parts.as_mut() {
+                parts.scopes.push((name.into(), description.into()));
             }
         }
         self
@@ -187,6 +200,7 @@ fn build_state(
             }
         })?;
     config.clients.extend(parts.clients);
+    config.scopes.extend(parts.scopes);
     let issuer = config.validate()?;
     if !config.base_path.starts_with('/') {
         return Err(ConfigError::Invalid {

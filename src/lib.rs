@@ -94,6 +94,12 @@
 //! providers). `oauth.<name>.access` ([`AccessConfig`]) decides who may log in (`policy =
 //! "everyone"` by default, or `"listed"`) and grants roles, checked by [`HasRole`].
 //!
+//! # Features
+//!
+//! - `server`: an OAuth 2 authorization server (module `server`), so other applications can call
+//!   your API on your users' behalf.
+//! - `sqlite`: a SQLite store for that server (`server::SqliteStore`).
+//!
 //! # Templates
 //!
 //! Three pages are rendered with embedded default templates, so nothing needs to be set up.

@@ -15,6 +15,19 @@ use crate::session::now;
 ///
 /// Missing, unknown, expired or revoked tokens fail with `401` and a
 /// `WWW-Authenticate: Bearer` challenge (`error="invalid_token"` when a token was given).
+///
+/// ```rust
+/// # #[macro_use] extern crate rocket;
+/// use rocket_oauth::server::BearerToken;
+///
+/// #[get("/api/whoami")]
+/// fn whoami(token: BearerToken) -> String {
+///     match &token.owner {
+///         Some(user) => format!("{user} via {}", token.client_id),
+///         None => format!("the client {} itself", token.client_id),
+///     }
+/// }
+/// ```
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct BearerToken {

@@ -18,6 +18,18 @@ use crate::error::ConfigError;
 /// redirect_uris = ["http://127.0.0.1:9999/cb"]
 /// scopes = ["profile", "email"]
 /// ```
+///
+/// or in code:
+///
+/// ```rust
+/// use rocket_oauth::server::ClientConfig;
+///
+/// let client = ClientConfig::new("example", Some("s3cret".into()))
+///     .name("Example client")
+///     .redirect_uri("http://127.0.0.1:9999/cb")
+///     .scopes(["profile"]);
+/// assert!(client.is_confidential());
+/// ```
 #[derive(Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]

@@ -115,6 +115,16 @@ pub struct StoreError(pub String);
 
 /// Storage for codes and tokens. Implement it to keep them in your own database; every
 /// method gets and returns hashes only.
+///
+/// ```rust
+/// # rocket::async_test(async {
+/// use rocket_oauth::server::{MemoryStore, Store, TakenCode, TokenHash};
+///
+/// let store = MemoryStore::default();
+/// let code = TokenHash::of("an authorization code");
+/// assert!(matches!(store.take_code(&code).await.unwrap(), TakenCode::Unknown));
+/// # });
+/// ```
 #[rocket::async_trait]
 pub trait Store: Send + Sync + 'static {
     /// Saves a new authorization code.
@@ -134,6 +144,17 @@ pub trait Store: Send + Sync + 'static {
 }
 
 /// The default store: everything in memory, lost on restart.
+///
+/// ```rust
+/// use rocket_oauth::server::{AuthorizationServer, MemoryStore};
+/// # struct Owners;
+/// # #[rocket::async_trait]
+/// # impl rocket_oauth::server::ResourceOwner for Owners {
+/// #     async fn current(&self, _: &rocket::Request<'_>) -> Option<String> { None }
+/// # }
+///
+/// let server = AuthorizationServer::new(Owners).store(MemoryStore::default());
+/// ```
 #[derive(Debug, Default)]
 pub struct MemoryStore {
     codes: Mutex<HashMap<TokenHash, (CodeGrant, bool)>>,

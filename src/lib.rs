@@ -111,6 +111,7 @@
 //! | `oauth/confirm` | `GET login` when `confirm` is on | `provider`, `action` (form URL), `csrf_token`, `next` |
 //! | `oauth/success` | after login when there is no `next` | `provider`, `next`, `userinfo` (or null) |
 //! | `oauth/error` | any failed login (4xx) | `provider`, `status`, `title`, `message`, `retry_url` (or null) |
+//! | `oauth/consent` | the authorization server's consent page (feature `server`) | `client_name`, `client_image`, `owner`, `scopes` (`name`, `description`), `action`, `csrf_token`, `params` (`name`, `value`) |
 //!
 //! The confirm form must POST `csrf_token` and `next` to `action`.
 //!

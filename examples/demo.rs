@@ -6,7 +6,8 @@
 //! cargo run --example demo
 //! ```
 //!
-//! Open <http://127.0.0.1:8000>, follow "Log in", sign in as `demo`, accept the consent
+//! (`ROCKET_PORT=9000 cargo run --example demo` for another port.) Open
+//! <http://127.0.0.1:8000>, follow "Log in", sign in as `demo`, accept the consent
 //! page, and you are back, logged in, with the server's `/api/me` as your profile.
 
 #[macro_use]
@@ -21,7 +22,6 @@ use rocket::Request;
 use rocket_oauth::server::{AuthorizationServer, ClientConfig, ResourceOwner, ScopeSet, Scoped};
 use rocket_oauth::{AccessToken, Hooks, LoginRequired, OAuthFairing, Provider, ProviderDefaults};
 
-const BASE: &str = "http://127.0.0.1:8000";
 const CLIENT_ID: &str = "demo-client";
 const CLIENT_SECRET: &str = "demo-secret";
 
@@ -143,30 +143,30 @@ fn private(user: LoginRequired<Demo>) -> RawHtml<String> {
 
 #[launch]
 fn rocket() -> _ {
+    // Port 8000 unless ROCKET_PORT says otherwise; always on loopback.
+    let port: u16 = rocket::Config::figment()
+        .extract_inner("port")
+        .unwrap_or(8000);
+    let base = format!("http://127.0.0.1:{port}");
     let figment = rocket::Config::figment()
         .merge(("address", "127.0.0.1"))
-        .merge(("port", 8000))
-        .merge(("oauth_server.issuer", BASE))
-        .merge((
-            "oauth_server.scopes",
-            json!({"profile": "Know your user name"}),
-        ))
+        .merge(("oauth_server.issuer", &base))
         .merge((
             "oauth.demo",
             json!({
                 "client_id": CLIENT_ID,
                 "client_secret": CLIENT_SECRET,
-                "authorize_url": format!("{BASE}/oauth/authorize"),
-                "token_url": format!("{BASE}/oauth/token"),
-                "userinfo_url": format!("{BASE}/api/me"),
-                "redirect_uri": format!("{BASE}/auth/demo/callback"),
+                "authorize_url": format!("{base}/oauth/authorize"),
+                "token_url": format!("{base}/oauth/token"),
+                "userinfo_url": format!("{base}/api/me"),
+                "redirect_uri": format!("{base}/auth/demo/callback"),
             }),
         ));
     let client = ClientConfig::new(CLIENT_ID, Some(CLIENT_SECRET.into()))
         .name("rocket_oauth demo app")
-        .redirect_uri(format!("{BASE}/auth/demo/callback"))
+        .redirect_uri(format!("{base}/auth/demo/callback"))
         .scopes(["profile"]);
-    println!("rocket_oauth demo: open {BASE}/ in a browser");
+    println!("rocket_oauth demo: open {base}/ in a browser");
     rocket::custom(figment)
         .attach(
             AuthorizationServer::new(Users)

@@ -87,3 +87,94 @@ async fn oauth2_login_example_refuses_to_start_without_config() {
         "the log names the key: {log}"
     );
 }
+
+/// The README's first command: the demo hosts the authorization server and logs in against
+/// it, in one process.
+#[rocket::async_test]
+async fn demo_logs_in_against_its_own_authorization_server() {
+    let port = free_port();
+    let child = Command::new(binary("demo"))
+        .env("ROCKET_PORT", port.to_string())
+        .env("ROCKET_LOG_LEVEL", "off")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let _running = common::example::Running::from(child);
+    let url = format!("http://127.0.0.1:{port}");
+    let browser = Browser::new();
+    for _ in 0..100 {
+        if browser.client.get(&url).send().await.is_ok() {
+            break;
+        }
+        rocket::tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    // Not logged in: the private page leads to the server, which asks for a sign-in.
+    let (r, visited) = browser.follow(&url, &format!("{url}/private")).await;
+    assert_eq!(r.status(), 200, "{visited:?}");
+    assert!(
+        visited.last().unwrap().contains("/login?next="),
+        "{visited:?}"
+    );
+    let page = r.text().await.unwrap();
+    let next = page
+        .split("name=\"next\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap()
+        .replace("&amp;", "&")
+        .replace("&#x2F;", "/");
+    let r = browser
+        .client
+        .post(format!("{url}/login"))
+        .form(&[
+            ("username", "demo"),
+            ("password", "demo"),
+            ("next", next.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    // Signed in: the consent page.
+    let (r, _) = browser
+        .follow(&url, &format!("{url}{}", location(&r)))
+        .await;
+    let page = r.text().await.unwrap();
+    assert!(
+        page.contains("Accept") && page.contains("Know your user name"),
+        "{page}"
+    );
+    let mut form: Vec<(String, String)> = page
+        .split("<input type=\"hidden\" name=\"")
+        .skip(1)
+        .map(|rest| {
+            let name = rest.split('"').next().unwrap().to_owned();
+            let value = rest
+                .split("value=\"")
+                .nth(1)
+                .unwrap()
+                .split('"')
+                .next()
+                .unwrap();
+            (name, value.replace("&#x2F;", "/").replace("&amp;", "&"))
+        })
+        .collect();
+    form.push(("decision".into(), "Accept".into()));
+    let r = browser
+        .client
+        .post(format!("{url}/oauth/authorize"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    let (r, visited) = browser.follow(&url, &location(&r)).await;
+    assert_eq!(r.status(), 200, "{visited:?}");
+    assert!(r.text().await.unwrap().contains("Hello, demo"));
+    let me: Value = browser
+        .get(&format!("{url}/me"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["user"]["username"], "demo");
+}

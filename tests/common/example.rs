@@ -7,6 +7,12 @@ use std::time::Duration;
 /// A running example; killed on drop.
 pub struct Running(Child);
 
+impl From<Child> for Running {
+    fn from(child: Child) -> Self {
+        Running(child)
+    }
+}
+
 impl Drop for Running {
     fn drop(&mut self) {
         let _ = self.0.kill();

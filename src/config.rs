@@ -72,6 +72,13 @@ pub struct ProviderConfig {
     pub discovery_url: Option<Url>,
     /// Tenants allowed by a `{tenantid}` issuer. _Default:_ none.
     pub tenants: Vec<String>,
+    /// Other exact `iss` values the issuer uses in ID tokens, e.g. a trailing-slash variant.
+    /// They must be URLs: the `openidconnect` crate parses `iss` as one, so a bare host
+    /// such as Google's legacy `accounts.google.com` cannot be accepted. _Default:_ none.
+    pub issuer_aliases: Vec<String>,
+    /// Require the `nonce` claim in ID tokens. Turn off only for providers that never send
+    /// one (LinkedIn); a nonce that is present must still match. _Default:_ `true`.
+    pub require_nonce: bool,
     /// Who may log in and which roles they get (see [`AccessConfig`]).
     /// _Default:_ everyone, no roles.
     pub access: AccessConfig,
@@ -161,6 +168,9 @@ pub(crate) struct RawConfig {
     discovery_url: Option<String>,
     #[serde(default)]
     tenants: Vec<String>,
+    #[serde(default)]
+    issuer_aliases: Vec<String>,
+    require_nonce: Option<bool>,
     #[serde(default)]
     access: AccessConfig,
     provider_logout: Option<bool>,
@@ -325,6 +335,8 @@ impl RawConfig {
             issuer,
             discovery_url,
             tenants: self.tenants,
+            issuer_aliases: self.issuer_aliases,
+            require_nonce: self.require_nonce.unwrap_or(true),
             access: self.access,
             provider_logout: self.provider_logout.unwrap_or(false),
             post_logout_redirect_uri,

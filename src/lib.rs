@@ -67,7 +67,10 @@
 //! | `redirect_uri` | absolute URL of `<base_path>/callback`, as registered at the provider | required |
 //! | `authorize_url`, `token_url` | endpoints (`https`, or `http` on loopback) | the attributes |
 //! | `userinfo_url` | JSON profile fetched once at login | the attribute, or none |
-//! | `issuer` | compared with an RFC 9207 `iss` callback parameter | the attribute, or none |
+//! | `issuer` | OpenID Connect: the discovery base and the ID tokens' `iss`; OAuth 2: compared with an RFC 9207 `iss` callback parameter | the attribute, or none |
+//! | `discovery_url`, `tenants`, `issuer_aliases`, `require_nonce` | OpenID Connect details (see [`ProviderConfig`]) | |
+//! | `access` | who may log in, and roles ([`AccessConfig`]) | everyone |
+//! | `provider_logout`, `post_logout_redirect_uri` | OpenID Connect logout at the provider | `false` |
 //! | `scopes` | list, or space-separated string | the attribute, or none |
 //! | `base_path` | where the routes are mounted | `/auth/<name>` |
 //! | `confirm` | `GET login` shows a confirmation page; its CSRF-checked POST starts the login | `false` |

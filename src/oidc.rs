@@ -22,6 +22,7 @@ use openidconnect::{
 };
 use serde::{Deserialize, Deserializer};
 use serde_json::{Map, Value};
+use subtle::ConstantTimeEq;
 use tokio::sync::{Mutex, RwLock};
 use url::Url;
 
@@ -222,6 +223,10 @@ pub(crate) struct Expectations<'a> {
     pub tenants: &'a [String],
     pub algs: &'a [CoreJwsSigningAlgorithm],
     pub nonce: &'a str,
+    /// Accept an ID token without `nonce` (LinkedIn sends none); a present one must match.
+    pub nonce_optional: bool,
+    /// Other exact `iss` values this issuer uses (Google: `accounts.google.com`).
+    pub issuer_aliases: &'a [String],
     pub access_token: &'a str,
 }
 
@@ -241,22 +246,26 @@ pub(crate) async fn verify_id_token(
     http: &HttpClient,
 ) -> Result<Map<String, Value>, IdTokenError> {
     let token = CoreIdToken::from_str(raw).map_err(|_| IdTokenError::Malformed)?;
-    let issuer = if expect.issuer.contains(TENANT_PLACEHOLDER) {
-        let tid = payload(raw)
-            .and_then(|claims| claims.get("tid").and_then(Value::as_str).map(str::to_owned))
-            .ok_or(IdTokenError::Tenant)?;
+    // The tenant (Microsoft) or an alias (Google) is read from the unverified payload only to
+    // pick the exact issuer to expect; the signature check below then covers it.
+    let claimed = |name: &str| {
+        payload(raw).and_then(|c| c.get(name).and_then(Value::as_str).map(str::to_owned))
+    };
+    let (issuer, alias) = if expect.issuer.contains(TENANT_PLACEHOLDER) {
+        let tid = claimed("tid").ok_or(IdTokenError::Tenant)?;
         if !expect.tenants.iter().any(|t| t == &tid) {
             return Err(IdTokenError::Tenant);
         }
-        expect.issuer.replace(TENANT_PLACEHOLDER, &tid)
+        (expect.issuer.replace(TENANT_PLACEHOLDER, &tid), false)
     } else {
-        expect.issuer.to_owned()
+        let alias = claimed("iss").is_some_and(|iss| expect.issuer_aliases.contains(&iss));
+        (expect.issuer.to_owned(), alias)
     };
     let issuer = IssuerUrl::new(issuer).map_err(|e| IdTokenError::Claims(e.to_string()))?;
 
     let mut keys = jwks.keys(http).await.map_err(IdTokenError::Keys)?;
     loop {
-        match check(&token, expect, &issuer, &keys) {
+        match check(&token, expect, &issuer, alias, &keys) {
             Err(IdTokenError::Signature(ref why)) if why == NO_MATCHING_KEY => {
                 match jwks
                     .refetch(http, &keys)
@@ -275,10 +284,13 @@ pub(crate) async fn verify_id_token(
 
 const NO_MATCHING_KEY: &str = "no key matches the token";
 
+/// `iss_is_alias`: the token's `iss` is one of the issuer's aliases (already compared
+/// exactly), so the crate's check against the issuer URL is skipped.
 fn check(
     token: &CoreIdToken,
     expect: &Expectations<'_>,
     issuer: &IssuerUrl,
+    iss_is_alias: bool,
     keys: &CoreJsonWebKeySet,
 ) -> Result<(), IdTokenError> {
     let now = chrono::Utc::now();
@@ -288,6 +300,7 @@ fn check(
         issuer.clone(),
         keys.clone(),
     )
+    .require_issuer_match(!iss_is_alias)
     .set_allowed_algs(expect.algs.iter().cloned().collect::<HashSet<_>>())
     .set_time_fn(move || now - leeway)
     .set_issue_time_verifier_fn(move |iat| {
@@ -297,17 +310,22 @@ fn check(
             Ok(())
         }
     });
-    let claims = token
-        .claims(&verifier, &Nonce::new(expect.nonce.to_owned()))
-        .map_err(|e| match e {
-            ClaimsVerificationError::SignatureVerification(
-                SignatureVerificationError::NoMatchingKey,
-            ) => IdTokenError::Signature(NO_MATCHING_KEY.into()),
-            ClaimsVerificationError::SignatureVerification(e) => {
-                IdTokenError::Signature(e.to_string())
-            }
-            other => IdTokenError::Claims(other.to_string()),
-        })?;
+    let sent = Nonce::new(expect.nonce.to_owned());
+    let nonce_check = |found: Option<&Nonce>| match found {
+        Some(found) if bool::from(found.secret().as_bytes().ct_eq(sent.secret().as_bytes())) => {
+            Ok(())
+        }
+        None if expect.nonce_optional => Ok(()),
+        None => Err("the ID token has no nonce".to_owned()),
+        Some(_) => Err("the ID token's nonce does not match".to_owned()),
+    };
+    let claims = token.claims(&verifier, nonce_check).map_err(|e| match e {
+        ClaimsVerificationError::SignatureVerification(
+            SignatureVerificationError::NoMatchingKey,
+        ) => IdTokenError::Signature(NO_MATCHING_KEY.into()),
+        ClaimsVerificationError::SignatureVerification(e) => IdTokenError::Signature(e.to_string()),
+        other => IdTokenError::Claims(other.to_string()),
+    })?;
     if let Some(expected) = claims.access_token_hash() {
         let alg = token
             .signing_alg()

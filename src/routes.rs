@@ -306,6 +306,8 @@ async fn finish_login<'r, P: Provider>(
             tenants: &state.config.tenants,
             algs: &oidc.algs,
             nonce: attempt.nonce.as_deref().unwrap_or_default(),
+            nonce_optional: !state.config.require_nonce,
+            issuer_aliases: &state.config.issuer_aliases,
             access_token: &session.access_token,
         };
         claims = Some(verify_id_token(raw, &expect, &oidc.jwks, &state.http).await?);

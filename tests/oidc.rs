@@ -587,3 +587,42 @@ scopes = ["openid", "email", "profile"]
     assert_eq!(me["user"]["name"], "Jane Doe");
     assert_eq!(me["user"]["groups"], json!(["eng"]));
 }
+
+#[rocket::async_test]
+async fn nonce_is_required_unless_the_provider_never_sends_one() {
+    let op = start_op().await;
+    op.behave(|b| b.omit_nonce = true);
+    let strict = start(&op, |f| f).await;
+    let (r, _) = login(&strict).await;
+    assert_eq!(r.status(), 400);
+    assert!(r.text().await.unwrap().contains("no nonce"));
+
+    let lenient = start(&op, |f| f.merge(("oauth.idp.require_nonce", false))).await;
+    assert_eq!(login(&lenient).await.0.status(), 303);
+    // A nonce that is present must still match.
+    op.behave(|b| {
+        b.omit_nonce = false;
+        b.nonce = Some("someone-elses".into());
+    });
+    assert_eq!(login(&lenient).await.0.status(), 400);
+}
+
+#[rocket::async_test]
+async fn issuer_aliases_are_exact_alternatives() {
+    let op = start_op().await;
+    // A trailing-slash variant of the issuer: a different string, so refused by default.
+    let alias = format!("{}/", op.url);
+    let iss = alias.clone();
+    op.behave(|b| b.iss = Some(iss));
+    let strict = start(&op, |f| f).await;
+    assert_eq!(login(&strict).await.0.status(), 400);
+
+    let aliased = start(&op, |f| {
+        f.merge(("oauth.idp.issuer_aliases", [alias.as_str()]))
+    })
+    .await;
+    let (r, _) = login(&aliased).await;
+    assert_eq!(r.status(), 303, "{:?}", r.text().await);
+    op.behave(|b| b.iss = Some(format!("{alias}evil")));
+    assert_eq!(login(&aliased).await.0.status(), 400);
+}

@@ -64,6 +64,8 @@ pub struct Behavior {
     /// Sign with a key id the JWKS does not have.
     pub unknown_kid: bool,
     pub tid: Option<String>,
+    /// Leave `nonce` out of the ID token (as LinkedIn does).
+    pub omit_nonce: bool,
 }
 
 impl Default for Behavior {
@@ -86,6 +88,7 @@ impl Default for Behavior {
             groups: vec!["eng".into()],
             unknown_kid: false,
             tid: None,
+            omit_nonce: false,
         }
     }
 }
@@ -287,7 +290,7 @@ fn token(form: Form<TokenForm>, op: &State<Arc<OpState>>) -> (Status, Value) {
         "name": "Jane Doe",
         "custom_claim": "kept",
     });
-    if let Some(nonce) = b.nonce.clone().or(grant.nonce) {
+    if let Some(nonce) = b.nonce.clone().or(grant.nonce).filter(|_| !b.omit_nonce) {
         claims["nonce"] = json!(nonce);
     }
     if let Some(azp) = &b.azp {

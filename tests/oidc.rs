@@ -124,6 +124,15 @@ async fn oidc_login_with_rs256_and_es256() {
         let r = browser.get(&authorize).await;
         let r = browser.get(&location(&r)).await;
         assert_eq!(r.status(), 303, "{alg:?}: {:?}", r.text().await);
+        // Tokens, ID token, merged claims and identity stay under the browsers' cookie limit.
+        let session = r
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .map(|v| v.to_str().unwrap().to_owned())
+            .find(|c| c.starts_with("oauth_idp="))
+            .expect("session cookie");
+        assert!(session.len() < 4096, "{} bytes", session.len());
         let me: Value = browser
             .get(&format!("{app}/me"))
             .await

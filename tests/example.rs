@@ -93,22 +93,13 @@ async fn oauth2_login_example_refuses_to_start_without_config() {
 #[rocket::async_test]
 async fn demo_logs_in_against_its_own_authorization_server() {
     let port = free_port();
-    let child = Command::new(binary("demo"))
-        .env("ROCKET_PORT", port.to_string())
-        .env("ROCKET_LOG_LEVEL", "off")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let _running = common::example::Running::from(child);
-    let url = format!("http://127.0.0.1:{port}");
+    let env = [
+        ("ROCKET_PORT", port.to_string()),
+        ("ROCKET_LOG_LEVEL", "off".to_owned()),
+    ];
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let (_running, url) = common::example::spawn("demo", &env, port).await;
     let browser = Browser::new();
-    for _ in 0..100 {
-        if browser.client.get(&url).send().await.is_ok() {
-            break;
-        }
-        rocket::tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
     // Not logged in: the private page leads to the server, which asks for a sign-in.
     let (r, visited) = browser.follow(&url, &format!("{url}/private")).await;
     assert_eq!(r.status(), 200, "{visited:?}");

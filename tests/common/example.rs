@@ -7,12 +7,6 @@ use std::time::Duration;
 /// A running example; killed on drop.
 pub struct Running(Child);
 
-impl From<Child> for Running {
-    fn from(child: Child) -> Self {
-        Running(child)
-    }
-}
-
 impl Drop for Running {
     fn drop(&mut self) {
         let _ = self.0.kill();
@@ -44,8 +38,14 @@ pub fn config_file(config: &str, tag: u16) -> PathBuf {
 /// Starts example `name` with `config` (which must make it listen on `port`) and waits
 /// until it answers.
 pub async fn start(name: &str, config: &str, port: u16) -> (Running, String) {
+    let file = config_file(config, port);
+    spawn(name, &[("ROCKET_CONFIG", file.to_str().unwrap())], port).await
+}
+
+/// Starts example `name` with `env` (it must listen on `port`) and waits until it answers.
+pub async fn spawn(name: &str, env: &[(&str, &str)], port: u16) -> (Running, String) {
     let child = Command::new(binary(name))
-        .env("ROCKET_CONFIG", config_file(config, port))
+        .envs(env.iter().copied())
         .env_remove("ROCKET_PROFILE")
         .stdout(Stdio::null())
         .stderr(Stdio::null())

@@ -108,13 +108,11 @@ async fn demo_logs_in_against_its_own_authorization_server() {
         "{visited:?}"
     );
     let page = r.text().await.unwrap();
-    let next = page
-        .split("name=\"next\" value=\"")
-        .nth(1)
-        .and_then(|rest| rest.split('"').next())
-        .unwrap()
-        .replace("&amp;", "&")
-        .replace("&#x2F;", "/");
+    let next = hidden_fields(&page)
+        .into_iter()
+        .find(|(name, _)| name == "next")
+        .expect("next field")
+        .1;
     let r = browser
         .client
         .post(format!("{url}/login"))
@@ -135,21 +133,7 @@ async fn demo_logs_in_against_its_own_authorization_server() {
         page.contains("Accept") && page.contains("Know your user name"),
         "{page}"
     );
-    let mut form: Vec<(String, String)> = page
-        .split("<input type=\"hidden\" name=\"")
-        .skip(1)
-        .map(|rest| {
-            let name = rest.split('"').next().unwrap().to_owned();
-            let value = rest
-                .split("value=\"")
-                .nth(1)
-                .unwrap()
-                .split('"')
-                .next()
-                .unwrap();
-            (name, value.replace("&#x2F;", "/").replace("&amp;", "&"))
-        })
-        .collect();
+    let mut form = hidden_fields(&page);
     form.push(("decision".into(), "Accept".into()));
     let r = browser
         .client

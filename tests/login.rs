@@ -288,12 +288,11 @@ async fn confirmation_page_requires_a_csrf_checked_post() {
         .await;
     assert_eq!(r.status(), 200);
     let page = r.text().await.unwrap();
-    let token = page
-        .split("name=\"csrf_token\" value=\"")
-        .nth(1)
-        .and_then(|rest| rest.split('"').next())
+    let token = hidden_fields(&page)
+        .into_iter()
+        .find(|(name, _)| name == "csrf_token")
         .expect("csrf field")
-        .to_owned();
+        .1;
     assert!(idp.state.authorize_queries.lock().unwrap().is_empty());
 
     // A forged POST (wrong token, or another browser without the cookie) is refused.

@@ -142,21 +142,7 @@ impl Server {
             page.contains("Example client") || page.contains("Public client"),
             "{page}"
         );
-        let mut form: Vec<(String, String)> = page
-            .split("<input type=\"hidden\" name=\"")
-            .skip(1)
-            .map(|rest| {
-                let name = rest.split('"').next().unwrap();
-                let value = rest
-                    .split("value=\"")
-                    .nth(1)
-                    .unwrap()
-                    .split('"')
-                    .next()
-                    .unwrap();
-                (name.to_owned(), html_unescape(value))
-            })
-            .collect();
+        let mut form = hidden_fields(&page);
         form.push(("decision".into(), decision.into()));
         let r = browser
             .client
@@ -209,15 +195,6 @@ impl Server {
             .await
             .unwrap()
     }
-}
-
-fn html_unescape(s: &str) -> String {
-    s.replace("&#x2F;", "/")
-        .replace("&quot;", "\"")
-        .replace("&#x27;", "'")
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&amp;", "&")
 }
 
 fn error_code<RE: std::error::Error + 'static>(

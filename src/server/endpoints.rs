@@ -695,25 +695,9 @@ fn pkce_ok(challenge: &Option<(String, String)>, verifier: Option<&str>) -> bool
 }
 
 async fn token<'r>(req: &'r Request<'_>, data: Data<'r>, state: &ServerState) -> Outcome<'r> {
-    let Some(params) = read_form(req, data).await else {
-        return oauth_error(
-            req,
-            Status::BadRequest,
-            "invalid_request",
-            "expected an application/x-www-form-urlencoded body",
-        );
-    };
-    if let Some(name) = &params.duplicate {
-        return oauth_error(
-            req,
-            Status::BadRequest,
-            "invalid_request",
-            &format!("the request repeats `{name}`"),
-        );
-    }
-    let client = match authenticate(req, state, &params) {
-        Ok(client) => client,
-        Err(err) => return client_auth_failure(req, err),
+    let (params, client) = match authenticated_form(req, data, state).await {
+        Ok(found) => found,
+        Err(outcome) => return outcome,
     };
     let grant_type = match params.get("grant_type") {
         Some(g) => g,
@@ -869,17 +853,19 @@ async fn token<'r>(req: &'r Request<'_>, data: Data<'r>, state: &ServerState) ->
 
 // ------------------------------------------------------------------ revocation, introspection
 
-async fn client_and_token<'r, 's>(
+/// The form body of a token, revocation or introspection request (no parameter given twice)
+/// and the client it authenticates.
+async fn authenticated_form<'r, 's>(
     req: &'r Request<'_>,
     data: Data<'r>,
     state: &'s ServerState,
-) -> Result<(&'s ClientConfig, Option<TokenRecord>), Outcome<'r>> {
+) -> Result<(Params, &'s ClientConfig), Outcome<'r>> {
     let Some(params) = read_form(req, data).await else {
         return Err(oauth_error(
             req,
             Status::BadRequest,
             "invalid_request",
-            "expected a form body",
+            "expected an application/x-www-form-urlencoded body",
         ));
     };
     if let Some(name) = &params.duplicate {
@@ -891,6 +877,15 @@ async fn client_and_token<'r, 's>(
         ));
     }
     let client = authenticate(req, state, &params).map_err(|e| client_auth_failure(req, e))?;
+    Ok((params, client))
+}
+
+async fn client_and_token<'r, 's>(
+    req: &'r Request<'_>,
+    data: Data<'r>,
+    state: &'s ServerState,
+) -> Result<(&'s ClientConfig, Option<TokenRecord>), Outcome<'r>> {
+    let (params, client) = authenticated_form(req, data, state).await?;
     let Some(token) = params.get("token") else {
         return Err(oauth_error(
             req,

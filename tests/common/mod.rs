@@ -406,3 +406,25 @@ pub fn query_param(url: &str, name: &str) -> Option<String> {
 pub mod app;
 pub mod example;
 pub mod oidc;
+
+/// Undoes Tera's HTML escaping of an attribute value.
+pub fn html_unescape(s: &str) -> String {
+    s.replace("&#x2F;", "/")
+        .replace("&quot;", "\"")
+        .replace("&#x27;", "'")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
+}
+
+/// The `<input type="hidden">` fields of a rendered form, as (name, value) pairs.
+pub fn hidden_fields(page: &str) -> Vec<(String, String)> {
+    page.split("<input type=\"hidden\" name=\"")
+        .skip(1)
+        .filter_map(|rest| {
+            let name = rest.split('"').next()?;
+            let value = rest.split("value=\"").nth(1)?.split('"').next()?;
+            Some((name.to_owned(), html_unescape(value)))
+        })
+        .collect()
+}

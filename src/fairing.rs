@@ -176,9 +176,7 @@ impl<P: Provider> OAuthFairing<P> {
                 reason: format!("`{name}` must be lowercase ASCII letters, digits, `_` or `-`"),
             });
         }
-        if rocket.state::<ProviderState<P>>().is_some() {
-            return Err(ConfigError::DuplicateProvider { name: name.into() });
-        }
+        // A provider attached twice is caught by the name registry in `on_ignite`.
         let raw = match rocket
             .figment()
             .extract_inner::<RawConfig>(&format!("oauth.{name}"))

@@ -11,7 +11,7 @@ use rocket::http::{Cookie, CookieJar, Status};
 use rocket::local::blocking::Client;
 use rocket::serde::json::{json, Value};
 use rocket::{get, routes};
-use rocket_oauth::{AccessToken, Hooks, OAuth2Provider};
+use rocket_oauth::{AccessToken, OAuth2Provider};
 
 #[derive(OAuth2Provider)]
 #[oauth(
@@ -20,8 +20,6 @@ use rocket_oauth::{AccessToken, Hooks, OAuth2Provider};
     token_url = "https://idp.example/token"
 )]
 struct Idp;
-
-impl Hooks for Idp {}
 
 #[get("/plain")]
 fn plain() -> &'static str {
@@ -69,7 +67,7 @@ fn bench(c: &mut Criterion) {
                    "redirect_uri": "http://127.0.0.1:8000/auth/idp/callback"}),
         ));
     let rocket = rocket::custom(figment)
-        .attach(Idp::fairing())
+        .attach(Idp.fairing())
         .mount("/", routes![plain, cookie, guarded, seed]);
     let client = Client::tracked(rocket).expect("valid rocket");
     client.get("/seed").dispatch();

@@ -20,7 +20,7 @@ use rocket::response::Redirect;
 use rocket::serde::json::{json, Value};
 use rocket::Request;
 use rocket_oauth::server::{AuthorizationServer, ClientConfig, ResourceOwner, ScopeSet, Scoped};
-use rocket_oauth::{AccessToken, Hooks, LoginRequired, OAuthFairing, Provider, ProviderDefaults};
+use rocket_oauth::{AccessToken, Hooks, LoginRequired, Provider, ProviderDefaults};
 
 const CLIENT_ID: &str = "demo-client";
 const CLIENT_SECRET: &str = "demo-secret";
@@ -104,6 +104,7 @@ impl Provider for Demo {
     }
 }
 
+/// The default hooks.
 impl Hooks for Demo {}
 
 #[get("/")]
@@ -173,7 +174,7 @@ fn rocket() -> _ {
                 .scope("profile", "Know your user name")
                 .client(client),
         )
-        .attach(OAuthFairing::new(Demo))
+        .attach(Demo.fairing())
         .mount(
             "/",
             routes![server_login_page, server_login, api_me, index, me, private],

@@ -22,11 +22,13 @@
 #[macro_use]
 extern crate rocket;
 
-use rocket::http::{CookieJar, Status};
+use rocket::http::Status;
 use rocket::response::content::RawHtml;
 use rocket::serde::json::Value;
 use rocket::{Request, State};
-use rocket_oauth::{AccessToken, Api, Denial, Hooks, Identity, LoginRequired, OAuth2Provider};
+use rocket_oauth::{
+    AccessToken, Api, Denial, Hooks, Identity, Login, LoginRequired, OAuth2Provider,
+};
 
 /// GitHub. `iss` is GitHub's real issuer, so RFC 9207 callbacks are checked against it.
 #[derive(OAuth2Provider)]
@@ -37,7 +39,8 @@ use rocket_oauth::{AccessToken, Api, Denial, Hooks, Identity, LoginRequired, OAu
     userinfo_url = "https://api.github.com/user",
     issuer = "https://github.com/login/oauth",
     scopes("read:user", "user:email", "read:org"),
-    client_auth = "post"
+    client_auth = "post",
+    custom_hooks
 )]
 struct GitHub;
 
@@ -47,11 +50,12 @@ const API: &str = "https://api.github.com";
 /// scope must not block the login).
 async fn names(
     api: &Api<'_>,
-    token: &AccessToken<GitHub>,
+    login: &Login,
     path: &str,
     field: fn(&Value) -> Option<String>,
 ) -> Vec<String> {
-    match api.get_json(&format!("{API}{path}"), token.secret()).await {
+    let token = login.credentials().access_token();
+    match api.get_json(&format!("{API}{path}"), token).await {
         Ok(Value::Array(items)) => items.iter().filter_map(field).collect(),
         _ => Vec::new(),
     }
@@ -59,12 +63,8 @@ async fn names(
 
 #[rocket::async_trait]
 impl Hooks for GitHub {
-    async fn identify(
-        &self,
-        token: &AccessToken<Self>,
-        api: &Api<'_>,
-    ) -> Result<Option<Identity>, Denial> {
-        let user = token
+    async fn identify(&self, login: &Login, api: &Api<'_>) -> Result<Option<Identity>, Denial> {
+        let user = login
             .userinfo()
             .ok_or_else(|| Denial::forbidden("GitHub did not say who you are"))?;
         // `login` can be renamed; the numeric id cannot.
@@ -79,7 +79,7 @@ impl Hooks for GitHub {
             identity = identity.with_picture(avatar);
         }
         // GitHub's primary email is not necessarily verified: only a verified one counts.
-        let emails = names(api, token, "/user/emails", |e| {
+        let emails = names(api, login, "/user/emails", |e| {
             let usable = e["primary"] == true && e["verified"] == true;
             e["email"].as_str().filter(|_| usable).map(str::to_owned)
         })
@@ -87,12 +87,12 @@ impl Hooks for GitHub {
         if let Some(email) = emails.into_iter().next() {
             identity = identity.with_email(email, true);
         }
-        let mut groups = names(api, token, "/user/orgs", |o| {
+        let mut groups = names(api, login, "/user/orgs", |o| {
             o["login"].as_str().map(str::to_owned)
         })
         .await;
         groups.extend(
-            names(api, token, "/user/teams", |t| {
+            names(api, login, "/user/teams", |t| {
                 Some(format!(
                     "{}/{}",
                     t["organization"]["login"].as_str()?,
@@ -104,14 +104,8 @@ impl Hooks for GitHub {
         Ok(Some(identity.with_groups(groups)))
     }
 
-    async fn after_login(
-        &self,
-        token: &AccessToken<Self>,
-        _request: &Request<'_>,
-        _cookies: &CookieJar<'_>,
-    ) -> Result<(), Denial> {
-        let login = token.userinfo().and_then(|u| u["login"].as_str());
-        match login {
+    async fn after_login(&self, login: &Login, _request: &Request<'_>) -> Result<(), Denial> {
+        match login.userinfo().and_then(|u| u["login"].as_str()) {
             Some(login) => {
                 info!("{login} logged in with GitHub");
                 Ok(())
@@ -120,8 +114,10 @@ impl Hooks for GitHub {
         }
     }
 
-    async fn after_logout(&self, _request: &Request<'_>, _cookies: &CookieJar<'_>) {
-        info!("a user logged out");
+    async fn after_logout(&self, login: Option<&Login>, _request: &Request<'_>) {
+        if let Some(identity) = login.and_then(Login::identity) {
+            info!("GitHub user {} logged out", identity.subject);
+        }
     }
 }
 
@@ -171,6 +167,6 @@ fn rocket() -> _ {
         .expect("HTTP client");
     rocket::build()
         .manage(http)
-        .attach(GitHub::fairing())
+        .attach(GitHub.fairing())
         .mount("/", routes![index, repos])
 }

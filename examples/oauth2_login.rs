@@ -12,7 +12,7 @@ extern crate rocket;
 
 use rocket::response::content::RawHtml;
 use rocket::serde::json::{json, Value};
-use rocket_oauth::{AccessToken, Hooks, LoginRequired, OAuthFairing, Provider, ProviderDefaults};
+use rocket_oauth::{AccessToken, Hooks, LoginRequired, Provider, ProviderDefaults};
 
 /// A provider whose endpoints all come from `oauth.idp` in the configuration.
 struct Idp;
@@ -25,6 +25,7 @@ impl Provider for Idp {
     }
 }
 
+/// The default hooks.
 impl Hooks for Idp {}
 
 #[get("/")]
@@ -66,6 +67,6 @@ fn private(user: LoginRequired<Idp>) -> RawHtml<String> {
 #[launch]
 fn rocket() -> _ {
     rocket::build()
-        .attach(OAuthFairing::new(Idp))
+        .attach(Idp.fairing())
         .mount("/", routes![index, me, private])
 }

@@ -15,8 +15,7 @@ use rocket::http::RawStr;
 use rocket::response::content::RawHtml;
 use rocket::serde::json::{json, Value};
 use rocket_oauth::{
-    AccessToken, HasRole, Hooks, LoginRequired, OAuthFairing, Provider, ProviderDefaults, Staff,
-    User,
+    AccessToken, HasRole, Hooks, LoginRequired, Provider, ProviderDefaults, Staff, User,
 };
 
 /// An OpenID Provider named `idp`, its issuer from configuration.
@@ -30,6 +29,7 @@ impl Provider for Idp {
     }
 }
 
+/// The default hooks.
 impl Hooks for Idp {}
 
 #[get("/")]
@@ -88,6 +88,6 @@ fn staff(_staff: HasRole<Idp, Staff>) -> &'static str {
 #[launch]
 fn rocket() -> _ {
     rocket::build()
-        .attach(OAuthFairing::new(Idp))
+        .attach(Idp.fairing())
         .mount("/", routes![index, me, whoami, private, staff])
 }

@@ -1,19 +1,25 @@
-//! Per-provider configuration, read from `oauth.<name>` in Rocket's figment.
+//! Per-provider configuration, in the manner of `rocket_db_pools`: the provider's defaults
+//! are a figment layer under `oauth.<name>`, the application's configuration overrides them,
+//! and the result is validated for the provider's protocol.
 
 use std::collections::BTreeMap;
-use std::fmt;
-use std::net::IpAddr;
 use std::time::Duration;
 
-use serde::Deserialize;
+use rocket::figment::providers::Serialized;
+use rocket::figment::Figment;
+use serde::{Deserialize, Serialize};
 use url::Url;
 
 use crate::access::AccessConfig;
 use crate::error::ConfigError;
-use crate::oauth2::ClientAuth;
+use crate::protocol::flow::Flow;
+use crate::protocol::oauth2::{ClientAuth, ClientSettings, Endpoints, OAuth2Flow};
 use crate::provider::{Protocol, ProviderDefaults};
+use crate::secret::Secret;
+use crate::util::is_loopback;
 
-/// A provider's resolved configuration: the attributes' defaults overridden by `oauth.<name>`.
+/// A provider's resolved configuration: the provider's defaults overridden by
+/// `oauth.<name>`.
 ///
 /// In `Rocket.toml` (every key may also come from the environment, e.g.
 /// `ROCKET_OAUTH='{github={client_id="..."}}'`):
@@ -28,23 +34,24 @@ use crate::provider::{Protocol, ProviderDefaults};
 /// token_url = "https://github.example.com/login/oauth/access_token"
 /// ```
 ///
-/// The fairing resolves it at ignite, where a missing or invalid key stops the launch with
-/// a [`ConfigError`] naming it. Its `Debug` output never shows the secret:
+/// The fairing resolves it at ignite, where a missing or invalid key — or a key of another
+/// protocol, such as `tenants` on a plain OAuth 2 provider — stops the launch with a
+/// [`ConfigError`] naming it. Its `Debug` output never shows the secret:
 ///
 /// ```rust
 /// # use rocket_oauth::ProviderConfig;
 /// fn describe(config: &ProviderConfig) -> String {
-///     format!("{} comes back to {}", config.client_id, config.redirect_uri)
+///     format!("{} comes back to {} ({config:?})", config.client_id, config.redirect_uri)
 /// }
 /// ```
-#[derive(Clone)]
+#[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct ProviderConfig {
     /// The client identifier issued by the provider. _Required._
     pub client_id: String,
     /// The client secret issued by the provider; absent for public clients (PKCE only).
     /// Never logged. _Default:_ none.
-    pub client_secret: Option<String>,
+    pub client_secret: Option<Secret>,
     /// The absolute callback URL registered at the provider; its path should be
     /// `<base_path>/callback`. Taken from configuration, never derived from the request, so
     /// it stays right behind TLS-terminating proxies. _Required._
@@ -58,36 +65,14 @@ pub struct ProviderConfig {
     /// _Default:_ the provider's attribute; for OpenID Connect, discovered when absent.
     pub token_url: Option<Url>,
     /// The endpoint returning the user's profile as JSON, fetched once at login with the new
-    /// access token. _Default:_ the provider's attribute, or none.
+    /// access token. _Default:_ the provider's attribute (for OpenID Connect, the discovered
+    /// one), or none.
     pub userinfo_url: Option<Url>,
     /// The provider's issuer identifier. For OpenID Connect it is required: discovery reads
     /// `<issuer>/.well-known/openid-configuration` and ID tokens must carry it. For OAuth 2 it
-    /// is compared with an RFC 9207 `iss` callback parameter. A `{tenantid}` placeholder
-    /// (Microsoft's multi-tenant issuer) is filled from the ID token's `tid`, which must be
-    /// in `tenants`. _Default:_ the provider's attribute, or none (then `iss` is ignored).
+    /// is compared with an RFC 9207 `iss` callback parameter. _Default:_ the provider's
+    /// attribute, or none (then `iss` is ignored).
     pub issuer: Option<String>,
-    /// Where the discovery document is. _Default:_
-    /// `<issuer>/.well-known/openid-configuration` (give it for a `{tenantid}` issuer, e.g.
-    /// Microsoft's `https://login.microsoftonline.com/common/v2.0/.well-known/openid-configuration`).
-    pub discovery_url: Option<Url>,
-    /// Tenants allowed by a `{tenantid}` issuer. _Default:_ none.
-    pub tenants: Vec<String>,
-    /// Other exact `iss` values the issuer uses in ID tokens, e.g. a trailing-slash variant.
-    /// They must be URLs: the `openidconnect` crate parses `iss` as one, so a bare host
-    /// such as Google's legacy `accounts.google.com` cannot be accepted. _Default:_ none.
-    pub issuer_aliases: Vec<String>,
-    /// Require the `nonce` claim in ID tokens. Turn off only for providers that never send
-    /// one (LinkedIn); a nonce that is present must still match. _Default:_ `true`.
-    pub require_nonce: bool,
-    /// Who may log in and which roles they get (see [`AccessConfig`]).
-    /// _Default:_ everyone, no roles.
-    pub access: AccessConfig,
-    /// On logout, also end the session at the provider when its discovery document has an
-    /// `end_session_endpoint`. _Default:_ `false`.
-    pub provider_logout: bool,
-    /// Where the provider sends the browser after `provider_logout` (registered at the
-    /// provider). _Default:_ none.
-    pub post_logout_redirect_uri: Option<Url>,
     /// The scopes requested at login: a list or one space-separated string.
     /// _Default:_ the provider's attribute, or none.
     pub scopes: Vec<String>,
@@ -117,64 +102,123 @@ pub struct ProviderConfig {
     /// Extra parameters for the authorization URL (e.g. `prompt = "consent"`).
     /// _Default:_ none.
     pub auth_params: BTreeMap<String, String>,
+    /// Who may log in and which roles they get (see [`AccessConfig`]).
+    /// _Default:_ everyone, no roles.
+    pub access: AccessConfig,
+    /// The OpenID Connect keys; `Some` exactly for OpenID Connect providers.
+    pub oidc: Option<OidcConfig>,
 }
 
-impl fmt::Debug for ProviderConfig {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ProviderConfig")
-            .field("client_id", &self.client_id)
-            .field(
-                "client_secret",
-                &self.client_secret.as_ref().map(|_| "[redacted]"),
-            )
-            .field("redirect_uri", &self.redirect_uri.as_str())
-            .field("protocol", &self.protocol)
-            .field(
-                "authorize_url",
-                &self.authorize_url.as_ref().map(Url::as_str),
-            )
-            .field("token_url", &self.token_url.as_ref().map(Url::as_str))
-            .field("userinfo_url", &self.userinfo_url.as_ref().map(Url::as_str))
-            .field("issuer", &self.issuer)
-            .field("scopes", &self.scopes)
-            .field("base_path", &self.base_path)
-            .finish_non_exhaustive()
+/// The keys that only OpenID Connect providers take (under `oauth.<name>` like the others).
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct OidcConfig {
+    /// Where the discovery document is. _Default:_
+    /// `<issuer>/.well-known/openid-configuration` (give it for a `{tenantid}` issuer, e.g.
+    /// Microsoft's `https://login.microsoftonline.com/common/v2.0/.well-known/openid-configuration`).
+    pub discovery_url: Option<Url>,
+    /// Tenants allowed by a `{tenantid}` issuer: the ID token's `tid` fills the placeholder
+    /// and must be listed. _Default:_ none (required with such an issuer).
+    pub tenants: Vec<String>,
+    /// Other exact `iss` values the issuer uses in ID tokens, e.g. a trailing-slash variant.
+    /// They must be URLs: the `openidconnect` crate parses `iss` as one, so a bare host
+    /// such as Google's legacy `accounts.google.com` cannot be accepted. _Default:_ none.
+    pub issuer_aliases: Vec<String>,
+    /// Require the `nonce` claim in ID tokens. Turn off only for providers that never send
+    /// one (LinkedIn); a nonce that is present must still match. _Default:_ `true`.
+    pub require_nonce: bool,
+    /// On logout, also end the session at the provider when its discovery document has an
+    /// `end_session_endpoint`. _Default:_ `false`.
+    pub provider_logout: bool,
+    /// Where the provider sends the browser after `provider_logout` (registered at the
+    /// provider). _Default:_ none.
+    pub post_logout_redirect_uri: Option<Url>,
+}
+
+/// The provider's defaults, as the lowest figment layer under `oauth.<name>`.
+#[derive(Serialize)]
+struct DefaultsLayer {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    authorize_url: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    token_url: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    userinfo_url: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    issuer: Option<&'static str>,
+    scopes: &'static [&'static str],
+    confirm: bool,
+    pkce: bool,
+    client_auth: ClientAuth,
+    form_post: bool,
+}
+
+impl From<&ProviderDefaults> for DefaultsLayer {
+    fn from(d: &ProviderDefaults) -> Self {
+        DefaultsLayer {
+            authorize_url: d.authorize_url,
+            token_url: d.token_url,
+            userinfo_url: d.userinfo_url,
+            issuer: d.issuer,
+            scopes: d.scopes,
+            confirm: d.confirm,
+            pkce: d.pkce,
+            client_auth: d.client_auth,
+            form_post: d.form_post,
+        }
     }
 }
 
-/// `oauth.<name>` as written: every key optional, unknown keys refused.
+/// `oauth.<name>` with the defaults layer under it: unknown keys refused.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(crate) struct RawConfig {
+struct Raw {
     client_id: Option<String>,
-    client_secret: Option<String>,
+    client_secret: Option<Secret>,
     redirect_uri: Option<String>,
     authorize_url: Option<String>,
     token_url: Option<String>,
     userinfo_url: Option<String>,
     issuer: Option<String>,
-    scopes: Option<Scopes>,
+    #[serde(default)]
+    scopes: Scopes,
     base_path: Option<String>,
-    confirm: Option<bool>,
-    pkce: Option<bool>,
-    client_auth: Option<ClientAuth>,
-    form_post: Option<bool>,
-    logout_via_get: Option<bool>,
+    #[serde(default)]
+    confirm: bool,
+    #[serde(default = "yes")]
+    pkce: bool,
+    #[serde(default)]
+    client_auth: ClientAuth,
+    #[serde(default)]
+    form_post: bool,
+    #[serde(default)]
+    logout_via_get: bool,
     secure_cookies: Option<bool>,
-    timeout: Option<u64>,
-    connect_timeout: Option<u64>,
+    #[serde(default = "ten")]
+    timeout: u64,
+    #[serde(default = "five")]
+    connect_timeout: u64,
     #[serde(default)]
     auth_params: BTreeMap<String, String>,
-    discovery_url: Option<String>,
-    #[serde(default)]
-    tenants: Vec<String>,
-    #[serde(default)]
-    issuer_aliases: Vec<String>,
-    require_nonce: Option<bool>,
     #[serde(default)]
     access: AccessConfig,
+    // OpenID Connect only.
+    discovery_url: Option<String>,
+    tenants: Option<Vec<String>>,
+    issuer_aliases: Option<Vec<String>>,
+    require_nonce: Option<bool>,
     provider_logout: Option<bool>,
     post_logout_redirect_uri: Option<String>,
+}
+
+fn yes() -> bool {
+    true
+}
+fn ten() -> u64 {
+    10
+}
+fn five() -> u64 {
+    5
 }
 
 #[derive(Debug, Deserialize)]
@@ -184,209 +228,311 @@ enum Scopes {
     Spaced(String),
 }
 
-impl RawConfig {
-    /// Applies `defaults` and validates, naming the offending key on error.
-    pub(crate) fn resolve(
-        self,
+impl Default for Scopes {
+    fn default() -> Self {
+        Scopes::List(Vec::new())
+    }
+}
+
+/// Authorization URL parameters that the flows set themselves.
+const RESERVED_PARAMS: [&str; 8] = [
+    "response_type",
+    "client_id",
+    "state",
+    "code_challenge",
+    "code_challenge_method",
+    "redirect_uri",
+    "scope",
+    "nonce",
+];
+
+/// Names keys `oauth.<name>.<field>`.
+struct Keys<'a>(&'a str);
+
+impl Keys<'_> {
+    fn key(&self, field: &str) -> String {
+        format!("oauth.{}.{field}", self.0)
+    }
+
+    fn missing(&self, field: &str) -> ConfigError {
+        ConfigError::Missing {
+            key: self.key(field),
+        }
+    }
+
+    fn invalid(&self, field: &str, reason: impl Into<String>) -> ConfigError {
+        ConfigError::Invalid {
+            key: self.key(field),
+            reason: reason.into(),
+        }
+    }
+
+    fn required(&self, value: Option<String>, field: &str) -> Result<String, ConfigError> {
+        non_empty(value).ok_or_else(|| self.missing(field))
+    }
+
+    /// An absolute `http(s)` URL.
+    fn url(&self, value: &str, field: &str) -> Result<Url, ConfigError> {
+        let url = Url::parse(value)
+            .map_err(|e| self.invalid(field, format!("`{value}` is not an absolute URL ({e})")))?;
+        if !matches!(url.scheme(), "http" | "https") {
+            return Err(self.invalid(field, format!("`{value}` is not an http(s) URL")));
+        }
+        Ok(url)
+    }
+
+    /// A provider endpoint: `https`, except on loopback (development and tests).
+    fn endpoint(&self, value: &str, field: &str) -> Result<Url, ConfigError> {
+        let url = self.url(value, field)?;
+        if url.scheme() == "http" && !is_loopback(&url) {
+            return Err(self.invalid(
+                field,
+                format!("`{value}` must use https (http is allowed only on loopback)"),
+            ));
+        }
+        Ok(url)
+    }
+
+    fn optional_endpoint(
+        &self,
+        value: Option<String>,
+        field: &str,
+    ) -> Result<Option<Url>, ConfigError> {
+        non_empty(value)
+            .map(|v| self.endpoint(&v, field))
+            .transpose()
+    }
+}
+
+fn non_empty(value: Option<String>) -> Option<String> {
+    value.filter(|v| !v.trim().is_empty())
+}
+
+impl ProviderConfig {
+    /// Reads `oauth.<name>` from `figment` over the provider's `defaults` and validates it;
+    /// `tls`: whether Rocket serves TLS.
+    pub(crate) fn from_figment(
+        figment: &Figment,
         name: &str,
         defaults: &ProviderDefaults,
         tls: bool,
-    ) -> Result<ProviderConfig, ConfigError> {
-        let key = |field: &str| format!("oauth.{name}.{field}");
-        let required = |value: Option<String>, field: &str| {
-            value
-                .filter(|v| !v.trim().is_empty())
-                .ok_or_else(|| ConfigError::Missing { key: key(field) })
-        };
-        let endpoint = |value: String, field: &str| parse_endpoint(&value, &key(field));
+    ) -> Result<Self, ConfigError> {
+        let key = format!("oauth.{name}");
+        let layered = figment
+            .clone()
+            .join(Serialized::default(&key, DefaultsLayer::from(defaults)));
+        let raw: Raw = layered.extract_inner(&key).map_err(|e| {
+            let reason = e.to_string();
+            rocket::config::pretty_print_error(e);
+            ConfigError::Invalid { key, reason }
+        })?;
+        raw.resolve(name, defaults.protocol, tls)
+    }
 
-        let client_id = required(self.client_id, "client_id")?;
-        let redirect_uri = parse_url(
-            &required(self.redirect_uri, "redirect_uri")?,
-            &key("redirect_uri"),
-        )?;
-        let oidc = defaults.protocol == Protocol::OpenIdConnect;
-        let issuer = self
-            .issuer
-            .or_else(|| defaults.issuer.map(Into::into))
-            .filter(|i| !i.is_empty());
-        let issuer = match issuer {
-            Some(issuer) if oidc => {
-                let checkable = issuer.replace(crate::oidc::TENANT_PLACEHOLDER, "tenant");
-                parse_endpoint(&checkable, &key("issuer"))?;
-                Some(issuer)
+    /// The protocol flow this configuration describes, built once at ignite.
+    pub(crate) fn flow(&self) -> Box<dyn Flow> {
+        let mut params: Vec<(String, String)> = self
+            .auth_params
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        if self.form_post && !self.auth_params.contains_key("response_mode") {
+            params.push(("response_mode".into(), "form_post".into()));
+        }
+        let client = ClientSettings {
+            client_id: self.client_id.clone(),
+            client_secret: self.client_secret.clone(),
+            redirect_uri: self.redirect_uri.clone(),
+            auth: self.client_auth,
+            scopes: self.scopes.clone(),
+            pkce: self.pkce,
+            params,
+        };
+        #[cfg(feature = "oidc")]
+        if let (Some(oidc), Some(issuer)) = (&self.oidc, &self.issuer) {
+            return Box::new(crate::protocol::oidc::OidcFlow::new(
+                crate::protocol::oidc::OidcSettings {
+                    client,
+                    issuer: issuer.clone(),
+                    discovery_url: oidc.discovery_url.clone(),
+                    authorize_url: self.authorize_url.clone(),
+                    token_url: self.token_url.clone(),
+                    userinfo_url: self.userinfo_url.clone(),
+                    tenants: oidc.tenants.clone(),
+                    issuer_aliases: oidc.issuer_aliases.clone(),
+                    require_nonce: oidc.require_nonce,
+                },
+            ));
+        }
+        // Resolution guarantees both endpoints for OAuth 2 providers.
+        let fallback = || self.redirect_uri.clone();
+        Box::new(OAuth2Flow::new(
+            client,
+            Endpoints {
+                authorize_url: self.authorize_url.clone().unwrap_or_else(fallback),
+                token_url: self.token_url.clone().unwrap_or_else(fallback),
+                userinfo_url: self.userinfo_url.clone(),
+                issuer: self.issuer.clone(),
+            },
+        ))
+    }
+}
+
+impl Raw {
+    /// Validates the keys every provider takes, then those of `protocol`.
+    fn resolve(
+        mut self,
+        name: &str,
+        protocol: Protocol,
+        tls: bool,
+    ) -> Result<ProviderConfig, ConfigError> {
+        let keys = Keys(name);
+        let oidc = match protocol {
+            Protocol::OAuth2 => {
+                self.refuse_oidc_keys(&keys)?;
+                None
             }
-            None if oidc => return Err(ConfigError::Missing { key: key("issuer") }),
-            other => other,
+            Protocol::OpenIdConnect => Some(self.oidc(&keys)?),
         };
+        let client_id = keys.required(self.client_id, "client_id")?;
+        let redirect_uri = keys.url(
+            &keys.required(self.redirect_uri, "redirect_uri")?,
+            "redirect_uri",
+        )?;
+        let issuer = non_empty(self.issuer);
         // OpenID Connect discovers the endpoints that are not configured.
-        let url_key = |value: Option<String>, default: Option<&str>, field: &str| match value
-            .or(default.map(Into::into))
-            .filter(|v| !v.is_empty())
-        {
-            Some(url) => endpoint(url, field).map(Some),
-            None if oidc => Ok(None),
-            None => Err(ConfigError::Missing { key: key(field) }),
+        let endpoint = |value: Option<String>, field: &str| match non_empty(value) {
+            Some(url) => keys.endpoint(&url, field).map(Some),
+            None if oidc.is_some() => Ok(None),
+            None => Err(keys.missing(field)),
         };
-        let authorize_url = url_key(self.authorize_url, defaults.authorize_url, "authorize_url")?;
-        let token_url = url_key(self.token_url, defaults.token_url, "token_url")?;
-        if let Some(tenant) = self.tenants.iter().find(|t| {
-            t.is_empty()
-                || !t
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
-        }) {
-            return Err(ConfigError::Invalid {
-                key: key("tenants"),
-                reason: format!("`{tenant}` is not a tenant id or domain"),
-            });
-        }
-        if issuer
-            .as_deref()
-            .is_some_and(|i| i.contains(crate::oidc::TENANT_PLACEHOLDER))
-            && self.tenants.is_empty()
-        {
-            return Err(ConfigError::Missing {
-                key: key("tenants"),
-            });
-        }
-        let discovery_url = self
-            .discovery_url
-            .map(|u| endpoint(u, "discovery_url"))
-            .transpose()?;
-        if discovery_url.is_none()
-            && issuer
-                .as_deref()
-                .is_some_and(|i| i.contains(crate::oidc::TENANT_PLACEHOLDER))
-        {
-            return Err(ConfigError::Missing {
-                key: key("discovery_url"),
-            });
-        }
-        let post_logout_redirect_uri = self
-            .post_logout_redirect_uri
-            .map(|u| parse_url(&u, &key("post_logout_redirect_uri")))
-            .transpose()?;
-        let userinfo_url = self
-            .userinfo_url
-            .or_else(|| defaults.userinfo_url.map(Into::into))
-            .filter(|u| !u.is_empty())
-            .map(|u| endpoint(u, "userinfo_url"))
-            .transpose()?;
+        let authorize_url = endpoint(self.authorize_url, "authorize_url")?;
+        let token_url = endpoint(self.token_url, "token_url")?;
+        let userinfo_url = keys.optional_endpoint(self.userinfo_url, "userinfo_url")?;
         let scopes = match self.scopes {
-            Some(Scopes::List(list)) => list,
-            Some(Scopes::Spaced(s)) => s.split_whitespace().map(str::to_owned).collect(),
-            None => defaults.scopes.iter().map(|s| (*s).to_owned()).collect(),
+            Scopes::List(list) => list,
+            Scopes::Spaced(s) => s.split_whitespace().map(str::to_owned).collect(),
         };
         if let Some(bad) = scopes
             .iter()
             .find(|s| s.is_empty() || s.contains(char::is_whitespace))
         {
-            return Err(ConfigError::Invalid {
-                key: key("scopes"),
-                reason: format!("`{bad}` is not a single scope"),
-            });
+            return Err(keys.invalid("scopes", format!("`{bad}` is not a single scope")));
         }
         let base_path = self.base_path.unwrap_or_else(|| format!("/auth/{name}"));
         let base_path = base_path.trim_end_matches('/').to_owned();
         if !base_path.starts_with('/') || rocket::http::uri::Origin::parse(&base_path).is_err() {
-            return Err(ConfigError::Invalid {
-                key: key("base_path"),
-                reason: "must be an absolute path such as `/auth/github`".into(),
-            });
+            return Err(keys.invalid(
+                "base_path",
+                "must be an absolute path such as `/auth/github`",
+            ));
         }
-        const RESERVED: [&str; 8] = [
-            "response_type",
-            "client_id",
-            "state",
-            "code_challenge",
-            "code_challenge_method",
-            "redirect_uri",
-            "scope",
-            "nonce",
-        ];
-        if let Some(name) = self
+        if let Some(param) = self
             .auth_params
             .keys()
-            .find(|k| RESERVED.contains(&k.as_str()))
+            .find(|k| RESERVED_PARAMS.contains(&k.as_str()))
         {
-            return Err(ConfigError::Invalid {
-                key: key("auth_params"),
-                reason: format!("`{name}` is set by rocket_oauth itself"),
-            });
+            return Err(keys.invalid(
+                "auth_params",
+                format!("`{param}` is set by rocket_oauth itself"),
+            ));
         }
-        let seconds = |value: Option<u64>, default: u64, field: &str| match value.unwrap_or(default)
-        {
-            0 => Err(ConfigError::Invalid {
-                key: key(field),
-                reason: "must be at least 1 second".into(),
-            }),
+        let seconds = |value: u64, field: &str| match value {
+            0 => Err(keys.invalid(field, "must be at least 1 second")),
             s => Ok(Duration::from_secs(s)),
         };
-
         Ok(ProviderConfig {
             client_id,
             client_secret: self.client_secret.filter(|s| !s.is_empty()),
             redirect_uri,
-            protocol: defaults.protocol,
+            protocol,
             authorize_url,
             token_url,
             userinfo_url,
             issuer,
-            discovery_url,
-            tenants: self.tenants,
-            issuer_aliases: self.issuer_aliases,
-            require_nonce: self.require_nonce.unwrap_or(true),
-            access: self.access,
-            provider_logout: self.provider_logout.unwrap_or(false),
-            post_logout_redirect_uri,
             scopes,
             base_path,
-            confirm: self.confirm.unwrap_or(defaults.confirm),
-            pkce: self.pkce.unwrap_or(defaults.pkce),
-            client_auth: self.client_auth.unwrap_or(defaults.client_auth),
-            form_post: self.form_post.unwrap_or(defaults.form_post),
-            logout_via_get: self.logout_via_get.unwrap_or(false),
+            confirm: self.confirm,
+            pkce: self.pkce,
+            client_auth: self.client_auth,
+            form_post: self.form_post,
+            logout_via_get: self.logout_via_get,
             secure_cookies: self.secure_cookies.unwrap_or(tls),
-            timeout: seconds(self.timeout, 10, "timeout")?,
-            connect_timeout: seconds(self.connect_timeout, 5, "connect_timeout")?,
+            timeout: seconds(self.timeout, "timeout")?,
+            connect_timeout: seconds(self.connect_timeout, "connect_timeout")?,
             auth_params: self.auth_params,
+            access: self.access,
+            oidc,
         })
     }
-}
 
-fn parse_url(value: &str, key: &str) -> Result<Url, ConfigError> {
-    let url = Url::parse(value).map_err(|e| ConfigError::Invalid {
-        key: key.into(),
-        reason: format!("`{value}` is not an absolute URL ({e})"),
-    })?;
-    if !matches!(url.scheme(), "http" | "https") {
-        return Err(ConfigError::Invalid {
-            key: key.into(),
-            reason: format!("`{value}` is not an http(s) URL"),
-        });
+    /// The OpenID Connect keys must not be set on a plain OAuth 2 provider.
+    fn refuse_oidc_keys(&self, keys: &Keys<'_>) -> Result<(), ConfigError> {
+        let set = [
+            ("discovery_url", self.discovery_url.is_some()),
+            ("tenants", self.tenants.is_some()),
+            ("issuer_aliases", self.issuer_aliases.is_some()),
+            ("require_nonce", self.require_nonce.is_some()),
+            ("provider_logout", self.provider_logout.is_some()),
+            (
+                "post_logout_redirect_uri",
+                self.post_logout_redirect_uri.is_some(),
+            ),
+        ];
+        match set.into_iter().find(|(_, set)| *set) {
+            Some((field, _)) => Err(ConfigError::NotApplicable {
+                key: keys.key(field),
+                protocol: Protocol::OAuth2.name(),
+            }),
+            None => Ok(()),
+        }
     }
-    Ok(url)
-}
 
-/// Provider endpoints must use `https`, except on loopback (development and tests).
-pub(crate) fn parse_endpoint(value: &str, key: &str) -> Result<Url, ConfigError> {
-    let url = parse_url(value, key)?;
-    if url.scheme() == "http" && !is_loopback(&url) {
-        return Err(ConfigError::Invalid {
-            key: key.into(),
-            reason: format!("`{value}` must use https (http is allowed only on loopback)"),
-        });
+    /// The OpenID Connect keys, validated; `issuer` is required.
+    #[cfg(feature = "oidc")]
+    fn oidc(&mut self, keys: &Keys<'_>) -> Result<OidcConfig, ConfigError> {
+        use crate::protocol::oidc::TENANT_PLACEHOLDER;
+        let issuer = keys.required(self.issuer.clone(), "issuer")?;
+        keys.endpoint(&issuer.replace(TENANT_PLACEHOLDER, "tenant"), "issuer")?;
+        let tenants = self.tenants.take().unwrap_or_default();
+        if let Some(tenant) = tenants.iter().find(|t| {
+            t.is_empty()
+                || !t
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
+        }) {
+            return Err(keys.invalid(
+                "tenants",
+                format!("`{tenant}` is not a tenant id or domain"),
+            ));
+        }
+        let discovery_url = keys.optional_endpoint(self.discovery_url.take(), "discovery_url")?;
+        if issuer.contains(TENANT_PLACEHOLDER) {
+            if tenants.is_empty() {
+                return Err(keys.missing("tenants"));
+            }
+            if discovery_url.is_none() {
+                return Err(keys.missing("discovery_url"));
+            }
+        }
+        Ok(OidcConfig {
+            discovery_url,
+            tenants,
+            issuer_aliases: self.issuer_aliases.take().unwrap_or_default(),
+            require_nonce: self.require_nonce.unwrap_or(true),
+            provider_logout: self.provider_logout.unwrap_or(false),
+            post_logout_redirect_uri: non_empty(self.post_logout_redirect_uri.take())
+                .map(|u| keys.url(&u, "post_logout_redirect_uri"))
+                .transpose()?,
+        })
     }
-    Ok(url)
-}
 
-pub(crate) fn is_loopback(url: &Url) -> bool {
-    match url.host() {
-        Some(url::Host::Domain(d)) => d == "localhost" || d.ends_with(".localhost"),
-        Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
-        Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
-        None => false,
+    #[cfg(not(feature = "oidc"))]
+    fn oidc(&mut self, keys: &Keys<'_>) -> Result<OidcConfig, ConfigError> {
+        Err(keys.invalid(
+            "issuer",
+            "OpenID Connect providers need rocket_oauth's `oidc` feature",
+        ))
     }
 }
 
@@ -397,31 +543,34 @@ mod tests {
     const DEFAULTS: ProviderDefaults =
         ProviderDefaults::oauth2("https://p.example/authorize", "https://p.example/token");
 
-    fn raw(json: &str) -> RawConfig {
-        serde_json::from_str(json).unwrap()
+    fn resolve(json: &str, defaults: &ProviderDefaults) -> Result<ProviderConfig, ConfigError> {
+        let value: serde_json::Value = serde_json::from_str(json).unwrap();
+        let figment = Figment::from(Serialized::default("oauth.p", value));
+        ProviderConfig::from_figment(&figment, "p", defaults, false)
     }
 
     #[test]
     fn names_missing_and_invalid_keys() {
-        let err = raw("{}").resolve("p", &DEFAULTS, false).unwrap_err();
+        let err = resolve("{}", &DEFAULTS).unwrap_err();
         assert_eq!(
             err.to_string(),
             "missing configuration key `oauth.p.client_id`"
         );
-        let err = raw(r#"{"client_id":"x"}"#)
-            .resolve("p", &DEFAULTS, false)
-            .unwrap_err();
+        let err = resolve(r#"{"client_id":"x"}"#, &DEFAULTS).unwrap_err();
         assert!(err.to_string().contains("oauth.p.redirect_uri"), "{err}");
-        let err = raw(
+        let err = resolve(
             r#"{"client_id":"x","redirect_uri":"http://a/cb","token_url":"http://evil.example/t"}"#,
+            &DEFAULTS,
         )
-        .resolve("p", &DEFAULTS, false)
         .unwrap_err();
         assert!(err.to_string().contains("`oauth.p.token_url`"), "{err}");
-        assert!(serde_json::from_str::<RawConfig>(r#"{"client_idd":"x"}"#).is_err());
-        let err = raw(r#"{"client_id":"x","redirect_uri":"http://a/cb"}"#)
-            .resolve("p", &ProviderDefaults::oauth2_from_config(), false)
-            .unwrap_err();
+        let err = resolve(r#"{"client_idd":"x"}"#, &DEFAULTS).unwrap_err();
+        assert!(err.to_string().contains("client_idd"), "{err}");
+        let err = resolve(
+            r#"{"client_id":"x","redirect_uri":"http://a/cb"}"#,
+            &ProviderDefaults::oauth2_from_config(),
+        )
+        .unwrap_err();
         assert_eq!(
             err.to_string(),
             "missing configuration key `oauth.p.authorize_url`"
@@ -430,11 +579,11 @@ mod tests {
 
     #[test]
     fn overrides_and_scopes() {
-        let config = raw(
+        let config = resolve(
             r#"{"client_id":"x","redirect_uri":"http://127.0.0.1/auth/p/callback",
                 "token_url":"http://127.0.0.1:9/token","scopes":"a b"}"#,
+            &DEFAULTS,
         )
-        .resolve("p", &DEFAULTS, false)
         .unwrap();
         assert_eq!(
             config.token_url.unwrap().as_str(),
@@ -446,40 +595,57 @@ mod tests {
         );
         assert_eq!(config.scopes, ["a", "b"]);
         assert_eq!(config.base_path, "/auth/p");
-        assert!(config.pkce);
+        assert!(config.pkce && config.oidc.is_none());
+        let defaults = DEFAULTS.scopes(&["x"]).pkce(false);
+        let config = resolve(
+            r#"{"client_id":"x","redirect_uri":"http://a/cb"}"#,
+            &defaults,
+        );
+        let config = config.unwrap();
+        assert_eq!(config.scopes, ["x"]);
+        assert!(!config.pkce);
     }
 
+    #[test]
+    fn keys_of_another_protocol_are_refused() {
+        let err = resolve(
+            r#"{"client_id":"x","redirect_uri":"http://a/cb","tenants":["t"]}"#,
+            &DEFAULTS,
+        )
+        .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "configuration key `oauth.p.tenants` does not apply to OAuth 2 providers"
+        );
+    }
+
+    #[cfg(feature = "oidc")]
     #[test]
     fn oidc_needs_an_issuer_and_tenants_for_templates() {
         let oidc = ProviderDefaults::oidc_from_config();
         let base = r#""client_id":"x","redirect_uri":"http://127.0.0.1/auth/p/callback""#;
-        let err = raw(&format!("{{{base}}}"))
-            .resolve("p", &oidc, false)
-            .unwrap_err();
+        let err = resolve(&format!("{{{base}}}"), &oidc).unwrap_err();
         assert_eq!(
             err.to_string(),
             "missing configuration key `oauth.p.issuer`"
         );
-        let config = raw(&format!(r#"{{{base},"issuer":"https://idp.example"}}"#))
-            .resolve("p", &oidc, false)
-            .unwrap();
+        let config = resolve(
+            &format!(r#"{{{base},"issuer":"https://idp.example"}}"#),
+            &oidc,
+        )
+        .unwrap();
         assert!(config.authorize_url.is_none() && config.token_url.is_none());
+        assert!(config.oidc.unwrap().require_nonce);
         let ms = r#""issuer":"https://login.microsoftonline.com/{tenantid}/v2.0""#;
-        let err = raw(&format!("{{{base},{ms}}}"))
-            .resolve("p", &oidc, false)
-            .unwrap_err();
+        let err = resolve(&format!("{{{base},{ms}}}"), &oidc).unwrap_err();
         assert_eq!(
             err.to_string(),
             "missing configuration key `oauth.p.tenants`"
         );
         let tenants = r#""tenants":["9188040d-6c67-4c5b-b112-36a304b66dad"]"#;
-        let err = raw(&format!("{{{base},{ms},{tenants}}}"))
-            .resolve("p", &oidc, false)
-            .unwrap_err();
+        let err = resolve(&format!("{{{base},{ms},{tenants}}}"), &oidc).unwrap_err();
         assert!(err.to_string().contains("oauth.p.discovery_url"), "{err}");
         let url = r#""discovery_url":"https://login.microsoftonline.com/common/v2.0/.well-known/openid-configuration""#;
-        raw(&format!("{{{base},{ms},{tenants},{url}}}"))
-            .resolve("p", &oidc, false)
-            .unwrap();
+        resolve(&format!("{{{base},{ms},{tenants},{url}}}"), &oidc).unwrap();
     }
 }

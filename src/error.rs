@@ -1,5 +1,8 @@
-//! Typed errors: configuration problems (reported at ignite) and login failures
-//! (rendered as 4xx error pages by the callback route).
+//! Typed errors: configuration problems (reported at ignite) and login failures (rendered as
+//! 4xx error pages by the callback route; their statuses are chosen by the web layer).
+
+use crate::protocol::flow::FlowError;
+use crate::protocol::oauth2::TokenError;
 
 /// A provider's configuration is missing or invalid.
 ///
@@ -29,6 +32,15 @@ pub enum ConfigError {
         /// What is wrong with the value.
         reason: String,
     },
+    /// A key that only applies to another protocol (e.g. an OpenID Connect key on a plain
+    /// OAuth 2 provider).
+    #[error("configuration key `{key}` does not apply to {protocol} providers")]
+    NotApplicable {
+        /// The full key, e.g. `oauth.github.tenants`.
+        key: String,
+        /// The provider's protocol.
+        protocol: &'static str,
+    },
     /// The same provider (or two providers with the same name) was attached twice.
     #[error("a provider named `{name}` is already attached; provider names must be unique")]
     DuplicateProvider {
@@ -36,96 +48,27 @@ pub enum ConfigError {
         name: String,
     },
     /// The HTTP client could not be built (TLS backend initialisation failed).
-    #[error("could not build the HTTP client: {0}")]
-    HttpClient(String),
-}
-
-/// An outbound HTTP call (token endpoint, userinfo endpoint) failed.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum HttpError {
-    /// The server did not answer within the configured time.
-    #[error("the request timed out")]
-    Timeout,
-    /// The connection could not be established or broke.
-    #[error("could not reach the server: {0}")]
-    Connect(String),
-    /// The response body exceeded the size cap.
-    #[error("the response body exceeded {limit} bytes")]
-    BodyTooLarge {
-        /// The cap, in bytes.
-        limit: usize,
-    },
-    /// The server answered with an unexpected HTTP status and no OAuth error body.
-    #[error("the server answered with HTTP status {0}")]
-    Status(u16),
-    /// The response body is not the JSON document that was expected.
-    #[error("the response is not valid JSON")]
-    InvalidJson,
-    /// The request could not be built (a bad URL or header).
-    #[error("the request could not be built: {0}")]
-    Request(String),
-}
-
-impl HttpError {
-    pub(crate) fn from_reqwest(err: reqwest::Error) -> Self {
-        if err.is_timeout() {
-            HttpError::Timeout
-        } else if err.is_connect() || err.is_request() || err.is_body() {
-            // `without_url` keeps query strings (which may carry codes) out of messages.
-            HttpError::Connect(err.without_url().to_string())
-        } else {
-            HttpError::Request(err.without_url().to_string())
-        }
-    }
-}
-
-/// A token endpoint call failed.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum TokenError {
-    /// The endpoint answered with an OAuth error (`{"error": ...}`), whatever its HTTP status.
-    #[error("the token endpoint refused the request: {error}")]
-    Rejected {
-        /// The OAuth error code.
-        error: String,
-        /// The `error_description`, if any.
-        description: Option<String>,
-    },
-    /// The call itself failed (timeout, connection, status, size).
-    #[error(transparent)]
-    Http(#[from] HttpError),
-    /// The endpoint answered 2xx with a body that is not a usable token response.
-    #[error("the token response is unusable: {0}")]
-    InvalidResponse(String),
+    #[error("could not build the HTTP client")]
+    HttpClient(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
 
 /// Why a login did not complete.
 ///
-/// Every variant is rendered by the callback route as a 4xx error page; the visitor stays
-/// logged out. Messages never contain tokens, codes or secrets.
+/// Every variant is answered with a 4xx error page ([`LoginError::status`]); the visitor
+/// stays logged out. Messages never contain tokens, codes or secrets.
 ///
 /// ```rust
-/// use rocket_oauth::LoginError;
+/// use rocket_oauth::{FlowError, LoginError};
 ///
 /// assert_eq!(LoginError::StateMismatch.status().code, 400);
-/// assert_eq!(LoginError::Cancelled.to_string(), "the login was cancelled at the provider");
+/// let cancelled = LoginError::from(FlowError::Cancelled);
+/// assert_eq!(cancelled.to_string(), "the login was cancelled at the provider");
+/// assert_eq!(cancelled.title(), "Login cancelled");
 /// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum LoginError {
-    /// The provider reported `error=access_denied`: the user pressed "Deny".
-    #[error("the login was cancelled at the provider")]
-    Cancelled,
-    /// The provider redirected back with another `error`.
-    #[error("the provider reported an error: {error}")]
-    Provider {
-        /// The OAuth error code (`error`).
-        error: String,
-        /// The provider's human-readable `error_description`, if any.
-        description: Option<String>,
-    },
-    /// The callback carried no `state` parameter.
+    /// The callback carried no `state` (or was malformed).
     #[error("the callback carried no state parameter")]
     MissingState,
     /// No login attempt cookie matches the callback: it expired, was already used, was
@@ -135,71 +78,38 @@ pub enum LoginError {
     /// The callback's `state` does not match the login attempt.
     #[error("the state parameter does not match the login attempt")]
     StateMismatch,
-    /// The callback's RFC 9207 `iss` parameter names another issuer (mix-up attack).
-    #[error("the callback came from an unexpected issuer")]
-    IssuerMismatch,
-    /// The callback carried no `code` parameter.
-    #[error("the callback carried no authorization code")]
-    MissingCode,
-    /// OpenID Connect discovery failed (the provider is down or misconfigured).
-    #[error("the provider's configuration could not be discovered")]
-    Discovery(String),
-    /// The ID token failed validation.
-    #[error("{0}")]
-    IdToken(#[from] crate::oidc::IdTokenError),
-    /// The userinfo `sub` differs from the ID token's.
-    #[error("the userinfo subject does not match the ID token")]
-    SubjectMismatch,
-    /// The access rules do not let this user in.
-    #[error("your account is not allowed to log in here")]
-    NotAllowed,
-    /// The token endpoint refused the code.
-    #[error("the token endpoint refused the authorization code: {error}")]
-    TokenRejected {
-        /// The OAuth error code returned by the token endpoint.
-        error: String,
-        /// The `error_description`, if any.
-        description: Option<String>,
-    },
-    /// The token endpoint could not be reached or answered something unusable.
-    #[error("the token endpoint failed: {0}")]
-    TokenEndpoint(String),
-    /// The userinfo endpoint could not be reached or answered something unusable.
-    #[error("the userinfo endpoint failed: {0}")]
-    Userinfo(String),
     /// The confirmation form was posted without a valid CSRF token.
     #[error("the login form expired; please try again")]
     Csrf,
+    /// The access rules do not let this user in.
+    #[error("your account is not allowed to log in here")]
+    NotAllowed,
     /// The tokens do not fit in the session cookie.
     #[error("the provider's tokens are too large to store in a cookie")]
     SessionTooLarge,
     /// A hook refused the login.
     #[error("the login was refused")]
     Refused,
+    /// The protocol flow failed: the provider refused, failed or answered something unusable.
+    #[error(transparent)]
+    Flow(#[from] FlowError),
 }
 
 impl LoginError {
-    /// The HTTP status this failure is answered with (always 4xx).
-    pub fn status(&self) -> rocket::http::Status {
-        use rocket::http::Status;
-        match self {
-            LoginError::Cancelled | LoginError::Refused => Status::Forbidden,
-            LoginError::Csrf | LoginError::NotAllowed => Status::Forbidden,
-            _ => Status::BadRequest,
-        }
-    }
-
     /// A short title for the error page.
     pub fn title(&self) -> &'static str {
         match self {
-            LoginError::Cancelled => "Login cancelled",
+            LoginError::Flow(FlowError::Cancelled) => "Login cancelled",
             LoginError::Expired => "Login expired",
             LoginError::Refused => "Login refused",
             LoginError::Csrf => "Login form expired",
             LoginError::NotAllowed => "Access denied",
-            LoginError::TokenEndpoint(_) | LoginError::Userinfo(_) | LoginError::Discovery(_) => {
-                "Provider unavailable"
-            }
+            LoginError::Flow(
+                FlowError::Token(TokenError::Http(_) | TokenError::InvalidResponse(_))
+                | FlowError::Userinfo(_),
+            ) => "Provider unavailable",
+            #[cfg(feature = "oidc")]
+            LoginError::Flow(FlowError::Discovery(_)) => "Provider unavailable",
             _ => "Login failed",
         }
     }

@@ -1,43 +1,38 @@
 //! Hooks run around login and logout (Flask-oDesk's `after_login` / `after_logout`).
 
-use rocket::http::{CookieJar, Status};
+use rocket::http::Status;
 use rocket::{Request, Response};
 
-use crate::error::HttpError;
-use crate::guards::AccessToken;
-use crate::http::HttpClient;
 use crate::identity::Identity;
+use crate::login::Login;
+use crate::protocol::http::{HttpClient, HttpError};
 
-/// Code run after a login succeeds and after a logout. Both methods default to doing nothing,
-/// so `impl Hooks for MyProvider {}` is enough.
+/// Code run around logins and logouts. Every method has a default, and the provider derives
+/// implement the defaults for you; write `#[oauth(..., custom_hooks)]` to implement this
+/// trait yourself.
 ///
-/// `after_login` runs once the tokens (and the userinfo, when a `userinfo_url` is set) are
-/// in hand and before the session is stored; returning `Err` refuses the login: no session
-/// is stored and the [`Denial`] is the response.
+/// Order at login: [`identify`](Hooks::identify) → access rules → [`after_login`](Hooks::after_login)
+/// → the session is stored. A hook reaches the application's managed state through
+/// `request.rocket().state::<T>()`.
 ///
 /// ```rust
-/// use rocket::http::CookieJar;
 /// use rocket::Request;
-/// use rocket_oauth::{AccessToken, Denial, Hooks, OAuth2Provider};
+/// use rocket_oauth::{Denial, Hooks, Login, OAuth2Provider};
 ///
 /// #[derive(OAuth2Provider)]
 /// #[oauth(
 ///     name = "corp",
 ///     authorize_url = "https://sso.example.com/authorize",
 ///     token_url = "https://sso.example.com/token",
-///     userinfo_url = "https://sso.example.com/userinfo"
+///     userinfo_url = "https://sso.example.com/userinfo",
+///     custom_hooks
 /// )]
 /// struct Corp;
 ///
 /// #[rocket::async_trait]
 /// impl Hooks for Corp {
-///     async fn after_login(
-///         &self,
-///         token: &AccessToken<Self>,
-///         _request: &Request<'_>,
-///         _cookies: &CookieJar<'_>,
-///     ) -> Result<(), Denial> {
-///         let email = token.userinfo().and_then(|u| u["email"].as_str()).unwrap_or("");
+///     async fn after_login(&self, login: &Login, _request: &Request<'_>) -> Result<(), Denial> {
+///         let email = login.userinfo().and_then(|u| u["email"].as_str()).unwrap_or("");
 ///         if email.ends_with("@example.com") {
 ///             Ok(())
 ///         } else {
@@ -45,35 +40,28 @@ use crate::identity::Identity;
 ///         }
 ///     }
 ///
-///     async fn after_logout(&self, _request: &Request<'_>, cookies: &CookieJar<'_>) {
-///         cookies.remove("cart");
+///     async fn after_logout(&self, login: Option<&Login>, request: &Request<'_>) {
+///         if let Some(who) = login.and_then(Login::identity) {
+///             println!("{} logged out", who.subject);
+///         }
+///         request.cookies().remove("cart");
 ///     }
 /// }
 /// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` does not implement `rocket_oauth::Hooks`",
+    note = "with `#[oauth(custom_hooks)]`, write `impl rocket_oauth::Hooks for {Self} {{ ... }}`; or drop `custom_hooks` to use the default hooks"
+)]
 #[rocket::async_trait]
 pub trait Hooks: Send + Sync + 'static {
-    /// Runs after a successful login, before the session is stored. `token` holds the new
-    /// tokens and userinfo; `Err` refuses the login. _Default:_ accepts.
-    async fn after_login(
-        &self,
-        _token: &AccessToken<Self>,
-        _request: &Request<'_>,
-        _cookies: &CookieJar<'_>,
-    ) -> Result<(), Denial>
-    where
-        Self: Sized,
-    {
-        Ok(())
-    }
-
-    /// Maps the provider's answer to an [`Identity`], before access rules and `after_login`.
-    /// `token.userinfo()` holds the userinfo document (for OpenID Connect: the ID token's
-    /// claims merged with userinfo); `api` calls the provider's API with the pooled client,
-    /// e.g. GitHub's `/user/emails` for a verified email. `Err` refuses the login.
+    /// Maps the provider's answer to an [`Identity`], before the access rules and
+    /// `after_login`. `login.userinfo()` holds the userinfo document (for OpenID Connect: the
+    /// ID token's claims merged with userinfo); `api` calls the provider's API with the pooled
+    /// client, e.g. GitHub's `/user/emails` for a verified email. `Err` refuses the login.
     /// _Default:_ [`Identity::from_claims`] of the userinfo, if any.
     ///
     /// ```rust
-    /// use rocket_oauth::{AccessToken, Api, Denial, Hooks, Identity, OAuth2Provider};
+    /// use rocket_oauth::{Api, Denial, Hooks, Identity, Login, OAuth2Provider};
     ///
     /// #[derive(OAuth2Provider)]
     /// #[oauth(
@@ -81,17 +69,19 @@ pub trait Hooks: Send + Sync + 'static {
     ///     authorize_url = "https://github.com/login/oauth/authorize",
     ///     token_url = "https://github.com/login/oauth/access_token",
     ///     userinfo_url = "https://api.github.com/user",
-    ///     scopes("read:user", "user:email")
+    ///     scopes("read:user", "user:email"),
+    ///     custom_hooks
     /// )]
     /// struct GitHub;
     ///
     /// #[rocket::async_trait]
     /// impl Hooks for GitHub {
-    ///     async fn identify(&self, token: &AccessToken<Self>, api: &Api<'_>) -> Result<Option<Identity>, Denial> {
-    ///         let user = token.userinfo().ok_or_else(|| Denial::forbidden("no profile"))?;
+    ///     async fn identify(&self, login: &Login, api: &Api<'_>) -> Result<Option<Identity>, Denial> {
+    ///         let user = login.userinfo().ok_or_else(|| Denial::forbidden("no profile"))?;
     ///         let mut identity = Identity::new(user["id"].to_string());
+    ///         let token = login.credentials().access_token();
     ///         let emails = api
-    ///             .get_json("https://api.github.com/user/emails", token.secret())
+    ///             .get_json("https://api.github.com/user/emails", token)
     ///             .await
     ///             .map_err(|_| Denial::forbidden("GitHub did not list your emails"))?;
     ///         let primary = emails.as_array().into_iter().flatten()
@@ -103,22 +93,24 @@ pub trait Hooks: Send + Sync + 'static {
     ///     }
     /// }
     /// ```
-    async fn identify(
-        &self,
-        token: &AccessToken<Self>,
-        _api: &Api<'_>,
-    ) -> Result<Option<Identity>, Denial>
-    where
-        Self: Sized,
-    {
-        Ok(token.userinfo().and_then(Identity::from_claims))
+    async fn identify(&self, login: &Login, _api: &Api<'_>) -> Result<Option<Identity>, Denial> {
+        Ok(login.userinfo().and_then(Identity::from_claims))
     }
 
-    /// Runs after the session is forgotten by `logout`. _Default:_ does nothing.
-    async fn after_logout(&self, _request: &Request<'_>, _cookies: &CookieJar<'_>) {}
+    /// Runs after a successful login that the access rules let in, before the session is
+    /// stored; `login` holds the credentials, userinfo, identity and roles. `Err` refuses
+    /// the login: no session is stored and the [`Denial`] is the response.
+    /// _Default:_ accepts.
+    async fn after_login(&self, _login: &Login, _request: &Request<'_>) -> Result<(), Denial> {
+        Ok(())
+    }
+
+    /// Runs when `logout` has forgotten the session; `login` is the session that ended
+    /// (`None` when the visitor was not logged in). _Default:_ does nothing.
+    async fn after_logout(&self, _login: Option<&Login>, _request: &Request<'_>) {}
 }
 
-/// How an [`after_login`](Hooks::after_login) hook refuses a login.
+/// How a hook refuses a login.
 ///
 /// ```rust
 /// use rocket::http::Status;

@@ -132,33 +132,35 @@
 mod access;
 mod config;
 mod error;
-mod fairing;
-mod guards;
 mod hooks;
-mod http;
 mod identity;
-mod next;
-mod oauth2;
-mod oidc;
+mod login;
+mod protocol;
 mod provider;
-mod routes;
+mod secret;
 #[cfg(feature = "server")]
 pub mod server;
 mod session;
-mod templates;
+mod util;
+mod web;
 
 pub use crate::access::{AccessConfig, Policy, Rule};
-pub use crate::config::ProviderConfig;
-pub use crate::error::{ConfigError, HttpError, LoginError, TokenError};
-pub use crate::fairing::OAuthFairing;
-pub use crate::guards::{
-    AccessToken, HasRole, LoginRequired, MissingRole, RoleName, Staff, Superuser, User,
-};
+pub use crate::config::{OidcConfig, ProviderConfig};
+pub use crate::error::{ConfigError, LoginError};
 pub use crate::hooks::{Api, Denial, Hooks};
 pub use crate::identity::Identity;
-pub use crate::oauth2::ClientAuth;
-pub use crate::oidc::IdTokenError;
-pub use crate::provider::{Protocol, Provider, ProviderDefaults};
+pub use crate::login::Login;
+pub use crate::protocol::credentials::Credentials;
+pub use crate::protocol::flow::FlowError;
+pub use crate::protocol::http::HttpError;
+pub use crate::protocol::oauth2::{ClientAuth, TokenError};
+#[cfg(feature = "oidc")]
+pub use crate::protocol::oidc::{DiscoveryError, IdTokenError};
+pub use crate::provider::{OAuthFairing, Protocol, Provider, ProviderDefaults};
+pub use crate::secret::Secret;
+pub use crate::web::guards::{
+    AccessToken, HasRole, LoginRequired, MissingRole, RoleName, Staff, Superuser, User,
+};
 
 /// Derives [`Provider`] for an OAuth 2.0 provider; see the crate docs.
 ///
@@ -205,4 +207,5 @@ pub use rocket_oauth_codegen::OAuth2Provider;
 ///
 /// let _fairing = Google::fairing();
 /// ```
+#[cfg(feature = "oidc")]
 pub use rocket_oauth_codegen::OidcProvider;

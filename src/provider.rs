@@ -1,8 +1,10 @@
-//! The [`Provider`] trait: what the derive macro implements, and what a hand-written provider
+//! The [`Provider`] trait: what the derive macros implement, and what a hand-written provider
 //! implements to get the same fairing, routes and guards.
 
+use std::sync::Mutex;
+
 use crate::hooks::Hooks;
-use crate::oauth2::ClientAuth;
+use crate::protocol::oauth2::ClientAuth;
 
 /// An OAuth provider: its name and its default endpoints and options.
 ///
@@ -12,7 +14,7 @@ use crate::oauth2::ClientAuth;
 /// overridden too.
 ///
 /// ```rust
-/// use rocket_oauth::{Hooks, OAuthFairing, Provider, ProviderDefaults};
+/// use rocket_oauth::{Hooks, Provider, ProviderDefaults};
 ///
 /// struct Example;
 ///
@@ -31,7 +33,7 @@ use crate::oauth2::ClientAuth;
 ///
 /// impl Hooks for Example {}
 ///
-/// let fairing = OAuthFairing::new(Example);
+/// let fairing = Example.fairing();
 /// ```
 pub trait Provider: Hooks + Sized {
     /// The provider's name: the configuration key (`oauth.<NAME>`), the default mount point
@@ -41,6 +43,60 @@ pub trait Provider: Hooks + Sized {
 
     /// The default endpoints and options; each can be overridden in configuration.
     fn defaults() -> ProviderDefaults;
+
+    /// The fairing of this provider: attach it to mount its routes and enable its guards.
+    /// Its hooks run on this value. (The derives add the same method to the type itself, so
+    /// no import is needed.)
+    fn fairing(self) -> OAuthFairing<Self> {
+        OAuthFairing::new(self)
+    }
+}
+
+/// The fairing of provider `P`: attach it to enable `P`'s routes and guards. Made by
+/// [`Provider::fairing`] (`GitHub.fairing()`) or [`OAuthFairing::new`].
+///
+/// At ignite it reads `oauth.<P::NAME>` (failing launch, with the key named, when it is
+/// missing or invalid), builds one pooled HTTP client, and mounts under the base path
+/// (default `/auth/<name>`):
+///
+/// | route | what it does |
+/// |---|---|
+/// | `GET login[?next=/path]` | starts a login (or shows the confirmation page) |
+/// | `POST login` | starts a login from the confirmation page (CSRF-checked) |
+/// | `GET callback`, `POST callback` | finishes the login, then `303` to `next` or the success page |
+/// | `POST logout` (and `GET` if `logout_via_get`) | forgets the session, runs `after_logout`, `303` to `next` or `/` |
+/// | `GET check` | `{"authorized": true/false}` |
+///
+/// ```rust
+/// # #[macro_use] extern crate rocket;
+/// use rocket_oauth::OAuth2Provider;
+///
+/// #[derive(OAuth2Provider)]
+/// #[oauth(name = "idp", authorize_url = "https://idp.example/authorize", token_url = "https://idp.example/token")]
+/// struct Idp;
+///
+/// #[launch]
+/// fn rocket() -> _ {
+///     rocket::build().attach(Idp.fairing())
+/// }
+/// ```
+pub struct OAuthFairing<P> {
+    /// Taken by the first ignite; a second one is a duplicate attachment.
+    pub(crate) provider: Mutex<Option<P>>,
+    /// `rocket_oauth provider <name>`, for Rocket's launch log.
+    pub(crate) name: &'static str,
+}
+
+impl<P: Provider> OAuthFairing<P> {
+    /// The fairing for this provider value (its hooks run on `&provider`).
+    pub fn new(provider: P) -> Self {
+        // Built once per attached provider, so leaking the name is bounded.
+        let name = Box::leak(format!("rocket_oauth provider `{}`", P::NAME).into_boxed_str());
+        OAuthFairing {
+            provider: Mutex::new(Some(provider)),
+            name,
+        }
+    }
 }
 
 /// The protocol a provider speaks.
@@ -51,6 +107,16 @@ pub enum Protocol {
     OAuth2,
     /// OpenID Connect on top of it: endpoints from discovery, a validated ID token.
     OpenIdConnect,
+}
+
+impl Protocol {
+    /// The protocol's name, e.g. `OpenID Connect`.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Protocol::OAuth2 => "OAuth 2",
+            Protocol::OpenIdConnect => "OpenID Connect",
+        }
+    }
 }
 
 /// A provider's defaults, as given by its attributes (or a hand-written [`Provider`]).
@@ -128,6 +194,7 @@ impl ProviderDefaults {
     ///
     /// let google = ProviderDefaults::oidc("https://accounts.google.com").scopes(&["email", "profile"]);
     /// ```
+    #[cfg(feature = "oidc")]
     pub const fn oidc(issuer: &'static str) -> Self {
         let mut defaults = Self::oidc_from_config();
         defaults.issuer = Some(issuer);
@@ -136,6 +203,7 @@ impl ProviderDefaults {
 
     /// Defaults for an OpenID Connect provider whose issuer comes only from configuration
     /// (`issuer` under `oauth.<name>` is then required).
+    #[cfg(feature = "oidc")]
     pub const fn oidc_from_config() -> Self {
         let mut defaults = Self::oauth2_from_config();
         defaults.protocol = Protocol::OpenIdConnect;

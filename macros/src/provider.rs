@@ -5,7 +5,7 @@ use quote::{quote, quote_spanned};
 use syn::meta::ParseNestedMeta;
 use syn::punctuated::Punctuated;
 use syn::spanned::Spanned;
-use syn::{DeriveInput, Fields, LitBool, LitStr, Token};
+use syn::{DeriveInput, LitBool, LitStr, Token};
 
 const ATTR: &str = "oauth";
 const MISSING_ATTR: &str =
@@ -43,6 +43,7 @@ struct Attrs {
     pkce: Option<LitBool>,
     confirm: Option<LitBool>,
     form_post: Option<LitBool>,
+    custom_hooks: Option<LitBool>,
 }
 
 /// Collects every error so that one compile shows them all.
@@ -106,6 +107,7 @@ fn parse_attrs(input: &DeriveInput, errors: &mut Errors) -> Option<Attrs> {
                 "pkce" => set(&mut attrs.pkce, flag(&meta)?, &meta, &key),
                 "confirm" => set(&mut attrs.confirm, flag(&meta)?, &meta, &key),
                 "form_post" => set(&mut attrs.form_post, flag(&meta)?, &meta, &key),
+                "custom_hooks" => set(&mut attrs.custom_hooks, flag(&meta)?, &meta, &key),
                 "scopes" => {
                     let content;
                     syn::parenthesized!(content in meta.input);
@@ -115,7 +117,7 @@ fn parse_attrs(input: &DeriveInput, errors: &mut Errors) -> Option<Attrs> {
                 _ => Err(meta.error(format!(
                     "unknown oauth attribute `{}`; expected one of `name`, `authorize_url`, \
                      `token_url`, `userinfo_url`, `issuer`, `scopes`, `client_auth`, `pkce`, \
-                     `confirm`, `form_post`",
+                     `confirm`, `form_post`, `custom_hooks`",
                     quote::ToTokens::to_token_stream(&meta.path)
                 ))),
             }
@@ -227,24 +229,30 @@ fn client_auth_variant(lit: &LitStr) -> Option<&'static str> {
     }
 }
 
-/// The inherent `fairing()` constructor, for unit structs.
-fn fairing_fn(input: &DeriveInput) -> TokenStream {
-    let is_unit = matches!(&input.data, syn::Data::Struct(s) if matches!(s.fields, Fields::Unit));
-    if !is_unit || !input.generics.params.is_empty() {
+/// The inherent `fairing(self)` (so no trait import is needed), and the default `Hooks`
+/// unless the application writes its own (`custom_hooks`).
+fn companions(input: &DeriveInput, custom_hooks: bool) -> TokenStream {
+    if !input.generics.params.is_empty() {
         return TokenStream::new();
     }
     let ident = &input.ident;
     let vis = &input.vis;
-    quote_spanned! {ident.span()=>
+    let mut out = quote_spanned! {ident.span()=>
         impl #ident {
             /// The fairing of this OAuth provider: attach it to mount its routes and enable
-            /// its guards.
+            /// its guards. Its hooks run on this value.
             #[allow(dead_code)]
-            #vis fn fairing() -> ::rocket_oauth::OAuthFairing<Self> {
-                ::rocket_oauth::OAuthFairing::new(#ident)
+            #vis fn fairing(self) -> ::rocket_oauth::OAuthFairing<Self> {
+                ::rocket_oauth::OAuthFairing::new(self)
             }
         }
+    };
+    if !custom_hooks {
+        out.extend(quote_spanned! {ident.span()=>
+            impl ::rocket_oauth::Hooks for #ident {}
+        });
     }
+    out
 }
 
 /// Stub impls emitted next to errors, so that uses of the type do not add more errors.
@@ -255,16 +263,23 @@ fn fallback(input: &DeriveInput, error: syn::Error) -> TokenStream {
     if !input.generics.params.is_empty() {
         return error;
     }
-    let fairing = fairing_fn(input);
+    // The attribute may not have parsed: look for `custom_hooks` in its tokens.
+    let custom_hooks = input.attrs.iter().any(|a| {
+        a.path().is_ident(ATTR)
+            && quote::ToTokens::to_token_stream(&a.meta)
+                .to_string()
+                .contains("custom_hooks")
+    });
+    let companions = companions(input, custom_hooks);
     quote! {
         #error
         impl ::rocket_oauth::Provider for #ident {
             const NAME: &'static str = "";
             fn defaults() -> ::rocket_oauth::ProviderDefaults {
-                ::core::unreachable!()
+                ::rocket_oauth::ProviderDefaults::oauth2_from_config()
             }
         }
-        #fairing
+        #companions
     }
 }
 
@@ -336,7 +351,8 @@ fn expand(input: &DeriveInput, kind: Kind, attrs: &Attrs) -> TokenStream {
             builder.extend(quote! { .#method(#value) });
         }
     }
-    let fairing = fairing_fn(input);
+    let custom_hooks = attrs.custom_hooks.as_ref().is_some_and(LitBool::value);
+    let companions = companions(input, custom_hooks);
     quote! {
         impl ::rocket_oauth::Provider for #ident {
             const NAME: &'static str = #name;
@@ -345,6 +361,6 @@ fn expand(input: &DeriveInput, kind: Kind, attrs: &Attrs) -> TokenStream {
                 #builder
             }
         }
-        #fairing
+        #companions
     }
 }

@@ -9,7 +9,7 @@ use rocket::{Ignite, Rocket, Sentinel};
 
 use super::store::{TokenHash, TokenKind};
 use super::ServerState;
-use crate::session::now;
+use crate::util::now;
 
 /// A valid access token presented as `Authorization: Bearer …`.
 ///

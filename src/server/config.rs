@@ -192,7 +192,7 @@ impl ServerConfig {
         if issuer.query().is_some() || issuer.fragment().is_some() {
             return Err(invalid("issuer", "must have no query or fragment".into()));
         }
-        if self.require_tls && issuer.scheme() != "https" && !crate::config::is_loopback(&issuer) {
+        if self.require_tls && issuer.scheme() != "https" && !crate::util::is_loopback(&issuer) {
             return Err(invalid(
                 "issuer",
                 "must use https (http only on loopback hosts, or set require_tls = false behind a TLS proxy)".into(),

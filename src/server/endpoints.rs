@@ -19,8 +19,8 @@ use url::Url;
 use super::config::ClientConfig;
 use super::store::{CodeGrant, TakenCode, TokenHash, TokenKind, TokenRecord};
 use super::ServerState;
-use crate::session::now;
-use crate::templates::{self, render};
+use crate::util::now;
+use crate::web::templates::{self, render};
 
 const CSRF_COOKIE: &str = "oauth_server_csrf";
 /// The largest form body read.
@@ -138,7 +138,7 @@ impl Handler for ServerRoute {
 fn transport_ok(req: &Request<'_>, state: &ServerState) -> bool {
     !state.config.require_tls
         || req.rocket().config().tls_enabled()
-        || (crate::config::is_loopback(&state.issuer)
+        || (crate::util::is_loopback(&state.issuer)
             && req.client_ip().is_some_and(|ip| ip.is_loopback()))
 }
 

@@ -1,12 +1,10 @@
 //! Successful logins over real loopback HTTP: cookies, PKCE, next, hooks, logout, check,
 //! several providers and tabs, confirmation, templates.
 
-mod common;
-
 use std::sync::atomic::Ordering;
 
-use common::app::start_app;
-use common::*;
+use crate::common::app::start_app;
+use crate::common::*;
 use rocket::serde::json::Value;
 
 fn set_cookies(response: &reqwest::Response) -> Vec<String> {
@@ -337,7 +335,7 @@ async fn application_templates_override_the_defaults() {
         .merge(("oauth.other", provider_config(&idp, "other", port)));
     let rocket = rocket::custom(figment)
         .attach(rocket_dyn_templates::Template::fairing())
-        .attach(common::app::Other::fairing());
+        .attach(crate::common::app::Other.fairing());
     let url = launch(rocket).await;
     let browser = Browser::new();
     let (r, _) = browser

@@ -24,8 +24,31 @@ use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Value};
 use url::Url;
 
-use crate::error::{HttpError, TokenError};
-use crate::http::{Buffered, HttpClient};
+use super::credentials::Credentials;
+use super::flow::{Begin, CallbackParams, Completed, Flow, FlowError};
+use super::http::{Buffered, HttpClient, HttpError};
+use crate::secret::Secret;
+use crate::util::now;
+
+/// A token endpoint call failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum TokenError {
+    /// The endpoint answered with an OAuth error (`{"error": ...}`), whatever its HTTP status.
+    #[error("the token endpoint refused the authorization code: {error}")]
+    Rejected {
+        /// The OAuth error code (`unknown_error` when it is not a plain word).
+        error: String,
+        /// The `error_description`, if any.
+        description: Option<String>,
+    },
+    /// The call itself failed (timeout, connection, status, size).
+    #[error("the token endpoint failed: {0}")]
+    Http(#[from] HttpError),
+    /// The endpoint answered 2xx with a body that is not a usable token response.
+    #[error("the token endpoint failed: the token response is unusable: {0}")]
+    InvalidResponse(String),
+}
 
 /// How the client authenticates at the token endpoint.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -41,7 +64,7 @@ pub enum ClientAuth {
 }
 
 /// The `oauth2` crate's client, typed with this crate's lenient token response.
-pub(crate) type OAuth2Client = ::oauth2::Client<
+type OAuth2Client = ::oauth2::Client<
     BasicErrorResponse,
     LenientTokenResponse,
     BasicTokenIntrospectionResponse,
@@ -54,85 +77,217 @@ pub(crate) type OAuth2Client = ::oauth2::Client<
     EndpointSet,
 >;
 
-/// Everything needed to build an [`OAuth2Client`].
-pub(crate) struct ClientSettings<'a> {
-    pub client_id: &'a str,
-    pub client_secret: Option<&'a str>,
-    pub authorize_url: &'a Url,
-    pub token_url: &'a Url,
-    pub redirect_uri: &'a Url,
+/// Who the client is and what it asks for: the part of a provider's configuration that every
+/// authorization-code flow (OAuth 2, OpenID Connect) uses.
+#[derive(Debug, Clone)]
+pub(crate) struct ClientSettings {
+    pub client_id: String,
+    pub client_secret: Option<Secret>,
+    pub redirect_uri: Url,
     pub auth: ClientAuth,
+    pub scopes: Vec<String>,
+    pub pkce: bool,
+    /// Extra authorization URL parameters (`auth_params`, `response_mode`).
+    pub params: Vec<(String, String)>,
 }
 
-/// Builds the `oauth2` client once, at ignite.
-pub(crate) fn build_client(settings: ClientSettings<'_>) -> OAuth2Client {
-    let mut client = ::oauth2::Client::new(ClientId::new(settings.client_id.to_owned()))
-        .set_auth_uri(AuthUrl::from_url(settings.authorize_url.clone()))
-        .set_token_uri(TokenUrl::from_url(settings.token_url.clone()))
-        .set_redirect_uri(RedirectUrl::from_url(settings.redirect_uri.clone()))
-        .set_auth_type(match settings.auth {
-            ClientAuth::ClientSecretBasic => AuthType::BasicAuth,
-            ClientAuth::ClientSecretPost => AuthType::RequestBody,
-        });
-    if let Some(secret) = settings.client_secret {
-        client = client.set_client_secret(ClientSecret::new(secret.to_owned()));
-    }
-    client
+/// A provider's OAuth 2 endpoints.
+#[derive(Debug, Clone)]
+pub(crate) struct Endpoints {
+    pub authorize_url: Url,
+    pub token_url: Url,
+    pub userinfo_url: Option<Url>,
+    /// The issuer an RFC 9207 `iss` callback parameter must name; `None`: `iss` is ignored.
+    pub issuer: Option<String>,
 }
 
-/// A freshly started authorization request.
-pub(crate) struct Authorization {
-    /// Where to send the user.
-    pub url: Url,
-    /// The random `state`.
-    pub state: CsrfToken,
-    /// The PKCE verifier, when PKCE is on.
-    pub pkce_verifier: Option<PkceCodeVerifier>,
+/// What the authorization-code flows remember between `begin` and `complete`.
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub(crate) struct CodePending {
+    /// The PKCE verifier.
+    #[serde(rename = "v", default, skip_serializing_if = "Option::is_none")]
+    pub verifier: Option<String>,
+    /// The OpenID Connect nonce.
+    #[serde(rename = "o", default, skip_serializing_if = "Option::is_none")]
+    pub nonce: Option<String>,
 }
 
-/// Starts an authorization request: a fresh random state and (unless disabled) a PKCE S256
-/// challenge.
-pub(crate) fn authorize(
-    client: &OAuth2Client,
-    scopes: &[String],
-    pkce: bool,
-    extra_params: &[(String, String)],
-) -> Authorization {
-    let mut request = client
-        .authorize_url(CsrfToken::new_random)
-        .add_scopes(scopes.iter().cloned().map(Scope::new));
-    let mut pkce_verifier = None;
-    if pkce {
-        let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
-        request = request.set_pkce_challenge(challenge);
-        pkce_verifier = Some(verifier);
+/// The OAuth 2.0 authorization code flow (with PKCE unless turned off).
+pub(crate) struct OAuth2Flow {
+    client: OAuth2Client,
+    settings: ClientSettings,
+    endpoints: Endpoints,
+}
+
+impl OAuth2Flow {
+    /// Builds the `oauth2` client once.
+    pub fn new(settings: ClientSettings, endpoints: Endpoints) -> Self {
+        let mut client = ::oauth2::Client::new(ClientId::new(settings.client_id.clone()))
+            .set_auth_uri(AuthUrl::from_url(endpoints.authorize_url.clone()))
+            .set_token_uri(TokenUrl::from_url(endpoints.token_url.clone()))
+            .set_redirect_uri(RedirectUrl::from_url(settings.redirect_uri.clone()))
+            .set_auth_type(match settings.auth {
+                ClientAuth::ClientSecretBasic => AuthType::BasicAuth,
+                ClientAuth::ClientSecretPost => AuthType::RequestBody,
+            });
+        if let Some(secret) = &settings.client_secret {
+            client = client.set_client_secret(ClientSecret::new(secret.expose().to_owned()));
+        }
+        OAuth2Flow {
+            client,
+            settings,
+            endpoints,
+        }
     }
-    for (name, value) in extra_params {
-        request = request.add_extra_param(name.clone(), value.clone());
+
+    /// Starts an authorization request: a fresh random state, a PKCE S256 challenge (unless
+    /// turned off), the configured scopes plus `extra_scope`, and the configured parameters
+    /// plus `extra_params`.
+    pub fn authorize(
+        &self,
+        extra_scope: Option<&str>,
+        extra_params: &[(&str, &str)],
+    ) -> (Url, String, Option<String>) {
+        let mut request = self.client.authorize_url(CsrfToken::new_random);
+        if let Some(scope) = extra_scope.filter(|s| !self.settings.scopes.iter().any(|x| x == s)) {
+            request = request.add_scope(Scope::new(scope.to_owned()));
+        }
+        request = request.add_scopes(self.settings.scopes.iter().cloned().map(Scope::new));
+        let mut verifier = None;
+        if self.settings.pkce {
+            let (challenge, secret) = PkceCodeChallenge::new_random_sha256();
+            request = request.set_pkce_challenge(challenge);
+            verifier = Some(secret.into_secret());
+        }
+        for (name, value) in &self.settings.params {
+            request = request.add_extra_param(name.as_str(), value.as_str());
+        }
+        for (name, value) in extra_params {
+            request = request.add_extra_param(*name, *value);
+        }
+        let (url, state) = request.url();
+        (url, state.into_secret(), verifier)
     }
-    let (url, state) = request.url();
-    Authorization {
-        url,
-        state,
-        pkce_verifier,
+
+    /// Checks the callback's `iss` against `known` (RFC 9207): a present `iss` must equal
+    /// it, and when `required` it must be present.
+    pub fn check_iss(
+        callback: &CallbackParams,
+        known: Option<&str>,
+        required: bool,
+    ) -> Result<(), FlowError> {
+        match (callback.get("iss"), known) {
+            (Some(iss), Some(known)) if iss != known => Err(FlowError::IssuerMismatch),
+            (None, Some(_)) if required => Err(FlowError::IssuerMismatch),
+            _ => Ok(()),
+        }
+    }
+
+    /// Exchanges the callback's code (with its PKCE verifier) for tokens.
+    pub async fn exchange(
+        &self,
+        http: &HttpClient,
+        callback: &CallbackParams,
+        verifier: Option<String>,
+    ) -> Result<(LenientTokenResponse, Credentials), FlowError> {
+        let code = callback.get("code").ok_or(FlowError::MissingCode)?;
+        let mut request = self
+            .client
+            .exchange_code(AuthorizationCode::new(code.to_owned()));
+        if let Some(verifier) = verifier {
+            request = request.set_pkce_verifier(PkceCodeVerifier::new(verifier));
+        }
+        let tokens = request
+            .request_async(&TokenEndpoint(http))
+            .await
+            .map_err(token_error)?;
+        let credentials = tokens.credentials(&self.settings.scopes, now());
+        Ok((tokens, credentials))
+    }
+
+    /// The userinfo document, when the provider has a userinfo endpoint.
+    pub async fn userinfo(
+        &self,
+        http: &HttpClient,
+        credentials: &Credentials,
+    ) -> Result<Option<Value>, FlowError> {
+        let Some(url) = &self.endpoints.userinfo_url else {
+            return Ok(None);
+        };
+        http.get_json(url, Some(credentials.access_token()))
+            .await
+            .map(Some)
+            .map_err(FlowError::Userinfo)
+    }
+
+    /// The error reported in an authorization response (RFC 6749 §4.1.2.1).
+    pub fn reported_error(callback: &CallbackParams) -> Option<FlowError> {
+        let error = callback.get("error")?;
+        if let Some(description) = callback.get("error_description") {
+            log::debug!("provider error description: {description:?}");
+        }
+        Some(match error {
+            "access_denied" => FlowError::Cancelled,
+            _ => FlowError::Provider {
+                error: displayable_code(error),
+                description: None,
+            },
+        })
     }
 }
 
-/// Exchanges an authorization code (with its PKCE verifier) for tokens.
-pub(crate) async fn exchange_code(
-    client: &OAuth2Client,
-    http: &HttpClient,
-    code: String,
-    pkce_verifier: Option<String>,
-) -> Result<LenientTokenResponse, TokenError> {
-    let mut request = client.exchange_code(AuthorizationCode::new(code));
-    if let Some(verifier) = pkce_verifier {
-        request = request.set_pkce_verifier(PkceCodeVerifier::new(verifier));
+#[async_trait::async_trait]
+impl Flow for OAuth2Flow {
+    async fn begin(&self, _http: &HttpClient) -> Result<Begin, FlowError> {
+        let (url, key, verifier) = self.authorize(None, &[]);
+        let pending = CodePending {
+            verifier,
+            nonce: None,
+        };
+        Ok(Begin {
+            url,
+            key,
+            pending: serde_json::to_value(pending).unwrap_or_default(),
+        })
     }
-    request
-        .request_async(&TokenEndpoint(http))
-        .await
-        .map_err(token_error)
+
+    fn attempt_key<'a>(&self, callback: &'a CallbackParams) -> Option<&'a str> {
+        callback.get("state")
+    }
+
+    fn reported_error(&self, callback: &CallbackParams) -> Option<FlowError> {
+        OAuth2Flow::reported_error(callback)
+    }
+
+    async fn complete(
+        &self,
+        http: &HttpClient,
+        callback: &CallbackParams,
+        pending: Value,
+    ) -> Result<Completed, FlowError> {
+        let pending: CodePending = serde_json::from_value(pending).unwrap_or_default();
+        Self::check_iss(callback, self.endpoints.issuer.as_deref(), false)?;
+        let (_, credentials) = self.exchange(http, callback, pending.verifier).await?;
+        let userinfo = self.userinfo(http, &credentials).await?;
+        Ok(Completed {
+            credentials,
+            userinfo,
+        })
+    }
+}
+
+/// OAuth error codes are short ASCII words; anything else is not shown.
+pub(crate) fn displayable_code(code: &str) -> String {
+    let ok = !code.is_empty()
+        && code.len() <= 64
+        && code
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.' || b == b'-');
+    if ok {
+        code.to_owned()
+    } else {
+        "unknown_error".to_owned()
+    }
 }
 
 /// The `oauth2` crate's HTTP client for token endpoint calls: the pooled client, plus
@@ -187,7 +342,7 @@ pub(crate) fn normalize_token_response(raw: Buffered) -> Result<HttpResponse, Ht
 fn token_error(err: RequestTokenError<HttpError, BasicErrorResponse>) -> TokenError {
     match err {
         RequestTokenError::ServerResponse(e) => TokenError::Rejected {
-            error: e.error().as_ref().to_owned(),
+            error: displayable_code(e.error().as_ref()),
             description: e.error_description().cloned(),
         },
         RequestTokenError::Request(e) => TokenError::Http(e),
@@ -202,6 +357,29 @@ fn token_error(err: RequestTokenError<HttpError, BasicErrorResponse>) -> TokenEr
             TokenError::InvalidResponse(what)
         }
         RequestTokenError::Other(message) => TokenError::InvalidResponse(message),
+    }
+}
+
+impl LenientTokenResponse {
+    /// The credentials in this response, received at `now`. Scopes are those granted, or
+    /// those requested when the provider does not say.
+    pub fn credentials(&self, requested: &[String], now: i64) -> Credentials {
+        use ::oauth2::TokenResponse;
+        Credentials {
+            access_token: Secret::new(self.access_token.secret().clone()),
+            token_type: self.token_type.as_ref().to_ascii_lowercase(),
+            expires_at: self
+                .expires_in
+                .map(|secs| now.saturating_add(i64::try_from(secs).unwrap_or(i64::MAX))),
+            refresh_token: self
+                .refresh_token()
+                .map(|t| Secret::new(t.secret().clone())),
+            scopes: match &self.scopes {
+                Some(scopes) => scopes.iter().map(|s| s.to_string()).collect(),
+                None => requested.to_vec(),
+            },
+            id_token: None,
+        }
     }
 }
 

@@ -4,10 +4,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use rocket::figment::Figment;
-use rocket::http::CookieJar;
 use rocket::serde::json::{json, Value};
 use rocket::{get, routes, Request};
-use rocket_oauth::{AccessToken, Denial, Hooks, LoginRequired, OAuth2Provider, OAuthFairing};
+use rocket_oauth::{AccessToken, Denial, Hooks, Login, LoginRequired, OAuth2Provider};
 
 use super::{base_figment, free_port, launch, provider_config, Idp as IdpServer};
 
@@ -18,6 +17,8 @@ pub struct HookLog {
     pub logouts: AtomicUsize,
     pub deny: bool,
     pub last_user: std::sync::Mutex<Option<Value>>,
+    /// The subject `after_logout` was told about.
+    pub last_logout: std::sync::Mutex<Option<String>>,
 }
 
 #[derive(OAuth2Provider)]
@@ -25,7 +26,8 @@ pub struct HookLog {
     name = "idp",
     authorize_url = "https://idp.invalid/authorize",
     token_url = "https://idp.invalid/token",
-    scopes("read")
+    scopes("read"),
+    custom_hooks
 )]
 pub struct Idp {
     pub log: Arc<HookLog>,
@@ -33,21 +35,18 @@ pub struct Idp {
 
 #[rocket::async_trait]
 impl Hooks for Idp {
-    async fn after_login(
-        &self,
-        token: &AccessToken<Self>,
-        _request: &Request<'_>,
-        _cookies: &CookieJar<'_>,
-    ) -> Result<(), Denial> {
+    async fn after_login(&self, login: &Login, _request: &Request<'_>) -> Result<(), Denial> {
         self.log.logins.fetch_add(1, Ordering::SeqCst);
-        *self.log.last_user.lock().unwrap() = token.userinfo().cloned();
+        *self.log.last_user.lock().unwrap() = login.userinfo().cloned();
         if self.log.deny {
             return Err(Denial::forbidden("test accounts are not welcome here"));
         }
         Ok(())
     }
 
-    async fn after_logout(&self, _request: &Request<'_>, _cookies: &CookieJar<'_>) {
+    async fn after_logout(&self, login: Option<&Login>, _request: &Request<'_>) {
+        *self.log.last_logout.lock().unwrap() =
+            login.and_then(|l| l.identity()).map(|i| i.subject.clone());
         self.log.logouts.fetch_add(1, Ordering::SeqCst);
     }
 }
@@ -59,8 +58,6 @@ impl Hooks for Idp {
     token_url = "https://other.invalid/token"
 )]
 pub struct Other;
-
-impl Hooks for Other {}
 
 #[get("/me")]
 fn me(token: AccessToken<Idp>) -> Value {
@@ -104,8 +101,8 @@ pub async fn start_app(idp: &IdpServer, deny: bool, tweak: impl FnOnce(Figment) 
         ..HookLog::default()
     });
     let rocket = rocket::custom(tweak(figment))
-        .attach(OAuthFairing::new(Idp { log: log.clone() }))
-        .attach(Other::fairing())
+        .attach(Idp { log: log.clone() }.fairing())
+        .attach(Other.fairing())
         .mount("/", routes![me, other_me, private, maybe]);
     App {
         url: launch(rocket).await,

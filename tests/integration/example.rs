@@ -1,17 +1,15 @@
 //! The black-box contract of `examples/oauth2_login.rs`: the real example binary, started
 //! with `ROCKET_CONFIG=<file>`, against the test provider.
 
-mod common;
-
 use std::process::Command;
 
-use common::example::{binary, config_file};
-use common::*;
+use crate::common::example::{binary, config_file};
+use crate::common::*;
 use rocket::serde::json::Value;
 
-async fn start_example(idp: &Idp) -> (common::example::Running, String) {
+async fn start_example(idp: &Idp) -> (crate::common::example::Running, String) {
     let port = free_port();
-    let header = common::example::rocket_toml_header(port);
+    let header = crate::common::example::rocket_toml_header(port);
     let config = format!(
         r#"{header}
 [default.oauth.idp]
@@ -25,7 +23,7 @@ scopes = ["read", "write"]
 "#,
         idp = idp.url
     );
-    common::example::start("oauth2_login", &config, port).await
+    crate::common::example::start("oauth2_login", &config, port).await
 }
 
 #[rocket::async_test]
@@ -90,6 +88,7 @@ async fn oauth2_login_example_refuses_to_start_without_config() {
 
 /// The README's first command: the demo hosts the authorization server and logs in against
 /// it, in one process.
+#[cfg(feature = "server")]
 #[rocket::async_test]
 async fn demo_logs_in_against_its_own_authorization_server() {
     let port = free_port();
@@ -98,7 +97,7 @@ async fn demo_logs_in_against_its_own_authorization_server() {
         ("ROCKET_LOG_LEVEL", "off".to_owned()),
     ];
     let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let (_running, url) = common::example::spawn("demo", &env, port).await;
+    let (_running, url) = crate::common::example::spawn("demo", &env, port).await;
     let browser = Browser::new();
     // Not logged in: the private page leads to the server, which asks for a sign-in.
     let (r, visited) = browser.follow(&url, &format!("{url}/private")).await;

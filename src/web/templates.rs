@@ -26,16 +26,16 @@ pub(crate) const CONSENT: &str = "oauth/consent";
 const EMBEDDED: [(&str, &str); 4] = [
     (
         CONFIRM,
-        include_str!("../templates/oauth/confirm.html.tera"),
+        include_str!("../../templates/oauth/confirm.html.tera"),
     ),
     (
         SUCCESS,
-        include_str!("../templates/oauth/success.html.tera"),
+        include_str!("../../templates/oauth/success.html.tera"),
     ),
-    (ERROR, include_str!("../templates/oauth/error.html.tera")),
+    (ERROR, include_str!("../../templates/oauth/error.html.tera")),
     (
         CONSENT,
-        include_str!("../templates/oauth/consent.html.tera"),
+        include_str!("../../templates/oauth/consent.html.tera"),
     ),
 ];
 

@@ -6,8 +6,47 @@
 use std::time::Duration;
 
 use reqwest::header::{HeaderValue, ACCEPT};
+use url::Url;
 
-use crate::error::HttpError;
+/// An outbound HTTP call (token, userinfo, discovery or keys endpoint) failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum HttpError {
+    /// The server did not answer within the configured time.
+    #[error("the request timed out")]
+    Timeout,
+    /// The connection could not be established or broke.
+    #[error("could not reach the server: {0}")]
+    Connect(String),
+    /// The response body exceeded the size cap.
+    #[error("the response body exceeded {limit} bytes")]
+    BodyTooLarge {
+        /// The cap, in bytes.
+        limit: usize,
+    },
+    /// The server answered with an unexpected HTTP status and no OAuth error body.
+    #[error("the server answered with HTTP status {0}")]
+    Status(u16),
+    /// The response body is not the JSON document that was expected.
+    #[error("the response is not valid JSON")]
+    InvalidJson,
+    /// The request could not be built (a bad URL or header).
+    #[error("the request could not be built: {0}")]
+    Request(String),
+}
+
+impl HttpError {
+    fn from_reqwest(err: reqwest::Error) -> Self {
+        if err.is_timeout() {
+            HttpError::Timeout
+        } else if err.is_connect() || err.is_request() || err.is_body() {
+            // `without_url` keeps query strings (which may carry codes) out of messages.
+            HttpError::Connect(err.without_url().to_string())
+        } else {
+            HttpError::Request(err.without_url().to_string())
+        }
+    }
+}
 
 /// The largest response body read from a provider, in bytes.
 pub(crate) const BODY_LIMIT: usize = 1024 * 1024;
@@ -29,14 +68,13 @@ pub(crate) struct HttpClient {
 impl HttpClient {
     /// Builds the client: no redirects, the given timeouts, a crate User-Agent (GitHub's API
     /// refuses requests without one).
-    pub fn new(connect_timeout: Duration, timeout: Duration) -> Result<Self, String> {
+    pub fn new(connect_timeout: Duration, timeout: Duration) -> Result<Self, reqwest::Error> {
         let inner = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .connect_timeout(connect_timeout)
             .timeout(timeout)
             .user_agent(concat!("rocket_oauth/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| e.to_string())?;
+            .build()?;
         Ok(HttpClient { inner })
     }
 
@@ -79,7 +117,7 @@ impl HttpClient {
     /// `GET url` (with a bearer token, if given), expecting a JSON document.
     pub async fn get_json<T: serde::de::DeserializeOwned>(
         &self,
-        url: &url::Url,
+        url: &Url,
         token: Option<&str>,
     ) -> Result<T, HttpError> {
         let mut request = self.inner.get(url.clone());

@@ -1,12 +1,10 @@
 //! Every way a login can fail ends in a clear 4xx page, never a 500, and the visitor stays
 //! logged out.
 
-mod common;
-
 use std::time::{Duration, Instant};
 
-use common::app::{start_app, App};
-use common::*;
+use crate::common::app::{start_app, App};
+use crate::common::*;
 
 /// Starts a login and returns the callback URL the provider sends the browser to.
 async fn callback_url(browser: &Browser, app: &App, next: &str) -> String {

@@ -1,12 +1,10 @@
 //! The authorization server (`examples/auth_server.rs`, the real binary) driven over
 //! loopback HTTP by the `oauth2` crate's client and a browser.
 
-mod common;
-
 use std::collections::HashMap;
 
-use common::example::Running;
-use common::*;
+use crate::common::example::Running;
+use crate::common::*;
 use oauth2::basic::BasicClient;
 use oauth2::{
     AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, EndpointNotSet, EndpointSet,
@@ -43,7 +41,7 @@ async fn start_server(access_token_ttl: u64) -> Server {
 }
 
 async fn start_server_with(access_token_ttl: u64, port: u16, extra: &str) -> Server {
-    let header = common::example::rocket_toml_header(port);
+    let header = crate::common::example::rocket_toml_header(port);
     let config = format!(
         r#"{header}
 [default.oauth_server]
@@ -76,7 +74,7 @@ redirect_uris = ["{REDIRECT}"]
 scopes = ["email"]
 "#
     );
-    let (running, url) = common::example::start("auth_server", &config, port).await;
+    let (running, url) = crate::common::example::start("auth_server", &config, port).await;
     let metadata: Value = reqwest::get(format!("{url}/.well-known/oauth-authorization-server"))
         .await
         .unwrap()

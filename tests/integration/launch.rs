@@ -1,9 +1,7 @@
 //! Launch-time checks: configuration errors and missing fairings stop the launch.
 
-mod common;
-
-use common::app::Other;
-use common::*;
+use crate::common::app::Other;
+use crate::common::*;
 use rocket::error::ErrorKind;
 use rocket::{get, routes};
 use rocket_oauth::{AccessToken, LoginRequired};
@@ -36,7 +34,7 @@ async fn a_guard_without_its_fairing_aborts_launch() {
         );
     }
     let rocket = rocket::custom(base_figment().merge(("oauth.other", good_config())))
-        .attach(Other::fairing())
+        .attach(Other.fairing())
         .mount("/", routes![me, page, maybe]);
     assert!(rocket.ignite().await.is_ok());
 }
@@ -56,7 +54,7 @@ async fn bad_configuration_fails_at_ignite() {
     ];
     for config in cases {
         let rocket = rocket::custom(base_figment().merge(("oauth.other", config.clone())))
-            .attach(Other::fairing());
+            .attach(Other.fairing());
         let error = rocket.ignite().await.unwrap_err();
         assert!(
             matches!(error.kind(), ErrorKind::FailedFairings(_)),
@@ -68,8 +66,8 @@ async fn bad_configuration_fails_at_ignite() {
 #[rocket::async_test]
 async fn the_same_provider_cannot_be_attached_twice() {
     let rocket = rocket::custom(base_figment().merge(("oauth.other", good_config())))
-        .attach(Other::fairing())
-        .attach(Other::fairing());
+        .attach(Other.fairing())
+        .attach(Other.fairing());
     let error = rocket.ignite().await.unwrap_err();
     assert!(
         matches!(error.kind(), ErrorKind::FailedFairings(_)),
@@ -89,7 +87,7 @@ async fn base_path_is_configurable() {
             .merge(("port", port))
             .merge(("oauth.other", config)),
     )
-    .attach(Other::fairing())
+    .attach(Other.fairing())
     .mount("/", routes![me]);
     let url = launch(rocket).await;
     let browser = Browser::new();

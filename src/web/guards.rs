@@ -6,20 +6,21 @@ use std::fmt;
 use std::marker::PhantomData;
 use std::ops::Deref;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::SystemTime;
 
 use percent_encoding::{utf8_percent_encode, AsciiSet, CONTROLS};
 use rocket::http::Status;
 use rocket::request::{FromRequest, Outcome, Request};
 use rocket::{Ignite, Rocket, Sentinel};
-use serde_json::Value;
 
-use crate::fairing::ProviderState;
 use crate::identity::Identity;
+use crate::login::Login;
 use crate::provider::Provider;
-use crate::session::{now, SessionData};
+use crate::util::now;
+use crate::web::state::ProviderState;
 
-/// The logged-in user's tokens for provider `P`.
+/// The logged-in user's session with provider `P`: its tokens, and (through `Deref`) the
+/// whole [`Login`] — userinfo, identity, roles.
 ///
 /// As a request guard it succeeds when the visitor has a live session with `P`, and
 /// otherwise forwards with `401 Unauthorized` (so a lower-ranked route or the 401 catcher
@@ -30,7 +31,7 @@ use crate::session::{now, SessionData};
 /// ```rust
 /// # #[macro_use] extern crate rocket;
 /// use rocket::serde::json::{json, Value};
-/// use rocket_oauth::{AccessToken, Hooks, OAuth2Provider};
+/// use rocket_oauth::{AccessToken, OAuth2Provider};
 ///
 /// #[derive(OAuth2Provider)]
 /// #[oauth(
@@ -41,8 +42,6 @@ use crate::session::{now, SessionData};
 ///     scopes("read:user")
 /// )]
 /// struct GitHub;
-///
-/// impl Hooks for GitHub {}
 ///
 /// #[get("/me")]
 /// fn me(token: AccessToken<GitHub>) -> Value {
@@ -56,18 +55,18 @@ use crate::session::{now, SessionData};
 ///
 /// #[launch]
 /// fn rocket() -> _ {
-///     rocket::build().attach(GitHub::fairing()).mount("/", routes![me, maybe])
+///     rocket::build().attach(GitHub.fairing()).mount("/", routes![me, maybe])
 /// }
 /// ```
 pub struct AccessToken<P> {
-    session: Arc<SessionData>,
+    login: Arc<Login>,
     _provider: PhantomData<fn() -> P>,
 }
 
 impl<P> Clone for AccessToken<P> {
     fn clone(&self) -> Self {
         AccessToken {
-            session: self.session.clone(),
+            login: self.login.clone(),
             _provider: PhantomData,
         }
     }
@@ -75,60 +74,46 @@ impl<P> Clone for AccessToken<P> {
 
 impl<P> fmt::Debug for AccessToken<P> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("AccessToken")
-            .field("secret", &"[redacted]")
-            .field("token_type", &self.session.token_type)
-            .field("scopes", &self.session.scopes)
-            .field("expires_at", &self.session.expires_at)
-            .finish_non_exhaustive()
+        f.debug_tuple("AccessToken").field(&self.login).finish()
+    }
+}
+
+impl<P> Deref for AccessToken<P> {
+    type Target = Login;
+
+    fn deref(&self) -> &Login {
+        &self.login
     }
 }
 
 impl<P> AccessToken<P> {
-    pub(crate) fn new(session: SessionData) -> Self {
-        AccessToken {
-            session: Arc::new(session),
-            _provider: PhantomData,
-        }
-    }
-
-    pub(crate) fn session(&self) -> &SessionData {
-        &self.session
-    }
-
     /// The access token itself, for calling the provider's API (`Authorization: Bearer …`).
     ///
     /// # Security Warning
     ///
     /// Never log it, put it in a URL or show it in a page.
     pub fn secret(&self) -> &str {
-        &self.session.access_token
+        self.login.credentials.access_token()
     }
 
     /// The token type, lowercase (normally `bearer`).
     pub fn token_type(&self) -> &str {
-        &self.session.token_type
+        self.login.credentials.token_type()
     }
 
     /// The granted scopes: those the provider reported, or else those requested.
     pub fn scopes(&self) -> &[String] {
-        &self.session.scopes
+        self.login.credentials.scopes()
     }
 
     /// Whether `scope` was granted.
     pub fn has_scope(&self, scope: &str) -> bool {
-        self.session.scopes.iter().any(|s| s == scope)
+        self.login.credentials.has_scope(scope)
     }
 
     /// When the access token expires, if the provider said.
     pub fn expires_at(&self) -> Option<SystemTime> {
-        let at = u64::try_from(self.session.expires_at?).ok()?;
-        Some(UNIX_EPOCH + Duration::from_secs(at))
-    }
-
-    /// When the user logged in.
-    pub fn issued_at(&self) -> SystemTime {
-        UNIX_EPOCH + Duration::from_secs(u64::try_from(self.session.issued_at).unwrap_or(0))
+        self.login.credentials.expires_at()
     }
 
     /// The refresh token, if the provider issued one.
@@ -137,29 +122,7 @@ impl<P> AccessToken<P> {
     ///
     /// Never log it, put it in a URL or show it in a page.
     pub fn refresh_token(&self) -> Option<&str> {
-        self.session.refresh_token.as_deref()
-    }
-
-    /// The user's profile as returned by the provider's `userinfo_url` at login (`None`
-    /// without a `userinfo_url`).
-    pub fn userinfo(&self) -> Option<&Value> {
-        self.session.userinfo.as_ref()
-    }
-
-    /// The normalized identity, when the provider (or [`Hooks::identify`](crate::Hooks::identify))
-    /// gave one.
-    pub fn identity(&self) -> Option<&Identity> {
-        self.session.identity.as_ref()
-    }
-
-    /// The roles granted by the access rules at login.
-    pub fn roles(&self) -> &[String] {
-        &self.session.roles
-    }
-
-    /// Whether the access rules granted `role` at login.
-    pub fn has_role(&self, role: &str) -> bool {
-        self.session.roles.iter().any(|r| r == role)
+        self.login.credentials.refresh_token()
     }
 }
 
@@ -187,12 +150,15 @@ impl<P: Provider> PendingLogin<P> {
 /// The live session with `P`, read once per request.
 pub(crate) fn current<'r, P: Provider>(req: &'r Request<'_>) -> Option<&'r AccessToken<P>> {
     req.local_cache(|| {
-        let session = req
+        let login = req
             .rocket()
             .state::<ProviderState<P>>()
             .and_then(|state| state.cookies.read_session(req.cookies()))
-            .filter(|s| !s.is_expired(now()));
-        Cached(session.map(AccessToken::new))
+            .filter(|login| !login.credentials.is_expired(now()));
+        Cached(login.map(|login| AccessToken {
+            login: Arc::new(login),
+            _provider: PhantomData,
+        }))
     })
     .0
     .as_ref()
@@ -219,7 +185,7 @@ fn abort_without_fairing<P: Provider>(rocket: &Rocket<Ignite>, guard: &str) -> b
         std::any::type_name::<P>(),
         P::NAME
     );
-    log::error!("attach it: `rocket::build().attach(<Provider>::fairing())`");
+    log::error!("attach it: `rocket::build().attach(Provider.fairing())`");
     true
 }
 
@@ -239,13 +205,11 @@ impl<P: Provider> Sentinel for AccessToken<P> {
 ///
 /// ```rust
 /// # #[macro_use] extern crate rocket;
-/// use rocket_oauth::{Hooks, LoginRequired, OAuth2Provider};
+/// use rocket_oauth::{LoginRequired, OAuth2Provider};
 ///
 /// #[derive(OAuth2Provider)]
 /// #[oauth(name = "idp", authorize_url = "https://idp.example/authorize", token_url = "https://idp.example/token")]
 /// struct Idp;
-///
-/// impl Hooks for Idp {}
 ///
 /// #[get("/private")]
 /// fn private(user: LoginRequired<Idp>) -> String {
@@ -319,13 +283,11 @@ impl<P: Provider> Sentinel for LoginRequired<P> {
 ///
 /// ```rust
 /// # #[macro_use] extern crate rocket;
-/// use rocket_oauth::{Hooks, OAuth2Provider, User};
+/// use rocket_oauth::{OAuth2Provider, User};
 ///
 /// #[derive(OAuth2Provider)]
 /// #[oauth(name = "idp", authorize_url = "https://idp.example/a", token_url = "https://idp.example/t")]
 /// struct Idp;
-///
-/// impl Hooks for Idp {}
 ///
 /// #[get("/whoami")]
 /// fn whoami(user: User<Idp>) -> String {
@@ -431,13 +393,11 @@ impl RoleName for Superuser {
 ///
 /// ```rust
 /// # #[macro_use] extern crate rocket;
-/// use rocket_oauth::{HasRole, Hooks, OAuth2Provider, Staff};
+/// use rocket_oauth::{HasRole, OAuth2Provider, Staff};
 ///
 /// #[derive(OAuth2Provider)]
 /// #[oauth(name = "idp", authorize_url = "https://idp.example/a", token_url = "https://idp.example/t")]
 /// struct Idp;
-///
-/// impl Hooks for Idp {}
 ///
 /// #[get("/admin")]
 /// fn admin(staff: HasRole<Idp, Staff>) -> String {

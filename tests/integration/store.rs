@@ -1,7 +1,9 @@
 //! One conformance suite for every `Store`: the in-memory one and SQLite.
 
+#[cfg(feature = "sqlite")]
+use rocket_oauth::server::SqliteStore;
 use rocket_oauth::server::{
-    CodeGrant, MemoryStore, SqliteStore, Store, TakenCode, TokenHash, TokenKind, TokenRecord,
+    CodeGrant, MemoryStore, Store, TakenCode, TokenHash, TokenKind, TokenRecord,
 };
 
 fn grant(family: &str) -> CodeGrant {
@@ -105,6 +107,7 @@ async fn memory_store() {
     conformance(&MemoryStore::default()).await;
 }
 
+#[cfg(feature = "sqlite")]
 #[rocket::async_test]
 async fn sqlite_store_and_reopen() {
     let path = std::env::temp_dir().join(format!("rocket_oauth-store-{}.db", std::process::id()));

@@ -2,20 +2,16 @@
 //! failure a 4xx, the visitor logged out), key rotation, RFC 9207, access control, logout at
 //! the provider, and the `oidc_login` example's contract.
 
-mod common;
-
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use common::oidc::{start_op, Alg, AtHash, Behavior, Op};
-use common::*;
+use crate::common::oidc::{start_op, Alg, AtHash, Behavior, Op};
+use crate::common::*;
 use rocket::figment::Figment;
-use rocket::http::CookieJar;
 use rocket::serde::json::{json, Value};
 use rocket::{get, routes, Request};
 use rocket_oauth::{
-    AccessToken, Denial, HasRole, Hooks, OAuthFairing, Provider, ProviderDefaults, Staff,
-    Superuser, User,
+    AccessToken, Denial, HasRole, Hooks, Login, Provider, ProviderDefaults, Staff, Superuser, User,
 };
 
 #[derive(Default)]
@@ -33,12 +29,7 @@ impl Provider for Idp {
 
 #[rocket::async_trait]
 impl Hooks for Idp {
-    async fn after_login(
-        &self,
-        _token: &AccessToken<Self>,
-        _request: &Request<'_>,
-        _cookies: &CookieJar<'_>,
-    ) -> Result<(), Denial> {
+    async fn after_login(&self, _login: &Login, _request: &Request<'_>) -> Result<(), Denial> {
         self.after_login_calls.fetch_add(1, Ordering::SeqCst);
         Ok(())
     }
@@ -89,9 +80,12 @@ async fn start_counting(
         .merge(("port", port))
         .merge(("oauth.idp", op_config(op, port)));
     let rocket = rocket::custom(tweak(figment))
-        .attach(OAuthFairing::new(Idp {
-            after_login_calls: calls.clone(),
-        }))
+        .attach(
+            Idp {
+                after_login_calls: calls.clone(),
+            }
+            .fairing(),
+        )
         .mount("/", routes![me, whoami, staff, root]);
     (launch(rocket).await, calls)
 }
@@ -556,7 +550,7 @@ async fn unreachable_discovery_is_a_4xx_and_retried() {
             "redirect_uri": format!("http://127.0.0.1:{app_port}/auth/idp/callback"), "timeout": 2,
         }),
     ));
-    let app = launch(rocket::custom(figment).attach(OAuthFairing::new(Idp::default()))).await;
+    let app = launch(rocket::custom(figment).attach(Idp::default().fairing())).await;
     let r = Browser::new().get(&format!("{app}/auth/idp/login")).await;
     assert_eq!(r.status(), 400);
     assert!(r.text().await.unwrap().contains("Provider unavailable"));
@@ -566,7 +560,7 @@ async fn unreachable_discovery_is_a_4xx_and_retried() {
 async fn oidc_login_example_contract() {
     let op = start_op().await;
     let port = free_port();
-    let header = common::example::rocket_toml_header(port);
+    let header = crate::common::example::rocket_toml_header(port);
     let config = format!(
         r#"{header}
 [default.oauth.idp]
@@ -578,7 +572,7 @@ scopes = ["openid", "email", "profile"]
 "#,
         issuer = op.url
     );
-    let (_running, url) = common::example::start("oidc_login", &config, port).await;
+    let (_running, url) = crate::common::example::start("oidc_login", &config, port).await;
     let browser = Browser::new();
     assert_eq!(browser.get(&format!("{url}/me")).await.status(), 401);
     let r = browser.get(&format!("{url}/private")).await;

@@ -1,0 +1,105 @@
+//! [`Credentials`]: what a completed login hands the application to act on the user's behalf.
+
+use std::fmt;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use serde::{Deserialize, Serialize};
+
+use crate::secret::Secret;
+
+/// The user's credentials with the provider: an access token (with its type, expiry,
+/// scopes and refresh token) and, for OpenID Connect, the ID token.
+///
+/// Reached through [`Login::credentials`](crate::Login::credentials) in hooks and through the
+/// guards. `Debug` never prints a token.
+///
+/// ```rust
+/// use rocket_oauth::Login;
+///
+/// fn authorization_header(login: &Login) -> String {
+///     format!("Bearer {}", login.credentials().access_token())
+/// }
+/// ```
+#[derive(Clone, Serialize, Deserialize)]
+pub struct Credentials {
+    #[serde(rename = "t")]
+    pub(crate) access_token: Secret,
+    #[serde(rename = "y")]
+    pub(crate) token_type: String,
+    #[serde(rename = "e", default, skip_serializing_if = "Option::is_none")]
+    pub(crate) expires_at: Option<i64>,
+    #[serde(rename = "r", default, skip_serializing_if = "Option::is_none")]
+    pub(crate) refresh_token: Option<Secret>,
+    #[serde(rename = "s", default)]
+    pub(crate) scopes: Vec<String>,
+    /// The ID token, kept as `id_token_hint` for logout at the provider.
+    #[serde(rename = "h", default, skip_serializing_if = "Option::is_none")]
+    pub(crate) id_token: Option<Secret>,
+}
+
+impl Credentials {
+    /// The access token, for calling the provider's API (`Authorization: Bearer …`).
+    ///
+    /// # Security Warning
+    ///
+    /// Never log it, put it in a URL or show it in a page.
+    pub fn access_token(&self) -> &str {
+        self.access_token.expose()
+    }
+
+    /// The token type, lowercase (normally `bearer`).
+    pub fn token_type(&self) -> &str {
+        &self.token_type
+    }
+
+    /// The granted scopes: those the provider reported, or else those requested.
+    pub fn scopes(&self) -> &[String] {
+        &self.scopes
+    }
+
+    /// Whether `scope` was granted.
+    pub fn has_scope(&self, scope: &str) -> bool {
+        self.scopes.iter().any(|s| s == scope)
+    }
+
+    /// When the access token expires, if the provider said.
+    pub fn expires_at(&self) -> Option<SystemTime> {
+        let at = u64::try_from(self.expires_at?).ok()?;
+        UNIX_EPOCH.checked_add(Duration::from_secs(at))
+    }
+
+    /// Whether the access token has expired at `now` (seconds since the Unix epoch); with no
+    /// expiry, it never does.
+    pub(crate) fn is_expired(&self, now: i64) -> bool {
+        self.expires_at.is_some_and(|at| at <= now)
+    }
+
+    /// The refresh token, if the provider issued one.
+    ///
+    /// # Security Warning
+    ///
+    /// Never log it, put it in a URL or show it in a page.
+    pub fn refresh_token(&self) -> Option<&str> {
+        self.refresh_token.as_ref().map(Secret::expose)
+    }
+
+    /// The OpenID Connect ID token (validated at login), if one is kept.
+    ///
+    /// # Security Warning
+    ///
+    /// Never log it or show it in a page.
+    pub fn id_token(&self) -> Option<&str> {
+        self.id_token.as_ref().map(Secret::expose)
+    }
+}
+
+impl fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Credentials")
+            .field("access_token", &self.access_token)
+            .field("token_type", &self.token_type)
+            .field("expires_at", &self.expires_at)
+            .field("scopes", &self.scopes)
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,153 @@
+//! The one interface every protocol's login flow implements (crate-private).
+//!
+//! A flow *begins* a login (where to send the browser, and what to remember until it comes
+//! back) and *completes* it from the callback (the credentials and the user's profile).
+//! Everything else — the attempt cookie, `next`, identity, access rules, hooks, the session
+//! — is the same for every protocol and lives in the web layer, so a new protocol is a new
+//! file implementing [`Flow`].
+
+use serde_json::Value;
+use url::Url;
+
+use super::credentials::Credentials;
+use super::http::{HttpClient, HttpError};
+use super::oauth2::TokenError;
+
+/// The parameters a provider sent back to the callback (query or form fields).
+#[derive(Debug, Default)]
+pub(crate) struct CallbackParams(Vec<(String, String)>);
+
+/// A callback parameter was given twice.
+#[derive(Debug)]
+pub(crate) struct RepeatedParameter;
+
+impl CallbackParams {
+    /// Parses `application/x-www-form-urlencoded` text; a parameter given twice is refused
+    /// (RFC 6749 §3.1).
+    pub fn parse(raw: &[u8]) -> Result<Self, RepeatedParameter> {
+        let mut params: Vec<(String, String)> = Vec::new();
+        for (name, value) in url::form_urlencoded::parse(raw) {
+            if params.iter().any(|(n, _)| *n == name) {
+                return Err(RepeatedParameter);
+            }
+            params.push((name.into_owned(), value.into_owned()));
+        }
+        Ok(CallbackParams(params))
+    }
+
+    /// The value of `name`, unless absent or empty.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+            .filter(|v| !v.is_empty())
+    }
+}
+
+/// A login that has begun.
+#[derive(Debug)]
+pub(crate) struct Begin {
+    /// Where to send the browser.
+    pub url: Url,
+    /// What names this attempt in the callback (OAuth 2's `state`); random, at least 12
+    /// URL-safe characters.
+    pub key: String,
+    /// What the flow needs back at the callback (verifiers, nonces); kept encrypted.
+    pub pending: Value,
+}
+
+/// A completed login.
+#[derive(Debug)]
+pub(crate) struct Completed {
+    pub credentials: Credentials,
+    /// The user's profile: the userinfo document, or (OpenID Connect) the ID token's claims
+    /// merged with it.
+    pub userinfo: Option<Value>,
+}
+
+/// Why a protocol flow could not begin or complete a login.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum FlowError {
+    /// The provider reported `error=access_denied`: the user pressed "Deny".
+    #[error("the login was cancelled at the provider")]
+    Cancelled,
+    /// The provider redirected back with another error.
+    #[error("the provider reported an error: {error}")]
+    Provider {
+        /// The OAuth error code (`error`), or `unknown_error` when it is not a plain word.
+        error: String,
+        /// The provider's human-readable `error_description`, if any.
+        description: Option<String>,
+    },
+    /// The callback's RFC 9207 `iss` parameter names another issuer (mix-up attack).
+    #[error("the callback came from an unexpected issuer")]
+    IssuerMismatch,
+    /// The callback carried no authorization code.
+    #[error("the callback carried no authorization code")]
+    MissingCode,
+    /// The token endpoint refused the code, failed or answered something unusable.
+    #[error(transparent)]
+    Token(#[from] TokenError),
+    /// The userinfo endpoint failed.
+    #[error("the userinfo endpoint failed: {0}")]
+    Userinfo(#[source] HttpError),
+    /// The userinfo `sub` differs from the ID token's.
+    #[error("the userinfo subject does not match the ID token")]
+    SubjectMismatch,
+    /// OpenID Connect discovery failed (the provider is down or misconfigured).
+    #[cfg(feature = "oidc")]
+    #[error("the provider's configuration could not be discovered")]
+    Discovery(#[from] super::oidc::DiscoveryError),
+    /// The ID token failed validation.
+    #[cfg(feature = "oidc")]
+    #[error(transparent)]
+    IdToken(#[from] super::oidc::IdTokenError),
+}
+
+/// One protocol's login flow, built once per provider at ignite.
+#[async_trait::async_trait]
+pub(crate) trait Flow: Send + Sync + 'static {
+    /// Begins a login.
+    async fn begin(&self, http: &HttpClient) -> Result<Begin, FlowError>;
+
+    /// The key of the attempt this callback belongs to (what [`Begin::key`] was).
+    fn attempt_key<'a>(&self, callback: &'a CallbackParams) -> Option<&'a str>;
+
+    /// The error the provider reported in the callback, if any (checked before the attempt).
+    fn reported_error(&self, callback: &CallbackParams) -> Option<FlowError>;
+
+    /// Completes the login begun with `pending`.
+    async fn complete(
+        &self,
+        http: &HttpClient,
+        callback: &CallbackParams,
+        pending: Value,
+    ) -> Result<Completed, FlowError>;
+
+    /// Where to send the browser to end its session at the provider as well, if the
+    /// provider has such an endpoint.
+    async fn end_session_url(
+        &self,
+        _http: &HttpClient,
+        _credentials: Option<&Credentials>,
+        _post_logout_redirect_uri: Option<&Url>,
+    ) -> Option<Url> {
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn callback_params() {
+        let params = CallbackParams::parse(b"code=a%20b&state=&x=1").unwrap();
+        assert_eq!(params.get("code"), Some("a b"));
+        assert_eq!(params.get("state"), None);
+        assert_eq!(params.get("missing"), None);
+        assert!(CallbackParams::parse(b"code=a&code=b").is_err());
+    }
+}

@@ -1,0 +1,140 @@
+//! OpenID Connect Discovery 1.0: the provider's configuration document, parsed leniently.
+
+use openidconnect::core::CoreJwsSigningAlgorithm;
+use serde::{Deserialize, Deserializer};
+use serde_json::Value;
+use url::Url;
+
+use crate::protocol::http::{HttpClient, HttpError};
+use crate::util::lenient_bool;
+
+/// An OpenID Provider's discovery document, parsed leniently: unknown fields and algorithm
+/// names are ignored, booleans may be strings.
+#[derive(Debug, Clone, Deserialize)]
+pub(crate) struct Discovery {
+    pub issuer: String,
+    pub authorization_endpoint: Url,
+    pub token_endpoint: Option<Url>,
+    pub userinfo_endpoint: Option<Url>,
+    pub jwks_uri: Url,
+    #[serde(default)]
+    pub end_session_endpoint: Option<Url>,
+    #[serde(default, deserialize_with = "string_list")]
+    pub id_token_signing_alg_values_supported: Vec<String>,
+    #[serde(default, deserialize_with = "lenient_bool")]
+    pub authorization_response_iss_parameter_supported: bool,
+}
+
+fn string_list<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    Ok(match Value::deserialize(d)? {
+        Value::Array(items) => items
+            .into_iter()
+            .filter_map(|v| v.as_str().map(str::to_owned))
+            .collect(),
+        _ => Vec::new(),
+    })
+}
+
+/// Why OpenID Connect discovery failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum DiscoveryError {
+    /// The document could not be fetched or parsed.
+    #[error("the discovery document could not be fetched: {0}")]
+    Http(#[from] HttpError),
+    /// The document names another issuer.
+    #[error("the discovery document names issuer `{found}`, not `{expected}`")]
+    IssuerMismatch {
+        /// The configured issuer.
+        expected: String,
+        /// The issuer the document names.
+        found: String,
+    },
+    /// An endpoint the document names is unusable (not `https` off loopback) or missing.
+    #[error("the discovery document's `{field}` is unusable")]
+    Endpoint {
+        /// The document's field, e.g. `token_endpoint`.
+        field: &'static str,
+    },
+}
+
+/// Fetches the discovery document (by default `<issuer>/.well-known/openid-configuration`)
+/// and checks that it names `issuer`.
+pub(crate) async fn discover(
+    http: &HttpClient,
+    issuer: &str,
+    url: Option<&Url>,
+) -> Result<Discovery, DiscoveryError> {
+    let url = match url {
+        Some(url) => url.clone(),
+        None => {
+            let url = format!(
+                "{}/.well-known/openid-configuration",
+                issuer.trim_end_matches('/')
+            );
+            Url::parse(&url).map_err(|e| HttpError::Request(e.to_string()))?
+        }
+    };
+    let discovery: Discovery = http.get_json(&url, None).await?;
+    if discovery.issuer.trim_end_matches('/') != issuer.trim_end_matches('/') {
+        return Err(DiscoveryError::IssuerMismatch {
+            expected: issuer.to_owned(),
+            found: discovery.issuer,
+        });
+    }
+    Ok(discovery)
+}
+
+/// Whether a discovered endpoint may be used: `https`, or `http` on loopback.
+pub(crate) fn usable(url: &Url) -> bool {
+    url.scheme() == "https" || (url.scheme() == "http" && crate::util::is_loopback(url))
+}
+
+/// The asymmetric algorithms among `advertised` that we can verify; RS256 when the provider
+/// advertises none we know (RS256 is what OIDC Discovery makes mandatory to support).
+pub(crate) fn allowed_algs(advertised: &[String]) -> Vec<CoreJwsSigningAlgorithm> {
+    let algs: Vec<CoreJwsSigningAlgorithm> = advertised
+        .iter()
+        .filter(|name| !name.starts_with("HS") && name.as_str() != "none")
+        .filter_map(|name| serde_json::from_value(Value::String(name.clone())).ok())
+        .collect();
+    if algs.is_empty() {
+        vec![CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256]
+    } else {
+        algs
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn algorithms_from_discovery() {
+        let advertised = ["RS256", "ES256K", "EdDSA", "HS256", "none", "ES256"].map(String::from);
+        let algs = allowed_algs(&advertised);
+        assert!(algs.contains(&CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256));
+        assert!(algs.contains(&CoreJwsSigningAlgorithm::EcdsaP256Sha256));
+        assert!(!algs.contains(&CoreJwsSigningAlgorithm::HmacSha256));
+        assert!(!algs.contains(&CoreJwsSigningAlgorithm::None));
+        assert_eq!(
+            allowed_algs(&[]),
+            vec![CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256]
+        );
+    }
+
+    #[test]
+    fn lenient_discovery() {
+        let doc: Discovery = serde_json::from_value(serde_json::json!({
+            "issuer": "https://idp.example",
+            "authorization_endpoint": "https://idp.example/a",
+            "jwks_uri": "https://idp.example/jwks",
+            "id_token_signing_alg_values_supported": ["ES256K", "RS256"],
+            "authorization_response_iss_parameter_supported": "true",
+            "claims_supported": 7
+        }))
+        .unwrap();
+        assert!(doc.authorization_response_iss_parameter_supported);
+        assert_eq!(doc.id_token_signing_alg_values_supported.len(), 2);
+    }
+}

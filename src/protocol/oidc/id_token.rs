@@ -1,0 +1,184 @@
+//! ID token validation: signatures and claims are checked by the `openidconnect` crate; this
+//! module feeds it the right keys, the advertised algorithms (asymmetric only), a small clock
+//! leeway, the nonce and the `at_hash` check.
+
+use std::collections::HashSet;
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use openidconnect::core::{
+    CoreIdToken, CoreIdTokenVerifier, CoreJsonWebKeySet, CoreJwsSigningAlgorithm,
+};
+use openidconnect::{
+    AccessToken, AccessTokenHash, ClaimsVerificationError, ClientId, IssuerUrl, Nonce,
+    SignatureVerificationError,
+};
+use serde_json::{Map, Value};
+
+use super::jwks::Jwks;
+use crate::protocol::http::{HttpClient, HttpError};
+use crate::util::ct_eq;
+
+/// Clock leeway for `exp` and `iat`.
+pub(crate) const LEEWAY: Duration = Duration::from_secs(60);
+/// The placeholder in multi-tenant issuers (Microsoft's `common` endpoint).
+pub(crate) const TENANT_PLACEHOLDER: &str = "{tenantid}";
+
+/// Why an ID token was refused.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum IdTokenError {
+    /// The token response carried no `id_token`.
+    #[error("the token response carried no ID token")]
+    Missing,
+    /// The ID token is not a well-formed JWT.
+    #[error("the ID token is malformed")]
+    Malformed,
+    /// The signature or algorithm is not acceptable.
+    #[error("the ID token signature is invalid: {0}")]
+    Signature(String),
+    /// A claim check (`iss`, `aud`, `azp`, `exp`, `iat`, `nonce`) failed.
+    #[error("the ID token was refused: {0}")]
+    Claims(String),
+    /// `at_hash` does not match the access token.
+    #[error("the ID token's at_hash does not match the access token")]
+    AccessTokenHash,
+    /// A multi-tenant issuer's token came from a tenant that is not allowed.
+    #[error("the ID token's tenant is not allowed")]
+    Tenant,
+    /// The signing keys could not be fetched.
+    #[error("the provider's signing keys could not be fetched: {0}")]
+    Keys(#[source] HttpError),
+}
+
+/// What to check an ID token against.
+pub(crate) struct Expectations<'a> {
+    pub client_id: &'a str,
+    /// The issuer, possibly with [`TENANT_PLACEHOLDER`].
+    pub issuer: &'a str,
+    pub tenants: &'a [String],
+    pub algs: &'a [CoreJwsSigningAlgorithm],
+    pub nonce: &'a str,
+    /// Accept an ID token without `nonce` (LinkedIn sends none); a present one must match.
+    pub nonce_optional: bool,
+    /// Other exact `iss` values this issuer uses (Google: `accounts.google.com`).
+    pub issuer_aliases: &'a [String],
+    pub access_token: &'a str,
+}
+
+/// The payload of a compact JWS, unverified. Only for reading claims of a token that is then
+/// verified (the tenant, before the issuer check) or already was.
+fn payload(jwt: &str) -> Option<Map<String, Value>> {
+    let part = jwt.split('.').nth(1)?;
+    let bytes = URL_SAFE_NO_PAD.decode(part.trim_end_matches('=')).ok()?;
+    serde_json::from_slice(&bytes).ok()
+}
+
+/// Validates `raw` and returns all of its claims.
+pub(crate) async fn verify_id_token(
+    raw: &str,
+    expect: &Expectations<'_>,
+    jwks: &Jwks,
+    http: &HttpClient,
+) -> Result<Map<String, Value>, IdTokenError> {
+    let token = CoreIdToken::from_str(raw).map_err(|_| IdTokenError::Malformed)?;
+    // The tenant (Microsoft) or an alias (Google) is read from the unverified payload only to
+    // pick the exact issuer to expect; the signature check below then covers it.
+    let claimed = |name: &str| {
+        payload(raw).and_then(|c| c.get(name).and_then(Value::as_str).map(str::to_owned))
+    };
+    let (issuer, alias) = if expect.issuer.contains(TENANT_PLACEHOLDER) {
+        let tid = claimed("tid").ok_or(IdTokenError::Tenant)?;
+        if !expect.tenants.iter().any(|t| t == &tid) {
+            return Err(IdTokenError::Tenant);
+        }
+        (expect.issuer.replace(TENANT_PLACEHOLDER, &tid), false)
+    } else {
+        let alias = claimed("iss").is_some_and(|iss| expect.issuer_aliases.contains(&iss));
+        (expect.issuer.to_owned(), alias)
+    };
+    let issuer = IssuerUrl::new(issuer).map_err(|e| IdTokenError::Claims(e.to_string()))?;
+
+    let mut keys = jwks.keys(http).await.map_err(IdTokenError::Keys)?;
+    loop {
+        match check(&token, expect, &issuer, alias, &keys) {
+            Err(IdTokenError::Signature(ref why)) if why == NO_MATCHING_KEY => {
+                match jwks
+                    .refetch(http, &keys)
+                    .await
+                    .map_err(IdTokenError::Keys)?
+                {
+                    Some(fresh) if !Arc::ptr_eq(&fresh, &keys) => keys = fresh,
+                    _ => return Err(IdTokenError::Signature(NO_MATCHING_KEY.into())),
+                }
+            }
+            Err(e) => return Err(e),
+            Ok(()) => return payload(raw).ok_or(IdTokenError::Malformed),
+        }
+    }
+}
+
+const NO_MATCHING_KEY: &str = "no key matches the token";
+
+/// `iss_is_alias`: the token's `iss` is one of the issuer's aliases (already compared
+/// exactly), so the crate's check against the issuer URL is skipped.
+fn check(
+    token: &CoreIdToken,
+    expect: &Expectations<'_>,
+    issuer: &IssuerUrl,
+    iss_is_alias: bool,
+    keys: &CoreJsonWebKeySet,
+) -> Result<(), IdTokenError> {
+    let now = chrono::Utc::now();
+    let leeway = chrono::Duration::from_std(LEEWAY).unwrap_or_default();
+    let verifier = CoreIdTokenVerifier::new_public_client(
+        ClientId::new(expect.client_id.to_owned()),
+        issuer.clone(),
+        keys.clone(),
+    )
+    .require_issuer_match(!iss_is_alias)
+    .set_allowed_algs(expect.algs.iter().cloned().collect::<HashSet<_>>())
+    .set_time_fn(move || now - leeway)
+    .set_issue_time_verifier_fn(move |iat| {
+        if iat > now + leeway {
+            Err("the ID token was issued in the future".into())
+        } else {
+            Ok(())
+        }
+    });
+    let sent = Nonce::new(expect.nonce.to_owned());
+    let nonce_check = |found: Option<&Nonce>| match found {
+        Some(found) if ct_eq(found.secret(), sent.secret()) => Ok(()),
+        None if expect.nonce_optional => Ok(()),
+        None => Err("the ID token has no nonce".to_owned()),
+        Some(_) => Err("the ID token's nonce does not match".to_owned()),
+    };
+    let claims = token.claims(&verifier, nonce_check).map_err(|e| match e {
+        ClaimsVerificationError::SignatureVerification(
+            SignatureVerificationError::NoMatchingKey,
+        ) => IdTokenError::Signature(NO_MATCHING_KEY.into()),
+        ClaimsVerificationError::SignatureVerification(e) => IdTokenError::Signature(e.to_string()),
+        other => IdTokenError::Claims(other.to_string()),
+    })?;
+    if let Some(expected) = claims.access_token_hash() {
+        let alg = token
+            .signing_alg()
+            .map_err(|e| IdTokenError::Signature(e.to_string()))?;
+        let key = token
+            .signing_key(&verifier)
+            .map_err(|e| IdTokenError::Signature(e.to_string()))?;
+        let actual = AccessTokenHash::from_token(
+            &AccessToken::new(expect.access_token.to_owned()),
+            alg,
+            key,
+        )
+        .map_err(|_| IdTokenError::AccessTokenHash)?;
+        if actual != *expected {
+            return Err(IdTokenError::AccessTokenHash);
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,238 @@
+//! OpenID Connect (feature `oidc`): the authorization code flow of [`super::oauth2`], with the
+//! endpoints and keys discovered from the issuer, a nonce per login, and a validated ID token
+//! whose claims become the user's profile.
+
+mod discovery;
+mod id_token;
+mod jwks;
+
+use openidconnect::core::CoreJwsSigningAlgorithm;
+use serde_json::{Map, Value};
+use tokio::sync::OnceCell;
+use url::Url;
+
+pub use discovery::DiscoveryError;
+pub use id_token::IdTokenError;
+pub(crate) use id_token::TENANT_PLACEHOLDER;
+
+use self::discovery::{allowed_algs, discover, usable};
+use self::id_token::{verify_id_token, Expectations};
+use self::jwks::Jwks;
+use super::credentials::Credentials;
+use super::flow::{Begin, CallbackParams, Completed, Flow, FlowError};
+use super::http::HttpClient;
+use super::oauth2::{ClientSettings, CodePending, Endpoints, OAuth2Flow};
+use crate::secret::Secret;
+use crate::util::random_token;
+
+/// An OpenID Connect provider's settings, from its configuration.
+#[derive(Debug, Clone)]
+pub(crate) struct OidcSettings {
+    pub client: ClientSettings,
+    /// The issuer; may hold [`TENANT_PLACEHOLDER`].
+    pub issuer: String,
+    pub discovery_url: Option<Url>,
+    /// Configured endpoints, used instead of the discovered ones.
+    pub authorize_url: Option<Url>,
+    pub token_url: Option<Url>,
+    pub userinfo_url: Option<Url>,
+    pub tenants: Vec<String>,
+    pub issuer_aliases: Vec<String>,
+    pub require_nonce: bool,
+}
+
+/// The OpenID Connect flow. Discovery happens on first use and is retried until it succeeds.
+pub(crate) struct OidcFlow {
+    settings: OidcSettings,
+    discovered: OnceCell<Discovered>,
+}
+
+/// What discovery found.
+struct Discovered {
+    oauth2: OAuth2Flow,
+    /// The issuer the document names; may hold [`TENANT_PLACEHOLDER`].
+    issuer: String,
+    jwks: Jwks,
+    algs: Vec<CoreJwsSigningAlgorithm>,
+    /// RFC 9207: the provider sends `iss` with every authorization response.
+    iss_parameter: bool,
+    end_session: Option<Url>,
+}
+
+impl OidcFlow {
+    pub fn new(settings: OidcSettings) -> Self {
+        OidcFlow {
+            settings,
+            discovered: OnceCell::new(),
+        }
+    }
+
+    async fn discovered(&self, http: &HttpClient) -> Result<&Discovered, FlowError> {
+        self.discovered
+            .get_or_try_init(|| async {
+                self.discover(http).await.map_err(|e| {
+                    log::error!(
+                        "OpenID Connect discovery for `{}` failed: {e}",
+                        self.settings.issuer
+                    );
+                    FlowError::Discovery(e)
+                })
+            })
+            .await
+    }
+
+    async fn discover(&self, http: &HttpClient) -> Result<Discovered, DiscoveryError> {
+        let s = &self.settings;
+        let doc = discover(http, &s.issuer, s.discovery_url.as_ref()).await?;
+        let checked = |url: Option<&Url>, field: &'static str| match url {
+            Some(url) if usable(url) => Ok(Some(url.clone())),
+            Some(_) => Err(DiscoveryError::Endpoint { field }),
+            None => Ok(None),
+        };
+        let required = |url: Option<&Url>, field: &'static str| {
+            checked(url, field)?.ok_or(DiscoveryError::Endpoint { field })
+        };
+        let endpoints = Endpoints {
+            authorize_url: match &s.authorize_url {
+                Some(url) => url.clone(),
+                None => required(Some(&doc.authorization_endpoint), "authorization_endpoint")?,
+            },
+            token_url: match &s.token_url {
+                Some(url) => url.clone(),
+                None => required(doc.token_endpoint.as_ref(), "token_endpoint")?,
+            },
+            userinfo_url: match &s.userinfo_url {
+                Some(url) => Some(url.clone()),
+                None => checked(doc.userinfo_endpoint.as_ref(), "userinfo_endpoint")?,
+            },
+            issuer: None,
+        };
+        Ok(Discovered {
+            oauth2: OAuth2Flow::new(s.client.clone(), endpoints),
+            jwks: Jwks::new(required(Some(&doc.jwks_uri), "jwks_uri")?),
+            algs: allowed_algs(&doc.id_token_signing_alg_values_supported),
+            iss_parameter: doc.authorization_response_iss_parameter_supported,
+            end_session: checked(doc.end_session_endpoint.as_ref(), "end_session_endpoint")?,
+            issuer: doc.issuer,
+        })
+    }
+}
+
+#[async_trait::async_trait]
+impl Flow for OidcFlow {
+    async fn begin(&self, http: &HttpClient) -> Result<Begin, FlowError> {
+        let discovered = self.discovered(http).await?;
+        let nonce = random_token();
+        let (url, key, verifier) = discovered
+            .oauth2
+            .authorize(Some("openid"), &[("nonce", &nonce)]);
+        let pending = CodePending {
+            verifier,
+            nonce: Some(nonce),
+        };
+        Ok(Begin {
+            url,
+            key,
+            pending: serde_json::to_value(pending).unwrap_or_default(),
+        })
+    }
+
+    fn attempt_key<'a>(&self, callback: &'a CallbackParams) -> Option<&'a str> {
+        callback.get("state")
+    }
+
+    fn reported_error(&self, callback: &CallbackParams) -> Option<FlowError> {
+        OAuth2Flow::reported_error(callback)
+    }
+
+    async fn complete(
+        &self,
+        http: &HttpClient,
+        callback: &CallbackParams,
+        pending: Value,
+    ) -> Result<Completed, FlowError> {
+        let pending: CodePending = serde_json::from_value(pending).unwrap_or_default();
+        let d = self.discovered(http).await?;
+        // A `{tenantid}` issuer is only known once the ID token names the tenant.
+        let (known, required) = if d.issuer.contains(TENANT_PLACEHOLDER) {
+            (None, false)
+        } else {
+            (Some(d.issuer.as_str()), d.iss_parameter)
+        };
+        OAuth2Flow::check_iss(callback, known, required)?;
+        let (tokens, mut credentials) = d.oauth2.exchange(http, callback, pending.verifier).await?;
+        let raw = tokens
+            .extra
+            .get("id_token")
+            .and_then(Value::as_str)
+            .ok_or(IdTokenError::Missing)?;
+        let s = &self.settings;
+        let expect = Expectations {
+            client_id: &s.client.client_id,
+            issuer: &d.issuer,
+            tenants: &s.tenants,
+            algs: &d.algs,
+            nonce: pending.nonce.as_deref().unwrap_or_default(),
+            nonce_optional: !s.require_nonce,
+            issuer_aliases: &s.issuer_aliases,
+            access_token: credentials.access_token(),
+        };
+        let claims = verify_id_token(raw, &expect, &d.jwks, http).await?;
+        credentials.id_token = Some(Secret::new(raw));
+        let userinfo = d.oauth2.userinfo(http, &credentials).await?;
+        Ok(Completed {
+            userinfo: Some(merge_claims(claims, userinfo)?),
+            credentials,
+        })
+    }
+
+    /// RP-Initiated Logout: the provider's `end_session_endpoint` with `id_token_hint`,
+    /// `client_id` and `post_logout_redirect_uri`.
+    async fn end_session_url(
+        &self,
+        http: &HttpClient,
+        credentials: Option<&Credentials>,
+        post_logout_redirect_uri: Option<&Url>,
+    ) -> Option<Url> {
+        let mut url = self.discovered(http).await.ok()?.end_session.clone()?;
+        {
+            let mut query = url.query_pairs_mut();
+            if let Some(hint) = credentials.and_then(Credentials::id_token) {
+                query.append_pair("id_token_hint", hint);
+            }
+            query.append_pair("client_id", &self.settings.client.client_id);
+            if let Some(after) = post_logout_redirect_uri {
+                query.append_pair("post_logout_redirect_uri", after.as_str());
+            }
+        }
+        Some(url)
+    }
+}
+
+/// Claims that describe the ID token itself, not the user: userinfo never overrides them.
+const TOKEN_CLAIMS: [&str; 10] = [
+    "iss", "sub", "aud", "azp", "exp", "iat", "nbf", "nonce", "at_hash", "c_hash",
+];
+
+/// The ID token's claims with userinfo merged in; their subjects must agree.
+fn merge_claims(
+    mut claims: Map<String, Value>,
+    userinfo: Option<Value>,
+) -> Result<Value, FlowError> {
+    if let Some(userinfo) = userinfo {
+        let Value::Object(userinfo) = userinfo else {
+            return Err(FlowError::Userinfo(
+                crate::protocol::http::HttpError::InvalidJson,
+            ));
+        };
+        if userinfo.get("sub") != claims.get("sub") {
+            return Err(FlowError::SubjectMismatch);
+        }
+        for (key, value) in userinfo {
+            if !TOKEN_CLAIMS.contains(&key.as_str()) {
+                claims.insert(key, value);
+            }
+        }
+    }
+    Ok(Value::Object(claims))
+}

@@ -1,0 +1,74 @@
+//! Small utilities shared by every layer, the client side and the server alike: the clock,
+//! random tokens, constant-time comparison, lenient booleans and loopback hosts.
+
+use std::net::IpAddr;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use serde::{Deserialize, Deserializer};
+use serde_json::Value;
+use subtle::ConstantTimeEq;
+use url::Url;
+
+/// Seconds since the Unix epoch.
+pub(crate) fn now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
+
+/// A fresh random token: 32 bytes from the OS generator, base64url without padding.
+pub(crate) fn random_token() -> String {
+    ::oauth2::CsrfToken::new_random_len(32).into_secret()
+}
+
+/// Whether `a` and `b` are equal, compared in constant time.
+pub(crate) fn ct_eq(a: &str, b: &str) -> bool {
+    a.as_bytes().ct_eq(b.as_bytes()).into()
+}
+
+/// `true`, or the string `"true"` in any case (Apple and others send booleans as strings).
+pub(crate) fn truthy(value: Option<&Value>) -> bool {
+    match value {
+        Some(Value::Bool(b)) => *b,
+        Some(Value::String(s)) => s.eq_ignore_ascii_case("true"),
+        _ => false,
+    }
+}
+
+/// Deserializes a boolean leniently (see [`truthy`]); anything else reads as `false`.
+#[cfg(feature = "oidc")]
+pub(crate) fn lenient_bool<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+    Ok(truthy(Some(&Value::deserialize(d)?)))
+}
+
+/// Whether `url` points at this machine (`localhost`, `127.0.0.0/8`, `[::1]`).
+pub(crate) fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => d == "localhost" || d.ends_with(".localhost"),
+        Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
+        Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
+        None => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn helpers() {
+        assert!(ct_eq("abc", "abc") && !ct_eq("abc", "abd") && !ct_eq("abc", "ab"));
+        assert_ne!(random_token(), random_token());
+        assert_eq!(random_token().len(), 43);
+        assert!(truthy(Some(&Value::String("TRUE".into()))));
+        assert!(!truthy(Some(&Value::from(1))));
+        for (url, loopback) in [
+            ("http://127.0.0.1:8000/", true),
+            ("http://localhost/", true),
+            ("http://[::1]/", true),
+            ("http://example.com/", false),
+        ] {
+            assert_eq!(is_loopback(&Url::parse(url).unwrap()), loopback, "{url}");
+        }
+    }
+}

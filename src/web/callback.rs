@@ -1,0 +1,137 @@
+//! Finishing a login, the same pipeline for every protocol:
+//! attempt → the flow completes → identify → access rules → `after_login` → session.
+
+use rocket::http::Status;
+use rocket::response::Redirect;
+use rocket::route::Outcome;
+use rocket::Request;
+use serde::Serialize;
+
+use crate::error::LoginError;
+use crate::hooks::{Api, Denial};
+use crate::login::Login;
+use crate::protocol::flow::{CallbackParams, FlowError};
+use crate::provider::Provider;
+use crate::session::cookie::{Attempt, Taken};
+use crate::util::now;
+use crate::web::pages::{error_page, refuse};
+use crate::web::state::ProviderState;
+use crate::web::templates::{self, render};
+
+/// Why the pipeline stopped.
+enum Stop {
+    Failed(LoginError),
+    Refused(Denial),
+}
+
+impl From<LoginError> for Stop {
+    fn from(err: LoginError) -> Self {
+        Stop::Failed(err)
+    }
+}
+
+impl From<FlowError> for Stop {
+    fn from(err: FlowError) -> Self {
+        Stop::Failed(err.into())
+    }
+}
+
+/// Answers a callback; `params` is `None` when its parameters could not be read.
+pub(crate) async fn callback<'r, P: Provider>(
+    req: &'r Request<'_>,
+    state: &ProviderState<P>,
+    params: Option<CallbackParams>,
+) -> Outcome<'r> {
+    let result = match params {
+        Some(params) => finish_login(req, state, params).await,
+        None => Err(LoginError::MissingState.into()),
+    };
+    match result {
+        Ok(outcome) => outcome,
+        Err(Stop::Failed(err)) => error_page(req, state, err).await,
+        Err(Stop::Refused(denial)) => refuse::<P>(req, denial).await,
+    }
+}
+
+async fn finish_login<'r, P: Provider>(
+    req: &'r Request<'_>,
+    state: &ProviderState<P>,
+    params: CallbackParams,
+) -> Result<Outcome<'r>, Stop> {
+    let attempt = take_attempt(req, state, &params)?;
+    let completed = state
+        .flow
+        .complete(&state.http, &params, attempt.pending)
+        .await?;
+    let mut login = Login::new(completed.credentials, completed.userinfo, now());
+    let api = Api { http: &state.http };
+    login.identity = state
+        .provider
+        .identify(&login, &api)
+        .await
+        .map_err(Stop::Refused)?;
+    let access = &state.config.access;
+    login.roles = access.roles_of(login.identity.as_ref());
+    if !access.allows(login.identity.as_ref(), &login.roles) {
+        return Err(LoginError::NotAllowed.into());
+    }
+    state
+        .provider
+        .after_login(&login, req)
+        .await
+        .map_err(Stop::Refused)?;
+    state
+        .cookies
+        .write_session(req.cookies(), &mut login)
+        .map_err(|_| LoginError::SessionTooLarge)?;
+    Ok(landing(req, &login, attempt.next, P::NAME).await)
+}
+
+/// Consumes the attempt the callback names. A provider-reported error wins over a missing
+/// or mismatched attempt (the attempt is consumed either way).
+fn take_attempt<P: Provider>(
+    req: &Request<'_>,
+    state: &ProviderState<P>,
+    params: &CallbackParams,
+) -> Result<Attempt, LoginError> {
+    let taken = state
+        .flow
+        .attempt_key(params)
+        .map(|key| state.cookies.take_attempt(req.cookies(), key));
+    if let Some(err) = state.flow.reported_error(params) {
+        return Err(err.into());
+    }
+    match taken {
+        None => Err(LoginError::MissingState),
+        Some(Taken::Missing) => Err(LoginError::Expired),
+        Some(Taken::Mismatch) => Err(LoginError::StateMismatch),
+        Some(Taken::Found(attempt)) => Ok(attempt),
+    }
+}
+
+/// Where a successful login lands: `next`, or the success page.
+async fn landing<'r>(
+    req: &'r Request<'_>,
+    login: &Login,
+    next: Option<String>,
+    provider: &str,
+) -> Outcome<'r> {
+    if let Some(next) = next {
+        return Outcome::from(req, Redirect::to(next));
+    }
+    #[derive(Serialize)]
+    struct Success<'a> {
+        provider: &'a str,
+        next: &'a str,
+        userinfo: Option<&'a serde_json::Value>,
+    }
+    let context = Success {
+        provider,
+        next: "/",
+        userinfo: login.userinfo(),
+    };
+    Outcome::from(
+        req,
+        render(req, Status::Ok, templates::SUCCESS, &context).await,
+    )
+}

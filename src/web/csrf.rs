@@ -1,0 +1,37 @@
+//! The CSRF token of a form (the login confirmation page, the server's consent page): a
+//! random value in a private cookie, echoed by the form and compared in constant time.
+
+use rocket::http::{Cookie, CookieJar, SameSite};
+
+use crate::util::{ct_eq, random_token};
+
+/// Where a form's CSRF cookie lives.
+#[derive(Debug, Clone)]
+pub(crate) struct CsrfCookie {
+    pub name: String,
+    pub path: String,
+    pub secure: bool,
+}
+
+impl CsrfCookie {
+    /// The form's CSRF token, created (and set as a cookie) on first use.
+    pub fn token(&self, jar: &CookieJar<'_>) -> String {
+        if let Some(cookie) = jar.get_private(&self.name) {
+            return cookie.value().to_owned();
+        }
+        let token = random_token();
+        let cookie = Cookie::build((self.name.clone(), token.clone()))
+            .path(self.path.clone())
+            .http_only(true)
+            .same_site(SameSite::Lax)
+            .secure(self.secure);
+        jar.add_private(cookie);
+        token
+    }
+
+    /// Whether `submitted` equals the cookie's token.
+    pub fn check(&self, jar: &CookieJar<'_>, submitted: &str) -> bool {
+        jar.get_private(&self.name)
+            .is_some_and(|c| ct_eq(c.value(), submitted))
+    }
+}

@@ -1,0 +1,107 @@
+//! The fairing: reads a provider's configuration at ignite, builds its state once, mounts
+//! its routes and turns [`LoginRequired`](crate::LoginRequired)'s 401s into redirects.
+
+use std::io::Cursor;
+use std::sync::Mutex;
+
+use rocket::fairing::{self, Fairing, Info, Kind};
+use rocket::http::{Header, Status};
+use rocket::{Build, Request, Response, Rocket};
+
+use crate::config::ProviderConfig;
+use crate::error::ConfigError;
+use crate::provider::{OAuthFairing, Provider};
+use crate::web::guards::PendingLogin;
+use crate::web::routes;
+use crate::web::state::ProviderState;
+
+/// The names of the attached providers (cookie names derive from them, so they are unique).
+#[derive(Default)]
+struct Registry(Mutex<Vec<&'static str>>);
+
+fn valid_name(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
+}
+
+impl<P: Provider> OAuthFairing<P> {
+    /// Registers the name, then resolves the configuration and builds the state.
+    fn state(&self, rocket: &Rocket<Build>) -> Result<ProviderState<P>, ConfigError> {
+        let name = P::NAME;
+        if !valid_name(name) {
+            return Err(ConfigError::Invalid {
+                key: "Provider::NAME".into(),
+                reason: format!("`{name}` must be lowercase ASCII letters, digits, `_` or `-`"),
+            });
+        }
+        let duplicate = || ConfigError::DuplicateProvider { name: name.into() };
+        let registry = rocket.state::<Registry>().ok_or_else(duplicate)?;
+        {
+            let mut names = registry.0.lock().map_err(|_| duplicate())?;
+            if names.contains(&name) {
+                return Err(duplicate());
+            }
+            names.push(name);
+        }
+        let tls = rocket
+            .figment()
+            .extract::<rocket::Config>()
+            .is_ok_and(|c| c.tls_enabled());
+        let config = ProviderConfig::from_figment(rocket.figment(), name, &P::defaults(), tls)?;
+        if config.redirect_uri.path() != format!("{}/callback", config.base_path) {
+            log::warn!(
+                "oauth.{name}.redirect_uri path `{}` is not `{}/callback`; make sure it reaches the callback route",
+                config.redirect_uri.path(),
+                config.base_path
+            );
+        }
+        let provider = self
+            .provider
+            .lock()
+            .ok()
+            .and_then(|mut p| p.take())
+            .ok_or_else(duplicate)?;
+        ProviderState::new(provider, config)
+    }
+}
+
+#[rocket::async_trait]
+impl<P: Provider> Fairing for OAuthFairing<P> {
+    fn info(&self) -> Info {
+        Info {
+            name: self.name,
+            kind: Kind::Ignite | Kind::Response,
+        }
+    }
+
+    async fn on_ignite(&self, mut rocket: Rocket<Build>) -> fairing::Result {
+        if rocket.state::<Registry>().is_none() {
+            rocket = rocket.manage(Registry::default());
+        }
+        match self.state(&rocket) {
+            Ok(state) => {
+                let base = state.config.base_path.clone();
+                let routes = routes::routes::<P>(&state.config);
+                Ok(rocket.manage(state).mount(base, routes))
+            }
+            Err(e) => {
+                log::error!("rocket_oauth: {e}");
+                Err(rocket)
+            }
+        }
+    }
+
+    async fn on_response<'r>(&self, req: &'r Request<'_>, res: &mut Response<'r>) {
+        if res.status() != Status::Unauthorized {
+            return;
+        }
+        if let Some(location) = PendingLogin::<P>::get(req) {
+            res.set_status(Status::SeeOther);
+            res.set_header(Header::new("Location", location.to_owned()));
+            res.remove_header("Content-Type");
+            res.set_sized_body(0, Cursor::new(""));
+        }
+    }
+}

@@ -1,0 +1,11 @@
+//! The Rocket layer: the fairing, the routes it mounts, the guards, the pages.
+
+pub(crate) mod callback;
+pub(crate) mod csrf;
+pub(crate) mod fairing;
+pub(crate) mod guards;
+pub(crate) mod next;
+pub(crate) mod pages;
+pub(crate) mod routes;
+pub(crate) mod state;
+pub(crate) mod templates;

@@ -1,0 +1,230 @@
+//! The routes a provider's fairing mounts: `login`, `callback`, `logout`, `check`. They are
+//! the same for every protocol: the protocol's part is behind [`Flow`](crate::protocol::flow::Flow).
+
+use std::marker::PhantomData;
+
+use rocket::data::{Data, FromData, ToByteUnit};
+use rocket::form::{Form, FromForm};
+use rocket::http::{ContentType, Header, Method, Status};
+use rocket::response::Redirect;
+use rocket::route::{Handler, Outcome, Route};
+use rocket::serde::json::Json;
+use rocket::Request;
+use serde::Serialize;
+
+use crate::config::ProviderConfig;
+use crate::error::LoginError;
+use crate::protocol::flow::CallbackParams;
+use crate::provider::Provider;
+use crate::session::cookie::Attempt;
+use crate::util::now;
+use crate::web::callback::callback;
+use crate::web::guards::current;
+use crate::web::next;
+use crate::web::pages::error_page;
+use crate::web::state::ProviderState;
+use crate::web::templates::{self, render};
+
+/// The largest callback form body read (`response_mode=form_post`).
+const CALLBACK_FORM_LIMIT: u64 = 64 * 1024;
+
+#[derive(Debug, Clone, Copy)]
+enum Endpoint {
+    Login,
+    LoginConfirmed,
+    Callback,
+    CallbackPost,
+    Logout,
+    Check,
+}
+
+struct ProviderRoute<P> {
+    endpoint: Endpoint,
+    _provider: PhantomData<fn() -> P>,
+}
+
+impl<P> Clone for ProviderRoute<P> {
+    fn clone(&self) -> Self {
+        ProviderRoute {
+            endpoint: self.endpoint,
+            _provider: PhantomData,
+        }
+    }
+}
+
+/// The routes for `P`, relative to its base path.
+pub(crate) fn routes<P: Provider>(config: &ProviderConfig) -> Vec<Route> {
+    let mut list = vec![
+        (Method::Get, "/login", Endpoint::Login),
+        (Method::Get, "/callback", Endpoint::Callback),
+        (Method::Post, "/callback", Endpoint::CallbackPost),
+        (Method::Post, "/logout", Endpoint::Logout),
+        (Method::Get, "/check", Endpoint::Check),
+    ];
+    if config.confirm {
+        list.push((Method::Post, "/login", Endpoint::LoginConfirmed));
+    }
+    if config.logout_via_get {
+        list.push((Method::Get, "/logout", Endpoint::Logout));
+    }
+    list.into_iter()
+        .map(|(method, path, endpoint)| {
+            let mut route = Route::new(
+                method,
+                path,
+                ProviderRoute::<P> {
+                    endpoint,
+                    _provider: PhantomData,
+                },
+            );
+            route.name = Some(format!("rocket_oauth {} {path}", P::NAME).into());
+            route
+        })
+        .collect()
+}
+
+#[rocket::async_trait]
+impl<P: Provider> Handler for ProviderRoute<P> {
+    async fn handle<'r>(&self, req: &'r Request<'_>, data: Data<'r>) -> Outcome<'r> {
+        let Some(state) = req.rocket().state::<ProviderState<P>>() else {
+            return Outcome::Error(Status::InternalServerError);
+        };
+        let outcome = match self.endpoint {
+            Endpoint::Login => login(req, state).await,
+            Endpoint::LoginConfirmed => login_confirmed(req, data, state).await,
+            Endpoint::Callback => {
+                let query = req.uri().query().map_or("", |q| q.as_str());
+                callback(req, state, CallbackParams::parse(query.as_bytes()).ok()).await
+            }
+            Endpoint::CallbackPost => {
+                let params = callback_form(req, data).await;
+                callback(req, state, params).await
+            }
+            Endpoint::Logout => logout(req, state).await,
+            Endpoint::Check => {
+                #[derive(Serialize)]
+                struct Check {
+                    authorized: bool,
+                }
+                let authorized = current::<P>(req).is_some();
+                Outcome::from(req, Json(Check { authorized }))
+            }
+        };
+        // Login pages, redirects carrying state, and login results must never be cached.
+        outcome.map(|mut response| {
+            response.set_header(Header::new("Cache-Control", "no-store"));
+            response
+        })
+    }
+}
+
+/// A `response_mode=form_post` callback's form fields.
+async fn callback_form(req: &Request<'_>, data: Data<'_>) -> Option<CallbackParams> {
+    if req.content_type() != Some(&ContentType::Form) {
+        return None;
+    }
+    let bytes = data
+        .open(CALLBACK_FORM_LIMIT.bytes())
+        .into_bytes()
+        .await
+        .ok()?;
+    if !bytes.is_complete() {
+        return None;
+    }
+    CallbackParams::parse(&bytes.into_inner()).ok()
+}
+
+/// `next` from the query string, if it is a safe same-site path.
+fn query_next(req: &Request<'_>) -> Option<String> {
+    let next = req.query_value::<String>("next")?.ok()?;
+    next::sanitize(&next).map(str::to_owned)
+}
+
+async fn login<'r, P: Provider>(req: &'r Request<'_>, state: &ProviderState<P>) -> Outcome<'r> {
+    let next = query_next(req);
+    if !state.config.confirm {
+        return start(req, state, next).await;
+    }
+    #[derive(Serialize)]
+    struct Confirm<'a> {
+        provider: &'a str,
+        action: String,
+        csrf_token: String,
+        next: String,
+    }
+    let context = Confirm {
+        provider: P::NAME,
+        action: state.login_url(),
+        csrf_token: state.csrf.token(req.cookies()),
+        next: next.unwrap_or_default(),
+    };
+    Outcome::from(
+        req,
+        render(req, Status::Ok, templates::CONFIRM, &context).await,
+    )
+}
+
+#[derive(Debug, FromForm)]
+struct ConfirmForm {
+    csrf_token: String,
+    next: Option<String>,
+}
+
+async fn login_confirmed<'r, P: Provider>(
+    req: &'r Request<'_>,
+    data: Data<'r>,
+    state: &ProviderState<P>,
+) -> Outcome<'r> {
+    let form = Form::<ConfirmForm>::from_data(req, data).await.succeeded();
+    match form {
+        Some(form) if state.csrf.check(req.cookies(), &form.csrf_token) => {
+            let next = form
+                .next
+                .as_deref()
+                .and_then(next::sanitize)
+                .map(str::to_owned);
+            start(req, state, next).await
+        }
+        _ => error_page(req, state, LoginError::Csrf).await,
+    }
+}
+
+/// Starts the flow: a new attempt cookie and a 303 to the provider.
+async fn start<'r, P: Provider>(
+    req: &'r Request<'_>,
+    state: &ProviderState<P>,
+    next: Option<String>,
+) -> Outcome<'r> {
+    let begun = match state.flow.begin(&state.http).await {
+        Ok(begun) => begun,
+        Err(err) => return error_page(req, state, err.into()).await,
+    };
+    let attempt = Attempt {
+        key: begun.key,
+        pending: begun.pending,
+        next,
+        created: now(),
+    };
+    state.cookies.add_attempt(req.cookies(), &attempt);
+    Outcome::from(req, Redirect::to(begun.url.to_string()))
+}
+
+async fn logout<'r, P: Provider>(req: &'r Request<'_>, state: &ProviderState<P>) -> Outcome<'r> {
+    let ended = state.cookies.read_session(req.cookies());
+    state.cookies.remove_session(req.cookies());
+    state.provider.after_logout(ended.as_ref(), req).await;
+    let provider_logout = state.config.oidc.as_ref().filter(|o| o.provider_logout);
+    if let Some(oidc) = provider_logout {
+        let credentials = ended.as_ref().map(|login| &login.credentials);
+        let after = oidc.post_logout_redirect_uri.as_ref();
+        if let Some(url) = state
+            .flow
+            .end_session_url(&state.http, credentials, after)
+            .await
+        {
+            return Outcome::from(req, Redirect::to(url.to_string()));
+        }
+    }
+    let next = query_next(req).unwrap_or_else(|| "/".to_owned());
+    Outcome::from(req, Redirect::to(next))
+}

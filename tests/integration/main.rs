@@ -1,0 +1,16 @@
+//! The integration tests, in one binary (one link instead of one per file): real providers
+//! and applications on loopback ports, driven by an HTTP client that keeps cookies.
+
+mod common;
+
+mod example;
+mod failures;
+mod launch;
+mod layers;
+mod login;
+#[cfg(feature = "oidc")]
+mod oidc;
+#[cfg(feature = "server")]
+mod server;
+#[cfg(feature = "server")]
+mod store;

@@ -2,7 +2,7 @@
 //!
 //! `rocket_oauth` turns an annotated provider struct into a Rocket fairing that mounts the
 //! login, callback, logout and check routes of an OAuth 2.0 authorization code flow (with
-//! PKCE), and gives routes request guards that require a login.
+//! PKCE) or an OpenID Connect login, and gives routes request guards that require a login.
 //!
 //! # Quickstart
 //!
@@ -11,7 +11,7 @@
 //! ```rust
 //! # #[macro_use] extern crate rocket;
 //! use rocket::serde::json::{json, Value};
-//! use rocket_oauth::{AccessToken, Hooks, LoginRequired, OAuth2Provider};
+//! use rocket_oauth::{AccessToken, LoginRequired, OAuth2Provider};
 //!
 //! // 1. The provider: endpoints in attributes, keys in configuration.
 //! #[derive(OAuth2Provider)]
@@ -23,8 +23,6 @@
 //!     scopes("read:user")
 //! )]
 //! struct GitHub;
-//!
-//! impl Hooks for GitHub {} // after_login / after_logout, both optional
 //!
 //! // 3. Guards: `AccessToken` answers 401 when logged out, `LoginRequired` redirects to
 //! //    `/auth/github/login?next=<this page>`.
@@ -42,16 +40,20 @@
 //! fn rocket() -> _ {
 //!     // 2. The fairing: mounts /auth/github/{login,callback,logout,check}.
 //!     rocket::build()
-//!         .attach(GitHub::fairing())
+//!         .attach(GitHub.fairing())
 //!         .mount("/", routes![me, private])
 //! }
 //! ```
 //!
+//! Hooks ([`Hooks`]: `identify`, `after_login`, `after_logout`) default to doing nothing;
+//! write `#[oauth(..., custom_hooks)]` and implement the trait to run your own code. Every
+//! provider is attached the same way, `provider.fairing()` ([`Provider::fairing`]).
+//!
 //! # Configuration
 //!
 //! Each provider reads `oauth.<name>` from Rocket's configuration (`Rocket.toml`, or
-//! `ROCKET_OAUTH` in the environment). Missing or invalid values stop the launch with a
-//! message naming the key.
+//! `ROCKET_OAUTH` in the environment), over the provider's own defaults. Missing or invalid
+//! values — and keys of another protocol — stop the launch with a message naming the key.
 //!
 //! ```toml
 //! [default.oauth.github]
@@ -68,9 +70,9 @@
 //! | `authorize_url`, `token_url` | endpoints (`https`, or `http` on loopback) | the attributes |
 //! | `userinfo_url` | JSON profile fetched once at login | the attribute, or none |
 //! | `issuer` | OpenID Connect: the discovery base and the ID tokens' `iss`; OAuth 2: compared with an RFC 9207 `iss` callback parameter | the attribute, or none |
-//! | `discovery_url`, `tenants`, `issuer_aliases`, `require_nonce` | OpenID Connect details (see [`ProviderConfig`]) | |
+//! | `discovery_url`, `tenants`, `issuer_aliases`, `require_nonce` | OpenID Connect only (see [`OidcConfig`]) | |
+//! | `provider_logout`, `post_logout_redirect_uri` | OpenID Connect only: logout at the provider | `false` |
 //! | `access` | who may log in, and roles ([`AccessConfig`]) | everyone |
-//! | `provider_logout`, `post_logout_redirect_uri` | OpenID Connect logout at the provider | `false` |
 //! | `scopes` | list, or space-separated string | the attribute, or none |
 //! | `base_path` | where the routes are mounted | `/auth/<name>` |
 //! | `confirm` | `GET login` shows a confirmation page; its CSRF-checked POST starts the login | `false` |
@@ -93,14 +95,35 @@
 //!
 //! # Identity, access control and roles
 //!
-//! [`User`] is the normalized [`Identity`] (from the claims, or [`Hooks::identify`] for OAuth 2
+//! Hooks and guards see a [`Login`]: its [`Credentials`], userinfo, [`Identity`] and roles.
+//! [`User`] is the normalized identity (from the claims, or [`Hooks::identify`] for OAuth 2
 //! providers). `oauth.<name>.access` ([`AccessConfig`]) decides who may log in (`policy =
 //! "everyone"` by default, or `"listed"`) and grants roles, checked by [`HasRole`].
 //!
+//! # Architecture
+//!
+//! ```text
+//! protocol/  http, oauth2, oidc/ — one Flow per protocol (begin → redirect, complete → credentials);
+//!   ↑        plain async Rust, no Rocket, typed errors
+//! provider, config, hooks, login — the Provider trait, `oauth.<name>` over the provider's
+//!   ↑        defaults, the hooks and the Login record they receive
+//! session/   the session record and its cookie codec
+//!   ↑
+//! web/       the fairing, routes, guards, pages: one login pipeline for every protocol
+//!            (attempt → flow → identify → access rules → after_login → session)
+//!
+//! server/    the authorization server (feature `server`), apart: it shares only small
+//!            utilities (clock, random tokens, constant-time compare, CSRF, templates)
+//! ```
+//!
+//! Dependencies point up this list only; a test checks that no file imports another in a
+//! cycle and that the protocol layer never imports Rocket.
+//!
 //! # Features
 //!
-//! - `server`: an OAuth 2 authorization server (module `server`), so other applications can call
-//!   your API on your users' behalf.
+//! - `oidc` (default): OpenID Connect providers ([`OidcProvider`]).
+//! - `server`: an OAuth 2 authorization server (module `server`), so other applications can
+//!   call your API on your users' behalf.
 //! - `sqlite`: a SQLite store for that server (`server::SqliteStore`).
 //!
 //! # Templates
@@ -125,7 +148,8 @@
 //! per provider, ten minutes each). `state` is compared in constant time and the attempt is
 //! consumed on first use. `next` accepts same-site paths only. Calls to the provider never
 //! follow redirects, time out, and read at most 1 MiB. The session lives in an encrypted
-//! cookie that expires with the access token; tokens never appear in logs, URLs or pages.
+//! cookie that expires with the access token; tokens and secrets ([`Secret`]) never appear
+//! in logs, URLs (except the ID token as `id_token_hint` in a provider logout URL) or pages.
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
@@ -178,17 +202,18 @@ pub use crate::web::guards::{
 ///     client_auth = "post",                                  // optional: "basic" (default) or "post"
 ///     pkce = true,                                           // optional, default true
 ///     confirm = false,                                       // optional, default false
-///     form_post = false                                      // optional, default false
+///     form_post = false,                                     // optional, default false
+///     custom_hooks                                           // optional: you `impl Hooks`
 /// )]
 /// struct GitHub;
 ///
-/// impl Hooks for GitHub {}
+/// impl Hooks for GitHub {} // with `custom_hooks`: your own (here the defaults)
 ///
-/// let _fairing = GitHub::fairing();
+/// let _fairing = GitHub.fairing();
 /// ```
 ///
-/// URLs are checked at compile time. For a unit struct the derive also adds an inherent
-/// `fairing()` constructor; for other structs use [`OAuthFairing::new`].
+/// URLs are checked at compile time. The derive also adds an inherent `fairing(self)`
+/// constructor and, without `custom_hooks`, the default [`Hooks`].
 pub use rocket_oauth_codegen::OAuth2Provider;
 
 /// Derives [`Provider`] for an OpenID Connect provider: like [`OAuth2Provider`], but
@@ -197,15 +222,13 @@ pub use rocket_oauth_codegen::OAuth2Provider;
 /// `userinfo_url` may still be given to override them).
 ///
 /// ```rust
-/// use rocket_oauth::{Hooks, OidcProvider};
+/// use rocket_oauth::OidcProvider;
 ///
 /// #[derive(OidcProvider)]
 /// #[oauth(name = "google", issuer = "https://accounts.google.com", scopes("email", "profile"))]
 /// struct Google;
 ///
-/// impl Hooks for Google {}
-///
-/// let _fairing = Google::fairing();
+/// let _fairing = Google.fairing();
 /// ```
 #[cfg(feature = "oidc")]
 pub use rocket_oauth_codegen::OidcProvider;

@@ -1,4 +1,4 @@
-use rocket_oauth::{Hooks, OAuth2Provider, OAuthFairing, Provider};
+use rocket_oauth::{OAuth2Provider, OAuthFairing, Provider};
 
 #[derive(OAuth2Provider)]
 #[oauth(
@@ -15,8 +15,6 @@ use rocket_oauth::{Hooks, OAuth2Provider, OAuthFairing, Provider};
 )]
 pub struct GitHub;
 
-impl Hooks for GitHub {}
-
 #[derive(OAuth2Provider)]
 #[oauth(name = "local-dev_2", authorize_url = "http://127.0.0.1:9000/a", token_url = "http://localhost:9000/t")]
 #[oauth(scopes())]
@@ -24,17 +22,26 @@ struct Local {
     _tenant: String,
 }
 
-impl Hooks for Local {}
+/// The application writes its own hooks.
+#[derive(OAuth2Provider)]
+#[oauth(name = "custom", authorize_url = "https://e.com/a", token_url = "https://e.com/t", custom_hooks)]
+struct Custom;
+
+#[rocket::async_trait]
+impl rocket_oauth::Hooks for Custom {
+    async fn after_logout(&self, _: Option<&rocket_oauth::Login>, _: &rocket::Request<'_>) {}
+}
 
 fn main() {
     assert_eq!(GitHub::NAME, "github");
-    let _ = GitHub::fairing();
-    let _ = OAuthFairing::new(Local { _tenant: "t".into() });
+    let _ = GitHub.fairing();
+    let _ = Local { _tenant: "t".into() }.fairing();
+    let _ = OAuthFairing::new(Custom);
     assert_eq!(<Local as Provider>::NAME, "local-dev_2");
 }
 
 mod oidc {
-    use rocket_oauth::{Hooks, OidcProvider};
+    use rocket_oauth::OidcProvider;
 
     #[derive(OidcProvider)]
     #[oauth(name = "google", issuer = "https://accounts.google.com", scopes("email"))]
@@ -48,12 +55,9 @@ mod oidc {
     )]
     pub struct Microsoft;
 
-    impl Hooks for Google {}
-    impl Hooks for Microsoft {}
-
     #[allow(dead_code)]
     fn fairings() {
-        let _ = Google::fairing();
-        let _ = Microsoft::fairing();
+        let _ = Google.fairing();
+        let _ = Microsoft.fairing();
     }
 }

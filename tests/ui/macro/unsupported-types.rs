@@ -10,7 +10,6 @@ enum NotAStruct {
 #[oauth(name = "g", authorize_url = "https://e.com/a", token_url = "https://e.com/t")]
 struct Generic<T>(T);
 
-impl Hooks for NotAStruct {}
 impl<T: Send + Sync + 'static> Hooks for Generic<T> {}
 
 fn main() {}

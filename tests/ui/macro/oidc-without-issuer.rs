@@ -1,4 +1,4 @@
-use rocket_oauth::{Hooks, OidcProvider};
+use rocket_oauth::OidcProvider;
 
 #[derive(OidcProvider)]
 #[oauth(name = "corp", scopes("email"))]
@@ -7,8 +7,5 @@ struct NoIssuer;
 #[derive(OidcProvider)]
 #[oauth(name = "corp2", issuer = "http://sso.example.com")]
 struct PlainHttp;
-
-impl Hooks for NoIssuer {}
-impl Hooks for PlainHttp {}
 
 fn main() {}

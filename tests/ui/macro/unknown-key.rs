@@ -1,4 +1,4 @@
-use rocket_oauth::{Hooks, OAuth2Provider};
+use rocket_oauth::OAuth2Provider;
 
 #[derive(OAuth2Provider)]
 #[oauth(
@@ -8,7 +8,5 @@ use rocket_oauth::{Hooks, OAuth2Provider};
     tokn_url = "https://example.com/token"
 )]
 struct Typo;
-
-impl Hooks for Typo {}
 
 fn main() {}

@@ -1,4 +1,4 @@
-use rocket_oauth::{Hooks, OAuth2Provider};
+use rocket_oauth::OAuth2Provider;
 
 #[derive(OAuth2Provider)]
 #[oauth(
@@ -8,7 +8,5 @@ use rocket_oauth::{Hooks, OAuth2Provider};
     userinfo_url = "ftp://example.com/me"
 )]
 struct BadUrls;
-
-impl Hooks for BadUrls {}
 
 fn main() {}

@@ -1,4 +1,4 @@
-use rocket_oauth::{Hooks, OAuth2Provider};
+use rocket_oauth::OAuth2Provider;
 
 #[derive(OAuth2Provider)]
 #[oauth(name = 5)]
@@ -15,10 +15,5 @@ struct UnknownAuth;
 #[derive(OAuth2Provider)]
 #[oauth(name = "Git Hub", authorize_url = "https://e.com/a", token_url = "https://e.com/t", scopes("a b"))]
 struct BadName;
-
-impl Hooks for NumberName {}
-impl Hooks for StringBool {}
-impl Hooks for UnknownAuth {}
-impl Hooks for BadName {}
 
 fn main() {}

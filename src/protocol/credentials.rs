@@ -1,6 +1,5 @@
 //! [`Credentials`]: what a completed login hands the application to act on the user's behalf.
 
-use std::fmt;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
@@ -20,7 +19,7 @@ use crate::secret::Secret;
 ///     format!("Bearer {}", login.credentials().access_token())
 /// }
 /// ```
-#[derive(Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Credentials {
     #[serde(rename = "t")]
     pub(crate) access_token: Secret,
@@ -90,16 +89,5 @@ impl Credentials {
     /// Never log it or show it in a page.
     pub fn id_token(&self) -> Option<&str> {
         self.id_token.as_ref().map(Secret::expose)
-    }
-}
-
-impl fmt::Debug for Credentials {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Credentials")
-            .field("access_token", &self.access_token)
-            .field("token_type", &self.token_type)
-            .field("expires_at", &self.expires_at)
-            .field("scopes", &self.scopes)
-            .finish_non_exhaustive()
     }
 }

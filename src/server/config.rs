@@ -6,6 +6,7 @@ use serde::Deserialize;
 use url::Url;
 
 use crate::error::ConfigError;
+use crate::secret::Secret;
 
 /// A registered client.
 ///
@@ -30,15 +31,15 @@ use crate::error::ConfigError;
 ///     .scopes(["profile"]);
 /// assert!(client.is_confidential());
 /// ```
-#[derive(Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
 pub struct ClientConfig {
     /// The client id. _Required._
     pub id: String,
-    /// The client secret; absent for public clients. _Default:_ none.
+    /// The client secret; absent for public clients. Never logged. _Default:_ none.
     #[serde(default)]
-    pub secret: Option<String>,
+    pub secret: Option<Secret>,
     /// Shown on the consent page. _Default:_ the id.
     #[serde(default)]
     pub name: Option<String>,
@@ -59,7 +60,7 @@ impl ClientConfig {
     pub fn new(id: impl Into<String>, secret: Option<String>) -> Self {
         ClientConfig {
             id: id.into(),
-            secret,
+            secret: secret.map(Secret::new),
             name: None,
             image_url: None,
             redirect_uris: Vec::new(),
@@ -93,18 +94,6 @@ impl ClientConfig {
     /// The name shown to users.
     pub fn display_name(&self) -> &str {
         self.name.as_deref().unwrap_or(&self.id)
-    }
-}
-
-impl std::fmt::Debug for ClientConfig {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ClientConfig")
-            .field("id", &self.id)
-            .field("secret", &self.secret.as_ref().map(|_| "[redacted]"))
-            .field("name", &self.name)
-            .field("redirect_uris", &self.redirect_uris)
-            .field("scopes", &self.scopes)
-            .finish_non_exhaustive()
     }
 }
 

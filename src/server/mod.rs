@@ -46,8 +46,6 @@
 mod bearer;
 mod config;
 mod endpoints;
-#[cfg(feature = "sqlite")]
-mod sqlite;
 mod store;
 
 use std::collections::HashMap;
@@ -62,7 +60,7 @@ use url::Url;
 pub use bearer::{BearerError, BearerToken, ScopeSet, Scoped};
 pub use config::{ClientConfig, ServerConfig};
 #[cfg(feature = "sqlite")]
-pub use sqlite::SqliteStore;
+pub use store::SqliteStore;
 pub use store::{
     CodeGrant, MemoryStore, Store, StoreError, TakenCode, TokenHash, TokenKind, TokenRecord,
 };
@@ -169,7 +167,7 @@ async fn open_store(
         (Some(store), None) => Ok(store),
         (None, None) => Ok(Box::new(MemoryStore::default())),
         #[cfg(feature = "sqlite")]
-        (None, Some(url)) => match SqliteStore::connect(url).await {
+        (None, Some(url)) => match store::SqliteStore::connect(url).await {
             Ok(store) => Ok(Box::new(store)),
             Err(e) => Err(invalid(e.to_string())),
         },

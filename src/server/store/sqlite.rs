@@ -6,7 +6,7 @@ use std::str::FromStr;
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePool, SqlitePoolOptions, SqliteRow};
 use sqlx::Row;
 
-use super::store::{CodeGrant, Store, StoreError, TakenCode, TokenHash, TokenKind, TokenRecord};
+use super::{CodeGrant, Store, StoreError, TakenCode, TokenHash, TokenKind, TokenRecord};
 
 /// Schema migrations, applied in order, each once.
 const MIGRATIONS: &[(i64, &str)] = &[(
@@ -46,8 +46,8 @@ pub struct SqliteStore {
     pool: SqlitePool,
 }
 
-fn failed(e: impl std::fmt::Display) -> StoreError {
-    StoreError(e.to_string())
+fn failed(e: sqlx::Error) -> StoreError {
+    StoreError::backend(e)
 }
 
 fn kind_name(kind: TokenKind) -> &'static str {
@@ -113,7 +113,7 @@ impl SqliteStore {
             },
             client_id: row.try_get("client_id").map_err(failed)?,
             owner: row.try_get("owner").map_err(failed)?,
-            scopes: serde_json::from_str(&scopes).map_err(failed)?,
+            scopes: serde_json::from_str(&scopes).map_err(StoreError::corrupt)?,
             expires_at: row.try_get("expires_at").map_err(failed)?,
             family: row.try_get("family").map_err(failed)?,
             revoked: row.try_get("revoked").map_err(failed)?,
@@ -125,7 +125,7 @@ impl SqliteStore {
 #[rocket::async_trait]
 impl Store for SqliteStore {
     async fn save_code(&self, code: TokenHash, grant: CodeGrant) -> Result<(), StoreError> {
-        let json = serde_json::to_string(&grant).map_err(failed)?;
+        let json = serde_json::to_string(&grant).map_err(StoreError::corrupt)?;
         sqlx::query("INSERT INTO rocket_oauth_codes (hash, grant_json) VALUES (?, ?)")
             .bind(code.as_str())
             .bind(json)
@@ -153,7 +153,7 @@ impl Store for SqliteStore {
             return Ok(TakenCode::Unknown);
         };
         let json: String = row.try_get("grant_json").map_err(failed)?;
-        let grant: CodeGrant = serde_json::from_str(&json).map_err(failed)?;
+        let grant: CodeGrant = serde_json::from_str(&json).map_err(StoreError::corrupt)?;
         Ok(if claimed {
             TakenCode::Fresh(grant)
         } else {
@@ -171,7 +171,7 @@ impl Store for SqliteStore {
         .bind(kind_name(token.kind))
         .bind(&token.client_id)
         .bind(&token.owner)
-        .bind(serde_json::to_string(&token.scopes).map_err(failed)?)
+        .bind(serde_json::to_string(&token.scopes).map_err(StoreError::corrupt)?)
         .bind(token.expires_at)
         .bind(&token.family)
         .bind(token.revoked)

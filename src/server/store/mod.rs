@@ -1,8 +1,14 @@
-//! Where the authorization server keeps codes and tokens: a small async trait, and an
-//! in-memory store. Codes and tokens are stored hashed (SHA-256), never in plaintext.
+//! Where the authorization server keeps codes and tokens: a small async trait and its
+//! stores (memory; SQLite with the `sqlite` feature). Codes and tokens are stored hashed
+//! (SHA-256), never in plaintext.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
+mod memory;
+#[cfg(feature = "sqlite")]
+mod sqlite;
+
+pub use memory::MemoryStore;
+#[cfg(feature = "sqlite")]
+pub use sqlite::SqliteStore;
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -109,9 +115,38 @@ impl TokenRecord {
 }
 
 /// A storage failure.
+///
+/// ```rust
+/// use rocket_oauth::server::StoreError;
+///
+/// let err = StoreError::backend(std::io::Error::other("disk full"));
+/// assert_eq!(err.to_string(), "the token store failed: disk full");
+/// ```
 #[derive(Debug, thiserror::Error)]
-#[error("the token store failed: {0}")]
-pub struct StoreError(pub String);
+#[non_exhaustive]
+pub enum StoreError {
+    /// The database (or other backend) failed.
+    #[error("the token store failed: {0}")]
+    Backend(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// A stored record could not be read back.
+    #[error("the token store holds an unreadable record: {0}")]
+    Corrupt(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// A lock was poisoned by a panic elsewhere.
+    #[error("the token store's lock is poisoned")]
+    Poisoned,
+}
+
+impl StoreError {
+    /// A backend failure.
+    pub fn backend(error: impl std::error::Error + Send + Sync + 'static) -> Self {
+        StoreError::Backend(Box::new(error))
+    }
+
+    /// An unreadable record.
+    pub fn corrupt(error: impl std::error::Error + Send + Sync + 'static) -> Self {
+        StoreError::Corrupt(Box::new(error))
+    }
+}
 
 /// Storage for codes and tokens. Implement it to keep them in your own database; every
 /// method gets and returns hashes only.
@@ -141,82 +176,4 @@ pub trait Store: Send + Sync + 'static {
     async fn revoke_token(&self, hash: &TokenHash) -> Result<(), StoreError>;
     /// Revokes every token of a family.
     async fn revoke_family(&self, family: &str) -> Result<(), StoreError>;
-}
-
-/// The default store: everything in memory, lost on restart.
-///
-/// ```rust
-/// use rocket_oauth::server::{AuthorizationServer, MemoryStore};
-/// # struct Owners;
-/// # #[rocket::async_trait]
-/// # impl rocket_oauth::server::ResourceOwner for Owners {
-/// #     async fn current(&self, _: &rocket::Request<'_>) -> Option<String> { None }
-/// # }
-///
-/// let server = AuthorizationServer::new(Owners).store(MemoryStore::default());
-/// ```
-#[derive(Debug, Default)]
-pub struct MemoryStore {
-    codes: Mutex<HashMap<TokenHash, (CodeGrant, bool)>>,
-    tokens: Mutex<HashMap<TokenHash, TokenRecord>>,
-}
-
-fn lock<T>(m: &Mutex<T>) -> Result<std::sync::MutexGuard<'_, T>, StoreError> {
-    m.lock().map_err(|_| StoreError("poisoned lock".into()))
-}
-
-#[rocket::async_trait]
-impl Store for MemoryStore {
-    async fn save_code(&self, code: TokenHash, grant: CodeGrant) -> Result<(), StoreError> {
-        lock(&self.codes)?.insert(code, (grant, false));
-        Ok(())
-    }
-
-    async fn take_code(&self, code: &TokenHash) -> Result<TakenCode, StoreError> {
-        let mut codes = lock(&self.codes)?;
-        Ok(match codes.get_mut(code) {
-            None => TakenCode::Unknown,
-            Some((grant, used)) if *used => TakenCode::Replayed(grant.clone()),
-            Some((grant, used)) => {
-                *used = true;
-                TakenCode::Fresh(grant.clone())
-            }
-        })
-    }
-
-    async fn save_token(&self, token: TokenRecord) -> Result<(), StoreError> {
-        lock(&self.tokens)?.insert(token.hash.clone(), token);
-        Ok(())
-    }
-
-    async fn token(&self, hash: &TokenHash) -> Result<Option<TokenRecord>, StoreError> {
-        Ok(lock(&self.tokens)?.get(hash).cloned())
-    }
-
-    async fn use_refresh_token(&self, hash: &TokenHash) -> Result<bool, StoreError> {
-        let mut tokens = lock(&self.tokens)?;
-        Ok(match tokens.get_mut(hash) {
-            Some(token) if !token.used => {
-                token.used = true;
-                true
-            }
-            _ => false,
-        })
-    }
-
-    async fn revoke_token(&self, hash: &TokenHash) -> Result<(), StoreError> {
-        if let Some(token) = lock(&self.tokens)?.get_mut(hash) {
-            token.revoked = true;
-        }
-        Ok(())
-    }
-
-    async fn revoke_family(&self, family: &str) -> Result<(), StoreError> {
-        for token in lock(&self.tokens)?.values_mut() {
-            if token.family == family {
-                token.revoked = true;
-            }
-        }
-        Ok(())
-    }
 }

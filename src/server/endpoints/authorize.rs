@@ -1,0 +1,359 @@
+//! The authorization endpoint: validation, the consent page (CSRF-checked), the code.
+
+use percent_encoding::utf8_percent_encode;
+use rocket::data::Data;
+use rocket::http::{Header, Status};
+use rocket::response::Redirect;
+use rocket::route::Outcome;
+use rocket::Request;
+use serde::Serialize;
+use url::Url;
+
+use super::{read_form, requested_scopes, Params};
+use crate::server::config::ClientConfig;
+use crate::server::store::{CodeGrant, TokenHash};
+use crate::server::ServerState;
+use crate::util::{now, random_token};
+use crate::web::csrf::CsrfCookie;
+use crate::web::pages::ErrorContext;
+use crate::web::templates::{self, render};
+
+/// A validated authorization request.
+struct AuthzRequest<'s> {
+    client: &'s ClientConfig,
+    redirect_uri: String,
+    scopes: Vec<String>,
+    state: Option<String>,
+    challenge: Option<(String, String)>,
+}
+
+/// Why an authorization request is refused.
+enum AuthzError {
+    /// The redirect URI cannot be trusted: show a page, never redirect.
+    Page(String),
+    /// Tell the client, at its registered redirect URI.
+    Redirect {
+        redirect_uri: String,
+        state: Option<String>,
+        error: &'static str,
+        description: String,
+    },
+}
+
+fn validate<'s>(state: &'s ServerState, params: &Params) -> Result<AuthzRequest<'s>, AuthzError> {
+    for trusted in ["client_id", "redirect_uri"] {
+        if params.duplicate.as_deref() == Some(trusted) {
+            return Err(AuthzError::Page(format!("the request repeats `{trusted}`")));
+        }
+    }
+    let client_id = params
+        .get("client_id")
+        .ok_or_else(|| AuthzError::Page("the request has no client_id".into()))?;
+    let client = state
+        .clients
+        .get(client_id)
+        .ok_or_else(|| AuthzError::Page("the client is not registered".into()))?;
+    let redirect_uri = match params.get("redirect_uri") {
+        Some(uri) if client.redirect_uris.iter().any(|r| r == uri) => uri.to_owned(),
+        Some(_) => {
+            return Err(AuthzError::Page(
+                "the redirect_uri is not registered for this client".into(),
+            ))
+        }
+        None if client.redirect_uris.len() == 1 => client.redirect_uris[0].clone(),
+        None => return Err(AuthzError::Page("the request has no redirect_uri".into())),
+    };
+    let client_state = params.get("state").map(str::to_owned);
+    let fail = |error: &'static str, description: &str| AuthzError::Redirect {
+        redirect_uri: redirect_uri.clone(),
+        state: client_state.clone(),
+        error,
+        description: description.to_owned(),
+    };
+    if let Some(name) = &params.duplicate {
+        return Err(fail(
+            "invalid_request",
+            &format!("the request repeats `{name}`"),
+        ));
+    }
+    if params.get("response_type") != Some("code") {
+        return Err(fail(
+            "unsupported_response_type",
+            "only response_type=code is supported",
+        ));
+    }
+    if state.config.require_state && client_state.is_none() {
+        return Err(fail("invalid_request", "state is required"));
+    }
+    let scopes: Vec<String> = requested_scopes(params, &client.scopes);
+    if scopes.iter().any(|s| !client.scopes.contains(s)) {
+        return Err(fail(
+            "invalid_scope",
+            "a requested scope is not allowed for this client",
+        ));
+    }
+    let challenge = match (
+        params.get("code_challenge"),
+        params.get("code_challenge_method"),
+    ) {
+        (None, Some(_)) => {
+            return Err(fail(
+                "invalid_request",
+                "code_challenge_method without code_challenge",
+            ))
+        }
+        (None, None) if !client.is_confidential() => {
+            return Err(fail(
+                "invalid_request",
+                "PKCE (code_challenge) is required for public clients",
+            ))
+        }
+        (None, None) => None,
+        (Some(challenge), method) => {
+            let method = method.unwrap_or("plain");
+            let ok_len = (43..=128).contains(&challenge.len());
+            match method {
+                "S256" if ok_len => Some((challenge.to_owned(), "S256".to_owned())),
+                "plain" if ok_len && state.config.allow_plain_pkce => {
+                    Some((challenge.to_owned(), "plain".to_owned()))
+                }
+                "plain" => {
+                    return Err(fail(
+                        "invalid_request",
+                        "code_challenge_method must be S256",
+                    ))
+                }
+                _ => {
+                    return Err(fail(
+                        "invalid_request",
+                        "unsupported or malformed code_challenge",
+                    ))
+                }
+            }
+        }
+    };
+    Ok(AuthzRequest {
+        client,
+        redirect_uri,
+        scopes,
+        state: client_state,
+        challenge,
+    })
+}
+
+/// `redirect_uri` plus the response parameters, `state` and `iss` (RFC 9207).
+fn redirect_with(
+    state: &ServerState,
+    redirect_uri: &str,
+    client_state: Option<&str>,
+    pairs: &[(&str, &str)],
+) -> String {
+    let Ok(mut url) = Url::parse(redirect_uri) else {
+        return redirect_uri.to_owned();
+    };
+    {
+        let mut query = url.query_pairs_mut();
+        for (k, v) in pairs {
+            query.append_pair(k, v);
+        }
+        if let Some(s) = client_state {
+            query.append_pair("state", s);
+        }
+        query.append_pair("iss", &state.config.issuer);
+    }
+    url.to_string()
+}
+
+async fn refuse<'r>(req: &'r Request<'_>, state: &ServerState, err: AuthzError) -> Outcome<'r> {
+    match err {
+        AuthzError::Redirect {
+            redirect_uri,
+            state: s,
+            error,
+            description,
+        } => {
+            let to = redirect_with(
+                state,
+                &redirect_uri,
+                s.as_deref(),
+                &[("error", error), ("error_description", &description)],
+            );
+            Outcome::from(req, Redirect::to(to))
+        }
+        AuthzError::Page(message) => {
+            ErrorContext {
+                provider: "",
+                status: Status::BadRequest.code,
+                title: "Invalid authorization request",
+                message: &message,
+                retry_url: None,
+            }
+            .render(req)
+            .await
+        }
+    }
+}
+
+/// The consent form's CSRF cookie.
+fn csrf(state: &ServerState) -> CsrfCookie {
+    CsrfCookie {
+        name: "oauth_server_csrf".into(),
+        path: state.config.base_path.clone(),
+        secure: state.issuer.scheme() == "https",
+    }
+}
+
+const NEXT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'/')
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.');
+
+pub(super) async fn authorize<'r>(req: &'r Request<'_>, state: &ServerState) -> Outcome<'r> {
+    let query = req.uri().query().map(|q| q.as_str()).unwrap_or_default();
+    let params = Params::parse(query.as_bytes());
+    let request = match validate(state, &params) {
+        Ok(request) => request,
+        Err(err) => return refuse(req, state, err).await,
+    };
+    let Some(owner) = state.owner.current(req).await else {
+        let here = req.uri().to_string();
+        let login = format!(
+            "{}?next={}",
+            state.config.login_url,
+            utf8_percent_encode(&here, NEXT)
+        );
+        return Outcome::from(req, Redirect::to(login));
+    };
+    #[derive(Serialize)]
+    struct ScopeView<'a> {
+        name: &'a str,
+        description: &'a str,
+    }
+    #[derive(Serialize)]
+    struct ParamView<'a> {
+        name: &'a str,
+        value: &'a str,
+    }
+    #[derive(Serialize)]
+    struct Consent<'a> {
+        client_name: &'a str,
+        client_image: Option<&'a str>,
+        owner: &'a str,
+        scopes: Vec<ScopeView<'a>>,
+        action: String,
+        csrf_token: String,
+        params: Vec<ParamView<'a>>,
+    }
+    let mut params_view: Vec<ParamView<'_>> = params
+        .values
+        .iter()
+        .filter(|(k, _)| k.as_str() != "csrf_token" && k.as_str() != "decision")
+        .map(|(name, value)| ParamView { name, value })
+        .collect();
+    params_view.sort_by_key(|p| p.name);
+    let context = Consent {
+        client_name: request.client.display_name(),
+        client_image: request.client.image_url.as_deref(),
+        owner: &owner,
+        scopes: request
+            .scopes
+            .iter()
+            .map(|name| ScopeView {
+                name,
+                description: state
+                    .config
+                    .scopes
+                    .get(name)
+                    .map(String::as_str)
+                    .unwrap_or(name),
+            })
+            .collect(),
+        action: format!("{}/authorize", state.config.base_path.trim_end_matches('/')),
+        csrf_token: csrf(state).token(req.cookies()),
+        params: params_view,
+    };
+    let mut outcome = Outcome::from(
+        req,
+        render(req, Status::Ok, templates::CONSENT, &context).await,
+    );
+    if let Outcome::Success(response) = &mut outcome {
+        // Clickjacking defence for the consent page.
+        response.set_header(Header::new("X-Frame-Options", "DENY"));
+        response.set_header(Header::new(
+            "Content-Security-Policy",
+            "frame-ancestors 'none'",
+        ));
+        response.set_header(Header::new("Cache-Control", "no-store"));
+    }
+    outcome
+}
+
+pub(super) async fn consent<'r>(
+    req: &'r Request<'_>,
+    data: Data<'r>,
+    state: &ServerState,
+) -> Outcome<'r> {
+    let Some(params) = read_form(req, data).await else {
+        return refuse(
+            req,
+            state,
+            AuthzError::Page("the consent form is malformed".into()),
+        )
+        .await;
+    };
+    let csrf_ok = params
+        .get("csrf_token")
+        .is_some_and(|sent| csrf(state).check(req.cookies(), sent));
+    if !csrf_ok {
+        return refuse(
+            req,
+            state,
+            AuthzError::Page("the consent form expired; please try again".into()),
+        )
+        .await;
+    }
+    let request = match validate(state, &params) {
+        Ok(request) => request,
+        Err(err) => return refuse(req, state, err).await,
+    };
+    let Some(owner) = state.owner.current(req).await else {
+        return refuse(req, state, AuthzError::Page("you are not signed in".into())).await;
+    };
+    if params.get("decision") != Some("Accept") {
+        let to = redirect_with(
+            state,
+            &request.redirect_uri,
+            request.state.as_deref(),
+            &[("error", "access_denied")],
+        );
+        return Outcome::from(req, Redirect::to(to));
+    }
+    let code = random_token();
+    let grant = CodeGrant {
+        client_id: request.client.id.clone(),
+        redirect_uri: request.redirect_uri.clone(),
+        scopes: request.scopes,
+        owner,
+        challenge: request.challenge,
+        expires_at: now().saturating_add(i64::try_from(state.config.code_ttl).unwrap_or(i64::MAX)),
+        family: random_token(),
+    };
+    if let Err(e) = state.store.save_code(TokenHash::of(&code), grant).await {
+        log::error!("{e}");
+        let to = redirect_with(
+            state,
+            &request.redirect_uri,
+            request.state.as_deref(),
+            &[("error", "server_error")],
+        );
+        return Outcome::from(req, Redirect::to(to));
+    }
+    let to = redirect_with(
+        state,
+        &request.redirect_uri,
+        request.state.as_deref(),
+        &[("code", &code)],
+    );
+    Outcome::from(req, Redirect::to(to))
+}

@@ -1,0 +1,167 @@
+//! Client authentication at the token, revocation and introspection endpoints:
+//! `client_secret_basic`, `client_secret_post`, or a public client's bare `client_id`.
+
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use rocket::data::Data;
+use rocket::http::{Header, Status};
+use rocket::route::Outcome;
+use rocket::Request;
+
+use super::{oauth_error, read_form, Params};
+use crate::server::config::ClientConfig;
+use crate::server::store::{TokenHash, TokenRecord};
+use crate::server::ServerState;
+use crate::util::ct_eq;
+
+enum ClientAuthError {
+    Invalid(&'static str),
+    Unauthenticated { basic: bool },
+}
+
+/// Authenticates the client (`client_secret_basic`, `client_secret_post`, or a public
+/// client's bare `client_id`), comparing secrets in constant time.
+fn authenticate<'s>(
+    req: &Request<'_>,
+    state: &'s ServerState,
+    params: &Params,
+) -> Result<&'s ClientConfig, ClientAuthError> {
+    let header = req.headers().get_one("Authorization");
+    let basic = header.and_then(|h| {
+        let (scheme, value) = h.split_once(' ')?;
+        scheme.eq_ignore_ascii_case("basic").then_some(value.trim())
+    });
+    let (id, secret) = match basic {
+        Some(value) => {
+            if params.get("client_secret").is_some() {
+                return Err(ClientAuthError::Invalid(
+                    "use one client authentication method",
+                ));
+            }
+            let decoded = STANDARD
+                .decode(value)
+                .ok()
+                .and_then(|b| String::from_utf8(b).ok())
+                .ok_or(ClientAuthError::Unauthenticated { basic: true })?;
+            let (id, secret) = decoded
+                .split_once(':')
+                .ok_or(ClientAuthError::Unauthenticated { basic: true })?;
+            let decode = |s: &str| {
+                url::form_urlencoded::parse(format!("x={s}").as_bytes())
+                    .next()
+                    .map(|(_, v)| v.into_owned())
+            };
+            (
+                decode(id).ok_or(ClientAuthError::Unauthenticated { basic: true })?,
+                decode(secret),
+            )
+        }
+        None => (
+            params
+                .get("client_id")
+                .ok_or(ClientAuthError::Invalid(
+                    "client authentication is required",
+                ))?
+                .to_owned(),
+            params.get("client_secret").map(str::to_owned),
+        ),
+    };
+    if let (Some(form_id), true) = (params.get("client_id"), basic.is_some()) {
+        if form_id != id {
+            return Err(ClientAuthError::Invalid(
+                "client_id does not match the credentials",
+            ));
+        }
+    }
+    let unauthenticated = ClientAuthError::Unauthenticated {
+        basic: basic.is_some(),
+    };
+    let client = state.clients.get(&id).ok_or(unauthenticated)?;
+    let ok = match (&client.secret, &secret) {
+        (Some(expected), Some(given)) => ct_eq(expected.expose(), given),
+        (None, None) => true,
+        _ => false,
+    };
+    if ok {
+        Ok(client)
+    } else {
+        Err(ClientAuthError::Unauthenticated {
+            basic: basic.is_some(),
+        })
+    }
+}
+
+fn client_auth_failure<'r>(req: &'r Request<'_>, err: ClientAuthError) -> Outcome<'r> {
+    match err {
+        ClientAuthError::Invalid(why) => {
+            oauth_error(req, Status::BadRequest, "invalid_request", why)
+        }
+        ClientAuthError::Unauthenticated { basic } => {
+            let mut outcome = oauth_error(
+                req,
+                Status::Unauthorized,
+                "invalid_client",
+                "client authentication failed",
+            );
+            if let (Outcome::Success(response), true) = (&mut outcome, basic) {
+                response.set_header(Header::new("WWW-Authenticate", "Basic realm=\"oauth\""));
+            }
+            outcome
+        }
+    }
+}
+
+/// The form body of a token, revocation or introspection request (no parameter given twice)
+/// and the client it authenticates.
+pub(super) async fn authenticated_form<'r, 's>(
+    req: &'r Request<'_>,
+    data: Data<'r>,
+    state: &'s ServerState,
+) -> Result<(Params, &'s ClientConfig), Outcome<'r>> {
+    let Some(params) = read_form(req, data).await else {
+        return Err(oauth_error(
+            req,
+            Status::BadRequest,
+            "invalid_request",
+            "expected an application/x-www-form-urlencoded body",
+        ));
+    };
+    if let Some(name) = &params.duplicate {
+        return Err(oauth_error(
+            req,
+            Status::BadRequest,
+            "invalid_request",
+            &format!("the request repeats `{name}`"),
+        ));
+    }
+    let client = authenticate(req, state, &params).map_err(|e| client_auth_failure(req, e))?;
+    Ok((params, client))
+}
+
+pub(super) async fn client_and_token<'r, 's>(
+    req: &'r Request<'_>,
+    data: Data<'r>,
+    state: &'s ServerState,
+) -> Result<(&'s ClientConfig, Option<TokenRecord>), Outcome<'r>> {
+    let (params, client) = authenticated_form(req, data, state).await?;
+    let Some(token) = params.get("token") else {
+        return Err(oauth_error(
+            req,
+            Status::BadRequest,
+            "invalid_request",
+            "token is required",
+        ));
+    };
+    match state.store.token(&TokenHash::of(token)).await {
+        Ok(record) => Ok((client, record)),
+        Err(e) => {
+            log::error!("{e}");
+            Err(oauth_error(
+                req,
+                Status::InternalServerError,
+                "server_error",
+                "the token store failed",
+            ))
+        }
+    }
+}

@@ -1,0 +1,47 @@
+//! Token introspection (RFC 7662).
+
+use rocket::data::Data;
+use rocket::http::Status;
+use rocket::route::Outcome;
+use rocket::Request;
+use serde_json::json;
+
+use super::client_auth::client_and_token;
+use super::{json_response, oauth_error};
+use crate::server::store::TokenKind;
+use crate::server::ServerState;
+use crate::util::now;
+
+pub(super) async fn introspect<'r>(
+    req: &'r Request<'_>,
+    data: Data<'r>,
+    state: &ServerState,
+) -> Outcome<'r> {
+    let (client, record) = match client_and_token(req, data, state).await {
+        Ok(found) => found,
+        Err(outcome) => return outcome,
+    };
+    if !client.is_confidential() {
+        return oauth_error(
+            req,
+            Status::Unauthorized,
+            "invalid_client",
+            "introspection needs a confidential client",
+        );
+    }
+    let body = match record {
+        Some(r) if r.is_active(now()) => {
+            json!({
+                "active": true,
+                "scope": r.scopes.join(" "),
+                "client_id": r.client_id,
+                "username": r.owner,
+                "exp": r.expires_at,
+                "token_type": if r.kind == TokenKind::Access { "Bearer" } else { "refresh_token" },
+                "iss": state.config.issuer,
+            })
+        }
+        _ => json!({ "active": false }),
+    };
+    json_response(req, Status::Ok, body)
+}

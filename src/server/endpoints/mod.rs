@@ -1,0 +1,156 @@
+//! The server's routes: authorize (consent), token, revoke, introspect, metadata — one file
+//! each — and what they share: form parsing, JSON answers, the TLS requirement.
+
+mod authorize;
+mod client_auth;
+mod introspect;
+mod metadata;
+mod revoke;
+mod token;
+
+use std::collections::HashMap;
+
+use rocket::data::{Data, ToByteUnit};
+use rocket::http::{ContentType, Header, Method, Status};
+use rocket::route::{Handler, Outcome, Route};
+use rocket::Request;
+use serde_json::{json, Value};
+
+use super::ServerState;
+
+/// The largest form body read.
+const FORM_LIMIT: u64 = 16 * 1024;
+
+#[derive(Debug, Clone, Copy)]
+enum Endpoint {
+    Authorize,
+    Consent,
+    Token,
+    Revoke,
+    Introspect,
+    Metadata,
+}
+
+#[derive(Clone)]
+struct ServerRoute(Endpoint);
+
+pub(super) fn routes() -> Vec<Route> {
+    [
+        (Method::Get, "/authorize", Endpoint::Authorize),
+        (Method::Post, "/authorize", Endpoint::Consent),
+        (Method::Post, "/token", Endpoint::Token),
+        (Method::Post, "/revoke", Endpoint::Revoke),
+        (Method::Post, "/introspect", Endpoint::Introspect),
+    ]
+    .into_iter()
+    .map(|(method, path, endpoint)| Route::new(method, path, ServerRoute(endpoint)))
+    .collect()
+}
+
+pub(super) fn metadata_routes() -> Vec<Route> {
+    vec![Route::new(
+        Method::Get,
+        "/.well-known/oauth-authorization-server",
+        ServerRoute(Endpoint::Metadata),
+    )]
+}
+
+/// Request parameters; a parameter given twice is an error (RFC 6749 §3.1).
+pub(super) struct Params {
+    pub values: HashMap<String, String>,
+    pub duplicate: Option<String>,
+}
+
+impl Params {
+    pub fn parse(raw: &[u8]) -> Params {
+        let mut values = HashMap::new();
+        let mut duplicate = None;
+        for (k, v) in url::form_urlencoded::parse(raw) {
+            if values.insert(k.to_string(), v.into_owned()).is_some() {
+                duplicate.get_or_insert_with(|| k.into_owned());
+            }
+        }
+        Params { values, duplicate }
+    }
+
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.values
+            .get(name)
+            .map(String::as_str)
+            .filter(|v| !v.is_empty())
+    }
+}
+
+pub(super) async fn read_form(req: &Request<'_>, data: Data<'_>) -> Option<Params> {
+    if req.content_type() != Some(&ContentType::Form) {
+        return None;
+    }
+    let bytes = data.open(FORM_LIMIT.bytes()).into_bytes().await.ok()?;
+    bytes
+        .is_complete()
+        .then(|| Params::parse(&bytes.into_inner()))
+}
+
+/// The space-separated `scope` parameter, or `default` when absent.
+pub(super) fn requested_scopes(params: &Params, default: &[String]) -> Vec<String> {
+    match params.get("scope") {
+        Some(scope) => scope
+            .split(' ')
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect(),
+        None => default.to_vec(),
+    }
+}
+
+#[rocket::async_trait]
+impl Handler for ServerRoute {
+    async fn handle<'r>(&self, req: &'r Request<'_>, data: Data<'r>) -> Outcome<'r> {
+        let Some(state) = req.rocket().state::<ServerState>() else {
+            return Outcome::Error(Status::InternalServerError);
+        };
+        if !transport_ok(req, state) {
+            let body = json!({"error": "invalid_request", "error_description": "TLS is required"});
+            return json_response(req, Status::BadRequest, body);
+        }
+        match self.0 {
+            Endpoint::Authorize => authorize::authorize(req, state).await,
+            Endpoint::Consent => authorize::consent(req, data, state).await,
+            Endpoint::Token => token::token(req, data, state).await,
+            Endpoint::Revoke => revoke::revoke(req, data, state).await,
+            Endpoint::Introspect => introspect::introspect(req, data, state).await,
+            Endpoint::Metadata => metadata::metadata(req, state),
+        }
+    }
+}
+
+/// TLS is required unless turned off, Rocket serves TLS, or the issuer (checked at ignite)
+/// and the client are both on loopback.
+fn transport_ok(req: &Request<'_>, state: &ServerState) -> bool {
+    !state.config.require_tls
+        || req.rocket().config().tls_enabled()
+        || (crate::util::is_loopback(&state.issuer)
+            && req.client_ip().is_some_and(|ip| ip.is_loopback()))
+}
+
+pub(super) fn json_response<'r>(req: &'r Request<'_>, status: Status, body: Value) -> Outcome<'r> {
+    let mut outcome = Outcome::from(req, (status, (ContentType::JSON, body.to_string())));
+    if let Outcome::Success(response) = &mut outcome {
+        response.set_header(Header::new("Cache-Control", "no-store"));
+        response.set_header(Header::new("Pragma", "no-cache"));
+    }
+    outcome
+}
+
+pub(super) fn oauth_error<'r>(
+    req: &'r Request<'_>,
+    status: Status,
+    error: &str,
+    description: &str,
+) -> Outcome<'r> {
+    json_response(
+        req,
+        status,
+        json!({ "error": error, "error_description": description }),
+    )
+}

@@ -1,0 +1,239 @@
+//! The token endpoint: `authorization_code` (with PKCE), `refresh_token` (rotation, reuse
+//! detection) and `client_credentials`, each grant its own function.
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use rocket::data::Data;
+use rocket::http::Status;
+use rocket::route::Outcome;
+use rocket::Request;
+use serde_json::json;
+use sha2::{Digest, Sha256};
+
+use super::client_auth::authenticated_form;
+use super::{json_response, oauth_error, requested_scopes, Params};
+use crate::server::config::ClientConfig;
+use crate::server::store::{StoreError, TakenCode, TokenHash, TokenKind, TokenRecord};
+use crate::server::ServerState;
+use crate::util::{ct_eq, now, random_token};
+
+pub(super) async fn token<'r>(
+    req: &'r Request<'_>,
+    data: Data<'r>,
+    state: &ServerState,
+) -> Outcome<'r> {
+    let (params, client) = match authenticated_form(req, data, state).await {
+        Ok(found) => found,
+        Err(outcome) => return outcome,
+    };
+    let grant = Grant { req, state, client };
+    match params.get("grant_type") {
+        None => grant.invalid_request("grant_type is required"),
+        Some("authorization_code") => grant.authorization_code(&params).await,
+        Some("refresh_token") => grant.refresh_token(&params).await,
+        Some("client_credentials") => grant.client_credentials(&params).await,
+        Some(_) => oauth_error(
+            req,
+            Status::BadRequest,
+            "unsupported_grant_type",
+            "unsupported grant_type",
+        ),
+    }
+}
+
+/// A token request from an authenticated client.
+struct Grant<'r, 's> {
+    req: &'r Request<'r>,
+    state: &'s ServerState,
+    client: &'s ClientConfig,
+}
+
+impl<'r> Grant<'r, '_> {
+    fn invalid_request(&self, why: &str) -> Outcome<'r> {
+        oauth_error(self.req, Status::BadRequest, "invalid_request", why)
+    }
+
+    fn invalid_grant(&self, why: &str) -> Outcome<'r> {
+        oauth_error(self.req, Status::BadRequest, "invalid_grant", why)
+    }
+
+    fn invalid_scope(&self, why: &str) -> Outcome<'r> {
+        oauth_error(self.req, Status::BadRequest, "invalid_scope", why)
+    }
+
+    fn store_failed(&self, e: StoreError) -> Outcome<'r> {
+        log::error!("{e}");
+        oauth_error(
+            self.req,
+            Status::InternalServerError,
+            "server_error",
+            "the token store failed",
+        )
+    }
+
+    /// RFC 6749 §4.1.3.
+    async fn authorization_code(&self, params: &Params) -> Outcome<'r> {
+        let (Some(code), Some(redirect_uri)) = (params.get("code"), params.get("redirect_uri"))
+        else {
+            return self.invalid_request("code and redirect_uri are required");
+        };
+        let grant = match self.state.store.take_code(&TokenHash::of(code)).await {
+            Ok(TakenCode::Fresh(grant)) => grant,
+            Ok(TakenCode::Replayed(grant)) => {
+                // RFC 6749 §4.1.2: a reused code revokes what it issued.
+                log::warn!(
+                    "authorization code replayed by `{}`: revoking its tokens",
+                    grant.client_id
+                );
+                if let Err(e) = self.state.store.revoke_family(&grant.family).await {
+                    return self.store_failed(e);
+                }
+                return self.invalid_grant("the authorization code was already used");
+            }
+            Ok(TakenCode::Unknown) => return self.invalid_grant("unknown authorization code"),
+            Err(e) => return self.store_failed(e),
+        };
+        if grant.client_id != self.client.id {
+            return self.invalid_grant("the code was issued to another client");
+        }
+        if grant.expires_at <= now() {
+            return self.invalid_grant("the authorization code expired");
+        }
+        if grant.redirect_uri != redirect_uri {
+            return self.invalid_grant("redirect_uri does not match the authorization request");
+        }
+        if !pkce_ok(&grant.challenge, params.get("code_verifier")) {
+            return self.invalid_grant("PKCE verification failed");
+        }
+        self.issue(Some(grant.owner), grant.scopes, grant.family, true)
+            .await
+    }
+
+    /// RFC 6749 §6, with rotation: a refresh token is used once; reusing it revokes its
+    /// family.
+    async fn refresh_token(&self, params: &Params) -> Outcome<'r> {
+        let Some(refresh) = params.get("refresh_token") else {
+            return self.invalid_request("refresh_token is required");
+        };
+        let store = &self.state.store;
+        let hash = TokenHash::of(refresh);
+        let record = match store.token(&hash).await {
+            Ok(Some(r)) if r.kind == TokenKind::Refresh && r.client_id == self.client.id => r,
+            Ok(_) => return self.invalid_grant("unknown refresh token"),
+            Err(e) => return self.store_failed(e),
+        };
+        if record.revoked || record.expires_at <= now() {
+            return self.invalid_grant("the refresh token expired or was revoked");
+        }
+        match store.use_refresh_token(&hash).await {
+            Ok(true) => {}
+            Ok(false) => {
+                log::warn!(
+                    "refresh token reused by `{}`: revoking its family",
+                    self.client.id
+                );
+                if let Err(e) = store.revoke_family(&record.family).await {
+                    return self.store_failed(e);
+                }
+                return self.invalid_grant("the refresh token was already used");
+            }
+            Err(e) => return self.store_failed(e),
+        }
+        let scopes = requested_scopes(params, &record.scopes);
+        if scopes.iter().any(|s| !record.scopes.contains(s)) {
+            return self.invalid_scope("a scope exceeds the original grant");
+        }
+        self.issue(record.owner, scopes, record.family, true).await
+    }
+
+    /// RFC 6749 §4.4: confidential clients only, no refresh token.
+    async fn client_credentials(&self, params: &Params) -> Outcome<'r> {
+        if !self.client.is_confidential() {
+            return oauth_error(
+                self.req,
+                Status::BadRequest,
+                "unauthorized_client",
+                "public clients cannot use client_credentials",
+            );
+        }
+        let scopes: Vec<String> = requested_scopes(params, &self.client.scopes);
+        if scopes.iter().any(|s| !self.client.scopes.contains(s)) {
+            return self.invalid_scope("a requested scope is not allowed for this client");
+        }
+        self.issue(None, scopes, random_token(), false).await
+    }
+
+    /// Issues an access token (and a refresh token) and answers with them.
+    async fn issue(
+        &self,
+        owner: Option<String>,
+        scopes: Vec<String>,
+        family: String,
+        with_refresh: bool,
+    ) -> Outcome<'r> {
+        let state = self.state;
+        let access = random_token();
+        let ttl = i64::try_from(state.config.access_token_ttl).unwrap_or(i64::MAX);
+        let record = |hash, kind, expires_at| TokenRecord {
+            hash,
+            kind,
+            client_id: self.client.id.clone(),
+            owner: owner.clone(),
+            scopes: scopes.clone(),
+            expires_at,
+            family: family.clone(),
+            revoked: false,
+            used: false,
+        };
+        let mut body = json!({
+            "access_token": access,
+            "token_type": "Bearer",
+            "expires_in": ttl,
+            "scope": scopes.join(" "),
+        });
+        let mut records = vec![record(
+            TokenHash::of(&access),
+            TokenKind::Access,
+            now().saturating_add(ttl),
+        )];
+        if with_refresh {
+            let refresh = random_token();
+            let refresh_ttl = i64::try_from(state.config.refresh_token_ttl).unwrap_or(i64::MAX);
+            records.push(record(
+                TokenHash::of(&refresh),
+                TokenKind::Refresh,
+                now().saturating_add(refresh_ttl),
+            ));
+            body["refresh_token"] = json!(refresh);
+        }
+        for record in records {
+            if let Err(e) = state.store.save_token(record).await {
+                log::error!("{e}");
+                return oauth_error(
+                    self.req,
+                    Status::InternalServerError,
+                    "server_error",
+                    "the token could not be stored",
+                );
+            }
+        }
+        json_response(self.req, Status::Ok, body)
+    }
+}
+
+/// Whether `verifier` answers the code's PKCE challenge.
+fn pkce_ok(challenge: &Option<(String, String)>, verifier: Option<&str>) -> bool {
+    match (challenge, verifier) {
+        (None, None) => true,
+        (Some((challenge, method)), Some(verifier)) => {
+            let computed = if method == "S256" {
+                URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()))
+            } else {
+                verifier.to_owned()
+            };
+            ct_eq(&computed, challenge)
+        }
+        // A verifier without a challenge (or the reverse) is a downgrade attempt.
+        _ => false,
+    }
+}

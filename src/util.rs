@@ -4,7 +4,6 @@
 use std::net::IpAddr;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use serde::{Deserialize, Deserializer};
 use serde_json::Value;
 use subtle::ConstantTimeEq;
 use url::Url;
@@ -33,12 +32,6 @@ pub(crate) fn truthy(value: Option<&Value>) -> bool {
         Some(Value::String(s)) => s.eq_ignore_ascii_case("true"),
         _ => false,
     }
-}
-
-/// Deserializes a boolean leniently (see [`truthy`]); anything else reads as `false`.
-#[cfg(feature = "oidc")]
-pub(crate) fn lenient_bool<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
-    Ok(truthy(Some(&Value::deserialize(d)?)))
 }
 
 /// Whether `url` points at this machine (`localhost`, `127.0.0.0/8`, `[::1]`).

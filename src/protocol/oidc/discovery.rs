@@ -6,7 +6,7 @@ use serde_json::Value;
 use url::Url;
 
 use crate::protocol::http::{HttpClient, HttpError};
-use crate::util::lenient_bool;
+use crate::util::truthy;
 
 /// An OpenID Provider's discovery document, parsed leniently: unknown fields and algorithm
 /// names are ignored, booleans may be strings.
@@ -83,6 +83,11 @@ pub(crate) async fn discover(
         });
     }
     Ok(discovery)
+}
+
+/// Deserializes a boolean leniently: `true` or `"true"`; anything else reads as `false`.
+fn lenient_bool<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+    Ok(truthy(Some(&Value::deserialize(d)?)))
 }
 
 /// Whether a discovered endpoint may be used: `https`, or `http` on loopback.

@@ -112,6 +112,14 @@ pub(crate) struct CodePending {
     pub nonce: Option<String>,
 }
 
+impl CodePending {
+    /// Reads back what `begin_code` remembered (nothing, if unreadable: the exchange then
+    /// fails at the provider).
+    pub fn read(pending: Value) -> Self {
+        serde_json::from_value(pending).unwrap_or_default()
+    }
+}
+
 /// The OAuth 2.0 authorization code flow (with PKCE unless turned off).
 pub(crate) struct OAuth2Flow {
     client: OAuth2Client,
@@ -141,13 +149,9 @@ impl OAuth2Flow {
     }
 
     /// Starts an authorization request: a fresh random state, a PKCE S256 challenge (unless
-    /// turned off), the configured scopes plus `extra_scope`, and the configured parameters
-    /// plus `extra_params`.
-    pub fn authorize(
-        &self,
-        extra_scope: Option<&str>,
-        extra_params: &[(&str, &str)],
-    ) -> (Url, String, Option<String>) {
+    /// turned off), the configured scopes plus `extra_scope`, the configured parameters, and
+    /// the OpenID Connect `nonce` if given (remembered with the verifier).
+    pub fn begin_code(&self, extra_scope: Option<&str>, nonce: Option<String>) -> Begin {
         let mut request = self.client.authorize_url(CsrfToken::new_random);
         if let Some(scope) = extra_scope.filter(|s| !self.settings.scopes.iter().any(|x| x == s)) {
             request = request.add_scope(Scope::new(scope.to_owned()));
@@ -162,11 +166,16 @@ impl OAuth2Flow {
         for (name, value) in &self.settings.params {
             request = request.add_extra_param(name.as_str(), value.as_str());
         }
-        for (name, value) in extra_params {
-            request = request.add_extra_param(*name, *value);
+        if let Some(nonce) = &nonce {
+            request = request.add_extra_param("nonce", nonce.as_str());
         }
         let (url, state) = request.url();
-        (url, state.into_secret(), verifier)
+        let pending = CodePending { verifier, nonce };
+        Begin {
+            url,
+            key: state.into_secret(),
+            pending: serde_json::to_value(pending).unwrap_or_default(),
+        }
     }
 
     /// Checks the callback's `iss` against `known` (RFC 9207): a present `iss` must equal
@@ -239,16 +248,7 @@ impl OAuth2Flow {
 #[async_trait::async_trait]
 impl Flow for OAuth2Flow {
     async fn begin(&self, _http: &HttpClient) -> Result<Begin, FlowError> {
-        let (url, key, verifier) = self.authorize(None, &[]);
-        let pending = CodePending {
-            verifier,
-            nonce: None,
-        };
-        Ok(Begin {
-            url,
-            key,
-            pending: serde_json::to_value(pending).unwrap_or_default(),
-        })
+        Ok(self.begin_code(None, None))
     }
 
     fn attempt_key<'a>(&self, callback: &'a CallbackParams) -> Option<&'a str> {
@@ -265,7 +265,7 @@ impl Flow for OAuth2Flow {
         callback: &CallbackParams,
         pending: Value,
     ) -> Result<Completed, FlowError> {
-        let pending: CodePending = serde_json::from_value(pending).unwrap_or_default();
+        let pending = CodePending::read(pending);
         Self::check_iss(callback, self.endpoints.issuer.as_deref(), false)?;
         let (_, credentials) = self.exchange(http, callback, pending.verifier).await?;
         let userinfo = self.userinfo(http, &credentials).await?;

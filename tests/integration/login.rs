@@ -3,7 +3,7 @@
 
 use std::sync::atomic::Ordering;
 
-use crate::common::app::start_app;
+use crate::common::app::{start_app, App};
 use crate::common::*;
 use rocket::serde::json::Value;
 
@@ -36,14 +36,22 @@ async fn assert_session(browser: &Browser, app: &str, logged_in: bool) {
     assert_eq!(maybe, if logged_in { "in" } else { "out" });
 }
 
+/// `GET login?next=…`, then the provider's redirect: the callback URL and the login response.
+async fn start_login(browser: &Browser, app: &App, next: &str) -> (String, reqwest::Response) {
+    let r = browser
+        .get(&format!("{}/auth/idp/login?next={next}", app.url))
+        .await;
+    assert_eq!(r.status(), 303);
+    let authorize = location(&r);
+    let callback = location(&browser.get(&authorize).await);
+    (callback, r)
+}
+
 #[rocket::async_test]
-async fn full_login_with_pkce_next_hooks_and_logout() {
+async fn login_redirects_to_the_provider_with_state_pkce_and_scopes() {
     let idp = start_idp().await;
     let app = start_app(&idp, false, |f| f).await;
-    let browser = Browser::new();
-
-    // login: a 303 to the provider with state, PKCE S256, scopes from config.
-    let r = browser
+    let r = Browser::new()
         .get(&format!("{}/auth/idp/login?next=/me", app.url))
         .await;
     assert_eq!(r.status(), 303);
@@ -53,22 +61,24 @@ async fn full_login_with_pkce_next_hooks_and_logout() {
         authorize.starts_with(&format!("{}/authorize?", idp.url)),
         "{authorize}"
     );
-    assert_eq!(
-        query_param(&authorize, "response_type").as_deref(),
-        Some("code")
-    );
-    assert_eq!(
-        query_param(&authorize, "code_challenge_method").as_deref(),
-        Some("S256")
-    );
-    assert!(query_param(&authorize, "code_challenge").is_some());
-    assert_eq!(
-        query_param(&authorize, "scope").as_deref(),
-        Some("read write")
-    );
-    let state = query_param(&authorize, "state").unwrap();
+    let param = |name| query_param(&authorize, name);
+    assert_eq!(param("response_type").as_deref(), Some("code"));
+    assert_eq!(param("code_challenge_method").as_deref(), Some("S256"));
+    assert!(param("code_challenge").is_some());
+    assert_eq!(param("scope").as_deref(), Some("read write"));
+    let state = param("state").unwrap();
     assert!(state.len() >= 22, "state is random and long: {state}");
     assert!(!authorize.contains("next"), "next stays in the cookie");
+}
+
+#[rocket::async_test]
+async fn the_attempt_cookie_is_encrypted_httponly_lax_and_scoped() {
+    let idp = start_idp().await;
+    let app = start_app(&idp, false, |f| f).await;
+    let r = Browser::new()
+        .get(&format!("{}/auth/idp/login", app.url))
+        .await;
+    let state = query_param(&location(&r), "state").unwrap();
     let cookies = set_cookies(&r);
     assert_eq!(cookies.len(), 1, "{cookies:?}");
     let attempt = &cookies[0];
@@ -79,14 +89,15 @@ async fn full_login_with_pkce_next_hooks_and_logout() {
     );
     assert!(attempt.contains("Path=/auth/idp"), "{attempt}");
     assert!(!attempt.contains(&state), "the attempt cookie is encrypted");
+}
 
-    // The provider sends the browser back to the callback.
-    let r = browser.get(&authorize).await;
-    assert_eq!(r.status(), 303);
-    let callback = location(&r);
+#[rocket::async_test]
+async fn the_callback_stores_the_session_and_redirects_to_next() {
+    let idp = start_idp().await;
+    let app = start_app(&idp, false, |f| f).await;
+    let browser = Browser::new();
+    let (callback, _) = start_login(&browser, &app, "/me").await;
     assert!(callback.starts_with(&format!("{}/auth/idp/callback?code=", app.url)));
-
-    // The callback logs in and redirects to `next`.
     let r = browser.get(&callback).await;
     assert_eq!(r.status(), 303, "{:?}", r.text().await);
     assert_eq!(location(&r), "/me");
@@ -103,18 +114,35 @@ async fn full_login_with_pkce_next_hooks_and_logout() {
         session.contains("Max-Age="),
         "expires with the token: {session}"
     );
+    assert!(session.len() < 4096);
     assert!(
         cookies
             .iter()
             .any(|c| c.starts_with("oauth_idp_login_") && c.contains("Max-Age=0")),
         "the attempt cookie is cleared: {cookies:?}"
     );
-    assert!(session.len() < 4096);
+    assert_session(&browser, &app.url, true).await;
+}
 
-    // PKCE: the verifier reached the token endpoint and matched the challenge.
+#[rocket::async_test]
+async fn the_pkce_verifier_reaches_the_token_endpoint() {
+    let idp = start_idp().await;
+    let app = start_app(&idp, false, |f| f).await;
+    let browser = Browser::new();
+    let (callback, _) = start_login(&browser, &app, "/me").await;
+    assert_eq!(browser.get(&callback).await.status(), 303);
+    // The test provider refuses a verifier that does not match the challenge.
     assert_eq!(idp.state.verifiers.lock().unwrap().len(), 1);
     assert_eq!(idp.state.token_calls.load(Ordering::SeqCst), 1);
+}
 
+#[rocket::async_test]
+async fn guarded_routes_see_the_userinfo_and_after_login_ran() {
+    let idp = start_idp().await;
+    let app = start_app(&idp, false, |f| f).await;
+    let browser = Browser::new();
+    let (callback, _) = start_login(&browser, &app, "/me").await;
+    browser.get(&callback).await;
     let r = browser.get(&format!("{}/me", app.url)).await;
     assert_eq!(r.status(), 200);
     let me: Value = r.json().await.unwrap();
@@ -126,9 +154,16 @@ async fn full_login_with_pkce_next_hooks_and_logout() {
         app.log.last_user.lock().unwrap().as_ref().unwrap()["sub"],
         "u1"
     );
+}
 
+#[rocket::async_test]
+async fn logout_is_a_post_that_ends_the_session_and_tells_after_logout_who() {
+    let idp = start_idp().await;
+    let app = start_app(&idp, false, |f| f).await;
+    let browser = Browser::new();
+    let (callback, _) = start_login(&browser, &app, "/me").await;
+    browser.get(&callback).await;
     assert_session(&browser, &app.url, true).await;
-
     // GET logout is off by default.
     let r = browser.get(&format!("{}/auth/idp/logout", app.url)).await;
     assert_eq!(r.status(), 404);
@@ -136,6 +171,7 @@ async fn full_login_with_pkce_next_hooks_and_logout() {
     assert_eq!(r.status(), 303);
     assert_eq!(location(&r), "/");
     assert_eq!(app.log.logouts.load(Ordering::SeqCst), 1);
+    assert_eq!(app.log.last_logout.lock().unwrap().as_deref(), Some("u1"));
     assert_session(&browser, &app.url, false).await;
 }
 

@@ -205,22 +205,37 @@ fn error_code<RE: std::error::Error + 'static>(
 }
 
 #[rocket::async_test]
-async fn authorization_code_refresh_revoke_introspect() {
+async fn metadata_names_the_issuer_and_only_s256() {
     let server = start_server(3600).await;
     assert_eq!(server.metadata["issuer"], server.url.as_str());
     assert_eq!(
         server.metadata["code_challenge_methods_supported"],
         serde_json::json!(["S256"])
     );
+}
+
+#[rocket::async_test]
+async fn an_authorization_code_grant_calls_the_api() {
+    let server = start_server(3600).await;
     let client = server.client("confidential", Some("s3cret+/:$"));
     let tokens = server.tokens(&client, &["profile"]).await;
-    let access = tokens.access_token().secret().clone();
-    let me: Value = server.api_me(&access).await.json().await.unwrap();
+    let me: Value = server
+        .api_me(tokens.access_token().secret())
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(
         me,
         serde_json::json!({"username": "alice", "scopes": ["profile"]})
     );
+}
 
+#[rocket::async_test]
+async fn refresh_rotates_and_reuse_revokes_the_family() {
+    let server = start_server(3600).await;
+    let client = server.client("confidential", Some("s3cret+/:$"));
+    let tokens = server.tokens(&client, &["profile"]).await;
     // Refresh rotates: the new pair works, the old refresh token is spent.
     let refresh = tokens.refresh_token().unwrap().clone();
     let rotated = client
@@ -229,13 +244,8 @@ async fn authorization_code_refresh_revoke_introspect() {
         .await
         .unwrap();
     assert_ne!(rotated.refresh_token().unwrap().secret(), refresh.secret());
-    assert_eq!(
-        server
-            .api_me(rotated.access_token().secret())
-            .await
-            .status(),
-        200
-    );
+    let rotated_access = rotated.access_token().secret();
+    assert_eq!(server.api_me(rotated_access).await.status(), 200);
     // Reusing the old one is refused and revokes the whole family.
     let reuse = client
         .exchange_refresh_token(&refresh)
@@ -243,39 +253,47 @@ async fn authorization_code_refresh_revoke_introspect() {
         .await
         .unwrap_err();
     assert_eq!(error_code(reuse), "invalid_grant");
-    assert_eq!(
-        server
-            .api_me(rotated.access_token().secret())
-            .await
-            .status(),
-        401
-    );
+    assert_eq!(server.api_me(rotated_access).await.status(), 401);
     let newest = RefreshToken::new(rotated.refresh_token().unwrap().secret().clone());
     assert!(client
         .exchange_refresh_token(&newest)
         .request_async(&http)
         .await
         .is_err());
+}
 
-    // Introspection and revocation of a fresh grant.
-    let tokens = server.tokens(&client, &["profile", "email"]).await;
-    let access = tokens.access_token().secret().clone();
-    let raw = reqwest::Client::new();
-    let introspect = format!("{}/oauth/introspect", server.url);
-    let active: Value = raw
-        .post(&introspect)
+/// `POST /oauth/introspect` for `token`, authenticated with Basic (form-encoded secret).
+async fn introspect(server: &Server, token: &str) -> Value {
+    reqwest::Client::new()
+        .post(format!("{}/oauth/introspect", server.url))
         .basic_auth("confidential", Some("s3cret%2B%2F%3A%24"))
-        .form(&[("token", access.as_str())])
+        .form(&[("token", token)])
         .send()
         .await
         .unwrap()
         .json()
         .await
-        .unwrap();
+        .unwrap()
+}
+
+#[rocket::async_test]
+async fn introspection_reports_an_active_token() {
+    let server = start_server(3600).await;
+    let client = server.client("confidential", Some("s3cret+/:$"));
+    let tokens = server.tokens(&client, &["profile", "email"]).await;
+    let active = introspect(&server, tokens.access_token().secret()).await;
     assert_eq!(active["active"], true);
     assert_eq!(active["username"], "alice");
     assert_eq!(active["scope"], "profile email");
-    let r = raw
+}
+
+#[rocket::async_test]
+async fn a_revoked_access_token_is_refused_and_inactive() {
+    let server = start_server(3600).await;
+    let client = server.client("confidential", Some("s3cret+/:$"));
+    let tokens = server.tokens(&client, &["profile"]).await;
+    let access = tokens.access_token().secret().clone();
+    let r = reqwest::Client::new()
         .post(format!("{}/oauth/revoke", server.url))
         .form(&[
             ("token", access.as_str()),
@@ -292,19 +310,7 @@ async fn authorization_code_refresh_revoke_introspect() {
         .to_str()
         .unwrap()
         .contains("invalid_token"));
-    let inactive: Value = raw
-        .post(&introspect)
-        .form(&[
-            ("token", access.as_str()),
-            ("client_id", "confidential"),
-            ("client_secret", "s3cret+/:$"),
-        ])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let inactive = introspect(&server, &access).await;
     assert_eq!(inactive, serde_json::json!({"active": false}));
 }
 

@@ -122,19 +122,9 @@ impl OidcFlow {
 impl Flow for OidcFlow {
     async fn begin(&self, http: &HttpClient) -> Result<Begin, FlowError> {
         let discovered = self.discovered(http).await?;
-        let nonce = random_token();
-        let (url, key, verifier) = discovered
+        Ok(discovered
             .oauth2
-            .authorize(Some("openid"), &[("nonce", &nonce)]);
-        let pending = CodePending {
-            verifier,
-            nonce: Some(nonce),
-        };
-        Ok(Begin {
-            url,
-            key,
-            pending: serde_json::to_value(pending).unwrap_or_default(),
-        })
+            .begin_code(Some("openid"), Some(random_token())))
     }
 
     fn attempt_key<'a>(&self, callback: &'a CallbackParams) -> Option<&'a str> {
@@ -151,7 +141,7 @@ impl Flow for OidcFlow {
         callback: &CallbackParams,
         pending: Value,
     ) -> Result<Completed, FlowError> {
-        let pending: CodePending = serde_json::from_value(pending).unwrap_or_default();
+        let pending = CodePending::read(pending);
         let d = self.discovered(http).await?;
         // A `{tenantid}` issuer is only known once the ID token names the tenant.
         let (known, required) = if d.issuer.contains(TENANT_PLACEHOLDER) {

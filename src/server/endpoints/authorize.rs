@@ -92,46 +92,8 @@ fn validate<'s>(state: &'s ServerState, params: &Params) -> Result<AuthzRequest<
             "a requested scope is not allowed for this client",
         ));
     }
-    let challenge = match (
-        params.get("code_challenge"),
-        params.get("code_challenge_method"),
-    ) {
-        (None, Some(_)) => {
-            return Err(fail(
-                "invalid_request",
-                "code_challenge_method without code_challenge",
-            ))
-        }
-        (None, None) if !client.is_confidential() => {
-            return Err(fail(
-                "invalid_request",
-                "PKCE (code_challenge) is required for public clients",
-            ))
-        }
-        (None, None) => None,
-        (Some(challenge), method) => {
-            let method = method.unwrap_or("plain");
-            let ok_len = (43..=128).contains(&challenge.len());
-            match method {
-                "S256" if ok_len => Some((challenge.to_owned(), "S256".to_owned())),
-                "plain" if ok_len && state.config.allow_plain_pkce => {
-                    Some((challenge.to_owned(), "plain".to_owned()))
-                }
-                "plain" => {
-                    return Err(fail(
-                        "invalid_request",
-                        "code_challenge_method must be S256",
-                    ))
-                }
-                _ => {
-                    return Err(fail(
-                        "invalid_request",
-                        "unsupported or malformed code_challenge",
-                    ))
-                }
-            }
-        }
-    };
+    let challenge = pkce_challenge(params, client, state.config.allow_plain_pkce)
+        .map_err(|why| fail("invalid_request", why))?;
     Ok(AuthzRequest {
         client,
         redirect_uri,
@@ -139,6 +101,34 @@ fn validate<'s>(state: &'s ServerState, params: &Params) -> Result<AuthzRequest<
         state: client_state,
         challenge,
     })
+}
+
+/// The PKCE challenge and its method: required for public clients, S256 unless `plain` is
+/// allowed, 43 to 128 characters.
+fn pkce_challenge(
+    params: &Params,
+    client: &ClientConfig,
+    allow_plain: bool,
+) -> Result<Option<(String, String)>, &'static str> {
+    let challenge = params.get("code_challenge");
+    match (challenge, params.get("code_challenge_method")) {
+        (None, Some(_)) => Err("code_challenge_method without code_challenge"),
+        (None, None) if !client.is_confidential() => {
+            Err("PKCE (code_challenge) is required for public clients")
+        }
+        (None, None) => Ok(None),
+        (Some(challenge), method) => {
+            let ok_len = (43..=128).contains(&challenge.len());
+            match method.unwrap_or("plain") {
+                "S256" if ok_len => Ok(Some((challenge.to_owned(), "S256".to_owned()))),
+                "plain" if ok_len && allow_plain => {
+                    Ok(Some((challenge.to_owned(), "plain".to_owned())))
+                }
+                "plain" => Err("code_challenge_method must be S256"),
+                _ => Err("unsupported or malformed code_challenge"),
+            }
+        }
+    }
 }
 
 /// `redirect_uri` plus the response parameters, `state` and `iss` (RFC 9207).

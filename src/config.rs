@@ -105,6 +105,15 @@ pub struct ProviderConfig {
     /// Who may log in and which roles they get (see [`AccessConfig`]).
     /// _Default:_ everyone, no roles.
     pub access: AccessConfig,
+    /// The RFC 7009 revocation endpoint: logout revokes the tokens there (best effort).
+    /// _Default:_ for OpenID Connect, the discovered `revocation_endpoint`; else none.
+    pub revocation_url: Option<Url>,
+    /// An access token this close to its expiry is refreshed before use, in seconds.
+    /// _Default:_ `5`.
+    pub refresh_skew: Duration,
+    /// The base of relative URLs given to [`ApiClient`](crate::ApiClient).
+    /// _Default:_ none.
+    pub api_base_url: Option<Url>,
     /// The OpenID Connect keys; `Some` exactly for OpenID Connect providers.
     pub oidc: Option<OidcConfig>,
 }
@@ -133,6 +142,99 @@ pub struct OidcConfig {
     /// Where the provider sends the browser after `provider_logout` (registered at the
     /// provider). _Default:_ none.
     pub post_logout_redirect_uri: Option<Url>,
+}
+
+/// Where sessions live: `oauth.session`, shared by every provider.
+///
+/// ```toml
+/// [default.oauth.session]
+/// store = "redis"                     # "cookie" (the default), "memory" or "redis"
+/// url = "redis://127.0.0.1:6379/"     # for "redis"
+/// lifetime = 604800                   # seconds a session lasts at most (7 days)
+/// ```
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct SessionConfig {
+    /// `cookie`: the whole session in encrypted cookies (nothing on the server; a copied
+    /// cookie works until it expires). `memory`: in this process (one instance only).
+    /// `redis`: in Redis (feature `redis`; shared by every instance). With a store, the
+    /// cookie holds only a random session id, and logout really ends the session.
+    /// _Default:_ `cookie`.
+    #[serde(default)]
+    pub store: StoreKind,
+    /// The Redis URL, for `store = "redis"`. _Default:_ none.
+    #[serde(default)]
+    pub url: Option<String>,
+    /// How long a session lasts at most, whatever its tokens do, in seconds.
+    /// _Default:_ `604800` (7 days).
+    #[serde(default = "week")]
+    pub lifetime: u64,
+    /// The most sessions the memory store keeps. _Default:_ `100000`.
+    #[serde(default = "hundred_thousand")]
+    pub capacity: usize,
+}
+
+/// Where sessions live (see [`SessionConfig::store`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+#[non_exhaustive]
+pub enum StoreKind {
+    /// In encrypted cookies.
+    #[default]
+    Cookie,
+    /// In this process's memory.
+    Memory,
+    /// In Redis (feature `redis`).
+    Redis,
+}
+
+fn week() -> u64 {
+    7 * 24 * 3600
+}
+fn hundred_thousand() -> usize {
+    100_000
+}
+
+impl Default for SessionConfig {
+    fn default() -> Self {
+        SessionConfig {
+            store: StoreKind::Cookie,
+            url: None,
+            lifetime: week(),
+            capacity: hundred_thousand(),
+        }
+    }
+}
+
+impl SessionConfig {
+    /// Reads `oauth.session` (absent: the defaults).
+    pub(crate) fn from_figment(figment: &Figment) -> Result<Self, ConfigError> {
+        let config: SessionConfig = match figment.extract_inner("oauth.session") {
+            Ok(config) => config,
+            Err(e) if e.missing() => SessionConfig::default(),
+            Err(e) => {
+                let reason = e.to_string();
+                rocket::config::pretty_print_error(e);
+                return Err(ConfigError::Invalid {
+                    key: "oauth.session".into(),
+                    reason,
+                });
+            }
+        };
+        if config.lifetime == 0 {
+            return Err(ConfigError::Invalid {
+                key: "oauth.session.lifetime".into(),
+                reason: "must be at least 1 second".into(),
+            });
+        }
+        if config.store == StoreKind::Redis && config.url.is_none() {
+            return Err(ConfigError::Missing {
+                key: "oauth.session.url".into(),
+            });
+        }
+        Ok(config)
+    }
 }
 
 /// The provider's defaults, as the lowest figment layer under `oauth.<name>`.
@@ -202,6 +304,10 @@ struct Raw {
     auth_params: BTreeMap<String, String>,
     #[serde(default)]
     access: AccessConfig,
+    revocation_url: Option<String>,
+    #[serde(default = "five")]
+    refresh_skew: u64,
+    api_base_url: Option<String>,
     // OpenID Connect only.
     discovery_url: Option<String>,
     tenants: Option<Vec<String>>,
@@ -358,6 +464,7 @@ impl ProviderConfig {
                     authorize_url: self.authorize_url.clone(),
                     token_url: self.token_url.clone(),
                     userinfo_url: self.userinfo_url.clone(),
+                    revocation_url: self.revocation_url.clone(),
                     tenants: oidc.tenants.clone(),
                     issuer_aliases: oidc.issuer_aliases.clone(),
                     require_nonce: oidc.require_nonce,
@@ -373,6 +480,7 @@ impl ProviderConfig {
                 token_url: self.token_url.clone().unwrap_or_else(fallback),
                 userinfo_url: self.userinfo_url.clone(),
                 issuer: self.issuer.clone(),
+                revocation_url: self.revocation_url.clone(),
             },
         ))
     }
@@ -409,6 +517,8 @@ impl Raw {
         let authorize_url = endpoint(self.authorize_url, "authorize_url")?;
         let token_url = endpoint(self.token_url, "token_url")?;
         let userinfo_url = keys.optional_endpoint(self.userinfo_url, "userinfo_url")?;
+        let revocation_url = keys.optional_endpoint(self.revocation_url, "revocation_url")?;
+        let api_base_url = keys.optional_endpoint(self.api_base_url, "api_base_url")?;
         let scopes = match self.scopes {
             Scopes::List(list) => list,
             Scopes::Spaced(s) => s.split_whitespace().map(str::to_owned).collect(),
@@ -462,6 +572,9 @@ impl Raw {
             connect_timeout: seconds(self.connect_timeout, "connect_timeout")?,
             auth_params: self.auth_params,
             access: self.access,
+            revocation_url,
+            refresh_skew: Duration::from_secs(self.refresh_skew),
+            api_base_url,
             oidc,
         })
     }

@@ -54,8 +54,8 @@ pub enum ConfigError {
 
 /// Why a login did not complete.
 ///
-/// Every variant is answered with a 4xx error page ([`LoginError::status`]); the visitor
-/// stays logged out. Messages never contain tokens, codes or secrets.
+/// Every variant is answered with an error page, 4xx ([`LoginError::status`]) or 503 when
+/// the session store is down; the visitor stays logged out. Messages never contain tokens, codes or secrets.
 ///
 /// ```rust
 /// use rocket_oauth::{FlowError, LoginError};
@@ -84,9 +84,12 @@ pub enum LoginError {
     /// The access rules do not let this user in.
     #[error("your account is not allowed to log in here")]
     NotAllowed,
-    /// The tokens do not fit in the session cookie.
-    #[error("the provider's tokens are too large to store in a cookie")]
+    /// The session does not fit in cookies.
+    #[error("the session is too large for cookies; keep sessions on the server with `oauth.session.store = \"memory\"` or `\"redis\"`")]
     SessionTooLarge,
+    /// The session store failed (answered with `503 Service Unavailable`).
+    #[error("the session could not be stored; please try again later")]
+    SessionStore,
     /// A hook refused the login.
     #[error("the login was refused")]
     Refused,
@@ -104,6 +107,7 @@ impl LoginError {
             LoginError::Refused => "Login refused",
             LoginError::Csrf => "Login form expired",
             LoginError::NotAllowed => "Access denied",
+            LoginError::SessionStore => "Service unavailable",
             LoginError::Flow(
                 FlowError::Token(TokenError::Http(_) | TokenError::InvalidResponse(_))
                 | FlowError::Userinfo(_),

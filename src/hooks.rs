@@ -105,6 +105,10 @@ pub trait Hooks: Send + Sync + 'static {
         Ok(())
     }
 
+    /// Runs once per refresh of the access token, with the session before and after (e.g. to
+    /// keep tokens the application stores elsewhere up to date). _Default:_ does nothing.
+    async fn on_token_update(&self, _old: &Login, _new: &Login) {}
+
     /// Runs when `logout` has forgotten the session; `login` is the session that ended
     /// (`None` when the visitor was not logged in). _Default:_ does nothing.
     async fn after_logout(&self, _login: Option<&Login>, _request: &Request<'_>) {}

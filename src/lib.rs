@@ -169,7 +169,7 @@ mod util;
 mod web;
 
 pub use crate::access::{AccessConfig, Policy, Rule};
-pub use crate::config::{OidcConfig, ProviderConfig};
+pub use crate::config::{OidcConfig, ProviderConfig, SessionConfig, StoreKind};
 pub use crate::error::{ConfigError, LoginError};
 pub use crate::hooks::{Api, Denial, Hooks};
 pub use crate::identity::Identity;
@@ -182,9 +182,15 @@ pub use crate::protocol::oauth2::{ClientAuth, TokenError};
 pub use crate::protocol::oidc::{DiscoveryError, IdTokenError};
 pub use crate::provider::{OAuthFairing, Protocol, Provider, ProviderDefaults};
 pub use crate::secret::Secret;
+pub use crate::session::memory::MemorySessionStore;
+#[cfg(feature = "redis")]
+pub use crate::session::redis::RedisSessionStore;
+pub use crate::session::store::{SessionRecord, SessionStore, SessionStoreError};
+pub use crate::web::api::{end_sessions, ApiClient, ApiError, ApiResponse};
 pub use crate::web::guards::{
     AccessToken, HasRole, LoginRequired, MissingRole, RoleName, Staff, Superuser, User,
 };
+pub use crate::web::state::session_store;
 
 /// Derives [`Provider`] for an OAuth 2.0 provider; see the crate docs.
 ///

@@ -93,7 +93,11 @@ pub enum FlowError {
     /// The userinfo endpoint failed.
     #[error("the userinfo endpoint failed: {0}")]
     Userinfo(#[source] HttpError),
-    /// The userinfo `sub` differs from the ID token's.
+    /// A refresh was needed, but there is no refresh token.
+    #[error("the session has no refresh token")]
+    NoRefreshToken,
+    /// The userinfo `sub` differs from the ID token's (or a refreshed ID token names
+    /// another user).
     #[error("the userinfo subject does not match the ID token")]
     SubjectMismatch,
     /// OpenID Connect discovery failed (the provider is down or misconfigured).
@@ -104,6 +108,29 @@ pub enum FlowError {
     #[cfg(feature = "oidc")]
     #[error(transparent)]
     IdToken(#[from] super::oidc::IdTokenError),
+}
+
+impl FlowError {
+    /// Whether the provider refused a refresh outright (any OAuth error, e.g.
+    /// `invalid_grant`): the user must log in again.
+    pub(crate) fn refresh_refused(&self) -> bool {
+        matches!(
+            self,
+            FlowError::Token(TokenError::Rejected { .. })
+                | FlowError::NoRefreshToken
+                | FlowError::SubjectMismatch
+        ) || self.is_id_token_error()
+    }
+
+    #[cfg(feature = "oidc")]
+    fn is_id_token_error(&self) -> bool {
+        matches!(self, FlowError::IdToken(_))
+    }
+
+    #[cfg(not(feature = "oidc"))]
+    fn is_id_token_error(&self) -> bool {
+        false
+    }
 }
 
 /// One protocol's login flow, built once per provider at ignite.
@@ -125,6 +152,14 @@ pub(crate) trait Flow: Send + Sync + 'static {
         callback: &CallbackParams,
         pending: Value,
     ) -> Result<Completed, FlowError>;
+
+    /// New credentials for `old`, from its refresh token.
+    async fn refresh(&self, http: &HttpClient, old: &Credentials)
+        -> Result<Credentials, FlowError>;
+
+    /// Revokes the credentials at the provider, if it has a revocation endpoint. Best
+    /// effort: never fails.
+    async fn revoke(&self, _http: &HttpClient, _credentials: &Credentials) {}
 
     /// Where to send the browser to end its session at the provider as well, if the
     /// provider has such an endpoint.

@@ -78,6 +78,11 @@ impl HttpClient {
         Ok(HttpClient { inner })
     }
 
+    /// A request on the pooled client.
+    pub fn request(&self, method: reqwest::Method, url: Url) -> reqwest::RequestBuilder {
+        self.inner.request(method, url)
+    }
+
     /// Sends `request`, asking for JSON, and reads at most [`BODY_LIMIT`] bytes of the answer.
     pub async fn send(&self, mut request: reqwest::Request) -> Result<Buffered, HttpError> {
         request

@@ -16,9 +16,9 @@ use ::oauth2::basic::{
 use ::oauth2::http::{header::CONTENT_TYPE, HeaderValue, StatusCode};
 use ::oauth2::{
     AccessToken, AsyncHttpClient, AuthType, AuthUrl, AuthorizationCode, ClientId, ClientSecret,
-    CsrfToken, EndpointNotSet, EndpointSet, HttpRequest, HttpResponse, PkceCodeChallenge,
-    PkceCodeVerifier, RedirectUrl, RefreshToken, RequestTokenError, Scope, StandardRevocableToken,
-    TokenUrl,
+    CsrfToken, EndpointMaybeSet, EndpointNotSet, EndpointSet, HttpRequest, HttpResponse,
+    PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, RefreshToken, RequestTokenError,
+    RevocationUrl, Scope, StandardRevocableToken, TokenUrl,
 };
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Value};
@@ -73,7 +73,7 @@ type OAuth2Client = ::oauth2::Client<
     EndpointSet,
     EndpointNotSet,
     EndpointNotSet,
-    EndpointNotSet,
+    EndpointMaybeSet,
     EndpointSet,
 >;
 
@@ -99,6 +99,8 @@ pub(crate) struct Endpoints {
     pub userinfo_url: Option<Url>,
     /// The issuer an RFC 9207 `iss` callback parameter must name; `None`: `iss` is ignored.
     pub issuer: Option<String>,
+    /// The RFC 7009 revocation endpoint; `None`: tokens are not revoked at logout.
+    pub revocation_url: Option<Url>,
 }
 
 /// What the authorization-code flows remember between `begin` and `complete`.
@@ -134,6 +136,12 @@ impl OAuth2Flow {
             .set_auth_uri(AuthUrl::from_url(endpoints.authorize_url.clone()))
             .set_token_uri(TokenUrl::from_url(endpoints.token_url.clone()))
             .set_redirect_uri(RedirectUrl::from_url(settings.redirect_uri.clone()))
+            .set_revocation_url_option(
+                endpoints
+                    .revocation_url
+                    .clone()
+                    .map(RevocationUrl::from_url),
+            )
             .set_auth_type(match settings.auth {
                 ClientAuth::ClientSecretBasic => AuthType::BasicAuth,
                 ClientAuth::ClientSecretPost => AuthType::RequestBody,
@@ -229,6 +237,55 @@ impl OAuth2Flow {
             .map_err(FlowError::Userinfo)
     }
 
+    /// Exchanges the refresh token for new tokens (RFC 6749 §6). An answer without a refresh
+    /// token keeps the old one; scopes not reported stay as they were.
+    pub async fn refresh(
+        &self,
+        http: &HttpClient,
+        old: &Credentials,
+    ) -> Result<(LenientTokenResponse, Credentials), FlowError> {
+        let refresh_token = old
+            .refresh_token
+            .as_ref()
+            .ok_or(FlowError::NoRefreshToken)?;
+        let refresh_token = RefreshToken::new(refresh_token.expose().to_owned());
+        let tokens = self
+            .client
+            .exchange_refresh_token(&refresh_token)
+            .request_async(&TokenEndpoint(http))
+            .await
+            .map_err(token_error)?;
+        let mut credentials = tokens.credentials(&old.scopes, now());
+        if credentials.refresh_token.is_none() {
+            credentials.refresh_token = old.refresh_token.clone();
+        }
+        credentials.id_token = old.id_token.clone();
+        Ok((tokens, credentials))
+    }
+
+    /// Revokes the refresh token (which ends the grant at most providers) and the access
+    /// token at the revocation endpoint, if there is one (RFC 7009). Best effort: failures
+    /// are logged.
+    pub async fn revoke(&self, http: &HttpClient, credentials: &Credentials) {
+        let mut tokens = Vec::new();
+        if let Some(refresh) = &credentials.refresh_token {
+            tokens.push(StandardRevocableToken::RefreshToken(RefreshToken::new(
+                refresh.expose().to_owned(),
+            )));
+        }
+        tokens.push(StandardRevocableToken::AccessToken(AccessToken::new(
+            credentials.access_token.expose().to_owned(),
+        )));
+        for token in tokens {
+            let Ok(request) = self.client.revoke_token(token) else {
+                return; // no revocation endpoint
+            };
+            if let Err(e) = request.request_async(&RawEndpoint(http)).await {
+                log::warn!("token revocation failed: {e}");
+            }
+        }
+    }
+
     /// The error reported in an authorization response (RFC 6749 §4.1.2.1).
     pub fn reported_error(callback: &CallbackParams) -> Option<FlowError> {
         let error = callback.get("error")?;
@@ -272,6 +329,46 @@ impl Flow for OAuth2Flow {
         Ok(Completed {
             credentials,
             userinfo,
+        })
+    }
+
+    async fn refresh(
+        &self,
+        http: &HttpClient,
+        old: &Credentials,
+    ) -> Result<Credentials, FlowError> {
+        OAuth2Flow::refresh(self, http, old)
+            .await
+            .map(|(_, new)| new)
+    }
+
+    async fn revoke(&self, http: &HttpClient, credentials: &Credentials) {
+        OAuth2Flow::revoke(self, http, credentials).await;
+    }
+}
+
+/// The `oauth2` crate's HTTP client for calls whose answer it reads as is (revocation).
+struct RawEndpoint<'a>(&'a HttpClient);
+
+impl<'c> AsyncHttpClient<'c> for RawEndpoint<'_> {
+    type Error = HttpError;
+    type Future = Pin<Box<dyn Future<Output = Result<HttpResponse, HttpError>> + Send + 'c>>;
+
+    fn call(&'c self, request: HttpRequest) -> Self::Future {
+        Box::pin(async move {
+            let request = reqwest::Request::try_from(request)
+                .map_err(|e| HttpError::Request(e.without_url().to_string()))?;
+            let raw = self.0.send(request).await?;
+            let mut response = HttpResponse::new(raw.body);
+            *response.status_mut() =
+                StatusCode::from_u16(raw.status).map_err(|_| HttpError::Status(raw.status))?;
+            if let Some(content_type) = raw
+                .content_type
+                .and_then(|c| HeaderValue::from_str(&c).ok())
+            {
+                response.headers_mut().insert(CONTENT_TYPE, content_type);
+            }
+            Ok(response)
         })
     }
 }

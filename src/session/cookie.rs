@@ -7,14 +7,49 @@ use rocket::time::Duration as CookieDuration;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::record::{encode, TooLarge};
-use crate::login::Login;
-use crate::util::{ct_eq, now};
+use crate::util::{ct_eq, now, random_token};
 
 /// How long a login attempt may take, in seconds.
 pub(crate) const ATTEMPT_TTL: i64 = 600;
 /// How many login attempts per provider may be pending at once; the oldest is evicted.
 pub(crate) const MAX_PENDING_ATTEMPTS: usize = 4;
+/// The most bytes of session per cookie, before encryption. Encryption and base64 grow it by
+/// a third plus ~40 bytes, which keeps each cookie under browsers' 4096-byte limit.
+pub(crate) const CHUNK: usize = 2800;
+/// The most cookies one session may span (about 22 KB of session).
+pub(crate) const MAX_CHUNKS: usize = 8;
+
+/// The session does not fit in [`MAX_CHUNKS`] cookies.
+#[derive(Debug)]
+pub(crate) struct TooLarge;
+
+/// Splits `value` into pieces of at most `size` bytes, on character boundaries.
+fn split(value: &str, size: usize) -> Vec<&str> {
+    let mut parts = Vec::new();
+    let mut rest = value;
+    while rest.len() > size {
+        let mut at = size;
+        while !rest.is_char_boundary(at) {
+            at -= 1;
+        }
+        let (part, tail) = rest.split_at(at);
+        parts.push(part);
+        rest = tail;
+    }
+    parts.push(rest);
+    parts
+}
+
+/// A chunk `<tag>.<index>.<count>.<data>` expected at `index`: its tag, count and data.
+fn chunk(value: &str, index: usize) -> Option<(String, usize, String)> {
+    let mut fields = value.splitn(4, '.');
+    let tag = fields.next()?;
+    let at: usize = fields.next()?.parse().ok()?;
+    let count: usize = fields.next()?.parse().ok()?;
+    let data = fields.next()?;
+    (at == index && count >= 1 && count <= MAX_CHUNKS)
+        .then(|| (tag.to_owned(), count, data.to_owned()))
+}
 
 /// Cookie names and attributes of one provider.
 #[derive(Debug, Clone)]
@@ -97,26 +132,62 @@ impl Cookies {
         Cookie::build(name).path(path.to_owned()).build()
     }
 
-    /// The stored session, if any (tampered or undecryptable cookies read as none).
-    pub fn read_session(&self, jar: &CookieJar<'_>) -> Option<Login> {
-        let cookie = jar.get_private(&self.session)?;
-        serde_json::from_str(cookie.value()).ok()
+    /// The session cookie's value (a session, or a store's session id), joined from its
+    /// chunks; `None` when absent, tampered with, or incomplete.
+    pub fn read_session(&self, jar: &CookieJar<'_>) -> Option<String> {
+        let first = jar.get_private(&self.session)?;
+        let (tag, count, mut value) = chunk(first.value(), 0)?;
+        for index in 1..count {
+            let cookie = jar.get_private(&format!("{}.{index}", self.session))?;
+            let (other, other_count, part) = chunk(cookie.value(), index)?;
+            if other != tag || other_count != count {
+                return None;
+            }
+            value.push_str(&part);
+        }
+        Some(value)
     }
 
-    /// Stores the session; it lives as long as the access token (or the browser session).
-    pub fn write_session(&self, jar: &CookieJar<'_>, session: &mut Login) -> Result<(), TooLarge> {
-        let value = encode(session)?;
-        let max_age = session
-            .credentials
-            .expires_at
-            .map(|at| at.saturating_sub(now()).max(1));
-        jar.add_private(self.build(self.session.clone(), value, "/".into(), max_age));
+    /// Stores the session cookie's value for `max_age` seconds, split across up to
+    /// [`MAX_CHUNKS`] cookies so that each stays under browsers' 4096-byte limit.
+    pub fn write_session(
+        &self,
+        jar: &CookieJar<'_>,
+        value: &str,
+        max_age: i64,
+    ) -> Result<(), TooLarge> {
+        let parts = split(value, CHUNK);
+        if parts.len() > MAX_CHUNKS {
+            return Err(TooLarge);
+        }
+        let tag = &random_token()[..8];
+        let count = parts.len();
+        for (index, part) in parts.into_iter().enumerate() {
+            let name = match index {
+                0 => self.session.clone(),
+                _ => format!("{}.{index}", self.session),
+            };
+            let value = format!("{tag}.{index}.{count}.{part}");
+            jar.add_private(self.build(name, value, "/".into(), Some(max_age.max(1))));
+        }
+        for index in count.max(1)..MAX_CHUNKS {
+            let name = format!("{}.{index}", self.session);
+            if jar.get(&name).is_some() {
+                jar.remove_private(Self::removal(name, "/"));
+            }
+        }
         Ok(())
     }
 
-    /// Forgets the session.
+    /// Forgets the session cookie (every chunk).
     pub fn remove_session(&self, jar: &CookieJar<'_>) {
         jar.remove_private(Self::removal(self.session.clone(), "/"));
+        for index in 1..MAX_CHUNKS {
+            let name = format!("{}.{index}", self.session);
+            if jar.get(&name).is_some() {
+                jar.remove_private(Self::removal(name, "/"));
+            }
+        }
     }
 
     /// Stores a new attempt, evicting the oldest ones beyond [`MAX_PENDING_ATTEMPTS`].
@@ -183,6 +254,22 @@ impl Cookies {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn chunks_round_trip() {
+        let value = "é".repeat(3000) + "end";
+        let parts = split(&value, CHUNK);
+        assert!(parts.iter().all(|p| p.len() <= CHUNK));
+        assert_eq!(parts.concat(), value);
+        assert_eq!(split("", CHUNK), [""]);
+        assert_eq!(
+            chunk("abc.1.3.data.with.dots", 1).unwrap().2,
+            "data.with.dots"
+        );
+        assert!(chunk("abc.1.3.data", 0).is_none());
+        assert!(chunk("abc.0.99.data", 0).is_none());
+        assert!(chunk("garbage", 0).is_none());
+    }
 
     #[test]
     fn attempt_ids() {

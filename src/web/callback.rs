@@ -13,6 +13,7 @@ use crate::login::Login;
 use crate::protocol::flow::{CallbackParams, FlowError};
 use crate::provider::Provider;
 use crate::session::cookie::{Attempt, Taken};
+use crate::session::manager::SaveError;
 use crate::util::now;
 use crate::web::pages::{error_page, refuse};
 use crate::web::state::ProviderState;
@@ -81,9 +82,16 @@ async fn finish_login<'r, P: Provider>(
         .await
         .map_err(Stop::Refused)?;
     state
-        .cookies
-        .write_session(req.cookies(), &mut login)
-        .map_err(|_| LoginError::SessionTooLarge)?;
+        .sessions
+        .create(req.cookies(), &login)
+        .await
+        .map_err(|e| match e {
+            SaveError::TooLarge => LoginError::SessionTooLarge,
+            SaveError::Store(e) => {
+                log::error!("storing a `{}` session failed: {e}", P::NAME);
+                LoginError::SessionStore
+            }
+        })?;
     Ok(landing(req, &login, attempt.next, P::NAME).await)
 }
 

@@ -13,7 +13,7 @@ use crate::error::ConfigError;
 use crate::provider::{OAuthFairing, Provider};
 use crate::web::guards::PendingLogin;
 use crate::web::routes;
-use crate::web::state::ProviderState;
+use crate::web::state::{ProviderState, SessionBackend};
 
 /// The names of the attached providers (cookie names derive from them, so they are unique).
 #[derive(Default)]
@@ -30,6 +30,12 @@ impl<P: Provider> OAuthFairing<P> {
     /// Registers the name, then resolves the configuration and builds the state.
     fn state(&self, rocket: &Rocket<Build>) -> Result<ProviderState<P>, ConfigError> {
         let name = P::NAME;
+        if name == "session" {
+            return Err(ConfigError::Invalid {
+                key: "Provider::NAME".into(),
+                reason: "`session` is reserved for `oauth.session`".into(),
+            });
+        }
         if !valid_name(name) {
             return Err(ConfigError::Invalid {
                 key: "Provider::NAME".into(),
@@ -63,7 +69,8 @@ impl<P: Provider> OAuthFairing<P> {
             .ok()
             .and_then(|mut p| p.take())
             .ok_or_else(duplicate)?;
-        ProviderState::new(provider, config)
+        let backend = rocket.state::<SessionBackend>().ok_or_else(duplicate)?;
+        ProviderState::new(provider, config, backend)
     }
 }
 
@@ -79,6 +86,15 @@ impl<P: Provider> Fairing for OAuthFairing<P> {
     async fn on_ignite(&self, mut rocket: Rocket<Build>) -> fairing::Result {
         if rocket.state::<Registry>().is_none() {
             rocket = rocket.manage(Registry::default());
+        }
+        if rocket.state::<SessionBackend>().is_none() {
+            match SessionBackend::from_config(&rocket).await {
+                Ok(backend) => rocket = rocket.manage(backend),
+                Err(e) => {
+                    log::error!("rocket_oauth: {e}");
+                    return Err(rocket);
+                }
+            }
         }
         match self.state(&rocket) {
             Ok(state) => {

@@ -16,6 +16,7 @@ use rocket::{Ignite, Rocket, Sentinel};
 use crate::identity::Identity;
 use crate::login::Login;
 use crate::provider::Provider;
+use crate::session::manager::Session;
 use crate::util::now;
 use crate::web::state::ProviderState;
 
@@ -60,6 +61,8 @@ use crate::web::state::ProviderState;
 /// ```
 pub struct AccessToken<P> {
     login: Arc<Login>,
+    /// The store's session id, if sessions live in a store.
+    pub(crate) session_id: Option<String>,
     _provider: PhantomData<fn() -> P>,
 }
 
@@ -67,6 +70,7 @@ impl<P> Clone for AccessToken<P> {
     fn clone(&self) -> Self {
         AccessToken {
             login: self.login.clone(),
+            session_id: self.session_id.clone(),
             _provider: PhantomData,
         }
     }
@@ -124,6 +128,13 @@ impl<P> AccessToken<P> {
     pub fn refresh_token(&self) -> Option<&str> {
         self.login.credentials.refresh_token()
     }
+
+    pub(crate) fn session(&self) -> Session {
+        Session {
+            login: self.login.clone(),
+            id: self.session_id.clone(),
+        }
+    }
 }
 
 impl<P: Provider> AccessToken<P> {
@@ -147,21 +158,51 @@ impl<P: Provider> PendingLogin<P> {
     }
 }
 
-/// The live session with `P`, read once per request.
-pub(crate) fn current<'r, P: Provider>(req: &'r Request<'_>) -> Option<&'r AccessToken<P>> {
-    req.local_cache(|| {
-        let login = req
-            .rocket()
-            .state::<ProviderState<P>>()
-            .and_then(|state| state.cookies.read_session(req.cookies()))
-            .filter(|login| !login.credentials.is_expired(now()));
-        Cached(login.map(|login| AccessToken {
-            login: Arc::new(login),
+/// The live session with `P`, read (and refreshed, if its access token has expired) once
+/// per request. The access rules are applied again, so a user removed from them is logged
+/// out on their next request.
+pub(crate) async fn current<'r, P: Provider>(req: &'r Request<'_>) -> Option<&'r AccessToken<P>> {
+    req.local_cache_async(async {
+        let session = live_session::<P>(req).await;
+        Cached(session.map(|session| AccessToken {
+            login: session.login,
+            session_id: session.id,
             _provider: PhantomData,
         }))
     })
+    .await
     .0
     .as_ref()
+}
+
+async fn live_session<P: Provider>(req: &Request<'_>) -> Option<Session> {
+    let state = req.rocket().state::<ProviderState<P>>()?;
+    let sessions = &state.sessions;
+    let mut session = sessions.load(req.cookies()).await?;
+    let now = now();
+    if sessions.needs_refresh(&session.login, now) || session.login.credentials.is_expired(now) {
+        session = sessions
+            .refresh(
+                req.cookies(),
+                session,
+                &*state.flow,
+                &state.http,
+                &state.provider,
+            )
+            .await?;
+    }
+    let access = &state.config.access;
+    let identity = session.login.identity.as_ref();
+    let roles = access.roles_of(identity);
+    if !access.allows(identity, &roles) {
+        return None;
+    }
+    if roles != session.login.roles {
+        let mut login = Login::clone(&session.login);
+        login.roles = roles;
+        session.login = Arc::new(login);
+    }
+    Some(session)
 }
 
 #[rocket::async_trait]
@@ -169,14 +210,14 @@ impl<'r, P: Provider> FromRequest<'r> for AccessToken<P> {
     type Error = std::convert::Infallible;
 
     async fn from_request(req: &'r Request<'_>) -> Outcome<Self, Self::Error> {
-        match current::<P>(req) {
+        match current::<P>(req).await {
             Some(token) => Outcome::Success(token.clone()),
             None => Outcome::Forward(Status::Unauthorized),
         }
     }
 }
 
-fn abort_without_fairing<P: Provider>(rocket: &Rocket<Ignite>, guard: &str) -> bool {
+pub(crate) fn abort_without_fairing<P: Provider>(rocket: &Rocket<Ignite>, guard: &str) -> bool {
     if rocket.state::<ProviderState<P>>().is_some() {
         return false;
     }
@@ -254,7 +295,7 @@ impl<'r, P: Provider> FromRequest<'r> for LoginRequired<P> {
     type Error = std::convert::Infallible;
 
     async fn from_request(req: &'r Request<'_>) -> Outcome<Self, Self::Error> {
-        if let Some(token) = current::<P>(req) {
+        if let Some(token) = current::<P>(req).await {
             return Outcome::Success(LoginRequired(token.clone()));
         }
         if let Some(state) = req.rocket().state::<ProviderState<P>>() {
@@ -342,7 +383,7 @@ impl<'r, P: Provider> FromRequest<'r> for User<P> {
     type Error = std::convert::Infallible;
 
     async fn from_request(req: &'r Request<'_>) -> Outcome<Self, Self::Error> {
-        match current::<P>(req) {
+        match current::<P>(req).await {
             Some(token) if token.identity().is_some() => Outcome::Success(User(token.clone())),
             _ => Outcome::Forward(Status::Unauthorized),
         }
@@ -428,7 +469,7 @@ impl<'r, P: Provider, R: RoleName> FromRequest<'r> for HasRole<P, R> {
     type Error = MissingRole;
 
     async fn from_request(req: &'r Request<'_>) -> Outcome<Self, Self::Error> {
-        match current::<P>(req) {
+        match current::<P>(req).await {
             None => Outcome::Forward(Status::Unauthorized),
             Some(token) if token.has_role(R::NAME) => {
                 Outcome::Success(HasRole(token.clone(), PhantomData))

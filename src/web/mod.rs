@@ -1,5 +1,6 @@
 //! The Rocket layer: the fairing, the routes it mounts, the guards, the pages.
 
+pub(crate) mod api;
 pub(crate) mod callback;
 pub(crate) mod csrf;
 pub(crate) mod fairing;

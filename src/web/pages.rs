@@ -13,12 +13,14 @@ use crate::web::state::ProviderState;
 use crate::web::templates::{self, render};
 
 impl LoginError {
-    /// The HTTP status this failure is answered with (always 4xx).
+    /// The HTTP status this failure is answered with: 4xx, or 503 when the session store
+    /// failed.
     pub fn status(&self) -> Status {
         use crate::protocol::flow::FlowError;
         match self {
             LoginError::Flow(FlowError::Cancelled) | LoginError::Refused => Status::Forbidden,
             LoginError::Csrf | LoginError::NotAllowed => Status::Forbidden,
+            LoginError::SessionStore => Status::ServiceUnavailable,
             _ => Status::BadRequest,
         }
     }

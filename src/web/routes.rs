@@ -14,6 +14,7 @@ use serde::Serialize;
 
 use crate::config::ProviderConfig;
 use crate::error::LoginError;
+use crate::protocol::credentials::Credentials;
 use crate::protocol::flow::CallbackParams;
 use crate::provider::Provider;
 use crate::session::cookie::Attempt;
@@ -106,7 +107,7 @@ impl<P: Provider> Handler for ProviderRoute<P> {
                 struct Check {
                     authorized: bool,
                 }
-                let authorized = current::<P>(req).is_some();
+                let authorized = current::<P>(req).await.is_some();
                 Outcome::from(req, Json(Check { authorized }))
             }
         };
@@ -210,8 +211,10 @@ async fn start<'r, P: Provider>(
 }
 
 async fn logout<'r, P: Provider>(req: &'r Request<'_>, state: &ProviderState<P>) -> Outcome<'r> {
-    let ended = state.cookies.read_session(req.cookies());
-    state.cookies.remove_session(req.cookies());
+    let ended = state.sessions.end(req.cookies()).await;
+    if let Some(login) = &ended {
+        revoke_in_background::<P>(req, login.credentials.clone());
+    }
     state.provider.after_logout(ended.as_ref(), req).await;
     let provider_logout = state.config.oidc.as_ref().filter(|o| o.provider_logout);
     if let Some(oidc) = provider_logout {
@@ -227,4 +230,14 @@ async fn logout<'r, P: Provider>(req: &'r Request<'_>, state: &ProviderState<P>)
     }
     let next = query_next(req).unwrap_or_else(|| "/".to_owned());
     Outcome::from(req, Redirect::to(next))
+}
+
+/// Revokes the ended session's tokens at the provider (RFC 7009) without holding up the
+/// logout: best effort, bounded by the provider's timeouts.
+fn revoke_in_background<P: Provider>(req: &Request<'_>, credentials: Credentials) {
+    let Some(state) = req.rocket().state::<ProviderState<P>>() else {
+        return;
+    };
+    let (flow, http) = (state.flow.clone(), state.http.clone());
+    tokio::spawn(async move { flow.revoke(&http, &credentials).await });
 }

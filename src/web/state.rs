@@ -1,11 +1,20 @@
-//! A provider's managed state: everything its routes and guards need, built once at ignite.
+//! Managed state: each provider's (everything its routes and guards need, built once at
+//! ignite) and the session backend all providers share.
 
-use crate::config::ProviderConfig;
+use std::sync::Arc;
+
+use rocket::fairing::{AdHoc, Fairing};
+use rocket::{Build, Rocket};
+
+use crate::config::{ProviderConfig, SessionConfig, StoreKind};
 use crate::error::ConfigError;
 use crate::protocol::flow::Flow;
 use crate::protocol::http::HttpClient;
 use crate::provider::Provider;
 use crate::session::cookie::Cookies;
+use crate::session::manager::Sessions;
+use crate::session::memory::MemorySessionStore;
+use crate::session::store::SessionStore;
 use crate::web::csrf::CsrfCookie;
 
 /// Managed once per provider type (so two providers never collide in Rocket's state).
@@ -14,15 +23,21 @@ pub(crate) struct ProviderState<P> {
     pub config: ProviderConfig,
     /// The one pooled HTTP client for every call to this provider.
     pub http: HttpClient,
+    /// The login-attempt cookies.
     pub cookies: Cookies,
+    pub sessions: Sessions,
     /// The confirmation form's CSRF cookie.
     pub csrf: CsrfCookie,
     /// The protocol's login flow.
-    pub flow: Box<dyn Flow>,
+    pub flow: Arc<dyn Flow>,
 }
 
 impl<P: Provider> ProviderState<P> {
-    pub fn new(provider: P, config: ProviderConfig) -> Result<Self, ConfigError> {
+    pub fn new(
+        provider: P,
+        config: ProviderConfig,
+        backend: &SessionBackend,
+    ) -> Result<Self, ConfigError> {
         let http = HttpClient::new(config.connect_timeout, config.timeout)
             .map_err(|e| ConfigError::HttpClient(Box::new(e)))?;
         let cookies = Cookies::new(
@@ -31,6 +46,13 @@ impl<P: Provider> ProviderState<P> {
             config.secure_cookies,
             config.form_post,
         );
+        let sessions = Sessions::new(
+            cookies.clone(),
+            backend.store.clone(),
+            P::NAME,
+            std::time::Duration::from_secs(backend.config.lifetime),
+            config.refresh_skew,
+        );
         let csrf = CsrfCookie {
             name: format!("oauth_{}_csrf", P::NAME),
             path: config.base_path.clone(),
@@ -38,10 +60,11 @@ impl<P: Provider> ProviderState<P> {
         };
         Ok(ProviderState {
             provider,
-            flow: config.flow(),
+            flow: config.flow().into(),
             config,
             http,
             cookies,
+            sessions,
             csrf,
         })
     }
@@ -50,4 +73,80 @@ impl<P: Provider> ProviderState<P> {
     pub fn login_url(&self) -> String {
         format!("{}/login", self.config.base_path)
     }
+}
+
+/// Where every provider's sessions live (`oauth.session`), managed once.
+pub(crate) struct SessionBackend {
+    pub config: SessionConfig,
+    pub store: Option<Arc<dyn SessionStore>>,
+}
+
+impl SessionBackend {
+    /// The backend `oauth.session` describes.
+    pub async fn from_config(rocket: &Rocket<Build>) -> Result<Self, ConfigError> {
+        let config = SessionConfig::from_figment(rocket.figment())?;
+        let store: Option<Arc<dyn SessionStore>> = match config.store {
+            StoreKind::Cookie => None,
+            StoreKind::Memory => Some(Arc::new(MemorySessionStore::with_capacity(config.capacity))),
+            StoreKind::Redis => Some(redis_store(config.url.as_deref().unwrap_or_default()).await?),
+        };
+        Ok(SessionBackend { config, store })
+    }
+}
+
+#[cfg(feature = "redis")]
+async fn redis_store(url: &str) -> Result<Arc<dyn SessionStore>, ConfigError> {
+    match crate::session::redis::RedisSessionStore::connect(url).await {
+        Ok(store) => Ok(Arc::new(store)),
+        Err(e) => Err(ConfigError::Invalid {
+            key: "oauth.session.url".into(),
+            reason: e.to_string(),
+        }),
+    }
+}
+
+#[cfg(not(feature = "redis"))]
+async fn redis_store(_url: &str) -> Result<Arc<dyn SessionStore>, ConfigError> {
+    Err(ConfigError::Invalid {
+        key: "oauth.session.store".into(),
+        reason: "`redis` needs rocket_oauth's `redis` feature".into(),
+    })
+}
+
+/// A fairing that keeps every provider's sessions in `store` (instead of what
+/// `oauth.session.store` says). Attach it before the providers.
+///
+/// ```rust
+/// # #[macro_use] extern crate rocket;
+/// use rocket_oauth::{session_store, MemorySessionStore, OAuth2Provider};
+///
+/// #[derive(OAuth2Provider)]
+/// #[oauth(name = "idp", authorize_url = "https://idp.example/a", token_url = "https://idp.example/t")]
+/// struct Idp;
+///
+/// #[launch]
+/// fn rocket() -> _ {
+///     rocket::build()
+///         .attach(session_store(MemorySessionStore::with_capacity(1_000)))
+///         .attach(Idp.fairing())
+/// }
+/// ```
+pub fn session_store(store: impl SessionStore) -> impl Fairing {
+    let store: Arc<dyn SessionStore> = Arc::new(store);
+    AdHoc::try_on_ignite("rocket_oauth session store", move |rocket| async move {
+        if rocket.state::<SessionBackend>().is_some() {
+            log::error!("rocket_oauth: attach `session_store` once, before the providers");
+            return Err(rocket);
+        }
+        match SessionConfig::from_figment(rocket.figment()) {
+            Ok(config) => Ok(rocket.manage(SessionBackend {
+                config,
+                store: Some(store),
+            })),
+            Err(e) => {
+                log::error!("rocket_oauth: {e}");
+                Err(rocket)
+            }
+        }
+    })
 }

@@ -16,7 +16,7 @@ pub use id_token::IdTokenError;
 pub(crate) use id_token::TENANT_PLACEHOLDER;
 
 use self::discovery::{allowed_algs, discover, usable};
-use self::id_token::{verify_id_token, Expectations};
+use self::id_token::{payload, verify_id_token, Expectations};
 use self::jwks::Jwks;
 use super::credentials::Credentials;
 use super::flow::{Begin, CallbackParams, Completed, Flow, FlowError};
@@ -36,6 +36,7 @@ pub(crate) struct OidcSettings {
     pub authorize_url: Option<Url>,
     pub token_url: Option<Url>,
     pub userinfo_url: Option<Url>,
+    pub revocation_url: Option<Url>,
     pub tenants: Vec<String>,
     pub issuer_aliases: Vec<String>,
     pub require_nonce: bool,
@@ -106,6 +107,10 @@ impl OidcFlow {
                 None => checked(doc.userinfo_endpoint.as_ref(), "userinfo_endpoint")?,
             },
             issuer: None,
+            revocation_url: match &s.revocation_url {
+                Some(url) => Some(url.clone()),
+                None => checked(doc.revocation_endpoint.as_ref(), "revocation_endpoint")?,
+            },
         };
         Ok(Discovered {
             oauth2: OAuth2Flow::new(s.client.clone(), endpoints),
@@ -162,7 +167,7 @@ impl Flow for OidcFlow {
             issuer: &d.issuer,
             tenants: &s.tenants,
             algs: &d.algs,
-            nonce: pending.nonce.as_deref().unwrap_or_default(),
+            nonce: Some(pending.nonce.as_deref().unwrap_or_default()),
             nonce_optional: !s.require_nonce,
             issuer_aliases: &s.issuer_aliases,
             access_token: credentials.access_token(),
@@ -174,6 +179,47 @@ impl Flow for OidcFlow {
             userinfo: Some(merge_claims(claims, userinfo)?),
             credentials,
         })
+    }
+
+    /// The refresh of the code flow; a new ID token is validated like the first (except its
+    /// nonce) and must name the same user.
+    async fn refresh(
+        &self,
+        http: &HttpClient,
+        old: &Credentials,
+    ) -> Result<Credentials, FlowError> {
+        let d = self.discovered(http).await?;
+        let (tokens, mut credentials) = d.oauth2.refresh(http, old).await?;
+        let Some(raw) = tokens.extra.get("id_token").and_then(Value::as_str) else {
+            return Ok(credentials);
+        };
+        let s = &self.settings;
+        let expect = Expectations {
+            client_id: &s.client.client_id,
+            issuer: &d.issuer,
+            tenants: &s.tenants,
+            algs: &d.algs,
+            nonce: None,
+            nonce_optional: true,
+            issuer_aliases: &s.issuer_aliases,
+            access_token: credentials.access_token(),
+        };
+        let claims = verify_id_token(raw, &expect, &d.jwks, http).await?;
+        let old_subject = old
+            .id_token()
+            .and_then(payload)
+            .and_then(|c| c.get("sub").cloned());
+        if old_subject.is_some() && claims.get("sub") != old_subject.as_ref() {
+            return Err(FlowError::SubjectMismatch);
+        }
+        credentials.id_token = Some(Secret::new(raw));
+        Ok(credentials)
+    }
+
+    async fn revoke(&self, http: &HttpClient, credentials: &Credentials) {
+        if let Ok(d) = self.discovered(http).await {
+            d.oauth2.revoke(http, credentials).await;
+        }
     }
 
     /// RP-Initiated Logout: the provider's `end_session_endpoint` with `id_token_hint`,

@@ -1,0 +1,365 @@
+//! A provider's sessions: where a login lives between requests (in the cookie, or in a
+//! [`SessionStore`] under a random id kept in the cookie), how long, and how its access
+//! token is refreshed — once per session, however many requests (and instances) need it.
+
+use std::collections::hash_map::DefaultHasher;
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use rocket::http::CookieJar;
+
+use super::cookie::Cookies;
+use super::record::{decode, encode};
+use super::store::{SessionRecord, SessionStore, SessionStoreError};
+use crate::hooks::Hooks;
+use crate::login::Login;
+use crate::protocol::flow::Flow;
+use crate::protocol::http::HttpClient;
+use crate::util::{now, random_token};
+
+/// How long a refresh's result is handed to requests that waited for it.
+const FLIGHT_MEMORY: Duration = Duration::from_secs(30);
+/// How long the cross-instance refresh lock is held at most.
+const LOCK_TTL: Duration = Duration::from_secs(30);
+/// How often, and how many times, a request waits for another instance's refresh.
+const LOCK_POLL: Duration = Duration::from_millis(50);
+const LOCK_POLLS: usize = 400;
+
+/// A session read from a request.
+#[derive(Debug, Clone)]
+pub(crate) struct Session {
+    pub login: Arc<Login>,
+    /// The store's session id (`None` when the session lives in the cookie).
+    pub id: Option<String>,
+}
+
+/// Why a session could not be stored.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum SaveError {
+    #[error("the session does not fit in cookies")]
+    TooLarge,
+    #[error(transparent)]
+    Store(#[from] SessionStoreError),
+}
+
+/// The outcome of a refresh that the session's lock-holder made.
+struct Landed {
+    at: Instant,
+    session: Session,
+}
+
+type Slot = Arc<tokio::sync::Mutex<Option<Landed>>>;
+
+/// One provider's sessions.
+pub(crate) struct Sessions {
+    pub cookies: Cookies,
+    store: Option<Arc<dyn SessionStore>>,
+    provider: &'static str,
+    /// Absolute session lifetime, seconds.
+    lifetime: i64,
+    /// Refresh this many seconds before the access token expires.
+    skew: i64,
+    /// In-flight refreshes, by session.
+    flights: Mutex<HashMap<u64, Slot>>,
+}
+
+/// Whether the store could be locked for a refresh, or another instance refreshed meanwhile.
+enum Locked {
+    Yes,
+    Refreshed(Session),
+    Failed,
+}
+
+fn flight_key(value: &str) -> u64 {
+    let mut hasher = DefaultHasher::new();
+    value.hash(&mut hasher);
+    hasher.finish()
+}
+
+fn seconds(d: Duration) -> i64 {
+    i64::try_from(d.as_secs()).unwrap_or(i64::MAX)
+}
+
+impl Sessions {
+    pub fn new(
+        cookies: Cookies,
+        store: Option<Arc<dyn SessionStore>>,
+        provider: &'static str,
+        lifetime: Duration,
+        skew: Duration,
+    ) -> Self {
+        Sessions {
+            cookies,
+            store,
+            provider,
+            lifetime: seconds(lifetime),
+            skew: seconds(skew),
+            flights: Mutex::default(),
+        }
+    }
+
+    /// Whether the session is within its absolute lifetime.
+    fn live(&self, login: &Login, now: i64) -> bool {
+        now < login.issued_at.saturating_add(self.lifetime)
+    }
+
+    /// Whether the access token should be refreshed before use.
+    pub fn needs_refresh(&self, login: &Login, now: i64) -> bool {
+        login
+            .credentials
+            .expires_at
+            .is_some_and(|at| at.saturating_sub(self.skew) <= now)
+    }
+
+    /// `<provider>:<subject>`, the key of a user's sessions.
+    fn user_of(&self, login: &Login) -> Option<String> {
+        let subject = &login.identity.as_ref()?.subject;
+        Some(format!("{}:{subject}", self.provider))
+    }
+
+    /// The session as stored (not refreshed); `None` when absent, unreadable or past its
+    /// lifetime.
+    pub async fn load(&self, jar: &CookieJar<'_>) -> Option<Session> {
+        let raw = self.cookies.read_session(jar)?;
+        let session = match &self.store {
+            None => Session {
+                login: Arc::new(decode(&raw)?),
+                id: None,
+            },
+            Some(store) => self.load_stored(store.as_ref(), raw).await?,
+        };
+        self.live(&session.login, now()).then_some(session)
+    }
+
+    async fn load_stored(&self, store: &dyn SessionStore, id: String) -> Option<Session> {
+        let record = match store.load(&id).await {
+            Ok(record) => record?,
+            Err(e) => {
+                log::error!("loading a `{}` session failed: {e}", self.provider);
+                return None;
+            }
+        };
+        Some(Session {
+            login: Arc::new(decode(&record.data)?),
+            id: Some(id),
+        })
+    }
+
+    /// Stores the session of a new login (under a new id, with a store; the browser's
+    /// previous session is ended).
+    pub async fn create(&self, jar: &CookieJar<'_>, login: &Login) -> Result<(), SaveError> {
+        let id = match &self.store {
+            Some(store) => {
+                if let Some(old) = self.cookies.read_session(jar) {
+                    store.delete(&old).await?;
+                }
+                Some(random_token())
+            }
+            None => None,
+        };
+        self.save(jar, id.as_deref(), login).await
+    }
+
+    async fn save(
+        &self,
+        jar: &CookieJar<'_>,
+        id: Option<&str>,
+        login: &Login,
+    ) -> Result<(), SaveError> {
+        let ends = login.issued_at.saturating_add(self.lifetime);
+        // Without a refresh token the session cannot outlive its access token.
+        let ends = match (
+            &login.credentials.refresh_token,
+            login.credentials.expires_at,
+        ) {
+            (None, Some(expires)) => ends.min(expires),
+            _ => ends,
+        };
+        let max_age = ends.saturating_sub(now());
+        let data = encode(login);
+        let value = match (&self.store, id) {
+            (Some(store), Some(id)) => {
+                let record = SessionRecord {
+                    user: self.user_of(login),
+                    expires_at: ends,
+                    data,
+                };
+                store.save(id, &record).await?;
+                id.to_owned()
+            }
+            _ => data,
+        };
+        self.cookies
+            .write_session(jar, &value, max_age)
+            .map_err(|_| SaveError::TooLarge)
+    }
+
+    /// Ends the browser's session (in the store too) and returns it.
+    pub async fn end(&self, jar: &CookieJar<'_>) -> Option<Login> {
+        let ended = self.load(jar).await;
+        if let (Some(store), Some(id)) = (&self.store, self.cookies.read_session(jar)) {
+            if let Err(e) = store.delete(&id).await {
+                log::error!("ending a `{}` session failed: {e}", self.provider);
+            }
+        }
+        self.cookies.remove_session(jar);
+        ended.map(|s| Arc::unwrap_or_clone(s.login))
+    }
+
+    /// Ends every session of the user `subject` (with a store).
+    pub async fn end_user(&self, subject: &str) -> Result<usize, SessionStoreError> {
+        match &self.store {
+            Some(store) => {
+                store
+                    .delete_user(&format!("{}:{subject}", self.provider))
+                    .await
+            }
+            None => Err(SessionStoreError::CookieSessions),
+        }
+    }
+
+    fn slot(&self, key: u64) -> Slot {
+        let mut flights = self.flights.lock().unwrap_or_else(|e| e.into_inner());
+        if flights.len() > 64 {
+            // Forget finished flights nobody is waiting on.
+            flights.retain(|_, slot| {
+                Arc::strong_count(slot) > 1
+                    || slot.try_lock().map_or(true, |l| {
+                        l.as_ref().is_some_and(|l| l.at.elapsed() < FLIGHT_MEMORY)
+                    })
+            });
+        }
+        flights.entry(key).or_default().clone()
+    }
+
+    /// The session with a new access token (also when the current one is not expired but was
+    /// refused, e.g. revoked): refreshed at most once however many requests ask at the same time (and, with a shared store, however many instances). `None` when
+    /// it cannot be refreshed: the visitor is then logged out (the session is ended when the
+    /// provider refused the refresh; kept when the provider could not be reached).
+    pub async fn refresh<H: Hooks>(
+        &self,
+        jar: &CookieJar<'_>,
+        session: Session,
+        flow: &dyn Flow,
+        http: &HttpClient,
+        hooks: &H,
+    ) -> Option<Session> {
+        let Some(refresh_token) = session.login.credentials.refresh_token.as_ref() else {
+            return (!session.login.credentials.is_expired(now())).then_some(session);
+        };
+        let key = flight_key(session.id.as_deref().unwrap_or(refresh_token.expose()));
+        let slot = self.slot(key);
+        let mut landed = slot.lock().await;
+        let newer = |done: &&Landed| {
+            done.at.elapsed() < FLIGHT_MEMORY
+                && done.session.login.credentials.access_token.expose()
+                    != session.login.credentials.access_token.expose()
+        };
+        if let Some(done) = landed.as_ref().filter(newer) {
+            if !self.needs_refresh(&done.session.login, now()) {
+                if self.store.is_none() {
+                    // This browser still holds the old cookie: hand it the new one too.
+                    let _ = self.save(jar, None, &done.session.login).await;
+                }
+                return Some(done.session.clone());
+            }
+        }
+        let refreshed = self.refresh_once(jar, &session, flow, http, hooks).await;
+        if let Some(session) = &refreshed {
+            *landed = Some(Landed {
+                at: Instant::now(),
+                session: session.clone(),
+            });
+        }
+        refreshed
+    }
+
+    /// The stored session, if another instance refreshed it since `session` was read.
+    async fn reread(&self, session: &Session) -> Option<Session> {
+        let (store, id) = (self.store.as_ref()?, session.id.clone()?);
+        let stored = self.load_stored(store.as_ref(), id).await?;
+        let changed = stored.login.credentials.access_token.expose()
+            != session.login.credentials.access_token.expose();
+        (changed && !self.needs_refresh(&stored.login, now())).then_some(stored)
+    }
+
+    /// Takes the store's lock on the session, unless another instance refreshes it first.
+    async fn lock(&self, store: &dyn SessionStore, session: &Session, id: &str) -> Locked {
+        for _ in 0..LOCK_POLLS {
+            match store.try_lock(id, LOCK_TTL).await {
+                Ok(true) => return Locked::Yes,
+                Ok(false) => {}
+                Err(e) => {
+                    log::error!("locking a `{}` session failed: {e}", self.provider);
+                    return Locked::Failed;
+                }
+            }
+            tokio::time::sleep(LOCK_POLL).await;
+            if let Some(fresh) = self.reread(session).await {
+                return Locked::Refreshed(fresh);
+            }
+        }
+        Locked::Failed
+    }
+
+    async fn refresh_once<H: Hooks>(
+        &self,
+        jar: &CookieJar<'_>,
+        session: &Session,
+        flow: &dyn Flow,
+        http: &HttpClient,
+        hooks: &H,
+    ) -> Option<Session> {
+        let locked = match (&self.store, &session.id) {
+            (Some(store), Some(id)) => {
+                if let Some(fresh) = self.reread(session).await {
+                    return Some(fresh);
+                }
+                match self.lock(store.as_ref(), session, id).await {
+                    Locked::Yes => Some((store, id)),
+                    Locked::Refreshed(fresh) => return Some(fresh),
+                    Locked::Failed => return None,
+                }
+            }
+            _ => None,
+        };
+        let refreshed = match flow.refresh(http, &session.login.credentials).await {
+            Ok(credentials) => {
+                let mut login = Login::clone(&session.login);
+                login.credentials = credentials;
+                if let Err(e) = self.save(jar, session.id.as_deref(), &login).await {
+                    log::error!("saving a refreshed `{}` session failed: {e}", self.provider);
+                }
+                hooks.on_token_update(&session.login, &login).await;
+                Some(Session {
+                    login: Arc::new(login),
+                    id: session.id.clone(),
+                })
+            }
+            Err(e) if e.refresh_refused() => match self.reread(session).await {
+                // Another instance rotated the refresh token first.
+                Some(fresh) => Some(fresh),
+                None => {
+                    log::info!(
+                        "`{}` refused to refresh a session ({e}): the visitor is logged out",
+                        self.provider
+                    );
+                    self.end(jar).await;
+                    None
+                }
+            },
+            Err(e) => {
+                log::warn!("refreshing a `{}` session failed: {e}", self.provider);
+                None
+            }
+        };
+        if let Some((store, id)) = locked {
+            if let Err(e) = store.unlock(id).await {
+                log::error!("unlocking a `{}` session failed: {e}", self.provider);
+            }
+        }
+        refreshed
+    }
+}

@@ -31,6 +31,9 @@ pub struct Credentials {
     pub(crate) refresh_token: Option<Secret>,
     #[serde(rename = "s", default)]
     pub(crate) scopes: Vec<String>,
+    /// When the tokens were received (seconds since the Unix epoch).
+    #[serde(rename = "a", default)]
+    pub(crate) received_at: i64,
     /// The ID token, kept as `id_token_hint` for logout at the provider.
     #[serde(rename = "h", default, skip_serializing_if = "Option::is_none")]
     pub(crate) id_token: Option<Secret>,
@@ -65,6 +68,15 @@ impl Credentials {
     pub fn expires_at(&self) -> Option<SystemTime> {
         let at = u64::try_from(self.expires_at?).ok()?;
         UNIX_EPOCH.checked_add(Duration::from_secs(at))
+    }
+
+    /// Whether the access token is within `skew` seconds of its expiry at `now` (the skew is
+    /// at most half the token's lifetime, so short-lived tokens are not refreshed at once).
+    pub(crate) fn expires_within(&self, skew: i64, now: i64) -> bool {
+        self.expires_at.is_some_and(|at| {
+            let skew = skew.min(at.saturating_sub(self.received_at) / 2).max(0);
+            at.saturating_sub(skew) <= now
+        })
     }
 
     /// Whether the access token has expired at `now` (seconds since the Unix epoch); with no

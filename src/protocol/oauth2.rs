@@ -16,9 +16,9 @@ use ::oauth2::basic::{
 use ::oauth2::http::{header::CONTENT_TYPE, HeaderValue, StatusCode};
 use ::oauth2::{
     AccessToken, AsyncHttpClient, AuthType, AuthUrl, AuthorizationCode, ClientId, ClientSecret,
-    CsrfToken, EndpointMaybeSet, EndpointNotSet, EndpointSet, HttpRequest, HttpResponse,
-    PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, RefreshToken, RequestTokenError,
-    RevocationUrl, Scope, StandardRevocableToken, TokenUrl,
+    CsrfToken, EndpointNotSet, EndpointSet, HttpRequest, HttpResponse, PkceCodeChallenge,
+    PkceCodeVerifier, RedirectUrl, RefreshToken, RequestTokenError, Scope, StandardRevocableToken,
+    TokenUrl,
 };
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Value};
@@ -73,7 +73,7 @@ type OAuth2Client = ::oauth2::Client<
     EndpointSet,
     EndpointNotSet,
     EndpointNotSet,
-    EndpointMaybeSet,
+    EndpointNotSet,
     EndpointSet,
 >;
 
@@ -136,12 +136,6 @@ impl OAuth2Flow {
             .set_auth_uri(AuthUrl::from_url(endpoints.authorize_url.clone()))
             .set_token_uri(TokenUrl::from_url(endpoints.token_url.clone()))
             .set_redirect_uri(RedirectUrl::from_url(settings.redirect_uri.clone()))
-            .set_revocation_url_option(
-                endpoints
-                    .revocation_url
-                    .clone()
-                    .map(RevocationUrl::from_url),
-            )
             .set_auth_type(match settings.auth {
                 ClientAuth::ClientSecretBasic => AuthType::BasicAuth,
                 ClientAuth::ClientSecretPost => AuthType::RequestBody,
@@ -264,24 +258,51 @@ impl OAuth2Flow {
     }
 
     /// Revokes the refresh token (which ends the grant at most providers) and the access
-    /// token at the revocation endpoint, if there is one (RFC 7009). Best effort: failures
-    /// are logged.
+    /// token at the revocation endpoint, if there is one (RFC 7009), authenticating like at
+    /// the token endpoint. Best effort: failures are logged.
     pub async fn revoke(&self, http: &HttpClient, credentials: &Credentials) {
-        let mut tokens = Vec::new();
-        if let Some(refresh) = &credentials.refresh_token {
-            tokens.push(StandardRevocableToken::RefreshToken(RefreshToken::new(
-                refresh.expose().to_owned(),
-            )));
-        }
-        tokens.push(StandardRevocableToken::AccessToken(AccessToken::new(
-            credentials.access_token.expose().to_owned(),
-        )));
-        for token in tokens {
-            let Ok(request) = self.client.revoke_token(token) else {
-                return; // no revocation endpoint
+        let Some(url) = &self.endpoints.revocation_url else {
+            return;
+        };
+        let refresh = credentials
+            .refresh_token
+            .as_ref()
+            .map(|t| (t.expose(), "refresh_token"));
+        let access = Some((credentials.access_token.expose(), "access_token"));
+        for (token, hint) in refresh.into_iter().chain(access) {
+            let mut form = vec![("token", token), ("token_type_hint", hint)];
+            let mut request = http.request(reqwest::Method::POST, url.clone());
+            let settings = &self.settings;
+            match (&settings.client_secret, settings.auth) {
+                (Some(secret), ClientAuth::ClientSecretBasic) => {
+                    // RFC 6749 §2.3.1: the id and secret are form-encoded first.
+                    let encode = |s: &str| -> String {
+                        url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+                    };
+                    request = request
+                        .basic_auth(encode(&settings.client_id), Some(encode(secret.expose())));
+                }
+                (Some(secret), ClientAuth::ClientSecretPost) => {
+                    form.push(("client_id", &settings.client_id));
+                    form.push(("client_secret", secret.expose()));
+                }
+                (None, _) => form.push(("client_id", &settings.client_id)),
+            }
+            let body: String = url::form_urlencoded::Serializer::new(String::new())
+                .extend_pairs(form)
+                .finish();
+            let request = request
+                .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .body(body)
+                .build();
+            let outcome = match request {
+                Ok(request) => http.send(request).await.map(|r| r.status),
+                Err(e) => Err(HttpError::Request(e.without_url().to_string())),
             };
-            if let Err(e) = request.request_async(&RawEndpoint(http)).await {
-                log::warn!("token revocation failed: {e}");
+            match outcome {
+                Ok(200) => {}
+                Ok(status) => log::warn!("token revocation answered HTTP {status}"),
+                Err(e) => log::warn!("token revocation failed: {e}"),
             }
         }
     }
@@ -344,32 +365,6 @@ impl Flow for OAuth2Flow {
 
     async fn revoke(&self, http: &HttpClient, credentials: &Credentials) {
         OAuth2Flow::revoke(self, http, credentials).await;
-    }
-}
-
-/// The `oauth2` crate's HTTP client for calls whose answer it reads as is (revocation).
-struct RawEndpoint<'a>(&'a HttpClient);
-
-impl<'c> AsyncHttpClient<'c> for RawEndpoint<'_> {
-    type Error = HttpError;
-    type Future = Pin<Box<dyn Future<Output = Result<HttpResponse, HttpError>> + Send + 'c>>;
-
-    fn call(&'c self, request: HttpRequest) -> Self::Future {
-        Box::pin(async move {
-            let request = reqwest::Request::try_from(request)
-                .map_err(|e| HttpError::Request(e.without_url().to_string()))?;
-            let raw = self.0.send(request).await?;
-            let mut response = HttpResponse::new(raw.body);
-            *response.status_mut() =
-                StatusCode::from_u16(raw.status).map_err(|_| HttpError::Status(raw.status))?;
-            if let Some(content_type) = raw
-                .content_type
-                .and_then(|c| HeaderValue::from_str(&c).ok())
-            {
-                response.headers_mut().insert(CONTENT_TYPE, content_type);
-            }
-            Ok(response)
-        })
     }
 }
 
@@ -475,6 +470,7 @@ impl LenientTokenResponse {
                 Some(scopes) => scopes.iter().map(|s| s.to_string()).collect(),
                 None => requested.to_vec(),
             },
+            received_at: now,
             id_token: None,
         }
     }

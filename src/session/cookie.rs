@@ -47,7 +47,7 @@ fn chunk(value: &str, index: usize) -> Option<(String, usize, String)> {
     let at: usize = fields.next()?.parse().ok()?;
     let count: usize = fields.next()?.parse().ok()?;
     let data = fields.next()?;
-    (at == index && count >= 1 && count <= MAX_CHUNKS)
+    (at == index && (1..=MAX_CHUNKS).contains(&count))
         .then(|| (tag.to_owned(), count, data.to_owned()))
 }
 
@@ -177,6 +177,23 @@ impl Cookies {
             }
         }
         Ok(())
+    }
+
+    /// `Set-Cookie` removals of the session cookies the browser sent, for a response whose
+    /// cookie changes Rocket dropped (an error page).
+    pub fn session_removals(&self, jar: &CookieJar<'_>) -> Vec<Cookie<'static>> {
+        (0..MAX_CHUNKS)
+            .map(|index| match index {
+                0 => self.session.clone(),
+                _ => format!("{}.{index}", self.session),
+            })
+            .filter(|name| jar.get(name).is_some())
+            .map(|name| {
+                let mut cookie = Self::removal(name, "/");
+                cookie.make_removal();
+                cookie
+            })
+            .collect()
     }
 
     /// Forgets the session cookie (every chunk).

@@ -44,6 +44,15 @@ pub(crate) enum SaveError {
     Store(#[from] SessionStoreError),
 }
 
+/// Why a session could not be refreshed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum NotRefreshed {
+    /// The provider refused: the session was ended (its cookie removed).
+    Ended,
+    /// The provider could not be reached, or the store failed: the session is kept.
+    Unavailable,
+}
+
 /// The outcome of a refresh that the session's lock-holder made.
 struct Landed {
     at: Instant,
@@ -107,10 +116,7 @@ impl Sessions {
 
     /// Whether the access token should be refreshed before use.
     pub fn needs_refresh(&self, login: &Login, now: i64) -> bool {
-        login
-            .credentials
-            .expires_at
-            .is_some_and(|at| at.saturating_sub(self.skew) <= now)
+        login.credentials.expires_within(self.skew, now)
     }
 
     /// `<provider>:<subject>`, the key of a user's sessions.
@@ -245,9 +251,13 @@ impl Sessions {
         flow: &dyn Flow,
         http: &HttpClient,
         hooks: &H,
-    ) -> Option<Session> {
+    ) -> Result<Session, NotRefreshed> {
         let Some(refresh_token) = session.login.credentials.refresh_token.as_ref() else {
-            return (!session.login.credentials.is_expired(now())).then_some(session);
+            if session.login.credentials.is_expired(now()) {
+                self.end(jar).await;
+                return Err(NotRefreshed::Ended);
+            }
+            return Ok(session);
         };
         let key = flight_key(session.id.as_deref().unwrap_or(refresh_token.expose()));
         let slot = self.slot(key);
@@ -263,11 +273,11 @@ impl Sessions {
                     // This browser still holds the old cookie: hand it the new one too.
                     let _ = self.save(jar, None, &done.session.login).await;
                 }
-                return Some(done.session.clone());
+                return Ok(done.session.clone());
             }
         }
         let refreshed = self.refresh_once(jar, &session, flow, http, hooks).await;
-        if let Some(session) = &refreshed {
+        if let Ok(session) = &refreshed {
             *landed = Some(Landed {
                 at: Instant::now(),
                 session: session.clone(),
@@ -311,16 +321,16 @@ impl Sessions {
         flow: &dyn Flow,
         http: &HttpClient,
         hooks: &H,
-    ) -> Option<Session> {
+    ) -> Result<Session, NotRefreshed> {
         let locked = match (&self.store, &session.id) {
             (Some(store), Some(id)) => {
                 if let Some(fresh) = self.reread(session).await {
-                    return Some(fresh);
+                    return Ok(fresh);
                 }
                 match self.lock(store.as_ref(), session, id).await {
                     Locked::Yes => Some((store, id)),
-                    Locked::Refreshed(fresh) => return Some(fresh),
-                    Locked::Failed => return None,
+                    Locked::Refreshed(fresh) => return Ok(fresh),
+                    Locked::Failed => return Err(NotRefreshed::Unavailable),
                 }
             }
             _ => None,
@@ -333,26 +343,26 @@ impl Sessions {
                     log::error!("saving a refreshed `{}` session failed: {e}", self.provider);
                 }
                 hooks.on_token_update(&session.login, &login).await;
-                Some(Session {
+                Ok(Session {
                     login: Arc::new(login),
                     id: session.id.clone(),
                 })
             }
             Err(e) if e.refresh_refused() => match self.reread(session).await {
                 // Another instance rotated the refresh token first.
-                Some(fresh) => Some(fresh),
+                Some(fresh) => Ok(fresh),
                 None => {
                     log::info!(
                         "`{}` refused to refresh a session ({e}): the visitor is logged out",
                         self.provider
                     );
                     self.end(jar).await;
-                    None
+                    Err(NotRefreshed::Ended)
                 }
             },
             Err(e) => {
                 log::warn!("refreshing a `{}` session failed: {e}", self.provider);
-                None
+                Err(NotRefreshed::Unavailable)
             }
         };
         if let Some((store, id)) = locked {

@@ -27,6 +27,7 @@ mod tests {
             expires_at: Some(5),
             refresh_token: Some(Secret::new("r")),
             scopes: vec!["x".into()],
+            received_at: 0,
             id_token: Some(Secret::new("j".repeat(1500))),
         };
         let userinfo = serde_json::json!({"id": 1, "bio": "x".repeat(5000)});

@@ -254,12 +254,11 @@ impl<'r, P: Provider> ApiClient<'r, P> {
     async fn refresh(&self, session: Session) -> Option<Session> {
         let state = self.state;
         let refreshed = match self.jar {
-            Some(jar) => {
-                state
-                    .sessions
-                    .refresh(jar, session, &*state.flow, &state.http, &state.provider)
-                    .await?
-            }
+            Some(jar) => state
+                .sessions
+                .refresh(jar, session, &*state.flow, &state.http, &state.provider)
+                .await
+                .ok()?,
             None => {
                 let credentials = state
                     .flow

@@ -11,7 +11,7 @@ use rocket::{Build, Request, Response, Rocket};
 use crate::config::ProviderConfig;
 use crate::error::ConfigError;
 use crate::provider::{OAuthFairing, Provider};
-use crate::web::guards::PendingLogin;
+use crate::web::guards::{session_ended, PendingLogin};
 use crate::web::routes;
 use crate::web::state::{ProviderState, SessionBackend};
 
@@ -110,6 +110,13 @@ impl<P: Provider> Fairing for OAuthFairing<P> {
     }
 
     async fn on_response<'r>(&self, req: &'r Request<'_>, res: &mut Response<'r>) {
+        if session_ended::<P>(req) && res.status().code >= 400 {
+            if let Some(state) = req.rocket().state::<ProviderState<P>>() {
+                for removal in state.cookies.session_removals(req.cookies()) {
+                    res.adjoin_header(removal);
+                }
+            }
+        }
         if res.status() != Status::Unauthorized {
             return;
         }

@@ -5,6 +5,7 @@
 use std::fmt;
 use std::marker::PhantomData;
 use std::ops::Deref;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::SystemTime;
 
@@ -16,7 +17,7 @@ use rocket::{Ignite, Rocket, Sentinel};
 use crate::identity::Identity;
 use crate::login::Login;
 use crate::provider::Provider;
-use crate::session::manager::Session;
+use crate::session::manager::{NotRefreshed, Session};
 use crate::util::now;
 use crate::web::state::ProviderState;
 
@@ -158,6 +159,19 @@ impl<P: Provider> PendingLogin<P> {
     }
 }
 
+/// Whether this request ended `P`'s session (its refresh was refused).
+struct SessionEnded<P>(AtomicBool, PhantomData<fn() -> P>);
+
+fn ended_flag<'r, P: Provider>(req: &'r Request<'_>) -> &'r AtomicBool {
+    &req.local_cache(|| SessionEnded::<P>(AtomicBool::new(false), PhantomData))
+        .0
+}
+
+/// Whether this request ended `P`'s session.
+pub(crate) fn session_ended<P: Provider>(req: &Request<'_>) -> bool {
+    ended_flag::<P>(req).load(Ordering::Relaxed)
+}
+
 /// The live session with `P`, read (and refreshed, if its access token has expired) once
 /// per request. The access rules are applied again, so a user removed from them is logged
 /// out on their next request.
@@ -181,7 +195,7 @@ async fn live_session<P: Provider>(req: &Request<'_>) -> Option<Session> {
     let mut session = sessions.load(req.cookies()).await?;
     let now = now();
     if sessions.needs_refresh(&session.login, now) || session.login.credentials.is_expired(now) {
-        session = sessions
+        let refreshed = sessions
             .refresh(
                 req.cookies(),
                 session,
@@ -189,7 +203,16 @@ async fn live_session<P: Provider>(req: &Request<'_>) -> Option<Session> {
                 &state.http,
                 &state.provider,
             )
-            .await?;
+            .await;
+        session = match refreshed {
+            Ok(session) => session,
+            Err(NotRefreshed::Ended) => {
+                // The error page drops cookie changes: the fairing removes the cookie again.
+                ended_flag::<P>(req).store(true, Ordering::Relaxed);
+                return None;
+            }
+            Err(NotRefreshed::Unavailable) => return None,
+        };
     }
     let access = &state.config.access;
     let identity = session.login.identity.as_ref();

@@ -7,6 +7,7 @@ mod example;
 mod failures;
 mod launch;
 mod layers;
+mod lifecycle;
 mod login;
 #[cfg(feature = "oidc")]
 mod oidc;

@@ -312,19 +312,6 @@ async fn concurrent_logins_fetch_keys_once() {
     );
 }
 
-async fn futures_join_all<F>(futures: Vec<F>) -> Vec<F::Output>
-where
-    F: std::future::Future + Send + 'static,
-    F::Output: Send + 'static,
-{
-    let handles: Vec<_> = futures.into_iter().map(rocket::tokio::spawn).collect();
-    let mut out = Vec::new();
-    for handle in handles {
-        out.push(handle.await.unwrap());
-    }
-    out
-}
-
 #[rocket::async_test]
 async fn multi_tenant_issuer_needs_an_allowed_tenant() {
     let op = start_op().await;

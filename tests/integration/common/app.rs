@@ -6,7 +6,7 @@ use std::sync::Arc;
 use rocket::figment::Figment;
 use rocket::serde::json::{json, Value};
 use rocket::{get, routes, Request};
-use rocket_oauth::{AccessToken, Denial, Hooks, Login, LoginRequired, OAuth2Provider};
+use rocket_oauth::{AccessToken, ApiClient, Denial, Hooks, Login, LoginRequired, OAuth2Provider};
 
 use super::{base_figment, free_port, launch, provider_config, Idp as IdpServer};
 
@@ -17,6 +17,8 @@ pub struct HookLog {
     pub logouts: AtomicUsize,
     pub deny: bool,
     pub last_user: std::sync::Mutex<Option<Value>>,
+    /// Calls of `on_token_update`.
+    pub token_updates: AtomicUsize,
     /// The subject `after_logout` was told about.
     pub last_logout: std::sync::Mutex<Option<String>>,
 }
@@ -44,6 +46,14 @@ impl Hooks for Idp {
         Ok(())
     }
 
+    async fn on_token_update(&self, old: &Login, new: &Login) {
+        assert_ne!(
+            old.credentials().access_token(),
+            new.credentials().access_token()
+        );
+        self.log.token_updates.fetch_add(1, Ordering::SeqCst);
+    }
+
     async fn after_logout(&self, login: Option<&Login>, _request: &Request<'_>) {
         *self.log.last_logout.lock().unwrap() =
             login.and_then(|l| l.identity()).map(|i| i.subject.clone());
@@ -67,6 +77,26 @@ fn me(token: AccessToken<Idp>) -> Value {
 #[get("/other-me")]
 fn other_me(token: AccessToken<Other>) -> Value {
     json!({ "provider": token.provider(), "user": token.userinfo() })
+}
+
+/// The provider's API through `ApiClient`, relative to `api_base_url`.
+#[get("/api")]
+async fn api(client: ApiClient<'_, Idp>) -> Result<Value, String> {
+    let response = client.get("api/me").await.map_err(|e| e.to_string())?;
+    response
+        .json()
+        .map_err(|e: rocket_oauth::ApiError| e.to_string())
+}
+
+#[get("/api-post")]
+async fn api_post(client: ApiClient<'_, Idp>) -> Result<Value, String> {
+    let response = client
+        .post("api/echo", &json!({"hello": "world"}))
+        .await
+        .map_err(|e| e.to_string())?;
+    response
+        .json()
+        .map_err(|e: rocket_oauth::ApiError| e.to_string())
 }
 
 #[get("/private")]
@@ -103,7 +133,7 @@ pub async fn start_app(idp: &IdpServer, deny: bool, tweak: impl FnOnce(Figment) 
     let rocket = rocket::custom(tweak(figment))
         .attach(Idp { log: log.clone() }.fairing())
         .attach(Other.fairing())
-        .mount("/", routes![me, other_me, private, maybe]);
+        .mount("/", routes![me, other_me, private, maybe, api, api_post]);
     App {
         url: launch(rocket).await,
         log,

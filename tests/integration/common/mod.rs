@@ -45,12 +45,44 @@ struct Grant {
     redirect_uri: String,
 }
 
+/// How the provider answers refresh requests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RefreshMode {
+    /// New tokens; the refresh token rotates (the old one is spent).
+    Rotate,
+    /// New access token, no refresh token in the answer (Google).
+    KeepRefreshToken,
+    /// `invalid_grant` for every refresh.
+    InvalidGrant,
+}
+
+/// An issued access token.
+#[derive(Debug, Clone)]
+struct Issued {
+    sub: String,
+    expires: std::time::Instant,
+}
+
 /// What the provider saw and how it behaves; shared with the test.
 #[derive(Debug)]
 pub struct IdpState {
     pub mode: Mutex<TokenMode>,
+    pub refresh_mode: Mutex<RefreshMode>,
+    /// `expires_in` of issued access tokens, seconds.
+    pub expires_in: AtomicUsize,
+    /// How long a refresh takes, so that concurrent requests overlap.
+    pub refresh_delay: Mutex<Duration>,
+    /// Extra userinfo fields (to make sessions large).
+    pub extra_userinfo: Mutex<Option<Value>>,
+    /// The API answers 401 to this many calls, whatever the token.
+    pub api_rejections: AtomicUsize,
+    pub refresh_calls: AtomicUsize,
+    pub api_calls: AtomicUsize,
+    /// Tokens revoked at `/revoke`.
+    pub revoked: Mutex<Vec<String>>,
     grants: Mutex<HashMap<String, Grant>>,
-    tokens: Mutex<HashMap<String, String>>,
+    tokens: Mutex<HashMap<String, Issued>>,
+    refresh_tokens: Mutex<HashMap<String, String>>,
     pub verifiers: Mutex<Vec<String>>,
     pub token_calls: AtomicUsize,
     pub userinfo_calls: AtomicUsize,
@@ -163,9 +195,66 @@ impl<'r> FromRequest<'r> for AuthHeader {
 #[derive(FromForm)]
 struct TokenForm {
     grant_type: String,
-    code: String,
-    redirect_uri: String,
+    code: Option<String>,
+    redirect_uri: Option<String>,
     code_verifier: Option<String>,
+    refresh_token: Option<String>,
+}
+
+impl IdpState {
+    /// Issues an access token for `sub`, with the configured lifetime.
+    fn issue(&self, sub: &str) -> (String, u64) {
+        let token = random_token(self, "at");
+        let expires_in = self.expires_in.load(Ordering::SeqCst) as u64;
+        let expires = std::time::Instant::now() + Duration::from_secs(expires_in);
+        self.tokens.lock().unwrap().insert(
+            token.clone(),
+            Issued {
+                sub: sub.into(),
+                expires,
+            },
+        );
+        (token, expires_in)
+    }
+
+    fn new_refresh_token(&self, sub: &str) -> String {
+        let token = random_token(self, "rt");
+        self.refresh_tokens
+            .lock()
+            .unwrap()
+            .insert(token.clone(), sub.into());
+        token
+    }
+
+    /// The subject of a live access token.
+    fn subject(&self, token: &str) -> Option<String> {
+        let tokens = self.tokens.lock().unwrap();
+        let issued = tokens.get(token)?;
+        (issued.expires > std::time::Instant::now()).then(|| issued.sub.clone())
+    }
+}
+
+async fn refresh_grant(form: &TokenForm, idp: &IdpState) -> Answer {
+    idp.refresh_calls.fetch_add(1, Ordering::SeqCst);
+    let delay = *idp.refresh_delay.lock().unwrap();
+    rocket::tokio::time::sleep(delay).await;
+    let mode = *idp.refresh_mode.lock().unwrap();
+    let given = form.refresh_token.clone().unwrap_or_default();
+    let sub = match mode {
+        RefreshMode::InvalidGrant => None,
+        RefreshMode::Rotate => idp.refresh_tokens.lock().unwrap().remove(&given),
+        RefreshMode::KeepRefreshToken => idp.refresh_tokens.lock().unwrap().get(&given).cloned(),
+    };
+    let Some(sub) = sub else {
+        return json_answer(Status::BadRequest, json!({"error": "invalid_grant"}));
+    };
+    let (access_token, expires_in) = idp.issue(&sub);
+    let mut body =
+        json!({"access_token": access_token, "token_type": "Bearer", "expires_in": expires_in});
+    if mode == RefreshMode::Rotate {
+        body["refresh_token"] = json!(idp.new_refresh_token(&sub));
+    }
+    json_answer(Status::Ok, body)
 }
 
 type Answer = (Status, (ContentType, String));
@@ -185,16 +274,20 @@ async fn token(form: Form<TokenForm>, auth: AuthHeader, idp: &State<Arc<IdpState
     if auth.0.as_deref() != Some(expected_auth.as_str()) {
         return json_answer(Status::Unauthorized, json!({"error": "invalid_client"}));
     }
+    if form.grant_type == "refresh_token" {
+        return refresh_grant(&form, idp).await;
+    }
     if form.grant_type != "authorization_code" {
         return json_answer(
             Status::BadRequest,
             json!({"error": "unsupported_grant_type"}),
         );
     }
-    let Some(grant) = idp.grants.lock().unwrap().remove(&form.code) else {
+    let code = form.code.clone().unwrap_or_default();
+    let Some(grant) = idp.grants.lock().unwrap().remove(&code) else {
         return json_answer(Status::BadRequest, json!({"error": "invalid_grant"}));
     };
-    if grant.redirect_uri != form.redirect_uri {
+    if Some(&grant.redirect_uri) != form.redirect_uri.as_ref() {
         return json_answer(Status::BadRequest, json!({"error": "invalid_grant"}));
     }
     if let Some(verifier) = &form.code_verifier {
@@ -213,15 +306,11 @@ async fn token(form: Form<TokenForm>, auth: AuthHeader, idp: &State<Arc<IdpState
         (None, None) => {}
         _ => return json_answer(Status::BadRequest, json!({"error": "invalid_grant"})),
     }
-    let access_token = random_token(idp, "at");
-    idp.tokens
-        .lock()
-        .unwrap()
-        .insert(access_token.clone(), "u1".into());
+    let (access_token, expires_in) = idp.issue("u1");
     match mode {
         TokenMode::Ok => json_answer(
             Status::Ok,
-            json!({"access_token": access_token, "token_type": "Bearer", "expires_in": 3600, "refresh_token": "rt", "scope": "read write"}),
+            json!({"access_token": access_token, "token_type": "Bearer", "expires_in": expires_in, "refresh_token": idp.new_refresh_token("u1"), "scope": "read write"}),
         ),
         TokenMode::Untidy => (
             Status::Created,
@@ -241,21 +330,64 @@ async fn token(form: Form<TokenForm>, auth: AuthHeader, idp: &State<Arc<IdpState
     }
 }
 
+fn bearer(auth: &AuthHeader) -> &str {
+    auth.0
+        .as_deref()
+        .and_then(|h| h.strip_prefix("Bearer "))
+        .unwrap_or("")
+}
+
 #[get("/userinfo")]
 fn userinfo(auth: AuthHeader, idp: &State<Arc<IdpState>>) -> Answer {
     idp.userinfo_calls.fetch_add(1, Ordering::SeqCst);
-    let token = auth
-        .0
-        .as_deref()
-        .and_then(|h| h.strip_prefix("Bearer "))
-        .unwrap_or("");
-    match idp.tokens.lock().unwrap().get(token) {
-        Some(sub) => json_answer(
-            Status::Ok,
-            json!({"sub": sub, "name": "Test User", "email": "user@example.com", "email_verified": true}),
-        ),
+    match idp.subject(bearer(&auth)) {
+        Some(sub) => {
+            let mut user = json!({"sub": sub, "name": "Test User", "email": "user@example.com", "email_verified": true});
+            if let Some(Value::Object(extra)) = idp.extra_userinfo.lock().unwrap().clone() {
+                user.as_object_mut().unwrap().extend(extra);
+            }
+            json_answer(Status::Ok, user)
+        }
         None => json_answer(Status::Unauthorized, json!({"error": "invalid_token"})),
     }
+}
+
+/// The provider's API: who the bearer is, and how it was called.
+#[post("/api/echo", data = "<body>")]
+fn api_echo(auth: AuthHeader, body: String, idp: &State<Arc<IdpState>>) -> Answer {
+    api_answer(auth, idp, json!({"body": body}))
+}
+
+#[get("/api/me")]
+fn api_me(auth: AuthHeader, idp: &State<Arc<IdpState>>) -> Answer {
+    api_answer(auth, idp, json!({}))
+}
+
+fn api_answer(auth: AuthHeader, idp: &IdpState, mut extra: Value) -> Answer {
+    idp.api_calls.fetch_add(1, Ordering::SeqCst);
+    let reject = idp
+        .api_rejections
+        .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+        .is_ok();
+    match idp.subject(bearer(&auth)) {
+        Some(sub) if !reject => {
+            extra["sub"] = json!(sub);
+            extra["token"] = json!(bearer(&auth));
+            json_answer(Status::Ok, extra)
+        }
+        _ => json_answer(Status::Unauthorized, json!({"error": "invalid_token"})),
+    }
+}
+
+#[derive(FromForm)]
+struct RevokeForm {
+    token: String,
+}
+
+#[post("/revoke", data = "<form>")]
+fn revoke(form: Form<RevokeForm>, idp: &State<Arc<IdpState>>) -> Status {
+    idp.revoked.lock().unwrap().push(form.token.clone());
+    Status::Ok
 }
 
 /// A figment for a quiet server on a free loopback port.
@@ -292,8 +424,17 @@ pub async fn launch(rocket: Rocket<Build>) -> String {
 pub async fn start_idp() -> Idp {
     let state = Arc::new(IdpState {
         mode: Mutex::new(TokenMode::Ok),
+        refresh_mode: Mutex::new(RefreshMode::Rotate),
+        expires_in: AtomicUsize::new(3600),
+        refresh_delay: Mutex::new(Duration::ZERO),
+        extra_userinfo: Mutex::new(None),
+        api_rejections: AtomicUsize::new(0),
+        refresh_calls: AtomicUsize::new(0),
+        api_calls: AtomicUsize::new(0),
+        revoked: Mutex::default(),
         grants: Mutex::default(),
         tokens: Mutex::default(),
+        refresh_tokens: Mutex::default(),
         verifiers: Mutex::default(),
         token_calls: AtomicUsize::new(0),
         userinfo_calls: AtomicUsize::new(0),
@@ -301,9 +442,10 @@ pub async fn start_idp() -> Idp {
         counter: AtomicUsize::new(0),
         iss: Mutex::new(None),
     });
-    let rocket = rocket::custom(base_figment())
-        .manage(state.clone())
-        .mount("/", routes![authorize, token, userinfo]);
+    let rocket = rocket::custom(base_figment()).manage(state.clone()).mount(
+        "/",
+        routes![authorize, token, userinfo, api_me, api_echo, revoke],
+    );
     Idp {
         url: launch(rocket).await,
         state,
@@ -321,6 +463,8 @@ pub fn provider_config(idp: &Idp, name: &str, app_port: u16) -> Value {
         "redirect_uri": format!("http://127.0.0.1:{app_port}/auth/{name}/callback"),
         "scopes": ["read", "write"],
         "timeout": 2,
+        "revocation_url": format!("{}/revoke", idp.url),
+        "api_base_url": format!("{}/", idp.url),
     })
 }
 
@@ -336,6 +480,22 @@ pub fn free_port() -> u16 {
 /// A browser: keeps cookies, follows no redirects by itself.
 pub struct Browser {
     pub client: reqwest::Client,
+    /// Its cookies.
+    pub jar: Arc<reqwest::cookie::Jar>,
+}
+
+/// Runs `futures` concurrently (each on its own task) and returns their outputs in order.
+pub async fn futures_join_all<F>(futures: Vec<F>) -> Vec<F::Output>
+where
+    F: std::future::Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    let handles: Vec<_> = futures.into_iter().map(rocket::tokio::spawn).collect();
+    let mut out = Vec::new();
+    for handle in handles {
+        out.push(handle.await.unwrap());
+    }
+    out
 }
 
 impl Default for Browser {
@@ -346,13 +506,14 @@ impl Default for Browser {
 
 impl Browser {
     pub fn new() -> Self {
+        let jar = Arc::new(reqwest::cookie::Jar::default());
         let client = reqwest::Client::builder()
-            .cookie_store(true)
+            .cookie_provider(jar.clone())
             .redirect(reqwest::redirect::Policy::none())
             .timeout(Duration::from_secs(20))
             .build()
             .unwrap();
-        Browser { client }
+        Browser { client, jar }
     }
 
     pub async fn get(&self, url: &str) -> reqwest::Response {

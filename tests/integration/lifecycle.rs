@@ -1,0 +1,345 @@
+//! Life after login, over loopback HTTP: transparent refresh (once, however many requests
+//! and instances), refusal → clean logout, revocation at logout, the API client, server-side
+//! sessions that really end, and sessions larger than one cookie.
+
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use crate::common::app::{start_app, App};
+use crate::common::*;
+use rocket::figment::Figment;
+use rocket::serde::json::{json, Value};
+
+/// Logs `browser` in to `app` (landing on `/me`).
+async fn log_in(browser: &Browser, app: &App) {
+    let (r, _) = browser
+        .follow(&app.url, &format!("{}/auth/idp/login?next=/me", app.url))
+        .await;
+    assert_eq!(r.status(), 200, "{:?}", r.text().await);
+}
+
+fn memory_store(figment: Figment) -> Figment {
+    figment.merge(("oauth.session", json!({ "store": "memory" })))
+}
+
+/// The Redis URL of the test server, or `None` (the test then says it skipped).
+fn redis_url(test: &str) -> Option<String> {
+    let url = std::env::var("REDIS_URL").ok().filter(|u| !u.is_empty());
+    if url.is_none() {
+        println!("skipped {test}: REDIS_URL is not set");
+    }
+    url
+}
+
+/// Sessions in Redis under a prefix of their own (tests share the server).
+fn redis_store(url: String) -> impl Fn(Figment) -> Figment {
+    move |f| f.merge(("oauth.session", json!({ "store": "redis", "url": url })))
+}
+
+async fn me_status(browser: &Browser, app: &App) -> u16 {
+    browser
+        .get(&format!("{}/me", app.url))
+        .await
+        .status()
+        .as_u16()
+}
+
+/// The `Cookie` header a browser sends to `app` (to replay it from another client).
+fn cookie_header(browser: &Browser, app: &App) -> String {
+    use reqwest::cookie::CookieStore;
+    let url = app.url.parse().unwrap();
+    browser
+        .jar
+        .cookies(&url)
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default()
+}
+
+#[rocket::async_test]
+async fn an_expired_access_token_is_refreshed_transparently() {
+    let idp = start_idp().await;
+    idp.state.expires_in.store(1, Ordering::SeqCst);
+    let app = start_app(&idp, false, |f| f).await;
+    let browser = Browser::new();
+    log_in(&browser, &app).await;
+    rocket::tokio::time::sleep(Duration::from_millis(1100)).await;
+    let r = browser.get(&format!("{}/me", app.url)).await;
+    assert_eq!(r.status(), 200);
+    let me: Value = r.json().await.unwrap();
+    assert_eq!(me["user"]["name"], "Test User", "nothing lost: {me}");
+    assert_eq!(idp.state.refresh_calls.load(Ordering::SeqCst), 1);
+    assert_eq!(app.log.token_updates.load(Ordering::SeqCst), 1);
+}
+
+#[rocket::async_test]
+async fn sessions_outlive_short_tokens() {
+    let idp = start_idp().await;
+    idp.state.expires_in.store(1, Ordering::SeqCst);
+    let app = start_app(&idp, false, |f| f).await;
+    let browser = Browser::new();
+    log_in(&browser, &app).await;
+    for _ in 0..8 {
+        rocket::tokio::time::sleep(Duration::from_millis(400)).await;
+        assert_eq!(me_status(&browser, &app).await, 200);
+    }
+    let refreshes = idp.state.refresh_calls.load(Ordering::SeqCst);
+    assert!((2..=8).contains(&refreshes), "{refreshes} refreshes");
+}
+
+#[rocket::async_test]
+async fn a_refresh_answer_without_a_refresh_token_keeps_the_old_one() {
+    let idp = start_idp().await;
+    idp.state.expires_in.store(1, Ordering::SeqCst);
+    *idp.state.refresh_mode.lock().unwrap() = RefreshMode::KeepRefreshToken;
+    let app = start_app(&idp, false, |f| f).await;
+    let browser = Browser::new();
+    log_in(&browser, &app).await;
+    for _ in 0..2 {
+        rocket::tokio::time::sleep(Duration::from_millis(1100)).await;
+        assert_eq!(me_status(&browser, &app).await, 200);
+    }
+    assert_eq!(idp.state.refresh_calls.load(Ordering::SeqCst), 2);
+}
+
+/// 50 requests at once with an expired token: one refresh at the provider.
+async fn concurrent_requests_refresh_once(apps: &[&App], idp: &Idp, browser: &Browser) {
+    *idp.state.refresh_delay.lock().unwrap() = Duration::from_millis(300);
+    rocket::tokio::time::sleep(Duration::from_millis(1100)).await;
+    let requests = (0..50).map(|i| {
+        let app = apps[i % apps.len()];
+        browser.client.get(format!("{}/me", app.url)).send()
+    });
+    let responses = futures_join_all(requests.collect()).await;
+    for response in responses {
+        assert_eq!(response.unwrap().status(), 200);
+    }
+    assert_eq!(idp.state.refresh_calls.load(Ordering::SeqCst), 1);
+}
+
+#[rocket::async_test]
+async fn fifty_concurrent_requests_cause_one_refresh() {
+    let idp = start_idp().await;
+    idp.state.expires_in.store(1, Ordering::SeqCst);
+    let app = start_app(&idp, false, |f| f).await;
+    let browser = Browser::new();
+    log_in(&browser, &app).await;
+    concurrent_requests_refresh_once(&[&app], &idp, &browser).await;
+    assert_eq!(app.log.token_updates.load(Ordering::SeqCst), 1);
+}
+
+#[rocket::async_test]
+async fn fifty_concurrent_requests_cause_one_refresh_with_a_memory_store() {
+    let idp = start_idp().await;
+    idp.state.expires_in.store(1, Ordering::SeqCst);
+    let app = start_app(&idp, false, memory_store).await;
+    let browser = Browser::new();
+    log_in(&browser, &app).await;
+    concurrent_requests_refresh_once(&[&app], &idp, &browser).await;
+}
+
+#[rocket::async_test]
+async fn two_instances_on_one_redis_refresh_once() {
+    let Some(url) = redis_url("two_instances_on_one_redis_refresh_once") else {
+        return;
+    };
+    let idp = start_idp().await;
+    idp.state.expires_in.store(1, Ordering::SeqCst);
+    let a = start_app(&idp, false, redis_store(url.clone())).await;
+    let b = start_app(&idp, false, redis_store(url)).await;
+    let browser = Browser::new();
+    log_in(&browser, &a).await;
+    concurrent_requests_refresh_once(&[&a, &b], &idp, &browser).await;
+}
+
+#[rocket::async_test]
+async fn a_refused_refresh_logs_the_visitor_out_cleanly() {
+    let idp = start_idp().await;
+    idp.state.expires_in.store(1, Ordering::SeqCst);
+    *idp.state.refresh_mode.lock().unwrap() = RefreshMode::InvalidGrant;
+    let app = start_app(&idp, false, |f| f).await;
+    let browser = Browser::new();
+    log_in(&browser, &app).await;
+    rocket::tokio::time::sleep(Duration::from_millis(1100)).await;
+    let r = browser.get(&format!("{}/me", app.url)).await;
+    assert_eq!(r.status(), 401);
+    let removed = r.headers().get_all("set-cookie").iter().any(|c| {
+        let c = c.to_str().unwrap();
+        c.starts_with("oauth_idp=") && c.contains("Max-Age=0")
+    });
+    assert!(removed, "the session cookie is removed");
+    let r = browser.get(&format!("{}/private", app.url)).await;
+    assert_eq!(r.status(), 303, "the login redirect, never a 5xx");
+    assert!(location(&r).starts_with("/auth/idp/login?next="));
+    // The session was ended: no second refresh attempt.
+    assert_eq!(me_status(&browser, &app).await, 401);
+    assert_eq!(idp.state.refresh_calls.load(Ordering::SeqCst), 1);
+    assert_eq!(app.log.token_updates.load(Ordering::SeqCst), 0);
+}
+
+#[rocket::async_test]
+async fn logout_revokes_the_tokens_at_the_provider() {
+    let idp = start_idp().await;
+    let app = start_app(&idp, false, |f| f).await;
+    let browser = Browser::new();
+    log_in(&browser, &app).await;
+    let r = browser.post(&format!("{}/auth/idp/logout", app.url)).await;
+    assert_eq!(r.status(), 303);
+    for _ in 0..50 {
+        if idp.state.revoked.lock().unwrap().len() == 2 {
+            break;
+        }
+        rocket::tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let revoked = idp.state.revoked.lock().unwrap().clone();
+    assert_eq!(revoked.len(), 2, "refresh and access token: {revoked:?}");
+    assert!(revoked[0].starts_with("rt-") && revoked[1].starts_with("at-"));
+}
+
+#[rocket::async_test]
+async fn logout_works_when_the_provider_is_down() {
+    let idp = start_idp().await;
+    let dead = format!("http://127.0.0.1:{}/revoke", free_port());
+    let app = start_app(&idp, false, |f| f.merge(("oauth.idp.revocation_url", dead))).await;
+    let browser = Browser::new();
+    log_in(&browser, &app).await;
+    let started = std::time::Instant::now();
+    let r = browser.post(&format!("{}/auth/idp/logout", app.url)).await;
+    assert_eq!(r.status(), 303);
+    assert!(
+        started.elapsed() < Duration::from_secs(1),
+        "logout is not held up"
+    );
+    assert_eq!(me_status(&browser, &app).await, 401);
+}
+
+#[rocket::async_test]
+async fn the_api_client_sends_the_users_token() {
+    let idp = start_idp().await;
+    let app = start_app(&idp, false, |f| f).await;
+    let browser = Browser::new();
+    log_in(&browser, &app).await;
+    let answer: Value = browser
+        .get(&format!("{}/api", app.url))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(answer["sub"], "u1");
+    assert!(answer["token"].as_str().unwrap().starts_with("at-"));
+    let echo: Value = browser
+        .get(&format!("{}/api-post", app.url))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(echo["body"], r#"{"hello":"world"}"#);
+    // Logged out, the guard forwards: 401.
+    let r = Browser::new().get(&format!("{}/api", app.url)).await;
+    assert_eq!(r.status(), 401);
+}
+
+#[rocket::async_test]
+async fn the_api_client_refreshes_and_retries_once_on_401() {
+    let idp = start_idp().await;
+    let app = start_app(&idp, false, |f| f).await;
+    let browser = Browser::new();
+    log_in(&browser, &app).await;
+    idp.state.api_rejections.store(1, Ordering::SeqCst);
+    let r = browser.get(&format!("{}/api", app.url)).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(idp.state.api_calls.load(Ordering::SeqCst), 2);
+    assert_eq!(idp.state.refresh_calls.load(Ordering::SeqCst), 1);
+    // The refreshed session was kept: the next call needs no refresh.
+    assert_eq!(browser.get(&format!("{}/api", app.url)).await.status(), 200);
+    assert_eq!(idp.state.refresh_calls.load(Ordering::SeqCst), 1);
+    // Refused twice: an error, one refresh, no loop.
+    idp.state.api_rejections.store(2, Ordering::SeqCst);
+    let r = browser.get(&format!("{}/api", app.url)).await;
+    assert!(r.text().await.unwrap().contains("refused"));
+    assert_eq!(idp.state.refresh_calls.load(Ordering::SeqCst), 2);
+}
+
+/// With a store, a copied cookie stops working at logout.
+async fn logout_ends_the_session_for_copied_cookies(login_on: &App, logout_on: &App) {
+    let browser = Browser::new();
+    log_in(&browser, login_on).await;
+    let copied = cookie_header(&browser, login_on);
+    let replay = |app: &App| {
+        reqwest::Client::new()
+            .get(format!("{}/me", app.url))
+            .header("cookie", copied.clone())
+            .send()
+    };
+    assert_eq!(replay(logout_on).await.unwrap().status(), 200);
+    let r = browser
+        .post(&format!("{}/auth/idp/logout", logout_on.url))
+        .await;
+    assert_eq!(r.status(), 303);
+    assert_eq!(replay(logout_on).await.unwrap().status(), 401);
+    assert_eq!(replay(login_on).await.unwrap().status(), 401);
+}
+
+#[rocket::async_test]
+async fn a_memory_store_ends_sessions_at_logout() {
+    let idp = start_idp().await;
+    let app = start_app(&idp, false, memory_store).await;
+    logout_ends_the_session_for_copied_cookies(&app, &app).await;
+}
+
+#[rocket::async_test]
+async fn two_instances_share_sessions_in_redis() {
+    let Some(url) = redis_url("two_instances_share_sessions_in_redis") else {
+        return;
+    };
+    let idp = start_idp().await;
+    let a = start_app(&idp, false, redis_store(url.clone())).await;
+    let b = start_app(&idp, false, redis_store(url)).await;
+    logout_ends_the_session_for_copied_cookies(&a, &b).await;
+}
+
+#[rocket::async_test]
+async fn cookie_sessions_larger_than_one_cookie_lose_nothing() {
+    let idp = start_idp().await;
+    // A realistic large profile: 6 KB of userinfo besides the tokens.
+    let bio = "x".repeat(6000);
+    *idp.state.extra_userinfo.lock().unwrap() = Some(json!({ "bio": bio, "teams": ["a", "b"] }));
+    let app = start_app(&idp, false, |f| f).await;
+    let browser = Browser::new();
+    let (r, visited) = browser
+        .follow(&app.url, &format!("{}/auth/idp/login", app.url))
+        .await;
+    assert_eq!(r.status(), 200);
+    let _ = visited;
+    let me: Value = browser
+        .get(&format!("{}/me", app.url))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["user"]["bio"].as_str().unwrap().len(), 6000);
+    assert_eq!(me["user"]["teams"], json!(["a", "b"]));
+}
+
+#[rocket::async_test]
+async fn every_session_cookie_stays_under_the_browser_limit() {
+    let idp = start_idp().await;
+    *idp.state.extra_userinfo.lock().unwrap() = Some(json!({ "bio": "é".repeat(4000) }));
+    let app = start_app(&idp, false, |f| f).await;
+    let browser = Browser::new();
+    let r = browser
+        .get(&format!("{}/auth/idp/login?next=/me", app.url))
+        .await;
+    let callback = location(&browser.get(&location(&r)).await);
+    let r = browser.get(&callback).await;
+    assert_eq!(r.status(), 303);
+    let sizes: Vec<usize> = r
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter(|c| c.to_str().unwrap().starts_with("oauth_idp"))
+        .map(|c| c.len())
+        .collect();
+    assert!(sizes.len() >= 3, "split across cookies: {sizes:?}");
+    assert!(sizes.iter().all(|s| *s < 4096), "{sizes:?}");
+    assert_eq!(me_status(&browser, &app).await, 200);
+}

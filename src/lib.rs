@@ -186,7 +186,7 @@ pub use crate::session::memory::MemorySessionStore;
 #[cfg(feature = "redis")]
 pub use crate::session::redis::RedisSessionStore;
 pub use crate::session::store::{SessionRecord, SessionStore, SessionStoreError};
-pub use crate::web::api::{end_sessions, ApiClient, ApiError, ApiResponse};
+pub use crate::web::api::{ApiClient, ApiError, ApiResponse, SessionAdmin};
 pub use crate::web::guards::{
     AccessToken, HasRole, LoginRequired, MissingRole, RoleName, Staff, Superuser, User,
 };

@@ -292,14 +292,23 @@ impl Sessions {
         let stored = self.load_stored(store.as_ref(), id).await?;
         let changed = stored.login.credentials.access_token.expose()
             != session.login.credentials.access_token.expose();
-        (changed && !self.needs_refresh(&stored.login, now())).then_some(stored)
+        changed.then_some(stored)
     }
 
     /// Takes the store's lock on the session, unless another instance refreshes it first.
     async fn lock(&self, store: &dyn SessionStore, session: &Session, id: &str) -> Locked {
         for _ in 0..LOCK_POLLS {
             match store.try_lock(id, LOCK_TTL).await {
-                Ok(true) => return Locked::Yes,
+                // Another instance may have refreshed and unlocked just before.
+                Ok(true) => match self.reread(session).await {
+                    Some(fresh) => {
+                        if let Err(e) = store.unlock(id).await {
+                            log::error!("unlocking a `{}` session failed: {e}", self.provider);
+                        }
+                        return Locked::Refreshed(fresh);
+                    }
+                    None => return Locked::Yes,
+                },
                 Ok(false) => {}
                 Err(e) => {
                     log::error!("locking a `{}` session failed: {e}", self.provider);

@@ -306,33 +306,68 @@ impl<P: Provider> Sentinel for ApiClient<'_, P> {
     }
 }
 
-/// Ends every session of the user `subject` with provider `P` ("log out everywhere"), from
-/// anywhere: a route, a background job. Needs a session store (`oauth.session.store`); with
-/// cookie sessions it fails with [`SessionStoreError::CookieSessions`](crate::SessionStoreError::CookieSessions).
+/// Provider `P`'s sessions, to end them from outside the session itself — "log out
+/// everywhere", or a user removed by an administrator. A request guard (it aborts launch when
+/// `P`'s fairing is not attached), or [`SessionAdmin::of`] outside requests. Needs a session
+/// store (`oauth.session.store`): cookie sessions cannot be ended from elsewhere.
 ///
 /// ```rust
 /// # #[macro_use] extern crate rocket;
-/// use rocket::{Orbit, Rocket};
-/// use rocket_oauth::{end_sessions, OAuth2Provider, User};
+/// use rocket_oauth::{OAuth2Provider, SessionAdmin, User};
 ///
 /// #[derive(OAuth2Provider)]
 /// #[oauth(name = "idp", authorize_url = "https://idp.example/a", token_url = "https://idp.example/t")]
 /// struct Idp;
 ///
 /// #[post("/logout-everywhere")]
-/// async fn everywhere(user: User<Idp>, rocket: &Rocket<Orbit>) -> String {
-///     match end_sessions::<Idp>(rocket, &user.subject).await {
+/// async fn everywhere(user: User<Idp>, sessions: SessionAdmin<'_, Idp>) -> String {
+///     match sessions.end_sessions(&user.subject).await {
 ///         Ok(n) => format!("{n} sessions ended"),
 ///         Err(e) => e.to_string(),
 ///     }
 /// }
 /// ```
-pub async fn end_sessions<P: Provider>(
-    rocket: &Rocket<Orbit>,
-    subject: &str,
-) -> Result<usize, crate::SessionStoreError> {
-    match rocket.state::<ProviderState<P>>() {
-        Some(state) => state.sessions.end_user(subject).await,
-        None => Ok(0),
+pub struct SessionAdmin<'r, P> {
+    state: &'r ProviderState<P>,
+}
+
+impl<P> fmt::Debug for SessionAdmin<'_, P> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SessionAdmin").finish_non_exhaustive()
+    }
+}
+
+impl<'r, P: Provider> SessionAdmin<'r, P> {
+    /// `P`'s sessions, outside requests; `None` when `P`'s fairing is not attached.
+    pub fn of(rocket: &'r Rocket<Orbit>) -> Option<Self> {
+        Some(SessionAdmin {
+            state: rocket.state::<ProviderState<P>>()?,
+        })
+    }
+
+    /// Ends every session of the user `subject` (as in [`Identity::subject`](crate::Identity::subject));
+    /// returns how many there were. With cookie sessions it fails with
+    /// [`SessionStoreError::CookieSessions`](crate::SessionStoreError::CookieSessions).
+    pub async fn end_sessions(&self, subject: &str) -> Result<usize, crate::SessionStoreError> {
+        self.state.sessions.end_user(subject).await
+    }
+}
+
+#[rocket::async_trait]
+impl<'r, P: Provider> FromRequest<'r> for SessionAdmin<'r, P> {
+    type Error = std::convert::Infallible;
+
+    async fn from_request(req: &'r Request<'_>) -> Outcome<Self, Self::Error> {
+        match req.rocket().state::<ProviderState<P>>() {
+            Some(state) => Outcome::Success(SessionAdmin { state }),
+            // Unreachable: the sentinel refuses to launch without the fairing.
+            None => Outcome::Forward(Status::NotFound),
+        }
+    }
+}
+
+impl<P: Provider> Sentinel for SessionAdmin<'_, P> {
+    fn abort(rocket: &Rocket<Ignite>) -> bool {
+        crate::web::guards::abort_without_fairing::<P>(rocket, "SessionAdmin")
     }
 }

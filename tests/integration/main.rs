@@ -13,5 +13,6 @@ mod login;
 mod oidc;
 #[cfg(feature = "server")]
 mod server;
+mod session_store;
 #[cfg(feature = "server")]
 mod store;

@@ -5,8 +5,10 @@ use std::sync::Arc;
 
 use rocket::figment::Figment;
 use rocket::serde::json::{json, Value};
-use rocket::{get, routes, Request};
-use rocket_oauth::{AccessToken, ApiClient, Denial, Hooks, Login, LoginRequired, OAuth2Provider};
+use rocket::{get, post, routes, Request};
+use rocket_oauth::{
+    AccessToken, ApiClient, Denial, Hooks, Login, LoginRequired, OAuth2Provider, SessionAdmin, User,
+};
 
 use super::{base_figment, free_port, launch, provider_config, Idp as IdpServer};
 
@@ -99,6 +101,15 @@ async fn api_post(client: ApiClient<'_, Idp>) -> Result<Value, String> {
         .map_err(|e: rocket_oauth::ApiError| e.to_string())
 }
 
+/// "Log out everywhere": ends every session of the caller, from outside the session itself.
+#[post("/logout-everywhere")]
+async fn logout_everywhere(user: User<Idp>, sessions: SessionAdmin<'_, Idp>) -> String {
+    match sessions.end_sessions(&user.subject).await {
+        Ok(n) => format!("{n} sessions ended"),
+        Err(e) => e.to_string(),
+    }
+}
+
 #[get("/private")]
 fn private(_user: LoginRequired<Idp>) -> &'static str {
     "private page"
@@ -133,7 +144,18 @@ pub async fn start_app(idp: &IdpServer, deny: bool, tweak: impl FnOnce(Figment) 
     let rocket = rocket::custom(tweak(figment))
         .attach(Idp { log: log.clone() }.fairing())
         .attach(Other.fairing())
-        .mount("/", routes![me, other_me, private, maybe, api, api_post]);
+        .mount(
+            "/",
+            routes![
+                me,
+                other_me,
+                private,
+                maybe,
+                api,
+                api_post,
+                logout_everywhere
+            ],
+        );
     App {
         url: launch(rocket).await,
         log,

@@ -7,6 +7,7 @@ use crate::common::example::{binary, config_file};
 use crate::common::*;
 use rocket::serde::json::Value;
 
+/// `examples/oauth2_login.rs`, started against `idp`.
 async fn start_example(idp: &Idp) -> (crate::common::example::Running, String) {
     let port = free_port();
     let header = crate::common::example::rocket_toml_header(port);
@@ -68,6 +69,28 @@ async fn oauth2_login_example_contract() {
     let r = browser.post(&format!("{url}/auth/idp/logout")).await;
     assert_eq!(r.status(), 303);
     assert_eq!(browser.get(&format!("{url}/me")).await.status(), 401);
+}
+
+/// Tokens that live 2 seconds: `/me` keeps answering while the browser stays on the site.
+#[rocket::async_test]
+async fn oauth2_login_example_outlives_short_tokens() {
+    let idp = start_idp().await;
+    idp.state
+        .expires_in
+        .store(2, std::sync::atomic::Ordering::SeqCst);
+    let (_running, url) = start_example(&idp).await;
+    let browser = Browser::new();
+    let (r, _) = browser.follow(&url, &format!("{url}/private")).await;
+    assert_eq!(r.status(), 200);
+    for _ in 0..12 {
+        rocket::tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        assert_eq!(browser.get(&format!("{url}/me")).await.status(), 200);
+    }
+    let refreshes = idp
+        .state
+        .refresh_calls
+        .load(std::sync::atomic::Ordering::SeqCst);
+    assert!((2..=6).contains(&refreshes), "{refreshes} refreshes");
 }
 
 #[rocket::async_test]

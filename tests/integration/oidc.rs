@@ -543,9 +543,8 @@ async fn unreachable_discovery_is_a_4xx_and_retried() {
     assert!(r.text().await.unwrap().contains("Provider unavailable"));
 }
 
-#[rocket::async_test]
-async fn oidc_login_example_contract() {
-    let op = start_op().await;
+/// Starts `examples/oidc_login.rs` against `op`.
+async fn start_example(op: &Op) -> (crate::common::example::Running, String) {
     let port = free_port();
     let header = crate::common::example::rocket_toml_header(port);
     let config = format!(
@@ -559,7 +558,13 @@ scopes = ["openid", "email", "profile"]
 "#,
         issuer = op.url
     );
-    let (_running, url) = crate::common::example::start("oidc_login", &config, port).await;
+    crate::common::example::start("oidc_login", &config, port).await
+}
+
+#[rocket::async_test]
+async fn oidc_login_example_contract() {
+    let op = start_op().await;
+    let (_running, url) = start_example(&op).await;
     let browser = Browser::new();
     assert_eq!(browser.get(&format!("{url}/me")).await.status(), 401);
     let r = browser.get(&format!("{url}/private")).await;
@@ -576,6 +581,25 @@ scopes = ["openid", "email", "profile"]
     assert_eq!(me["user"]["sub"], "user-1");
     assert_eq!(me["user"]["name"], "Jane Doe");
     assert_eq!(me["user"]["groups"], json!(["eng"]));
+}
+
+/// Tokens that live 2 seconds: `/me` keeps answering while the browser stays, each refreshed
+/// ID token validated (without a nonce, as Keycloak sends them).
+#[rocket::async_test]
+async fn oidc_login_example_outlives_short_tokens() {
+    let op = start_op().await;
+    op.behave(|b| b.expires_in = 2);
+    let (_running, url) = start_example(&op).await;
+    let browser = Browser::new();
+    let (r, _) = browser.follow(&url, &format!("{url}/private")).await;
+    assert_eq!(r.status(), 200);
+    for _ in 0..12 {
+        rocket::tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        let r = browser.get(&format!("{url}/me")).await;
+        assert_eq!(r.status(), 200);
+    }
+    let refreshes = op.state.refresh_calls.load(Ordering::SeqCst);
+    assert!((2..=6).contains(&refreshes), "{refreshes} refreshes");
 }
 
 #[rocket::async_test]

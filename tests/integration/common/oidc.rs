@@ -51,6 +51,8 @@ pub struct Behavior {
     pub aud: Option<Value>,
     pub azp: Option<String>,
     pub exp_offset: i64,
+    /// `expires_in` of access tokens.
+    pub expires_in: i64,
     pub iat_offset: i64,
     pub nonce: Option<String>,
     pub at_hash: AtHash,
@@ -77,6 +79,7 @@ impl Default for Behavior {
             aud: None,
             azp: None,
             exp_offset: 3600,
+            expires_in: 3600,
             iat_offset: 0,
             nonce: None,
             at_hash: AtHash::Correct,
@@ -114,6 +117,9 @@ pub struct OpState {
     pub jwks_calls: AtomicUsize,
     pub discovery_calls: AtomicUsize,
     pub end_session_queries: Mutex<Vec<String>>,
+    /// Refresh tokens → subject; each is used once (rotation).
+    refresh_tokens: Mutex<HashMap<String, String>>,
+    pub refresh_calls: AtomicUsize,
 }
 
 impl OpState {
@@ -254,13 +260,25 @@ fn authorize(q: AuthorizeQuery, op: &State<Arc<OpState>>) -> Redirect {
 
 #[derive(FromForm)]
 struct TokenForm {
-    code: String,
+    grant_type: String,
+    code: Option<String>,
     code_verifier: Option<String>,
+    refresh_token: Option<String>,
 }
 
 #[post("/token", data = "<form>")]
 fn token(form: Form<TokenForm>, op: &State<Arc<OpState>>) -> (Status, Value) {
-    let Some(grant) = op.grants.lock().unwrap().remove(&form.code) else {
+    if form.grant_type == "refresh_token" {
+        op.refresh_calls.fetch_add(1, Ordering::SeqCst);
+        let given = form.refresh_token.clone().unwrap_or_default();
+        if op.refresh_tokens.lock().unwrap().remove(&given).is_none() {
+            return (Status::BadRequest, json!({"error": "invalid_grant"}));
+        }
+        // A refreshed ID token carries no nonce (Keycloak ≥ 25).
+        return issue_tokens(op, None);
+    }
+    let code = form.code.clone().unwrap_or_default();
+    let Some(grant) = op.grants.lock().unwrap().remove(&code) else {
         return (Status::BadRequest, json!({"error": "invalid_grant"}));
     };
     if let (Some(challenge), Some(verifier)) = (&grant.challenge, &form.code_verifier) {
@@ -268,6 +286,11 @@ fn token(form: Form<TokenForm>, op: &State<Arc<OpState>>) -> (Status, Value) {
             return (Status::BadRequest, json!({"error": "invalid_grant"}));
         }
     }
+    issue_tokens(op, grant.nonce)
+}
+
+/// An access token, a refresh token and an ID token for `user-1`.
+fn issue_tokens(op: &OpState, nonce: Option<String>) -> (Status, Value) {
     let b = op.behavior.lock().unwrap().clone();
     let n = op.counter.fetch_add(1, Ordering::SeqCst);
     let access_token = format!("op-at-{n}");
@@ -290,7 +313,7 @@ fn token(form: Form<TokenForm>, op: &State<Arc<OpState>>) -> (Status, Value) {
         "name": "Jane Doe",
         "custom_claim": "kept",
     });
-    if let Some(nonce) = b.nonce.clone().or(grant.nonce).filter(|_| !b.omit_nonce) {
+    if let Some(nonce) = b.nonce.clone().or(nonce).filter(|_| !b.omit_nonce) {
         claims["nonce"] = json!(nonce);
     }
     if let Some(azp) = &b.azp {
@@ -308,9 +331,14 @@ fn token(form: Form<TokenForm>, op: &State<Arc<OpState>>) -> (Status, Value) {
         AtHash::Absent => {}
     }
     let id_token = sign(op, &b, &claims);
+    let refresh_token = format!("op-rt-{n}");
+    op.refresh_tokens
+        .lock()
+        .unwrap()
+        .insert(refresh_token.clone(), "user-1".into());
     (
         Status::Ok,
-        json!({"access_token": access_token, "token_type": "Bearer", "expires_in": 3600, "id_token": id_token}),
+        json!({"access_token": access_token, "token_type": "Bearer", "expires_in": b.expires_in, "id_token": id_token, "refresh_token": refresh_token}),
     )
 }
 
@@ -380,6 +408,8 @@ pub async fn start_op() -> Op {
         jwks_calls: AtomicUsize::new(0),
         discovery_calls: AtomicUsize::new(0),
         end_session_queries: Mutex::default(),
+        refresh_tokens: Mutex::default(),
+        refresh_calls: AtomicUsize::new(0),
     });
     let rocket = rocket::custom(base_figment()).manage(state.clone()).mount(
         "/",

@@ -368,3 +368,49 @@ async fn cookie_sessions_cannot_be_ended_from_elsewhere() {
         .await;
     assert!(r.text().await.unwrap().contains("oauth.session.store"));
 }
+
+#[rocket::async_test]
+async fn the_api_client_runs_graphql_queries() {
+    let idp = start_idp().await;
+    let app = start_app(&idp, false, |f| f).await;
+    let browser = Browser::new();
+    log_in(&browser, &app).await;
+    let r = browser
+        .get(&format!("{}/graphql?query=%7Bviewer%7D", app.url))
+        .await;
+    let status = r.status();
+    let text = r.text().await.unwrap();
+    let data: Value = serde_json::from_str(&text).expect(&format!("{status} {text}"));
+    assert_eq!(data["viewer"]["sub"], "u1");
+    assert_eq!(data["viewer"]["variables"], json!({"x": 1}));
+    let r = browser
+        .get(&format!("{}/graphql?query=fail", app.url))
+        .await;
+    assert!(r.text().await.unwrap().contains("no such field"));
+}
+
+#[rocket::async_test]
+async fn a_detached_api_client_refreshes_and_reports_new_tokens() {
+    let idp = start_idp().await;
+    let app = start_app(&idp, false, |f| f).await;
+    let browser = Browser::new();
+    log_in(&browser, &app).await;
+    let me: Value = browser
+        .get(&format!("{}/detached", app.url))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["sub"], "u1");
+    // Refused once: refreshed outside any session, reported through `on_token_update`.
+    idp.state.api_rejections.store(1, Ordering::SeqCst);
+    let me: Value = browser
+        .get(&format!("{}/detached", app.url))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["sub"], "u1");
+    assert_eq!(idp.state.refresh_calls.load(Ordering::SeqCst), 1);
+    assert_eq!(app.log.token_updates.load(Ordering::SeqCst), 1);
+}

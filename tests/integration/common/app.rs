@@ -101,6 +101,40 @@ async fn api_post(client: ApiClient<'_, Idp>) -> Result<Value, String> {
         .map_err(|e: rocket_oauth::ApiError| e.to_string())
 }
 
+#[get("/graphql?<query>")]
+async fn graphql(client: ApiClient<'_, Idp>, query: &str) -> Result<Value, String> {
+    client
+        .graphql("graphql", query, json!({"x": 1}))
+        .await
+        .map_err(|e| e.to_string())
+}
+
+/// The Rocket handling a request (for APIs used outside requests).
+struct Orbit<'r>(&'r rocket::Rocket<rocket::Orbit>);
+
+#[rocket::async_trait]
+impl<'r> rocket::request::FromRequest<'r> for Orbit<'r> {
+    type Error = ();
+    async fn from_request(req: &'r Request<'_>) -> rocket::request::Outcome<Self, ()> {
+        rocket::request::Outcome::Success(Orbit(req.rocket()))
+    }
+}
+
+/// A background job's API call: the client built from stored credentials, no request.
+#[get("/detached")]
+async fn detached(token: AccessToken<Idp>, orbit: Orbit<'_>) -> Result<Value, String> {
+    let login = Login::clone(&token);
+    let rocket = orbit.0;
+    // Run it off the request, as a job would.
+    let job = rocket::tokio::task::spawn(async move { login });
+    let login = job.await.map_err(|e| e.to_string())?;
+    let client = ApiClient::<Idp>::detached(rocket, login).ok_or("no fairing")?;
+    let response = client.get("api/me").await.map_err(|e| e.to_string())?;
+    response
+        .json()
+        .map_err(|e: rocket_oauth::ApiError| e.to_string())
+}
+
 /// "Log out everywhere": ends every session of the caller, from outside the session itself.
 #[post("/logout-everywhere")]
 async fn logout_everywhere(user: User<Idp>, sessions: SessionAdmin<'_, Idp>) -> String {
@@ -153,6 +187,8 @@ pub async fn start_app(idp: &IdpServer, deny: bool, tweak: impl FnOnce(Figment) 
                 maybe,
                 api,
                 api_post,
+                graphql,
+                detached,
                 logout_everywhere
             ],
         );

@@ -379,6 +379,26 @@ fn api_answer(auth: AuthHeader, idp: &IdpState, mut extra: Value) -> Answer {
     }
 }
 
+/// A GraphQL endpoint: `{ viewer }` answers the bearer's subject; a query naming `fail`
+/// answers GraphQL errors.
+#[post("/graphql", data = "<body>")]
+fn graphql(auth: AuthHeader, body: String, idp: &State<Arc<IdpState>>) -> Answer {
+    let Some(sub) = idp.subject(bearer(&auth)) else {
+        return json_answer(Status::Unauthorized, json!({"error": "invalid_token"}));
+    };
+    let request: Value = serde_json::from_str(&body).unwrap_or_default();
+    if request["query"].as_str().unwrap_or("").contains("fail") {
+        return json_answer(
+            Status::Ok,
+            json!({"errors": [{"message": "no such field"}]}),
+        );
+    }
+    json_answer(
+        Status::Ok,
+        json!({"data": {"viewer": {"sub": sub, "variables": request["variables"]}}}),
+    )
+}
+
 #[derive(FromForm)]
 struct RevokeForm {
     token: String,
@@ -444,7 +464,7 @@ pub async fn start_idp() -> Idp {
     });
     let rocket = rocket::custom(base_figment()).manage(state.clone()).mount(
         "/",
-        routes![authorize, token, userinfo, api_me, api_echo, revoke],
+        routes![authorize, token, userinfo, api_me, api_echo, graphql, revoke],
     );
     Idp {
         url: launch(rocket).await,

@@ -83,6 +83,19 @@
 //! | `secure_cookies` | mark cookies `Secure` | `true` under TLS |
 //! | `timeout`, `connect_timeout` | seconds allowed per call to the provider | `10`, `5` |
 //! | `auth_params` | extra authorization URL parameters (table) | none |
+//! | `revocation_url` | RFC 7009 endpoint: logout revokes the tokens there | discovered (OIDC), else none |
+//! | `refresh_skew` | seconds before expiry an access token is refreshed | `5` |
+//! | `api_base_url` | base of relative URLs for [`ApiClient`] | none |
+//!
+//! # Sessions and tokens
+//!
+//! `oauth.session` ([`SessionConfig`]) says where sessions live: in cookies (the default;
+//! split across several when large, never trimmed), in memory ([`MemorySessionStore`]) or
+//! in Redis ([`RedisSessionStore`], feature `redis`). Guards refresh an expired access token
+//! before the route runs — once per session however many requests (and instances) ask —
+//! and log the visitor out cleanly when the provider refuses. Logout revokes the tokens at
+//! the provider. [`ApiClient`] calls the provider's API with the user's token;
+//! [`SessionAdmin`] ends a user's sessions from anywhere.
 //!
 //! See [`ProviderConfig`] for details.
 //!
@@ -122,6 +135,7 @@
 //! # Features
 //!
 //! - `oidc` (default): OpenID Connect providers ([`OidcProvider`]).
+//! - `redis`: the Redis session store.
 //! - `server`: an OAuth 2 authorization server (module `server`), so other applications can
 //!   call your API on your users' behalf.
 //! - `sqlite`: a SQLite store for that server (`server::SqliteStore`).
@@ -147,8 +161,9 @@
 //! encrypted, HttpOnly, SameSite=Lax cookie scoped to the base path (at most four pending
 //! per provider, ten minutes each). `state` is compared in constant time and the attempt is
 //! consumed on first use. `next` accepts same-site paths only. Calls to the provider never
-//! follow redirects, time out, and read at most 1 MiB. The session lives in an encrypted
-//! cookie that expires with the access token; tokens and secrets ([`Secret`]) never appear
+//! follow redirects, time out, and read at most 1 MiB. The session lives in encrypted
+//! cookies (or in a [`SessionStore`], keyed by a random id) for at most
+//! `oauth.session.lifetime`; tokens and secrets ([`Secret`]) never appear
 //! in logs, URLs (except the ID token as `id_token_hint` in a provider logout URL) or pages.
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]

@@ -64,6 +64,47 @@ async fn bad_configuration_fails_at_ignite() {
 }
 
 #[rocket::async_test]
+async fn bad_session_configuration_fails_at_ignite() {
+    let cases = [
+        serde_json::json!({"store": "mongo"}),
+        serde_json::json!({"store": "redis"}),
+        serde_json::json!({"lifetime": 0}),
+        serde_json::json!({"store": "memory", "unknown": 1}),
+        serde_json::json!({"store": "redis", "url": "not a redis url"}),
+    ];
+    for session in cases {
+        let figment = base_figment()
+            .merge(("oauth.other", good_config()))
+            .merge(("oauth.session", session.clone()));
+        let rocket = rocket::custom(figment).attach(Other.fairing());
+        let error = rocket.ignite().await.unwrap_err();
+        assert!(
+            matches!(error.kind(), ErrorKind::FailedFairings(_)),
+            "{session}: {error:?}"
+        );
+    }
+    let figment = base_figment().merge(("oauth.other", good_config())).merge((
+        "oauth.session",
+        serde_json::json!({"store": "memory", "lifetime": 60}),
+    ));
+    assert!(rocket::custom(figment)
+        .attach(Other.fairing())
+        .ignite()
+        .await
+        .is_ok());
+}
+
+#[rocket::async_test]
+async fn keys_of_another_protocol_fail_at_ignite() {
+    let mut config = good_config();
+    config["tenants"] = serde_json::json!(["t"]);
+    let rocket =
+        rocket::custom(base_figment().merge(("oauth.other", config))).attach(Other.fairing());
+    let error = rocket.ignite().await.unwrap_err();
+    assert!(matches!(error.kind(), ErrorKind::FailedFairings(_)));
+}
+
+#[rocket::async_test]
 async fn the_same_provider_cannot_be_attached_twice() {
     let rocket = rocket::custom(base_figment().merge(("oauth.other", good_config())))
         .attach(Other.fairing())

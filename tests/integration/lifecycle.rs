@@ -218,20 +218,10 @@ async fn the_api_client_sends_the_users_token() {
     let app = start_app(&idp, false, |f| f).await;
     let browser = Browser::new();
     log_in(&browser, &app).await;
-    let answer: Value = browser
-        .get(&format!("{}/api", app.url))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let answer: Value = browser.json(&format!("{}/api", app.url)).await;
     assert_eq!(answer["sub"], "u1");
     assert!(answer["token"].as_str().unwrap().starts_with("at-"));
-    let echo: Value = browser
-        .get(&format!("{}/api-post", app.url))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let echo: Value = browser.json(&format!("{}/api-post", app.url)).await;
     assert_eq!(echo["body"], r#"{"hello":"world"}"#);
     // Logged out, the guard forwards: 401.
     let r = Browser::new().get(&format!("{}/api", app.url)).await;
@@ -310,12 +300,7 @@ async fn cookie_sessions_larger_than_one_cookie_lose_nothing() {
         .await;
     assert_eq!(r.status(), 200);
     let _ = visited;
-    let me: Value = browser
-        .get(&format!("{}/me", app.url))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let me: Value = browser.json(&format!("{}/me", app.url)).await;
     assert_eq!(me["user"]["bio"].as_str().unwrap().len(), 6000);
     assert_eq!(me["user"]["teams"], json!(["a", "b"]));
 }
@@ -375,12 +360,9 @@ async fn the_api_client_runs_graphql_queries() {
     let app = start_app(&idp, false, |f| f).await;
     let browser = Browser::new();
     log_in(&browser, &app).await;
-    let r = browser
-        .get(&format!("{}/graphql?query=%7Bviewer%7D", app.url))
+    let data = browser
+        .json(&format!("{}/graphql?query=%7Bviewer%7D", app.url))
         .await;
-    let status = r.status();
-    let text = r.text().await.unwrap();
-    let data: Value = serde_json::from_str(&text).expect(&format!("{status} {text}"));
     assert_eq!(data["viewer"]["sub"], "u1");
     assert_eq!(data["viewer"]["variables"], json!({"x": 1}));
     let r = browser
@@ -395,21 +377,11 @@ async fn a_detached_api_client_refreshes_and_reports_new_tokens() {
     let app = start_app(&idp, false, |f| f).await;
     let browser = Browser::new();
     log_in(&browser, &app).await;
-    let me: Value = browser
-        .get(&format!("{}/detached", app.url))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let me: Value = browser.json(&format!("{}/detached", app.url)).await;
     assert_eq!(me["sub"], "u1");
     // Refused once: refreshed outside any session, reported through `on_token_update`.
     idp.state.api_rejections.store(1, Ordering::SeqCst);
-    let me: Value = browser
-        .get(&format!("{}/detached", app.url))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let me: Value = browser.json(&format!("{}/detached", app.url)).await;
     assert_eq!(me["sub"], "u1");
     assert_eq!(idp.state.refresh_calls.load(Ordering::SeqCst), 1);
     assert_eq!(app.log.token_updates.load(Ordering::SeqCst), 1);

@@ -68,6 +68,27 @@ impl OidcFlow {
         }
     }
 
+    /// What an ID token from this provider is checked against; `nonce`: the one sent with
+    /// the authorization request (`None` for a refreshed ID token).
+    fn expectations<'a>(
+        &'a self,
+        d: &'a Discovered,
+        nonce: Option<&'a str>,
+        access_token: &'a str,
+    ) -> Expectations<'a> {
+        let s = &self.settings;
+        Expectations {
+            client_id: &s.client.client_id,
+            issuer: &d.issuer,
+            tenants: &s.tenants,
+            algs: &d.algs,
+            nonce,
+            nonce_optional: !s.require_nonce,
+            issuer_aliases: &s.issuer_aliases,
+            access_token,
+        }
+    }
+
     async fn discovered(&self, http: &HttpClient) -> Result<&Discovered, FlowError> {
         self.discovered
             .get_or_try_init(|| async {
@@ -161,17 +182,8 @@ impl Flow for OidcFlow {
             .get("id_token")
             .and_then(Value::as_str)
             .ok_or(IdTokenError::Missing)?;
-        let s = &self.settings;
-        let expect = Expectations {
-            client_id: &s.client.client_id,
-            issuer: &d.issuer,
-            tenants: &s.tenants,
-            algs: &d.algs,
-            nonce: Some(pending.nonce.as_deref().unwrap_or_default()),
-            nonce_optional: !s.require_nonce,
-            issuer_aliases: &s.issuer_aliases,
-            access_token: credentials.access_token(),
-        };
+        let nonce = Some(pending.nonce.as_deref().unwrap_or_default());
+        let expect = self.expectations(d, nonce, credentials.access_token());
         let claims = verify_id_token(raw, &expect, &d.jwks, http).await?;
         credentials.id_token = Some(Secret::new(raw));
         let userinfo = d.oauth2.userinfo(http, &credentials).await?;
@@ -193,17 +205,7 @@ impl Flow for OidcFlow {
         let Some(raw) = tokens.extra.get("id_token").and_then(Value::as_str) else {
             return Ok(credentials);
         };
-        let s = &self.settings;
-        let expect = Expectations {
-            client_id: &s.client.client_id,
-            issuer: &d.issuer,
-            tenants: &s.tenants,
-            algs: &d.algs,
-            nonce: None,
-            nonce_optional: true,
-            issuer_aliases: &s.issuer_aliases,
-            access_token: credentials.access_token(),
-        };
+        let expect = self.expectations(d, None, credentials.access_token());
         let claims = verify_id_token(raw, &expect, &d.jwks, http).await?;
         let old_subject = old
             .id_token()

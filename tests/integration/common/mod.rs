@@ -540,6 +540,14 @@ impl Browser {
         self.client.get(url).send().await.unwrap()
     }
 
+    /// GETs `url` and reads a JSON answer.
+    pub async fn json(&self, url: &str) -> Value {
+        let response = self.get(url).await;
+        let status = response.status();
+        let text = response.text().await.unwrap();
+        serde_json::from_str(&text).unwrap_or_else(|_| panic!("{status} {text}"))
+    }
+
     pub async fn post(&self, url: &str) -> reqwest::Response {
         self.client.post(url).send().await.unwrap()
     }

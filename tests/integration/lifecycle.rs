@@ -23,6 +23,7 @@ fn memory_store(figment: Figment) -> Figment {
 }
 
 /// The Redis URL of the test server, or `None` (the test then says it skipped).
+#[cfg(feature = "redis")]
 fn redis_url(test: &str) -> Option<String> {
     let url = std::env::var("REDIS_URL").ok().filter(|u| !u.is_empty());
     if url.is_none() {
@@ -32,6 +33,7 @@ fn redis_url(test: &str) -> Option<String> {
 }
 
 /// Sessions in Redis.
+#[cfg(feature = "redis")]
 fn redis_store(url: String) -> impl Fn(Figment) -> Figment {
     move |f| f.merge(("oauth.session", json!({ "store": "redis", "url": url })))
 }
@@ -137,6 +139,7 @@ async fn fifty_concurrent_requests_cause_one_refresh_with_a_memory_store() {
     concurrent_requests_refresh_once(&[&app], &idp, &browser).await;
 }
 
+#[cfg(feature = "redis")]
 #[rocket::async_test]
 async fn two_instances_on_one_redis_refresh_once() {
     let Some(url) = redis_url("two_instances_on_one_redis_refresh_once") else {
@@ -276,6 +279,7 @@ async fn a_memory_store_ends_sessions_at_logout() {
     logout_ends_the_session_for_copied_cookies(&app, &app).await;
 }
 
+#[cfg(feature = "redis")]
 #[rocket::async_test]
 async fn two_instances_share_sessions_in_redis() {
     let Some(url) = redis_url("two_instances_share_sessions_in_redis") else {

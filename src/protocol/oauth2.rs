@@ -45,6 +45,9 @@ pub enum TokenError {
     /// The call itself failed (timeout, connection, status, size).
     #[error("the token endpoint failed: {0}")]
     Http(#[from] HttpError),
+    /// The token is not a bearer token (`mac`, `DPoP`, …): it cannot be used.
+    #[error("the provider issued a `{0}` token, which this client cannot use")]
+    UnsupportedTokenType(String),
     /// The endpoint answered 2xx with a body that is not a usable token response.
     #[error("the token endpoint failed: the token response is unusable: {0}")]
     InvalidResponse(String),
@@ -212,6 +215,7 @@ impl OAuth2Flow {
             .request_async(&TokenEndpoint(http))
             .await
             .map_err(token_error)?;
+        tokens.check_bearer()?;
         let credentials = tokens.credentials(&self.settings.scopes, now());
         Ok((tokens, credentials))
     }
@@ -249,6 +253,7 @@ impl OAuth2Flow {
             .request_async(&TokenEndpoint(http))
             .await
             .map_err(token_error)?;
+        tokens.check_bearer()?;
         let mut credentials = tokens.credentials(&old.scopes, now());
         if credentials.refresh_token.is_none() {
             credentials.refresh_token = old.refresh_token.clone();
@@ -453,6 +458,17 @@ fn token_error(err: RequestTokenError<HttpError, BasicErrorResponse>) -> TokenEr
 }
 
 impl LenientTokenResponse {
+    /// RFC 6749 §7.1: a client must not use a token type it does not understand. Only
+    /// `bearer` (any case, or no `token_type` at all) is used.
+    fn check_bearer(&self) -> Result<(), TokenError> {
+        match &self.token_type {
+            BasicTokenType::Bearer => Ok(()),
+            other => Err(TokenError::UnsupportedTokenType(displayable_code(
+                other.as_ref(),
+            ))),
+        }
+    }
+
     /// The credentials in this response, received at `now`. Scopes are those granted, or
     /// those requested when the provider does not say.
     pub fn credentials(&self, requested: &[String], now: i64) -> Credentials {
@@ -594,6 +610,21 @@ mod tests {
         assert_eq!(t.expires_in(), None);
         assert!(t.extra.contains_key("id_token"));
         assert!(serde_json::from_str::<LenientTokenResponse>(r#"{"access_token":""}"#).is_err());
+    }
+
+    #[test]
+    fn only_bearer_tokens_are_used() {
+        for ok in [
+            r#"{"access_token":"a"}"#,
+            r#"{"access_token":"a","token_type":"BEARER"}"#,
+        ] {
+            assert!(parse(ok).check_bearer().is_ok(), "{ok}");
+        }
+        for bad in ["mac", "DPoP", "pop", "N_A"] {
+            let t = parse(&format!(r#"{{"access_token":"a","token_type":"{bad}"}}"#));
+            let err = t.check_bearer().unwrap_err();
+            assert!(err.to_string().contains(bad), "{err}");
+        }
     }
 
     #[test]

@@ -1,11 +1,26 @@
 //! The `next` parameter: where to go after login. Same-site absolute paths only, so it can
-//! never become an open redirect.
+//! never become an open redirect, percent-encoded so that it is always a valid redirect.
+
+use percent_encoding::{utf8_percent_encode, AsciiSet, CONTROLS};
+use rocket::http::uri::Reference;
+
+/// Characters percent-encoded in `next` (besides non-ASCII ones): those a URI may not hold.
+const ENCODED: &AsciiSet = &CONTROLS
+    .add(b' ')
+    .add(b'"')
+    .add(b'<')
+    .add(b'>')
+    .add(b'^')
+    .add(b'`')
+    .add(b'{')
+    .add(b'|')
+    .add(b'}');
 
 /// The longest `next` kept.
 const MAX_LEN: usize = 2048;
 
-/// Returns `next` if it is a same-site absolute path (`/x`, never `//x`, `/\x`, a scheme, or
-/// control characters), else `None`.
+/// Returns `next`, percent-encoded into a valid URI reference, if it is a same-site absolute
+/// path (`/x`, never `//x`, `/\x`, a scheme, or control characters), else `None`.
 ///
 /// ```text
 /// /private?tab=1   kept
@@ -13,14 +28,20 @@ const MAX_LEN: usize = 2048;
 /// /\evil.example   refused (browsers read `\` as `/`)
 /// https://evil     refused
 /// ```
-pub(crate) fn sanitize(next: &str) -> Option<&str> {
+pub(crate) fn sanitize(next: &str) -> Option<String> {
     let ok = next.len() <= MAX_LEN
         && next.starts_with('/')
         && !next.starts_with("//")
         && !next.contains('\\')
         && !next.chars().any(|c| c.is_control() || c.is_whitespace())
         && !percent_decoded_prefix_escapes(next);
-    ok.then_some(next)
+    if !ok {
+        return None;
+    }
+    let encoded = utf8_percent_encode(next, ENCODED).to_string();
+    // A stray `%` (not an escape) cannot be redirected to: drop such a `next`.
+    let valid = encoded.len() <= MAX_LEN * 3 && Reference::parse(&encoded).is_ok();
+    valid.then_some(encoded)
 }
 
 /// `/%2F%2Fevil` and `/%5Cevil` are harmless to browsers but may be decoded by a proxy or
@@ -38,8 +59,13 @@ mod tests {
     #[test]
     fn only_same_site_paths() {
         for good in ["/", "/private", "/a/b?c=d&e=%2F", "/x#frag"] {
-            assert_eq!(sanitize(good), Some(good), "{good}");
+            assert_eq!(sanitize(good).as_deref(), Some(good), "{good}");
         }
+        // Characters Rocket cannot redirect to are percent-encoded.
+        assert_eq!(
+            sanitize("/café?q=\"{x}\"").as_deref(),
+            Some("/caf%C3%A9?q=%22%7Bx%7D%22")
+        );
         for bad in [
             "",
             "private",

@@ -138,7 +138,7 @@ async fn callback_form(req: &Request<'_>, data: Data<'_>) -> Option<CallbackPara
 /// `next` from the query string, if it is a safe same-site path.
 fn query_next(req: &Request<'_>) -> Option<String> {
     let next = req.query_value::<String>("next")?.ok()?;
-    next::sanitize(&next).map(str::to_owned)
+    next::sanitize(&next)
 }
 
 async fn login<'r, P: Provider>(req: &'r Request<'_>, state: &ProviderState<P>) -> Outcome<'r> {
@@ -179,11 +179,7 @@ async fn login_confirmed<'r, P: Provider>(
     let form = Form::<ConfirmForm>::from_data(req, data).await.succeeded();
     match form {
         Some(form) if state.csrf.check(req.cookies(), &form.csrf_token) => {
-            let next = form
-                .next
-                .as_deref()
-                .and_then(next::sanitize)
-                .map(str::to_owned);
+            let next = form.next.as_deref().and_then(next::sanitize);
             start(req, state, next).await
         }
         _ => error_page(req, state, LoginError::Csrf).await,

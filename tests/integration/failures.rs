@@ -159,6 +159,39 @@ async fn token_endpoint_failures_are_4xx() {
     }
 }
 
+/// RFC 6749 §7.1: a token of a type the client does not understand is not used.
+#[rocket::async_test]
+async fn a_token_that_is_not_bearer_is_refused() {
+    let idp = start_idp().await;
+    let app = start_app(&idp, false, |f| f).await;
+    idp.set_mode(TokenMode::Mac);
+    let browser = Browser::new();
+    let callback = callback_url(&browser, &app, "/me").await;
+    let r = browser.get(&callback).await;
+    assert_eq!(r.status(), 400);
+    assert!(r.text().await.unwrap().contains("`mac` token"));
+    assert_logged_out(&browser, &app).await;
+    assert_eq!(app.log.logins.load(std::sync::atomic::Ordering::SeqCst), 0);
+}
+
+/// A `next` that passes the same-site check but holds characters a `Location` cannot
+/// (non-ASCII, quotes, braces) is percent-encoded: the login still lands, never a 500.
+#[rocket::async_test]
+async fn a_next_with_unusual_characters_still_lands() {
+    let idp = start_idp().await;
+    let app = start_app(&idp, false, |f| f).await;
+    let browser = Browser::new();
+    let callback = callback_url(&browser, &app, "/café?q=\"{x}\"&y=<b>").await;
+    let r = browser.get(&callback).await;
+    assert_eq!(r.status(), 303, "{:?}", r.text().await);
+    assert_eq!(location(&r), "/caf%C3%A9?q=%22%7Bx%7D%22&y=%3Cb%3E");
+    assert_eq!(
+        browser.get(&format!("{}/me", app.url)).await.status(),
+        200,
+        "the session was stored"
+    );
+}
+
 #[rocket::async_test]
 async fn unreachable_provider_is_4xx() {
     let idp = start_idp().await;

@@ -165,6 +165,15 @@ fn check(
         ClaimsVerificationError::SignatureVerification(e) => IdTokenError::Signature(e.to_string()),
         other => IdTokenError::Claims(other.to_string()),
     })?;
+    // OIDC Core §3.1.3.7: an `azp` that is present must be this client.
+    if claims
+        .authorized_party()
+        .is_some_and(|azp| azp.as_str() != expect.client_id)
+    {
+        return Err(IdTokenError::Claims(
+            "the ID token's azp is another client".into(),
+        ));
+    }
     if let Some(expected) = claims.access_token_hash() {
         let alg = token
             .signing_alg()

@@ -37,6 +37,8 @@ pub enum TokenMode {
     NoAccessToken,
     /// Sleeps 5 s before answering.
     Slow,
+    /// A token of another type than bearer.
+    Mac,
 }
 
 #[derive(Debug)]
@@ -323,6 +325,10 @@ async fn token(form: Form<TokenForm>, auth: AuthHeader, idp: &State<Arc<IdpState
         TokenMode::Garbage => (Status::Ok, (ContentType::JSON, "this is { not json".into())),
         TokenMode::ErrorIn200 => json_answer(Status::Ok, json!({"error": "bad_verification_code", "error_description": "The code passed is incorrect or expired."})),
         TokenMode::NoAccessToken => json_answer(Status::Ok, json!({"token_type": "bearer"})),
+        TokenMode::Mac => json_answer(
+            Status::Ok,
+            json!({"access_token": access_token, "token_type": "mac", "mac_key": "k"}),
+        ),
         TokenMode::Slow => {
             rocket::tokio::time::sleep(Duration::from_secs(5)).await;
             json_answer(Status::Ok, json!({"access_token": access_token}))

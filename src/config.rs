@@ -52,8 +52,8 @@ pub struct ProviderConfig {
     /// The client secret issued by the provider; absent for public clients (PKCE only).
     /// Never logged. _Default:_ none.
     pub client_secret: Option<Secret>,
-    /// The absolute callback URL registered at the provider; its path should be
-    /// `<base_path>/callback`. Taken from configuration, never derived from the request, so
+    /// The absolute callback URL registered at the provider (`https`, or `http` on
+    /// loopback); its path should be `<base_path>/callback`. Taken from configuration, never derived from the request, so
     /// it stays right behind TLS-terminating proxies. _Required._
     pub redirect_uri: Url,
     /// OAuth 2.0 or OpenID Connect (from the provider's definition).
@@ -92,8 +92,8 @@ pub struct ProviderConfig {
     pub form_post: bool,
     /// Also accept `GET logout` (by default only `POST logout` logs out). _Default:_ `false`.
     pub logout_via_get: bool,
-    /// Mark cookies `Secure`. _Default:_ `true` when Rocket serves TLS, else `false`; set it
-    /// to `true` behind a TLS-terminating proxy.
+    /// Mark cookies `Secure` (their names then take the `__Host-` prefix). _Default:_ `true`
+    /// when `redirect_uri` is `https` or Rocket serves TLS, else `false`.
     pub secure_cookies: bool,
     /// Total time allowed for each call to the provider, in seconds. _Default:_ `10`.
     pub timeout: Duration,
@@ -503,7 +503,8 @@ impl Raw {
             Protocol::OpenIdConnect => Some(self.oidc(&keys)?),
         };
         let client_id = keys.required(self.client_id, "client_id")?;
-        let redirect_uri = keys.url(
+        // The browser comes back there with the code: https, except on loopback.
+        let redirect_uri = keys.endpoint(
             &keys.required(self.redirect_uri, "redirect_uri")?,
             "redirect_uri",
         )?;
@@ -547,13 +548,25 @@ impl Raw {
                 format!("`{param}` is set by rocket_oauth itself"),
             ));
         }
+        // Behind a TLS-terminating proxy Rocket serves plain http, but the browser speaks
+        // https: the redirect URI says so.
+        let secure_cookies = self
+            .secure_cookies
+            .unwrap_or(tls || redirect_uri.scheme() == "https");
+        let client_secret = self.client_secret.filter(|s| !s.is_empty());
+        if !self.pkce && client_secret.is_none() {
+            return Err(keys.invalid(
+                "pkce",
+                "a public client (no client_secret) needs PKCE: nothing else binds the code to it",
+            ));
+        }
         let seconds = |value: u64, field: &str| match value {
             0 => Err(keys.invalid(field, "must be at least 1 second")),
             s => Ok(Duration::from_secs(s)),
         };
         Ok(ProviderConfig {
             client_id,
-            client_secret: self.client_secret.filter(|s| !s.is_empty()),
+            client_secret,
             redirect_uri,
             protocol,
             authorize_url,
@@ -567,7 +580,7 @@ impl Raw {
             client_auth: self.client_auth,
             form_post: self.form_post,
             logout_via_get: self.logout_via_get,
-            secure_cookies: self.secure_cookies.unwrap_or(tls),
+            secure_cookies,
             timeout: seconds(self.timeout, "timeout")?,
             connect_timeout: seconds(self.connect_timeout, "connect_timeout")?,
             auth_params: self.auth_params,
@@ -672,7 +685,7 @@ mod tests {
         let err = resolve(r#"{"client_id":"x"}"#, &DEFAULTS).unwrap_err();
         assert!(err.to_string().contains("oauth.p.redirect_uri"), "{err}");
         let err = resolve(
-            r#"{"client_id":"x","redirect_uri":"http://a/cb","token_url":"http://evil.example/t"}"#,
+            r#"{"client_id":"x","redirect_uri":"http://127.0.0.1/cb","token_url":"http://evil.example/t"}"#,
             &DEFAULTS,
         )
         .unwrap_err();
@@ -680,7 +693,7 @@ mod tests {
         let err = resolve(r#"{"client_idd":"x"}"#, &DEFAULTS).unwrap_err();
         assert!(err.to_string().contains("client_idd"), "{err}");
         let err = resolve(
-            r#"{"client_id":"x","redirect_uri":"http://a/cb"}"#,
+            r#"{"client_id":"x","redirect_uri":"http://127.0.0.1/cb"}"#,
             &ProviderDefaults::oauth2_from_config(),
         )
         .unwrap_err();
@@ -711,12 +724,43 @@ mod tests {
         assert!(config.pkce && config.oidc.is_none());
         let defaults = DEFAULTS.scopes(&["x"]).pkce(false);
         let config = resolve(
-            r#"{"client_id":"x","redirect_uri":"http://a/cb"}"#,
+            r#"{"client_id":"x","client_secret":"s","redirect_uri":"http://localhost/cb"}"#,
             &defaults,
         );
         let config = config.unwrap();
         assert_eq!(config.scopes, ["x"]);
         assert!(!config.pkce);
+    }
+
+    #[test]
+    fn redirect_uri_decides_secure_cookies_and_must_be_https_off_loopback() {
+        let base = r#""client_id":"x","client_secret":"s""#;
+        let err = resolve(
+            &format!(r#"{{{base},"redirect_uri":"http://app.example/cb"}}"#),
+            &DEFAULTS,
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("oauth.p.redirect_uri"), "{err}");
+        let https = resolve(
+            &format!(r#"{{{base},"redirect_uri":"https://app.example/cb"}}"#),
+            &DEFAULTS,
+        );
+        assert!(https.unwrap().secure_cookies);
+        let local = resolve(
+            &format!(r#"{{{base},"redirect_uri":"http://127.0.0.1/cb"}}"#),
+            &DEFAULTS,
+        );
+        assert!(!local.unwrap().secure_cookies);
+    }
+
+    #[test]
+    fn a_public_client_needs_pkce() {
+        let err = resolve(
+            r#"{"client_id":"x","redirect_uri":"http://127.0.0.1/cb","pkce":false}"#,
+            &DEFAULTS,
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("oauth.p.pkce"), "{err}");
     }
 
     #[test]

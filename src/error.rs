@@ -90,6 +90,9 @@ pub enum LoginError {
     /// The session store failed (answered with `503 Service Unavailable`).
     #[error("the session could not be stored; please try again later")]
     SessionStore,
+    /// A logout (or confirmed login) came from another site (login/logout CSRF).
+    #[error("the request came from another site")]
+    CrossSite,
     /// A hook refused the login.
     #[error("the login was refused")]
     Refused,
@@ -106,6 +109,7 @@ impl LoginError {
             LoginError::Expired => "Login expired",
             LoginError::Refused => "Login refused",
             LoginError::Csrf => "Login form expired",
+            LoginError::CrossSite => "Request refused",
             LoginError::NotAllowed => "Access denied",
             LoginError::SessionStore => "Service unavailable",
             LoginError::Flow(

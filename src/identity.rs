@@ -128,3 +128,44 @@ impl Identity {
         self.email.as_deref().filter(|_| self.email_verified)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn json() -> impl proptest::strategy::Strategy<Value = Value> {
+        use proptest::prelude::*;
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(Value::from),
+            "\\PC{0,12}".prop_map(Value::String),
+        ];
+        leaf.prop_recursive(3, 24, 6, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+                proptest::collection::btree_map(
+                    prop_oneof![
+                        Just("sub".to_owned()),
+                        Just("email".to_owned()),
+                        Just("groups".to_owned()),
+                        "[a-z_]{1,8}"
+                    ],
+                    inner,
+                    0..6
+                )
+                .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest::proptest! {
+        /// Any userinfo document: no panic; an identity always has a subject.
+        #[test]
+        fn from_claims_never_panics(claims in json()) {
+            if let Some(identity) = Identity::from_claims(&claims) {
+                proptest::prop_assert!(!identity.subject.is_empty());
+            }
+        }
+    }
+}

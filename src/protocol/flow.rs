@@ -185,4 +185,22 @@ mod tests {
         assert_eq!(params.get("missing"), None);
         assert!(CallbackParams::parse(b"code=a&code=b").is_err());
     }
+
+    proptest::proptest! {
+        /// Any bytes: no panic; distinct parameters round-trip through form encoding.
+        #[test]
+        fn parse_never_panics_and_round_trips(
+            raw in proptest::collection::vec(proptest::num::u8::ANY, 0..200),
+            params in proptest::collection::btree_map("[a-z_]{1,8}", "\\PC{1,16}", 0..6),
+        ) {
+            let _ = CallbackParams::parse(&raw);
+            let encoded = url::form_urlencoded::Serializer::new(String::new())
+                .extend_pairs(&params)
+                .finish();
+            let parsed = CallbackParams::parse(encoded.as_bytes()).unwrap();
+            for (name, value) in &params {
+                proptest::prop_assert_eq!(parsed.get(name), Some(value.as_str()));
+            }
+        }
+    }
 }

@@ -612,6 +612,36 @@ mod tests {
         assert!(serde_json::from_str::<LenientTokenResponse>(r#"{"access_token":""}"#).is_err());
     }
 
+    proptest::proptest! {
+        /// Whatever a token endpoint answers: no panic; an accepted answer has a non-empty
+        /// access token, and a well-formed one round-trips.
+        #[test]
+        fn token_responses_never_panic(
+            status in 100u16..600,
+            content_type in proptest::sample::select(vec![
+                "application/json", "application/x-www-form-urlencoded", "text/plain", "text/html", "",
+            ]),
+            body in "\\PC{0,200}",
+            token in "[A-Za-z0-9._~-]{1,40}",
+            expires in proptest::option::of(0u64..10_000_000),
+        ) {
+            if let Ok(response) = normalize_token_response(raw(status, content_type, &body)) {
+                if let Ok(parsed) = serde_json::from_slice::<LenientTokenResponse>(response.body()) {
+                    proptest::prop_assert!(!parsed.access_token().secret().is_empty());
+                }
+            }
+            let mut json = serde_json::json!({"access_token": token, "token_type": "bearer"});
+            if let Some(expires) = expires {
+                json["expires_in"] = expires.into();
+            }
+            let parsed: LenientTokenResponse = serde_json::from_value(json).unwrap();
+            proptest::prop_assert_eq!(parsed.access_token().secret(), &token);
+            proptest::prop_assert_eq!(parsed.expires_in(), expires.map(Duration::from_secs));
+            let credentials = parsed.credentials(&[], i64::MAX - 5);
+            proptest::prop_assert!(credentials.expires_at.is_none_or(|at| at >= i64::MAX - 5));
+        }
+    }
+
     #[test]
     fn only_bearer_tokens_are_used() {
         for ok in [

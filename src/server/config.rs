@@ -53,6 +53,10 @@ pub struct ClientConfig {
     /// Scopes the client may ask for. _Default:_ none.
     #[serde(default)]
     pub scopes: Vec<String>,
+    /// A resource server (an API) may introspect the access tokens of every client; other
+    /// clients only their own tokens. _Default:_ `false`.
+    #[serde(default)]
+    pub resource_server: bool,
 }
 
 impl ClientConfig {
@@ -65,7 +69,14 @@ impl ClientConfig {
             image_url: None,
             redirect_uris: Vec::new(),
             scopes: Vec::new(),
+            resource_server: false,
         }
+    }
+
+    /// Marks the client a resource server: it may introspect every client's access tokens.
+    pub fn resource_server(mut self, resource_server: bool) -> Self {
+        self.resource_server = resource_server;
+        self
     }
 
     /// Sets the display name.
@@ -195,6 +206,12 @@ impl ServerConfig {
         }
         let mut seen = std::collections::HashSet::new();
         for (i, client) in self.clients.iter().enumerate() {
+            if client.secret.as_ref().is_some_and(|s| s.is_empty()) {
+                return Err(invalid(
+                    &format!("clients[{i}].secret"),
+                    "must not be empty (omit it for a public client)".into(),
+                ));
+            }
             if client.id.is_empty() || !seen.insert(client.id.as_str()) {
                 return Err(invalid(
                     &format!("clients[{i}].id"),

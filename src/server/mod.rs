@@ -62,7 +62,7 @@ pub use config::{ClientConfig, ServerConfig};
 #[cfg(feature = "sqlite")]
 pub use store::SqliteStore;
 pub use store::{
-    CodeGrant, MemoryStore, Store, StoreError, TakenCode, TokenHash, TokenKind, TokenRecord,
+    CodeGrant, MemoryStore, Store, StoreError, StoredCode, TokenHash, TokenKind, TokenRecord,
 };
 
 use crate::error::ConfigError;
@@ -248,10 +248,11 @@ impl Fairing for AuthorizationServer {
         match built {
             Ok(state) => {
                 let base = state.config.base_path.clone();
+                let issuer = state.issuer.clone();
                 Ok(rocket
                     .manage(state)
                     .mount(base, endpoints::routes())
-                    .mount("/", endpoints::metadata_routes()))
+                    .mount("/", endpoints::metadata_routes(&issuer)))
             }
             Err(e) => {
                 log::error!("rocket_oauth: {e}");

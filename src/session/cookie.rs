@@ -96,11 +96,15 @@ pub(crate) enum Taken {
 }
 
 impl Cookies {
+    /// The cookies of provider `name`. `Secure` cookies take the `__Host-` prefix (so a
+    /// sibling subdomain cannot set or toss them), which requires `Path=/`; others are
+    /// scoped to `base_path`.
     pub fn new(name: &str, base_path: &str, secure: bool, form_post: bool) -> Self {
+        let prefix = Self::prefix(secure);
         Cookies {
-            session: format!("oauth_{name}"),
-            attempt_prefix: format!("oauth_{name}_login_"),
-            base_path: if base_path.is_empty() {
+            session: format!("{prefix}oauth_{name}"),
+            attempt_prefix: format!("{prefix}oauth_{name}_login_"),
+            base_path: if base_path.is_empty() || secure {
                 "/".into()
             } else {
                 base_path.into()
@@ -108,6 +112,20 @@ impl Cookies {
             secure,
             form_post,
         }
+    }
+
+    /// `__Host-` for `Secure` cookies.
+    pub fn prefix(secure: bool) -> &'static str {
+        if secure {
+            "__Host-"
+        } else {
+            ""
+        }
+    }
+
+    /// The path of the login-attempt and form cookies.
+    pub fn form_path(&self) -> &str {
+        &self.base_path
     }
 
     fn build(
@@ -286,6 +304,28 @@ mod tests {
         assert!(chunk("abc.1.3.data", 0).is_none());
         assert!(chunk("abc.0.99.data", 0).is_none());
         assert!(chunk("garbage", 0).is_none());
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn chunks_never_panic_and_round_trip(value in "\\PC{0,6000}", junk in "\\PC{0,64}") {
+            let _ = chunk(&junk, 0);
+            let parts = split(&value, CHUNK);
+            let count = parts.len();
+            let joined: String = parts
+                .iter()
+                .enumerate()
+                .map(|(i, p)| chunk(&format!("tag.{i}.{count}.{p}"), i).unwrap().2)
+                .collect();
+            proptest::prop_assert_eq!(joined, value);
+        }
+
+        #[test]
+        fn attempt_ids_never_panic(key in "\\PC{0,40}") {
+            if let Some(id) = attempt_id(&key) {
+                proptest::prop_assert_eq!(id.len(), 12);
+            }
+        }
     }
 
     #[test]

@@ -38,4 +38,13 @@ mod tests {
         assert_eq!(back.credentials().refresh_token(), Some("r"));
         assert!(decode("{not json").is_none());
     }
+
+    proptest::proptest! {
+        /// A session cookie or store record is outside input too (another version, a bug):
+        /// reading garbage never panics.
+        #[test]
+        fn decoding_never_panics(raw in "\\PC{0,300}") {
+            let _ = decode(&raw);
+        }
+    }
 }

@@ -54,7 +54,7 @@ fn percent_decoded_prefix_escapes(next: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::sanitize;
+    use super::*;
 
     #[test]
     fn only_same_site_paths() {
@@ -82,5 +82,18 @@ mod tests {
             assert_eq!(sanitize(bad), None, "{bad:?}");
         }
         assert_eq!(sanitize(&format!("/{}", "a".repeat(3000))), None);
+    }
+
+    proptest::proptest! {
+        /// Whatever `next` is: no panic; what is kept is a same-site path Rocket can redirect
+        /// to, and sanitising it again keeps it as is.
+        #[test]
+        fn kept_values_are_safe_and_stable(next in "\\PC{0,64}|/[^/\\\\].{0,64}") {
+            if let Some(kept) = sanitize(&next) {
+                proptest::prop_assert!(kept.starts_with('/') && !kept.starts_with("//"));
+                proptest::prop_assert!(Reference::parse(&kept).is_ok());
+                proptest::prop_assert_eq!(sanitize(&kept), Some(kept.clone()));
+            }
+        }
     }
 }

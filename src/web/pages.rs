@@ -19,7 +19,7 @@ impl LoginError {
         use crate::protocol::flow::FlowError;
         match self {
             LoginError::Flow(FlowError::Cancelled) | LoginError::Refused => Status::Forbidden,
-            LoginError::Csrf | LoginError::NotAllowed => Status::Forbidden,
+            LoginError::Csrf | LoginError::NotAllowed | LoginError::CrossSite => Status::Forbidden,
             LoginError::SessionStore => Status::ServiceUnavailable,
             _ => Status::BadRequest,
         }

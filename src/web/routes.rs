@@ -206,7 +206,24 @@ async fn start<'r, P: Provider>(
     Outcome::from(req, Redirect::to(begun.url.to_string()))
 }
 
+/// Whether the request comes from this application's own pages (or the user's address
+/// bar): `Sec-Fetch-Site` and `Origin`, when the browser sends them, must say so. Requests
+/// without either (older browsers, scripts) pass; SameSite=Lax cookies cover them.
+fn same_origin<P>(req: &Request<'_>, state: &ProviderState<P>) -> bool {
+    let headers = req.headers();
+    let site_ok = headers
+        .get_one("Sec-Fetch-Site")
+        .is_none_or(|site| matches!(site, "same-origin" | "none"));
+    let origin = state.config.redirect_uri.origin().ascii_serialization();
+    let origin_ok = headers.get_one("Origin").is_none_or(|o| o == origin);
+    site_ok && origin_ok
+}
+
 async fn logout<'r, P: Provider>(req: &'r Request<'_>, state: &ProviderState<P>) -> Outcome<'r> {
+    if !same_origin(req, state) {
+        // Logout CSRF: another site must not end the session (or bounce it to the provider).
+        return error_page(req, state, LoginError::CrossSite).await;
+    }
     let ended = state.sessions.end(req.cookies()).await;
     if let Some(login) = &ended {
         revoke_in_background::<P>(req, login.credentials.clone());

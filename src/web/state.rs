@@ -54,8 +54,12 @@ impl<P: Provider> ProviderState<P> {
             config.refresh_skew,
         );
         let csrf = CsrfCookie {
-            name: format!("oauth_{}_csrf", P::NAME),
-            path: config.base_path.clone(),
+            name: format!(
+                "{}oauth_{}_csrf",
+                Cookies::prefix(config.secure_cookies),
+                P::NAME
+            ),
+            path: cookies.form_path().to_owned(),
             secure: config.secure_cookies,
         };
         Ok(ProviderState {

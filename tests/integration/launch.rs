@@ -45,12 +45,14 @@ async fn bad_configuration_fails_at_ignite() {
         serde_json::json!({}),
         serde_json::json!({"client_id": "id"}),
         serde_json::json!({"client_id": "id", "redirect_uri": "not a url"}),
-        serde_json::json!({"client_id": "id", "redirect_uri": "http://a/cb", "token_url": "http://evil.example/t"}),
-        serde_json::json!({"client_id": "id", "redirect_uri": "http://a/cb", "unknown_key": 1}),
-        serde_json::json!({"client_id": 5, "redirect_uri": "http://a/cb"}),
-        serde_json::json!({"client_id": "id", "redirect_uri": "http://a/cb", "timeout": 0}),
-        serde_json::json!({"client_id": "id", "redirect_uri": "http://a/cb", "base_path": "auth"}),
-        serde_json::json!({"client_id": "id", "redirect_uri": "http://a/cb", "auth_params": {"state": "fixed"}}),
+        serde_json::json!({"client_id": "id", "redirect_uri": "http://app.example/cb"}),
+        serde_json::json!({"client_id": "id", "redirect_uri": "http://127.0.0.1/cb", "pkce": false}),
+        serde_json::json!({"client_id": "id", "redirect_uri": "http://127.0.0.1/cb", "token_url": "http://evil.example/t"}),
+        serde_json::json!({"client_id": "id", "redirect_uri": "http://127.0.0.1/cb", "unknown_key": 1}),
+        serde_json::json!({"client_id": 5, "redirect_uri": "http://127.0.0.1/cb"}),
+        serde_json::json!({"client_id": "id", "redirect_uri": "http://127.0.0.1/cb", "timeout": 0}),
+        serde_json::json!({"client_id": "id", "redirect_uri": "http://127.0.0.1/cb", "base_path": "auth"}),
+        serde_json::json!({"client_id": "id", "redirect_uri": "http://127.0.0.1/cb", "auth_params": {"state": "fixed"}}),
     ];
     for config in cases {
         let rocket = rocket::custom(base_figment().merge(("oauth.other", config.clone())))

@@ -5,12 +5,14 @@ mod common;
 
 mod example;
 mod failures;
+mod hardening;
 mod launch;
 mod layers;
 mod lifecycle;
 mod login;
 #[cfg(feature = "oidc")]
 mod oidc;
+mod properties;
 #[cfg(feature = "server")]
 mod server;
 mod session_store;

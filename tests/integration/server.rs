@@ -72,6 +72,11 @@ id = "emailonly"
 secret = "other-secret"
 redirect_uris = ["{REDIRECT}"]
 scopes = ["email"]
+
+[[default.oauth_server.clients]]
+id = "api"
+secret = "api-secret"
+resource_server = true
 "#
     );
     let (running, url) = crate::common::example::start("auth_server", &config, port).await;
@@ -706,4 +711,182 @@ mod tls {
             .unwrap();
         assert_eq!(client.get(path).dispatch().await.status().code, 200);
     }
+}
+
+// ------------------------------------------------------------------ hardening
+
+/// `POST /oauth/introspect` for `token`, as client `id`.
+async fn introspect_as(server: &Server, id: &str, secret: &str, token: &str) -> Value {
+    reqwest::Client::new()
+        .post(format!("{}/oauth/introspect", server.url))
+        .form(&[
+            ("token", token),
+            ("client_id", id),
+            ("client_secret", secret),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+#[rocket::async_test]
+async fn a_wrong_verifier_does_not_burn_the_code() {
+    let server = start_server(3600).await;
+    let client = server.client("public", None);
+    let (code, verifier) = server.code(&client, &["profile"]).await;
+    // An attacker with the stolen code but not the verifier.
+    let stolen = client
+        .exchange_code(AuthorizationCode::new(code.clone()))
+        .set_pkce_verifier(PkceCodeVerifier::new("x".repeat(43)))
+        .request_async(&http)
+        .await
+        .unwrap_err();
+    assert_eq!(error_code(stolen), "invalid_grant");
+    // The legitimate client still redeems it.
+    let tokens = client
+        .exchange_code(AuthorizationCode::new(code))
+        .set_pkce_verifier(verifier)
+        .request_async(&http)
+        .await
+        .unwrap();
+    assert_eq!(
+        server.api_me(tokens.access_token().secret()).await.status(),
+        200
+    );
+}
+
+#[rocket::async_test]
+async fn asking_too_much_scope_does_not_spend_the_refresh_token() {
+    let server = start_server(3600).await;
+    let client = server.client("confidential", Some("s3cret+/:$"));
+    let tokens = server.tokens(&client, &["profile"]).await;
+    let refresh = tokens.refresh_token().unwrap();
+    let err = client
+        .exchange_refresh_token(refresh)
+        .add_scope(Scope::new("email".into()))
+        .request_async(&http)
+        .await
+        .unwrap_err();
+    assert_eq!(error_code(err), "invalid_scope");
+    assert!(client
+        .exchange_refresh_token(refresh)
+        .request_async(&http)
+        .await
+        .is_ok());
+}
+
+#[rocket::async_test]
+async fn a_narrowed_refresh_keeps_the_original_scope() {
+    let server = start_server(3600).await;
+    let client = server.client("confidential", Some("s3cret+/:$"));
+    let tokens = server.tokens(&client, &["profile", "email"]).await;
+    let narrowed = client
+        .exchange_refresh_token(tokens.refresh_token().unwrap())
+        .add_scope(Scope::new("profile".into()))
+        .request_async(&http)
+        .await
+        .unwrap();
+    let active = introspect(&server, narrowed.access_token().secret()).await;
+    assert_eq!(active["scope"], "profile");
+    // RFC 6749 §6: the rotated refresh token still carries the original grant.
+    let widened = client
+        .exchange_refresh_token(narrowed.refresh_token().unwrap())
+        .add_scope(Scope::new("profile".into()))
+        .add_scope(Scope::new("email".into()))
+        .request_async(&http)
+        .await
+        .unwrap();
+    let active = introspect(&server, widened.access_token().secret()).await;
+    assert_eq!(active["scope"], "profile email");
+}
+
+#[rocket::async_test]
+async fn introspection_is_for_the_tokens_client_and_resource_servers() {
+    let server = start_server(3600).await;
+    let client = server.client("confidential", Some("s3cret+/:$"));
+    let tokens = server.tokens(&client, &["profile"]).await;
+    let access = tokens.access_token().secret();
+    let refresh = tokens.refresh_token().unwrap().secret();
+    let other = introspect_as(&server, "emailonly", "other-secret", access).await;
+    assert_eq!(
+        other,
+        serde_json::json!({"active": false}),
+        "another client"
+    );
+    let api = introspect_as(&server, "api", "api-secret", access).await;
+    assert_eq!(api["active"], true);
+    assert_eq!(api["username"], "alice");
+    let api = introspect_as(&server, "api", "api-secret", refresh).await;
+    assert_eq!(
+        api["active"], false,
+        "a resource server never sees a refresh token"
+    );
+    let own = introspect_as(&server, "confidential", "s3cret+/:$", refresh).await;
+    assert_eq!(own["active"], true);
+    assert_eq!(own["token_type"], "refresh_token");
+}
+
+/// The TLS requirement looks at the socket, not at headers a client can forge.
+#[rocket::async_test]
+async fn the_tls_requirement_ignores_forwarding_headers() {
+    let server = start_server(3600).await;
+    let r = reqwest::Client::new()
+        .post(format!("{}/oauth/token", server.url))
+        .header("X-Real-IP", "203.0.113.9")
+        .form(&[("grant_type", "client_credentials")])
+        .basic_auth("confidential", Some("s3cret%2B%2F%3A%24"))
+        .send()
+        .await
+        .unwrap();
+    let body = r.text().await.unwrap();
+    assert!(!body.contains("TLS is required"), "{body}");
+    assert!(body.contains("access_token"), "{body}");
+}
+
+struct NoOwner;
+
+#[rocket::async_trait]
+impl rocket_oauth::server::ResourceOwner for NoOwner {
+    async fn current(&self, _: &rocket::Request<'_>) -> Option<String> {
+        None
+    }
+}
+
+#[rocket::async_test]
+async fn an_empty_client_secret_fails_at_ignite() {
+    let config = serde_json::json!({
+        "issuer": "http://127.0.0.1:1",
+        "clients": [{"id": "c", "secret": "", "redirect_uris": ["http://127.0.0.1/cb"]}],
+    });
+    let rocket = rocket::custom(base_figment().merge(("oauth_server", config)))
+        .attach(rocket_oauth::server::AuthorizationServer::new(NoOwner));
+    let error = rocket.ignite().await.unwrap_err();
+    assert!(matches!(
+        error.kind(),
+        rocket::error::ErrorKind::FailedFairings(_)
+    ));
+}
+
+/// RFC 8414 §3: an issuer with a path has its metadata under that path.
+#[rocket::async_test]
+async fn metadata_follows_the_issuers_path() {
+    let config = serde_json::json!({
+        "issuer": "http://127.0.0.1:1/tenant-a",
+        "require_tls": false,
+    });
+    let rocket = rocket::custom(base_figment().merge(("oauth_server", config)))
+        .attach(rocket_oauth::server::AuthorizationServer::new(NoOwner));
+    let client = rocket::local::asynchronous::Client::untracked(rocket)
+        .await
+        .unwrap();
+    let r = client
+        .get("/.well-known/oauth-authorization-server/tenant-a")
+        .dispatch()
+        .await;
+    assert_eq!(r.status().code, 200);
+    let metadata: Value = r.into_json().await.unwrap();
+    assert_eq!(metadata["issuer"], "http://127.0.0.1:1/tenant-a");
 }

@@ -2,9 +2,7 @@
 
 #[cfg(feature = "sqlite")]
 use rocket_oauth::server::SqliteStore;
-use rocket_oauth::server::{
-    CodeGrant, MemoryStore, Store, TakenCode, TokenHash, TokenKind, TokenRecord,
-};
+use rocket_oauth::server::{CodeGrant, MemoryStore, Store, TokenHash, TokenKind, TokenRecord};
 
 fn grant(family: &str) -> CodeGrant {
     CodeGrant {
@@ -33,23 +31,23 @@ fn token(secret: &str, kind: TokenKind, family: &str) -> TokenRecord {
 }
 
 async fn conformance(store: &dyn Store) {
-    // Codes: single use, replay reported with the grant.
+    // Codes: read without using; used once (compare-and-set); a used code still reads back.
     let code = TokenHash::of("code-1");
     store.save_code(code.clone(), grant("f1")).await.unwrap();
-    match store.take_code(&code).await.unwrap() {
-        TakenCode::Fresh(g) => {
-            assert_eq!(g.owner, "alice");
-            assert_eq!(g.challenge.unwrap().1, "S256");
-        }
-        other => panic!("{other:?}"),
-    }
+    let stored = store.code(&code).await.unwrap().unwrap();
+    assert_eq!(stored.grant.owner, "alice");
+    assert_eq!(stored.grant.challenge.unwrap().1, "S256");
+    assert!(!stored.used);
     assert!(
-        matches!(store.take_code(&code).await.unwrap(), TakenCode::Replayed(g) if g.family == "f1")
+        !store.code(&code).await.unwrap().unwrap().used,
+        "reading does not use"
     );
-    assert!(matches!(
-        store.take_code(&TokenHash::of("nope")).await.unwrap(),
-        TakenCode::Unknown
-    ));
+    assert!(store.use_code(&code).await.unwrap());
+    assert!(!store.use_code(&code).await.unwrap());
+    let used = store.code(&code).await.unwrap().unwrap();
+    assert!(used.used && used.grant.family == "f1");
+    assert!(store.code(&TokenHash::of("nope")).await.unwrap().is_none());
+    assert!(!store.use_code(&TokenHash::of("nope")).await.unwrap());
 
     // Tokens round-trip by hash.
     store
@@ -100,6 +98,47 @@ async fn conformance(store: &dyn Store) {
             .revoked
     );
     assert!(store.token(&rt).await.unwrap().unwrap().revoked);
+
+    // A revoked family stays revoked: a token saved into it later is revoked too.
+    assert!(store.family_revoked("f1").await.unwrap());
+    assert!(!store.family_revoked("f2").await.unwrap());
+    store
+        .save_token(token("at-late", TokenKind::Access, "f1"))
+        .await
+        .unwrap();
+    let late = store
+        .token(&TokenHash::of("at-late"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(late.revoked);
+
+    // Purging forgets expired tokens and codes, keeps live ones.
+    let mut old = token("at-old", TokenKind::Access, "f3");
+    old.expires_at = 1;
+    store.save_token(old).await.unwrap();
+    let mut old_grant = grant("f4");
+    old_grant.expires_at = 1;
+    store
+        .save_code(TokenHash::of("code-old"), old_grant)
+        .await
+        .unwrap();
+    store.purge(1000).await.unwrap();
+    assert!(store
+        .token(&TokenHash::of("at-old"))
+        .await
+        .unwrap()
+        .is_none());
+    assert!(store
+        .code(&TokenHash::of("code-old"))
+        .await
+        .unwrap()
+        .is_none());
+    assert!(store.token(&TokenHash::of("at-2")).await.unwrap().is_some());
+    assert!(
+        store.code(&code).await.unwrap().is_some(),
+        "a used code is kept until it expires"
+    );
 }
 
 #[rocket::async_test]

@@ -8,7 +8,7 @@ use serde_json::json;
 
 use super::client_auth::client_and_token;
 use super::{json_response, oauth_error};
-use crate::server::store::TokenKind;
+use crate::server::store::{TokenKind, TokenRecord};
 use crate::server::ServerState;
 use crate::util::now;
 
@@ -29,8 +29,13 @@ pub(super) async fn introspect<'r>(
             "introspection needs a confidential client",
         );
     }
+    // Only the token's own client, or a resource server, may learn about it; a resource
+    // server never sees a refresh token as active (it is no access token).
+    let visible = |r: &TokenRecord| {
+        r.client_id == client.id || (client.resource_server && r.kind == TokenKind::Access)
+    };
     let body = match record {
-        Some(r) if r.is_active(now()) => {
+        Some(r) if r.is_active(now()) && visible(&r) => {
             json!({
                 "active": true,
                 "scope": r.scopes.join(" "),

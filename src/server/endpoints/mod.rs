@@ -47,10 +47,13 @@ pub(super) fn routes() -> Vec<Route> {
     .collect()
 }
 
-pub(super) fn metadata_routes() -> Vec<Route> {
+/// RFC 8414 §3: the metadata lives at `/.well-known/oauth-authorization-server` followed by
+/// the issuer's path, if it has one.
+pub(super) fn metadata_routes(issuer: &url::Url) -> Vec<Route> {
+    let path = issuer.path().trim_end_matches('/');
     vec![Route::new(
         Method::Get,
-        "/.well-known/oauth-authorization-server",
+        &format!("/.well-known/oauth-authorization-server{path}"),
         ServerRoute(Endpoint::Metadata),
     )]
 }
@@ -130,7 +133,8 @@ fn transport_ok(req: &Request<'_>, state: &ServerState) -> bool {
     !state.config.require_tls
         || req.rocket().config().tls_enabled()
         || (crate::util::is_loopback(&state.issuer)
-            && req.client_ip().is_some_and(|ip| ip.is_loopback()))
+            // The socket's address: headers such as X-Real-IP are the client's to forge.
+            && req.remote().is_some_and(|addr| addr.ip().is_loopback()))
 }
 
 pub(super) fn json_response<'r>(req: &'r Request<'_>, status: Status, body: Value) -> Outcome<'r> {

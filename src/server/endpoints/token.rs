@@ -13,7 +13,7 @@ use sha2::{Digest, Sha256};
 use super::client_auth::authenticated_form;
 use super::{json_response, oauth_error, requested_scopes, Params};
 use crate::server::config::ClientConfig;
-use crate::server::store::{StoreError, TakenCode, TokenHash, TokenKind, TokenRecord};
+use crate::server::store::{CodeGrant, StoreError, TokenHash, TokenKind, TokenRecord};
 use crate::server::ServerState;
 use crate::util::{ct_eq, now, random_token};
 
@@ -77,22 +77,19 @@ impl<'r> Grant<'r, '_> {
         else {
             return self.invalid_request("code and redirect_uri are required");
         };
-        let grant = match self.state.store.take_code(&TokenHash::of(code)).await {
-            Ok(TakenCode::Fresh(grant)) => grant,
-            Ok(TakenCode::Replayed(grant)) => {
-                // RFC 6749 §4.1.2: a reused code revokes what it issued.
-                log::warn!(
-                    "authorization code replayed by `{}`: revoking its tokens",
-                    grant.client_id
-                );
-                if let Err(e) = self.state.store.revoke_family(&grant.family).await {
-                    return self.store_failed(e);
-                }
-                return self.invalid_grant("the authorization code was already used");
-            }
-            Ok(TakenCode::Unknown) => return self.invalid_grant("unknown authorization code"),
+        let store = &self.state.store;
+        let hash = TokenHash::of(code);
+        let stored = match store.code(&hash).await {
+            Ok(Some(stored)) => stored,
+            Ok(None) => return self.invalid_grant("unknown authorization code"),
             Err(e) => return self.store_failed(e),
         };
+        if stored.used {
+            return self.replayed(&stored.grant).await;
+        }
+        // Check the code's binding before using it: a stolen code sent with a wrong verifier
+        // must not burn the legitimate client's redemption.
+        let grant = stored.grant;
         if grant.client_id != self.client.id {
             return self.invalid_grant("the code was issued to another client");
         }
@@ -105,8 +102,26 @@ impl<'r> Grant<'r, '_> {
         if !pkce_ok(&grant.challenge, params.get("code_verifier")) {
             return self.invalid_grant("PKCE verification failed");
         }
-        self.issue(Some(grant.owner), grant.scopes, grant.family, true)
+        match store.use_code(&hash).await {
+            Ok(true) => {}
+            Ok(false) => return self.replayed(&grant).await,
+            Err(e) => return self.store_failed(e),
+        }
+        let scopes = grant.scopes.clone();
+        self.issue(Some(grant.owner), scopes, Some(grant.scopes), grant.family)
             .await
+    }
+
+    /// RFC 6749 §4.1.2: a code used twice revokes what it issued.
+    async fn replayed(&self, grant: &CodeGrant) -> Outcome<'r> {
+        log::warn!(
+            "authorization code replayed by `{}`: revoking its tokens",
+            grant.client_id
+        );
+        if let Err(e) = self.state.store.revoke_family(&grant.family).await {
+            return self.store_failed(e);
+        }
+        self.invalid_grant("the authorization code was already used")
     }
 
     /// RFC 6749 §6, with rotation: a refresh token is used once; reusing it revokes its
@@ -125,6 +140,11 @@ impl<'r> Grant<'r, '_> {
         if record.revoked || record.expires_at <= now() {
             return self.invalid_grant("the refresh token expired or was revoked");
         }
+        // The scope is checked before the token is spent: asking too much must not burn it.
+        let scopes = requested_scopes(params, &record.scopes);
+        if scopes.iter().any(|s| !record.scopes.contains(s)) {
+            return self.invalid_scope("a scope exceeds the original grant");
+        }
         match store.use_refresh_token(&hash).await {
             Ok(true) => {}
             Ok(false) => {
@@ -139,11 +159,9 @@ impl<'r> Grant<'r, '_> {
             }
             Err(e) => return self.store_failed(e),
         }
-        let scopes = requested_scopes(params, &record.scopes);
-        if scopes.iter().any(|s| !record.scopes.contains(s)) {
-            return self.invalid_scope("a scope exceeds the original grant");
-        }
-        self.issue(record.owner, scopes, record.family, true).await
+        // RFC 6749 §6: the new refresh token keeps the original grant's scope.
+        self.issue(record.owner, scopes, Some(record.scopes), record.family)
+            .await
     }
 
     /// RFC 6749 §4.4: confidential clients only, no refresh token.
@@ -160,21 +178,22 @@ impl<'r> Grant<'r, '_> {
         if scopes.iter().any(|s| !self.client.scopes.contains(s)) {
             return self.invalid_scope("a requested scope is not allowed for this client");
         }
-        self.issue(None, scopes, random_token(), false).await
+        self.issue(None, scopes, None, random_token()).await
     }
 
-    /// Issues an access token (and a refresh token) and answers with them.
+    /// Issues an access token for `scopes` (and a refresh token for `refresh_scopes`) and
+    /// answers with them, unless the family was revoked meanwhile (a replay raced us).
     async fn issue(
         &self,
         owner: Option<String>,
         scopes: Vec<String>,
+        refresh_scopes: Option<Vec<String>>,
         family: String,
-        with_refresh: bool,
     ) -> Outcome<'r> {
         let state = self.state;
         let access = random_token();
         let ttl = i64::try_from(state.config.access_token_ttl).unwrap_or(i64::MAX);
-        let record = |hash, kind, expires_at| TokenRecord {
+        let record = |hash, kind, scopes: &Vec<String>, expires_at| TokenRecord {
             hash,
             kind,
             client_id: self.client.id.clone(),
@@ -194,14 +213,16 @@ impl<'r> Grant<'r, '_> {
         let mut records = vec![record(
             TokenHash::of(&access),
             TokenKind::Access,
+            &scopes,
             now().saturating_add(ttl),
         )];
-        if with_refresh {
+        if let Some(refresh_scopes) = &refresh_scopes {
             let refresh = random_token();
             let refresh_ttl = i64::try_from(state.config.refresh_token_ttl).unwrap_or(i64::MAX);
             records.push(record(
                 TokenHash::of(&refresh),
                 TokenKind::Refresh,
+                refresh_scopes,
                 now().saturating_add(refresh_ttl),
             ));
             body["refresh_token"] = json!(refresh);
@@ -217,7 +238,11 @@ impl<'r> Grant<'r, '_> {
                 );
             }
         }
-        json_response(self.req, Status::Ok, body)
+        match state.store.family_revoked(&family).await {
+            Ok(false) => json_response(self.req, Status::Ok, body),
+            Ok(true) => self.invalid_grant("the grant was revoked"),
+            Err(e) => self.store_failed(e),
+        }
     }
 }
 

@@ -1,11 +1,14 @@
 //! [`MemoryStore`]: the default store, everything in memory.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
+use std::collections::{HashMap, HashSet};
+use std::sync::{Mutex, MutexGuard};
 
-use super::{CodeGrant, Store, StoreError, TakenCode, TokenHash, TokenRecord};
+use super::{CodeGrant, Store, StoreError, StoredCode, TokenHash, TokenRecord};
+use crate::util::now;
 
-/// The default store: everything in memory, lost on restart.
+/// The default store: everything in memory, lost on restart. Tokens are indexed by family
+/// (revoking one touches only its tokens); expired codes and tokens are purged as new ones
+/// are saved (at most once a minute). Locks are held for a few map operations only.
 ///
 /// ```rust
 /// use rocket_oauth::server::{AuthorizationServer, MemoryStore};
@@ -19,45 +22,113 @@ use super::{CodeGrant, Store, StoreError, TakenCode, TokenHash, TokenRecord};
 /// ```
 #[derive(Debug, Default)]
 pub struct MemoryStore {
-    codes: Mutex<HashMap<TokenHash, (CodeGrant, bool)>>,
-    tokens: Mutex<HashMap<TokenHash, TokenRecord>>,
+    inner: Mutex<Inner>,
 }
 
-fn lock<T>(m: &Mutex<T>) -> Result<std::sync::MutexGuard<'_, T>, StoreError> {
-    m.lock().map_err(|_| StoreError::Poisoned)
+#[derive(Debug, Default)]
+struct Inner {
+    codes: HashMap<TokenHash, StoredCode>,
+    tokens: HashMap<TokenHash, TokenRecord>,
+    families: HashMap<String, HashSet<TokenHash>>,
+    revoked_families: HashSet<String>,
+    last_purge: i64,
+}
+
+/// How often saving purges, at most (seconds).
+const PURGE_INTERVAL: i64 = 60;
+
+impl MemoryStore {
+    fn lock(&self) -> Result<MutexGuard<'_, Inner>, StoreError> {
+        self.inner.lock().map_err(|_| StoreError::Poisoned)
+    }
+}
+
+impl Inner {
+    fn purge(&mut self, now: i64) {
+        self.last_purge = now;
+        self.codes.retain(|_, c| c.grant.expires_at > now);
+        let code_families: HashSet<&str> = self
+            .codes
+            .values()
+            .map(|c| c.grant.family.as_str())
+            .collect();
+        let expired: Vec<TokenHash> = self
+            .tokens
+            .iter()
+            .filter(|(_, t)| t.expires_at <= now)
+            .map(|(hash, _)| hash.clone())
+            .collect();
+        for hash in expired {
+            if let Some(token) = self.tokens.remove(&hash) {
+                if let Some(members) = self.families.get_mut(&token.family) {
+                    members.remove(&hash);
+                    if members.is_empty() {
+                        self.families.remove(&token.family);
+                    }
+                }
+            }
+        }
+        // A revoked family is remembered while a code or a token may still join it.
+        let families = &self.families;
+        self.revoked_families
+            .retain(|f| families.contains_key(f) || code_families.contains(f.as_str()));
+    }
+
+    fn purge_now_and_then(&mut self) {
+        let now = now();
+        if now - self.last_purge >= PURGE_INTERVAL {
+            self.purge(now);
+        }
+    }
 }
 
 #[rocket::async_trait]
 impl Store for MemoryStore {
     async fn save_code(&self, code: TokenHash, grant: CodeGrant) -> Result<(), StoreError> {
-        lock(&self.codes)?.insert(code, (grant, false));
+        let mut inner = self.lock()?;
+        inner.purge_now_and_then();
+        inner.codes.insert(code, StoredCode { grant, used: false });
         Ok(())
     }
 
-    async fn take_code(&self, code: &TokenHash) -> Result<TakenCode, StoreError> {
-        let mut codes = lock(&self.codes)?;
-        Ok(match codes.get_mut(code) {
-            None => TakenCode::Unknown,
-            Some((grant, used)) if *used => TakenCode::Replayed(grant.clone()),
-            Some((grant, used)) => {
-                *used = true;
-                TakenCode::Fresh(grant.clone())
+    async fn code(&self, code: &TokenHash) -> Result<Option<StoredCode>, StoreError> {
+        Ok(self.lock()?.codes.get(code).cloned())
+    }
+
+    async fn use_code(&self, code: &TokenHash) -> Result<bool, StoreError> {
+        Ok(match self.lock()?.codes.get_mut(code) {
+            Some(stored) if !stored.used => {
+                stored.used = true;
+                true
             }
+            _ => false,
         })
     }
 
-    async fn save_token(&self, token: TokenRecord) -> Result<(), StoreError> {
-        lock(&self.tokens)?.insert(token.hash.clone(), token);
+    async fn save_token(&self, mut token: TokenRecord) -> Result<(), StoreError> {
+        let mut inner = self.lock()?;
+        inner.purge_now_and_then();
+        token.revoked |= inner.revoked_families.contains(&token.family);
+        inner
+            .families
+            .entry(token.family.clone())
+            .or_default()
+            .insert(token.hash.clone());
+        inner.tokens.insert(token.hash.clone(), token);
         Ok(())
     }
 
     async fn token(&self, hash: &TokenHash) -> Result<Option<TokenRecord>, StoreError> {
-        Ok(lock(&self.tokens)?.get(hash).cloned())
+        let inner = self.lock()?;
+        Ok(inner.tokens.get(hash).map(|token| {
+            let mut token = token.clone();
+            token.revoked |= inner.revoked_families.contains(&token.family);
+            token
+        }))
     }
 
     async fn use_refresh_token(&self, hash: &TokenHash) -> Result<bool, StoreError> {
-        let mut tokens = lock(&self.tokens)?;
-        Ok(match tokens.get_mut(hash) {
+        Ok(match self.lock()?.tokens.get_mut(hash) {
             Some(token) if !token.used => {
                 token.used = true;
                 true
@@ -67,18 +138,34 @@ impl Store for MemoryStore {
     }
 
     async fn revoke_token(&self, hash: &TokenHash) -> Result<(), StoreError> {
-        if let Some(token) = lock(&self.tokens)?.get_mut(hash) {
+        if let Some(token) = self.lock()?.tokens.get_mut(hash) {
             token.revoked = true;
         }
         Ok(())
     }
 
     async fn revoke_family(&self, family: &str) -> Result<(), StoreError> {
-        for token in lock(&self.tokens)?.values_mut() {
-            if token.family == family {
+        let mut inner = self.lock()?;
+        inner.revoked_families.insert(family.to_owned());
+        let members: Vec<TokenHash> = inner
+            .families
+            .get(family)
+            .map(|m| m.iter().cloned().collect())
+            .unwrap_or_default();
+        for hash in members {
+            if let Some(token) = inner.tokens.get_mut(&hash) {
                 token.revoked = true;
             }
         }
+        Ok(())
+    }
+
+    async fn family_revoked(&self, family: &str) -> Result<bool, StoreError> {
+        Ok(self.lock()?.revoked_families.contains(family))
+    }
+
+    async fn purge(&self, now: i64) -> Result<(), StoreError> {
+        self.lock()?.purge(now);
         Ok(())
     }
 }

@@ -62,15 +62,13 @@ pub struct CodeGrant {
     pub family: String,
 }
 
-/// What taking a code found.
-#[derive(Debug)]
-pub enum TakenCode {
-    /// The code was valid and is now used.
-    Fresh(CodeGrant),
-    /// The code had already been used: a replay.
-    Replayed(CodeGrant),
-    /// No such code.
-    Unknown,
+/// A stored authorization code: its grant, and whether it was used already.
+#[derive(Debug, Clone)]
+pub struct StoredCode {
+    /// What the code grants.
+    pub grant: CodeGrant,
+    /// The code was exchanged already (presenting it again is a replay).
+    pub used: bool,
 }
 
 /// Access or refresh.
@@ -149,31 +147,44 @@ impl StoreError {
 }
 
 /// Storage for codes and tokens. Implement it to keep them in your own database; every
-/// method gets and returns hashes only.
+/// method gets and returns hashes only. `tests/integration/store.rs` is the conformance
+/// suite every store passes.
+///
+/// Single use is enforced by compare-and-set: [`use_code`](Store::use_code) and
+/// [`use_refresh_token`](Store::use_refresh_token) succeed once. A revoked family stays
+/// revoked: tokens saved into it later are revoked too, so a replay that races a legitimate
+/// exchange cannot leave live tokens behind.
 ///
 /// ```rust
 /// # rocket::async_test(async {
-/// use rocket_oauth::server::{MemoryStore, Store, TakenCode, TokenHash};
+/// use rocket_oauth::server::{MemoryStore, Store, TokenHash};
 ///
 /// let store = MemoryStore::default();
 /// let code = TokenHash::of("an authorization code");
-/// assert!(matches!(store.take_code(&code).await.unwrap(), TakenCode::Unknown));
+/// assert!(store.code(&code).await.unwrap().is_none());
 /// # });
 /// ```
 #[rocket::async_trait]
 pub trait Store: Send + Sync + 'static {
     /// Saves a new authorization code.
     async fn save_code(&self, code: TokenHash, grant: CodeGrant) -> Result<(), StoreError>;
-    /// Marks a code used and returns its grant; reports a replay if it was used before.
-    async fn take_code(&self, code: &TokenHash) -> Result<TakenCode, StoreError>;
-    /// Saves a new token.
+    /// The code's grant and whether it was used, without using it.
+    async fn code(&self, code: &TokenHash) -> Result<Option<StoredCode>, StoreError>;
+    /// Marks the code used; `false` if it already was (a replay). Atomic.
+    async fn use_code(&self, code: &TokenHash) -> Result<bool, StoreError>;
+    /// Saves a new token (revoked at once if its family was revoked).
     async fn save_token(&self, token: TokenRecord) -> Result<(), StoreError>;
-    /// Looks a token up.
+    /// Looks a token up (`revoked` also when its family was revoked).
     async fn token(&self, hash: &TokenHash) -> Result<Option<TokenRecord>, StoreError>;
-    /// Marks a refresh token used; returns `false` if it already was (a reuse).
+    /// Marks a refresh token used; returns `false` if it already was (a reuse). Atomic.
     async fn use_refresh_token(&self, hash: &TokenHash) -> Result<bool, StoreError>;
     /// Revokes one token.
     async fn revoke_token(&self, hash: &TokenHash) -> Result<(), StoreError>;
-    /// Revokes every token of a family.
+    /// Revokes every token of a family, and any saved into it later.
     async fn revoke_family(&self, family: &str) -> Result<(), StoreError>;
+    /// Whether the family was revoked.
+    async fn family_revoked(&self, family: &str) -> Result<bool, StoreError>;
+    /// Forgets tokens and codes that expired before `now` (used codes are kept until they
+    /// expire, so a replay is still recognised).
+    async fn purge(&self, now: i64) -> Result<(), StoreError>;
 }

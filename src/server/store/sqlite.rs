@@ -6,12 +6,13 @@ use std::str::FromStr;
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePool, SqlitePoolOptions, SqliteRow};
 use sqlx::Row;
 
-use super::{CodeGrant, Store, StoreError, TakenCode, TokenHash, TokenKind, TokenRecord};
+use super::{CodeGrant, Store, StoreError, StoredCode, TokenHash, TokenKind, TokenRecord};
 
 /// Schema migrations, applied in order, each once.
-const MIGRATIONS: &[(i64, &str)] = &[(
-    1,
-    "CREATE TABLE rocket_oauth_codes (
+const MIGRATIONS: &[(i64, &str)] = &[
+    (
+        1,
+        "CREATE TABLE rocket_oauth_codes (
          hash TEXT PRIMARY KEY,
          grant_json TEXT NOT NULL,
          used INTEGER NOT NULL DEFAULT 0
@@ -28,7 +29,15 @@ const MIGRATIONS: &[(i64, &str)] = &[(
          used INTEGER NOT NULL DEFAULT 0
      );
      CREATE INDEX rocket_oauth_tokens_family ON rocket_oauth_tokens (family);",
-)];
+    ),
+    (
+        2,
+        "ALTER TABLE rocket_oauth_codes ADD COLUMN expires_at INTEGER NOT NULL DEFAULT 0;
+     CREATE INDEX rocket_oauth_codes_expiry ON rocket_oauth_codes (expires_at);
+     CREATE INDEX rocket_oauth_tokens_expiry ON rocket_oauth_tokens (expires_at);
+     CREATE TABLE rocket_oauth_revoked_families (family TEXT PRIMARY KEY);",
+    ),
+];
 
 /// Codes and tokens in a SQLite database.
 ///
@@ -126,46 +135,51 @@ impl SqliteStore {
 impl Store for SqliteStore {
     async fn save_code(&self, code: TokenHash, grant: CodeGrant) -> Result<(), StoreError> {
         let json = serde_json::to_string(&grant).map_err(StoreError::corrupt)?;
-        sqlx::query("INSERT INTO rocket_oauth_codes (hash, grant_json) VALUES (?, ?)")
-            .bind(code.as_str())
-            .bind(json)
-            .execute(&self.pool)
-            .await
-            .map_err(failed)?;
+        sqlx::query(
+            "INSERT INTO rocket_oauth_codes (hash, grant_json, expires_at) VALUES (?, ?, ?)",
+        )
+        .bind(code.as_str())
+        .bind(json)
+        .bind(grant.expires_at)
+        .execute(&self.pool)
+        .await
+        .map_err(failed)?;
         Ok(())
     }
 
-    async fn take_code(&self, code: &TokenHash) -> Result<TakenCode, StoreError> {
-        let claimed =
-            sqlx::query("UPDATE rocket_oauth_codes SET used = 1 WHERE hash = ? AND used = 0")
-                .bind(code.as_str())
-                .execute(&self.pool)
-                .await
-                .map_err(failed)?
-                .rows_affected()
-                == 1;
-        let row = sqlx::query("SELECT grant_json FROM rocket_oauth_codes WHERE hash = ?")
+    async fn code(&self, code: &TokenHash) -> Result<Option<StoredCode>, StoreError> {
+        let row = sqlx::query("SELECT grant_json, used FROM rocket_oauth_codes WHERE hash = ?")
             .bind(code.as_str())
             .fetch_optional(&self.pool)
             .await
             .map_err(failed)?;
         let Some(row) = row else {
-            return Ok(TakenCode::Unknown);
+            return Ok(None);
         };
         let json: String = row.try_get("grant_json").map_err(failed)?;
-        let grant: CodeGrant = serde_json::from_str(&json).map_err(StoreError::corrupt)?;
-        Ok(if claimed {
-            TakenCode::Fresh(grant)
-        } else {
-            TakenCode::Replayed(grant)
-        })
+        Ok(Some(StoredCode {
+            grant: serde_json::from_str(&json).map_err(StoreError::corrupt)?,
+            used: row.try_get("used").map_err(failed)?,
+        }))
+    }
+
+    async fn use_code(&self, code: &TokenHash) -> Result<bool, StoreError> {
+        let result =
+            sqlx::query("UPDATE rocket_oauth_codes SET used = 1 WHERE hash = ? AND used = 0")
+                .bind(code.as_str())
+                .execute(&self.pool)
+                .await
+                .map_err(failed)?;
+        Ok(result.rows_affected() == 1)
     }
 
     async fn save_token(&self, token: TokenRecord) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO rocket_oauth_tokens
                  (hash, kind, client_id, owner, scopes, expires_at, family, revoked, used)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+             VALUES (?, ?, ?, ?, ?, ?, ?,
+                     ? OR EXISTS (SELECT 1 FROM rocket_oauth_revoked_families WHERE family = ?),
+                     ?)",
         )
         .bind(token.hash.as_str())
         .bind(kind_name(token.kind))
@@ -175,6 +189,7 @@ impl Store for SqliteStore {
         .bind(token.expires_at)
         .bind(&token.family)
         .bind(token.revoked)
+        .bind(&token.family)
         .bind(token.used)
         .execute(&self.pool)
         .await
@@ -183,11 +198,16 @@ impl Store for SqliteStore {
     }
 
     async fn token(&self, hash: &TokenHash) -> Result<Option<TokenRecord>, StoreError> {
-        let row = sqlx::query("SELECT * FROM rocket_oauth_tokens WHERE hash = ?")
-            .bind(hash.as_str())
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(failed)?;
+        let row = sqlx::query(
+            "SELECT hash, kind, client_id, owner, scopes, expires_at, family, used,
+                    revoked OR EXISTS (SELECT 1 FROM rocket_oauth_revoked_families f
+                                       WHERE f.family = t.family) AS revoked
+             FROM rocket_oauth_tokens t WHERE hash = ?",
+        )
+        .bind(hash.as_str())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(failed)?;
         row.as_ref().map(Self::token_from_row).transpose()
     }
 
@@ -211,11 +231,41 @@ impl Store for SqliteStore {
     }
 
     async fn revoke_family(&self, family: &str) -> Result<(), StoreError> {
-        sqlx::query("UPDATE rocket_oauth_tokens SET revoked = 1 WHERE family = ?")
+        let mut tx = self.pool.begin().await.map_err(failed)?;
+        sqlx::query("INSERT OR IGNORE INTO rocket_oauth_revoked_families (family) VALUES (?)")
             .bind(family)
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await
             .map_err(failed)?;
+        sqlx::query("UPDATE rocket_oauth_tokens SET revoked = 1 WHERE family = ?")
+            .bind(family)
+            .execute(&mut *tx)
+            .await
+            .map_err(failed)?;
+        tx.commit().await.map_err(failed)
+    }
+
+    async fn family_revoked(&self, family: &str) -> Result<bool, StoreError> {
+        let row = sqlx::query("SELECT 1 FROM rocket_oauth_revoked_families WHERE family = ?")
+            .bind(family)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(failed)?;
+        Ok(row.is_some())
+    }
+
+    async fn purge(&self, now: i64) -> Result<(), StoreError> {
+        sqlx::raw_sql(&format!(
+            "DELETE FROM rocket_oauth_codes WHERE expires_at <= {now};
+             DELETE FROM rocket_oauth_tokens WHERE expires_at <= {now};
+             DELETE FROM rocket_oauth_revoked_families WHERE
+                 family NOT IN (SELECT family FROM rocket_oauth_tokens)
+                 AND family NOT IN (SELECT json_extract(grant_json, '$.family')
+                                    FROM rocket_oauth_codes);"
+        ))
+        .execute(&self.pool)
+        .await
+        .map_err(failed)?;
         Ok(())
     }
 }

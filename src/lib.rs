@@ -158,13 +158,16 @@
 //! # Security
 //!
 //! Every login attempt gets a fresh `state` and PKCE verifier, kept with `next` in its own
-//! encrypted, HttpOnly, SameSite=Lax cookie scoped to the base path (at most four pending
-//! per provider, ten minutes each). `state` is compared in constant time and the attempt is
-//! consumed on first use. `next` accepts same-site paths only. Calls to the provider never
-//! follow redirects, time out, and read at most 1 MiB. The session lives in encrypted
-//! cookies (or in a [`SessionStore`], keyed by a random id) for at most
-//! `oauth.session.lifetime`; tokens and secrets ([`Secret`]) never appear
-//! in logs, URLs (except the ID token as `id_token_hint` in a provider logout URL) or pages.
+//! encrypted, HttpOnly, SameSite=Lax cookie (at most four pending per provider, ten minutes
+//! each). `state` is compared in constant time and the attempt is consumed on first use.
+//! `next` accepts same-site paths only, percent-encoded into a valid redirect. Cookies are
+//! `Secure` with the `__Host-` prefix whenever `redirect_uri` is `https`; logout refuses
+//! cross-site requests. Calls to the provider never follow redirects, time out, and read at
+//! most 1 MiB; only bearer tokens are used. The session lives in encrypted cookies (or in a
+//! [`SessionStore`], keyed by a random id) for at most `oauth.session.lifetime`, and the
+//! access rules are applied again on every request. Tokens and secrets ([`Secret`]) never
+//! appear in logs, pages or URLs, except the ID token as `id_token_hint` in a provider
+//! logout URL (OpenID Connect RP-Initiated Logout).
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 

@@ -103,3 +103,26 @@ impl Credentials {
         self.id_token.as_ref().map(Secret::expose)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn huge_expiries_do_not_overflow() {
+        let mut credentials = Credentials {
+            access_token: Secret::new("a"),
+            token_type: "bearer".into(),
+            expires_at: Some(i64::MAX),
+            refresh_token: None,
+            scopes: vec![],
+            received_at: 0,
+            id_token: None,
+        };
+        let _ = credentials.expires_at();
+        assert!(!credentials.expires_within(i64::MAX, 0));
+        credentials.expires_at = Some(-5);
+        assert_eq!(credentials.expires_at(), None);
+        assert!(credentials.is_expired(0));
+    }
+}

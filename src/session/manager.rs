@@ -267,15 +267,20 @@ impl Sessions {
                 && done.session.login.credentials.access_token.expose()
                     != session.login.credentials.access_token.expose()
         };
-        if let Some(done) = landed.as_ref().filter(newer) {
-            if !self.needs_refresh(&done.session.login, now()) {
+        // A refresh that landed while this request waited is newer than its copy.
+        let session = match landed.as_ref().filter(newer) {
+            Some(done) if !self.needs_refresh(&done.session.login, now()) => {
                 if self.store.is_none() {
                     // This browser still holds the old cookie: hand it the new one too.
                     let _ = self.save(jar, None, &done.session.login).await;
                 }
                 return Ok(done.session.clone());
             }
-        }
+            // Already due again: refresh the landed session (its refresh token is the
+            // current one), never the stale copy.
+            Some(done) => done.session.clone(),
+            None => session,
+        };
         let refreshed = self.refresh_once(jar, &session, flow, http, hooks).await;
         if let Ok(session) = &refreshed {
             *landed = Some(Landed {

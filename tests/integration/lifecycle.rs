@@ -103,10 +103,11 @@ async fn a_refresh_answer_without_a_refresh_token_keeps_the_old_one() {
     assert_eq!(idp.state.refresh_calls.load(Ordering::SeqCst), 2);
 }
 
-/// 50 requests at once with an expired token: one refresh at the provider.
+/// 50 requests at once with an expired token: one refresh at the provider. (Tokens live 4 s
+/// here, so that the new one cannot look due again while the waiting requests read it.)
 async fn concurrent_requests_refresh_once(apps: &[&App], idp: &Idp, browser: &Browser) {
     *idp.state.refresh_delay.lock().unwrap() = Duration::from_millis(300);
-    rocket::tokio::time::sleep(Duration::from_millis(2100)).await;
+    rocket::tokio::time::sleep(Duration::from_millis(4100)).await;
     let requests = (0..50).map(|i| {
         let app = apps[i % apps.len()];
         browser.client.get(format!("{}/me", app.url)).send()
@@ -121,7 +122,7 @@ async fn concurrent_requests_refresh_once(apps: &[&App], idp: &Idp, browser: &Br
 #[rocket::async_test]
 async fn fifty_concurrent_requests_cause_one_refresh() {
     let idp = start_idp().await;
-    idp.state.expires_in.store(2, Ordering::SeqCst);
+    idp.state.expires_in.store(4, Ordering::SeqCst);
     let app = start_app(&idp, false, |f| f).await;
     let browser = Browser::new();
     log_in(&browser, &app).await;
@@ -132,7 +133,7 @@ async fn fifty_concurrent_requests_cause_one_refresh() {
 #[rocket::async_test]
 async fn fifty_concurrent_requests_cause_one_refresh_with_a_memory_store() {
     let idp = start_idp().await;
-    idp.state.expires_in.store(2, Ordering::SeqCst);
+    idp.state.expires_in.store(4, Ordering::SeqCst);
     let app = start_app(&idp, false, memory_store).await;
     let browser = Browser::new();
     log_in(&browser, &app).await;
@@ -146,7 +147,7 @@ async fn two_instances_on_one_redis_refresh_once() {
         return;
     };
     let idp = start_idp().await;
-    idp.state.expires_in.store(2, Ordering::SeqCst);
+    idp.state.expires_in.store(4, Ordering::SeqCst);
     let a = start_app(&idp, false, redis_store(url.clone())).await;
     let b = start_app(&idp, false, redis_store(url)).await;
     let browser = Browser::new();

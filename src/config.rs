@@ -13,6 +13,7 @@ use url::Url;
 use crate::access::AccessConfig;
 use crate::error::ConfigError;
 use crate::protocol::flow::Flow;
+use crate::protocol::oauth1::{OAuth1Flow, OAuth1Settings, SignatureMethod};
 use crate::protocol::oauth2::{ClientAuth, ClientSettings, Endpoints, OAuth2Flow};
 use crate::provider::{Protocol, ProviderDefaults};
 use crate::secret::Secret;
@@ -116,6 +117,25 @@ pub struct ProviderConfig {
     pub api_base_url: Option<Url>,
     /// The OpenID Connect keys; `Some` exactly for OpenID Connect providers.
     pub oidc: Option<OidcConfig>,
+    /// The OAuth 1.0a keys; `Some` exactly for OAuth 1.0a providers.
+    pub oauth1: Option<OAuth1Config>,
+}
+
+/// The keys that only OAuth 1.0a providers take. (They also spell `client_id`,
+/// `client_secret` and `redirect_uri` the OAuth 1.0a way: `consumer_key`, `consumer_secret`
+/// and `callback_url`.)
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct OAuth1Config {
+    /// Where temporary credentials are requested. _Required_ (or the provider's attribute).
+    pub request_token_url: Url,
+    /// Where temporary credentials become token credentials. _Required_ (or the attribute).
+    pub access_token_url: Url,
+    /// `HMAC-SHA1` or `PLAINTEXT` (only when every endpoint is `https`).
+    /// _Default:_ `HMAC-SHA1`.
+    pub signature_method: SignatureMethod,
+    /// The `realm` of the `Authorization` header. _Default:_ none.
+    pub realm: Option<String>,
 }
 
 /// The keys that only OpenID Connect providers take (under `oauth.<name>` like the others).
@@ -253,6 +273,10 @@ struct DefaultsLayer {
     pkce: bool,
     client_auth: ClientAuth,
     form_post: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    request_token_url: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    access_token_url: Option<&'static str>,
 }
 
 impl From<&ProviderDefaults> for DefaultsLayer {
@@ -267,6 +291,8 @@ impl From<&ProviderDefaults> for DefaultsLayer {
             pkce: d.pkce,
             client_auth: d.client_auth,
             form_post: d.form_post,
+            request_token_url: d.request_token_url,
+            access_token_url: d.access_token_url,
         }
     }
 }
@@ -275,8 +301,11 @@ impl From<&ProviderDefaults> for DefaultsLayer {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Raw {
+    #[serde(alias = "consumer_key")]
     client_id: Option<String>,
+    #[serde(alias = "consumer_secret")]
     client_secret: Option<Secret>,
+    #[serde(alias = "callback_url")]
     redirect_uri: Option<String>,
     authorize_url: Option<String>,
     token_url: Option<String>,
@@ -315,6 +344,11 @@ struct Raw {
     require_nonce: Option<bool>,
     provider_logout: Option<bool>,
     post_logout_redirect_uri: Option<String>,
+    // OAuth 1.0a only.
+    request_token_url: Option<String>,
+    access_token_url: Option<String>,
+    signature_method: Option<SignatureMethod>,
+    realm: Option<String>,
 }
 
 fn yes() -> bool {
@@ -337,6 +371,17 @@ enum Scopes {
 impl Default for Scopes {
     fn default() -> Self {
         Scopes::List(Vec::new())
+    }
+}
+
+/// The first key of `set` that is set, as a key that does not apply to `protocol`.
+fn refuse(keys: &Keys<'_>, protocol: Protocol, set: &[(&str, bool)]) -> Result<(), ConfigError> {
+    match set.iter().find(|(_, set)| *set) {
+        Some((field, _)) => Err(ConfigError::NotApplicable {
+            key: keys.key(field),
+            protocol: protocol.name(),
+        }),
+        None => Ok(()),
     }
 }
 
@@ -454,6 +499,21 @@ impl ProviderConfig {
             pkce: self.pkce,
             params,
         };
+        if let (Some(oauth1), Some(authorize_url), Some(consumer_secret)) =
+            (&self.oauth1, &self.authorize_url, &self.client_secret)
+        {
+            return Box::new(OAuth1Flow::new(OAuth1Settings {
+                consumer_key: self.client_id.clone(),
+                consumer_secret: consumer_secret.clone(),
+                callback_url: self.redirect_uri.clone(),
+                request_token_url: oauth1.request_token_url.clone(),
+                authorize_url: authorize_url.clone(),
+                access_token_url: oauth1.access_token_url.clone(),
+                userinfo_url: self.userinfo_url.clone(),
+                signature_method: oauth1.signature_method,
+                realm: oauth1.realm.clone(),
+            }));
+        }
         #[cfg(feature = "oidc")]
         if let (Some(oidc), Some(issuer)) = (&self.oidc, &self.issuer) {
             return Box::new(crate::protocol::oidc::OidcFlow::new(
@@ -495,19 +555,37 @@ impl Raw {
         tls: bool,
     ) -> Result<ProviderConfig, ConfigError> {
         let keys = Keys(name);
-        let oidc = match protocol {
+        let (mut oidc, mut oauth1) = (None, None);
+        match protocol {
             Protocol::OAuth2 => {
-                self.refuse_oidc_keys(&keys)?;
-                None
+                self.refuse_oidc_keys(&keys, protocol)?;
+                self.refuse_oauth1_keys(&keys, protocol)?;
             }
-            Protocol::OpenIdConnect => Some(self.oidc(&keys)?),
+            Protocol::OpenIdConnect => {
+                self.refuse_oauth1_keys(&keys, protocol)?;
+                oidc = Some(self.oidc(&keys)?);
+            }
+            Protocol::OAuth1 => {
+                self.refuse_oidc_keys(&keys, protocol)?;
+                oauth1 = Some(self.oauth1(&keys)?);
+            }
+        }
+        // OAuth 1.0a names the same keys differently.
+        let field = |oauth2: &'static str, oauth1_name: &'static str| match protocol {
+            Protocol::OAuth1 => oauth1_name,
+            _ => oauth2,
         };
-        let client_id = keys.required(self.client_id, "client_id")?;
+        let client_id = keys.required(self.client_id, field("client_id", "consumer_key"))?;
         // The browser comes back there with the code: https, except on loopback.
+        let redirect_field = field("redirect_uri", "callback_url");
         let redirect_uri = keys.endpoint(
-            &keys.required(self.redirect_uri, "redirect_uri")?,
-            "redirect_uri",
+            &keys.required(self.redirect_uri, redirect_field)?,
+            redirect_field,
         )?;
+        if protocol == Protocol::OAuth1 && self.client_secret.as_ref().is_none_or(Secret::is_empty)
+        {
+            return Err(keys.missing("consumer_secret"));
+        }
         let issuer = non_empty(self.issuer);
         // OpenID Connect discovers the endpoints that are not configured.
         let endpoint = |value: Option<String>, field: &str| match non_empty(value) {
@@ -516,7 +594,10 @@ impl Raw {
             None => Err(keys.missing(field)),
         };
         let authorize_url = endpoint(self.authorize_url, "authorize_url")?;
-        let token_url = endpoint(self.token_url, "token_url")?;
+        let token_url = match protocol {
+            Protocol::OAuth1 => None,
+            _ => endpoint(self.token_url, "token_url")?,
+        };
         let userinfo_url = keys.optional_endpoint(self.userinfo_url, "userinfo_url")?;
         let revocation_url = keys.optional_endpoint(self.revocation_url, "revocation_url")?;
         let api_base_url = keys.optional_endpoint(self.api_base_url, "api_base_url")?;
@@ -554,7 +635,7 @@ impl Raw {
             .secure_cookies
             .unwrap_or(tls || redirect_uri.scheme() == "https");
         let client_secret = self.client_secret.filter(|s| !s.is_empty());
-        if !self.pkce && client_secret.is_none() {
+        if !self.pkce && client_secret.is_none() && protocol != Protocol::OAuth1 {
             return Err(keys.invalid(
                 "pkce",
                 "a public client (no client_secret) needs PKCE: nothing else binds the code to it",
@@ -589,11 +670,54 @@ impl Raw {
             refresh_skew: Duration::from_secs(self.refresh_skew),
             api_base_url,
             oidc,
+            oauth1,
         })
     }
 
-    /// The OpenID Connect keys must not be set on a plain OAuth 2 provider.
-    fn refuse_oidc_keys(&self, keys: &Keys<'_>) -> Result<(), ConfigError> {
+    /// The OAuth 1.0a keys must not be set on an OAuth 2 or OpenID Connect provider.
+    fn refuse_oauth1_keys(&self, keys: &Keys<'_>, protocol: Protocol) -> Result<(), ConfigError> {
+        let set = [
+            ("request_token_url", self.request_token_url.is_some()),
+            ("access_token_url", self.access_token_url.is_some()),
+            ("signature_method", self.signature_method.is_some()),
+            ("realm", self.realm.is_some()),
+        ];
+        refuse(keys, protocol, &set)
+    }
+
+    /// The OAuth 1.0a keys, validated.
+    fn oauth1(&mut self, keys: &Keys<'_>) -> Result<OAuth1Config, ConfigError> {
+        let url = |value: Option<String>, field: &str| {
+            keys.endpoint(&keys.required(value, field)?, field)
+        };
+        let request_token_url = url(self.request_token_url.take(), "request_token_url")?;
+        let access_token_url = url(self.access_token_url.take(), "access_token_url")?;
+        if self.token_url.is_some() {
+            return Err(ConfigError::NotApplicable {
+                key: keys.key("token_url"),
+                protocol: Protocol::OAuth1.name(),
+            });
+        }
+        let signature_method = self.signature_method.unwrap_or_default();
+        let plain_http = [&request_token_url, &access_token_url]
+            .iter()
+            .any(|u| u.scheme() != "https");
+        if signature_method == SignatureMethod::Plaintext && plain_http {
+            return Err(keys.invalid(
+                "signature_method",
+                "PLAINTEXT sends the secrets themselves: it needs https endpoints",
+            ));
+        }
+        Ok(OAuth1Config {
+            request_token_url,
+            access_token_url,
+            signature_method,
+            realm: non_empty(self.realm.take()),
+        })
+    }
+
+    /// The OpenID Connect keys must not be set on other providers.
+    fn refuse_oidc_keys(&self, keys: &Keys<'_>, protocol: Protocol) -> Result<(), ConfigError> {
         let set = [
             ("discovery_url", self.discovery_url.is_some()),
             ("tenants", self.tenants.is_some()),
@@ -605,13 +729,7 @@ impl Raw {
                 self.post_logout_redirect_uri.is_some(),
             ),
         ];
-        match set.into_iter().find(|(_, set)| *set) {
-            Some((field, _)) => Err(ConfigError::NotApplicable {
-                key: keys.key(field),
-                protocol: Protocol::OAuth2.name(),
-            }),
-            None => Ok(()),
-        }
+        refuse(keys, protocol, &set)
     }
 
     /// The OpenID Connect keys, validated; `issuer` is required.

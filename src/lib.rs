@@ -187,7 +187,7 @@ mod util;
 mod web;
 
 pub use crate::access::{AccessConfig, Policy, Rule};
-pub use crate::config::{OidcConfig, ProviderConfig, SessionConfig, StoreKind};
+pub use crate::config::{OAuth1Config, OidcConfig, ProviderConfig, SessionConfig, StoreKind};
 pub use crate::error::{ConfigError, LoginError};
 pub use crate::hooks::{Api, Denial, Hooks};
 pub use crate::identity::Identity;
@@ -195,6 +195,7 @@ pub use crate::login::Login;
 pub use crate::protocol::credentials::Credentials;
 pub use crate::protocol::flow::FlowError;
 pub use crate::protocol::http::HttpError;
+pub use crate::protocol::oauth1::SignatureMethod;
 pub use crate::protocol::oauth2::{ClientAuth, TokenError};
 #[cfg(feature = "oidc")]
 pub use crate::protocol::oidc::{DiscoveryError, IdTokenError};
@@ -256,3 +257,25 @@ pub use rocket_oauth_codegen::OAuth2Provider;
 /// ```
 #[cfg(feature = "oidc")]
 pub use rocket_oauth_codegen::OidcProvider;
+
+/// Derives [`Provider`] for an OAuth 1.0a provider (RFC 5849): `request_token_url`,
+/// `authorize_url` and `access_token_url` are required; keys come from `consumer_key` and
+/// `consumer_secret` under `oauth.<name>`, the callback from `callback_url`. Guards, hooks,
+/// templates, `next`, `check` and `logout` work as for OAuth 2; [`ApiClient`] signs requests.
+///
+/// ```rust
+/// use rocket_oauth::OAuth1Provider;
+///
+/// #[derive(OAuth1Provider)]
+/// #[oauth(
+///     name = "trello",
+///     request_token_url = "https://trello.com/1/OAuthGetRequestToken",
+///     authorize_url = "https://trello.com/1/OAuthAuthorizeToken",
+///     access_token_url = "https://trello.com/1/OAuthGetAccessToken",
+///     userinfo_url = "https://api.trello.com/1/members/me"
+/// )]
+/// struct Trello;
+///
+/// let _fairing = Trello.fairing();
+/// ```
+pub use rocket_oauth_codegen::OAuth1Provider;

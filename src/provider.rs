@@ -107,6 +107,8 @@ pub enum Protocol {
     OAuth2,
     /// OpenID Connect on top of it: endpoints from discovery, a validated ID token.
     OpenIdConnect,
+    /// OAuth 1.0a (RFC 5849): temporary credentials, then signed token credentials.
+    OAuth1,
 }
 
 impl Protocol {
@@ -115,6 +117,7 @@ impl Protocol {
         match self {
             Protocol::OAuth2 => "OAuth 2",
             Protocol::OpenIdConnect => "OpenID Connect",
+            Protocol::OAuth1 => "OAuth 1.0a",
         }
     }
 }
@@ -148,6 +151,8 @@ pub struct ProviderDefaults {
     pub(crate) pkce: bool,
     pub(crate) client_auth: ClientAuth,
     pub(crate) form_post: bool,
+    pub(crate) request_token_url: Option<&'static str>,
+    pub(crate) access_token_url: Option<&'static str>,
 }
 
 impl ProviderDefaults {
@@ -165,7 +170,44 @@ impl ProviderDefaults {
             pkce: true,
             client_auth: ClientAuth::ClientSecretBasic,
             form_post: false,
+            request_token_url: None,
+            access_token_url: None,
         }
+    }
+
+    /// Defaults for an OAuth 1.0a provider with these endpoints: temporary credentials
+    /// (`request_token_url`), the user's authorization (`authorize_url`) and token
+    /// credentials (`access_token_url`). Keys come from `consumer_key` and `consumer_secret`
+    /// under `oauth.<name>`; requests are signed with HMAC-SHA1 unless configured otherwise.
+    ///
+    /// ```rust
+    /// use rocket_oauth::ProviderDefaults;
+    ///
+    /// let trello = ProviderDefaults::oauth1(
+    ///     "https://trello.com/1/OAuthGetRequestToken",
+    ///     "https://trello.com/1/OAuthAuthorizeToken",
+    ///     "https://trello.com/1/OAuthGetAccessToken",
+    /// )
+    /// .userinfo_url("https://api.trello.com/1/members/me");
+    /// ```
+    pub const fn oauth1(
+        request_token_url: &'static str,
+        authorize_url: &'static str,
+        access_token_url: &'static str,
+    ) -> Self {
+        let mut defaults = Self::oauth2_from_config();
+        defaults.protocol = Protocol::OAuth1;
+        defaults.request_token_url = Some(request_token_url);
+        defaults.authorize_url = Some(authorize_url);
+        defaults.access_token_url = Some(access_token_url);
+        defaults
+    }
+
+    /// Defaults for an OAuth 1.0a provider whose endpoints all come from configuration.
+    pub const fn oauth1_from_config() -> Self {
+        let mut defaults = Self::oauth2_from_config();
+        defaults.protocol = Protocol::OAuth1;
+        defaults
     }
 
     /// Defaults for an OAuth 2.0 provider whose endpoints come only from configuration

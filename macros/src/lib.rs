@@ -22,3 +22,11 @@ pub fn derive_oidc_provider(input: TokenStream) -> TokenStream {
     let input = syn::parse_macro_input!(input as syn::DeriveInput);
     provider::derive(input, provider::Kind::Oidc).into()
 }
+
+/// Derives `rocket_oauth::Provider` for an OAuth 1.0a provider from `#[oauth(...)]`
+/// attributes; see `rocket_oauth::OAuth1Provider`.
+#[proc_macro_derive(OAuth1Provider, attributes(oauth))]
+pub fn derive_oauth1_provider(input: TokenStream) -> TokenStream {
+    let input = syn::parse_macro_input!(input as syn::DeriveInput);
+    provider::derive(input, provider::Kind::OAuth1).into()
+}

@@ -26,6 +26,7 @@ const CLIENT_AUTH: &str =
 pub enum Kind {
     OAuth2,
     Oidc,
+    OAuth1,
 }
 
 const MISSING_ISSUER: &str = "missing `issuer = \"...\"` in `#[oauth(...)]`";
@@ -44,6 +45,8 @@ struct Attrs {
     confirm: Option<LitBool>,
     form_post: Option<LitBool>,
     custom_hooks: Option<LitBool>,
+    request_token_url: Option<LitStr>,
+    access_token_url: Option<LitStr>,
 }
 
 /// Collects every error so that one compile shows them all.
@@ -108,6 +111,18 @@ fn parse_attrs(input: &DeriveInput, errors: &mut Errors) -> Option<Attrs> {
                 "confirm" => set(&mut attrs.confirm, flag(&meta)?, &meta, &key),
                 "form_post" => set(&mut attrs.form_post, flag(&meta)?, &meta, &key),
                 "custom_hooks" => set(&mut attrs.custom_hooks, flag(&meta)?, &meta, &key),
+                "request_token_url" => set(
+                    &mut attrs.request_token_url,
+                    meta.value()?.parse()?,
+                    &meta,
+                    &key,
+                ),
+                "access_token_url" => set(
+                    &mut attrs.access_token_url,
+                    meta.value()?.parse()?,
+                    &meta,
+                    &key,
+                ),
                 "scopes" => {
                     let content;
                     syn::parenthesized!(content in meta.input);
@@ -117,7 +132,8 @@ fn parse_attrs(input: &DeriveInput, errors: &mut Errors) -> Option<Attrs> {
                 _ => Err(meta.error(format!(
                     "unknown oauth attribute `{}`; expected one of `name`, `authorize_url`, \
                      `token_url`, `userinfo_url`, `issuer`, `scopes`, `client_auth`, `pkce`, \
-                     `confirm`, `form_post`, `custom_hooks`",
+                     `confirm`, `form_post`, `custom_hooks`, `request_token_url`, \
+                     `access_token_url`",
                     quote::ToTokens::to_token_stream(&meta.path)
                 ))),
             }
@@ -180,13 +196,39 @@ fn validate(input: &DeriveInput, kind: Kind, attrs: &Attrs, errors: &mut Errors)
         }
     }
     let oidc = kind == Kind::Oidc;
+    let oauth1 = kind == Kind::OAuth1;
+    for (value, what) in [
+        (&attrs.request_token_url, "request_token_url"),
+        (&attrs.access_token_url, "access_token_url"),
+    ] {
+        match value {
+            None if oauth1 => errors.push(syn::Error::new(
+                span,
+                format!("missing `{what} = \"...\"` in `#[oauth(...)]`"),
+            )),
+            Some(url) if !oauth1 => errors.push(syn::Error::new(
+                url.span(),
+                format!("`{what}` is an OAuth 1.0a attribute: derive `OAuth1Provider`"),
+            )),
+            Some(url) => check_url(url, errors),
+            None => {}
+        }
+    }
+    if oauth1 {
+        if let Some(url) = &attrs.token_url {
+            errors.push(syn::Error::new(
+                url.span(),
+                "OAuth 1.0a providers have no `token_url`: use `access_token_url`",
+            ));
+        }
+    }
     match &attrs.authorize_url {
         None if oidc => {}
         None => errors.push(syn::Error::new(span, MISSING_AUTHORIZE)),
         Some(url) => check_url(url, errors),
     }
     match &attrs.token_url {
-        None if oidc => {}
+        None if oidc || oauth1 => {}
         None => errors.push(syn::Error::new(span, MISSING_TOKEN)),
         Some(url) => check_url(url, errors),
     }
@@ -318,6 +360,16 @@ fn expand(input: &DeriveInput, kind: Kind, attrs: &Attrs) -> TokenStream {
                 builder.extend(quote! { .issuer(#issuer) });
             }
             builder
+        }
+        Kind::OAuth1 => {
+            let request_token_url = attrs.request_token_url.as_ref().expect("validated");
+            let authorize_url = attrs.authorize_url.as_ref().expect("validated");
+            let access_token_url = attrs.access_token_url.as_ref().expect("validated");
+            quote! {
+                ::rocket_oauth::ProviderDefaults::oauth1(
+                    #request_token_url, #authorize_url, #access_token_url
+                )
+            }
         }
         Kind::Oidc => {
             let issuer = attrs.issuer.as_ref().expect("validated");

@@ -34,13 +34,17 @@ pub struct Credentials {
     /// When the tokens were received (seconds since the Unix epoch).
     #[serde(rename = "a", default)]
     pub(crate) received_at: i64,
+    /// OAuth 1.0a: the token secret that signs requests with the token.
+    #[serde(rename = "k", default, skip_serializing_if = "Option::is_none")]
+    pub(crate) token_secret: Option<Secret>,
     /// The ID token, kept as `id_token_hint` for logout at the provider.
     #[serde(rename = "h", default, skip_serializing_if = "Option::is_none")]
     pub(crate) id_token: Option<Secret>,
 }
 
 impl Credentials {
-    /// The access token, for calling the provider's API (`Authorization: Bearer …`).
+    /// The access token, for calling the provider's API (`Authorization: Bearer …`); for
+    /// OAuth 1.0a, the token of the token credentials.
     ///
     /// # Security Warning
     ///
@@ -94,6 +98,16 @@ impl Credentials {
         self.refresh_token.as_ref().map(Secret::expose)
     }
 
+    /// OAuth 1.0a: the token secret (requests are signed with it; [`ApiClient`](crate::ApiClient)
+    /// does that for you).
+    ///
+    /// # Security Warning
+    ///
+    /// Never log it, put it in a URL or show it in a page.
+    pub fn token_secret(&self) -> Option<&str> {
+        self.token_secret.as_ref().map(Secret::expose)
+    }
+
     /// The OpenID Connect ID token (validated at login), if one is kept.
     ///
     /// # Security Warning
@@ -118,6 +132,7 @@ mod tests {
             scopes: vec![],
             received_at: 0,
             id_token: None,
+            token_secret: None,
         };
         let _ = credentials.expires_at();
         assert!(!credentials.expires_within(i64::MAX, 0));

@@ -157,6 +157,17 @@ pub(crate) trait Flow: Send + Sync + 'static {
     async fn refresh(&self, http: &HttpClient, old: &Credentials)
         -> Result<Credentials, FlowError>;
 
+    /// The `Authorization` header value of an API request with `credentials`: the bearer
+    /// token (OAuth 2), or a signature (OAuth 1.0a).
+    fn authorize_request(
+        &self,
+        _method: &str,
+        _url: &Url,
+        credentials: &Credentials,
+    ) -> Result<String, HttpError> {
+        Ok(format!("Bearer {}", credentials.access_token()))
+    }
+
     /// Revokes the credentials at the provider, if it has a revocation endpoint. Best
     /// effort: never fails.
     async fn revoke(&self, _http: &HttpClient, _credentials: &Credentials) {}

@@ -488,6 +488,7 @@ impl LenientTokenResponse {
             },
             received_at: now,
             id_token: None,
+            token_secret: None,
         }
     }
 }

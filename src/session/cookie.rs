@@ -76,13 +76,18 @@ pub(crate) struct Attempt {
     pub created: i64,
 }
 
-/// The part of a key that names its attempt cookie. The full key is compared, in constant
-/// time, with the one inside the encrypted cookie.
-fn attempt_id(key: &str) -> Option<&str> {
-    let id = key.get(..12)?;
-    id.bytes()
-        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-        .then_some(id)
+/// What names a key's attempt cookie: the key's FNV-1a hash in hex (keys are chosen by the
+/// protocol: a random `state`, or an OAuth 1.0a provider's token, of any length and
+/// alphabet). The full key is compared, in constant time, with the one inside the encrypted
+/// cookie; `None` for an empty key.
+fn attempt_id(key: &str) -> Option<String> {
+    if key.is_empty() || key.len() > 512 {
+        return None;
+    }
+    let hash = key.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| {
+        (hash ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3)
+    });
+    Some(format!("{hash:016x}"))
 }
 
 /// What taking an attempt found.
@@ -323,15 +328,23 @@ mod tests {
         #[test]
         fn attempt_ids_never_panic(key in "\\PC{0,40}") {
             if let Some(id) = attempt_id(&key) {
-                proptest::prop_assert_eq!(id.len(), 12);
+                proptest::prop_assert_eq!(id.len(), 16);
+                proptest::prop_assert!(id.bytes().all(|b| b.is_ascii_hexdigit()));
             }
         }
     }
 
     #[test]
     fn attempt_ids() {
-        assert_eq!(attempt_id("abcdefghijkl-rest"), Some("abcdefghijkl"));
-        assert_eq!(attempt_id("short"), None);
-        assert_eq!(attempt_id("abc;defghijkl"), None);
+        assert_eq!(
+            attempt_id("abcdefghijkl-rest"),
+            attempt_id("abcdefghijkl-rest")
+        );
+        assert_ne!(
+            attempt_id("abcdefghijkl-rest"),
+            attempt_id("abcdefghijkl-resu")
+        );
+        assert_eq!(attempt_id("").as_deref(), None);
+        assert_eq!(attempt_id("short").unwrap().len(), 16);
     }
 }

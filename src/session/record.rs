@@ -28,6 +28,7 @@ mod tests {
             refresh_token: Some(Secret::new("r")),
             scopes: vec!["x".into()],
             received_at: 0,
+            token_secret: None,
             id_token: Some(Secret::new("j".repeat(1500))),
         };
         let userinfo = serde_json::json!({"id": 1, "bio": "x".repeat(5000)});

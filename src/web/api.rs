@@ -232,9 +232,13 @@ impl<'r, P: Provider> ApiClient<'r, P> {
         login: &Login,
     ) -> Result<ApiResponse, ApiError> {
         let http = &self.state.http;
+        let authorization =
+            self.state
+                .flow
+                .authorize_request(method.as_str(), url, &login.credentials)?;
         let mut request = http
             .request(method.clone(), url.clone())
-            .bearer_auth(login.credentials.access_token());
+            .header(reqwest::header::AUTHORIZATION, authorization);
         if let Some(body) = body {
             request = request
                 .header(reqwest::header::CONTENT_TYPE, "application/json")

@@ -10,6 +10,7 @@ mod launch;
 mod layers;
 mod lifecycle;
 mod login;
+mod oauth1;
 #[cfg(feature = "oidc")]
 mod oidc;
 mod properties;

@@ -600,6 +600,7 @@ pub fn query_param(url: &str, name: &str) -> Option<String> {
 
 pub mod app;
 pub mod example;
+pub mod oauth1;
 pub mod oidc;
 
 /// Undoes Tera's HTML escaping of an attribute value.

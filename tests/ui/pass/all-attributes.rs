@@ -40,6 +40,25 @@ fn main() {
     assert_eq!(<Local as Provider>::NAME, "local-dev_2");
 }
 
+mod oauth1 {
+    use rocket_oauth::OAuth1Provider;
+
+    #[derive(OAuth1Provider)]
+    #[oauth(
+        name = "trello",
+        request_token_url = "https://trello.com/1/OAuthGetRequestToken",
+        authorize_url = "https://trello.com/1/OAuthAuthorizeToken",
+        access_token_url = "https://trello.com/1/OAuthGetAccessToken",
+        userinfo_url = "https://api.trello.com/1/members/me"
+    )]
+    pub struct Trello;
+
+    #[allow(dead_code)]
+    fn fairing() {
+        let _ = Trello.fairing();
+    }
+}
+
 mod oidc {
     use rocket_oauth::OidcProvider;
 

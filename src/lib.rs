@@ -106,6 +106,15 @@
 //! the provider's cached keys, advertised asymmetric algorithms only, `iss`, `aud`/`azp`,
 //! `exp`/`iat` with leeway, `nonce`, `at_hash`). Userinfo is merged into the claims.
 //!
+//! # OAuth 1.0a
+//!
+//! [`OAuth1Provider`] (or [`ProviderDefaults::oauth1`]) takes `request_token_url`,
+//! `authorize_url` and `access_token_url`; keys come from `consumer_key` and
+//! `consumer_secret`, the callback from `callback_url`. Requests are signed by the
+//! `oauth1-request` crate; [`ApiClient`] signs API calls with the user's token credentials.
+//! [`SignedRequest`] checks incoming 2-legged signed requests (signature, timestamp window,
+//! nonce never seen within it).
+//!
 //! # Identity, access control and roles
 //!
 //! Hooks and guards see a [`Login`]: its [`Credentials`], userinfo, [`Identity`] and roles.
@@ -209,6 +218,7 @@ pub use crate::web::api::{ApiClient, ApiError, ApiResponse, SessionAdmin};
 pub use crate::web::guards::{
     AccessToken, HasRole, LoginRequired, MissingRole, RoleName, Staff, Superuser, User,
 };
+pub use crate::web::signed::{SignedRequest, SignedRequestError, SignedRequests};
 pub use crate::web::state::session_store;
 
 /// Derives [`Provider`] for an OAuth 2.0 provider; see the crate docs.

@@ -58,13 +58,71 @@ pub(crate) struct OAuth1Flow {
 
 /// Signs with the configured method; `token`: the (temporary or token) credentials.
 #[derive(Default)]
-struct Signing<'a> {
-    token: Option<(&'a str, &'a str)>,
-    callback: Option<&'a str>,
-    verifier: Option<&'a str>,
-    /// Fixed nonce and timestamp (the RFC's examples); random and now otherwise.
-    nonce: Option<&'a str>,
-    timestamp: Option<u64>,
+pub(crate) struct Signing<'a> {
+    pub token: Option<(&'a str, &'a str)>,
+    pub callback: Option<&'a str>,
+    pub verifier: Option<&'a str>,
+    /// Fixed nonce and timestamp (a request being checked, the RFC's examples); random and
+    /// now otherwise.
+    pub nonce: Option<&'a str>,
+    pub timestamp: Option<u64>,
+    /// Include `oauth_version="1.0"`.
+    pub version: bool,
+}
+
+/// The `Authorization: OAuth …` header (without `realm`) of a request to `url`, signed with
+/// `consumer`'s key and secret; the query of `url` and `form` are signed too.
+pub(crate) fn authorization_header(
+    consumer: (&str, &str),
+    signature_method: SignatureMethod,
+    method: &str,
+    url: &Url,
+    form: &[(String, String)],
+    signing: &Signing<'_>,
+) -> String {
+    let mut base = url.clone();
+    base.set_query(None);
+    base.set_fragment(None);
+    let params = SortedParams::new(url.query_pairs().into_owned().chain(form.iter().cloned()));
+    let client = oauth::Credentials::new(consumer.0, consumer.1);
+    match signature_method {
+        SignatureMethod::HmacSha1 => sign(
+            client,
+            oauth::HmacSha1::new(),
+            signing,
+            method,
+            &base,
+            &params,
+        ),
+        SignatureMethod::Plaintext => sign(
+            client,
+            oauth::Plaintext::new(),
+            signing,
+            method,
+            &base,
+            &params,
+        ),
+    }
+}
+
+/// The parameters of an `Authorization: OAuth …` header, decoded (`None` when it is not one).
+pub(crate) fn header_params(header: &str) -> Option<Vec<(String, String)>> {
+    let rest = header.strip_prefix("OAuth ")?;
+    let mut params = Vec::new();
+    for part in rest.split(',') {
+        let part = part.trim();
+        if part.is_empty() {
+            continue;
+        }
+        let (key, value) = part.split_once('=')?;
+        let value = value.trim().strip_prefix('"')?.strip_suffix('"')?;
+        let value = percent_encoding::percent_decode_str(value)
+            .decode_utf8()
+            .ok()?
+            .into_owned();
+        params.push((key.trim().to_owned(), value));
+    }
+    Some(params)
 }
 
 impl OAuth1Flow {
@@ -81,33 +139,10 @@ impl OAuth1Flow {
         form: &[(String, String)],
         signing: &Signing<'_>,
     ) -> String {
-        let mut base = url.clone();
-        base.set_query(None);
-        base.set_fragment(None);
-        let params = SortedParams::new(url.query_pairs().into_owned().chain(form.iter().cloned()));
-        let client = oauth::Credentials::new(
-            self.settings.consumer_key.as_str(),
-            self.settings.consumer_secret.expose(),
-        );
-        let header = match self.settings.signature_method {
-            SignatureMethod::HmacSha1 => sign(
-                client,
-                oauth::HmacSha1::new(),
-                signing,
-                method,
-                &base,
-                &params,
-            ),
-            SignatureMethod::Plaintext => sign(
-                client,
-                oauth::Plaintext::new(),
-                signing,
-                method,
-                &base,
-                &params,
-            ),
-        };
-        match &self.settings.realm {
+        let s = &self.settings;
+        let consumer = (s.consumer_key.as_str(), s.consumer_secret.expose());
+        let header = authorization_header(consumer, s.signature_method, method, url, form, signing);
+        match &s.realm {
             // `realm` is not signed (RFC 5849 §3.4.1.3.1).
             Some(realm) => header.replacen(
                 "OAuth ",
@@ -258,7 +293,8 @@ where
         .callback(signing.callback)
         .verifier(signing.verifier)
         .nonce(signing.nonce)
-        .timestamp(signing.timestamp.and_then(std::num::NonZeroU64::new));
+        .timestamp(signing.timestamp.and_then(std::num::NonZeroU64::new))
+        .version(signing.version);
     builder.authorize(method, base.as_str(), params)
 }
 
@@ -458,6 +494,29 @@ mod tests {
         };
         let header = flow.authorization("POST", &url, &form, &signing);
         assert_eq!(signature(&header), expected);
+    }
+
+    #[test]
+    fn header_params_round_trip() {
+        let url = Url::parse("https://api.example/x?a=1").unwrap();
+        let signing = Signing {
+            nonce: Some("n o"),
+            timestamp: Some(7),
+            ..Signing::default()
+        };
+        let header = authorization_header(
+            ("k", "s"),
+            SignatureMethod::HmacSha1,
+            "GET",
+            &url,
+            &[],
+            &signing,
+        );
+        let params = header_params(&header).unwrap();
+        assert!(params.contains(&("oauth_nonce".to_owned(), "n o".to_owned())));
+        assert!(params.iter().any(|(k, _)| k == "oauth_signature"));
+        assert!(header_params("Bearer x").is_none());
+        assert!(header_params("OAuth a=b").is_none());
     }
 
     #[test]

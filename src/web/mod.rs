@@ -8,5 +8,6 @@ pub(crate) mod guards;
 pub(crate) mod next;
 pub(crate) mod pages;
 pub(crate) mod routes;
+pub(crate) mod signed;
 pub(crate) mod state;
 pub(crate) mod templates;

@@ -17,5 +17,6 @@ mod properties;
 #[cfg(feature = "server")]
 mod server;
 mod session_store;
+mod signed_requests;
 #[cfg(feature = "server")]
 mod store;

@@ -13,11 +13,14 @@ use url::Url;
 use crate::access::AccessConfig;
 use crate::error::ConfigError;
 use crate::protocol::flow::Flow;
-use crate::protocol::oauth1::{OAuth1Flow, OAuth1Settings, SignatureMethod};
+use crate::protocol::oauth1::{
+    Consumer, OAuth1Flow, OAuth1Settings, SignatureMethod, SignaturePlacement,
+};
 use crate::protocol::oauth2::{ClientAuth, ClientSettings, Endpoints, OAuth2Flow};
 use crate::provider::{Protocol, ProviderDefaults};
 use crate::secret::Secret;
 use crate::util::is_loopback;
+use rsa::RsaPrivateKey;
 
 /// A provider's resolved configuration: the provider's defaults overridden by
 /// `oauth.<name>`.
@@ -131,11 +134,16 @@ pub struct OAuth1Config {
     pub request_token_url: Url,
     /// Where temporary credentials become token credentials. _Required_ (or the attribute).
     pub access_token_url: Url,
-    /// `HMAC-SHA1` or `PLAINTEXT` (only when every endpoint is `https`).
-    /// _Default:_ `HMAC-SHA1`.
+    /// `HMAC-SHA1`, `HMAC-SHA256`, `RSA-SHA1` (with `private_key`) or `PLAINTEXT` (only
+    /// when every endpoint is `https`). _Default:_ `HMAC-SHA1`.
     pub signature_method: SignatureMethod,
+    /// `header` (`Authorization: OAuth …`) or `query` (for providers that need it); key
+    /// `signature_placement`. _Default:_ `header`.
+    pub placement: SignaturePlacement,
     /// The `realm` of the `Authorization` header. _Default:_ none.
     pub realm: Option<String>,
+    /// The consumer's RSA private key (PEM, PKCS#8 or PKCS#1), for RSA-SHA1.
+    pub(crate) rsa_key: Option<RsaPrivateKey>,
 }
 
 /// The keys that only OpenID Connect providers take (under `oauth.<name>` like the others).
@@ -348,6 +356,8 @@ struct Raw {
     request_token_url: Option<String>,
     access_token_url: Option<String>,
     signature_method: Option<SignatureMethod>,
+    signature_placement: Option<SignaturePlacement>,
+    private_key: Option<Secret>,
     realm: Option<String>,
 }
 
@@ -372,6 +382,16 @@ impl Default for Scopes {
     fn default() -> Self {
         Scopes::List(Vec::new())
     }
+}
+
+/// An RSA private key in PEM: PKCS#8 (`BEGIN PRIVATE KEY`) or PKCS#1 (`BEGIN RSA PRIVATE
+/// KEY`).
+fn parse_rsa_key(pem: &str) -> Result<RsaPrivateKey, String> {
+    use rsa::pkcs1::DecodeRsaPrivateKey;
+    use rsa::pkcs8::DecodePrivateKey;
+    RsaPrivateKey::from_pkcs8_pem(pem)
+        .map_err(|e| e.to_string())
+        .or_else(|_| RsaPrivateKey::from_pkcs1_pem(pem).map_err(|e| e.to_string()))
 }
 
 /// The first key of `set` that is set, as a key that does not apply to `protocol`.
@@ -499,18 +519,20 @@ impl ProviderConfig {
             pkce: self.pkce,
             params,
         };
-        if let (Some(oauth1), Some(authorize_url), Some(consumer_secret)) =
-            (&self.oauth1, &self.authorize_url, &self.client_secret)
-        {
+        if let (Some(oauth1), Some(authorize_url)) = (&self.oauth1, &self.authorize_url) {
             return Box::new(OAuth1Flow::new(OAuth1Settings {
-                consumer_key: self.client_id.clone(),
-                consumer_secret: consumer_secret.clone(),
+                consumer: Consumer {
+                    key: self.client_id.clone(),
+                    secret: self.client_secret.clone().unwrap_or_default(),
+                    method: oauth1.signature_method,
+                    rsa_key: oauth1.rsa_key.clone(),
+                },
+                placement: oauth1.placement,
                 callback_url: self.redirect_uri.clone(),
                 request_token_url: oauth1.request_token_url.clone(),
                 authorize_url: authorize_url.clone(),
                 access_token_url: oauth1.access_token_url.clone(),
                 userinfo_url: self.userinfo_url.clone(),
-                signature_method: oauth1.signature_method,
                 realm: oauth1.realm.clone(),
             }));
         }
@@ -582,7 +604,12 @@ impl Raw {
             &keys.required(self.redirect_uri, redirect_field)?,
             redirect_field,
         )?;
-        if protocol == Protocol::OAuth1 && self.client_secret.as_ref().is_none_or(Secret::is_empty)
+        let rsa = oauth1
+            .as_ref()
+            .is_some_and(|o: &OAuth1Config| o.signature_method == SignatureMethod::RsaSha1);
+        if protocol == Protocol::OAuth1
+            && !rsa
+            && self.client_secret.as_ref().is_none_or(Secret::is_empty)
         {
             return Err(keys.missing("consumer_secret"));
         }
@@ -680,6 +707,8 @@ impl Raw {
             ("request_token_url", self.request_token_url.is_some()),
             ("access_token_url", self.access_token_url.is_some()),
             ("signature_method", self.signature_method.is_some()),
+            ("signature_placement", self.signature_placement.is_some()),
+            ("private_key", self.private_key.is_some()),
             ("realm", self.realm.is_some()),
         ];
         refuse(keys, protocol, &set)
@@ -708,11 +737,31 @@ impl Raw {
                 "PLAINTEXT sends the secrets themselves: it needs https endpoints",
             ));
         }
+        let rsa_key = match (signature_method, self.private_key.take()) {
+            (SignatureMethod::RsaSha1, Some(pem)) => {
+                Some(parse_rsa_key(pem.expose()).map_err(|e| {
+                    keys.invalid(
+                        "private_key",
+                        format!("not an RSA private key in PEM ({e})"),
+                    )
+                })?)
+            }
+            (SignatureMethod::RsaSha1, None) => return Err(keys.missing("private_key")),
+            (_, Some(_)) => {
+                return Err(keys.invalid(
+                    "private_key",
+                    "only used with `signature_method = \"RSA-SHA1\"`",
+                ))
+            }
+            (_, None) => None,
+        };
         Ok(OAuth1Config {
             request_token_url,
             access_token_url,
             signature_method,
+            placement: self.signature_placement.unwrap_or_default(),
             realm: non_empty(self.realm.take()),
+            rsa_key,
         })
     }
 
@@ -879,6 +928,45 @@ mod tests {
         )
         .unwrap_err();
         assert!(err.to_string().contains("oauth.p.pkce"), "{err}");
+    }
+
+    #[test]
+    fn oauth1_keys_are_validated() {
+        let oauth1 = ProviderDefaults::oauth1(
+            "https://p.example/request",
+            "https://p.example/authorize",
+            "https://p.example/access",
+        );
+        let base = r#""consumer_key":"k","callback_url":"http://127.0.0.1/cb""#;
+        let err = |extra: &str| {
+            resolve(&format!("{{{base}{extra}}}"), &oauth1)
+                .unwrap_err()
+                .to_string()
+        };
+        assert!(err("").contains("oauth.p.consumer_secret"));
+        let secret = r#","consumer_secret":"s""#;
+        assert!(
+            err(&format!(r#"{secret},"token_url":"https://p.example/t""#))
+                .contains("oauth.p.token_url")
+        );
+        assert!(err(r#","signature_method":"RSA-SHA1""#).contains("oauth.p.private_key"));
+        assert!(
+            err(r#","signature_method":"RSA-SHA1","private_key":"not a key""#)
+                .contains("oauth.p.private_key")
+        );
+        let config = resolve(&format!("{{{base}{secret}}}"), &oauth1).unwrap();
+        let oauth1_config = config.oauth1.unwrap();
+        assert_eq!(oauth1_config.signature_method, SignatureMethod::HmacSha1);
+        assert_eq!(config.client_id, "k");
+        let err = resolve(
+            r#"{"client_id":"x","redirect_uri":"http://127.0.0.1/cb","request_token_url":"https://p.example/r"}"#,
+            &DEFAULTS,
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string().contains("oauth.p.request_token_url"),
+            "{err}"
+        );
     }
 
     #[test]

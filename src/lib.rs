@@ -204,7 +204,7 @@ pub use crate::login::Login;
 pub use crate::protocol::credentials::Credentials;
 pub use crate::protocol::flow::FlowError;
 pub use crate::protocol::http::HttpError;
-pub use crate::protocol::oauth1::SignatureMethod;
+pub use crate::protocol::oauth1::{SignatureMethod, SignaturePlacement};
 pub use crate::protocol::oauth2::{ClientAuth, TokenError};
 #[cfg(feature = "oidc")]
 pub use crate::protocol::oidc::{DiscoveryError, IdTokenError};

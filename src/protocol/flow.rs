@@ -157,15 +157,16 @@ pub(crate) trait Flow: Send + Sync + 'static {
     async fn refresh(&self, http: &HttpClient, old: &Credentials)
         -> Result<Credentials, FlowError>;
 
-    /// The `Authorization` header value of an API request with `credentials`: the bearer
-    /// token (OAuth 2), or a signature (OAuth 1.0a).
+    /// Authorizes an API request with `credentials`: the `Authorization` header value (the
+    /// bearer token of OAuth 2, an OAuth 1.0a signature), or `None` when the signature went
+    /// into `url` itself.
     fn authorize_request(
         &self,
         _method: &str,
-        _url: &Url,
+        _url: &mut Url,
         credentials: &Credentials,
-    ) -> Result<String, HttpError> {
-        Ok(format!("Bearer {}", credentials.access_token()))
+    ) -> Result<Option<String>, HttpError> {
+        Ok(Some(format!("Bearer {}", credentials.access_token())))
     }
 
     /// Revokes the credentials at the provider, if it has a revocation endpoint. Best

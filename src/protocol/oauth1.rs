@@ -23,22 +23,122 @@ pub enum SignatureMethod {
     #[default]
     #[serde(rename = "HMAC-SHA1")]
     HmacSha1,
+    /// HMAC-SHA256 (the same construction with SHA-256).
+    #[serde(rename = "HMAC-SHA256")]
+    HmacSha256,
+    /// RSA-SHA1 (RFC 5849 §3.4.3), with the consumer's private key (`private_key`).
+    #[serde(rename = "RSA-SHA1")]
+    RsaSha1,
     /// PLAINTEXT (RFC 5849 §3.4.4): the secrets themselves; only over TLS.
     #[serde(rename = "PLAINTEXT")]
     Plaintext,
 }
 
+/// Where the protocol parameters and the signature go.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+#[non_exhaustive]
+pub enum SignaturePlacement {
+    /// The `Authorization: OAuth …` header (RFC 5849 §3.5.1).
+    #[default]
+    Header,
+    /// The query of the request URI (RFC 5849 §3.5.3), for providers that need it.
+    Query,
+}
+
+/// The consumer's credentials and how it signs.
+#[derive(Clone)]
+pub(crate) struct Consumer {
+    pub key: String,
+    pub secret: Secret,
+    pub method: SignatureMethod,
+    /// For RSA-SHA1.
+    pub rsa_key: Option<oauth::signature_method::rsa_sha1_09::RsaPrivateKey>,
+}
+
+impl std::fmt::Debug for Consumer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Consumer")
+            .field("key", &self.key)
+            .field("method", &self.method)
+            .finish_non_exhaustive()
+    }
+}
+
+/// HMAC-SHA256 for `oauth1-request`, through its `Sign` extension point: the base string
+/// the crate writes, keyed and hashed with SHA-256.
+#[derive(Clone, Copy, Debug)]
+struct HmacSha256;
+
+struct HmacSha256Sign(hmac::Hmac<sha2::Sha256>);
+
+impl oauth::signature_method::SignatureMethod for HmacSha256 {
+    type Sign = HmacSha256Sign;
+
+    fn sign_with(self, client_secret: &str, token_secret: Option<&str>) -> HmacSha256Sign {
+        use hmac::Mac;
+        let encode = |s: &str| percent_encoding::utf8_percent_encode(s, RFC3986).to_string();
+        let key = format!(
+            "{}&{}",
+            encode(client_secret),
+            token_secret.map(encode).unwrap_or_default()
+        );
+        // HMAC accepts keys of any length.
+        let mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(key.as_bytes())
+            .unwrap_or_else(|_| unreachable!("HMAC takes any key length"));
+        HmacSha256Sign(mac)
+    }
+}
+
+impl oauth::signature_method::Sign for HmacSha256Sign {
+    type Signature = String;
+
+    fn get_signature_method_name(&self) -> &'static str {
+        "HMAC-SHA256"
+    }
+
+    fn request_method(&mut self, method: &str) {
+        use hmac::Mac;
+        self.0.update(method.as_bytes());
+        self.0.update(b"&");
+    }
+
+    fn uri<T: std::fmt::Display>(&mut self, uri: T) {
+        use hmac::Mac;
+        self.0.update(format!("{uri}&").as_bytes());
+    }
+
+    fn parameter<V: std::fmt::Display>(&mut self, key: &str, value: V) {
+        use hmac::Mac;
+        self.0.update(key.as_bytes());
+        self.0.update(b"%3D");
+        self.0.update(value.to_string().as_bytes());
+    }
+
+    fn delimiter(&mut self) {
+        use hmac::Mac;
+        self.0.update(b"%26");
+    }
+
+    fn end(self) -> String {
+        use base64::Engine;
+        use hmac::Mac;
+        let signature =
+            base64::engine::general_purpose::STANDARD.encode(self.0.finalize().into_bytes());
+        percent_encoding::utf8_percent_encode(&signature, RFC3986).to_string()
+    }
+}
+
 /// An OAuth 1.0a provider's settings, from its configuration.
 #[derive(Debug, Clone)]
 pub(crate) struct OAuth1Settings {
-    pub consumer_key: String,
-    pub consumer_secret: Secret,
+    pub consumer: Consumer,
+    pub placement: SignaturePlacement,
     pub callback_url: Url,
     pub request_token_url: Url,
     pub authorize_url: Url,
     pub access_token_url: Url,
     pub userinfo_url: Option<Url>,
-    pub signature_method: SignatureMethod,
     pub realm: Option<String>,
 }
 
@@ -73,8 +173,7 @@ pub(crate) struct Signing<'a> {
 /// The `Authorization: OAuth …` header (without `realm`) of a request to `url`, signed with
 /// `consumer`'s key and secret; the query of `url` and `form` are signed too.
 pub(crate) fn authorization_header(
-    consumer: (&str, &str),
-    signature_method: SignatureMethod,
+    consumer: &Consumer,
     method: &str,
     url: &Url,
     form: &[(String, String)],
@@ -84,8 +183,21 @@ pub(crate) fn authorization_header(
     base.set_query(None);
     base.set_fragment(None);
     let params = SortedParams::new(url.query_pairs().into_owned().chain(form.iter().cloned()));
-    let client = oauth::Credentials::new(consumer.0, consumer.1);
-    match signature_method {
+    let client = oauth::Credentials::new(consumer.key.as_str(), consumer.secret.expose());
+    match consumer.method {
+        SignatureMethod::HmacSha256 => sign(client, HmacSha256, signing, method, &base, &params),
+        SignatureMethod::RsaSha1 => match &consumer.rsa_key {
+            Some(key) => sign(
+                client,
+                oauth::Rsa09Sha1::new(key.clone()),
+                signing,
+                method,
+                &base,
+                &params,
+            ),
+            // Configuration requires the key: nothing to sign with.
+            None => String::new(),
+        },
         SignatureMethod::HmacSha1 => sign(
             client,
             oauth::HmacSha1::new(),
@@ -140,8 +252,7 @@ impl OAuth1Flow {
         signing: &Signing<'_>,
     ) -> String {
         let s = &self.settings;
-        let consumer = (s.consumer_key.as_str(), s.consumer_secret.expose());
-        let header = authorization_header(consumer, s.signature_method, method, url, form, signing);
+        let header = authorization_header(&s.consumer, method, url, form, signing);
         match &s.realm {
             // `realm` is not signed (RFC 5849 §3.4.1.3.1).
             Some(realm) => header.replacen(
@@ -153,6 +264,23 @@ impl OAuth1Flow {
         }
     }
 
+    /// Signs a request to `url`: the `Authorization` header to send, or (query placement)
+    /// `None` with the protocol parameters appended to `url`.
+    fn place(&self, method: &str, url: &mut Url, signing: &Signing<'_>) -> Option<String> {
+        let header = self.authorization(method, url, &[], signing);
+        match self.settings.placement {
+            SignaturePlacement::Header => Some(header),
+            SignaturePlacement::Query => {
+                let params = header_params(&header).unwrap_or_default();
+                let mut query = url.query_pairs_mut();
+                for (key, value) in params.iter().filter(|(k, _)| k != "realm") {
+                    query.append_pair(key, value);
+                }
+                None
+            }
+        }
+    }
+
     /// POSTs to a credentials endpoint and reads its form-encoded answer.
     async fn credentials_request(
         &self,
@@ -160,11 +288,15 @@ impl OAuth1Flow {
         url: &Url,
         signing: &Signing<'_>,
     ) -> Result<HashMap<String, String>, FlowError> {
-        let header = self.authorization("POST", url, &[], signing);
-        let request = http
-            .request(reqwest::Method::POST, url.clone())
-            .header(reqwest::header::AUTHORIZATION, header)
-            .header(reqwest::header::CONTENT_LENGTH, "0")
+        let mut url = url.clone();
+        let header = self.place("POST", &mut url, signing);
+        let mut request = http
+            .request(reqwest::Method::POST, url)
+            .header(reqwest::header::CONTENT_LENGTH, "0");
+        if let Some(header) = header {
+            request = request.header(reqwest::header::AUTHORIZATION, header);
+        }
+        let request = request
             .build()
             .map_err(|e| TokenError::Http(HttpError::Request(e.without_url().to_string())))?;
         let response = http.send(request).await.map_err(TokenError::Http)?;
@@ -198,10 +330,13 @@ impl OAuth1Flow {
         url: &Url,
         credentials: &Credentials,
     ) -> Result<Value, HttpError> {
-        let header = self.authorization_for(credentials, "GET", url)?;
-        let request = http
-            .request(reqwest::Method::GET, url.clone())
-            .header(reqwest::header::AUTHORIZATION, header)
+        let mut url = url.clone();
+        let header = self.authorization_for(credentials, "GET", &mut url)?;
+        let mut request = http.request(reqwest::Method::GET, url);
+        if let Some(header) = header {
+            request = request.header(reqwest::header::AUTHORIZATION, header);
+        }
+        let request = request
             .build()
             .map_err(|e| HttpError::Request(e.without_url().to_string()))?;
         let response = http.send(request).await?;
@@ -211,21 +346,31 @@ impl OAuth1Flow {
         serde_json::from_slice(&response.body).map_err(|_| HttpError::InvalidJson)
     }
 
+    /// Signs with the user's token credentials; with no token at all (a consumer-only
+    /// client), 2-legged: with the consumer's credentials only.
     fn authorization_for(
         &self,
         credentials: &Credentials,
         method: &str,
-        url: &Url,
-    ) -> Result<String, HttpError> {
-        let secret = credentials
-            .token_secret
-            .as_ref()
-            .ok_or_else(|| HttpError::Request("the credentials have no token secret".into()))?;
+        url: &mut Url,
+    ) -> Result<Option<String>, HttpError> {
+        let token = match (
+            &credentials.token_secret,
+            credentials.access_token.is_empty(),
+        ) {
+            (_, true) => None,
+            (Some(secret), false) => Some((credentials.access_token.expose(), secret.expose())),
+            (None, false) => {
+                return Err(HttpError::Request(
+                    "the credentials have no token secret".into(),
+                ))
+            }
+        };
         let signing = Signing {
-            token: Some((credentials.access_token.expose(), secret.expose())),
+            token,
             ..Signing::default()
         };
-        Ok(self.authorization(method, url, &[], &signing))
+        Ok(self.place(method, url, &signing))
     }
 }
 
@@ -402,9 +547,9 @@ impl Flow for OAuth1Flow {
     fn authorize_request(
         &self,
         method: &str,
-        url: &Url,
+        url: &mut Url,
         credentials: &Credentials,
-    ) -> Result<String, HttpError> {
+    ) -> Result<Option<String>, HttpError> {
         self.authorization_for(credentials, method, url)
     }
 }
@@ -419,14 +564,18 @@ mod tests {
     fn flow(consumer_key: &str, consumer_secret: &str) -> OAuth1Flow {
         let url = Url::parse("https://provider.example/x").unwrap();
         OAuth1Flow::new(OAuth1Settings {
-            consumer_key: consumer_key.into(),
-            consumer_secret: Secret::new(consumer_secret),
+            consumer: Consumer {
+                key: consumer_key.into(),
+                secret: Secret::new(consumer_secret),
+                method: SignatureMethod::HmacSha1,
+                rsa_key: None,
+            },
+            placement: SignaturePlacement::Header,
             callback_url: url.clone(),
             request_token_url: url.clone(),
             authorize_url: url.clone(),
             access_token_url: url,
             userinfo_url: None,
-            signature_method: SignatureMethod::HmacSha1,
             realm: None,
         })
     }
@@ -496,6 +645,59 @@ mod tests {
         assert_eq!(signature(&header), expected);
     }
 
+    /// The §3.4.1.1 request signed with HMAC-SHA256 and RSA-SHA1, checked against the RFC's
+    /// base string with the `hmac` and `rsa` crates directly.
+    #[test]
+    fn hmac_sha256_and_rsa_sha1_sign_the_rfc_base_string() {
+        const BASE: &str = "POST&http%3A%2F%2Fexample.com%2Frequest&a2%3Dr%2520b%26a3%3D2%2520q\
+            %26a3%3Da%26b5%3D%253D%25253D%26c%2540%3D%26c2%3D%26oauth_consumer_key%3D9dj\
+            dj82h48djs9d2%26oauth_nonce%3D7d8f3e4a%26oauth_signature_method%3DHMAC-SHA256\
+            %26oauth_timestamp%3D137131201%26oauth_token%3Dkkk9d7dh3k39sjv7";
+        let url = Url::parse("http://example.com/request?b5=%3D%253D&a3=a&c%40=&a2=r%20b").unwrap();
+        let form = [
+            ("c2".to_owned(), String::new()),
+            ("a3".to_owned(), "2 q".to_owned()),
+        ];
+        let signing = Signing {
+            token: Some(("kkk9d7dh3k39sjv7", "dh893hdasih9")),
+            nonce: Some("7d8f3e4a"),
+            timestamp: Some(137131201),
+            ..Signing::default()
+        };
+        let mut consumer = flow("9djdj82h48djs9d2", "j49sk3j29djd").settings.consumer;
+        consumer.method = SignatureMethod::HmacSha256;
+        let header = authorization_header(&consumer, "POST", &url, &form, &signing);
+        assert!(
+            header.contains(r#"oauth_signature_method="HMAC-SHA256""#),
+            "{header}"
+        );
+        let mut mac = Hmac::<sha2::Sha256>::new_from_slice(b"j49sk3j29djd&dh893hdasih9").unwrap();
+        mac.update(BASE.as_bytes());
+        let expected =
+            base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes());
+        assert_eq!(signature(&header), expected);
+
+        use rsa::pkcs8::DecodePrivateKey;
+        let pem = include_str!("../../tests/keys/rsa1.pem");
+        let key = rsa::RsaPrivateKey::from_pkcs8_pem(pem)
+            .or_else(|_| {
+                use rsa::pkcs1::DecodeRsaPrivateKey;
+                rsa::RsaPrivateKey::from_pkcs1_pem(pem)
+            })
+            .unwrap();
+        consumer.method = SignatureMethod::RsaSha1;
+        consumer.rsa_key = Some(key.clone());
+        let header = authorization_header(&consumer, "POST", &url, &form, &signing);
+        let rsa_base = BASE.replace("HMAC-SHA256", "RSA-SHA1");
+        let signed = base64::engine::general_purpose::STANDARD
+            .decode(signature(&header))
+            .unwrap();
+        let digest = <sha1::Sha1 as sha1::Digest>::digest(rsa_base.as_bytes());
+        key.to_public_key()
+            .verify(rsa::Pkcs1v15Sign::new::<sha1::Sha1>(), &digest, &signed)
+            .expect("an RSA-SHA1 signature of the RFC base string");
+    }
+
     #[test]
     fn header_params_round_trip() {
         let url = Url::parse("https://api.example/x?a=1").unwrap();
@@ -504,14 +706,8 @@ mod tests {
             timestamp: Some(7),
             ..Signing::default()
         };
-        let header = authorization_header(
-            ("k", "s"),
-            SignatureMethod::HmacSha1,
-            "GET",
-            &url,
-            &[],
-            &signing,
-        );
+        let consumer = flow("k", "s").settings.consumer;
+        let header = authorization_header(&consumer, "GET", &url, &[], &signing);
         let params = header_params(&header).unwrap();
         assert!(params.contains(&("oauth_nonce".to_owned(), "n o".to_owned())));
         assert!(params.iter().any(|(k, _)| k == "oauth_signature"));

@@ -133,6 +133,23 @@ impl<'r, P: Provider> ApiClient<'r, P> {
         })
     }
 
+    /// An OAuth 1.0a client that signs with the consumer's credentials only (2-legged), for
+    /// calls that act as the application rather than a user; `None` when `P`'s fairing is not
+    /// attached. (Other protocols have no such calls: the requests carry no token.)
+    pub fn consumer(rocket: &'r Rocket<Orbit>) -> Option<Self> {
+        let credentials = crate::protocol::credentials::Credentials {
+            access_token: crate::Secret::default(),
+            token_type: "oauth1".into(),
+            expires_at: None,
+            refresh_token: None,
+            scopes: Vec::new(),
+            received_at: crate::util::now(),
+            token_secret: None,
+            id_token: None,
+        };
+        Self::detached(rocket, Login::new(credentials, None, crate::util::now()))
+    }
+
     /// The session the client calls with (after any refresh).
     pub fn login(&self) -> Arc<Login> {
         self.current().login
@@ -232,13 +249,15 @@ impl<'r, P: Provider> ApiClient<'r, P> {
         login: &Login,
     ) -> Result<ApiResponse, ApiError> {
         let http = &self.state.http;
+        let mut url = url.clone();
         let authorization =
             self.state
                 .flow
-                .authorize_request(method.as_str(), url, &login.credentials)?;
-        let mut request = http
-            .request(method.clone(), url.clone())
-            .header(reqwest::header::AUTHORIZATION, authorization);
+                .authorize_request(method.as_str(), &mut url, &login.credentials)?;
+        let mut request = http.request(method.clone(), url);
+        if let Some(authorization) = authorization {
+            request = request.header(reqwest::header::AUTHORIZATION, authorization);
+        }
         if let Some(body) = body {
             request = request
                 .header(reqwest::header::CONTENT_TYPE, "application/json")

@@ -15,7 +15,9 @@ use serde::Deserialize;
 use url::Url;
 
 use crate::error::ConfigError;
-use crate::protocol::oauth1::{authorization_header, header_params, SignatureMethod, Signing};
+use crate::protocol::oauth1::{
+    authorization_header, header_params, Consumer, SignatureMethod, Signing,
+};
 use crate::secret::Secret;
 use crate::session::store::SessionStore;
 use crate::util::{ct_eq, now};
@@ -345,14 +347,13 @@ async fn check(
         version,
         ..Signing::default()
     };
-    let expected = authorization_header(
-        (consumer_key, secret.expose()),
+    let consumer = Consumer {
+        key: consumer_key.to_owned(),
+        secret: secret.clone(),
         method,
-        req.method().as_str(),
-        &url,
-        &[],
-        &signing,
-    );
+        rsa_key: None,
+    };
+    let expected = authorization_header(&consumer, req.method().as_str(), &url, &[], &signing);
     let expected = header_params(&expected)
         .and_then(|p| p.into_iter().find(|(k, _)| k == "oauth_signature"))
         .map(|(_, v)| v)

@@ -37,17 +37,43 @@ async fn api(client: ApiClient<'_, O1Idp>) -> Result<Value, String> {
         .map_err(|e: rocket_oauth::ApiError| e.to_string())
 }
 
+/// A call as the application itself (2-legged), outside any session.
+#[get("/as-app")]
+async fn as_app(orbit: Orbit<'_>) -> Result<Value, String> {
+    let client = ApiClient::<O1Idp>::consumer(orbit.0).ok_or("no fairing")?;
+    let response = client.get("oauth1/app").await.map_err(|e| e.to_string())?;
+    response
+        .json()
+        .map_err(|e: rocket_oauth::ApiError| e.to_string())
+}
+
+/// The Rocket handling a request.
+struct Orbit<'r>(&'r rocket::Rocket<rocket::Orbit>);
+
+#[rocket::async_trait]
+impl<'r> rocket::request::FromRequest<'r> for Orbit<'r> {
+    type Error = ();
+    async fn from_request(req: &'r rocket::Request<'_>) -> rocket::request::Outcome<Self, ()> {
+        rocket::request::Outcome::Success(Orbit(req.rocket()))
+    }
+}
+
 async fn start(o1: &O1) -> String {
+    start_with(o1, |config| config).await
+}
+
+async fn start_with(o1: &O1, tweak: impl FnOnce(Value) -> Value) -> String {
     let port = free_port();
     let mut config = o1_config(o1, "o1", port);
     config["api_base_url"] = format!("{}/", o1.url).into();
+    let config = tweak(config);
     let figment = base_figment()
         .merge(("port", port))
         .merge(("oauth.o1", config));
     launch(
         rocket::custom(figment)
             .attach(O1Idp.fairing())
-            .mount("/", routes![me, api]),
+            .mount("/", routes![me, api, as_app]),
     )
     .await
 }
@@ -183,4 +209,30 @@ async fn oauth1_login_example_contract() {
         me,
         json!({"provider": "idp", "user": {"id": "o1-user", "name": "Ada Lovelace"}})
     );
+}
+
+/// RFC 5849 §3.5.3: the protocol parameters in the query, for providers that need it.
+#[rocket::async_test]
+async fn signatures_can_go_in_the_query() {
+    let o1 = start_o1().await;
+    let app = start_with(&o1, |mut config| {
+        config["signature_placement"] = "query".into();
+        config
+    })
+    .await;
+    let browser = Browser::new();
+    let callback = callback_url(&browser, &app).await;
+    assert_eq!(browser.get(&callback).await.status(), 303);
+    let api = browser.json(&format!("{app}/api")).await;
+    assert_eq!(api["id"], "o1-user");
+    assert_eq!(o1.state.bad_signatures.load(Ordering::SeqCst), 0);
+}
+
+/// 2-legged: a call signed with the consumer's credentials only.
+#[rocket::async_test]
+async fn the_application_can_call_as_itself() {
+    let o1 = start_o1().await;
+    let app = start(&o1).await;
+    let answer = Browser::new().json(&format!("{app}/as-app")).await;
+    assert_eq!(answer["consumer"], crate::common::oauth1::CONSUMER_KEY);
 }

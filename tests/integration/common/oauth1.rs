@@ -149,17 +149,25 @@ impl O1State {
         signed: &Signed,
         token_secret: &str,
     ) -> Option<HashMap<String, String>> {
-        let params = oauth_params(signed.header.as_deref()?)?;
-        let given = params
+        // The protocol parameters come in the header, or in the query (RFC 5849 §3.5.3).
+        let mut all = match signed.header.as_deref() {
+            Some(header) => oauth_params(header)?,
+            None => Vec::new(),
+        };
+        all.extend(signed.query.iter().cloned());
+        let given = all
             .iter()
             .find(|(k, _)| k == "oauth_signature")
             .map(|(_, v)| v.clone())?;
-        let mut signed_params: Vec<(String, String)> = params
+        let signed_params: Vec<(String, String)> = all
             .iter()
             .filter(|(k, _)| k != "oauth_signature")
             .cloned()
             .collect();
-        signed_params.extend(signed.query.iter().cloned());
+        let params: Vec<(String, String)> = all
+            .into_iter()
+            .filter(|(k, _)| k.starts_with("oauth_"))
+            .collect();
         let base_uri = format!("{}{}", self.url.lock().unwrap(), signed.path);
         let base = base_string(method, &base_uri, &signed_params);
         let expected = hmac_sha1(&base, CONSUMER_SECRET, token_secret);
@@ -258,11 +266,7 @@ async fn access_token(signed: Signed, o1: &State<Arc<O1State>>) -> Answer {
     if let Some(answer) = misbehave(o1).await {
         return answer;
     }
-    let header = signed.header.clone().unwrap_or_default();
-    let params: HashMap<String, String> = oauth_params(&header)
-        .unwrap_or_default()
-        .into_iter()
-        .collect();
+    let params = protocol_params(&signed);
     let Some(temp) = params.get("oauth_token") else {
         return unauthorized("token_rejected");
     };
@@ -290,17 +294,50 @@ async fn access_token(signed: Signed, o1: &State<Arc<O1State>>) -> Answer {
     )
 }
 
+/// The `oauth_*` parameters of a request, from its header or its query.
+fn protocol_params(signed: &Signed) -> HashMap<String, String> {
+    let mut params: HashMap<String, String> = signed
+        .header
+        .as_deref()
+        .and_then(oauth_params)
+        .unwrap_or_default()
+        .into_iter()
+        .collect();
+    params.extend(
+        signed
+            .query
+            .iter()
+            .filter(|(k, _)| k.starts_with("oauth_"))
+            .cloned(),
+    );
+    params
+}
+
+/// An endpoint for the consumer itself (2-legged: no token).
+#[get("/oauth1/app")]
+fn app(signed: Signed, o1: &State<Arc<O1State>>) -> (Status, (ContentType, String)) {
+    match o1.verify("GET", &signed, "") {
+        Some(params) if !params.contains_key("oauth_token") => (
+            Status::Ok,
+            (
+                ContentType::JSON,
+                format!(r#"{{"consumer":"{}"}}"#, params["oauth_consumer_key"]),
+            ),
+        ),
+        _ => (
+            Status::Unauthorized,
+            (ContentType::JSON, r#"{"error":"bad signature"}"#.into()),
+        ),
+    }
+}
+
 #[get("/oauth1/userinfo?<_fields>")]
 fn userinfo(
     signed: Signed,
     _fields: Option<String>,
     o1: &State<Arc<O1State>>,
 ) -> (Status, (ContentType, String)) {
-    let header = signed.header.clone().unwrap_or_default();
-    let params: HashMap<String, String> = oauth_params(&header)
-        .unwrap_or_default()
-        .into_iter()
-        .collect();
+    let params = protocol_params(&signed);
     let secret = params
         .get("oauth_token")
         .and_then(|t| o1.tokens.lock().unwrap().get(t).cloned());
@@ -334,7 +371,7 @@ pub async fn start_o1() -> O1 {
         .manage(state.clone())
         .mount(
             "/",
-            routes![request_token, authorize, access_token, userinfo],
+            routes![request_token, authorize, access_token, userinfo, app],
         );
     let url = super::launch(rocket).await;
     *state.url.lock().unwrap() = url.clone();

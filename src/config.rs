@@ -137,7 +137,7 @@ pub struct OAuth1Config {
     /// `HMAC-SHA1`, `HMAC-SHA256`, `RSA-SHA1` (with `private_key`) or `PLAINTEXT` (only
     /// when every endpoint is `https`). _Default:_ `HMAC-SHA1`.
     pub signature_method: SignatureMethod,
-    /// `header` (`Authorization: OAuth …`) or `query` (for providers that need it); key
+    /// `header` (`Authorization: OAuth …`), `query` or `form` (for providers that need it); key
     /// `signature_placement`. _Default:_ `header`.
     pub placement: SignaturePlacement,
     /// The `realm` of the `Authorization` header. _Default:_ none.

@@ -158,12 +158,13 @@ pub(crate) trait Flow: Send + Sync + 'static {
         -> Result<Credentials, FlowError>;
 
     /// Authorizes an API request with `credentials`: the `Authorization` header value (the
-    /// bearer token of OAuth 2, an OAuth 1.0a signature), or `None` when the signature went
-    /// into `url` itself.
+    /// bearer token of OAuth 2, an OAuth 1.0a signature over `url` and the form body
+    /// `form`), or `None` when the signature went into `url` or `form` itself.
     fn authorize_request(
         &self,
         _method: &str,
         _url: &mut Url,
+        _form: Option<&mut Vec<(String, String)>>,
         credentials: &Credentials,
     ) -> Result<Option<String>, HttpError> {
         Ok(Some(format!("Bearer {}", credentials.access_token())))

@@ -44,6 +44,10 @@ pub enum SignaturePlacement {
     Header,
     /// The query of the request URI (RFC 5849 §3.5.3), for providers that need it.
     Query,
+    /// The form body (RFC 5849 §3.5.2) of requests that have one (`POST` to the
+    /// credentials endpoints, [`ApiClient::post_form`](crate::ApiClient::post_form)); the
+    /// query of the others.
+    Form,
 }
 
 /// The consumer's credentials and how it signs.
@@ -264,18 +268,32 @@ impl OAuth1Flow {
         }
     }
 
-    /// Signs a request to `url`: the `Authorization` header to send, or (query placement)
-    /// `None` with the protocol parameters appended to `url`.
-    fn place(&self, method: &str, url: &mut Url, signing: &Signing<'_>) -> Option<String> {
-        let header = self.authorization(method, url, &[], signing);
-        match self.settings.placement {
-            SignaturePlacement::Header => Some(header),
-            SignaturePlacement::Query => {
-                let params = header_params(&header).unwrap_or_default();
-                let mut query = url.query_pairs_mut();
-                for (key, value) in params.iter().filter(|(k, _)| k != "realm") {
-                    query.append_pair(key, value);
-                }
+    /// Signs a request to `url` with a form body `form` (if it has one; its parameters are
+    /// signed): the `Authorization` header to send, or `None` with the protocol parameters
+    /// appended to `url` (query placement) or to `form` (form placement, for requests with a
+    /// form body; others use the query).
+    fn place(
+        &self,
+        method: &str,
+        url: &mut Url,
+        form: Option<&mut Vec<(String, String)>>,
+        signing: &Signing<'_>,
+    ) -> Option<String> {
+        let header = self.authorization(method, url, form.as_deref().map_or(&[], |f| f), signing);
+        let params = || {
+            header_params(&header)
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|(k, _)| k != "realm")
+        };
+        match (self.settings.placement, form) {
+            (SignaturePlacement::Header, _) => Some(header),
+            (SignaturePlacement::Form, Some(form)) => {
+                form.extend(params());
+                None
+            }
+            (SignaturePlacement::Query | SignaturePlacement::Form, _) => {
+                url.query_pairs_mut().extend_pairs(params());
                 None
             }
         }
@@ -289,10 +307,18 @@ impl OAuth1Flow {
         signing: &Signing<'_>,
     ) -> Result<HashMap<String, String>, FlowError> {
         let mut url = url.clone();
-        let header = self.place("POST", &mut url, signing);
+        let mut form = Vec::new();
+        let header = self.place("POST", &mut url, Some(&mut form), signing);
+        let body: String = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(&form)
+            .finish();
         let mut request = http
             .request(reqwest::Method::POST, url)
-            .header(reqwest::header::CONTENT_LENGTH, "0");
+            .header(
+                reqwest::header::CONTENT_TYPE,
+                "application/x-www-form-urlencoded",
+            )
+            .body(body);
         if let Some(header) = header {
             request = request.header(reqwest::header::AUTHORIZATION, header);
         }
@@ -331,7 +357,7 @@ impl OAuth1Flow {
         credentials: &Credentials,
     ) -> Result<Value, HttpError> {
         let mut url = url.clone();
-        let header = self.authorization_for(credentials, "GET", &mut url)?;
+        let header = self.authorization_for(credentials, "GET", &mut url, None)?;
         let mut request = http.request(reqwest::Method::GET, url);
         if let Some(header) = header {
             request = request.header(reqwest::header::AUTHORIZATION, header);
@@ -353,6 +379,7 @@ impl OAuth1Flow {
         credentials: &Credentials,
         method: &str,
         url: &mut Url,
+        form: Option<&mut Vec<(String, String)>>,
     ) -> Result<Option<String>, HttpError> {
         let token = match (
             &credentials.token_secret,
@@ -370,7 +397,7 @@ impl OAuth1Flow {
             token,
             ..Signing::default()
         };
-        Ok(self.place(method, url, &signing))
+        Ok(self.place(method, url, form, &signing))
     }
 }
 
@@ -548,9 +575,10 @@ impl Flow for OAuth1Flow {
         &self,
         method: &str,
         url: &mut Url,
+        form: Option<&mut Vec<(String, String)>>,
         credentials: &Credentials,
     ) -> Result<Option<String>, HttpError> {
-        self.authorization_for(credentials, method, url)
+        self.authorization_for(credentials, method, url, form)
     }
 }
 

@@ -42,6 +42,12 @@ pub enum ApiError {
     InvalidJson,
 }
 
+/// A request body.
+enum Body {
+    Json(Value),
+    Form(Vec<(String, String)>),
+}
+
 /// An API response: status and body (at most 1 MiB).
 #[derive(Debug, Clone)]
 pub struct ApiResponse {
@@ -215,6 +221,21 @@ impl<'r, P: Provider> ApiClient<'r, P> {
         }
     }
 
+    /// `POST url` with a form body (`application/x-www-form-urlencoded`); for OAuth 1.0a its
+    /// parameters are part of the signature (RFC 5849 §3.4.1.3.1).
+    pub async fn post_form(
+        &self,
+        url: &str,
+        form: &[(&str, &str)],
+    ) -> Result<ApiResponse, ApiError> {
+        let form = form
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        self.send_body(Method::POST, url, Some(Body::Form(form)))
+            .await
+    }
+
     /// Any request, with an optional JSON body. A `401` is retried once with refreshed
     /// credentials.
     pub async fn send(
@@ -222,6 +243,15 @@ impl<'r, P: Provider> ApiClient<'r, P> {
         method: Method,
         url: &str,
         body: Option<Value>,
+    ) -> Result<ApiResponse, ApiError> {
+        self.send_body(method, url, body.map(Body::Json)).await
+    }
+
+    async fn send_body(
+        &self,
+        method: Method,
+        url: &str,
+        body: Option<Body>,
     ) -> Result<ApiResponse, ApiError> {
         let url = self.url(url)?;
         let session = self.current();
@@ -245,23 +275,43 @@ impl<'r, P: Provider> ApiClient<'r, P> {
         &self,
         method: &Method,
         url: &Url,
-        body: Option<&Value>,
+        body: Option<&Body>,
         login: &Login,
     ) -> Result<ApiResponse, ApiError> {
         let http = &self.state.http;
         let mut url = url.clone();
-        let authorization =
-            self.state
-                .flow
-                .authorize_request(method.as_str(), &mut url, &login.credentials)?;
+        let mut form = match body {
+            Some(Body::Form(form)) => Some(form.clone()),
+            _ => None,
+        };
+        let authorization = self.state.flow.authorize_request(
+            method.as_str(),
+            &mut url,
+            form.as_mut(),
+            &login.credentials,
+        )?;
         let mut request = http.request(method.clone(), url);
         if let Some(authorization) = authorization {
             request = request.header(reqwest::header::AUTHORIZATION, authorization);
         }
-        if let Some(body) = body {
-            request = request
-                .header(reqwest::header::CONTENT_TYPE, "application/json")
-                .body(body.to_string());
+        match (body, form) {
+            (Some(Body::Json(json)), _) => {
+                request = request
+                    .header(reqwest::header::CONTENT_TYPE, "application/json")
+                    .body(json.to_string());
+            }
+            (_, Some(form)) => {
+                let encoded: String = url::form_urlencoded::Serializer::new(String::new())
+                    .extend_pairs(&form)
+                    .finish();
+                request = request
+                    .header(
+                        reqwest::header::CONTENT_TYPE,
+                        "application/x-www-form-urlencoded",
+                    )
+                    .body(encoded);
+            }
+            _ => {}
         }
         let request = request
             .build()

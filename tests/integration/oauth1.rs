@@ -37,6 +37,18 @@ async fn api(client: ApiClient<'_, O1Idp>) -> Result<Value, String> {
         .map_err(|e: rocket_oauth::ApiError| e.to_string())
 }
 
+/// A form-bodied API call: its parameters are signed.
+#[get("/api-form")]
+async fn api_form(client: ApiClient<'_, O1Idp>) -> Result<Value, String> {
+    let response = client
+        .post_form("oauth1/form", &[("status", "hello world"), ("c@", "1+1")])
+        .await
+        .map_err(|e| e.to_string())?;
+    response
+        .json()
+        .map_err(|e: rocket_oauth::ApiError| e.to_string())
+}
+
 /// A call as the application itself (2-legged), outside any session.
 #[get("/as-app")]
 async fn as_app(orbit: Orbit<'_>) -> Result<Value, String> {
@@ -73,7 +85,7 @@ async fn start_with(o1: &O1, tweak: impl FnOnce(Value) -> Value) -> String {
     launch(
         rocket::custom(figment)
             .attach(O1Idp.fairing())
-            .mount("/", routes![me, api, as_app]),
+            .mount("/", routes![me, api, api_form, as_app]),
     )
     .await
 }
@@ -152,6 +164,7 @@ async fn provider_failures_are_4xx() {
         (O1Mode::Problem, "signature_invalid"),
         (O1Mode::Garbage, "oauth_token"),
         (O1Mode::Hang, "timed out"),
+        (O1Mode::Huge, "exceeded"),
     ] {
         o1.set_mode(mode);
         let browser = Browser::new();
@@ -235,4 +248,27 @@ async fn the_application_can_call_as_itself() {
     let app = start(&o1).await;
     let answer = Browser::new().json(&format!("{app}/as-app")).await;
     assert_eq!(answer["consumer"], crate::common::oauth1::CONSUMER_KEY);
+}
+
+/// Form bodies are signed (RFC 5849 §3.4.1.3.1), and the signature can go in the body too.
+#[rocket::async_test]
+async fn form_bodies_are_signed_and_can_carry_the_signature() {
+    let o1 = start_o1().await;
+    for placement in ["header", "form"] {
+        let app = start_with(&o1, |mut config| {
+            config["signature_placement"] = placement.into();
+            config
+        })
+        .await;
+        let browser = Browser::new();
+        let callback = callback_url(&browser, &app).await;
+        assert_eq!(browser.get(&callback).await.status(), 303, "{placement}");
+        let echo = browser.json(&format!("{app}/api-form")).await;
+        assert_eq!(
+            echo,
+            json!({"status": "hello world", "c@": "1+1"}),
+            "{placement}"
+        );
+    }
+    assert_eq!(o1.state.bad_signatures.load(Ordering::SeqCst), 0);
 }

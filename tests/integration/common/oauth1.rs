@@ -32,6 +32,8 @@ pub enum O1Mode {
     Garbage,
     /// Sleeps past the client's timeout.
     Hang,
+    /// A 2 MiB answer.
+    Huge,
 }
 
 #[derive(Debug)]
@@ -118,6 +120,17 @@ struct Signed {
     header: Option<String>,
     query: Vec<(String, String)>,
     path: String,
+    /// The form body's parameters (set by routes that read the body).
+    form: Vec<(String, String)>,
+}
+
+impl Signed {
+    fn with_form(mut self, body: &str) -> Self {
+        self.form = url::form_urlencoded::parse(body.as_bytes())
+            .into_owned()
+            .collect();
+        self
+    }
 }
 
 #[rocket::async_trait]
@@ -137,6 +150,7 @@ impl<'r> FromRequest<'r> for Signed {
             header: req.headers().get_one("Authorization").map(str::to_owned),
             query,
             path: req.uri().path().to_string(),
+            form: Vec::new(),
         })
     }
 }
@@ -155,6 +169,7 @@ impl O1State {
             None => Vec::new(),
         };
         all.extend(signed.query.iter().cloned());
+        all.extend(signed.form.iter().cloned());
         let given = all
             .iter()
             .find(|(k, _)| k == "oauth_signature")
@@ -204,8 +219,12 @@ async fn misbehave(o1: &O1State) -> Option<Answer> {
     }
 }
 
-#[post("/oauth1/request_token")]
-async fn request_token(signed: Signed, o1: &State<Arc<O1State>>) -> Answer {
+#[post("/oauth1/request_token", data = "<body>")]
+async fn request_token(signed: Signed, body: String, o1: &State<Arc<O1State>>) -> Answer {
+    let signed = signed.with_form(&body);
+    if *o1.mode.lock().unwrap() == O1Mode::Huge {
+        return form(Status::Ok, "x".repeat(2 * 1024 * 1024));
+    }
     if *o1.mode.lock().unwrap() == O1Mode::Hang {
         rocket::tokio::time::sleep(Duration::from_secs(5)).await;
     }
@@ -261,8 +280,9 @@ fn authorize(
     )))
 }
 
-#[post("/oauth1/access_token")]
-async fn access_token(signed: Signed, o1: &State<Arc<O1State>>) -> Answer {
+#[post("/oauth1/access_token", data = "<body>")]
+async fn access_token(signed: Signed, body: String, o1: &State<Arc<O1State>>) -> Answer {
+    let signed = signed.with_form(&body);
     if let Some(answer) = misbehave(o1).await {
         return answer;
     }
@@ -307,10 +327,46 @@ fn protocol_params(signed: &Signed) -> HashMap<String, String> {
         signed
             .query
             .iter()
+            .chain(&signed.form)
             .filter(|(k, _)| k.starts_with("oauth_"))
             .cloned(),
     );
     params
+}
+
+/// An API endpoint with a form body: echoes its (non-protocol) parameters when signed.
+#[post("/oauth1/form", data = "<body>")]
+fn form_api(
+    signed: Signed,
+    body: String,
+    o1: &State<Arc<O1State>>,
+) -> (Status, (ContentType, String)) {
+    let signed = signed.with_form(&body);
+    let params = protocol_params(&signed);
+    let secret = params
+        .get("oauth_token")
+        .and_then(|t| o1.tokens.lock().unwrap().get(t).cloned());
+    match secret.and_then(|s| o1.verify("POST", &signed, &s)) {
+        Some(_) => {
+            let fields: serde_json::Map<String, serde_json::Value> = signed
+                .form
+                .iter()
+                .filter(|(k, _)| !k.starts_with("oauth_"))
+                .map(|(k, v)| (k.clone(), v.clone().into()))
+                .collect();
+            (
+                Status::Ok,
+                (
+                    ContentType::JSON,
+                    serde_json::Value::Object(fields).to_string(),
+                ),
+            )
+        }
+        None => (
+            Status::Unauthorized,
+            (ContentType::JSON, r#"{"error":"bad signature"}"#.into()),
+        ),
+    }
 }
 
 /// An endpoint for the consumer itself (2-legged: no token).
@@ -371,7 +427,14 @@ pub async fn start_o1() -> O1 {
         .manage(state.clone())
         .mount(
             "/",
-            routes![request_token, authorize, access_token, userinfo, app],
+            routes![
+                request_token,
+                authorize,
+                access_token,
+                userinfo,
+                app,
+                form_api
+            ],
         );
     let url = super::launch(rocket).await;
     *state.url.lock().unwrap() = url.clone();

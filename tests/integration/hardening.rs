@@ -3,24 +3,9 @@
 
 use std::time::Duration;
 
-use crate::common::app::{start_app, App};
+use crate::common::app::{log_in, me_status, start_app};
 use crate::common::*;
 use rocket::serde::json::json;
-
-async fn log_in(browser: &Browser, app: &App) {
-    let (r, _) = browser
-        .follow(&app.url, &format!("{}/auth/idp/login?next=/me", app.url))
-        .await;
-    assert_eq!(r.status(), 200, "{:?}", r.text().await);
-}
-
-async fn me_status(browser: &Browser, app: &App) -> u16 {
-    browser
-        .get(&format!("{}/me", app.url))
-        .await
-        .status()
-        .as_u16()
-}
 
 #[rocket::async_test]
 async fn a_cross_site_logout_is_refused() {

@@ -5,18 +5,10 @@
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use crate::common::app::{start_app, App};
+use crate::common::app::{log_in, me_status, start_app, App};
 use crate::common::*;
 use rocket::figment::Figment;
 use rocket::serde::json::{json, Value};
-
-/// Logs `browser` in to `app` (landing on `/me`).
-async fn log_in(browser: &Browser, app: &App) {
-    let (r, _) = browser
-        .follow(&app.url, &format!("{}/auth/idp/login?next=/me", app.url))
-        .await;
-    assert_eq!(r.status(), 200, "{:?}", r.text().await);
-}
 
 fn memory_store(figment: Figment) -> Figment {
     figment.merge(("oauth.session", json!({ "store": "memory" })))
@@ -36,14 +28,6 @@ fn redis_url(test: &str) -> Option<String> {
 #[cfg(feature = "redis")]
 fn redis_store(url: String) -> impl Fn(Figment) -> Figment {
     move |f| f.merge(("oauth.session", json!({ "store": "redis", "url": url })))
-}
-
-async fn me_status(browser: &Browser, app: &App) -> u16 {
-    browser
-        .get(&format!("{}/me", app.url))
-        .await
-        .status()
-        .as_u16()
 }
 
 /// The `Cookie` header a browser sends to `app` (to replay it from another client).

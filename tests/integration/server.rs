@@ -267,18 +267,9 @@ async fn refresh_rotates_and_reuse_revokes_the_family() {
         .is_err());
 }
 
-/// `POST /oauth/introspect` for `token`, authenticated with Basic (form-encoded secret).
+/// `POST /oauth/introspect` for `token`, as the client `confidential`.
 async fn introspect(server: &Server, token: &str) -> Value {
-    reqwest::Client::new()
-        .post(format!("{}/oauth/introspect", server.url))
-        .basic_auth("confidential", Some("s3cret%2B%2F%3A%24"))
-        .form(&[("token", token)])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
+    introspect_as(server, "confidential", "s3cret+/:$", token).await
 }
 
 #[rocket::async_test]

@@ -10,7 +10,7 @@ use rocket_oauth::{
     AccessToken, ApiClient, Denial, Hooks, Login, LoginRequired, OAuth2Provider, SessionAdmin, User,
 };
 
-use super::{base_figment, free_port, launch, provider_config, Idp as IdpServer};
+use super::{base_figment, free_port, launch, provider_config, Browser, Idp as IdpServer};
 
 /// Counts hook calls; `deny` makes `after_login` refuse.
 #[derive(Default)]
@@ -196,4 +196,21 @@ pub async fn start_app(idp: &IdpServer, deny: bool, tweak: impl FnOnce(Figment) 
         url: launch(rocket).await,
         log,
     }
+}
+
+/// Logs `browser` in to `app` with provider `idp` (landing on `/me`).
+pub async fn log_in(browser: &Browser, app: &App) {
+    let (r, _) = browser
+        .follow(&app.url, &format!("{}/auth/idp/login?next=/me", app.url))
+        .await;
+    assert_eq!(r.status(), 200, "{:?}", r.text().await);
+}
+
+/// The status of `/me` for `browser`: 200 logged in, 401 not.
+pub async fn me_status(browser: &Browser, app: &App) -> u16 {
+    browser
+        .get(&format!("{}/me", app.url))
+        .await
+        .status()
+        .as_u16()
 }

@@ -54,8 +54,9 @@ pub enum ConfigError {
 
 /// Why a login did not complete.
 ///
-/// Every variant is answered with an error page, 4xx ([`LoginError::status`]) or 503 when
-/// the session store is down; the visitor stays logged out. Messages never contain tokens, codes or secrets.
+/// Every variant is answered with an error page ([`LoginError::status`]): 4xx, `502` when
+/// the provider is unavailable, `503` when the session store is down; the visitor stays
+/// logged out. Messages never contain tokens, codes or secrets.
 ///
 /// ```rust
 /// use rocket_oauth::{FlowError, LoginError};
@@ -102,6 +103,19 @@ pub enum LoginError {
 }
 
 impl LoginError {
+    /// Whether the provider could not be reached or answered something unusable.
+    pub(crate) fn provider_unavailable(&self) -> bool {
+        match self {
+            LoginError::Flow(
+                FlowError::Token(TokenError::Http(_) | TokenError::InvalidResponse(_))
+                | FlowError::Userinfo(_),
+            ) => true,
+            #[cfg(feature = "oidc")]
+            LoginError::Flow(FlowError::Discovery(_)) => true,
+            _ => false,
+        }
+    }
+
     /// A short title for the error page.
     pub fn title(&self) -> &'static str {
         match self {
@@ -112,12 +126,8 @@ impl LoginError {
             LoginError::CrossSite => "Request refused",
             LoginError::NotAllowed => "Access denied",
             LoginError::SessionStore => "Service unavailable",
-            LoginError::Flow(
-                FlowError::Token(TokenError::Http(_) | TokenError::InvalidResponse(_))
-                | FlowError::Userinfo(_),
-            ) => "Provider unavailable",
-            #[cfg(feature = "oidc")]
-            LoginError::Flow(FlowError::Discovery(_)) => "Provider unavailable",
+            _ if self.provider_unavailable() => "Provider unavailable",
+            LoginError::Flow(FlowError::Provider { .. }) => "The provider refused the login",
             _ => "Login failed",
         }
     }

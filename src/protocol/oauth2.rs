@@ -316,7 +316,7 @@ impl OAuth2Flow {
     pub fn reported_error(callback: &CallbackParams) -> Option<FlowError> {
         let error = callback.get("error")?;
         if let Some(description) = callback.get("error_description") {
-            log::debug!("provider error description: {description:?}");
+            log::info!("provider error `{error}`: {description:?}");
         }
         Some(match error {
             "access_denied" => FlowError::Cancelled,

@@ -15,14 +15,16 @@ use crate::provider::Provider;
 use crate::session::cookie::{Attempt, Taken};
 use crate::session::manager::SaveError;
 use crate::util::now;
-use crate::web::pages::{error_page, refuse};
+use crate::web::pages::{error_page, error_page_saying, refuse};
 use crate::web::state::ProviderState;
 use crate::web::templates::{self, render};
 
 /// Why the pipeline stopped.
 enum Stop {
     Failed(LoginError),
-    Refused(Denial),
+    /// The provider reported an error for this browser's own login attempt, and explained it.
+    Reported(LoginError, String),
+    Refused(Box<Denial>),
 }
 
 impl From<LoginError> for Stop {
@@ -50,7 +52,8 @@ pub(crate) async fn callback<'r, P: Provider>(
     match result {
         Ok(outcome) => outcome,
         Err(Stop::Failed(err)) => error_page(req, state, err).await,
-        Err(Stop::Refused(denial)) => refuse::<P>(req, denial).await,
+        Err(Stop::Reported(err, said)) => error_page_saying(req, state, err, Some(&said)).await,
+        Err(Stop::Refused(denial)) => refuse::<P>(req, *denial).await,
     }
 }
 
@@ -60,6 +63,7 @@ async fn finish_login<'r, P: Provider>(
     params: CallbackParams,
 ) -> Result<Outcome<'r>, Stop> {
     let attempt = take_attempt(req, state, &params)?;
+
     let completed = state
         .flow
         .complete(&state.http, &params, attempt.pending)
@@ -70,17 +74,25 @@ async fn finish_login<'r, P: Provider>(
         .provider
         .identify(&login, &api)
         .await
-        .map_err(Stop::Refused)?;
+        .map_err(|denial| Stop::Refused(Box::new(denial)))?;
     let access = &state.config.access;
     login.roles = access.roles_of(login.identity.as_ref());
     if !access.allows(login.identity.as_ref(), &login.roles) {
+        log::info!(
+            "`{}` user `{}` refused: no access rule admits them (policy `listed`)",
+            P::NAME,
+            login
+                .identity
+                .as_ref()
+                .map_or("(no identity)", |i| i.subject.as_str())
+        );
         return Err(LoginError::NotAllowed.into());
     }
     state
         .provider
         .after_login(&login, req)
         .await
-        .map_err(Stop::Refused)?;
+        .map_err(|denial| Stop::Refused(Box::new(denial)))?;
     state
         .sessions
         .create(req.cookies(), &login)
@@ -96,25 +108,37 @@ async fn finish_login<'r, P: Provider>(
 }
 
 /// Consumes the attempt the callback names. A provider-reported error wins over a missing
-/// or mismatched attempt (the attempt is consumed either way).
+/// or mismatched attempt (the attempt is consumed either way); its `error_description` is
+/// shown only when the callback belongs to this browser's own attempt, so that a forged link
+/// cannot put a stranger's words on the application's pages.
 fn take_attempt<P: Provider>(
     req: &Request<'_>,
     state: &ProviderState<P>,
     params: &CallbackParams,
-) -> Result<Attempt, LoginError> {
+) -> Result<Attempt, Stop> {
     let taken = state
         .flow
         .attempt_key(params)
         .map(|key| state.cookies.take_attempt(req.cookies(), key));
     if let Some(err) = state.flow.reported_error(params) {
-        return Err(err.into());
+        let ours = matches!(taken, Some(Taken::Found(_)));
+        return Err(match params.get("error_description").filter(|_| ours) {
+            Some(said) => Stop::Reported(err.into(), displayable_text(said)),
+            None => Stop::Failed(err.into()),
+        });
     }
     match taken {
-        None => Err(LoginError::MissingState),
-        Some(Taken::Missing) => Err(LoginError::Expired),
-        Some(Taken::Mismatch) => Err(LoginError::StateMismatch),
+        None => Err(LoginError::MissingState.into()),
+        Some(Taken::Missing) => Err(LoginError::Expired.into()),
+        Some(Taken::Mismatch) => Err(LoginError::StateMismatch.into()),
         Some(Taken::Found(attempt)) => Ok(attempt),
     }
+}
+
+/// A provider's free text, made presentable: no control characters, at most 300 characters
+/// (the page template escapes it).
+fn displayable_text(text: &str) -> String {
+    text.chars().filter(|c| !c.is_control()).take(300).collect()
 }
 
 /// Where a successful login lands: `next`, or the success page.

@@ -13,10 +13,14 @@ use crate::web::state::ProviderState;
 use crate::web::templates::{self, render};
 
 impl LoginError {
-    /// The HTTP status this failure is answered with: 4xx, or 503 when the session store
-    /// failed.
+    /// The HTTP status this failure is answered with: 4xx for the visitor's and the login's
+    /// own problems; `502 Bad Gateway` when the provider could not be reached or answered
+    /// something unusable (not the visitor's fault); `503` when the session store failed.
     pub fn status(&self) -> Status {
         use crate::protocol::flow::FlowError;
+        if self.provider_unavailable() {
+            return Status::BadGateway;
+        }
         match self {
             LoginError::Flow(FlowError::Cancelled) | LoginError::Refused => Status::Forbidden,
             LoginError::Csrf | LoginError::NotAllowed | LoginError::CrossSite => Status::Forbidden,
@@ -50,13 +54,27 @@ pub(crate) async fn error_page<'r, P: Provider>(
     state: &ProviderState<P>,
     err: LoginError,
 ) -> Outcome<'r> {
+    error_page_saying(req, state, err, None).await
+}
+
+/// The error page, with what the provider said about it.
+pub(crate) async fn error_page_saying<'r, P: Provider>(
+    req: &'r Request<'_>,
+    state: &ProviderState<P>,
+    err: LoginError,
+    provider_said: Option<&str>,
+) -> Outcome<'r> {
     log::warn!("login with `{}` failed: {err}", P::NAME);
     let retry = !matches!(err, LoginError::Refused);
+    let message = match provider_said {
+        Some(said) => format!("{err}. The provider said: “{said}”"),
+        None => err.to_string(),
+    };
     ErrorContext {
         provider: P::NAME,
         status: err.status().code,
         title: err.title(),
-        message: &err.to_string(),
+        message: &message,
         retry_url: retry.then(|| state.login_url()),
     }
     .render(req)

@@ -106,7 +106,22 @@ async fn provider_errors_are_shown_safely() {
     assert_eq!(r.status(), 403);
     assert!(r.text().await.unwrap().contains("Login cancelled"));
 
-    // Another error code; a description or code with markup is never echoed.
+    // For this browser's own attempt, what the provider said is shown (escaped).
+    let r = browser.get(&format!("{}/auth/idp/login", app.url)).await;
+    let deny = format!(
+        "{}&deny=true&deny_reason={}",
+        location(&r),
+        urlencode("No scope was requested <b>")
+    );
+    let r = browser.get(&location(&browser.get(&deny).await)).await;
+    assert_eq!(r.status(), 403);
+    let body = r.text().await.unwrap();
+    assert!(
+        body.contains("The provider said: “No scope was requested &lt;b&gt;”"),
+        "{body}"
+    );
+
+    // A forged callback (no attempt of this browser): its description is never echoed.
     let r = browser
         .get(&format!(
             "{}/auth/idp/callback?error=server_error&error_description=%3Cb%3Ecall+us%3C%2Fb%3E&state=x",
@@ -119,6 +134,7 @@ async fn provider_errors_are_shown_safely() {
         body.contains("server_error") && !body.contains("call us"),
         "{body}"
     );
+    assert!(body.contains("The provider refused the login"), "{body}");
     let r = browser
         .get(&format!("{}/auth/idp/callback?error=%3Cscript%3E", app.url))
         .await;
@@ -132,22 +148,24 @@ async fn provider_errors_are_shown_safely() {
 }
 
 #[rocket::async_test]
-async fn token_endpoint_failures_are_4xx() {
+async fn token_endpoint_failures_are_error_pages() {
     let idp = start_idp().await;
     let app = start_app(&idp, false, |f| f).await;
-    for (mode, expected) in [
-        (TokenMode::ServerError, "HTTP status 500"),
-        (TokenMode::Garbage, "not valid JSON"),
-        (TokenMode::ErrorIn200, "bad_verification_code"),
-        (TokenMode::NoAccessToken, "access_token"),
-        (TokenMode::Slow, "timed out"),
+    // A refusal is the login's problem (400); a provider that fails or answers garbage is
+    // unavailable (502): not the visitor's fault.
+    for (mode, expected, status) in [
+        (TokenMode::ServerError, "HTTP status 500", 502),
+        (TokenMode::Garbage, "not valid JSON", 502),
+        (TokenMode::ErrorIn200, "bad_verification_code", 400),
+        (TokenMode::NoAccessToken, "access_token", 502),
+        (TokenMode::Slow, "timed out", 502),
     ] {
         idp.set_mode(mode);
         let browser = Browser::new();
         let callback = callback_url(&browser, &app, "/me").await;
         let started = Instant::now();
         let r = browser.get(&callback).await;
-        assert_eq!(r.status(), 400, "{mode:?}");
+        assert_eq!(r.status(), status, "{mode:?}");
         let body = r.text().await.unwrap();
         assert!(body.contains(expected), "{mode:?}: {body}");
         assert!(!body.contains("at-"), "no token in the page: {body}");
@@ -193,14 +211,14 @@ async fn a_next_with_unusual_characters_still_lands() {
 }
 
 #[rocket::async_test]
-async fn unreachable_provider_is_4xx() {
+async fn an_unreachable_provider_is_a_502() {
     let idp = start_idp().await;
     let dead = format!("http://127.0.0.1:{}/token", free_port());
     let app = start_app(&idp, false, move |f| f.merge(("oauth.idp.token_url", dead))).await;
     let browser = Browser::new();
     let callback = callback_url(&browser, &app, "/me").await;
     let r = browser.get(&callback).await;
-    assert_eq!(r.status(), 400);
+    assert_eq!(r.status(), 502);
     assert!(r.text().await.unwrap().contains("could not reach"));
 }
 

@@ -119,6 +119,8 @@ struct AuthorizeQuery {
     code_challenge: Option<String>,
     code_challenge_method: Option<String>,
     deny: Option<bool>,
+    /// With `deny`: the `error_description` to send.
+    deny_reason: Option<String>,
 }
 
 #[get("/authorize?<q..>")]
@@ -141,8 +143,12 @@ fn authorize(
     };
     let state = urlencode(&q.state);
     if q.deny == Some(true) {
+        let reason = match &q.deny_reason {
+            Some(reason) => format!("&error_description={}", urlencode(reason)),
+            None => String::new(),
+        };
         return Ok(Redirect::to(format!(
-            "{}{sep}error=access_denied&state={state}",
+            "{}{sep}error=access_denied&state={state}{reason}",
             q.redirect_uri
         )));
     }

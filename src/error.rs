@@ -2,7 +2,7 @@
 //! 4xx error pages by the callback route; their statuses are chosen by the web layer).
 
 use crate::protocol::flow::FlowError;
-use crate::protocol::oauth2::TokenError;
+use crate::protocol::flow::TokenError;
 
 /// A provider's configuration is missing or invalid.
 ///

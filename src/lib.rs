@@ -203,9 +203,10 @@ pub use crate::identity::Identity;
 pub use crate::login::Login;
 pub use crate::protocol::credentials::Credentials;
 pub use crate::protocol::flow::FlowError;
+pub use crate::protocol::flow::TokenError;
 pub use crate::protocol::http::HttpError;
 pub use crate::protocol::oauth1::{SignatureMethod, SignaturePlacement};
-pub use crate::protocol::oauth2::{ClientAuth, TokenError};
+pub use crate::protocol::oauth2::ClientAuth;
 #[cfg(feature = "oidc")]
 pub use crate::protocol::oidc::{DiscoveryError, IdTokenError};
 pub use crate::provider::{OAuthFairing, Protocol, Provider, ProviderDefaults};

@@ -11,7 +11,6 @@ use url::Url;
 
 use super::credentials::Credentials;
 use super::http::{HttpClient, HttpError};
-use super::oauth2::TokenError;
 
 /// The parameters a provider sent back to the callback (query or form fields).
 #[derive(Debug, Default)]
@@ -64,6 +63,29 @@ pub(crate) struct Completed {
     /// The user's profile: the userinfo document, or (OpenID Connect) the ID token's claims
     /// merged with it.
     pub userinfo: Option<Value>,
+}
+
+/// A token endpoint call (or, for OAuth 1.0a, a credentials request) failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum TokenError {
+    /// The endpoint answered with an OAuth error (`{"error": ...}`), whatever its HTTP status.
+    #[error("the token endpoint refused the authorization code: {error}")]
+    Rejected {
+        /// The OAuth error code (`unknown_error` when it is not a plain word).
+        error: String,
+        /// The `error_description`, if any.
+        description: Option<String>,
+    },
+    /// The call itself failed (timeout, connection, status, size).
+    #[error("the token endpoint failed: {0}")]
+    Http(#[from] HttpError),
+    /// The token is not a bearer token (`mac`, `DPoP`, …): it cannot be used.
+    #[error("the provider issued a `{0}` token, which this client cannot use")]
+    UnsupportedTokenType(String),
+    /// The endpoint answered 2xx with a body that is not a usable token response.
+    #[error("the token endpoint failed: the token response is unusable: {0}")]
+    InvalidResponse(String),
 }
 
 /// Why a protocol flow could not begin or complete a login.

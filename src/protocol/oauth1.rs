@@ -9,9 +9,10 @@ use serde_json::Value;
 use url::Url;
 
 use super::credentials::Credentials;
+use super::flow::TokenError;
 use super::flow::{Begin, CallbackParams, Completed, Flow, FlowError};
 use super::http::{HttpClient, HttpError};
-use super::oauth2::{displayable_code, TokenError};
+use super::oauth2::displayable_code;
 use crate::secret::Secret;
 use crate::util::now;
 

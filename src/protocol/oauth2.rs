@@ -25,33 +25,10 @@ use serde_json::{Map, Value};
 use url::Url;
 
 use super::credentials::Credentials;
-use super::flow::{Begin, CallbackParams, Completed, Flow, FlowError};
+use super::flow::{Begin, CallbackParams, Completed, Flow, FlowError, TokenError};
 use super::http::{Buffered, HttpClient, HttpError};
 use crate::secret::Secret;
 use crate::util::now;
-
-/// A token endpoint call failed.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum TokenError {
-    /// The endpoint answered with an OAuth error (`{"error": ...}`), whatever its HTTP status.
-    #[error("the token endpoint refused the authorization code: {error}")]
-    Rejected {
-        /// The OAuth error code (`unknown_error` when it is not a plain word).
-        error: String,
-        /// The `error_description`, if any.
-        description: Option<String>,
-    },
-    /// The call itself failed (timeout, connection, status, size).
-    #[error("the token endpoint failed: {0}")]
-    Http(#[from] HttpError),
-    /// The token is not a bearer token (`mac`, `DPoP`, …): it cannot be used.
-    #[error("the provider issued a `{0}` token, which this client cannot use")]
-    UnsupportedTokenType(String),
-    /// The endpoint answered 2xx with a body that is not a usable token response.
-    #[error("the token endpoint failed: the token response is unusable: {0}")]
-    InvalidResponse(String),
-}
 
 /// How the client authenticates at the token endpoint.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]

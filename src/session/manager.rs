@@ -128,7 +128,11 @@ impl Sessions {
     /// The session as stored (not refreshed); `None` when absent, unreadable or past its
     /// lifetime.
     pub async fn load(&self, jar: &CookieJar<'_>) -> Option<Session> {
-        let raw = self.cookies.read_session(jar)?;
+        self.load_raw(self.cookies.read_session(jar)?).await
+    }
+
+    /// The session a cookie value holds (the session, or a store's id).
+    async fn load_raw(&self, raw: String) -> Option<Session> {
         let session = match &self.store {
             None => Session {
                 login: Arc::new(decode(&raw)?),
@@ -204,8 +208,12 @@ impl Sessions {
 
     /// Ends the browser's session (in the store too) and returns it.
     pub async fn end(&self, jar: &CookieJar<'_>) -> Option<Login> {
-        let ended = self.load(jar).await;
-        if let (Some(store), Some(id)) = (&self.store, self.cookies.read_session(jar)) {
+        let raw = self.cookies.read_session(jar);
+        let ended = match raw.clone() {
+            Some(raw) => self.load_raw(raw).await,
+            None => None,
+        };
+        if let (Some(store), Some(id)) = (&self.store, raw) {
             if let Err(e) = store.delete(&id).await {
                 log::error!("ending a `{}` session failed: {e}", self.provider);
             }

@@ -165,11 +165,9 @@ impl Crate {
         let mut edges: BTreeMap<Module, BTreeSet<Module>> = BTreeMap::new();
         for (module, file) in &files {
             let text = strip(&std::fs::read_to_string(src.join(file)).unwrap());
-            let here: Module = if is_root(file) {
-                module.clone()
-            } else {
-                module[..module.len() - 1].to_vec()
-            };
+            // The code of `a/b.rs` and of `a/b/mod.rs` alike is in module `a::b`: `self` is
+            // that module, `super` its parent.
+            let here: Module = module.clone();
             let parent = here[..here.len().saturating_sub(1)].to_vec();
             let mut refs = Vec::new();
             references(&text, "crate", &Vec::new(), &mut refs);
@@ -293,5 +291,11 @@ fn the_checker_finds_cycles() {
     assert_eq!(cycle.len(), 2, "{cycle:?}");
     std::fs::write(dir.join("b/c.rs"), "use super::super::lib_thing;").unwrap();
     assert_eq!(Crate::read(&dir).cycle(), None);
+    // `super` in a file of a folder is that folder's module.
+    std::fs::write(dir.join("b/mod.rs"), "mod c; mod d;").unwrap();
+    std::fs::write(dir.join("b/c.rs"), "use super::d::Thing;").unwrap();
+    std::fs::write(dir.join("b/d.rs"), "use super::c::Other;").unwrap();
+    std::fs::write(dir.join("a.rs"), "").unwrap();
+    assert_eq!(Crate::read(&dir).cycle().map(|c| c.len()), Some(2));
     std::fs::remove_dir_all(dir).unwrap();
 }

@@ -192,6 +192,8 @@ mod secret;
 #[cfg(feature = "server")]
 pub mod server;
 mod session;
+#[cfg(feature = "testing")]
+pub mod testing;
 mod util;
 mod web;
 

@@ -1,0 +1,318 @@
+//! Logging a test client in through the real flow: the app's login route, the mock's
+//! authorization endpoint (approving for the chosen user), the app's callback (which calls
+//! the mock's token and userinfo endpoints over loopback HTTP).
+
+use rocket::http::{ContentType, Status};
+use rocket::local::{asynchronous, blocking};
+
+use super::browser::Browser;
+use super::endpoints::RecordedRequest;
+use super::mock::{base_path, MockProvider};
+use super::oauth2::AuthorizeAnswer;
+use crate::Provider;
+
+/// Where a login ended: the app's answer to the callback (or to the login route, when it
+/// did not send the browser to the provider), or the provider's error page.
+///
+/// ```rust
+/// # use rocket_oauth::testing::Landing;
+/// fn logged_in(landing: &Landing) -> bool {
+///     landing.status.class().is_redirection() || landing.status.code == 200
+/// }
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Landing {
+    /// The status: `303` to `next` (or the success page's `200`) after a login; the error
+    /// page's 4xx/5xx otherwise.
+    pub status: Status,
+    /// The `Location` header, if any.
+    pub location: Option<String>,
+    /// The body (an error page's text, for one).
+    pub body: String,
+}
+
+/// The next request of the browser, after the provider answered.
+enum Callback {
+    Get(String),
+    Post(String, String),
+    Refused(String),
+}
+
+impl MockProvider {
+    /// The authorization step for `user`: what the provider's authorize page at
+    /// `authorize_url` answers (recorded like a request it received).
+    fn approve(&self, authorize_url: &str, user: &str) -> Callback {
+        let Ok(url) = url::Url::parse(authorize_url) else {
+            return Callback::Refused(format!("not a URL: {authorize_url}"));
+        };
+        let request = RecordedRequest {
+            method: "GET".into(),
+            path: url.path().to_owned(),
+            query: url.query().unwrap_or_default().to_owned(),
+            headers: Vec::new(),
+            body: String::new(),
+        };
+        self.shared.record(&request);
+        let params = request.query_params();
+        let answer = if request.path.starts_with("/oauth1/") {
+            super::oauth1::authorize_request(&self.shared, &params, Some(user))
+        } else {
+            super::oauth2::authorize_request(&self.shared, &params, Some(user))
+        };
+        match answer {
+            AuthorizeAnswer::Redirect(to) => Callback::Get(to),
+            AuthorizeAnswer::FormPost { action, fields } => {
+                let body = url::form_urlencoded::Serializer::new(String::new())
+                    .extend_pairs(fields)
+                    .finish();
+                Callback::Post(action, body)
+            }
+            AuthorizeAnswer::Invalid(why) => Callback::Refused(why),
+        }
+    }
+
+    /// Whether `location` is this provider's.
+    fn is_mine(&self, location: Option<&str>) -> bool {
+        location.is_some_and(|l| l.starts_with(&format!("{}/", self.url())))
+    }
+
+    /// Logs a tracked [`asynchronous::Client`] in with provider `P` as `user` (a subject),
+    /// through the real flow; the client keeps the session cookie. `P` must be configured
+    /// against this mock ([`MockProvider::configure`]).
+    ///
+    /// ```rust
+    /// # #[macro_use] extern crate rocket;
+    /// use rocket::http::Status;
+    /// use rocket::local::asynchronous::Client;
+    /// use rocket_oauth::testing::{self, MockProvider};
+    /// use rocket_oauth::{OAuth2Provider, User};
+    ///
+    /// #[derive(OAuth2Provider)]
+    /// #[oauth(name = "gh", authorize_url = "https://gh.example/a", token_url = "https://gh.example/t")]
+    /// struct Gh;
+    ///
+    /// #[get("/whoami")]
+    /// fn whoami(user: User<Gh>) -> String {
+    ///     user.subject.clone()
+    /// }
+    ///
+    /// # rocket::async_test(async {
+    /// let mock = MockProvider::start();
+    /// let rocket = rocket::custom(mock.configure::<Gh>(testing::figment()))
+    ///     .attach(Gh.fairing())
+    ///     .mount("/", routes![whoami]);
+    /// let client = Client::tracked(rocket).await.unwrap();
+    ///
+    /// let landing = mock.log_in::<Gh>(&client, "alice").await;
+    /// assert_eq!(landing.status, Status::Ok); // the success page
+    /// let response = client.get("/whoami").dispatch().await;
+    /// assert_eq!(response.into_string().await.as_deref(), Some("alice"));
+    /// # });
+    /// ```
+    pub async fn log_in<P: Provider>(&self, client: &asynchronous::Client, user: &str) -> Landing {
+        let base = base_path::<P>(client.rocket().figment());
+        let start = local_landing(client.get(format!("{base}/login")).dispatch().await).await;
+        if !self.is_mine(start.location.as_deref()) {
+            return start;
+        }
+        let response = match self.approve(start.location.as_deref().unwrap_or_default(), user) {
+            Callback::Get(to) => client.get(local_uri(&to)).dispatch().await,
+            Callback::Post(to, form) => {
+                client
+                    .post(local_uri(&to))
+                    .header(ContentType::Form)
+                    .body(form)
+                    .dispatch()
+                    .await
+            }
+            Callback::Refused(why) => return refused(why),
+        };
+        local_landing(response).await
+    }
+
+    /// [`MockProvider::log_in`] for a tracked [`blocking::Client`].
+    ///
+    /// ```rust
+    /// # #[macro_use] extern crate rocket;
+    /// use rocket::local::blocking::Client;
+    /// use rocket_oauth::testing::{self, MockProvider};
+    /// use rocket_oauth::{LoginRequired, OAuth2Provider};
+    ///
+    /// #[derive(OAuth2Provider)]
+    /// #[oauth(name = "gh", authorize_url = "https://gh.example/a", token_url = "https://gh.example/t")]
+    /// struct Gh;
+    ///
+    /// #[get("/")]
+    /// fn home(_user: LoginRequired<Gh>) -> &'static str {
+    ///     "welcome"
+    /// }
+    ///
+    /// let mock = MockProvider::start();
+    /// let rocket = rocket::custom(mock.configure::<Gh>(testing::figment()))
+    ///     .attach(Gh.fairing())
+    ///     .mount("/", routes![home]);
+    /// let client = Client::tracked(rocket).unwrap();
+    /// assert_eq!(client.get("/").dispatch().status().code, 303); // to the login
+    ///
+    /// mock.log_in_blocking::<Gh>(&client, "alice");
+    /// assert_eq!(client.get("/").dispatch().into_string().as_deref(), Some("welcome"));
+    /// ```
+    pub fn log_in_blocking<P: Provider>(&self, client: &blocking::Client, user: &str) -> Landing {
+        let base = base_path::<P>(client.rocket().figment());
+        let start = blocking_landing(client.get(format!("{base}/login")).dispatch());
+        if !self.is_mine(start.location.as_deref()) {
+            return start;
+        }
+        let response = match self.approve(start.location.as_deref().unwrap_or_default(), user) {
+            Callback::Get(to) => client.get(local_uri(&to)).dispatch(),
+            Callback::Post(to, form) => client
+                .post(local_uri(&to))
+                .header(ContentType::Form)
+                .body(form)
+                .dispatch(),
+            Callback::Refused(why) => return refused(why),
+        };
+        blocking_landing(response)
+    }
+
+    /// Logs a [`Browser`] (a real HTTP client) in to the app served at `app_url` with
+    /// provider `P` (its routes at `/auth/<name>`) as `user`: every step is a real HTTP
+    /// request, the provider's included.
+    ///
+    /// ```rust
+    /// # #[macro_use] extern crate rocket;
+    /// use rocket_oauth::testing::{self, Browser, MockProvider};
+    /// use rocket_oauth::{AccessToken, OAuth2Provider};
+    ///
+    /// #[derive(OAuth2Provider)]
+    /// #[oauth(name = "gh", authorize_url = "https://gh.example/a", token_url = "https://gh.example/t")]
+    /// struct Gh;
+    ///
+    /// #[get("/token-scopes")]
+    /// fn scopes(token: AccessToken<Gh>) -> String {
+    ///     token.scopes().join(" ")
+    /// }
+    ///
+    /// # rocket::async_test(async {
+    /// let mock = MockProvider::start();
+    /// let figment = mock.configure::<Gh>(testing::figment());
+    /// let app = testing::serve(rocket::custom(figment).attach(Gh.fairing()).mount("/", routes![scopes])).await;
+    ///
+    /// let browser = Browser::new();
+    /// let landing = mock.log_in_http::<Gh>(&browser, &app, "alice").await;
+    /// assert_eq!(landing.status.code, 200);
+    /// assert_eq!(browser.get(&format!("{app}/token-scopes")).await.status(), 200);
+    /// # });
+    /// ```
+    pub async fn log_in_http<P: Provider>(&self, browser: &Browser, app_url: &str, user: &str) -> Landing {
+        let app_url = app_url.trim_end_matches('/');
+        let start = browser
+            .landing(browser.get(&format!("{app_url}/auth/{}/login", P::NAME)).await)
+            .await;
+        let Some(authorize) = start.location.clone().filter(|l| self.is_mine(Some(l))) else {
+            return start;
+        };
+        let mut authorize = url::Url::parse(&authorize).expect("the mock's URL");
+        authorize.query_pairs_mut().append_pair("login_as", user);
+        let answer = browser.get(authorize.as_str()).await;
+        let answer = browser.landing(answer).await;
+        let response = match (&answer.location, answer.status.code) {
+            (Some(callback), _) => browser.get(callback).await,
+            (None, 200) => {
+                let (action, fields) = parse_form_post(&answer.body);
+                browser.post_form(&action, &fields).await
+            }
+            _ => return answer,
+        };
+        browser.landing(response).await
+    }
+}
+
+/// The provider refused to redirect (an error page of its own).
+fn refused(why: String) -> Landing {
+    Landing {
+        status: Status::BadRequest,
+        location: None,
+        body: why,
+    }
+}
+
+/// The path and query of an absolute URL, for a local client.
+fn local_uri(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(url) => match url.query() {
+            Some(query) => format!("{}?{query}", url.path()),
+            None => url.path().to_owned(),
+        },
+        Err(_) => url.to_owned(),
+    }
+}
+
+async fn local_landing(response: asynchronous::LocalResponse<'_>) -> Landing {
+    Landing {
+        status: response.status(),
+        location: response.headers().get_one("Location").map(str::to_owned),
+        body: response.into_string().await.unwrap_or_default(),
+    }
+}
+
+fn blocking_landing(response: blocking::LocalResponse<'_>) -> Landing {
+    Landing {
+        status: response.status(),
+        location: response.headers().get_one("Location").map(str::to_owned),
+        body: response.into_string().unwrap_or_default(),
+    }
+}
+
+/// The action and fields of the mock's own `form_post` page.
+fn parse_form_post(page: &str) -> (String, Vec<(String, String)>) {
+    let unescape = |s: &str| {
+        s.replace("&quot;", "\"")
+            .replace("&lt;", "<")
+            .replace("&gt;", ">")
+            .replace("&amp;", "&")
+    };
+    let attribute = |tag: &str, name: &str| {
+        tag.split(&format!("{name}=\""))
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .map(unescape)
+            .unwrap_or_default()
+    };
+    let action = attribute(page, "action");
+    let fields = page
+        .split("<input ")
+        .skip(1)
+        .map(|tag| (attribute(tag, "name"), attribute(tag, "value")))
+        .collect();
+    (action, fields)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::oauth2::escape;
+    use super::*;
+
+    #[test]
+    fn the_form_post_page_reads_back() {
+        let fields = vec![
+            ("code".to_owned(), "a\"b&c<d>".to_owned()),
+            ("state".to_owned(), "s".to_owned()),
+        ];
+        let inputs: String = fields
+            .iter()
+            .map(|(k, v)| format!(r#"<input type="hidden" name="{}" value="{}">"#, escape(k), escape(v)))
+            .collect();
+        let page = format!(r#"<form method="post" action="{}">{inputs}</form>"#, escape("http://a/cb?x=1&y=2"));
+        let (action, parsed) = parse_form_post(&page);
+        assert_eq!(action, "http://a/cb?x=1&y=2");
+        assert_eq!(parsed, fields);
+    }
+
+    #[test]
+    fn local_uris_keep_the_path_and_query() {
+        assert_eq!(local_uri("http://127.0.0.1:8000/auth/x/callback?code=1&state=2"), "/auth/x/callback?code=1&state=2");
+        assert_eq!(local_uri("http://127.0.0.1:8000/auth/x/callback"), "/auth/x/callback");
+    }
+}

@@ -3,10 +3,6 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use rocket::http::Status;
-
-use super::login::Landing;
-
 /// A test browser over real HTTP: a `reqwest` client with its own cookie jar that follows
 /// no redirect by itself (so each step can be checked). Transport failures panic: they fail
 /// the test.
@@ -112,20 +108,5 @@ impl Browser {
             response = self.get(next.as_str()).await;
         }
         (response, visited)
-    }
-
-    /// The response as a [`Landing`].
-    pub(super) async fn landing(&self, response: reqwest::Response) -> Landing {
-        let status = Status::new(response.status().as_u16());
-        let location = response
-            .headers()
-            .get("location")
-            .and_then(|l| l.to_str().ok())
-            .map(str::to_owned);
-        Landing {
-            status,
-            location,
-            body: response.text().await.unwrap_or_default(),
-        }
     }
 }

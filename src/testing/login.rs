@@ -6,7 +6,7 @@ use rocket::http::{ContentType, Status};
 use rocket::local::{asynchronous, blocking};
 
 use super::browser::Browser;
-use super::endpoints::RecordedRequest;
+use super::exchange::RecordedRequest;
 use super::mock::{base_path, MockProvider};
 use super::oauth2::AuthorizeAnswer;
 use crate::Provider;
@@ -205,18 +205,26 @@ impl MockProvider {
     /// assert_eq!(browser.get(&format!("{app}/token-scopes")).await.status(), 200);
     /// # });
     /// ```
-    pub async fn log_in_http<P: Provider>(&self, browser: &Browser, app_url: &str, user: &str) -> Landing {
+    pub async fn log_in_http<P: Provider>(
+        &self,
+        browser: &Browser,
+        app_url: &str,
+        user: &str,
+    ) -> Landing {
         let app_url = app_url.trim_end_matches('/');
-        let start = browser
-            .landing(browser.get(&format!("{app_url}/auth/{}/login", P::NAME)).await)
-            .await;
+        let start = http_landing(
+            browser
+                .get(&format!("{app_url}/auth/{}/login", P::NAME))
+                .await,
+        )
+        .await;
         let Some(authorize) = start.location.clone().filter(|l| self.is_mine(Some(l))) else {
             return start;
         };
         let mut authorize = url::Url::parse(&authorize).expect("the mock's URL");
         authorize.query_pairs_mut().append_pair("login_as", user);
         let answer = browser.get(authorize.as_str()).await;
-        let answer = browser.landing(answer).await;
+        let answer = http_landing(answer).await;
         let response = match (&answer.location, answer.status.code) {
             (Some(callback), _) => browser.get(callback).await,
             (None, 200) => {
@@ -225,7 +233,7 @@ impl MockProvider {
             }
             _ => return answer,
         };
-        browser.landing(response).await
+        http_landing(response).await
     }
 }
 
@@ -254,6 +262,19 @@ async fn local_landing(response: asynchronous::LocalResponse<'_>) -> Landing {
         status: response.status(),
         location: response.headers().get_one("Location").map(str::to_owned),
         body: response.into_string().await.unwrap_or_default(),
+    }
+}
+
+async fn http_landing(response: reqwest::Response) -> Landing {
+    let location = response
+        .headers()
+        .get("location")
+        .and_then(|l| l.to_str().ok())
+        .map(str::to_owned);
+    Landing {
+        status: Status::new(response.status().as_u16()),
+        location,
+        body: response.text().await.unwrap_or_default(),
     }
 }
 
@@ -302,9 +323,18 @@ mod tests {
         ];
         let inputs: String = fields
             .iter()
-            .map(|(k, v)| format!(r#"<input type="hidden" name="{}" value="{}">"#, escape(k), escape(v)))
+            .map(|(k, v)| {
+                format!(
+                    r#"<input type="hidden" name="{}" value="{}">"#,
+                    escape(k),
+                    escape(v)
+                )
+            })
             .collect();
-        let page = format!(r#"<form method="post" action="{}">{inputs}</form>"#, escape("http://a/cb?x=1&y=2"));
+        let page = format!(
+            r#"<form method="post" action="{}">{inputs}</form>"#,
+            escape("http://a/cb?x=1&y=2")
+        );
         let (action, parsed) = parse_form_post(&page);
         assert_eq!(action, "http://a/cb?x=1&y=2");
         assert_eq!(parsed, fields);
@@ -312,7 +342,13 @@ mod tests {
 
     #[test]
     fn local_uris_keep_the_path_and_query() {
-        assert_eq!(local_uri("http://127.0.0.1:8000/auth/x/callback?code=1&state=2"), "/auth/x/callback?code=1&state=2");
-        assert_eq!(local_uri("http://127.0.0.1:8000/auth/x/callback"), "/auth/x/callback");
+        assert_eq!(
+            local_uri("http://127.0.0.1:8000/auth/x/callback?code=1&state=2"),
+            "/auth/x/callback?code=1&state=2"
+        );
+        assert_eq!(
+            local_uri("http://127.0.0.1:8000/auth/x/callback"),
+            "/auth/x/callback"
+        );
     }
 }

@@ -1,167 +1,19 @@
-//! The mock provider: its state, its server thread, and what tests ask of it.
+//! The mock provider's handle: its server thread, and what tests ask of it.
 
-use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
-use std::time::{Duration, Instant};
 
 use rocket::fairing::AdHoc;
 use rocket::figment::Figment;
 use rocket::http::Method;
 use serde_json::{json, Value};
 
-use super::endpoints::{Endpoint, MockRequest, MockResponse, RecordedRequest};
+use super::exchange::{Endpoint, MockRequest, MockResponse, RecordedRequest};
 use super::script::Script;
+use super::state::{Shared, CLIENT_ID, CLIENT_SECRET};
 use super::user::MockUser;
 use crate::{Protocol, Provider};
-
-/// The client id (OAuth 1.0a: consumer key) the mock provider knows.
-pub const CLIENT_ID: &str = "mock-client";
-
-/// The client secret (OAuth 1.0a: consumer secret) the mock provider knows. It has
-/// characters that must be encoded, so that encoding mistakes show.
-pub const CLIENT_SECRET: &str = "mock s3cret&+";
-
-/// An authorization code's grant.
-pub(super) struct Grant {
-    pub(super) subject: String,
-    pub(super) redirect_uri: String,
-    pub(super) challenge: Option<String>,
-    pub(super) nonce: Option<String>,
-    pub(super) scope: String,
-}
-
-/// A live access token.
-struct Issued {
-    subject: String,
-    expires: Option<Instant>,
-}
-
-/// A refresh token's grant.
-#[derive(Clone)]
-pub(super) struct RefreshGrant {
-    pub(super) subject: String,
-    pub(super) scope: String,
-}
-
-/// OAuth 1.0a temporary credentials.
-pub(super) struct Temporary {
-    pub(super) secret: String,
-    pub(super) callback: String,
-    /// Set once the user approved.
-    pub(super) approved: Option<(String, String)>,
-}
-
-/// What the mock's routes share with the [`MockProvider`] handle.
-pub(super) struct Shared {
-    url: OnceLock<String>,
-    users: Mutex<Vec<MockUser>>,
-    current: Mutex<String>,
-    pub(super) script: Mutex<Script>,
-    pub(super) grants: Mutex<HashMap<String, Grant>>,
-    tokens: Mutex<HashMap<String, Issued>>,
-    pub(super) refresh_tokens: Mutex<HashMap<String, RefreshGrant>>,
-    pub(super) temporary: Mutex<HashMap<String, Temporary>>,
-    /// OAuth 1.0a token credentials: token → (secret, subject).
-    pub(super) oauth1_tokens: Mutex<HashMap<String, (String, String)>>,
-    requests: Mutex<Vec<RecordedRequest>>,
-    pub(super) revoked: Mutex<Vec<String>>,
-    pub(super) bad_signatures: AtomicUsize,
-    pub(super) endpoints: Mutex<Vec<Endpoint>>,
-    #[cfg(feature = "oidc")]
-    pub(super) keys: super::oidc::Keys,
-    counter: AtomicUsize,
-}
-
-impl Shared {
-    /// The mock's base URL, e.g. `http://127.0.0.1:41234`.
-    pub(super) fn url(&self) -> &str {
-        self.url.get().map(String::as_str).unwrap_or_default()
-    }
-
-    /// The issuer: scripted, or the URL.
-    pub(super) fn issuer(&self) -> String {
-        let scripted = self.script.lock().unwrap().issuer.clone();
-        scripted.unwrap_or_else(|| self.url().to_owned())
-    }
-
-    pub(super) fn script(&self) -> Script {
-        self.script.lock().unwrap().clone()
-    }
-
-    pub(super) fn record(&self, request: &RecordedRequest) {
-        self.requests.lock().unwrap().push(request.clone());
-    }
-
-    /// A fresh unguessable value.
-    pub(super) fn random(&self, prefix: &str) -> String {
-        let n = self.counter.fetch_add(1, Ordering::SeqCst);
-        format!("{prefix}-{n}-{}", oauth2::CsrfToken::new_random().secret())
-    }
-
-    pub(super) fn user(&self, subject: &str) -> Option<MockUser> {
-        let users = self.users.lock().unwrap();
-        users.iter().find(|u| u.subject() == subject).cloned()
-    }
-
-    /// The user approving a request: `login_as`, or the current user.
-    pub(super) fn approving_user(&self, login_as: Option<&str>) -> Option<MockUser> {
-        let current = self.current.lock().unwrap().clone();
-        self.user(login_as.unwrap_or(&current))
-    }
-
-    /// The user of a live access token.
-    pub(super) fn token_user(&self, token: &str) -> Option<MockUser> {
-        let subject = {
-            let tokens = self.tokens.lock().unwrap();
-            let issued = tokens.get(token)?;
-            if issued.expires.is_some_and(|e| e <= Instant::now()) {
-                return None;
-            }
-            issued.subject.clone()
-        };
-        self.user(&subject)
-    }
-
-    /// The user of OAuth 1.0a token credentials.
-    pub(super) fn oauth1_user(&self, token: &str) -> Option<MockUser> {
-        let subject = self.oauth1_tokens.lock().unwrap().get(token)?.1.clone();
-        self.user(&subject)
-    }
-
-    /// A new access token for `subject`, with the scripted lifetime.
-    pub(super) fn issue_access_token(&self, subject: &str) -> (String, Option<u64>) {
-        let token = self.random("at");
-        let expires_in = self.script.lock().unwrap().expires_in;
-        let expires = expires_in.map(|s| Instant::now() + Duration::from_secs(s));
-        self.tokens.lock().unwrap().insert(
-            token.clone(),
-            Issued {
-                subject: subject.to_owned(),
-                expires,
-            },
-        );
-        (token, expires_in)
-    }
-
-    /// A new refresh token.
-    pub(super) fn issue_refresh_token(&self, grant: RefreshGrant) -> String {
-        let token = self.random("rt");
-        self.refresh_tokens
-            .lock()
-            .unwrap()
-            .insert(token.clone(), grant);
-        token
-    }
-
-    /// Forgets a token of any kind (revocation).
-    pub(super) fn revoke(&self, token: &str) {
-        self.revoked.lock().unwrap().push(token.to_owned());
-        self.tokens.lock().unwrap().remove(token);
-        self.refresh_tokens.lock().unwrap().remove(token);
-    }
-}
 
 /// A mock OAuth provider for an app's own tests: OAuth 2 (authorize, token, userinfo,
 /// revocation, refresh with rotation), OpenID Connect (discovery, JWKS with key rotation,
@@ -220,7 +72,7 @@ impl MockProvider {
             bad_signatures: AtomicUsize::new(0),
             endpoints: Mutex::default(),
             #[cfg(feature = "oidc")]
-            keys: super::oidc::Keys::load(),
+            keys: super::keys::Keys::load(),
             counter: AtomicUsize::new(0),
         });
         let (tx, rx) = std::sync::mpsc::channel();
@@ -316,7 +168,11 @@ impl MockProvider {
     /// The requests received at `path` (e.g. `/token`).
     pub fn requests_to(&self, path: &str) -> Vec<RecordedRequest> {
         let requests = self.shared.requests.lock().unwrap();
-        requests.iter().filter(|r| r.path == path).cloned().collect()
+        requests
+            .iter()
+            .filter(|r| r.path == path)
+            .cloned()
+            .collect()
     }
 
     /// The refresh requests received (`grant_type=refresh_token` at `/token`).
@@ -482,7 +338,7 @@ fn serve(shared: Arc<Shared>, started: std::sync::mpsc::Sender<Started>) {
             .manage(shared.clone())
             .mount("/", super::oauth2::routes())
             .mount("/", super::oauth1::routes())
-            .mount("/", super::endpoints::routes(shared.clone()));
+            .mount("/", super::custom::routes(shared.clone()));
         #[cfg(feature = "oidc")]
         let rocket = rocket.mount("/", super::oidc::routes());
         let rocket = rocket.attach(AdHoc::on_liftoff("mock provider started", move |r| {

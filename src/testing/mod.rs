@@ -68,7 +68,10 @@
 //! use them for nothing else.
 
 mod browser;
-mod endpoints;
+mod custom;
+mod exchange;
+#[cfg(feature = "oidc")]
+mod keys;
 mod login;
 mod mock;
 mod oauth1;
@@ -76,6 +79,7 @@ mod oauth2;
 #[cfg(feature = "oidc")]
 mod oidc;
 mod script;
+mod state;
 mod user;
 
 use std::sync::Mutex;
@@ -85,13 +89,14 @@ use rocket::figment::Figment;
 use rocket::{Build, Rocket};
 
 pub use self::browser::Browser;
-pub use self::endpoints::{MockRequest, MockResponse, RecordedRequest};
+pub use self::exchange::{MockRequest, MockResponse, RecordedRequest};
 pub use self::login::Landing;
-pub use self::mock::{MockProvider, CLIENT_ID, CLIENT_SECRET};
+pub use self::mock::MockProvider;
 pub use self::script::{
-    AtHash, AuthorizeReply, EndpointReply, IdTokenFault, IdTokenScript, IssuedTokens,
-    NonceReply, OAuth1Reply, RefreshReply, Script, SigningAlg, TokenAnswer, TokenReply,
+    AtHash, AuthorizeReply, EndpointReply, IdTokenFault, IdTokenScript, IssuedTokens, NonceReply,
+    OAuth1Reply, RefreshReply, Script, SigningAlg, TokenAnswer, TokenReply,
 };
+pub use self::state::{CLIENT_ID, CLIENT_SECRET};
 pub use self::user::MockUser;
 
 /// Rocket's configuration (`Rocket.toml`, `ROCKET_*`) for an app under test: on loopback, on

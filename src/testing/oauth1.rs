@@ -12,10 +12,10 @@ use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use rocket::{get, post, routes, Route, State};
 use subtle::ConstantTimeEq;
 
-use super::endpoints::{Head, MockResponse, RecordedRequest};
-use super::mock::{Shared, Temporary, CLIENT_ID, CLIENT_SECRET};
+use super::exchange::{Head, MockResponse, RecordedRequest};
 use super::oauth2::{AuthorizeAnswer, AuthorizeResponse, HANG};
 use super::script::{AuthorizeReply, OAuth1Reply};
+use super::state::{Shared, Temporary, CLIENT_ID, CLIENT_SECRET};
 
 pub(super) fn routes() -> Vec<Route> {
     routes![request_token, authorize, access_token, userinfo]

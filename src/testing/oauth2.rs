@@ -14,9 +14,9 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-use super::endpoints::{Head, MockResponse, RecordedRequest};
-use super::mock::{Grant, RefreshGrant, Shared, CLIENT_ID, CLIENT_SECRET};
+use super::exchange::{Head, MockResponse, RecordedRequest};
 use super::script::{AuthorizeReply, EndpointReply, IssuedTokens, RefreshReply, TokenReply};
+use super::state::{Grant, RefreshGrant, Shared, CLIENT_ID, CLIENT_SECRET};
 
 /// How long a hanging endpoint keeps the caller waiting.
 pub(super) const HANG: Duration = Duration::from_secs(30);
@@ -82,7 +82,13 @@ pub(super) fn authorize_request(
             (AuthorizeReply::Deny { description }, _) => {
                 answer = error("access_denied", description.as_deref());
             }
-            (AuthorizeReply::Error { error: e, description }, _) => {
+            (
+                AuthorizeReply::Error {
+                    error: e,
+                    description,
+                },
+                _,
+            ) => {
                 answer = error(e, description.as_deref());
             }
             (_, None) => return AuthorizeAnswer::Invalid("no such user".into()),
@@ -193,7 +199,9 @@ fn client_authenticated(request: &RecordedRequest) -> Option<bool> {
         return None;
     }
     match secret {
-        Some(secret) => bool::from(secret.as_bytes().ct_eq(CLIENT_SECRET.as_bytes())).then_some(true),
+        Some(secret) => {
+            bool::from(secret.as_bytes().ct_eq(CLIENT_SECRET.as_bytes())).then_some(true)
+        }
         None => Some(false),
     }
 }
@@ -212,11 +220,19 @@ async fn token(head: Head, body: String, shared: &State<Arc<Shared>>) -> MockRes
     match request.form_param("grant_type").as_deref() {
         Some("authorization_code") => code_grant(shared, &request, confidential).await,
         Some("refresh_token") => refresh_grant(shared, &request).await,
-        _ => error(400, "unsupported_grant_type", "authorization_code or refresh_token"),
+        _ => error(
+            400,
+            "unsupported_grant_type",
+            "authorization_code or refresh_token",
+        ),
     }
 }
 
-async fn code_grant(shared: &Shared, request: &RecordedRequest, confidential: bool) -> MockResponse {
+async fn code_grant(
+    shared: &Shared,
+    request: &RecordedRequest,
+    confidential: bool,
+) -> MockResponse {
     let code = request.form_param("code").unwrap_or_default();
     let Some(grant) = shared.grants.lock().unwrap().remove(&code) else {
         return error(400, "invalid_grant", "unknown or spent code");
@@ -233,7 +249,13 @@ async fn code_grant(shared: &Shared, request: &RecordedRequest, confidential: bo
             }
         }
         (None, None) if confidential => {}
-        _ => return error(400, "invalid_grant", "PKCE verifier and challenge do not match"),
+        _ => {
+            return error(
+                400,
+                "invalid_grant",
+                "PKCE verifier and challenge do not match",
+            )
+        }
     }
     let script = shared.script();
     if matches!(script.token, TokenReply::Hang) {
@@ -298,7 +320,9 @@ async fn refresh_grant(shared: &Shared, request: &RecordedRequest) -> MockRespon
     let grant = match script.refresh {
         RefreshReply::InvalidGrant => None,
         RefreshReply::Rotate => shared.refresh_tokens.lock().unwrap().remove(&given),
-        RefreshReply::KeepRefreshToken => shared.refresh_tokens.lock().unwrap().get(&given).cloned(),
+        RefreshReply::KeepRefreshToken => {
+            shared.refresh_tokens.lock().unwrap().get(&given).cloned()
+        }
     };
     let Some(grant) = grant else {
         return error(400, "invalid_grant", "unknown or spent refresh token");
@@ -307,7 +331,11 @@ async fn refresh_grant(shared: &Shared, request: &RecordedRequest) -> MockRespon
     let tokens = issue(shared, &grant.subject, &grant.scope, None);
     let mut body = tokens.json();
     if script.refresh == RefreshReply::KeepRefreshToken {
-        shared.refresh_tokens.lock().unwrap().remove(&tokens.refresh_token);
+        shared
+            .refresh_tokens
+            .lock()
+            .unwrap()
+            .remove(&tokens.refresh_token);
         if let Some(fields) = body.as_object_mut() {
             fields.remove("refresh_token");
         }
@@ -322,7 +350,9 @@ pub(super) async fn misbehave(reply: EndpointReply) -> Option<MockResponse> {
         EndpointReply::ServerError => {
             Some(MockResponse::text("text/html", "<h1>Internal error</h1>").status(500))
         }
-        EndpointReply::NotJson => Some(MockResponse::text("application/json", "this is { not json")),
+        EndpointReply::NotJson => {
+            Some(MockResponse::text("application/json", "this is { not json"))
+        }
         EndpointReply::Hang => {
             rocket::tokio::time::sleep(HANG).await;
             Some(MockResponse::text("text/plain", "too late").status(504))

@@ -1,88 +1,25 @@
 //! The mock's OpenID Connect parts: discovery, a JWKS whose RSA key rotates, and ID tokens
-//! signed by openidconnect's own signing keys (or forged, when scripted).
+//! signed by openidconnect (or forged, when scripted).
 
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use chrono::{Duration as ChronoDuration, Utc};
 use openidconnect::core::{
-    CoreEdDsaPrivateSigningKey, CoreGenderClaim, CoreHmacKey, CoreJsonWebKey,
-    CoreJweContentEncryptionAlgorithm, CoreJwsSigningAlgorithm, CoreRsaPrivateSigningKey,
+    CoreGenderClaim, CoreHmacKey, CoreJweContentEncryptionAlgorithm, CoreJwsSigningAlgorithm,
 };
 use openidconnect::{
-    AccessToken, AdditionalClaims, Audience, ClientId, IdToken, IdTokenClaims, IssuerUrl,
-    JsonWebKeyId, Nonce, PrivateSigningKey, StandardClaims, SubjectIdentifier,
+    AccessToken, AdditionalClaims, Audience, ClientId, IdToken, IdTokenClaims, IssuerUrl, Nonce,
+    StandardClaims, SubjectIdentifier,
 };
 use rocket::{get, routes, Route, State};
-use rsa::pkcs1::DecodeRsaPrivateKey;
-use rsa::pkcs8::{EncodePublicKey, LineEnding};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
-use super::endpoints::{Head, MockResponse};
-use super::mock::{Shared, CLIENT_ID};
+use super::exchange::{Head, MockResponse};
 use super::script::{AtHash, IdTokenFault, NonceReply, SigningAlg};
-
-/// Test keys, published with the crate: never use them for anything but tests.
-const RSA_KEYS: [&str; 2] = [include_str!("keys/rsa1.pem"), include_str!("keys/rsa2.pem")];
-const ED25519_KEY: &str = include_str!("keys/ed25519.pem");
-
-/// The mock's signing keys.
-pub(super) struct Keys {
-    rsa: [CoreRsaPrivateSigningKey; 2],
-    /// The same key material as `rsa[1]` under a key id the JWKS never lists.
-    unlisted: CoreRsaPrivateSigningKey,
-    ed25519: CoreEdDsaPrivateSigningKey,
-    /// The index of the RSA key in use (and published).
-    current: AtomicUsize,
-}
-
-fn rsa_key(pem: &str, kid: &str) -> CoreRsaPrivateSigningKey {
-    CoreRsaPrivateSigningKey::from_pem(pem, Some(JsonWebKeyId::new(kid.into())))
-        .expect("the kit's RSA test key")
-}
-
-impl Keys {
-    pub(super) fn load() -> Keys {
-        Keys {
-            rsa: [rsa_key(RSA_KEYS[0], "rsa-0"), rsa_key(RSA_KEYS[1], "rsa-1")],
-            unlisted: rsa_key(RSA_KEYS[1], "rsa-unlisted"),
-            ed25519: CoreEdDsaPrivateSigningKey::from_ed25519_pem(
-                ED25519_KEY,
-                Some(JsonWebKeyId::new("ed25519-0".into())),
-            )
-            .expect("the kit's Ed25519 test key"),
-            current: AtomicUsize::new(0),
-        }
-    }
-
-    pub(super) fn rotate(&self) {
-        self.current.fetch_xor(1, Ordering::SeqCst);
-    }
-
-    fn current(&self) -> usize {
-        self.current.load(Ordering::SeqCst)
-    }
-
-    /// The published keys.
-    fn jwks(&self) -> Vec<CoreJsonWebKey> {
-        vec![
-            self.rsa[self.current()].as_verification_key(),
-            self.ed25519.as_verification_key(),
-        ]
-    }
-
-    /// The current RSA public key as PEM (what a key-confusion attacker would HMAC with).
-    fn rsa_public_pem(&self) -> String {
-        let key = rsa::RsaPrivateKey::from_pkcs1_pem(RSA_KEYS[self.current()])
-            .expect("the kit's RSA test key");
-        key.to_public_key()
-            .to_public_key_pem(LineEnding::LF)
-            .expect("a PEM public key")
-    }
-}
+use super::state::{Shared, CLIENT_ID};
 
 pub(super) fn routes() -> Vec<Route> {
     routes![discovery, jwks]
@@ -141,7 +78,17 @@ struct Claims {
 impl AdditionalClaims for Claims {}
 
 const REGISTERED: [&str; 11] = [
-    "iss", "sub", "aud", "exp", "iat", "nonce", "azp", "at_hash", "c_hash", "auth_time", "acr",
+    "iss",
+    "sub",
+    "aud",
+    "exp",
+    "iat",
+    "nonce",
+    "azp",
+    "at_hash",
+    "c_hash",
+    "auth_time",
+    "acr",
 ];
 
 type MockIdToken =

@@ -5,7 +5,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::endpoints::MockResponse;
+use super::exchange::MockResponse;
 
 /// The mock provider's behaviour, changed with
 /// [`MockProvider::script`](super::MockProvider::script). The defaults are a well-behaved

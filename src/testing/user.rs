@@ -87,17 +87,21 @@ impl MockUser {
     }
 
     /// The userinfo answer: the replacement given to [`MockUser::userinfo`], or the claims
-    /// with the subject under `subject_key` (`sub`, or `id` for OAuth 1.0a).
+    /// with the subject under `subject_key` (`sub`, or `id` for OAuth 1.0a); `subject`
+    /// replaces the subject in either.
     pub(super) fn profile(&self, subject_key: &str, subject: Option<&str>) -> Value {
-        if let Some(body) = &self.userinfo {
-            return body.clone();
+        let mut body = match &self.userinfo {
+            Some(body) => body.clone(),
+            None => {
+                let mut body = self.claims.clone();
+                body.insert(subject_key.into(), self.subject.clone().into());
+                Value::Object(body)
+            }
+        };
+        if let (Some(subject), Some(fields)) = (subject, body.as_object_mut()) {
+            fields.insert(subject_key.into(), subject.into());
         }
-        let mut body = self.claims.clone();
-        body.insert(
-            subject_key.into(),
-            subject.unwrap_or(&self.subject).into(),
-        );
-        Value::Object(body)
+        body
     }
 }
 

@@ -14,15 +14,17 @@ async fn start_example(idp: &Idp) -> (crate::common::example::Running, String) {
     let config = format!(
         r#"{header}
 [default.oauth.idp]
-client_id = "test-client"
-client_secret = "test-secret"
+client_id = "{id}"
+client_secret = "{secret}"
 authorize_url = "{idp}/authorize"
 token_url = "{idp}/token"
 userinfo_url = "{idp}/userinfo"
 redirect_uri = "http://127.0.0.1:{port}/auth/idp/callback"
 scopes = ["read", "write"]
 "#,
-        idp = idp.url
+        idp = idp.url,
+        id = rocket_oauth::testing::CLIENT_ID,
+        secret = rocket_oauth::testing::CLIENT_SECRET,
     );
     crate::common::example::start("oauth2_login", &config, port).await
 }
@@ -49,9 +51,9 @@ async fn oauth2_login_example_contract() {
         serde_json::json!({"authorized": false})
     );
 
-    let (r, visited) = browser.follow(&url, &format!("{url}/private")).await;
+    let (r, visited) = browser.follow(&format!("{url}/private")).await;
     assert_eq!(r.status(), 200, "{visited:?}");
-    assert!(r.text().await.unwrap().contains("Test User"));
+    assert!(r.text().await.unwrap().contains("Alice Example"));
     let me: Value = browser
         .get(&format!("{url}/me"))
         .await
@@ -59,7 +61,7 @@ async fn oauth2_login_example_contract() {
         .await
         .unwrap();
     assert_eq!(me["provider"], "idp");
-    assert_eq!(me["user"]["sub"], "u1");
+    assert_eq!(me["user"]["sub"], "alice");
     let r = browser.get(&format!("{url}/auth/idp/check")).await;
     assert_eq!(
         r.json::<Value>().await.unwrap(),
@@ -75,21 +77,16 @@ async fn oauth2_login_example_contract() {
 #[rocket::async_test]
 async fn oauth2_login_example_outlives_short_tokens() {
     let idp = start_idp().await;
-    idp.state
-        .expires_in
-        .store(2, std::sync::atomic::Ordering::SeqCst);
+    idp.script(|s| s.expires_in = Some(2));
     let (_running, url) = start_example(&idp).await;
     let browser = Browser::new();
-    let (r, _) = browser.follow(&url, &format!("{url}/private")).await;
+    let (r, _) = browser.follow(&format!("{url}/private")).await;
     assert_eq!(r.status(), 200);
     for _ in 0..12 {
         rocket::tokio::time::sleep(std::time::Duration::from_millis(500)).await;
         assert_eq!(browser.get(&format!("{url}/me")).await.status(), 200);
     }
-    let refreshes = idp
-        .state
-        .refresh_calls
-        .load(std::sync::atomic::Ordering::SeqCst);
+    let refreshes = idp.refresh_calls();
     assert!(
         (2..=12).contains(&refreshes),
         "{refreshes} refreshes: at most one per request"
@@ -126,7 +123,7 @@ async fn demo_logs_in_against_its_own_authorization_server() {
     let (_running, url) = crate::common::example::spawn("demo", &env, port).await;
     let browser = Browser::new();
     // Not logged in: the private page leads to the server, which asks for a sign-in.
-    let (r, visited) = browser.follow(&url, &format!("{url}/private")).await;
+    let (r, visited) = browser.follow(&format!("{url}/private")).await;
     assert_eq!(r.status(), 200, "{visited:?}");
     assert!(
         visited.last().unwrap().contains("/login?next="),
@@ -139,7 +136,7 @@ async fn demo_logs_in_against_its_own_authorization_server() {
         .expect("next field")
         .1;
     let r = browser
-        .client
+        .client()
         .post(format!("{url}/login"))
         .form(&[
             ("username", "demo"),
@@ -150,9 +147,7 @@ async fn demo_logs_in_against_its_own_authorization_server() {
         .await
         .unwrap();
     // Signed in: the consent page.
-    let (r, _) = browser
-        .follow(&url, &format!("{url}{}", location(&r)))
-        .await;
+    let (r, _) = browser.follow(&format!("{url}{}", location(&r))).await;
     let page = r.text().await.unwrap();
     assert!(
         page.contains("Accept") && page.contains("Know your user name"),
@@ -161,13 +156,13 @@ async fn demo_logs_in_against_its_own_authorization_server() {
     let mut form = hidden_fields(&page);
     form.push(("decision".into(), "Accept".into()));
     let r = browser
-        .client
+        .client()
         .post(format!("{url}/oauth/authorize"))
         .form(&form)
         .send()
         .await
         .unwrap();
-    let (r, visited) = browser.follow(&url, &location(&r)).await;
+    let (r, visited) = browser.follow(&location(&r)).await;
     assert_eq!(r.status(), 200, "{visited:?}");
     assert!(r.text().await.unwrap().contains("Hello, demo"));
     let me: Value = browser

@@ -21,7 +21,7 @@ async fn a_cross_site_logout_is_refused() {
         ("sec-fetch-site", "same-site"),
     ] {
         let r = browser
-            .client
+            .client()
             .post(&logout)
             .header(header, value)
             .send()
@@ -32,7 +32,7 @@ async fn a_cross_site_logout_is_refused() {
     }
     // The application's own form (same origin) logs out, without JavaScript.
     let r = browser
-        .client
+        .client()
         .post(&logout)
         .header("origin", app.url.as_str())
         .header("sec-fetch-site", "same-origin")

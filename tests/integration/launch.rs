@@ -135,7 +135,7 @@ async fn base_path_is_configurable() {
     let url = launch(rocket).await;
     let browser = Browser::new();
     let (r, visited) = browser
-        .follow(&url, &format!("{url}/login/other/login?next=/me"))
+        .follow(&format!("{url}/login/other/login?next=/me"))
         .await;
     assert_eq!(r.status(), 200, "{visited:?}");
     assert_eq!(

@@ -35,7 +35,7 @@ fn cookie_header(browser: &Browser, app: &App) -> String {
     use reqwest::cookie::CookieStore;
     let url = app.url.parse().unwrap();
     browser
-        .jar
+        .jar()
         .cookies(&url)
         .map(|v| v.to_str().unwrap().to_owned())
         .unwrap_or_default()
@@ -44,7 +44,7 @@ fn cookie_header(browser: &Browser, app: &App) -> String {
 #[rocket::async_test]
 async fn an_expired_access_token_is_refreshed_transparently() {
     let idp = start_idp().await;
-    idp.state.expires_in.store(2, Ordering::SeqCst);
+    idp.script(|s| s.expires_in = Some(2));
     let app = start_app(&idp, false, |f| f).await;
     let browser = Browser::new();
     log_in(&browser, &app).await;
@@ -52,15 +52,15 @@ async fn an_expired_access_token_is_refreshed_transparently() {
     let r = browser.get(&format!("{}/me", app.url)).await;
     assert_eq!(r.status(), 200);
     let me: Value = r.json().await.unwrap();
-    assert_eq!(me["user"]["name"], "Test User", "nothing lost: {me}");
-    assert_eq!(idp.state.refresh_calls.load(Ordering::SeqCst), 1);
+    assert_eq!(me["user"]["name"], "Alice Example", "nothing lost: {me}");
+    assert_eq!(idp.refresh_calls(), 1);
     assert_eq!(app.log.token_updates.load(Ordering::SeqCst), 1);
 }
 
 #[rocket::async_test]
 async fn sessions_outlive_short_tokens() {
     let idp = start_idp().await;
-    idp.state.expires_in.store(2, Ordering::SeqCst);
+    idp.script(|s| s.expires_in = Some(2));
     let app = start_app(&idp, false, |f| f).await;
     let browser = Browser::new();
     log_in(&browser, &app).await;
@@ -68,15 +68,15 @@ async fn sessions_outlive_short_tokens() {
         rocket::tokio::time::sleep(Duration::from_millis(400)).await;
         assert_eq!(me_status(&browser, &app).await, 200);
     }
-    let refreshes = idp.state.refresh_calls.load(Ordering::SeqCst);
+    let refreshes = idp.refresh_calls();
     assert!((1..=4).contains(&refreshes), "{refreshes} refreshes");
 }
 
 #[rocket::async_test]
 async fn a_refresh_answer_without_a_refresh_token_keeps_the_old_one() {
     let idp = start_idp().await;
-    idp.state.expires_in.store(2, Ordering::SeqCst);
-    *idp.state.refresh_mode.lock().unwrap() = RefreshMode::KeepRefreshToken;
+    idp.script(|s| s.expires_in = Some(2));
+    idp.script(|s| s.refresh = RefreshReply::KeepRefreshToken);
     let app = start_app(&idp, false, |f| f).await;
     let browser = Browser::new();
     log_in(&browser, &app).await;
@@ -84,29 +84,29 @@ async fn a_refresh_answer_without_a_refresh_token_keeps_the_old_one() {
         rocket::tokio::time::sleep(Duration::from_millis(2100)).await;
         assert_eq!(me_status(&browser, &app).await, 200);
     }
-    assert_eq!(idp.state.refresh_calls.load(Ordering::SeqCst), 2);
+    assert_eq!(idp.refresh_calls(), 2);
 }
 
 /// 50 requests at once with an expired token: one refresh at the provider. (Tokens live 4 s
 /// here, so that the new one cannot look due again while the waiting requests read it.)
 async fn concurrent_requests_refresh_once(apps: &[&App], idp: &Idp, browser: &Browser) {
-    *idp.state.refresh_delay.lock().unwrap() = Duration::from_millis(300);
+    idp.script(|s| s.refresh_delay = Duration::from_millis(300));
     rocket::tokio::time::sleep(Duration::from_millis(4100)).await;
     let requests = (0..50).map(|i| {
         let app = apps[i % apps.len()];
-        browser.client.get(format!("{}/me", app.url)).send()
+        browser.client().get(format!("{}/me", app.url)).send()
     });
     let responses = futures_join_all(requests.collect()).await;
     for response in responses {
         assert_eq!(response.unwrap().status(), 200);
     }
-    assert_eq!(idp.state.refresh_calls.load(Ordering::SeqCst), 1);
+    assert_eq!(idp.refresh_calls(), 1);
 }
 
 #[rocket::async_test]
 async fn fifty_concurrent_requests_cause_one_refresh() {
     let idp = start_idp().await;
-    idp.state.expires_in.store(4, Ordering::SeqCst);
+    idp.script(|s| s.expires_in = Some(4));
     let app = start_app(&idp, false, |f| f).await;
     let browser = Browser::new();
     log_in(&browser, &app).await;
@@ -117,7 +117,7 @@ async fn fifty_concurrent_requests_cause_one_refresh() {
 #[rocket::async_test]
 async fn fifty_concurrent_requests_cause_one_refresh_with_a_memory_store() {
     let idp = start_idp().await;
-    idp.state.expires_in.store(4, Ordering::SeqCst);
+    idp.script(|s| s.expires_in = Some(4));
     let app = start_app(&idp, false, memory_store).await;
     let browser = Browser::new();
     log_in(&browser, &app).await;
@@ -131,7 +131,7 @@ async fn two_instances_on_one_redis_refresh_once() {
         return;
     };
     let idp = start_idp().await;
-    idp.state.expires_in.store(4, Ordering::SeqCst);
+    idp.script(|s| s.expires_in = Some(4));
     let a = start_app(&idp, false, redis_store(url.clone())).await;
     let b = start_app(&idp, false, redis_store(url)).await;
     let browser = Browser::new();
@@ -142,8 +142,8 @@ async fn two_instances_on_one_redis_refresh_once() {
 #[rocket::async_test]
 async fn a_refused_refresh_logs_the_visitor_out_cleanly() {
     let idp = start_idp().await;
-    idp.state.expires_in.store(2, Ordering::SeqCst);
-    *idp.state.refresh_mode.lock().unwrap() = RefreshMode::InvalidGrant;
+    idp.script(|s| s.expires_in = Some(2));
+    idp.script(|s| s.refresh = RefreshReply::InvalidGrant);
     let app = start_app(&idp, false, |f| f).await;
     let browser = Browser::new();
     log_in(&browser, &app).await;
@@ -160,7 +160,7 @@ async fn a_refused_refresh_logs_the_visitor_out_cleanly() {
     assert!(location(&r).starts_with("/auth/idp/login?next="));
     // The session was ended: no second refresh attempt.
     assert_eq!(me_status(&browser, &app).await, 401);
-    assert_eq!(idp.state.refresh_calls.load(Ordering::SeqCst), 1);
+    assert_eq!(idp.refresh_calls(), 1);
     assert_eq!(app.log.token_updates.load(Ordering::SeqCst), 0);
 }
 
@@ -173,12 +173,12 @@ async fn logout_revokes_the_tokens_at_the_provider() {
     let r = browser.post(&format!("{}/auth/idp/logout", app.url)).await;
     assert_eq!(r.status(), 303);
     for _ in 0..50 {
-        if idp.state.revoked.lock().unwrap().len() == 2 {
+        if idp.revoked_tokens().len() == 2 {
             break;
         }
         rocket::tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    let revoked = idp.state.revoked.lock().unwrap().clone();
+    let revoked = idp.revoked_tokens().clone();
     assert_eq!(revoked.len(), 2, "refresh and access token: {revoked:?}");
     assert!(revoked[0].starts_with("rt-") && revoked[1].starts_with("at-"));
 }
@@ -207,7 +207,7 @@ async fn the_api_client_sends_the_users_token() {
     let browser = Browser::new();
     log_in(&browser, &app).await;
     let answer: Value = browser.json(&format!("{}/api", app.url)).await;
-    assert_eq!(answer["sub"], "u1");
+    assert_eq!(answer["sub"], "alice");
     assert!(answer["token"].as_str().unwrap().starts_with("at-"));
     let echo: Value = browser.json(&format!("{}/api-post", app.url)).await;
     assert_eq!(echo["body"], r#"{"hello":"world"}"#);
@@ -222,19 +222,19 @@ async fn the_api_client_refreshes_and_retries_once_on_401() {
     let app = start_app(&idp, false, |f| f).await;
     let browser = Browser::new();
     log_in(&browser, &app).await;
-    idp.state.api_rejections.store(1, Ordering::SeqCst);
+    idp.api_rejections.store(1, Ordering::SeqCst);
     let r = browser.get(&format!("{}/api", app.url)).await;
     assert_eq!(r.status(), 200);
-    assert_eq!(idp.state.api_calls.load(Ordering::SeqCst), 2);
-    assert_eq!(idp.state.refresh_calls.load(Ordering::SeqCst), 1);
+    assert_eq!(idp.api_calls.load(Ordering::SeqCst), 2);
+    assert_eq!(idp.refresh_calls(), 1);
     // The refreshed session was kept: the next call needs no refresh.
     assert_eq!(browser.get(&format!("{}/api", app.url)).await.status(), 200);
-    assert_eq!(idp.state.refresh_calls.load(Ordering::SeqCst), 1);
+    assert_eq!(idp.refresh_calls(), 1);
     // Refused twice: an error, one refresh, no loop.
-    idp.state.api_rejections.store(2, Ordering::SeqCst);
+    idp.api_rejections.store(2, Ordering::SeqCst);
     let r = browser.get(&format!("{}/api", app.url)).await;
     assert!(r.text().await.unwrap().contains("refused"));
-    assert_eq!(idp.state.refresh_calls.load(Ordering::SeqCst), 2);
+    assert_eq!(idp.refresh_calls(), 2);
 }
 
 /// With a store, a copied cookie stops working at logout.
@@ -281,12 +281,14 @@ async fn cookie_sessions_larger_than_one_cookie_lose_nothing() {
     let idp = start_idp().await;
     // A realistic large profile: 6 KB of userinfo besides the tokens.
     let bio = "x".repeat(6000);
-    *idp.state.extra_userinfo.lock().unwrap() = Some(json!({ "bio": bio, "teams": ["a", "b"] }));
+    idp.add_user(
+        MockUser::default()
+            .claim("bio", bio.clone())
+            .claim("teams", json!(["a", "b"])),
+    );
     let app = start_app(&idp, false, |f| f).await;
     let browser = Browser::new();
-    let (r, visited) = browser
-        .follow(&app.url, &format!("{}/auth/idp/login", app.url))
-        .await;
+    let (r, visited) = browser.follow(&format!("{}/auth/idp/login", app.url)).await;
     assert_eq!(r.status(), 200);
     let _ = visited;
     let me: Value = browser.json(&format!("{}/me", app.url)).await;
@@ -297,7 +299,7 @@ async fn cookie_sessions_larger_than_one_cookie_lose_nothing() {
 #[rocket::async_test]
 async fn every_session_cookie_stays_under_the_browser_limit() {
     let idp = start_idp().await;
-    *idp.state.extra_userinfo.lock().unwrap() = Some(json!({ "bio": "é".repeat(4000) }));
+    idp.add_user(MockUser::default().claim("bio", "é".repeat(4000)));
     let app = start_app(&idp, false, |f| f).await;
     let browser = Browser::new();
     let r = browser
@@ -352,7 +354,7 @@ async fn the_api_client_runs_graphql_queries() {
     let data = browser
         .json(&format!("{}/graphql?query=%7Bviewer%7D", app.url))
         .await;
-    assert_eq!(data["viewer"]["sub"], "u1");
+    assert_eq!(data["viewer"]["sub"], "alice");
     assert_eq!(data["viewer"]["variables"], json!({"x": 1}));
     let r = browser
         .get(&format!("{}/graphql?query=fail", app.url))
@@ -367,11 +369,11 @@ async fn a_detached_api_client_refreshes_and_reports_new_tokens() {
     let browser = Browser::new();
     log_in(&browser, &app).await;
     let me: Value = browser.json(&format!("{}/detached", app.url)).await;
-    assert_eq!(me["sub"], "u1");
+    assert_eq!(me["sub"], "alice");
     // Refused once: refreshed outside any session, reported through `on_token_update`.
-    idp.state.api_rejections.store(1, Ordering::SeqCst);
+    idp.api_rejections.store(1, Ordering::SeqCst);
     let me: Value = browser.json(&format!("{}/detached", app.url)).await;
-    assert_eq!(me["sub"], "u1");
-    assert_eq!(idp.state.refresh_calls.load(Ordering::SeqCst), 1);
+    assert_eq!(me["sub"], "alice");
+    assert_eq!(idp.refresh_calls(), 1);
     assert_eq!(app.log.token_updates.load(Ordering::SeqCst), 1);
 }

@@ -132,8 +132,14 @@ async fn the_pkce_verifier_reaches_the_token_endpoint() {
     let (callback, _) = start_login(&browser, &app, "/me").await;
     assert_eq!(browser.get(&callback).await.status(), 303);
     // The test provider refuses a verifier that does not match the challenge.
-    assert_eq!(idp.state.verifiers.lock().unwrap().len(), 1);
-    assert_eq!(idp.state.token_calls.load(Ordering::SeqCst), 1);
+    assert_eq!(
+        idp.requests_to("/token")
+            .iter()
+            .filter(|r| r.form_param("code_verifier").is_some())
+            .count(),
+        1
+    );
+    assert_eq!(idp.requests_to("/token").len(), 1);
 }
 
 #[rocket::async_test]
@@ -147,12 +153,12 @@ async fn guarded_routes_see_the_userinfo_and_after_login_ran() {
     assert_eq!(r.status(), 200);
     let me: Value = r.json().await.unwrap();
     assert_eq!(me["provider"], "idp");
-    assert_eq!(me["user"]["name"], "Test User");
+    assert_eq!(me["user"]["name"], "Alice Example");
     assert_eq!(me["scopes"], serde_json::json!(["read", "write"]));
     assert_eq!(app.log.logins.load(Ordering::SeqCst), 1);
     assert_eq!(
         app.log.last_user.lock().unwrap().as_ref().unwrap()["sub"],
-        "u1"
+        "alice"
     );
 }
 
@@ -171,18 +177,21 @@ async fn logout_is_a_post_that_ends_the_session_and_tells_after_logout_who() {
     assert_eq!(r.status(), 303);
     assert_eq!(location(&r), "/");
     assert_eq!(app.log.logouts.load(Ordering::SeqCst), 1);
-    assert_eq!(app.log.last_logout.lock().unwrap().as_deref(), Some("u1"));
+    assert_eq!(
+        app.log.last_logout.lock().unwrap().as_deref(),
+        Some("alice")
+    );
     assert_session(&browser, &app.url, false).await;
 }
 
 #[rocket::async_test]
 async fn untidy_token_responses_are_accepted() {
     let idp = start_idp().await;
-    idp.set_mode(TokenMode::Untidy);
+    idp.set_mode(TokenReply::FormEncoded);
     let app = start_app(&idp, false, |f| f).await;
     let browser = Browser::new();
     let (r, _) = browser
-        .follow(&app.url, &format!("{}/auth/idp/login?next=/me", app.url))
+        .follow(&format!("{}/auth/idp/login?next=/me", app.url))
         .await;
     assert_eq!(r.status(), 200);
     let me: Value = r.json().await.unwrap();
@@ -198,9 +207,7 @@ async fn without_next_the_success_page_is_shown() {
     let idp = start_idp().await;
     let app = start_app(&idp, false, |f| f).await;
     let browser = Browser::new();
-    let (r, visited) = browser
-        .follow(&app.url, &format!("{}/auth/idp/login", app.url))
-        .await;
+    let (r, visited) = browser.follow(&format!("{}/auth/idp/login", app.url)).await;
     assert_eq!(r.status(), 200, "{visited:?}");
     let body = r.text().await.unwrap();
     assert!(body.contains("Logged in"), "{body}");
@@ -215,9 +222,7 @@ async fn redirecting_guard_sends_to_login_and_back() {
     let r = browser.get(&format!("{}/private", app.url)).await;
     assert_eq!(r.status(), 303);
     assert_eq!(location(&r), "/auth/idp/login?next=/private");
-    let (r, visited) = browser
-        .follow(&app.url, &format!("{}/private", app.url))
-        .await;
+    let (r, visited) = browser.follow(&format!("{}/private", app.url)).await;
     assert_eq!(r.status(), 200, "{visited:?}");
     assert_eq!(r.text().await.unwrap(), "private page");
     assert_eq!(visited.last().unwrap(), &format!("{}/private", app.url));
@@ -299,7 +304,7 @@ async fn after_login_can_refuse() {
     let app = start_app(&idp, true, |f| f).await;
     let browser = Browser::new();
     let (r, _) = browser
-        .follow(&app.url, &format!("{}/auth/idp/login?next=/me", app.url))
+        .follow(&format!("{}/auth/idp/login?next=/me", app.url))
         .await;
     assert_eq!(r.status(), 403);
     let body = r.text().await.unwrap();
@@ -327,12 +332,12 @@ async fn confirmation_page_requires_a_csrf_checked_post() {
         .find(|(name, _)| name == "csrf_token")
         .expect("csrf field")
         .1;
-    assert!(idp.state.authorize_queries.lock().unwrap().is_empty());
+    assert!(idp.requests_to("/authorize").is_empty());
 
     // A forged POST (wrong token, or another browser without the cookie) is refused.
     let login = format!("{}/auth/idp/login", app.url);
     let r = browser
-        .client
+        .client()
         .post(&login)
         .form(&[("csrf_token", "forged"), ("next", "/me")])
         .send()
@@ -340,7 +345,7 @@ async fn confirmation_page_requires_a_csrf_checked_post() {
         .unwrap();
     assert_eq!(r.status(), 403);
     let r = Browser::new()
-        .client
+        .client()
         .post(&login)
         .form(&[("csrf_token", token.as_str())])
         .send()
@@ -349,7 +354,7 @@ async fn confirmation_page_requires_a_csrf_checked_post() {
     assert_eq!(r.status(), 403);
 
     let r = browser
-        .client
+        .client()
         .post(&login)
         .form(&[("csrf_token", token.as_str()), ("next", "/me")])
         .send()
@@ -374,9 +379,7 @@ async fn application_templates_override_the_defaults() {
         .attach(crate::common::app::Other.fairing());
     let url = launch(rocket).await;
     let browser = Browser::new();
-    let (r, _) = browser
-        .follow(&url, &format!("{url}/auth/other/login"))
-        .await;
+    let (r, _) = browser.follow(&format!("{url}/auth/other/login")).await;
     assert_eq!(r.status(), 200);
     assert!(r
         .text()

@@ -1,14 +1,14 @@
-//! OAuth 1.0a over loopback HTTP, against a test provider whose signature check is written
-//! from RFC 5849 in the test itself: the login, signed API calls, and every failure a 4xx
-//! with the visitor logged out and no secret in a URL or page.
+//! OAuth 1.0a over loopback HTTP, against the testing kit's mock provider (whose signature
+//! check is written from RFC 5849, independently of the signing code): the login, signed API
+//! calls, and every failure a 4xx with the visitor logged out and no secret in a URL or page.
 
-use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use crate::common::oauth1::{o1_config, start_o1, O1Mode, O1};
 use crate::common::*;
+use rocket::http::Method;
 use rocket::serde::json::{json, Value};
 use rocket::{get, routes};
+use rocket_oauth::testing::{AuthorizeReply, OAuth1Reply, CLIENT_ID};
 use rocket_oauth::{AccessToken, ApiClient, OAuth1Provider};
 
 #[derive(OAuth1Provider)]
@@ -70,15 +70,54 @@ impl<'r> rocket::request::FromRequest<'r> for Orbit<'r> {
     }
 }
 
-async fn start(o1: &O1) -> String {
+/// The mock provider with Ada signed in, and two API endpoints: `POST /oauth1/form` echoes
+/// the form's own fields of a request signed with token credentials, `GET /oauth1/app`
+/// answers a request signed by the consumer alone.
+fn start_o1() -> MockProvider {
+    let o1 = MockProvider::start();
+    o1.add_user(MockUser::new("o1-user").name("Ada Lovelace"));
+    o1.set_current_user("o1-user");
+    o1.endpoint(Method::Post, "/oauth1/form", |request| {
+        if request.user().is_none() {
+            return MockResponse::json(json!({"error": "bad signature"})).status(401);
+        }
+        let fields: serde_json::Map<String, Value> = request
+            .request()
+            .form_params()
+            .into_iter()
+            .filter(|(k, _)| !k.starts_with("oauth_"))
+            .map(|(k, v)| (k, v.into()))
+            .collect();
+        MockResponse::json(Value::Object(fields))
+    });
+    o1.endpoint(Method::Get, "/oauth1/app", |request| {
+        if !request.consumer_signed() {
+            return MockResponse::json(json!({"error": "bad signature"})).status(401);
+        }
+        MockResponse::json(json!({ "consumer": CLIENT_ID }))
+    });
+    o1
+}
+
+/// The `oauth.<name>` table for an app at `port`: the kit's, with a userinfo URL that has
+/// a query (signed too) and a short timeout.
+fn o1_config(o1: &MockProvider, name: &str, port: u16) -> Value {
+    let mut table = o1.provider_config::<O1Idp>(
+        &format!("http://127.0.0.1:{port}"),
+        &format!("/auth/{name}"),
+    );
+    table["userinfo_url"] = format!("{}/oauth1/userinfo?fields=id,name", o1.url()).into();
+    table["timeout"] = 2.into();
+    table
+}
+
+async fn start(o1: &MockProvider) -> String {
     start_with(o1, |config| config).await
 }
 
-async fn start_with(o1: &O1, tweak: impl FnOnce(Value) -> Value) -> String {
+async fn start_with(o1: &MockProvider, tweak: impl FnOnce(Value) -> Value) -> String {
     let port = free_port();
-    let mut config = o1_config(o1, "o1", port);
-    config["api_base_url"] = format!("{}/", o1.url).into();
-    let config = tweak(config);
+    let config = tweak(o1_config(o1, "o1", port));
     let figment = base_figment()
         .merge(("port", port))
         .merge(("oauth.o1", config));
@@ -100,7 +139,7 @@ async fn callback_url(browser: &Browser, app: &str) -> String {
         "no secret in the URL: {authorize}"
     );
     let r = browser.get(&authorize).await;
-    assert_eq!(r.status(), 303);
+    assert!(r.status().is_redirection(), "{}", r.status());
     location(&r)
 }
 
@@ -122,7 +161,7 @@ async fn assert_refused(browser: &Browser, app: &str, r: reqwest::Response, expe
 
 #[rocket::async_test]
 async fn an_oauth1_login_signs_every_request() {
-    let o1 = start_o1().await;
+    let o1 = start_o1();
     let app = start(&o1).await;
     let browser = Browser::new();
     let callback = callback_url(&browser, &app).await;
@@ -135,12 +174,12 @@ async fn an_oauth1_login_signs_every_request() {
     assert_eq!(me["type"], "oauth1");
     let api = browser.json(&format!("{app}/api")).await;
     assert_eq!(api["id"], "o1-user");
-    assert_eq!(o1.state.bad_signatures.load(Ordering::SeqCst), 0);
+    assert_eq!(o1.bad_signatures(), 0);
 }
 
 #[rocket::async_test]
 async fn a_wrong_verifier_is_refused() {
-    let o1 = start_o1().await;
+    let o1 = start_o1();
     let app = start(&o1).await;
     let browser = Browser::new();
     let callback = callback_url(&browser, &app).await;
@@ -151,7 +190,7 @@ async fn a_wrong_verifier_is_refused() {
 
 #[rocket::async_test]
 async fn another_browsers_token_is_refused() {
-    let o1 = start_o1().await;
+    let o1 = start_o1();
     let app = start(&o1).await;
     let victim = Browser::new();
     let callback = callback_url(&victim, &app).await;
@@ -162,16 +201,22 @@ async fn another_browsers_token_is_refused() {
 
 #[rocket::async_test]
 async fn provider_failures_are_4xx() {
-    let o1 = start_o1().await;
+    let o1 = start_o1();
     let app = start(&o1).await;
     for (mode, expected) in [
-        (O1Mode::NoCallbackConfirmed, "oauth_callback_confirmed"),
-        (O1Mode::Problem, "signature_invalid"),
-        (O1Mode::Garbage, "oauth_token"),
-        (O1Mode::Hang, "timed out"),
-        (O1Mode::Huge, "exceeded"),
+        (
+            OAuth1Reply::CallbackNotConfirmed,
+            "oauth_callback_confirmed",
+        ),
+        (
+            OAuth1Reply::Problem("signature_invalid".into()),
+            "signature_invalid",
+        ),
+        (OAuth1Reply::NotForm, "oauth_token"),
+        (OAuth1Reply::Hang, "timed out"),
+        (OAuth1Reply::Oversized, "exceeded"),
     ] {
-        o1.set_mode(mode);
+        o1.script(|s| s.oauth1 = mode.clone());
         let browser = Browser::new();
         let started = Instant::now();
         let r = browser.get(&format!("{app}/auth/o1/login")).await;
@@ -182,22 +227,23 @@ async fn provider_failures_are_4xx() {
 
 #[rocket::async_test]
 async fn token_credentials_without_a_secret_are_refused() {
-    let o1 = start_o1().await;
+    let o1 = start_o1();
     let app = start(&o1).await;
     let browser = Browser::new();
     let callback = callback_url(&browser, &app).await;
-    o1.set_mode(O1Mode::NoSecret);
+    o1.script(|s| s.oauth1 = OAuth1Reply::NoTokenSecret);
     let r = browser.get(&callback).await;
     assert_refused(&browser, &app, r, "oauth_token_secret").await;
 }
 
 #[rocket::async_test]
 async fn a_denied_authorization_is_a_cancelled_login() {
-    let o1 = start_o1().await;
+    let o1 = start_o1();
     let app = start(&o1).await;
     let browser = Browser::new();
+    o1.script(|s| s.authorize = AuthorizeReply::Deny { description: None });
     let r = browser.get(&format!("{app}/auth/o1/login")).await;
-    let authorize = format!("{}&deny=true", location(&r));
+    let authorize = location(&r);
     let callback = location(&browser.get(&authorize).await);
     assert!(callback.contains("denied="), "{callback}");
     let r = browser.get(&callback).await;
@@ -207,7 +253,7 @@ async fn a_denied_authorization_is_a_cancelled_login() {
 /// The black-box contract of `examples/oauth1_login.rs`.
 #[rocket::async_test]
 async fn oauth1_login_example_contract() {
-    let o1 = start_o1().await;
+    let o1 = start_o1();
     let port = free_port();
     let header = crate::common::example::rocket_toml_header(port);
     let table = o1_config(&o1, "idp", port);
@@ -220,7 +266,7 @@ async fn oauth1_login_example_contract() {
     assert_eq!(browser.get(&format!("{url}/me")).await.status(), 401);
     let r = browser.get(&format!("{url}/private")).await;
     assert_eq!(location(&r), "/auth/idp/login?next=/private");
-    let (r, visited) = browser.follow(&url, &format!("{url}/private")).await;
+    let (r, visited) = browser.follow(&format!("{url}/private")).await;
     assert_eq!(r.status(), 200, "{visited:?}");
     let me = browser.json(&format!("{url}/me")).await;
     assert_eq!(
@@ -232,7 +278,7 @@ async fn oauth1_login_example_contract() {
 /// RFC 5849 §3.5.3: the protocol parameters in the query, for providers that need it.
 #[rocket::async_test]
 async fn signatures_can_go_in_the_query() {
-    let o1 = start_o1().await;
+    let o1 = start_o1();
     let app = start_with(&o1, |mut config| {
         config["signature_placement"] = "query".into();
         config
@@ -243,22 +289,22 @@ async fn signatures_can_go_in_the_query() {
     assert_eq!(browser.get(&callback).await.status(), 303);
     let api = browser.json(&format!("{app}/api")).await;
     assert_eq!(api["id"], "o1-user");
-    assert_eq!(o1.state.bad_signatures.load(Ordering::SeqCst), 0);
+    assert_eq!(o1.bad_signatures(), 0);
 }
 
 /// 2-legged: a call signed with the consumer's credentials only.
 #[rocket::async_test]
 async fn the_application_can_call_as_itself() {
-    let o1 = start_o1().await;
+    let o1 = start_o1();
     let app = start(&o1).await;
     let answer = Browser::new().json(&format!("{app}/as-app")).await;
-    assert_eq!(answer["consumer"], crate::common::oauth1::CONSUMER_KEY);
+    assert_eq!(answer["consumer"], CLIENT_ID);
 }
 
 /// Form bodies are signed (RFC 5849 §3.4.1.3.1), and the signature can go in the body too.
 #[rocket::async_test]
 async fn form_bodies_are_signed_and_can_carry_the_signature() {
-    let o1 = start_o1().await;
+    let o1 = start_o1();
     for placement in ["header", "form"] {
         let app = start_with(&o1, |mut config| {
             config["signature_placement"] = placement.into();
@@ -275,5 +321,5 @@ async fn form_bodies_are_signed_and_can_carry_the_signature() {
             "{placement}"
         );
     }
-    assert_eq!(o1.state.bad_signatures.load(Ordering::SeqCst), 0);
+    assert_eq!(o1.bad_signatures(), 0);
 }

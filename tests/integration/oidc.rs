@@ -5,11 +5,14 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use crate::common::oidc::{start_op, Alg, AtHash, Behavior, Op};
 use crate::common::*;
 use rocket::figment::Figment;
 use rocket::serde::json::{json, Value};
 use rocket::{get, routes, Request};
+use rocket_oauth::testing::{
+    AtHash, IdTokenFault, MockProvider, MockUser, NonceReply, Script, SigningAlg, CLIENT_ID,
+    CLIENT_SECRET,
+};
 use rocket_oauth::{
     AccessToken, Denial, HasRole, Hooks, Login, Provider, ProviderDefaults, Staff, Superuser, User,
 };
@@ -55,23 +58,62 @@ fn root(_user: HasRole<Idp, Superuser>) -> &'static str {
     "root"
 }
 
-fn op_config(op: &Op, port: u16) -> Value {
-    json!({
-        "client_id": "test-client",
-        "client_secret": "test-secret",
-        "issuer": op.url,
-        "redirect_uri": format!("http://127.0.0.1:{port}/auth/idp/callback"),
-        "timeout": 3,
-    })
+/// The OP's user as the ID token and userinfo report her; userinfo alone has `groups`, a
+/// `picture`, and an `iss` that must not override the ID token's.
+fn person(email: &str, verified: Value, groups: &[&str]) -> MockUser {
+    MockUser::new("user-1")
+        .claim("email", email)
+        .claim("email_verified", verified.clone())
+        .name("Jane Doe")
+        .claim("custom_claim", "kept")
+        .userinfo(json!({
+            "sub": "user-1",
+            "email": email,
+            "email_verified": verified,
+            "groups": groups,
+            "picture": "https://op.example/jane.png",
+            "iss": "https://userinfo-cannot-override.example",
+        }))
 }
 
-async fn start(op: &Op, tweak: impl FnOnce(Figment) -> Figment) -> String {
+/// Jane, whose `email_verified` is a string boolean (accepted).
+fn jane() -> MockUser {
+    person("jane@example.com", json!("true"), &["eng"])
+}
+
+/// The mock provider with Jane signed in.
+fn start_op() -> MockProvider {
+    let op = MockProvider::start();
+    op.add_user(jane());
+    op.set_current_user("user-1");
+    reset(&op);
+    op
+}
+
+/// The default script, with the forgeries' algorithms advertised too: the client must
+/// refuse them all the same.
+fn reset(op: &MockProvider) {
+    op.script(|s| {
+        *s = Script::default();
+        s.advertised_algorithms = ["RS256", "EdDSA", "ES256K", "HS256", "none"]
+            .map(String::from)
+            .to_vec();
+    });
+}
+
+fn op_config(op: &MockProvider, port: u16) -> Value {
+    let mut table = op.provider_config::<Idp>(&format!("http://127.0.0.1:{port}"), "/auth/idp");
+    table["timeout"] = json!(3);
+    table
+}
+
+async fn start(op: &MockProvider, tweak: impl FnOnce(Figment) -> Figment) -> String {
     start_counting(op, tweak).await.0
 }
 
 /// Like `start`, also returning the count of `after_login` calls.
 async fn start_counting(
-    op: &Op,
+    op: &MockProvider,
     tweak: impl FnOnce(Figment) -> Figment,
 ) -> (String, Arc<AtomicUsize>) {
     let calls = Arc::new(AtomicUsize::new(0));
@@ -96,17 +138,17 @@ async fn login(app: &str) -> (reqwest::Response, Browser) {
     let r = browser.get(&format!("{app}/auth/idp/login?next=/me")).await;
     assert_eq!(r.status(), 303, "{:?}", r.text().await);
     let r = browser.get(&location(&r)).await;
-    assert_eq!(r.status(), 303);
+    assert!(r.status().is_redirection(), "{}", r.status());
     let callback = location(&r);
     (browser.get(&callback).await, browser)
 }
 
 #[rocket::async_test]
-async fn oidc_login_with_rs256_and_es256() {
-    let op = start_op().await;
+async fn oidc_login_with_rs256_and_eddsa() {
+    let op = start_op();
     let app = start(&op, |f| f).await;
-    for alg in [Alg::Rs256, Alg::Es256] {
-        op.behave(|b| b.alg = alg);
+    for alg in [SigningAlg::Rs256, SigningAlg::EdDsa] {
+        op.script(|s| s.id_token.alg = alg);
         let browser = Browser::new();
         let r = browser.get(&format!("{app}/auth/idp/login?next=/me")).await;
         let authorize = location(&r);
@@ -137,7 +179,8 @@ async fn oidc_login_with_rs256_and_es256() {
         let user = &me["user"];
         assert_eq!(user["sub"], "user-1");
         assert_eq!(
-            user["iss"], op.url,
+            user["iss"],
+            op.url(),
             "userinfo cannot override ID token claims"
         );
         assert_eq!(user["custom_claim"], "kept");
@@ -155,91 +198,99 @@ async fn oidc_login_with_rs256_and_es256() {
         );
     }
     assert_eq!(
-        op.state.discovery_calls.load(Ordering::SeqCst),
+        op.requests_to("/.well-known/openid-configuration").len(),
         1,
         "discovery cached"
     );
-    assert_eq!(op.state.jwks_calls.load(Ordering::SeqCst), 1, "JWKS cached");
+    assert_eq!(op.requests_to("/jwks").len(), 1, "JWKS cached");
 }
 
 #[rocket::async_test]
 async fn every_id_token_failure_is_a_4xx() {
-    let op = start_op().await;
+    let op = start_op();
     let app = start(&op, |f| f).await;
-    type Change = Box<dyn Fn(&mut Behavior)>;
+    type Change = Box<dyn Fn(&mut Script)>;
     let cases: Vec<(&str, Change, &str)> = vec![
         (
             "bad signature",
-            Box::new(|b| b.tamper_signature = true),
+            Box::new(|s| s.id_token.fault = Some(IdTokenFault::TamperedSignature)),
             "signature",
         ),
         (
-            "bad ES256 signature",
-            Box::new(|b| {
-                b.alg = Alg::Es256;
-                b.tamper_signature = true
+            "bad EdDSA signature",
+            Box::new(|s| {
+                s.id_token.alg = SigningAlg::EdDsa;
+                s.id_token.fault = Some(IdTokenFault::TamperedSignature)
             }),
             "signature",
         ),
-        ("alg none", Box::new(|b| b.alg = Alg::None), "ID token"),
+        (
+            "alg none",
+            Box::new(|s| s.id_token.fault = Some(IdTokenFault::AlgNone)),
+            "ID token",
+        ),
         (
             "HS256 keyed with the public key",
-            Box::new(|b| b.alg = Alg::Hs256WithPublicKey),
+            Box::new(|s| s.id_token.fault = Some(IdTokenFault::Hs256WithPublicKey)),
             "ID token",
         ),
         (
             "wrong iss",
-            Box::new(|b| b.iss = Some("https://evil.example".into())),
+            Box::new(|s| s.id_token.iss = Some("https://evil.example".into())),
             "ID token",
         ),
         (
             "wrong aud",
-            Box::new(|b| b.aud = Some(json!("other-client"))),
+            Box::new(|s| s.id_token.aud = Some(vec!["other-client".into()])),
             "ID token",
         ),
         (
             "several audiences, azp not us",
-            Box::new(|b| {
-                b.aud = Some(json!(["test-client", "other"]));
-                b.azp = Some("other".into())
+            Box::new(|s| {
+                s.id_token.aud = Some(vec![CLIENT_ID.into(), "other".into()]);
+                s.id_token.azp = Some("other".into())
             }),
             "ID token",
         ),
         (
             "one audience, azp another client",
-            Box::new(|b| b.azp = Some("other".into())),
+            Box::new(|s| s.id_token.azp = Some("other".into())),
             "azp",
         ),
-        ("expired", Box::new(|b| b.exp_offset = -120), "expired"),
+        (
+            "expired",
+            Box::new(|s| s.id_token.exp_offset = -120),
+            "expired",
+        ),
         (
             "iat in the future",
-            Box::new(|b| b.iat_offset = 600),
+            Box::new(|s| s.id_token.iat_offset = 600),
             "future",
         ),
         (
             "nonce mismatch",
-            Box::new(|b| b.nonce = Some("not-the-nonce".into())),
+            Box::new(|s| s.id_token.nonce = NonceReply::Value("not-the-nonce".into())),
             "once",
         ),
         (
             "at_hash mismatch",
-            Box::new(|b| b.at_hash = AtHash::Wrong),
+            Box::new(|s| s.id_token.at_hash = AtHash::Wrong),
             "at_hash",
         ),
         (
             "userinfo sub mismatch",
-            Box::new(|b| b.userinfo_sub = Some("someone-else".into())),
+            Box::new(|s| s.userinfo_subject = Some("someone-else".into())),
             "subject",
         ),
         (
             "RFC 9207 iss mismatch",
-            Box::new(|b| b.iss_param = Some("https://evil.example".into())),
+            Box::new(|s| s.authorization_iss = Some("https://evil.example".into())),
             "issuer",
         ),
     ];
     for (name, change, expected) in cases {
-        *op.state.behavior.lock().unwrap() = Behavior::default();
-        op.behave(change);
+        reset(&op);
+        op.script(change);
         let (r, browser) = login(&app).await;
         assert_eq!(r.status(), 400, "{name}");
         let body = r.text().await.unwrap();
@@ -251,11 +302,11 @@ async fn every_id_token_failure_is_a_4xx() {
         );
     }
     // Within the leeway, clock skew is tolerated; a missing at_hash is fine.
-    *op.state.behavior.lock().unwrap() = Behavior::default();
-    op.behave(|b| {
-        b.exp_offset = -30;
-        b.iat_offset = 30;
-        b.at_hash = AtHash::Absent;
+    reset(&op);
+    op.script(|s| {
+        s.id_token.exp_offset = -30;
+        s.id_token.iat_offset = 30;
+        s.id_token.at_hash = AtHash::Omit;
     });
     let (r, _) = login(&app).await;
     assert_eq!(r.status(), 303);
@@ -263,38 +314,38 @@ async fn every_id_token_failure_is_a_4xx() {
 
 #[rocket::async_test]
 async fn advertised_iss_parameter_is_required() {
-    let op = start_op().await;
-    op.behave(|b| b.advertise_iss_param = true);
+    let op = start_op();
+    op.script(|s| s.advertise_iss_parameter = true);
     let app = start(&op, |f| f).await;
     let (r, _) = login(&app).await;
     assert_eq!(r.status(), 400, "no iss although advertised");
-    let issuer = op.url.clone();
-    op.behave(|b| b.iss_param = Some(issuer));
+    let issuer = op.url().to_owned();
+    op.script(|s| s.authorization_iss = Some(issuer));
     let (r, _) = login(&app).await;
     assert_eq!(r.status(), 303);
 }
 
 #[rocket::async_test]
 async fn key_rotation_is_followed_and_refetches_are_rate_limited() {
-    let op = start_op().await;
+    let op = start_op();
     let app = start(&op, |f| f).await;
     assert_eq!(login(&app).await.0.status(), 303);
-    assert_eq!(op.state.jwks_calls.load(Ordering::SeqCst), 1);
+    assert_eq!(op.requests_to("/jwks").len(), 1);
 
-    op.state.rotate();
+    op.rotate_keys();
     assert_eq!(login(&app).await.0.status(), 303, "the new key is fetched");
-    assert_eq!(op.state.jwks_calls.load(Ordering::SeqCst), 2);
+    assert_eq!(op.requests_to("/jwks").len(), 2);
 
     // A token naming an unknown key triggers no second refetch within the interval.
-    op.behave(|b| b.unknown_kid = true);
+    op.script(|s| s.id_token.fault = Some(IdTokenFault::UnknownKeyId));
     let (r, _) = login(&app).await;
     assert_eq!(r.status(), 400);
-    assert_eq!(op.state.jwks_calls.load(Ordering::SeqCst), 2);
+    assert_eq!(op.requests_to("/jwks").len(), 2);
 }
 
 #[rocket::async_test]
 async fn concurrent_logins_fetch_keys_once() {
-    let op = start_op().await;
+    let op = start_op();
     let app = start(&op, |f| f).await;
     let logins: Vec<_> = (0..8)
         .map(|_| {
@@ -305,13 +356,9 @@ async fn concurrent_logins_fetch_keys_once() {
     for (r, _) in futures_join_all(logins).await {
         assert_eq!(r.status(), 303);
     }
+    assert_eq!(op.requests_to("/jwks").len(), 1, "single-flight");
     assert_eq!(
-        op.state.jwks_calls.load(Ordering::SeqCst),
-        1,
-        "single-flight"
-    );
-    assert_eq!(
-        op.state.discovery_calls.load(Ordering::SeqCst),
+        op.requests_to("/.well-known/openid-configuration").len(),
         1,
         "single-flight"
     );
@@ -319,46 +366,40 @@ async fn concurrent_logins_fetch_keys_once() {
 
 #[rocket::async_test]
 async fn multi_tenant_issuer_needs_an_allowed_tenant() {
-    let op = start_op().await;
-    let template = format!("{}/{{tenantid}}/v2.0", op.url);
-    *op.state.issuer.lock().unwrap() = Some(template.clone());
-    let tenant_issuer = format!("{}/tenant-a/v2.0", op.url);
+    let op = start_op();
+    let template = format!("{}/{{tenantid}}/v2.0", op.url());
+    op.script(|s| s.issuer = Some(template.clone()));
+    let tenant_issuer = format!("{}/tenant-a/v2.0", op.url());
     let app = start(&op, |f| {
         f.merge(("oauth.idp.issuer", template.clone()))
             .merge(("oauth.idp.tenants", ["tenant-a"]))
             .merge((
                 "oauth.idp.discovery_url",
-                format!("{}/.well-known/openid-configuration", op.url),
+                format!("{}/.well-known/openid-configuration", op.url()),
             ))
     })
     .await;
     // Discovery advertises the template; the token is from an allowed tenant.
     let iss = tenant_issuer.clone();
-    op.behave(|b| {
-        b.tid = Some("tenant-a".into());
-        b.iss = Some(iss);
-    });
+    op.add_user(jane().claim("tid", "tenant-a"));
+    op.script(|s| s.id_token.iss = Some(iss));
     assert_eq!(login(&app).await.0.status(), 303);
     // Another tenant, even with a matching iss of its own, is refused.
-    let other = format!("{}/tenant-b/v2.0", op.url);
-    op.behave(|b| {
-        b.tid = Some("tenant-b".into());
-        b.iss = Some(other);
-    });
+    let other = format!("{}/tenant-b/v2.0", op.url());
+    op.add_user(jane().claim("tid", "tenant-b"));
+    op.script(|s| s.id_token.iss = Some(other));
     let (r, _) = login(&app).await;
     assert_eq!(r.status(), 400);
     assert!(r.text().await.unwrap().contains("tenant"));
     // An allowed tid with another tenant's iss is refused too.
-    op.behave(|b| {
-        b.tid = Some("tenant-a".into());
-        b.iss = Some(format!("{}/tenant-b/v2.0", "https://login.example"));
-    });
+    op.add_user(jane().claim("tid", "tenant-a"));
+    op.script(|s| s.id_token.iss = Some(format!("{}/tenant-b/v2.0", "https://login.example")));
     assert_eq!(login(&app).await.0.status(), 400);
 }
 
 #[rocket::async_test]
 async fn access_control_matrix() {
-    let op = start_op().await;
+    let op = start_op();
     let access = json!({
         "policy": "listed",
         "emails": ["boss@gmail.com"],
@@ -446,11 +487,7 @@ async fn access_control_matrix() {
         },
     ];
     for case in cases {
-        op.behave(|b| {
-            b.email = case.email.into();
-            b.email_verified = case.verified.clone();
-            b.groups = case.groups.iter().map(|g| g.to_string()).collect();
-        });
+        op.add_user(person(case.email, case.verified.clone(), case.groups));
         let calls_before = after_login_calls.load(Ordering::SeqCst);
         let (r, browser) = login(&app).await;
         let label = format!("{} {} {:?}", case.email, case.verified, case.groups);
@@ -489,21 +526,21 @@ async fn access_control_matrix() {
 
 #[rocket::async_test]
 async fn default_policy_lets_everyone_in_and_roles_still_apply() {
-    let op = start_op().await;
+    let op = start_op();
     let access = json!({ "roles": { "staff": { "domains": ["example.com"] } } });
     let app = start(&op, |f| f.merge(("oauth.idp.access", access))).await;
-    op.behave(|b| b.email = "someone@anywhere.net".into());
+    op.add_user(person("someone@anywhere.net", json!("true"), &["eng"]));
     let (r, browser) = login(&app).await;
     assert_eq!(r.status(), 303);
     assert_eq!(browser.get(&format!("{app}/staff")).await.status(), 403);
-    op.behave(|b| b.email = "jane@example.com".into());
+    op.add_user(jane());
     let (_, browser) = login(&app).await;
     assert_eq!(browser.get(&format!("{app}/staff")).await.status(), 200);
 }
 
 #[rocket::async_test]
 async fn logout_can_end_the_provider_session() {
-    let op = start_op().await;
+    let op = start_op();
     let app = start(&op, |f| {
         f.merge(("oauth.idp.provider_logout", true)).merge((
             "oauth.idp.post_logout_redirect_uri",
@@ -516,13 +553,13 @@ async fn logout_can_end_the_provider_session() {
     assert_eq!(r.status(), 303);
     let target = location(&r);
     assert!(
-        target.starts_with(&format!("{}/end_session?", op.url)),
+        target.starts_with(&format!("{}/end_session?", op.url())),
         "{target}"
     );
     assert!(query_param(&target, "id_token_hint").is_some_and(|t| t.split('.').count() == 3));
     assert_eq!(
         query_param(&target, "client_id").as_deref(),
-        Some("test-client")
+        Some(CLIENT_ID)
     );
     assert_eq!(
         query_param(&target, "post_logout_redirect_uri").as_deref(),
@@ -549,32 +586,32 @@ async fn unreachable_discovery_is_a_4xx_and_retried() {
 }
 
 /// Starts `examples/oidc_login.rs` against `op`.
-async fn start_example(op: &Op) -> (crate::common::example::Running, String) {
+async fn start_example(op: &MockProvider) -> (crate::common::example::Running, String) {
     let port = free_port();
     let header = crate::common::example::rocket_toml_header(port);
     let config = format!(
         r#"{header}
 [default.oauth.idp]
-client_id = "test-client"
-client_secret = "test-secret"
+client_id = "{CLIENT_ID}"
+client_secret = "{CLIENT_SECRET}"
 issuer = "{issuer}"
 redirect_uri = "http://127.0.0.1:{port}/auth/idp/callback"
 scopes = ["openid", "email", "profile"]
 "#,
-        issuer = op.url
+        issuer = op.url()
     );
     crate::common::example::start("oidc_login", &config, port).await
 }
 
 #[rocket::async_test]
 async fn oidc_login_example_contract() {
-    let op = start_op().await;
+    let op = start_op();
     let (_running, url) = start_example(&op).await;
     let browser = Browser::new();
     assert_eq!(browser.get(&format!("{url}/me")).await.status(), 401);
     let r = browser.get(&format!("{url}/private")).await;
     assert_eq!(location(&r), "/auth/idp/login?next=/private");
-    let (r, visited) = browser.follow(&url, &format!("{url}/private")).await;
+    let (r, visited) = browser.follow(&format!("{url}/private")).await;
     assert_eq!(r.status(), 200, "{visited:?}");
     let me: Value = browser
         .get(&format!("{url}/me"))
@@ -592,18 +629,18 @@ async fn oidc_login_example_contract() {
 /// ID token validated (without a nonce, as Keycloak sends them).
 #[rocket::async_test]
 async fn oidc_login_example_outlives_short_tokens() {
-    let op = start_op().await;
-    op.behave(|b| b.expires_in = 2);
+    let op = start_op();
+    op.script(|s| s.expires_in = Some(2));
     let (_running, url) = start_example(&op).await;
     let browser = Browser::new();
-    let (r, _) = browser.follow(&url, &format!("{url}/private")).await;
+    let (r, _) = browser.follow(&format!("{url}/private")).await;
     assert_eq!(r.status(), 200);
     for _ in 0..12 {
         rocket::tokio::time::sleep(std::time::Duration::from_millis(500)).await;
         let r = browser.get(&format!("{url}/me")).await;
         assert_eq!(r.status(), 200);
     }
-    let refreshes = op.state.refresh_calls.load(Ordering::SeqCst);
+    let refreshes = op.refresh_requests().len();
     assert!(
         (2..=12).contains(&refreshes),
         "{refreshes} refreshes: at most one per request"
@@ -612,8 +649,8 @@ async fn oidc_login_example_outlives_short_tokens() {
 
 #[rocket::async_test]
 async fn nonce_is_required_unless_the_provider_never_sends_one() {
-    let op = start_op().await;
-    op.behave(|b| b.omit_nonce = true);
+    let op = start_op();
+    op.script(|s| s.id_token.nonce = NonceReply::Omit);
     let strict = start(&op, |f| f).await;
     let (r, _) = login(&strict).await;
     assert_eq!(r.status(), 400);
@@ -622,20 +659,17 @@ async fn nonce_is_required_unless_the_provider_never_sends_one() {
     let lenient = start(&op, |f| f.merge(("oauth.idp.require_nonce", false))).await;
     assert_eq!(login(&lenient).await.0.status(), 303);
     // A nonce that is present must still match.
-    op.behave(|b| {
-        b.omit_nonce = false;
-        b.nonce = Some("someone-elses".into());
-    });
+    op.script(|s| s.id_token.nonce = NonceReply::Value("someone-elses".into()));
     assert_eq!(login(&lenient).await.0.status(), 400);
 }
 
 #[rocket::async_test]
 async fn issuer_aliases_are_exact_alternatives() {
-    let op = start_op().await;
+    let op = start_op();
     // A trailing-slash variant of the issuer: a different string, so refused by default.
-    let alias = format!("{}/", op.url);
+    let alias = format!("{}/", op.url());
     let iss = alias.clone();
-    op.behave(|b| b.iss = Some(iss));
+    op.script(|s| s.id_token.iss = Some(iss));
     let strict = start(&op, |f| f).await;
     assert_eq!(login(&strict).await.0.status(), 400);
 
@@ -645,6 +679,6 @@ async fn issuer_aliases_are_exact_alternatives() {
     .await;
     let (r, _) = login(&aliased).await;
     assert_eq!(r.status(), 303, "{:?}", r.text().await);
-    op.behave(|b| b.iss = Some(format!("{alias}evil")));
+    op.script(|s| s.id_token.iss = Some(format!("{alias}evil")));
     assert_eq!(login(&aliased).await.0.status(), 400);
 }

@@ -119,7 +119,7 @@ impl Server {
     async fn signed_in(&self, user: &str) -> Browser {
         let browser = Browser::new();
         let r = browser
-            .client
+            .client()
             .post(format!("{}/login", self.url))
             .form(&[("username", user), ("password", "x"), ("next", "/")])
             .send()
@@ -148,7 +148,7 @@ impl Server {
         let mut form = hidden_fields(&page);
         form.push(("decision".into(), decision.into()));
         let r = browser
-            .client
+            .client()
             .post(format!("{}/oauth/authorize", self.url))
             .form(&form)
             .send()
@@ -562,7 +562,7 @@ async fn decline_and_sign_in_and_state() {
     assert!(location(&r).contains("error=invalid_request"));
     // A forged consent POST (no CSRF cookie) is refused.
     let r = Browser::new()
-        .client
+        .client()
         .post(format!("{}/oauth/authorize", server.url))
         .form(&[
             ("csrf_token", "x"),

@@ -5,7 +5,7 @@
 use rocket::{get, routes};
 use rocket_oauth::{SignedRequest, SignedRequests};
 
-use crate::common::oauth1::{base_string, enc, hmac_sha1};
+use crate::common::rfc5849::{base_string, enc, hmac_sha1};
 use crate::common::*;
 
 #[get("/partner/data?<x>")]

@@ -201,7 +201,7 @@ pub async fn start_app(idp: &IdpServer, deny: bool, tweak: impl FnOnce(Figment) 
 /// Logs `browser` in to `app` with provider `idp` (landing on `/me`).
 pub async fn log_in(browser: &Browser, app: &App) {
     let (r, _) = browser
-        .follow(&app.url, &format!("{}/auth/idp/login?next=/me", app.url))
+        .follow(&format!("{}/auth/idp/login?next=/me", app.url))
         .await;
     assert_eq!(r.status(), 200, "{:?}", r.text().await);
 }

@@ -1,16 +1,13 @@
-//! What the mock provider received, what it answers, and the test's own endpoints (a
-//! provider's API, or its documented odd answers).
+//! What the mock provider receives and answers: recorded requests, responses, and the
+//! test's own endpoints (a provider's API, or its documented odd answers).
 
 use std::sync::Arc;
 
-use rocket::data::{Data, ToByteUnit};
 use rocket::http::{ContentType, Method, Status};
 use rocket::request::{FromRequest, Outcome, Request};
 use rocket::response::{self, Responder};
-use rocket::route::{self, Handler, Route};
 use serde_json::Value;
 
-use super::mock::Shared;
 use super::user::MockUser;
 
 /// One request the mock provider received, as [`MockProvider::requests`](super::MockProvider::requests)
@@ -81,7 +78,9 @@ impl RecordedRequest {
     pub fn bearer_token(&self) -> Option<&str> {
         let header = self.header("authorization")?;
         let (scheme, token) = header.split_once(' ')?;
-        scheme.eq_ignore_ascii_case("bearer").then_some(token.trim())
+        scheme
+            .eq_ignore_ascii_case("bearer")
+            .then_some(token.trim())
     }
 }
 
@@ -108,7 +107,7 @@ impl<'r> FromRequest<'r> for Head {
     }
 }
 
-fn head(req: &Request<'_>) -> RecordedRequest {
+pub(super) fn head(req: &Request<'_>) -> RecordedRequest {
     RecordedRequest {
         method: req.method().as_str().to_owned(),
         path: req.uri().path().to_string(),
@@ -188,7 +187,8 @@ impl MockResponse {
 
 impl<'r> Responder<'r, 'static> for MockResponse {
     fn respond_to(self, req: &'r Request<'_>) -> response::Result<'static> {
-        let content_type = ContentType::parse_flexible(&self.content_type).unwrap_or(ContentType::Text);
+        let content_type =
+            ContentType::parse_flexible(&self.content_type).unwrap_or(ContentType::Text);
         let mut response = (content_type, self.body).respond_to(req)?;
         response.set_status(Status::new(self.status));
         Ok(response)
@@ -210,9 +210,9 @@ impl<'r> Responder<'r, 'static> for MockResponse {
 /// ```
 #[derive(Debug)]
 pub struct MockRequest {
-    request: RecordedRequest,
-    user: Option<MockUser>,
-    consumer_signed: bool,
+    pub(super) request: RecordedRequest,
+    pub(super) user: Option<MockUser>,
+    pub(super) consumer_signed: bool,
 }
 
 impl MockRequest {
@@ -247,61 +247,4 @@ pub(super) struct Endpoint {
     pub(super) method: Method,
     pub(super) path: String,
     pub(super) answer: Answer,
-}
-
-/// Serves the test's endpoints, behind the mock's own routes.
-#[derive(Clone)]
-struct Custom(Arc<Shared>);
-
-#[rocket::async_trait]
-impl Handler for Custom {
-    async fn handle<'r>(&self, req: &'r Request<'_>, data: Data<'r>) -> route::Outcome<'r> {
-        let body = match data.open(1.mebibytes()).into_string().await {
-            Ok(body) => body.into_inner(),
-            Err(_) => return route::Outcome::Error(Status::BadRequest),
-        };
-        let request = head(req);
-        let request = RecordedRequest { body, ..request };
-        self.0.record(&request);
-        let answer = {
-            let endpoints = self.0.endpoints.lock().unwrap();
-            endpoints
-                .iter()
-                .rev()
-                .find(|e| e.method == req.method() && e.path == request.path)
-                .map(|e| e.answer.clone())
-        };
-        let Some(answer) = answer else {
-            return route::Outcome::Error(Status::NotFound);
-        };
-        let oauth1 = super::oauth1::verify(&self.0, &request);
-        let user = match request.bearer_token() {
-            Some(token) => self.0.token_user(token),
-            None => oauth1
-                .as_ref()
-                .and_then(|v| v.token.as_deref())
-                .and_then(|t| self.0.oauth1_user(t)),
-        };
-        let consumer_signed = oauth1.is_some_and(|v| v.token.is_none());
-        let response = answer(&MockRequest {
-            request,
-            user,
-            consumer_signed,
-        });
-        route::Outcome::from(req, response)
-    }
-}
-
-/// The catch-all routes of the test's endpoints, one per method.
-pub(super) fn routes(shared: Arc<Shared>) -> Vec<Route> {
-    [
-        Method::Get,
-        Method::Post,
-        Method::Put,
-        Method::Patch,
-        Method::Delete,
-    ]
-    .into_iter()
-    .map(|method| Route::ranked(100, method, "/<path..>", Custom(shared.clone())))
-    .collect()
 }

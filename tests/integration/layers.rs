@@ -269,6 +269,21 @@ fn dependencies_point_one_way() {
     ] {
         assert_eq!(krate.violations(layer, &["server"]), Vec::<String>::new());
     }
+    // Nothing of the crate's own depends on the testing kit; the kit uses the public API
+    // like any app (what `lib.rs` re-exports), none of the crate's internals.
+    for layer in [
+        "protocol", "provider", "config", "hooks", "login", "session", "web", "server",
+    ] {
+        assert_eq!(krate.violations(layer, &["testing"]), Vec::<String>::new());
+    }
+    let internals = [
+        "protocol", "provider", "config", "hooks", "login", "session", "web", "server", "access",
+        "identity", "error", "secret", "util",
+    ];
+    assert_eq!(
+        krate.violations("testing", &internals),
+        Vec::<String>::new()
+    );
     // The protocol layer is plain async Rust: no Rocket.
     let mut files = Vec::new();
     rust_files(&src().join("protocol"), &mut files);

@@ -20,3 +20,4 @@ mod session_store;
 mod signed_requests;
 #[cfg(feature = "server")]
 mod store;
+mod testing_kit;

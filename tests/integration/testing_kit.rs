@@ -417,3 +417,15 @@ mod oidc {
         }
     }
 }
+
+/// The README's "Testing your app" is `tests/readme_testing.rs`, which runs as written.
+#[test]
+fn the_readme_shows_the_test_file_that_runs() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let readme = std::fs::read_to_string(format!("{root}/README.md")).unwrap();
+    let file = std::fs::read_to_string(format!("{root}/tests/readme_testing.rs")).unwrap();
+    assert!(
+        readme.contains(&format!("```rust\n{file}```")),
+        "README.md's \"Testing your app\" block differs from tests/readme_testing.rs"
+    );
+}

@@ -116,6 +116,12 @@ pub fn figment() -> Figment {
 
 /// A free loopback port (bound, then released for the app to take).
 ///
+/// ```rust
+/// let port = rocket_oauth::testing::free_port();
+/// let figment = rocket_oauth::testing::figment().merge(("port", port));
+/// # let _ = figment;
+/// ```
+///
 /// # Panics
 ///
 /// When no port can be bound.

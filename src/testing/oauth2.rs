@@ -128,7 +128,7 @@ pub(super) fn authorize_request(
 /// An authorization answer as Rocket sends it.
 #[derive(Responder)]
 pub(super) enum AuthorizeResponse {
-    Redirect(Redirect),
+    Redirect(Box<Redirect>),
     Page(RawHtml<String>),
     Invalid((Status, String)),
 }
@@ -136,7 +136,9 @@ pub(super) enum AuthorizeResponse {
 impl From<AuthorizeAnswer> for AuthorizeResponse {
     fn from(answer: AuthorizeAnswer) -> Self {
         match answer {
-            AuthorizeAnswer::Redirect(to) => AuthorizeResponse::Redirect(Redirect::found(to)),
+            AuthorizeAnswer::Redirect(to) => {
+                AuthorizeResponse::Redirect(Box::new(Redirect::found(to)))
+            }
             AuthorizeAnswer::FormPost { action, fields } => {
                 let inputs: String = fields
                     .iter()

@@ -116,6 +116,19 @@ pub enum AuthorizeReply {
 }
 
 /// The tokens the mock issued for one token request, given to [`TokenReply::Custom`].
+///
+/// ```rust
+/// use rocket_oauth::testing::{MockResponse, TokenReply};
+///
+/// // Slack's shape: the user's token nested under `authed_user`.
+/// let reply = TokenReply::custom(|t| {
+///     MockResponse::json(serde_json::json!({
+///         "ok": true,
+///         "authed_user": { "id": t.subject, "access_token": t.access_token },
+///     }))
+/// });
+/// # let _ = reply;
+/// ```
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct IssuedTokens {
@@ -153,9 +166,25 @@ impl IssuedTokens {
 }
 
 /// Builds a token answer from the issued tokens; see [`TokenReply::custom`].
+///
+/// ```rust
+/// use rocket_oauth::testing::{MockResponse, TokenAnswer};
+///
+/// let answer: TokenAnswer = std::sync::Arc::new(|t| MockResponse::json(t.json()));
+/// # let _ = answer;
+/// ```
 pub type TokenAnswer = Arc<dyn Fn(&IssuedTokens) -> MockResponse + Send + Sync>;
 
 /// How the token endpoint answers an authorization code (the code is spent either way).
+///
+/// ```rust
+/// # let mock = rocket_oauth::testing::MockProvider::start();
+/// use rocket_oauth::testing::TokenReply;
+///
+/// // GitHub without `Accept: application/json`, then GitHub's 200-with-error.
+/// mock.script(|s| s.token = TokenReply::FormEncoded);
+/// mock.script(|s| s.token = TokenReply::ErrorIn200);
+/// ```
 #[derive(Clone)]
 #[non_exhaustive]
 pub enum TokenReply {
@@ -214,6 +243,14 @@ impl fmt::Debug for TokenReply {
 }
 
 /// How the token endpoint answers `grant_type=refresh_token`.
+///
+/// ```rust
+/// # let mock = rocket_oauth::testing::MockProvider::start();
+/// use rocket_oauth::testing::RefreshReply;
+///
+/// // Like Google: refreshes answer no new refresh token.
+/// mock.script(|s| s.refresh = RefreshReply::KeepRefreshToken);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum RefreshReply {
@@ -226,6 +263,16 @@ pub enum RefreshReply {
 }
 
 /// How a JSON endpoint (userinfo, discovery, JWKS) answers.
+///
+/// ```rust
+/// # let mock = rocket_oauth::testing::MockProvider::start();
+/// use rocket_oauth::testing::EndpointReply;
+///
+/// mock.script(|s| {
+///     s.userinfo = EndpointReply::NotJson;
+///     s.discovery = EndpointReply::ServerError;
+/// });
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum EndpointReply {
@@ -240,6 +287,18 @@ pub enum EndpointReply {
 }
 
 /// How ID tokens are made (feature `oidc`).
+///
+/// ```rust
+/// # let mock = rocket_oauth::testing::MockProvider::start();
+/// use rocket_oauth::testing::{AtHash, NonceReply, SigningAlg};
+///
+/// mock.script(|s| {
+///     s.id_token.alg = SigningAlg::EdDsa;
+///     s.id_token.exp_offset = -120; // expired two minutes ago
+///     s.id_token.nonce = NonceReply::Omit;
+///     s.id_token.at_hash = AtHash::Wrong;
+/// });
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct IdTokenScript {
@@ -280,6 +339,11 @@ impl Default for IdTokenScript {
 }
 
 /// The key that signs ID tokens.
+///
+/// ```rust
+/// # let mock = rocket_oauth::testing::MockProvider::start();
+/// mock.script(|s| s.id_token.alg = rocket_oauth::testing::SigningAlg::EdDsa);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum SigningAlg {
@@ -290,6 +354,13 @@ pub enum SigningAlg {
 }
 
 /// Forged ID tokens, each of which a client must refuse.
+///
+/// ```rust
+/// # let mock = rocket_oauth::testing::MockProvider::start();
+/// use rocket_oauth::testing::IdTokenFault;
+///
+/// mock.script(|s| s.id_token.fault = Some(IdTokenFault::AlgNone));
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum IdTokenFault {
@@ -304,6 +375,13 @@ pub enum IdTokenFault {
 }
 
 /// The `nonce` claim of an ID token.
+///
+/// ```rust
+/// # let mock = rocket_oauth::testing::MockProvider::start();
+/// use rocket_oauth::testing::NonceReply;
+///
+/// mock.script(|s| s.id_token.nonce = NonceReply::Value("someone-elses".into()));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum NonceReply {
@@ -316,6 +394,11 @@ pub enum NonceReply {
 }
 
 /// The `at_hash` claim of an ID token.
+///
+/// ```rust
+/// # let mock = rocket_oauth::testing::MockProvider::start();
+/// mock.script(|s| s.id_token.at_hash = rocket_oauth::testing::AtHash::Omit);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum AtHash {
@@ -328,6 +411,13 @@ pub enum AtHash {
 }
 
 /// How the OAuth 1.0a credential endpoints answer.
+///
+/// ```rust
+/// # let mock = rocket_oauth::testing::MockProvider::start();
+/// use rocket_oauth::testing::OAuth1Reply;
+///
+/// mock.script(|s| s.oauth1 = OAuth1Reply::Problem("consumer_key_rejected".into()));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum OAuth1Reply {

@@ -9,10 +9,21 @@ use super::exchange::{Endpoint, RecordedRequest};
 use super::script::Script;
 use super::user::MockUser;
 /// The client id (OAuth 1.0a: consumer key) the mock provider knows.
+///
+/// ```rust
+/// # use rocket_oauth::OAuth2Provider;
+/// # #[derive(OAuth2Provider)]
+/// # #[oauth(name = "gh", authorize_url = "https://gh.example/a", token_url = "https://gh.example/t")]
+/// # struct Gh;
+/// let mock = rocket_oauth::testing::MockProvider::start();
+/// let table = mock.provider_config::<Gh>("http://127.0.0.1:8000", "/auth/gh");
+/// assert_eq!(table["client_id"], rocket_oauth::testing::CLIENT_ID);
+/// assert_eq!(table["client_secret"], rocket_oauth::testing::CLIENT_SECRET);
+/// ```
 pub const CLIENT_ID: &str = "mock-client";
 
 /// The client secret (OAuth 1.0a: consumer secret) the mock provider knows. It has
-/// characters that must be encoded, so that encoding mistakes show.
+/// characters that must be encoded, so that encoding mistakes show (see [`CLIENT_ID`]).
 pub const CLIENT_SECRET: &str = "mock s3cret&+";
 
 /// An authorization code's grant.

@@ -161,7 +161,8 @@ async fn scripted_failures_end_on_the_error_page() {
     let client = asynchronous::Client::tracked(app(configured(&mock)))
         .await
         .unwrap();
-    let cases: Vec<(Box<dyn Fn(&mut testing::Script)>, Status, &str)> = vec![
+    type Change = Box<dyn Fn(&mut testing::Script)>;
+    let cases: Vec<(Change, Status, &str)> = vec![
         (
             Box::new(|s| s.authorize = AuthorizeReply::Deny { description: None }),
             Status::Forbidden,

@@ -125,6 +125,17 @@ impl MockProvider {
         change(&mut self.shared.script.lock().unwrap());
     }
 
+    /// Expires every access token issued so far: the provider's endpoints answer `401` to
+    /// them from now on (refresh tokens stay valid), as when tokens outlive their lifetime.
+    ///
+    /// ```rust
+    /// # let mock = rocket_oauth::testing::MockProvider::start();
+    /// mock.expire_access_tokens();
+    /// ```
+    pub fn expire_access_tokens(&self) {
+        self.shared.expire_access_tokens();
+    }
+
     /// Switches ID tokens to the other RSA key; the old key leaves the JWKS (a provider's
     /// key rotation).
     #[cfg(feature = "oidc")]

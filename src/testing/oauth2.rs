@@ -260,12 +260,16 @@ async fn code_grant(
         }
     }
     let script = shared.script();
-    if matches!(script.token, TokenReply::Hang) {
-        rocket::tokio::time::sleep(HANG).await;
+    match script.token {
+        TokenReply::Hang => rocket::tokio::time::sleep(HANG).await,
+        TokenReply::Slow(delay) => rocket::tokio::time::sleep(delay).await,
+        _ => {}
     }
     let tokens = issue(shared, &grant.subject, &grant.scope, grant.nonce.as_deref());
     match script.token {
-        TokenReply::Json | TokenReply::Hang => MockResponse::json(tokens.json()),
+        TokenReply::Json | TokenReply::Hang | TokenReply::Slow(_) => {
+            MockResponse::json(tokens.json())
+        }
         TokenReply::FormEncoded => MockResponse::form(format!(
             "access_token={}&token_type=bearer&scope={}&expires_in=3600",
             tokens.access_token,
@@ -354,6 +358,10 @@ pub(super) async fn misbehave(reply: EndpointReply) -> Option<MockResponse> {
         }
         EndpointReply::NotJson => {
             Some(MockResponse::text("application/json", "this is { not json"))
+        }
+        EndpointReply::Slow(delay) => {
+            rocket::tokio::time::sleep(delay).await;
+            None
         }
         EndpointReply::Hang => {
             rocket::tokio::time::sleep(HANG).await;

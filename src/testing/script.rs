@@ -205,6 +205,8 @@ pub enum TokenReply {
     TokenType(String),
     /// No answer for 30 seconds (longer than the app's `timeout`).
     Hang,
+    /// The tokens as JSON, after this delay (a slow provider).
+    Slow(Duration),
     /// An answer of the test's own making, e.g. a provider's documented response.
     Custom(TokenAnswer),
 }
@@ -237,6 +239,7 @@ impl fmt::Debug for TokenReply {
             TokenReply::NoAccessToken => f.write_str("NoAccessToken"),
             TokenReply::TokenType(t) => f.debug_tuple("TokenType").field(t).finish(),
             TokenReply::Hang => f.write_str("Hang"),
+            TokenReply::Slow(delay) => f.debug_tuple("Slow").field(delay).finish(),
             TokenReply::Custom(_) => f.write_str("Custom(..)"),
         }
     }
@@ -284,6 +287,8 @@ pub enum EndpointReply {
     NotJson,
     /// No answer for 30 seconds.
     Hang,
+    /// Normally, after this delay (a slow provider).
+    Slow(Duration),
 }
 
 /// How ID tokens are made (feature `oidc`).

@@ -158,6 +158,14 @@ impl Shared {
         token
     }
 
+    /// Expires every access token issued so far.
+    pub(super) fn expire_access_tokens(&self) {
+        let now = Instant::now();
+        for issued in self.tokens.lock().unwrap().values_mut() {
+            issued.expires = Some(now);
+        }
+    }
+
     /// Forgets a token of any kind (revocation).
     pub(super) fn revoke(&self, token: &str) {
         self.revoked.lock().unwrap().push(token.to_owned());

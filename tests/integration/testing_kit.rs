@@ -239,6 +239,37 @@ async fn endpoints_see_the_user_of_the_token() {
     assert_eq!(r.status(), 404);
 }
 
+#[rocket::async_test]
+async fn a_slow_provider_still_logs_in_and_expired_tokens_are_refreshed() {
+    let mock = MockProvider::start();
+    mock.endpoint(Method::Get, "/repos", |request| match request.user() {
+        Some(user) => MockResponse::json(json!([{ "owner": user.subject() }])),
+        None => MockResponse::unauthorized(),
+    });
+    mock.script(|s| {
+        s.token = TokenReply::Slow(Duration::from_millis(300));
+        s.userinfo = EndpointReply::Slow(Duration::from_millis(300));
+    });
+    let client = asynchronous::Client::tracked(app(configured(&mock)))
+        .await
+        .unwrap();
+    let landing = mock.log_in::<Corp>(&client, "alice").await;
+    assert_eq!(landing.status, Status::Ok, "{}", landing.body);
+    // The provider expires the token early: the API answers 401, the app refreshes once
+    // and retries.
+    mock.expire_access_tokens();
+    let repos: Value = client
+        .get("/repos")
+        .dispatch()
+        .await
+        .into_json()
+        .await
+        .unwrap();
+    assert_eq!(repos, json!([{ "owner": "alice" }]));
+    assert_eq!(mock.refresh_requests().len(), 1);
+    assert_eq!(mock.requests_to("/repos").len(), 2);
+}
+
 /// Token requests straight to the mock, as a client would make them.
 async fn token_request(mock: &MockProvider, form: &[(&str, &str)]) -> (u16, Value) {
     let response = reqwest::Client::new()

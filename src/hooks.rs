@@ -4,7 +4,7 @@ use rocket::http::Status;
 use rocket::{Request, Response};
 
 use crate::identity::Identity;
-use crate::login::Login;
+use crate::login::{Login, SessionData};
 use crate::protocol::http::{HttpClient, HttpError};
 
 /// Code run around logins and logouts. Every method has a default, and the provider derives
@@ -103,6 +103,33 @@ pub trait Hooks: Send + Sync + 'static {
     /// _Default:_ accepts.
     async fn after_login(&self, _login: &Login, _request: &Request<'_>) -> Result<(), Denial> {
         Ok(())
+    }
+
+    /// The app's own fields for the new session ([`SessionData`]: a local user id, a
+    /// tenant, ...), after `after_login` admitted the user; [`Login::data`] reads them back
+    /// on every request. A `Denial` refuses the login. _Default:_ none.
+    ///
+    /// ```rust
+    /// use rocket::Request;
+    /// use rocket_oauth::{Denial, Hooks, Login, SessionData};
+    ///
+    /// struct Corp;
+    ///
+    /// #[rocket::async_trait]
+    /// impl Hooks for Corp {
+    ///     async fn session_data(&self, login: &Login, _request: &Request<'_>) -> Result<Option<SessionData>, Denial> {
+    ///         // e.g. the id of the local account, looked up or created here
+    ///         let local_id = login.identity().map(|i| i.subject.len() as u64);
+    ///         SessionData::new(&local_id).map(Some).map_err(|e| Denial::forbidden(e.to_string()))
+    ///     }
+    /// }
+    /// ```
+    async fn session_data(
+        &self,
+        _login: &Login,
+        _request: &Request<'_>,
+    ) -> Result<Option<SessionData>, Denial> {
+        Ok(None)
     }
 
     /// Runs once per refresh of the access token, with the session before and after (e.g. to

@@ -202,7 +202,7 @@ pub use crate::config::{OAuth1Config, OidcConfig, ProviderConfig, SessionConfig,
 pub use crate::error::{ConfigError, LoginError};
 pub use crate::hooks::{Api, Denial, Hooks};
 pub use crate::identity::Identity;
-pub use crate::login::Login;
+pub use crate::login::{Login, SessionData, SessionDataError};
 pub use crate::protocol::credentials::Credentials;
 pub use crate::protocol::flow::FlowError;
 pub use crate::protocol::flow::TokenError;
@@ -221,6 +221,7 @@ pub use crate::web::api::{ApiClient, ApiError, ApiResponse, SessionAdmin};
 pub use crate::web::guards::{
     AccessToken, HasRole, LoginRequired, MissingRole, RoleName, Staff, Superuser, User,
 };
+pub use crate::web::required::{AnyUser, RoleRequired, UserRequired};
 pub use crate::web::signed::{SignedRequest, SignedRequestError, SignedRequests};
 pub use crate::web::state::session_store;
 

@@ -3,6 +3,7 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -33,6 +34,74 @@ pub struct Login {
     pub(crate) roles: Vec<String>,
     #[serde(rename = "i")]
     pub(crate) issued_at: i64,
+    /// The app's own fields ([`Hooks::session_data`](crate::Hooks::session_data)).
+    #[serde(rename = "d", default, skip_serializing_if = "Option::is_none")]
+    pub(crate) data: Option<Value>,
+}
+
+/// The app's own fields for a session (a local user id, a tenant, ...): any `serde` value of
+/// at most [`SessionData::LIMIT`] bytes as JSON, returned by
+/// [`Hooks::session_data`](crate::Hooks::session_data) at login and read back with
+/// [`Login::data`] on every request, through any guard. It lives with the session (in the
+/// encrypted cookie, or the session store) and survives token refreshes.
+///
+/// ```rust
+/// use rocket_oauth::SessionData;
+/// use serde::{Deserialize, Serialize};
+///
+/// #[derive(Serialize, Deserialize)]
+/// struct Local {
+///     user_id: u64,
+///     tenant: String,
+/// }
+///
+/// let data = SessionData::new(&Local { user_id: 7, tenant: "acme".into() }).unwrap();
+/// assert!(SessionData::new(&"x".repeat(2000)).is_err()); // over the limit
+/// # let _ = data;
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct SessionData(pub(crate) Value);
+
+impl SessionData {
+    /// The most JSON a session's own fields may take, in bytes: sessions usually travel in
+    /// cookies.
+    pub const LIMIT: usize = 1024;
+
+    /// `value`'s fields, if it serialises to at most [`SessionData::LIMIT`] bytes of JSON.
+    pub fn new<T: Serialize + ?Sized>(value: &T) -> Result<Self, SessionDataError> {
+        let json = serde_json::to_value(value)
+            .map_err(|e| SessionDataError::Unserializable(e.to_string()))?;
+        let size = json.to_string().len();
+        if size > Self::LIMIT {
+            return Err(SessionDataError::TooLarge { size });
+        }
+        Ok(SessionData(json))
+    }
+}
+
+/// Why [`SessionData::new`] refused a value.
+///
+/// ```rust
+/// use rocket_oauth::{SessionData, SessionDataError};
+///
+/// let err = SessionData::new(&"x".repeat(2000)).unwrap_err();
+/// assert!(matches!(err, SessionDataError::TooLarge { size: 2002 }));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SessionDataError {
+    /// The value is larger than [`SessionData::LIMIT`] as JSON.
+    #[error(
+        "session data of {size} bytes exceeds the limit of {} bytes",
+        SessionData::LIMIT
+    )]
+    TooLarge {
+        /// Its size as JSON, in bytes.
+        size: usize,
+    },
+    /// The value cannot be serialised as JSON (e.g. a map with non-string keys).
+    #[error("session data cannot be serialised: {0}")]
+    Unserializable(String),
 }
 
 impl Login {
@@ -43,6 +112,7 @@ impl Login {
             identity: None,
             roles: Vec::new(),
             issued_at: now,
+            data: None,
         }
     }
 
@@ -72,6 +142,19 @@ impl Login {
     /// Whether the access rules granted `role`.
     pub fn has_role(&self, role: &str) -> bool {
         self.roles.iter().any(|r| r == role)
+    }
+
+    /// The app's own fields ([`SessionData`]), read as `T`; `None` when there are none or
+    /// they are not a `T`.
+    ///
+    /// ```rust
+    /// # use rocket_oauth::Login;
+    /// fn tenant(login: &Login) -> Option<String> {
+    ///     login.data::<String>()
+    /// }
+    /// ```
+    pub fn data<T: DeserializeOwned>(&self) -> Option<T> {
+        serde_json::from_value(self.data.clone()?).ok()
     }
 
     /// When the user logged in.

@@ -93,6 +93,12 @@ async fn finish_login<'r, P: Provider>(
         .after_login(&login, req)
         .await
         .map_err(|denial| Stop::Refused(Box::new(denial)))?;
+    login.data = state
+        .provider
+        .session_data(&login, req)
+        .await
+        .map_err(|denial| Stop::Refused(Box::new(denial)))?
+        .map(|data| data.0);
     state
         .sessions
         .create(req.cookies(), &login)

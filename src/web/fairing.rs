@@ -2,7 +2,6 @@
 //! its routes and turns [`LoginRequired`](crate::LoginRequired)'s 401s into redirects.
 
 use std::io::Cursor;
-use std::sync::Mutex;
 
 use rocket::fairing::{self, Fairing, Info, Kind};
 use rocket::http::{Header, Status};
@@ -11,13 +10,9 @@ use rocket::{Build, Request, Response, Rocket};
 use crate::config::ProviderConfig;
 use crate::error::ConfigError;
 use crate::provider::{OAuthFairing, Provider};
-use crate::web::guards::{session_ended, PendingLogin};
+use crate::web::guards::{load_session, session_ended, PendingLogin};
 use crate::web::routes;
-use crate::web::state::{ProviderState, SessionBackend};
-
-/// The names of the attached providers (cookie names derive from them, so they are unique).
-#[derive(Default)]
-struct Registry(Mutex<Vec<&'static str>>);
+use crate::web::state::{ProviderState, Registry, SessionBackend};
 
 fn valid_name(name: &str) -> bool {
     !name.is_empty()
@@ -45,11 +40,11 @@ impl<P: Provider> OAuthFairing<P> {
         let duplicate = || ConfigError::DuplicateProvider { name: name.into() };
         let registry = rocket.state::<Registry>().ok_or_else(duplicate)?;
         {
-            let mut names = registry.0.lock().map_err(|_| duplicate())?;
-            if names.contains(&name) {
+            let mut entries = registry.0.lock().map_err(|_| duplicate())?;
+            if entries.iter().any(|(n, _)| *n == name) {
                 return Err(duplicate());
             }
-            names.push(name);
+            entries.push((name, load_session::<P>));
         }
         let tls = rocket
             .figment()

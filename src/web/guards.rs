@@ -3,8 +3,10 @@
 //! network I/O.
 
 use std::fmt;
+use std::future::Future;
 use std::marker::PhantomData;
 use std::ops::Deref;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::SystemTime;
@@ -189,6 +191,27 @@ pub(crate) async fn current<'r, P: Provider>(req: &'r Request<'_>) -> Option<&'r
     .as_ref()
 }
 
+/// `P`'s live session as a [`SessionLoader`](crate::web::state::SessionLoader).
+pub(crate) fn load_session<'r, P: Provider>(
+    req: &'r Request<'_>,
+) -> Pin<Box<dyn Future<Output = Option<Arc<Login>>> + Send + 'r>> {
+    Box::pin(async move { current::<P>(req).await.map(|token| token.login.clone()) })
+}
+
+/// Asks the fairing to turn this request's `401` into a redirect to `P`'s login, with
+/// `next` set to the current path.
+pub(crate) fn redirect_to_login<P: Provider>(req: &Request<'_>) {
+    if let Some(state) = req.rocket().state::<ProviderState<P>>() {
+        let here = req.uri().to_string();
+        let target = format!(
+            "{}/login?next={}",
+            state.config.base_path,
+            utf8_percent_encode(&here, NEXT_VALUE)
+        );
+        req.local_cache(|| PendingLogin::<P>(Some(target), PhantomData));
+    }
+}
+
 async fn live_session<P: Provider>(req: &Request<'_>) -> Option<Session> {
     let state = req.rocket().state::<ProviderState<P>>()?;
     let sessions = &state.sessions;
@@ -321,15 +344,7 @@ impl<'r, P: Provider> FromRequest<'r> for LoginRequired<P> {
         if let Some(token) = current::<P>(req).await {
             return Outcome::Success(LoginRequired(token.clone()));
         }
-        if let Some(state) = req.rocket().state::<ProviderState<P>>() {
-            let here = req.uri().to_string();
-            let target = format!(
-                "{}/login?next={}",
-                state.config.base_path,
-                utf8_percent_encode(&here, NEXT_VALUE)
-            );
-            req.local_cache(|| PendingLogin::<P>(Some(target), PhantomData));
-        }
+        redirect_to_login::<P>(req);
         Outcome::Forward(Status::Unauthorized)
     }
 }

@@ -7,6 +7,7 @@ pub(crate) mod fairing;
 pub(crate) mod guards;
 pub(crate) mod next;
 pub(crate) mod pages;
+pub(crate) mod required;
 pub(crate) mod routes;
 pub(crate) mod signed;
 pub(crate) mod state;

@@ -1,13 +1,16 @@
 //! Managed state: each provider's (everything its routes and guards need, built once at
 //! ignite) and the session backend all providers share.
 
-use std::sync::Arc;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
 
 use rocket::fairing::{AdHoc, Fairing};
-use rocket::{Build, Rocket};
+use rocket::{Build, Request, Rocket};
 
 use crate::config::{ProviderConfig, SessionConfig, StoreKind};
 use crate::error::ConfigError;
+use crate::login::Login;
 use crate::protocol::flow::Flow;
 use crate::protocol::http::HttpClient;
 use crate::provider::Provider;
@@ -16,6 +19,24 @@ use crate::session::manager::Sessions;
 use crate::session::memory::MemorySessionStore;
 use crate::session::store::SessionStore;
 use crate::web::csrf::CsrfCookie;
+
+/// Reads a provider's live session for a request (type-erased, for [`AnyUser`](crate::AnyUser)).
+pub(crate) type SessionLoader =
+    for<'r, 'a> fn(
+        &'r Request<'a>,
+    ) -> Pin<Box<dyn Future<Output = Option<Arc<Login>>> + Send + 'r>>;
+
+/// The attached providers, in attach order: their names (cookie names derive from them, so
+/// they are unique) and how to read each one's session.
+#[derive(Default)]
+pub(crate) struct Registry(pub Mutex<Vec<(&'static str, SessionLoader)>>);
+
+impl Registry {
+    /// The providers' names and session loaders.
+    pub fn entries(&self) -> Vec<(&'static str, SessionLoader)> {
+        self.0.lock().map(|e| e.clone()).unwrap_or_default()
+    }
+}
 
 /// Managed once per provider type (so two providers never collide in Rocket's state).
 pub(crate) struct ProviderState<P> {

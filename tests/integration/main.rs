@@ -5,6 +5,7 @@ mod common;
 
 mod example;
 mod failures;
+mod guards;
 mod hardening;
 mod launch;
 mod layers;

@@ -170,6 +170,10 @@ pub struct OidcConfig {
     /// Where the provider sends the browser after `provider_logout` (registered at the
     /// provider). _Default:_ none.
     pub post_logout_redirect_uri: Option<Url>,
+    /// Fetch the discovery document at launch, and refuse to launch (with the reason) when
+    /// it cannot be fetched or is unusable: a wrong issuer shows before the first visitor.
+    /// _Default:_ `false` (discovery on the first login, retried until it succeeds).
+    pub discover_at_launch: bool,
 }
 
 /// Where sessions live: `oauth.session`, shared by every provider.
@@ -235,20 +239,66 @@ impl Default for SessionConfig {
     }
 }
 
+/// A figment extraction error as a [`ConfigError`] naming the full key once, cleanly
+/// (`oauth.gh.client_id`, not figment's rendering of the path), with what is wrong and
+/// where the value came from.
+fn figment_error(table: &str, error: rocket::figment::Error) -> ConfigError {
+    use rocket::figment::error::Kind;
+    let Some(first) = error.into_iter().next() else {
+        return ConfigError::Invalid {
+            key: table.into(),
+            reason: "unreadable".into(),
+        };
+    };
+    // figment lists the fields inside `table` first, then the parts of `table` itself
+    // (`[client_id, oauth, gh]`): keep what lies under `table`.
+    let mut path: Vec<&str> = first.path.iter().map(String::as_str).collect();
+    let table_parts: Vec<&str> = table.split('.').collect();
+    if path.ends_with(&table_parts) {
+        path.truncate(path.len() - table_parts.len());
+    } else if path.starts_with(&table_parts) {
+        path.drain(..table_parts.len());
+    }
+    let mut key = table.to_owned();
+    for part in &path {
+        key.push('.');
+        key.push_str(part);
+    }
+    let reason = match &first.kind {
+        Kind::MissingField(field) if path.last() != Some(&field.as_ref()) => {
+            return ConfigError::Missing {
+                key: format!("{key}.{field}"),
+            }
+        }
+        Kind::MissingField(_) => return ConfigError::Missing { key },
+        Kind::UnknownField(field, _) => {
+            if path.last() != Some(&field.as_str()) {
+                key.push('.');
+                key.push_str(field);
+            }
+            "unknown key".to_owned()
+        }
+        Kind::Message(message) => message.clone(),
+        kind => kind.to_string(),
+    };
+    let source = first
+        .metadata
+        .as_ref()
+        .map(|m| format!(" (from {})", m.name.trim_matches('`')))
+        .unwrap_or_default();
+    ConfigError::Invalid {
+        key,
+        reason: format!("{reason}{source}"),
+    }
+}
+
 impl SessionConfig {
     /// Reads `oauth.session` (absent: the defaults).
     pub(crate) fn from_figment(figment: &Figment) -> Result<Self, ConfigError> {
         let config: SessionConfig = match figment.extract_inner("oauth.session") {
             Ok(config) => config,
             Err(e) if e.missing() => SessionConfig::default(),
-            Err(e) => {
-                let reason = e.to_string();
-                rocket::config::pretty_print_error(e);
-                return Err(ConfigError::Invalid {
-                    key: "oauth.session".into(),
-                    reason,
-                });
-            }
+            Err(e) => return Err(figment_error("oauth.session", e)),
         };
         if config.lifetime == 0 {
             return Err(ConfigError::Invalid {
@@ -350,6 +400,7 @@ struct Raw {
     tenants: Option<Vec<String>>,
     issuer_aliases: Option<Vec<String>>,
     require_nonce: Option<bool>,
+    discover_at_launch: Option<bool>,
     provider_logout: Option<bool>,
     post_logout_redirect_uri: Option<String>,
     // OAuth 1.0a only.
@@ -492,11 +543,9 @@ impl ProviderConfig {
         let layered = figment
             .clone()
             .join(Serialized::default(&key, DefaultsLayer::from(defaults)));
-        let raw: Raw = layered.extract_inner(&key).map_err(|e| {
-            let reason = e.to_string();
-            rocket::config::pretty_print_error(e);
-            ConfigError::Invalid { key, reason }
-        })?;
+        let raw: Raw = layered
+            .extract_inner(&key)
+            .map_err(|e| figment_error(&key, e))?;
         raw.resolve(name, defaults.protocol, tls)
     }
 
@@ -772,6 +821,7 @@ impl Raw {
             ("tenants", self.tenants.is_some()),
             ("issuer_aliases", self.issuer_aliases.is_some()),
             ("require_nonce", self.require_nonce.is_some()),
+            ("discover_at_launch", self.discover_at_launch.is_some()),
             ("provider_logout", self.provider_logout.is_some()),
             (
                 "post_logout_redirect_uri",
@@ -813,6 +863,7 @@ impl Raw {
             tenants,
             issuer_aliases: self.issuer_aliases.take().unwrap_or_default(),
             require_nonce: self.require_nonce.unwrap_or(true),
+            discover_at_launch: self.discover_at_launch.unwrap_or(false),
             provider_logout: self.provider_logout.unwrap_or(false),
             post_logout_redirect_uri: non_empty(self.post_logout_redirect_uri.take())
                 .map(|u| keys.url(&u, "post_logout_redirect_uri"))
@@ -832,6 +883,53 @@ impl Raw {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn figment_errors_name_the_full_key_once() {
+        let defaults = ProviderDefaults::oauth2("https://p.example/a", "https://p.example/t");
+        let cases = [
+            (
+                r#"{"client_id": 5, "redirect_uri": "http://127.0.0.1/cb"}"#,
+                "oauth.gh.client_id",
+                "expected a string",
+            ),
+            (
+                r#"{"client_id": "x", "redirect_uri": "http://127.0.0.1/cb", "scopez": 1}"#,
+                "oauth.gh.scopez",
+                "unknown key",
+            ),
+            (
+                r#"{"client_id": "x", "redirect_uri": "http://127.0.0.1/cb", "access": {"policy": 3}}"#,
+                "oauth.gh.access.policy",
+                "",
+            ),
+        ];
+        for (json, key, reason) in cases {
+            let figment = Figment::new().merge(rocket::figment::providers::Serialized::default(
+                "oauth.gh",
+                serde_json::from_str::<serde_json::Value>(json).unwrap(),
+            ));
+            let err = ProviderConfig::from_figment(&figment, "gh", &defaults, false).unwrap_err();
+            let text = err.to_string();
+            assert!(
+                text.starts_with(&format!("invalid configuration key `{key}`: ")),
+                "{text}"
+            );
+            assert!(text.contains(reason), "{text}");
+            assert!(!text.contains("``") && !text.contains("GH"), "{text}");
+        }
+        let figment = Figment::new().merge(rocket::figment::providers::Serialized::default(
+            "oauth.session",
+            serde_json::json!({"lifetime": "long"}),
+        ));
+        let err = SessionConfig::from_figment(&figment)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("invalid configuration key `oauth.session.lifetime`"),
+            "{err}"
+        );
+    }
 
     const DEFAULTS: ProviderDefaults =
         ProviderDefaults::oauth2("https://p.example/authorize", "https://p.example/token");

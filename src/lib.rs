@@ -204,8 +204,8 @@ pub use crate::hooks::{Api, Denial, Hooks};
 pub use crate::identity::Identity;
 pub use crate::login::{Login, SessionData, SessionDataError};
 pub use crate::protocol::credentials::Credentials;
-pub use crate::protocol::flow::FlowError;
 pub use crate::protocol::flow::TokenError;
+pub use crate::protocol::flow::{FlowError, ProviderEndpoints};
 pub use crate::protocol::http::HttpError;
 pub use crate::protocol::oauth1::{SignatureMethod, SignaturePlacement};
 pub use crate::protocol::oauth2::ClientAuth;
@@ -221,6 +221,7 @@ pub use crate::web::api::{ApiClient, ApiError, ApiResponse, SessionAdmin};
 pub use crate::web::guards::{
     AccessToken, HasRole, LoginRequired, MissingRole, RoleName, Staff, Superuser, User,
 };
+pub use crate::web::info::ProviderInfo;
 pub use crate::web::required::{AnyUser, RoleRequired, UserRequired};
 pub use crate::web::signed::{SignedRequest, SignedRequestError, SignedRequests};
 pub use crate::web::state::session_store;

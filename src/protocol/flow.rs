@@ -155,6 +155,37 @@ impl FlowError {
     }
 }
 
+/// A provider's endpoints, as configured or (OpenID Connect) discovered; read them with
+/// [`ProviderInfo`](crate::ProviderInfo).
+///
+/// ```rust
+/// use rocket_oauth::ProviderEndpoints;
+///
+/// fn can_revoke(endpoints: &ProviderEndpoints) -> bool {
+///     endpoints.revocation_url.is_some()
+/// }
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ProviderEndpoints {
+    /// The issuer (OpenID Connect: as discovery names it, possibly a `{tenantid}` template).
+    pub issuer: Option<String>,
+    /// The authorization endpoint (OAuth 1.0a: the resource owner authorization URI).
+    pub authorize_url: Option<Url>,
+    /// The token endpoint (OAuth 1.0a: the token credentials URI).
+    pub token_url: Option<Url>,
+    /// OAuth 1.0a: the temporary credentials URI.
+    pub request_token_url: Option<Url>,
+    /// The userinfo endpoint.
+    pub userinfo_url: Option<Url>,
+    /// The RFC 7009 revocation endpoint.
+    pub revocation_url: Option<Url>,
+    /// OpenID Connect: the RP-initiated logout endpoint.
+    pub end_session_url: Option<Url>,
+    /// OpenID Connect: the JWKS.
+    pub jwks_url: Option<Url>,
+}
+
 /// One protocol's login flow, built once per provider at ignite.
 #[async_trait::async_trait]
 pub(crate) trait Flow: Send + Sync + 'static {
@@ -191,6 +222,9 @@ pub(crate) trait Flow: Send + Sync + 'static {
     ) -> Result<Option<String>, HttpError> {
         Ok(Some(format!("Bearer {}", credentials.access_token())))
     }
+
+    /// The provider's endpoints (OpenID Connect: discovering them first, if not yet done).
+    async fn endpoints(&self, http: &HttpClient) -> Result<ProviderEndpoints, FlowError>;
 
     /// Revokes the credentials at the provider, if it has a revocation endpoint. Best
     /// effort: never fails.

@@ -10,7 +10,7 @@ use url::Url;
 
 use super::credentials::Credentials;
 use super::flow::TokenError;
-use super::flow::{Begin, CallbackParams, Completed, Flow, FlowError};
+use super::flow::{Begin, CallbackParams, Completed, Flow, FlowError, ProviderEndpoints};
 use super::http::{HttpClient, HttpError};
 use super::oauth2::displayable_code;
 use crate::secret::Secret;
@@ -473,6 +473,17 @@ where
 
 #[async_trait::async_trait]
 impl Flow for OAuth1Flow {
+    async fn endpoints(&self, _http: &HttpClient) -> Result<ProviderEndpoints, FlowError> {
+        let s = &self.settings;
+        Ok(ProviderEndpoints {
+            authorize_url: Some(s.authorize_url.clone()),
+            token_url: Some(s.access_token_url.clone()),
+            request_token_url: Some(s.request_token_url.clone()),
+            userinfo_url: s.userinfo_url.clone(),
+            ..ProviderEndpoints::default()
+        })
+    }
+
     async fn begin(&self, http: &HttpClient) -> Result<Begin, FlowError> {
         let s = &self.settings;
         let signing = Signing {

@@ -25,7 +25,9 @@ use serde_json::{Map, Value};
 use url::Url;
 
 use super::credentials::Credentials;
-use super::flow::{Begin, CallbackParams, Completed, Flow, FlowError, TokenError};
+use super::flow::{
+    Begin, CallbackParams, Completed, Flow, FlowError, ProviderEndpoints, TokenError,
+};
 use super::http::{Buffered, HttpClient, HttpError};
 use crate::secret::Secret;
 use crate::util::now;
@@ -110,6 +112,19 @@ pub(crate) struct OAuth2Flow {
 }
 
 impl OAuth2Flow {
+    /// The configured endpoints.
+    pub(crate) fn provider_endpoints(&self) -> ProviderEndpoints {
+        let e = &self.endpoints;
+        ProviderEndpoints {
+            issuer: e.issuer.clone(),
+            authorize_url: Some(e.authorize_url.clone()),
+            token_url: Some(e.token_url.clone()),
+            userinfo_url: e.userinfo_url.clone(),
+            revocation_url: e.revocation_url.clone(),
+            ..ProviderEndpoints::default()
+        }
+    }
+
     /// Builds the `oauth2` client once.
     pub fn new(settings: ClientSettings, endpoints: Endpoints) -> Self {
         let mut client = ::oauth2::Client::new(ClientId::new(settings.client_id.clone()))
@@ -307,6 +322,10 @@ impl OAuth2Flow {
 
 #[async_trait::async_trait]
 impl Flow for OAuth2Flow {
+    async fn endpoints(&self, _http: &HttpClient) -> Result<ProviderEndpoints, FlowError> {
+        Ok(self.provider_endpoints())
+    }
+
     async fn begin(&self, _http: &HttpClient) -> Result<Begin, FlowError> {
         Ok(self.begin_code(None, None))
     }

@@ -93,6 +93,21 @@ impl<P: Provider> Fairing for OAuthFairing<P> {
         }
         match self.state(&rocket) {
             Ok(state) => {
+                if state
+                    .config
+                    .oidc
+                    .as_ref()
+                    .is_some_and(|o| o.discover_at_launch)
+                {
+                    if let Err(e) = state.flow.endpoints(&state.http).await {
+                        log::error!(
+                            "rocket_oauth: `oauth.{}.discover_at_launch`: discovery at `{}` failed: {e}",
+                            P::NAME,
+                            state.config.issuer.as_deref().unwrap_or_default()
+                        );
+                        return Err(rocket);
+                    }
+                }
                 let base = state.config.base_path.clone();
                 let routes = routes::routes::<P>(&state.config);
                 Ok(rocket.manage(state).mount(base, routes))

@@ -146,3 +146,16 @@ async fn base_path_is_configurable() {
         404
     );
 }
+
+#[rocket::async_test]
+async fn discover_at_launch_is_for_openid_connect_only() {
+    let mut config = good_config();
+    config["discover_at_launch"] = true.into();
+    let rocket =
+        rocket::custom(base_figment().merge(("oauth.other", config))).attach(Other.fairing());
+    let error = rocket.ignite().await.unwrap_err();
+    assert!(
+        matches!(error.kind(), ErrorKind::FailedFairings(_)),
+        "{error:?}"
+    );
+}

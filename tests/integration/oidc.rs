@@ -682,3 +682,63 @@ async fn issuer_aliases_are_exact_alternatives() {
     op.script(|s| s.id_token.iss = Some(format!("{alias}evil")));
     assert_eq!(login(&aliased).await.0.status(), 400);
 }
+
+#[get("/about")]
+async fn about(info: rocket_oauth::ProviderInfo<'_, Idp>) -> Value {
+    let e = info.endpoints().await.unwrap();
+    let url = |u: Option<url::Url>| u.map(|u| u.to_string());
+    json!({
+        "scopes": info.config().scopes,
+        "issuer": e.issuer,
+        "userinfo": url(e.userinfo_url),
+        "revocation": url(e.revocation_url),
+        "end_session": url(e.end_session_url),
+        "jwks": url(e.jwks_url),
+    })
+}
+
+/// `discover_at_launch`: a wrong issuer stops the launch; a right one is discovered before
+/// the first visitor, and routes read the resolved endpoints.
+#[rocket::async_test]
+async fn discovery_can_be_checked_at_launch_and_read_by_routes() {
+    let op = start_op();
+    let port = free_port();
+    let figment = base_figment()
+        .merge(("port", port))
+        .merge(("oauth.idp", op_config(&op, port)))
+        .merge(("oauth.idp.discover_at_launch", true));
+    let wrong = figment.clone().merge((
+        "oauth.idp.issuer",
+        format!("http://127.0.0.1:{}", free_port()),
+    ));
+    let error = rocket::custom(wrong)
+        .attach(Idp::default().fairing())
+        .ignite()
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(error.kind(), rocket::error::ErrorKind::FailedFairings(_)),
+        "{error:?}"
+    );
+
+    let rocket = rocket::custom(figment)
+        .attach(Idp::default().fairing())
+        .mount("/", routes![about]);
+    let url = launch(rocket).await;
+    let discovery = "/.well-known/openid-configuration";
+    assert_eq!(op.requests_to(discovery).len(), 1, "discovered at launch");
+    let about = Browser::new().json(&format!("{url}/about")).await;
+    let base = op.url();
+    assert_eq!(
+        about,
+        json!({
+            "scopes": ["email"],
+            "issuer": base,
+            "userinfo": format!("{base}/userinfo"),
+            "revocation": format!("{base}/revoke"),
+            "end_session": format!("{base}/end_session"),
+            "jwks": format!("{base}/jwks"),
+        })
+    );
+    assert_eq!(op.requests_to(discovery).len(), 1, "and only then");
+}

@@ -25,6 +25,11 @@ pub(crate) struct Jwks {
 }
 
 impl Jwks {
+    /// Where the keys are.
+    pub fn uri(&self) -> &Url {
+        &self.uri
+    }
+
     pub fn new(uri: Url) -> Self {
         Jwks {
             uri,

@@ -19,7 +19,7 @@ use self::discovery::{allowed_algs, discover, usable};
 use self::id_token::{payload, verify_id_token, Expectations};
 use self::jwks::Jwks;
 use super::credentials::Credentials;
-use super::flow::{Begin, CallbackParams, Completed, Flow, FlowError};
+use super::flow::{Begin, CallbackParams, Completed, Flow, FlowError, ProviderEndpoints};
 use super::http::HttpClient;
 use super::oauth2::{ClientSettings, CodePending, Endpoints, OAuth2Flow};
 use crate::secret::Secret;
@@ -146,6 +146,16 @@ impl OidcFlow {
 
 #[async_trait::async_trait]
 impl Flow for OidcFlow {
+    async fn endpoints(&self, http: &HttpClient) -> Result<ProviderEndpoints, FlowError> {
+        let d = self.discovered(http).await?;
+        Ok(ProviderEndpoints {
+            issuer: Some(d.issuer.clone()),
+            end_session_url: d.end_session.clone(),
+            jwks_url: Some(d.jwks.uri().clone()),
+            ..d.oauth2.provider_endpoints()
+        })
+    }
+
     async fn begin(&self, http: &HttpClient) -> Result<Begin, FlowError> {
         let discovered = self.discovered(http).await?;
         Ok(discovered

@@ -63,8 +63,28 @@ fn matches(emails: &[String], domains: &[String], teams: &[String], identity: &I
 /// superuser = { emails = ["cto@example.com"] }
 /// ```
 ///
-/// Email rules only ever match emails the provider marked verified. Anyone granted a role is
-/// also let in under `listed`.
+/// Email rules only ever match emails the provider marked verified.
+///
+/// **A role admits its holder under `listed` too**: every role rule is also an admission
+/// rule, so a staff email outside the allowed `domains` gets in. To grant a role only to
+/// users the lists already admit, keep each role's rule inside them.
+///
+/// ```rust
+/// use rocket_oauth::{AccessConfig, Identity};
+///
+/// let access: AccessConfig = serde_json::from_value(serde_json::json!({
+///     "policy": "listed",
+///     "domains": ["example.com"],
+///     "roles": { "staff": { "emails": ["ops@contractor.example"] } }
+/// }))
+/// .unwrap();
+/// let outsider = Identity::new("42").with_email("ops@contractor.example", true);
+/// let roles = access.roles_of(Some(&outsider));
+/// assert_eq!(roles, ["staff"]);
+/// assert!(access.allows(Some(&outsider), &roles)); // let in, by the role alone
+/// let stranger = Identity::new("43").with_email("someone@contractor.example", true);
+/// assert!(!access.allows(Some(&stranger), &access.roles_of(Some(&stranger))));
+/// ```
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AccessConfig {

@@ -91,7 +91,7 @@
 //!
 //! `oauth.session` ([`SessionConfig`]) says where sessions live: in cookies (the default;
 //! split across several when large, never trimmed), in memory ([`MemorySessionStore`]) or
-//! in Redis ([`RedisSessionStore`], feature `redis`). Guards refresh an expired access token
+//! in Redis (`RedisSessionStore`, feature `redis`). Guards refresh an expired access token
 //! before the route runs — once per session however many requests (and instances) ask —
 //! and log the visitor out cleanly when the provider refuses. Logout revokes the tokens at
 //! the provider. [`ApiClient`] calls the provider's API with the user's token;
@@ -120,7 +120,18 @@
 //! Hooks and guards see a [`Login`]: its [`Credentials`], userinfo, [`Identity`] and roles.
 //! [`User`] is the normalized identity (from the claims, or [`Hooks::identify`] for OAuth 2
 //! providers). `oauth.<name>.access` ([`AccessConfig`]) decides who may log in (`policy =
-//! "everyone"` by default, or `"listed"`) and grants roles, checked by [`HasRole`].
+//! "everyone"` by default, or `"listed"`) and grants roles, checked by [`HasRole`]. For HTML
+//! pages, [`UserRequired`] and [`RoleRequired`] redirect a logged-out visitor to the login.
+//! With several providers, [`AnyUser`] is whoever is logged in by any of them, and
+//! [`ProviderInfo`] gives a route a provider's resolved configuration and endpoints.
+//! [`Hooks::session_data`] keeps a few fields of the app's own in the session
+//! ([`SessionData`], read back with [`Login::data`]).
+//!
+//! # Testing your app
+//!
+//! The `testing` feature is a mock provider (OAuth 2, OpenID Connect, OAuth 1.0a) and helpers
+//! that log a test client in as one of its users through the real flow: see the `testing` module
+//! (available with the feature).
 //!
 //! # Architecture
 //!

@@ -5,7 +5,7 @@ use std::process::Command;
 
 use crate::common::example::{binary, config_file};
 use crate::common::*;
-use rocket::serde::json::Value;
+use rocket::serde::json::{json, Value};
 
 /// `examples/oauth2_login.rs`, started against `idp`.
 async fn start_example(idp: &Idp) -> (crate::common::example::Running, String) {
@@ -172,4 +172,78 @@ async fn demo_logs_in_against_its_own_authorization_server() {
         .await
         .unwrap();
     assert_eq!(me["user"]["username"], "demo");
+}
+
+/// The black-box contract of `examples/multi.rs`: an OpenID Connect provider and a
+/// GitHub-shaped OAuth 2 provider (each a mock of the testing kit) logged in at once.
+#[cfg(feature = "oidc")]
+#[rocket::async_test]
+async fn multi_provider_example_contract() {
+    use rocket_oauth::testing::{CLIENT_ID, CLIENT_SECRET};
+    let sso = MockProvider::start();
+    let gh = MockProvider::start();
+    gh.add_user(MockUser::new("octo").userinfo(json!({"id": 1234, "login": "octocat"})));
+    gh.set_current_user("octo");
+    gh.endpoint(
+        rocket::http::Method::Get,
+        "/user/repos",
+        |request| match request.user() {
+            Some(_) => MockResponse::json(json!([{"full_name": "octocat/hello"}])),
+            None => MockResponse::unauthorized(),
+        },
+    );
+    let port = free_port();
+    let header = crate::common::example::rocket_toml_header(port);
+    let app = format!("http://127.0.0.1:{port}");
+    let config = format!(
+        r#"{header}
+[default.oauth.sso]
+client_id = "{CLIENT_ID}"
+client_secret = "{CLIENT_SECRET}"
+issuer = "{sso}"
+redirect_uri = "{app}/auth/sso/callback"
+
+[default.oauth.sso.access.roles]
+staff = {{ emails = ["alice@example.com"] }}
+
+[default.oauth.gh]
+client_id = "{CLIENT_ID}"
+client_secret = "{CLIENT_SECRET}"
+authorize_url = "{gh}/authorize"
+token_url = "{gh}/token"
+userinfo_url = "{gh}/userinfo"
+api_base_url = "{gh}/"
+redirect_uri = "{app}/auth/gh/callback"
+"#,
+        sso = sso.url(),
+        gh = gh.url(),
+    );
+    let (_running, url) = crate::common::example::start("multi", &config, port).await;
+    let browser = Browser::new();
+    assert_eq!(browser.get(&format!("{url}/whoami")).await.status(), 401);
+    let r = browser.get(&format!("{url}/staff")).await;
+    assert_eq!(location(&r), "/auth/sso/login?next=/staff");
+
+    let (r, visited) = browser.follow(&format!("{url}/staff")).await;
+    assert_eq!(r.status(), 200, "{visited:?}");
+    assert_eq!(r.text().await.unwrap(), "staff page for alice");
+    let (r, _) = browser.follow(&format!("{url}/auth/gh/login?next=/")).await;
+    assert!(r
+        .text()
+        .await
+        .unwrap()
+        .contains("Hello alice, logged in with sso and gh"));
+
+    let who = browser.json(&format!("{url}/whoami")).await;
+    assert_eq!(
+        who,
+        json!([{"provider": "sso", "subject": "alice"}, {"provider": "gh", "subject": "1234"}])
+    );
+    let repos = browser.json(&format!("{url}/repos")).await;
+    assert_eq!(repos, json!([{"full_name": "octocat/hello"}]));
+    let seen = browser.json(&format!("{url}/seen")).await;
+    assert_eq!(seen, json!(["gh:1234", "sso:alice"]));
+    // The GitHub token went to GitHub's mock only.
+    assert_eq!(gh.requests_to("/user/repos").len(), 1);
+    assert!(sso.requests_to("/user/repos").is_empty());
 }

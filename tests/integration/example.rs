@@ -5,7 +5,7 @@ use std::process::Command;
 
 use crate::common::example::{binary, config_file};
 use crate::common::*;
-use rocket::serde::json::{json, Value};
+use rocket::serde::json::Value;
 
 /// `examples/oauth2_login.rs`, started against `idp`.
 async fn start_example(idp: &Idp) -> (crate::common::example::Running, String) {
@@ -179,6 +179,7 @@ async fn demo_logs_in_against_its_own_authorization_server() {
 #[cfg(feature = "oidc")]
 #[rocket::async_test]
 async fn multi_provider_example_contract() {
+    use rocket::serde::json::json;
     use rocket_oauth::testing::{CLIENT_ID, CLIENT_SECRET};
     let sso = MockProvider::start();
     let gh = MockProvider::start();

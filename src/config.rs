@@ -335,7 +335,23 @@ struct DefaultsLayer {
     request_token_url: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     access_token_url: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    revocation_url: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    api_base_url: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    discovery_url: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    require_nonce: Option<bool>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    auth_params: BTreeMap<&'static str, &'static str>,
+    /// The placeholders' default values, under their own keys.
+    #[serde(flatten)]
+    placeholders: BTreeMap<&'static str, &'static str>,
 }
+
+/// The keys that fill `{placeholder}`s in a provider's URL defaults.
+const PLACEHOLDERS: [&str; 5] = ["base_url", "tenant", "realm", "domain", "graph_version"];
 
 impl From<&ProviderDefaults> for DefaultsLayer {
     fn from(d: &ProviderDefaults) -> Self {
@@ -351,6 +367,17 @@ impl From<&ProviderDefaults> for DefaultsLayer {
             form_post: d.form_post,
             request_token_url: d.request_token_url,
             access_token_url: d.access_token_url,
+            revocation_url: d.revocation_url,
+            api_base_url: d.api_base_url,
+            discovery_url: d.discovery_url,
+            require_nonce: d.require_nonce,
+            auth_params: d.auth_params.iter().copied().collect(),
+            placeholders: d
+                .placeholders
+                .iter()
+                .filter(|(_, value)| !value.is_empty())
+                .copied()
+                .collect(),
         }
     }
 }
@@ -410,6 +437,11 @@ struct Raw {
     signature_placement: Option<SignaturePlacement>,
     private_key: Option<Secret>,
     realm: Option<String>,
+    // Placeholders in URL defaults (`realm` above doubles as Keycloak's).
+    base_url: Option<String>,
+    tenant: Option<String>,
+    domain: Option<String>,
+    graph_version: Option<String>,
 }
 
 fn yes() -> bool {
@@ -626,6 +658,7 @@ impl Raw {
         tls: bool,
     ) -> Result<ProviderConfig, ConfigError> {
         let keys = Keys(name);
+        self.fill_placeholders(&keys)?;
         let (mut oidc, mut oauth1) = (None, None);
         match protocol {
             Protocol::OAuth2 => {
@@ -812,6 +845,72 @@ impl Raw {
             realm: non_empty(self.realm.take()),
             rsa_key,
         })
+    }
+
+    /// Fills `{base_url}`, `{tenant}`, `{realm}`, `{domain}` and `{graph_version}` in the
+    /// URLs from the keys of the same names; a placeholder without a value is a missing key.
+    fn fill_placeholders(&mut self, keys: &Keys<'_>) -> Result<(), ConfigError> {
+        let values: Vec<(&str, Option<String>)> = vec![
+            (
+                "base_url",
+                self.base_url
+                    .clone()
+                    .map(|b| b.trim_end_matches('/').to_owned()),
+            ),
+            ("tenant", self.tenant.clone()),
+            // OAuth 1.0a's `realm` is not a URL placeholder there.
+            (
+                "realm",
+                self.realm
+                    .clone()
+                    .filter(|_| self.request_token_url.is_none()),
+            ),
+            ("domain", self.domain.clone()),
+            ("graph_version", self.graph_version.clone()),
+        ];
+        debug_assert_eq!(values.len(), PLACEHOLDERS.len());
+        let fields = [
+            &mut self.authorize_url,
+            &mut self.token_url,
+            &mut self.userinfo_url,
+            &mut self.issuer,
+            &mut self.revocation_url,
+            &mut self.api_base_url,
+            &mut self.discovery_url,
+            &mut self.request_token_url,
+            &mut self.access_token_url,
+        ];
+        let mut used = Vec::new();
+        for url in fields.into_iter().flatten() {
+            for (name, value) in &values {
+                let placeholder = format!("{{{name}}}");
+                if !url.contains(&placeholder) {
+                    continue;
+                }
+                let Some(value) = value else {
+                    return Err(keys.missing(name));
+                };
+                if value.is_empty() || value.contains(['{', '}', '?', '#', ' ']) {
+                    return Err(keys.invalid(name, "must be a host, path segment or URL"));
+                }
+                *url = url.replace(&placeholder, value);
+                used.push(*name);
+            }
+        }
+        for (name, value) in &values {
+            match (*name, value.is_some(), used.contains(name)) {
+                // Keycloak's realm filled a URL: it is not OAuth 1.0a's `realm`.
+                ("realm", _, true) => self.realm = None,
+                ("realm", _, false) | (_, false, _) | (_, true, true) => {}
+                (name, true, false) => {
+                    return Err(keys.invalid(
+                        name,
+                        format!("this provider's URLs have no `{{{name}}}` to fill"),
+                    ))
+                }
+            }
+        }
+        Ok(())
     }
 
     /// The OpenID Connect keys must not be set on other providers.

@@ -203,13 +203,67 @@ impl Denial {
 /// user's behalf (no redirects followed, timeouts, capped bodies, JSON accepted).
 pub struct Api<'a> {
     pub(crate) http: &'a HttpClient,
+    pub(crate) base: Option<&'a url::Url>,
 }
 
 impl Api<'_> {
+    /// `url` as given when absolute, else relative to the provider's `api_base_url`.
+    fn resolve(&self, url: &str) -> Result<url::Url, HttpError> {
+        let parsed = match (url::Url::parse(url), self.base) {
+            (Ok(url), _) => Ok(url),
+            (Err(url::ParseError::RelativeUrlWithoutBase), Some(base)) => base.join(url),
+            (Err(e), _) => Err(e),
+        };
+        parsed.map_err(|e| HttpError::Request(e.to_string()))
+    }
+
     /// `GET url` with `Authorization: Bearer <token>`, returning the JSON body (an error for
-    /// non-2xx statuses).
+    /// non-2xx statuses). A relative `url` is resolved against the provider's
+    /// `api_base_url`.
     pub async fn get_json(&self, url: &str, token: &str) -> Result<serde_json::Value, HttpError> {
-        let url = url::Url::parse(url).map_err(|e| HttpError::Request(e.to_string()))?;
-        self.http.get_json(&url, Some(token)).await
+        self.http.get_json(&self.resolve(url)?, Some(token)).await
+    }
+
+    /// A request with `Authorization: Bearer <token>`, extra `headers` and an optional JSON
+    /// `body` (e.g. a GraphQL query), returning the JSON answer (an error for non-2xx
+    /// statuses). A relative `url` is resolved against the provider's `api_base_url`.
+    ///
+    /// ```rust
+    /// # async fn f(api: &rocket_oauth::Api<'_>, token: &str) -> Result<(), rocket_oauth::HttpError> {
+    /// let query = serde_json::json!({ "query": "query { user { id email } }" });
+    /// let answer = api.send_json("POST", "graphql", token, &[("X-Tenant", "t1")], Some(&query)).await?;
+    /// let id = answer["data"]["user"]["id"].as_str();
+    /// # let _ = id; Ok(()) }
+    /// ```
+    pub async fn send_json(
+        &self,
+        method: &str,
+        url: &str,
+        token: &str,
+        headers: &[(&str, &str)],
+        body: Option<&serde_json::Value>,
+    ) -> Result<serde_json::Value, HttpError> {
+        let method = reqwest::Method::from_bytes(method.as_bytes())
+            .map_err(|e| HttpError::Request(e.to_string()))?;
+        let mut request = self
+            .http
+            .request(method, self.resolve(url)?)
+            .bearer_auth(token);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        if let Some(body) = body {
+            request = request
+                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .body(body.to_string());
+        }
+        let request = request
+            .build()
+            .map_err(|e| HttpError::Request(e.without_url().to_string()))?;
+        let response = self.http.send(request).await?;
+        if !(200..300).contains(&response.status) {
+            return Err(HttpError::Status(response.status));
+        }
+        serde_json::from_slice(&response.body).map_err(|_| HttpError::InvalidJson)
     }
 }

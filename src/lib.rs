@@ -197,6 +197,7 @@ mod error;
 mod hooks;
 mod identity;
 mod login;
+pub mod presets;
 mod protocol;
 mod provider;
 mod secret;

@@ -100,14 +100,17 @@ impl<P: Provider> OAuthFairing<P> {
 }
 
 /// The protocol a provider speaks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[non_exhaustive]
 pub enum Protocol {
     /// OAuth 2.0 authorization code grant (with PKCE unless disabled).
+    #[serde(rename = "oauth2")]
     OAuth2,
     /// OpenID Connect on top of it: endpoints from discovery, a validated ID token.
+    #[serde(rename = "oidc")]
     OpenIdConnect,
     /// OAuth 1.0a (RFC 5849): temporary credentials, then signed token credentials.
+    #[serde(rename = "oauth1")]
     OAuth1,
 }
 
@@ -139,20 +142,28 @@ impl Protocol {
 /// .scopes(&["read:user", "user:email"])
 /// .client_auth(ClientAuth::ClientSecretPost);
 /// ```
-#[derive(Debug, Clone)]
+///
+/// It serialises (e.g. to JSON) as the table of its values, URL templates left as they are.
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct ProviderDefaults {
     pub(crate) protocol: Protocol,
+    pub(crate) issuer: Option<&'static str>,
     pub(crate) authorize_url: Option<&'static str>,
     pub(crate) token_url: Option<&'static str>,
     pub(crate) userinfo_url: Option<&'static str>,
-    pub(crate) issuer: Option<&'static str>,
     pub(crate) scopes: &'static [&'static str],
-    pub(crate) confirm: bool,
     pub(crate) pkce: bool,
     pub(crate) client_auth: ClientAuth,
+    pub(crate) revocation_url: Option<&'static str>,
+    pub(crate) confirm: bool,
     pub(crate) form_post: bool,
     pub(crate) request_token_url: Option<&'static str>,
     pub(crate) access_token_url: Option<&'static str>,
+    pub(crate) api_base_url: Option<&'static str>,
+    pub(crate) discovery_url: Option<&'static str>,
+    pub(crate) require_nonce: Option<bool>,
+    pub(crate) auth_params: &'static [(&'static str, &'static str)],
+    pub(crate) placeholders: &'static [(&'static str, &'static str)],
 }
 
 impl ProviderDefaults {
@@ -172,6 +183,12 @@ impl ProviderDefaults {
             form_post: false,
             request_token_url: None,
             access_token_url: None,
+            revocation_url: None,
+            api_base_url: None,
+            discovery_url: None,
+            require_nonce: None,
+            auth_params: &[],
+            placeholders: &[],
         }
     }
 
@@ -307,6 +324,59 @@ impl ProviderDefaults {
     /// Apple does). The login-attempt cookie is then `SameSite=None; Secure`.
     pub const fn form_post(mut self, form_post: bool) -> Self {
         self.form_post = form_post;
+        self
+    }
+
+    /// The RFC 7009 revocation endpoint: logout revokes the tokens there.
+    pub const fn revocation_url(mut self, url: &'static str) -> Self {
+        self.revocation_url = Some(url);
+        self
+    }
+
+    /// The base of relative URLs given to [`ApiClient`](crate::ApiClient) and
+    /// [`Api`](crate::Api) (e.g. `https://api.github.com/`).
+    pub const fn api_base_url(mut self, url: &'static str) -> Self {
+        self.api_base_url = Some(url);
+        self
+    }
+
+    /// OpenID Connect: where the discovery document is, when not under the issuer (a
+    /// `{tenantid}` issuer).
+    pub const fn discovery_url(mut self, url: &'static str) -> Self {
+        self.discovery_url = Some(url);
+        self
+    }
+
+    /// OpenID Connect: whether ID tokens must carry a `nonce` (`false` for providers that
+    /// never send one, as LinkedIn).
+    pub const fn require_nonce(mut self, require: bool) -> Self {
+        self.require_nonce = Some(require);
+        self
+    }
+
+    /// Extra authorization URL parameters (e.g. Atlassian's `audience`).
+    pub const fn auth_params(mut self, params: &'static [(&'static str, &'static str)]) -> Self {
+        self.auth_params = params;
+        self
+    }
+
+    /// Placeholders in this provider's URLs, with their default values (`""`: none, the key
+    /// is then required). A URL default may hold `{base_url}`, `{tenant}`, `{realm}`,
+    /// `{domain}` or `{graph_version}`; the key of the same name under `oauth.<name>` fills
+    /// it (e.g. a GitHub Enterprise host, a Microsoft tenant).
+    ///
+    /// ```rust
+    /// use rocket_oauth::ProviderDefaults;
+    ///
+    /// // `oauth.<name>.domain = "dev-123.us.auth0.com"` is then required.
+    /// let auth0 = ProviderDefaults::oauth2("https://{domain}/authorize", "https://{domain}/oauth/token")
+    ///     .placeholders(&[("domain", "")]);
+    /// ```
+    pub const fn placeholders(
+        mut self,
+        placeholders: &'static [(&'static str, &'static str)],
+    ) -> Self {
+        self.placeholders = placeholders;
         self
     }
 

@@ -69,7 +69,10 @@ async fn finish_login<'r, P: Provider>(
         .complete(&state.http, &params, attempt.pending)
         .await?;
     let mut login = Login::new(completed.credentials, completed.userinfo, now());
-    let api = Api { http: &state.http };
+    let api = Api {
+        http: &state.http,
+        base: state.config.api_base_url.as_ref(),
+    };
     login.identity = state
         .provider
         .identify(&login, &api)

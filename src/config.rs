@@ -897,18 +897,10 @@ impl Raw {
                 used.push(*name);
             }
         }
-        for (name, value) in &values {
-            match (*name, value.is_some(), used.contains(name)) {
-                // Keycloak's realm filled a URL: it is not OAuth 1.0a's `realm`.
-                ("realm", _, true) => self.realm = None,
-                ("realm", _, false) | (_, false, _) | (_, true, true) => {}
-                (name, true, false) => {
-                    return Err(keys.invalid(
-                        name,
-                        format!("this provider's URLs have no `{{{name}}}` to fill"),
-                    ))
-                }
-            }
+        // Keycloak's realm filled a URL: it is not OAuth 1.0a's `realm`. (A placeholder no
+        // URL uses, e.g. a default whose URLs were all overridden, is ignored.)
+        if used.contains(&"realm") {
+            self.realm = None;
         }
         Ok(())
     }

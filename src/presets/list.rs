@@ -52,6 +52,10 @@ pub mod kinds {
         Profile::CLAIMS,
         ProviderDefaults::oidc("{base_url}")
             .placeholders(&[("base_url", "https://gitlab.com")])
+            .authorize_url("{base_url}/oauth/authorize")
+            .token_url("{base_url}/oauth/token")
+            .userinfo_url("{base_url}/oauth/userinfo")
+            .revocation_url("{base_url}/oauth/revoke")
             .scopes(&["profile", "email"])
             .api_base_url("{base_url}/api/v4/")
     }
@@ -61,6 +65,10 @@ pub mod kinds {
         Google = "google",
         Profile::CLAIMS,
         ProviderDefaults::oidc("https://accounts.google.com")
+            .authorize_url("https://accounts.google.com/o/oauth2/v2/auth")
+            .token_url("https://oauth2.googleapis.com/token")
+            .userinfo_url("https://openidconnect.googleapis.com/v1/userinfo")
+            .revocation_url("https://oauth2.googleapis.com/revoke")
             .scopes(&["email", "profile"])
     }
 
@@ -74,6 +82,9 @@ pub mod kinds {
         ProviderDefaults::oidc("https://login.microsoftonline.com/{tenantid}/v2.0")
             .placeholders(&[("tenant", "common")])
             .discovery_url("https://login.microsoftonline.com/{tenant}/v2.0/.well-known/openid-configuration")
+            .authorize_url("https://login.microsoftonline.com/{tenant}/oauth2/v2.0/authorize")
+            .token_url("https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token")
+            .userinfo_url("https://graph.microsoft.com/oidc/userinfo")
             .scopes(&["profile", "email", "offline_access"])
             .client_auth(ClientAuth::ClientSecretPost)
     }
@@ -83,6 +94,9 @@ pub mod kinds {
         Apple = "apple",
         Profile::CLAIMS,
         ProviderDefaults::oidc("https://appleid.apple.com")
+            .authorize_url("https://appleid.apple.com/auth/authorize")
+            .token_url("https://appleid.apple.com/auth/token")
+            .revocation_url("https://appleid.apple.com/auth/revoke")
             .scopes(&["name", "email"])
             .form_post(true)
             .client_auth(ClientAuth::ClientSecretPost)
@@ -103,6 +117,9 @@ pub mod kinds {
         Slack = "slack",
         Profile::CLAIMS,
         ProviderDefaults::oidc("https://slack.com")
+            .authorize_url("https://slack.com/openid/connect/authorize")
+            .token_url("https://slack.com/api/openid.connect.token")
+            .userinfo_url("https://slack.com/api/openid.connect.userInfo")
             .scopes(&["email", "profile"])
             .pkce(false)
             .client_auth(ClientAuth::ClientSecretPost)
@@ -114,6 +131,10 @@ pub mod kinds {
         LinkedIn = "linkedin",
         Profile::CLAIMS,
         ProviderDefaults::oidc("https://www.linkedin.com/oauth")
+            .authorize_url("https://www.linkedin.com/oauth/v2/authorization")
+            .token_url("https://www.linkedin.com/oauth/v2/accessToken")
+            .userinfo_url("https://api.linkedin.com/v2/userinfo")
+            .revocation_url("https://www.linkedin.com/oauth/v2/revoke")
             .scopes(&["profile", "email"])
             .require_nonce(false)
             .pkce(false)
@@ -150,6 +171,10 @@ pub mod kinds {
         Twitch = "twitch",
         Profile::CLAIMS,
         ProviderDefaults::oidc("https://id.twitch.tv/oauth2")
+            .authorize_url("https://id.twitch.tv/oauth2/authorize")
+            .token_url("https://id.twitch.tv/oauth2/token")
+            .userinfo_url("https://id.twitch.tv/oauth2/userinfo")
+            .revocation_url("https://id.twitch.tv/oauth2/revoke")
             .scopes(&["user:read:email"])
             .auth_params(&[(
                 "claims",
@@ -174,6 +199,10 @@ pub mod kinds {
         Profile::CLAIMS,
         ProviderDefaults::oidc("{base_url}/realms/{realm}")
             .placeholders(&[("base_url", ""), ("realm", "")])
+            .authorize_url("{base_url}/realms/{realm}/protocol/openid-connect/auth")
+            .token_url("{base_url}/realms/{realm}/protocol/openid-connect/token")
+            .userinfo_url("{base_url}/realms/{realm}/protocol/openid-connect/userinfo")
+            .revocation_url("{base_url}/realms/{realm}/protocol/openid-connect/revoke")
             .scopes(&["email", "profile"])
     }
 
@@ -183,6 +212,10 @@ pub mod kinds {
         Profile::CLAIMS,
         ProviderDefaults::oidc("https://{domain}/")
             .placeholders(&[("domain", "")])
+            .authorize_url("https://{domain}/authorize")
+            .token_url("https://{domain}/oauth/token")
+            .userinfo_url("https://{domain}/userinfo")
+            .revocation_url("https://{domain}/oauth/revoke")
             .scopes(&["email", "profile"])
     }
 
@@ -192,6 +225,10 @@ pub mod kinds {
         Profile::CLAIMS,
         ProviderDefaults::oidc("https://{domain}/oauth2/default")
             .placeholders(&[("domain", "")])
+            .authorize_url("https://{domain}/oauth2/default/v1/authorize")
+            .token_url("https://{domain}/oauth2/default/v1/token")
+            .userinfo_url("https://{domain}/oauth2/default/v1/userinfo")
+            .revocation_url("https://{domain}/oauth2/default/v1/revoke")
             .scopes(&["email", "profile"])
     }
 
@@ -266,7 +303,12 @@ pub mod kinds {
     ["oidc"]
         Salesforce = "salesforce",
         Profile::CLAIMS,
-        ProviderDefaults::oidc("https://login.salesforce.com")
+        ProviderDefaults::oidc("https://{domain}")
+            .placeholders(&[("domain", "login.salesforce.com")])
+            .authorize_url("https://{domain}/services/oauth2/authorize")
+            .token_url("https://{domain}/services/oauth2/token")
+            .userinfo_url("https://{domain}/services/oauth2/userinfo")
+            .revocation_url("https://{domain}/services/oauth2/revoke")
             .scopes(&["email", "profile"])
     }
 
@@ -295,6 +337,9 @@ pub mod kinds {
         Yahoo = "yahoo",
         Profile::CLAIMS,
         ProviderDefaults::oidc("https://api.login.yahoo.com")
+            .authorize_url("https://api.login.yahoo.com/oauth2/request_auth")
+            .token_url("https://api.login.yahoo.com/oauth2/get_token")
+            .userinfo_url("https://api.login.yahoo.com/openid/v1/userinfo")
             .scopes(&["email", "profile"])
     }
 
@@ -410,7 +455,7 @@ alias! {
 
 alias! {
     /// Okta (its `default` authorization server): `domain` (e.g. `dev-123.okta.com`) is
-    /// required; for another authorization server set `issuer`.
+    /// required; for another authorization server, set `issuer` and the endpoints.
     ["oidc"]
     Okta
 }
@@ -455,8 +500,8 @@ alias! {
 }
 
 alias! {
-    /// Salesforce (OpenID Connect): `login.salesforce.com`; for a sandbox or a My Domain,
-    /// set `issuer`.
+    /// Salesforce (OpenID Connect): `domain` is `login.salesforce.com` by default;
+    /// `test.salesforce.com` for a sandbox, or your My Domain host.
     ["oidc"]
     Salesforce
 }

@@ -235,10 +235,17 @@ impl MockProvider {
                 "userinfo_url": format!("{url}/oauth1/userinfo"),
                 "callback_url": callback,
             }),
+            // The endpoints too (as discovery names them): a provider whose defaults name
+            // its real ones (a preset) must reach the mock.
             Protocol::OpenIdConnect => json!({
                 "client_id": CLIENT_ID,
                 "client_secret": CLIENT_SECRET,
                 "issuer": self.issuer(),
+                "discovery_url": format!("{url}/.well-known/openid-configuration"),
+                "authorize_url": format!("{url}/authorize"),
+                "token_url": format!("{url}/token"),
+                "userinfo_url": format!("{url}/userinfo"),
+                "revocation_url": format!("{url}/revoke"),
                 "redirect_uri": callback,
             }),
             _ => json!({

@@ -248,3 +248,53 @@ redirect_uri = "{app}/auth/gh/callback"
     assert_eq!(gh.requests_to("/user/repos").len(), 1);
     assert!(sso.requests_to("/user/repos").is_empty());
 }
+
+/// `cargo run --example presets` prints a JSON array, one object per preset.
+#[test]
+fn presets_example_prints_every_preset() {
+    let output = Command::new(binary("presets")).output().unwrap();
+    assert!(output.status.success());
+    let presets: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let presets = presets.as_array().unwrap();
+    assert_eq!(presets.len(), rocket_oauth::presets::all().len());
+    #[cfg(feature = "oidc")]
+    assert!(presets.len() >= 24);
+    let keys = [
+        "name",
+        "protocol",
+        "issuer",
+        "authorize_url",
+        "token_url",
+        "userinfo_url",
+        "scopes",
+        "pkce",
+        "client_auth",
+        "revocation_url",
+    ];
+    for preset in presets {
+        let object = preset.as_object().unwrap();
+        assert_eq!(object.len(), keys.len(), "{preset}");
+        assert!(keys.iter().all(|k| object.contains_key(*k)), "{preset}");
+        assert!(["oauth2", "oidc", "oauth1"].contains(&preset["protocol"].as_str().unwrap()));
+        assert!(
+            preset["authorize_url"].is_string() || preset["protocol"] == "oidc",
+            "{preset}"
+        );
+    }
+    let github = presets.iter().find(|p| p["name"] == "github").unwrap();
+    assert_eq!(
+        github["authorize_url"],
+        "https://github.com/login/oauth/authorize"
+    );
+    assert_eq!(github["client_auth"], "client_secret_post");
+    #[cfg(feature = "oidc")]
+    {
+        let auth0 = presets.iter().find(|p| p["name"] == "auth0").unwrap();
+        assert_eq!(
+            auth0["issuer"], "https://{domain}/",
+            "a required placeholder stays"
+        );
+        let google = presets.iter().find(|p| p["name"] == "google").unwrap();
+        assert_eq!(google["scopes"][0], "openid");
+    }
+}

@@ -14,6 +14,7 @@ mod login;
 mod oauth1;
 #[cfg(feature = "oidc")]
 mod oidc;
+mod presets;
 mod properties;
 #[cfg(feature = "server")]
 mod server;

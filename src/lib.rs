@@ -127,6 +127,11 @@
 //! [`Hooks::session_data`] keeps a few fields of the app's own in the session
 //! ([`SessionData`], read back with [`Login::data`]).
 //!
+//! # Presets
+//!
+//! [`presets`] has named providers that just work (GitHub, Google, Microsoft, Apple, Upwork
+//! with teams, and more than twenty others): `presets::GitHub::new().fairing()`.
+//!
 //! # Testing your app
 //!
 //! The `testing` feature is a mock provider (OAuth 2, OpenID Connect, OAuth 1.0a) and helpers

@@ -83,6 +83,9 @@ pub struct ProviderConfig {
     /// Where the fairing mounts `login`, `callback`, `logout` and `check`.
     /// _Default:_ `/auth/<name>`.
     pub base_path: String,
+    /// The name shown to users, e.g. on the sign-in page. _Default:_ the provider's
+    /// display name (presets: `GitHub`, ...), or its `NAME`.
+    pub display_name: String,
     /// Show a confirmation page on `GET login`; a CSRF-protected `POST login` starts the
     /// flow. _Default:_ the provider's attribute, or `false`.
     pub confirm: bool,
@@ -343,6 +346,8 @@ struct DefaultsLayer {
     discovery_url: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     require_nonce: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    display_name: Option<&'static str>,
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     auth_params: BTreeMap<&'static str, &'static str>,
     /// The placeholders' default values, under their own keys.
@@ -371,6 +376,7 @@ impl From<&ProviderDefaults> for DefaultsLayer {
             api_base_url: d.api_base_url,
             discovery_url: d.discovery_url,
             require_nonce: d.require_nonce,
+            display_name: d.display_name,
             auth_params: d.auth_params.iter().copied().collect(),
             placeholders: d
                 .placeholders
@@ -399,6 +405,7 @@ struct Raw {
     #[serde(default)]
     scopes: Scopes,
     base_path: Option<String>,
+    display_name: Option<String>,
     #[serde(default)]
     confirm: bool,
     #[serde(default = "yes")]
@@ -765,6 +772,7 @@ impl Raw {
             issuer,
             scopes,
             base_path,
+            display_name: non_empty(self.display_name.take()).unwrap_or_else(|| name.to_owned()),
             confirm: self.confirm,
             pkce: self.pkce,
             client_auth: self.client_auth,

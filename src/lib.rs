@@ -167,7 +167,8 @@
 //!
 //! # Templates
 //!
-//! Three pages are rendered with embedded default templates, so nothing needs to be set up.
+//! The pages are rendered with embedded default templates (system fonts, light and dark
+//! mode, no external assets), so nothing needs to be set up.
 //! To restyle one, attach `rocket_dyn_templates::Template::fairing()` and put a template of
 //! the same name in your template directory (e.g. `templates/oauth/error.html.tera`):
 //!
@@ -176,6 +177,7 @@
 //! | `oauth/confirm` | `GET login` when `confirm` is on | `provider`, `action` (form URL), `csrf_token`, `next` |
 //! | `oauth/success` | after login when there is no `next` | `provider`, `next`, `userinfo` (or null) |
 //! | `oauth/error` | any failed login (4xx) | `provider`, `status`, `title`, `message`, `retry_url` (or null) |
+//! | `oauth/signin` | `GET /auth/login` (`oauth.signin.path`): every attached provider | `providers` (`name`, `display_name`, `mark`, `login_url`), `next` |
 //! | `oauth/consent` | the authorization server's consent page (feature `server`) | `client_name`, `client_image`, `owner`, `scopes` (`name`, `description`), `action`, `csrf_token`, `params` (`name`, `value`) |
 //!
 //! The confirm form must POST `csrf_token` and `next` to `action`.

@@ -164,6 +164,7 @@ pub struct ProviderDefaults {
     pub(crate) require_nonce: Option<bool>,
     pub(crate) auth_params: &'static [(&'static str, &'static str)],
     pub(crate) placeholders: &'static [(&'static str, &'static str)],
+    pub(crate) display_name: Option<&'static str>,
 }
 
 impl ProviderDefaults {
@@ -189,6 +190,7 @@ impl ProviderDefaults {
             require_nonce: None,
             auth_params: &[],
             placeholders: &[],
+            display_name: None,
         }
     }
 
@@ -377,6 +379,13 @@ impl ProviderDefaults {
         placeholders: &'static [(&'static str, &'static str)],
     ) -> Self {
         self.placeholders = placeholders;
+        self
+    }
+
+    /// The name shown to users (the sign-in page's button, ...), e.g. `GitHub`.
+    /// _Default:_ the provider's `NAME`.
+    pub const fn display_name(mut self, name: &'static str) -> Self {
+        self.display_name = Some(name);
         self
     }
 

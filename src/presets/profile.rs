@@ -362,7 +362,7 @@ macro_rules! preset {
             const NAME: &'static str = $name;
 
             fn defaults() -> $crate::ProviderDefaults {
-                $defaults
+                $defaults.display_name(stringify!($ty))
             }
 
             fn profile() -> $crate::presets::profile::Profile {

@@ -12,7 +12,8 @@ use crate::error::ConfigError;
 use crate::provider::{OAuthFairing, Provider};
 use crate::web::guards::{load_session, session_ended, PendingLogin};
 use crate::web::routes;
-use crate::web::state::{ProviderState, Registry, SessionBackend};
+use crate::web::signin;
+use crate::web::state::{ProviderState, Registered, Registry, SessionBackend};
 
 fn valid_name(name: &str) -> bool {
     !name.is_empty()
@@ -25,10 +26,10 @@ impl<P: Provider> OAuthFairing<P> {
     /// Registers the name, then resolves the configuration and builds the state.
     fn state(&self, rocket: &Rocket<Build>) -> Result<ProviderState<P>, ConfigError> {
         let name = P::NAME;
-        if name == "session" {
+        if name == "session" || name == "signin" {
             return Err(ConfigError::Invalid {
                 key: "Provider::NAME".into(),
-                reason: "`session` is reserved for `oauth.session`".into(),
+                reason: format!("`{name}` is reserved for `oauth.{name}`"),
             });
         }
         if !valid_name(name) {
@@ -39,12 +40,8 @@ impl<P: Provider> OAuthFairing<P> {
         }
         let duplicate = || ConfigError::DuplicateProvider { name: name.into() };
         let registry = rocket.state::<Registry>().ok_or_else(duplicate)?;
-        {
-            let mut entries = registry.0.lock().map_err(|_| duplicate())?;
-            if entries.iter().any(|(n, _)| *n == name) {
-                return Err(duplicate());
-            }
-            entries.push((name, load_session::<P>));
+        if registry.providers().iter().any(|r| r.name == name) {
+            return Err(duplicate());
         }
         let tls = rocket
             .figment()
@@ -65,6 +62,16 @@ impl<P: Provider> OAuthFairing<P> {
             .and_then(|mut p| p.take())
             .ok_or_else(duplicate)?;
         let backend = rocket.state::<SessionBackend>().ok_or_else(duplicate)?;
+        registry
+            .0
+            .lock()
+            .map_err(|_| duplicate())?
+            .push(Registered {
+                name,
+                load: load_session::<P>,
+                display_name: config.display_name.clone(),
+                login_path: format!("{}/login", config.base_path),
+            });
         ProviderState::new(provider, config, backend)
     }
 }
@@ -80,7 +87,17 @@ impl<P: Provider> Fairing for OAuthFairing<P> {
 
     async fn on_ignite(&self, mut rocket: Rocket<Build>) -> fairing::Result {
         if rocket.state::<Registry>().is_none() {
-            rocket = rocket.manage(Registry::default());
+            // The first provider: the registry, and the sign-in page listing them all.
+            let path = match signin::path(rocket.figment()) {
+                Ok(path) => path,
+                Err(e) => {
+                    log::error!("rocket_oauth: {e}");
+                    return Err(rocket);
+                }
+            };
+            rocket = rocket
+                .manage(Registry::default())
+                .mount(path, signin::routes());
         }
         if rocket.state::<SessionBackend>().is_none() {
             match SessionBackend::from_config(&rocket).await {

@@ -11,5 +11,6 @@ pub(crate) mod pages;
 pub(crate) mod required;
 pub(crate) mod routes;
 pub(crate) mod signed;
+pub(crate) mod signin;
 pub(crate) mod state;
 pub(crate) mod templates;

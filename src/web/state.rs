@@ -26,14 +26,32 @@ pub(crate) type SessionLoader =
         &'r Request<'a>,
     ) -> Pin<Box<dyn Future<Output = Option<Arc<Login>>> + Send + 'r>>;
 
-/// The attached providers, in attach order: their names (cookie names derive from them, so
-/// they are unique) and how to read each one's session.
+/// An attached provider, as the sign-in page and [`AnyUser`](crate::AnyUser) see it.
+#[derive(Clone)]
+pub(crate) struct Registered {
+    pub name: &'static str,
+    pub load: SessionLoader,
+    pub display_name: String,
+    /// The provider's `login` route.
+    pub login_path: String,
+}
+
+/// The attached providers, in attach order (names are unique: cookie names derive from
+/// them).
 #[derive(Default)]
-pub(crate) struct Registry(pub Mutex<Vec<(&'static str, SessionLoader)>>);
+pub(crate) struct Registry(pub Mutex<Vec<Registered>>);
 
 impl Registry {
     /// The providers' names and session loaders.
     pub fn entries(&self) -> Vec<(&'static str, SessionLoader)> {
+        self.providers()
+            .into_iter()
+            .map(|r| (r.name, r.load))
+            .collect()
+    }
+
+    /// The attached providers.
+    pub fn providers(&self) -> Vec<Registered> {
         self.0.lock().map(|e| e.clone()).unwrap_or_default()
     }
 }

@@ -22,8 +22,19 @@ pub(crate) const ERROR: &str = "oauth/error";
 /// The authorization server's consent page.
 #[cfg_attr(not(feature = "server"), allow(dead_code))]
 pub(crate) const CONSENT: &str = "oauth/consent";
+pub(crate) const SIGNIN: &str = "oauth/signin";
+/// The default pages' shared style (included by them; not a page).
+const STYLE: &str = "oauth/_style";
 
-const EMBEDDED: [(&str, &str); 4] = [
+const EMBEDDED: [(&str, &str); 6] = [
+    (
+        STYLE,
+        include_str!("../../templates/oauth/_style.html.tera"),
+    ),
+    (
+        SIGNIN,
+        include_str!("../../templates/oauth/signin.html.tera"),
+    ),
     (
         CONFIRM,
         include_str!("../../templates/oauth/confirm.html.tera"),
@@ -99,9 +110,20 @@ mod tests {
                 "provider": "p", "action": "/a", "csrf_token": "c", "next": "/", "title": "t",
                 "message": "m", "retry_url": null, "userinfo": null, "client_name": "c",
                 "client_image": null, "owner": "o", "scopes": [], "params": [],
+                "providers": [{"name": "gh", "display_name": "GitHub", "mark": "G", "login_url": "/auth/gh/login"}],
             }))
             .unwrap();
-            embedded().render(&format!("{name}.html"), &ctx).unwrap();
+            let html = embedded().render(&format!("{name}.html"), &ctx).unwrap();
+            if name != STYLE {
+                // Every page carries the style: system fonts, dark mode, no external asset.
+                assert!(html.contains("prefers-color-scheme: dark"), "{name}");
+                assert!(html.contains("system-ui"), "{name}");
+                assert!(
+                    !html.contains("http://") && !html.contains("https://"),
+                    "{name}"
+                );
+                assert!(html.contains("<meta name=\"viewport\""), "{name}");
+            }
         }
     }
 }

@@ -200,3 +200,54 @@ async fn oversized_session_data_refuses_the_login() {
     );
     assert_eq!(get_json(&client, "/local").await.0, Status::Unauthorized);
 }
+
+#[rocket::async_test]
+async fn the_sign_in_page_lists_every_provider_and_carries_next() {
+    let mock = MockProvider::start();
+    let client = Client::tracked(app(configured(&mock))).await.unwrap();
+    let page = client.get("/auth/login?next=/profile").dispatch().await;
+    assert_eq!(page.status(), Status::Ok);
+    let html = page.into_string().await.unwrap();
+    for (name, display) in [("corp", "corp"), ("lab", "lab")] {
+        let link = format!("href=\"&#x2F;auth&#x2F;{name}&#x2F;login?next=%2Fprofile\"");
+        assert!(html.contains(&link), "{link} in {html}");
+        assert!(html.contains(&format!("Continue with {display}")), "{html}");
+    }
+    // An off-site `next` is dropped.
+    let html = client
+        .get("/auth/login?next=//evil.example")
+        .dispatch()
+        .await
+        .into_string()
+        .await
+        .unwrap();
+    assert!(!html.contains("evil"), "{html}");
+    // Following a button logs in.
+    let r = client
+        .get("/auth/corp/login?next=%2Fprofile")
+        .dispatch()
+        .await;
+    assert_eq!(r.status(), Status::SeeOther);
+
+    // With one provider, the page goes straight to its login; the path is configurable.
+    let figment = mock
+        .configure::<Corp>(testing::figment())
+        .merge(("oauth.signin.path", "/login"))
+        .merge(("oauth.corp.display_name", "Corp SSO"));
+    let rocket = rocket::custom(figment).attach(Corp.fairing());
+    let client = Client::tracked(rocket).await.unwrap();
+    let r = client.get("/login?next=/x").dispatch().await;
+    assert_eq!(r.status(), Status::SeeOther);
+    assert_eq!(
+        r.headers().get_one("Location"),
+        Some("/auth/corp/login?next=%2Fx")
+    );
+}
+
+#[test]
+fn presets_show_their_display_names() {
+    use rocket_oauth::Provider;
+    let defaults = <rocket_oauth::presets::GitHub as Provider>::defaults();
+    let json = serde_json::to_value(&defaults).unwrap();
+    assert_eq!(json["display_name"], "GitHub");
+}

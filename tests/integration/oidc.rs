@@ -707,10 +707,14 @@ async fn discovery_can_be_checked_at_launch_and_read_by_routes() {
         .merge(("port", port))
         .merge(("oauth.idp", op_config(&op, port)))
         .merge(("oauth.idp.discover_at_launch", true));
-    let wrong = figment.clone().merge((
-        "oauth.idp.issuer",
-        format!("http://127.0.0.1:{}", free_port()),
-    ));
+    let nowhere = format!("http://127.0.0.1:{}", free_port());
+    let wrong = figment
+        .clone()
+        .merge(("oauth.idp.issuer", nowhere.clone()))
+        .merge((
+            "oauth.idp.discovery_url",
+            format!("{nowhere}/.well-known/openid-configuration"),
+        ));
     let error = rocket::custom(wrong)
         .attach(Idp::default().fairing())
         .ignite()

@@ -256,7 +256,8 @@ fn presets_example_prints_every_preset() {
     assert!(output.status.success());
     let presets: Value = serde_json::from_slice(&output.stdout).unwrap();
     let presets = presets.as_array().unwrap();
-    assert_eq!(presets.len(), rocket_oauth::presets::all().len());
+    // The binary may have been built with more features than this test (`oidc`).
+    assert!(presets.len() >= rocket_oauth::presets::all().len());
     #[cfg(feature = "oidc")]
     assert!(presets.len() >= 24);
     let keys = [

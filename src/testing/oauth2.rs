@@ -114,6 +114,7 @@ pub(super) fn authorize_request(
     if let Some(iss) = script.authorization_iss {
         answer.push(("iss".into(), iss));
     }
+    answer.extend(script.authorization_extra);
     if param(params, "response_mode") == Some("form_post") {
         return AuthorizeAnswer::FormPost {
             action: redirect_uri.to_string(),

@@ -27,6 +27,9 @@ pub struct Script {
     pub authorize: AuthorizeReply,
     /// An RFC 9207 `iss` parameter added to the authorization response. _Default:_ none.
     pub authorization_iss: Option<String>,
+    /// Extra parameters of the authorization response (e.g. Apple's one-time `user` field
+    /// in its `form_post`). _Default:_ none.
+    pub authorization_extra: Vec<(String, String)>,
     /// Advertise `authorization_response_iss_parameter_supported` in discovery.
     /// _Default:_ `false`.
     pub advertise_iss_parameter: bool,
@@ -66,6 +69,7 @@ impl Default for Script {
         Script {
             authorize: AuthorizeReply::Approve,
             authorization_iss: None,
+            authorization_extra: Vec::new(),
             advertise_iss_parameter: false,
             token: TokenReply::Json,
             refresh: RefreshReply::Rotate,

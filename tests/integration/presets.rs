@@ -486,6 +486,27 @@ mod oidc {
             authorize.query_param("scope").as_deref(),
             Some("openid name email")
         );
+
+        // The first login brings the name once, in the form's `user` field (not signed:
+        // never the email).
+        let mock = mock_with(MockUser::new("u").email("relay@privaterelay.appleid.com"));
+        mock.script(|s| {
+            s.authorization_extra = vec![(
+                "user".into(),
+                r#"{"name":{"firstName":"Jane","lastName":"Doe"},"email":"evil@example.com"}"#
+                    .into(),
+            )]
+        });
+        expect::<kinds::Apple>(
+            &mock,
+            identity(
+                "u",
+                Some("relay@privaterelay.appleid.com"),
+                true,
+                Some("Jane Doe"),
+            ),
+        )
+        .await;
     }
 
     #[rocket::async_test]

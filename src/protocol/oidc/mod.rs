@@ -197,8 +197,10 @@ impl Flow for OidcFlow {
         let claims = verify_id_token(raw, &expect, &d.jwks, http).await?;
         credentials.id_token = Some(Secret::new(raw));
         let userinfo = d.oauth2.userinfo(http, &credentials).await?;
+        let mut merged = merge_claims(claims, userinfo)?;
+        add_form_post_name(&mut merged, callback);
         Ok(Completed {
-            userinfo: Some(merge_claims(claims, userinfo)?),
+            userinfo: Some(merged),
             credentials,
         })
     }
@@ -263,6 +265,43 @@ const TOKEN_CLAIMS: [&str; 10] = [
 ];
 
 /// The ID token's claims with userinfo merged in; their subjects must agree.
+/// Sign in with Apple sends the user's name once, on the first login, as a JSON `user`
+/// field of its `form_post` callback (it is not in the ID token). Only the name is taken,
+/// and only where the claims have none: the field is not signed, so it never names the
+/// email or the subject.
+fn add_form_post_name(claims: &mut Value, callback: &CallbackParams) {
+    let Some(user) = callback
+        .get("user")
+        .and_then(|u| serde_json::from_str::<Value>(u).ok())
+    else {
+        return;
+    };
+    let part = |key: &str| {
+        user["name"][key]
+            .as_str()
+            .map(str::trim)
+            .filter(|s| !s.is_empty() && s.len() <= 200)
+            .map(str::to_owned)
+    };
+    let (given, family) = (part("firstName"), part("lastName"));
+    let Some(claims) = claims.as_object_mut() else {
+        return;
+    };
+    let full = [given.clone(), family.clone()]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(" ");
+    for (key, value) in [("given_name", given), ("family_name", family)] {
+        if let Some(value) = value {
+            claims.entry(key).or_insert(Value::String(value));
+        }
+    }
+    if !full.is_empty() {
+        claims.entry("name").or_insert(Value::String(full));
+    }
+}
+
 fn merge_claims(
     mut claims: Map<String, Value>,
     userinfo: Option<Value>,
@@ -283,4 +322,41 @@ fn merge_claims(
         }
     }
     Ok(Value::Object(claims))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with_user(user: &str) -> Value {
+        let raw = format!(
+            "user={}",
+            url::form_urlencoded::byte_serialize(user.as_bytes()).collect::<String>()
+        );
+        let callback = CallbackParams::parse(raw.as_bytes()).unwrap();
+        let mut claims = serde_json::json!({"sub": "s", "email": "a@b.example"});
+        add_form_post_name(&mut claims, &callback);
+        claims
+    }
+
+    #[test]
+    fn the_form_post_user_field_gives_the_name_only() {
+        let claims = with_user(
+            r#"{"name":{"firstName":"Jane","lastName":"Doe"},"email":"x@evil.example","sub":"x"}"#,
+        );
+        assert_eq!(claims["name"], "Jane Doe");
+        assert_eq!(claims["given_name"], "Jane");
+        assert_eq!(claims["email"], "a@b.example");
+        assert_eq!(claims["sub"], "s");
+    }
+
+    proptest::proptest! {
+        /// The field is outside input: anything is ignored or gives a name, nothing else.
+        #[test]
+        fn any_user_field_is_harmless(user in "\\PC{0,200}") {
+            let claims = with_user(&user);
+            proptest::prop_assert_eq!(&claims["sub"], "s");
+            proptest::prop_assert_eq!(&claims["email"], "a@b.example");
+        }
+    }
 }

@@ -125,6 +125,9 @@ pub struct ProviderConfig {
     pub oidc: Option<OidcConfig>,
     /// The OAuth 1.0a keys; `Some` exactly for OAuth 1.0a providers.
     pub oauth1: Option<OAuth1Config>,
+    /// The signed client secret (`client_secret_jwt`, feature `apple`).
+    #[cfg(feature = "apple")]
+    pub(crate) signed_secret: Option<std::sync::Arc<crate::protocol::signed_secret::SignedSecret>>,
 }
 
 /// The keys that only OAuth 1.0a providers take. (They also spell `client_id`,
@@ -388,6 +391,22 @@ impl From<&ProviderDefaults> for DefaultsLayer {
     }
 }
 
+/// `oauth.<name>.client_secret_jwt`: a client secret signed as an ES256 JWT (Sign in with
+/// Apple).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(not(feature = "apple"), allow(dead_code))]
+struct SignedSecretConfig {
+    team_id: String,
+    key_id: String,
+    /// The PKCS#8 PEM key itself...
+    private_key: Option<Secret>,
+    /// ...or the file holding it (Apple's `AuthKey_<key id>.p8`).
+    private_key_file: Option<String>,
+    /// `aud`; default: the issuer.
+    audience: Option<String>,
+}
+
 /// `oauth.<name>` with the defaults layer under it: unknown keys refused.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -444,6 +463,7 @@ struct Raw {
     signature_placement: Option<SignaturePlacement>,
     private_key: Option<Secret>,
     realm: Option<String>,
+    client_secret_jwt: Option<SignedSecretConfig>,
     // Placeholders in URL defaults (`realm` above doubles as Keycloak's).
     base_url: Option<String>,
     tenant: Option<String>,
@@ -606,6 +626,8 @@ impl ProviderConfig {
             scopes: self.scopes.clone(),
             pkce: self.pkce,
             params,
+            #[cfg(feature = "apple")]
+            signed_secret: self.signed_secret.clone(),
         };
         if let (Some(oauth1), Some(authorize_url)) = (&self.oauth1, &self.authorize_url) {
             return Box::new(OAuth1Flow::new(OAuth1Settings {
@@ -703,6 +725,21 @@ impl Raw {
             return Err(keys.missing("consumer_secret"));
         }
         let issuer = non_empty(self.issuer);
+        #[cfg(feature = "apple")]
+        let signed_secret = Self::signed_secret(
+            &keys,
+            self.client_secret_jwt.take(),
+            self.client_secret.as_ref(),
+            &client_id,
+            issuer.as_deref(),
+        )?;
+        #[cfg(not(feature = "apple"))]
+        if self.client_secret_jwt.is_some() {
+            return Err(keys.invalid(
+                "client_secret_jwt",
+                "a signed client secret needs rocket_oauth's `apple` feature",
+            ));
+        }
         // OpenID Connect discovers the endpoints that are not configured.
         let endpoint = |value: Option<String>, field: &str| match non_empty(value) {
             Some(url) => keys.endpoint(&url, field).map(Some),
@@ -788,7 +825,63 @@ impl Raw {
             api_base_url,
             oidc,
             oauth1,
+            #[cfg(feature = "apple")]
+            signed_secret,
         })
+    }
+
+    /// The signed client secret (`client_secret_jwt`), if configured.
+    #[cfg(feature = "apple")]
+    fn signed_secret(
+        keys: &Keys<'_>,
+        config: Option<SignedSecretConfig>,
+        client_secret: Option<&Secret>,
+        client_id: &str,
+        issuer: Option<&str>,
+    ) -> Result<Option<std::sync::Arc<crate::protocol::signed_secret::SignedSecret>>, ConfigError>
+    {
+        let Some(config) = config else {
+            return Ok(None);
+        };
+        if client_secret.is_some_and(|s| !s.is_empty()) {
+            return Err(keys.invalid(
+                "client_secret_jwt",
+                "give either `client_secret` or `client_secret_jwt`, not both",
+            ));
+        }
+        let pem = match (config.private_key, config.private_key_file) {
+            (Some(key), None) => key.expose().to_owned(),
+            (None, Some(file)) => std::fs::read_to_string(&file).map_err(|e| {
+                keys.invalid(
+                    "client_secret_jwt.private_key_file",
+                    format!("`{file}`: {e}"),
+                )
+            })?,
+            _ => {
+                return Err(keys.invalid(
+                    "client_secret_jwt",
+                    "give exactly one of `private_key` and `private_key_file`",
+                ))
+            }
+        };
+        let audience = match config.audience.or(issuer.map(str::to_owned)) {
+            Some(audience) => audience,
+            None => return Err(keys.missing("client_secret_jwt.audience")),
+        };
+        let signer = crate::protocol::signed_secret::SignedSecret::new(
+            config.team_id,
+            config.key_id,
+            client_id.to_owned(),
+            audience,
+            &pem,
+        )
+        .map_err(|e| {
+            keys.invalid(
+                "client_secret_jwt.private_key",
+                format!("not an EC private key that can sign ES256 ({e})"),
+            )
+        })?;
+        Ok(Some(std::sync::Arc::new(signer)))
     }
 
     /// The OAuth 1.0a keys must not be set on an OAuth 2 or OpenID Connect provider.

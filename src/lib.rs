@@ -164,6 +164,8 @@
 //! - `server`: an OAuth 2 authorization server (module `server`), so other applications can
 //!   call your API on your users' behalf.
 //! - `sqlite`: a SQLite store for that server (`server::SqliteStore`).
+//! - `apple`: Sign in with Apple's signed client secret (`client_secret_jwt`).
+//! - `testing`: the testing kit (`testing`): a mock provider for the app's own tests.
 //!
 //! # Templates
 //!

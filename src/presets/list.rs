@@ -388,8 +388,11 @@ alias! {
 
 alias! {
     /// Sign in with Apple: OpenID Connect with `response_mode=form_post` (a cross-site POST
-    /// callback) and `client_secret_post`. `client_secret` is the ES256 JWT Apple asks for
-    /// (signed with your key; at most six months valid).
+    /// callback) and `client_secret_post`; the user's name, sent once in the callback's
+    /// `user` field, is kept. The client secret is the ES256 JWT Apple asks for: with
+    /// feature `apple`, give `client_secret_jwt = { team_id = "...", key_id = "...",
+    /// private_key_file = "AuthKey_<key id>.p8" }` and the preset signs it (anew every hour);
+    /// without it, give a `client_secret` you signed.
     ["oidc"]
     Apple
 }

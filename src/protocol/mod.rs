@@ -9,3 +9,5 @@ pub(crate) mod oauth1;
 pub(crate) mod oauth2;
 #[cfg(feature = "oidc")]
 pub(crate) mod oidc;
+#[cfg(feature = "apple")]
+pub(crate) mod signed_secret;

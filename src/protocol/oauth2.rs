@@ -71,6 +71,21 @@ pub(crate) struct ClientSettings {
     pub pkce: bool,
     /// Extra authorization URL parameters (`auth_params`, `response_mode`).
     pub params: Vec<(String, String)>,
+    /// A client secret signed anew when it nears expiry (Sign in with Apple), instead of
+    /// `client_secret`.
+    #[cfg(feature = "apple")]
+    pub signed_secret: Option<std::sync::Arc<super::signed_secret::SignedSecret>>,
+}
+
+impl ClientSettings {
+    /// The secret to send now.
+    fn secret(&self) -> Option<Secret> {
+        #[cfg(feature = "apple")]
+        if let Some(signed) = &self.signed_secret {
+            return signed.current();
+        }
+        self.client_secret.clone()
+    }
 }
 
 /// A provider's OAuth 2 endpoints.
@@ -145,6 +160,21 @@ impl OAuth2Flow {
         }
     }
 
+    /// The `oauth2` client, with a freshly signed secret when the secret is signed.
+    fn client(&self) -> std::borrow::Cow<'_, OAuth2Client> {
+        #[cfg(feature = "apple")]
+        if self.settings.signed_secret.is_some() {
+            if let Some(secret) = self.settings.secret() {
+                let client = self
+                    .client
+                    .clone()
+                    .set_client_secret(ClientSecret::new(secret.expose().to_owned()));
+                return std::borrow::Cow::Owned(client);
+            }
+        }
+        std::borrow::Cow::Borrowed(&self.client)
+    }
+
     /// Starts an authorization request: a fresh random state, a PKCE S256 challenge (unless
     /// turned off), the configured scopes plus `extra_scope`, the configured parameters, and
     /// the OpenID Connect `nonce` if given (remembered with the verifier).
@@ -197,9 +227,8 @@ impl OAuth2Flow {
         verifier: Option<String>,
     ) -> Result<(LenientTokenResponse, Credentials), FlowError> {
         let code = callback.get("code").ok_or(FlowError::MissingCode)?;
-        let mut request = self
-            .client
-            .exchange_code(AuthorizationCode::new(code.to_owned()));
+        let client = self.client();
+        let mut request = client.exchange_code(AuthorizationCode::new(code.to_owned()));
         if let Some(verifier) = verifier {
             request = request.set_pkce_verifier(PkceCodeVerifier::new(verifier));
         }
@@ -240,7 +269,7 @@ impl OAuth2Flow {
             .ok_or(FlowError::NoRefreshToken)?;
         let refresh_token = RefreshToken::new(refresh_token.expose().to_owned());
         let tokens = self
-            .client
+            .client()
             .exchange_refresh_token(&refresh_token)
             .request_async(&TokenEndpoint(http))
             .await
@@ -270,7 +299,8 @@ impl OAuth2Flow {
             let mut form = vec![("token", token), ("token_type_hint", hint)];
             let mut request = http.request(reqwest::Method::POST, url.clone());
             let settings = &self.settings;
-            match (&settings.client_secret, settings.auth) {
+            let secret = settings.secret();
+            match (&secret, settings.auth) {
                 (Some(secret), ClientAuth::ClientSecretBasic) => {
                     // RFC 6749 §2.3.1: the id and secret are form-encoded first.
                     let encode = |s: &str| -> String {
@@ -491,7 +521,7 @@ impl LenientTokenResponse {
 
 /// A token response parsed leniently (see the module docs); unknown fields are kept in
 /// `extra`.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct LenientTokenResponse {
     #[serde(deserialize_with = "non_empty_token")]
     access_token: AccessToken,

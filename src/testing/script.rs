@@ -33,6 +33,10 @@ pub struct Script {
     /// Advertise `authorization_response_iss_parameter_supported` in discovery.
     /// _Default:_ `false`.
     pub advertise_iss_parameter: bool,
+    /// The token endpoint does not check the client secret (it still needs the client id):
+    /// for a client whose secret the mock cannot know, such as Apple's signed one; the test
+    /// then checks the recorded request itself. _Default:_ `false`.
+    pub ignore_client_secret: bool,
     /// How the token endpoint answers an authorization code. _Default:_ tokens as JSON.
     pub token: TokenReply,
     /// How the token endpoint answers a refresh. _Default:_ new tokens, the refresh token
@@ -71,6 +75,7 @@ impl Default for Script {
             authorization_iss: None,
             authorization_extra: Vec::new(),
             advertise_iss_parameter: false,
+            ignore_client_secret: false,
             token: TokenReply::Json,
             refresh: RefreshReply::Rotate,
             refresh_delay: Duration::ZERO,

@@ -548,4 +548,53 @@ mod oidc {
             .query_param("code_challenge")
             .is_none());
     }
+
+    /// With feature `apple`, the preset signs its client secret: an ES256 JWT from the key
+    /// file, `iss` the team id, `sub` the client id, `aud` the issuer, `kid` the key id.
+    #[cfg(feature = "apple")]
+    #[rocket::async_test]
+    async fn apple_signs_its_client_secret_from_the_key_file() {
+        let mock = mock_with(person());
+        mock.script(|s| s.ignore_client_secret = true);
+        let (landing, _) = log_in::<kinds::Apple>(&mock, "u", |f| {
+            f.merge(("oauth.apple.client_secret", "")).merge((
+                "oauth.apple.client_secret_jwt",
+                json!({"team_id": "TEAM123456", "key_id": "KEY1234567",
+                           "private_key_file": "tests/keys/apple_authkey.p8"}),
+            ))
+        })
+        .await;
+        assert_eq!(landing.status, Status::Ok, "{}", landing.body);
+        let secret = mock.requests_to("/token")[0]
+            .form_param("client_secret")
+            .expect("client_secret_post");
+        let key = jsonwebtoken::DecodingKey::from_ec_pem(
+            &std::fs::read("tests/keys/apple_authkey.pub.pem").unwrap(),
+        )
+        .unwrap();
+        let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::ES256);
+        validation.set_audience(&[mock.issuer()]);
+        validation.set_issuer(&["TEAM123456"]);
+        let token = jsonwebtoken::decode::<Value>(&secret, &key, &validation).unwrap();
+        assert_eq!(token.header.kid.as_deref(), Some("KEY1234567"));
+        assert_eq!(token.claims["sub"], rocket_oauth::testing::CLIENT_ID);
+
+        // A key that cannot sign stops the launch, naming the key.
+        let figment = mock
+            .configure::<Preset<kinds::Apple>>(testing::figment())
+            .merge(("oauth.apple.client_secret", ""))
+            .merge((
+                "oauth.apple.client_secret_jwt",
+                json!({"team_id": "T", "key_id": "K", "private_key": "not a key"}),
+            ));
+        let error = rocket::custom(figment)
+            .attach(Preset::<kinds::Apple>::new().fairing())
+            .ignite()
+            .await
+            .unwrap_err();
+        assert!(matches!(
+            error.kind(),
+            rocket::error::ErrorKind::FailedFairings(_)
+        ));
+    }
 }

@@ -172,8 +172,10 @@ pub struct ServerConfig {
     /// `?next=`. _Default:_ `/login`.
     #[serde(default = "default_login_url")]
     pub login_url: String,
-    /// A SQLite database for codes and tokens, e.g. `sqlite://oauth.db` (feature `sqlite`);
-    /// created and migrated on launch. _Default:_ none (in memory).
+    /// The database for codes and tokens: SQLite, e.g. `sqlite://oauth.db` (feature
+    /// `sqlite`), or PostgreSQL, `postgres://user:password@host/database` (feature
+    /// `postgres`: one database for every instance of the app); migrated on launch.
+    /// _Default:_ none (in memory).
     #[serde(default)]
     pub database_url: Option<String>,
     /// Where `authorize`, `token`, `revoke` and `introspect` are mounted. _Default:_ `/oauth`.

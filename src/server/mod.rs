@@ -59,6 +59,8 @@ use url::Url;
 
 pub use bearer::{BearerError, BearerToken, ScopeSet, Scoped};
 pub use config::{ClientConfig, ServerConfig};
+#[cfg(feature = "postgres")]
+pub use store::PostgresStore;
 #[cfg(feature = "sqlite")]
 pub use store::SqliteStore;
 pub use store::{
@@ -166,13 +168,26 @@ async fn open_store(
         (Some(_), Some(_)) => Err(invalid("set it or a store in code, not both".into())),
         (Some(store), None) => Ok(store),
         (None, None) => Ok(Box::new(MemoryStore::default())),
+        (None, Some(url)) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+            #[cfg(feature = "postgres")]
+            return match store::PostgresStore::connect(url).await {
+                Ok(store) => Ok(Box::new(store)),
+                Err(e) => Err(invalid(e.to_string())),
+            };
+            #[cfg(not(feature = "postgres"))]
+            Err(invalid(
+                "a PostgreSQL database needs rocket_oauth's `postgres` feature".into(),
+            ))
+        }
         #[cfg(feature = "sqlite")]
         (None, Some(url)) => match store::SqliteStore::connect(url).await {
             Ok(store) => Ok(Box::new(store)),
             Err(e) => Err(invalid(e.to_string())),
         },
         #[cfg(not(feature = "sqlite"))]
-        (None, Some(_)) => Err(invalid("needs rocket_oauth's `sqlite` feature".into())),
+        (None, Some(_)) => Err(invalid(
+            "a SQLite database needs rocket_oauth's `sqlite` feature".into(),
+        )),
     }
 }
 

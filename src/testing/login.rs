@@ -312,7 +312,7 @@ fn parse_form_post(page: &str) -> (String, Vec<(String, String)>) {
 
 #[cfg(test)]
 mod tests {
-    use super::super::oauth2::escape;
+    use super::super::oauth2::form_post_page;
     use super::*;
 
     #[test]
@@ -321,20 +321,7 @@ mod tests {
             ("code".to_owned(), "a\"b&c<d>".to_owned()),
             ("state".to_owned(), "s".to_owned()),
         ];
-        let inputs: String = fields
-            .iter()
-            .map(|(k, v)| {
-                format!(
-                    r#"<input type="hidden" name="{}" value="{}">"#,
-                    escape(k),
-                    escape(v)
-                )
-            })
-            .collect();
-        let page = format!(
-            r#"<form method="post" action="{}">{inputs}</form>"#,
-            escape("http://a/cb?x=1&y=2")
-        );
+        let page = form_post_page("http://a/cb?x=1&y=2", &fields);
         let (action, parsed) = parse_form_post(&page);
         assert_eq!(action, "http://a/cb?x=1&y=2");
         assert_eq!(parsed, fields);

@@ -142,15 +142,26 @@ async fn misbehave(shared: &Shared) -> Option<MockResponse> {
     }
 }
 
-#[post("/oauth1/request_token", data = "<body>")]
-async fn request_token(head: Head, body: String, shared: &State<Arc<Shared>>) -> MockResponse {
+/// A request to a credential endpoint: recorded, answered as scripted, its signature
+/// checked.
+async fn credential_request(
+    head: Head,
+    body: String,
+    shared: &Shared,
+) -> Result<Verified, MockResponse> {
     let request = head.with_body(body);
     shared.record(&request);
     if let Some(answer) = misbehave(shared).await {
-        return answer;
+        return Err(answer);
     }
-    let Some(verified) = verify(shared, &request) else {
-        return problem("signature_invalid");
+    verify(shared, &request).ok_or_else(|| problem("signature_invalid"))
+}
+
+#[post("/oauth1/request_token", data = "<body>")]
+async fn request_token(head: Head, body: String, shared: &State<Arc<Shared>>) -> MockResponse {
+    let verified = match credential_request(head, body, shared).await {
+        Ok(verified) => verified,
+        Err(answer) => return answer,
     };
     let Some(callback) = verified.params.get("oauth_callback").cloned() else {
         return problem("parameter_absent");
@@ -225,13 +236,9 @@ fn authorize(head: Head, shared: &State<Arc<Shared>>) -> AuthorizeResponse {
 
 #[post("/oauth1/access_token", data = "<body>")]
 async fn access_token(head: Head, body: String, shared: &State<Arc<Shared>>) -> MockResponse {
-    let request = head.with_body(body);
-    shared.record(&request);
-    if let Some(answer) = misbehave(shared).await {
-        return answer;
-    }
-    let Some(verified) = verify(shared, &request) else {
-        return problem("signature_invalid");
+    let verified = match credential_request(head, body, shared).await {
+        Ok(verified) => verified,
+        Err(answer) => return answer,
     };
     let Some(temporary) = verified
         .token

@@ -141,24 +141,29 @@ impl From<AuthorizeAnswer> for AuthorizeResponse {
                 AuthorizeResponse::Redirect(Box::new(Redirect::found(to)))
             }
             AuthorizeAnswer::FormPost { action, fields } => {
-                let inputs: String = fields
-                    .iter()
-                    .map(|(k, v)| {
-                        format!(
-                            r#"<input type="hidden" name="{}" value="{}">"#,
-                            escape(k),
-                            escape(v)
-                        )
-                    })
-                    .collect();
-                AuthorizeResponse::Page(RawHtml(format!(
-                    r#"<!doctype html><body onload="document.forms[0].submit()"><form method="post" action="{}">{inputs}<noscript><button>Continue</button></noscript></form></body>"#,
-                    escape(&action)
-                )))
+                AuthorizeResponse::Page(RawHtml(form_post_page(&action, &fields)))
             }
             AuthorizeAnswer::Invalid(why) => AuthorizeResponse::Invalid((Status::BadRequest, why)),
         }
     }
+}
+
+/// The `form_post` page: a form that POSTs `fields` to `action` as soon as it loads.
+pub(super) fn form_post_page(action: &str, fields: &[(String, String)]) -> String {
+    let inputs: String = fields
+        .iter()
+        .map(|(k, v)| {
+            format!(
+                r#"<input type="hidden" name="{}" value="{}">"#,
+                escape(k),
+                escape(v)
+            )
+        })
+        .collect();
+    format!(
+        r#"<!doctype html><body onload="document.forms[0].submit()"><form method="post" action="{}">{inputs}<noscript><button>Continue</button></noscript></form></body>"#,
+        escape(action)
+    )
 }
 
 /// HTML-escapes an attribute value.

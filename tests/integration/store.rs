@@ -1,4 +1,4 @@
-//! One conformance suite for every `Store`: the in-memory one and SQLite.
+//! One conformance suite for every `Store`: in memory, SQLite and PostgreSQL.
 
 #[cfg(feature = "sqlite")]
 use rocket_oauth::server::SqliteStore;
@@ -164,4 +164,91 @@ async fn sqlite_store_and_reopen() {
     let text = String::from_utf8_lossy(&bytes);
     assert!(!text.contains("rt-1") && !text.contains("code-1"));
     let _ = std::fs::remove_file(&path);
+}
+
+/// PostgreSQL, on the server named by `DATABASE_URL` (`.ci/run` starts one): each run in a
+/// database of its own.
+#[cfg(feature = "postgres")]
+mod postgres {
+    use super::*;
+    use rocket_oauth::server::PostgresStore;
+
+    /// A fresh database on the `DATABASE_URL` server, or `None` (saying so) without one.
+    async fn fresh_database() -> Option<String> {
+        let Ok(url) = std::env::var("DATABASE_URL") else {
+            eprintln!(
+                "skipped: the PostgreSQL store tests need DATABASE_URL (a server `.ci/run` starts)"
+            );
+            return None;
+        };
+        let admin = sqlx::PgPool::connect(&url)
+            .await
+            .expect("DATABASE_URL reachable");
+        let name = format!(
+            "rocket_oauth_test_{}_{}",
+            std::process::id(),
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_nanos()
+        );
+        sqlx::raw_sql(&format!("CREATE DATABASE {name}"))
+            .execute(&admin)
+            .await
+            .unwrap();
+        let mut url = url::Url::parse(&url).unwrap();
+        url.set_path(&name);
+        Some(url.to_string())
+    }
+
+    #[rocket::async_test]
+    async fn postgres_store_passes_the_conformance_suite() {
+        let Some(url) = fresh_database().await else {
+            return;
+        };
+        conformance(&PostgresStore::connect(&url).await.unwrap()).await;
+        // Reconnecting migrates nothing twice and keeps the data.
+        let again = PostgresStore::connect(&url).await.unwrap();
+        assert!(again.token(&TokenHash::of("at-1")).await.unwrap().is_some());
+    }
+
+    /// Two instances of the app (two stores, two pools, started together) race the same
+    /// code and the same refresh token: each is used exactly once.
+    #[rocket::async_test]
+    async fn two_instances_use_a_code_and_a_refresh_token_once() {
+        let Some(url) = fresh_database().await else {
+            return;
+        };
+        let (a, b) =
+            rocket::tokio::join!(PostgresStore::connect(&url), PostgresStore::connect(&url));
+        let (a, b) = (a.unwrap(), b.unwrap());
+        let code = TokenHash::of("raced-code");
+        a.save_code(code.clone(), grant("fr")).await.unwrap();
+        b.save_token(token("raced-rt", TokenKind::Refresh, "fr"))
+            .await
+            .unwrap();
+        let rt = TokenHash::of("raced-rt");
+        let mut tasks = Vec::new();
+        for i in 0..16 {
+            let store = if i % 2 == 0 { a.clone() } else { b.clone() };
+            let (code, rt) = (code.clone(), rt.clone());
+            tasks.push(rocket::tokio::spawn(async move {
+                (
+                    store.use_code(&code).await.unwrap(),
+                    store.use_refresh_token(&rt).await.unwrap(),
+                )
+            }));
+        }
+        let (mut codes, mut refreshes) = (0, 0);
+        for task in tasks {
+            let (code, refresh) = task.await.unwrap();
+            codes += usize::from(code);
+            refreshes += usize::from(refresh);
+        }
+        assert_eq!((codes, refreshes), (1, 1));
+        // A family revoked by one instance is revoked for the other.
+        a.revoke_family("fr").await.unwrap();
+        assert!(b.family_revoked("fr").await.unwrap());
+        assert!(b.token(&rt).await.unwrap().unwrap().revoked);
+    }
 }

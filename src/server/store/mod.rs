@@ -1,12 +1,16 @@
 //! Where the authorization server keeps codes and tokens: a small async trait and its
-//! stores (memory; SQLite with the `sqlite` feature). Codes and tokens are stored hashed
+//! stores (memory; SQLite with the `sqlite` feature; PostgreSQL with `postgres`). Codes and tokens are stored hashed
 //! (SHA-256), never in plaintext.
 
 mod memory;
+#[cfg(feature = "postgres")]
+mod postgres;
 #[cfg(feature = "sqlite")]
 mod sqlite;
 
 pub use memory::MemoryStore;
+#[cfg(feature = "postgres")]
+pub use postgres::PostgresStore;
 #[cfg(feature = "sqlite")]
 pub use sqlite::SqliteStore;
 

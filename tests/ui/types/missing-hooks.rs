@@ -8,8 +8,8 @@ use rocket_oauth::OAuth2Provider;
     token_url = "https://e.com/t",
     custom_hooks
 )]
-struct NoHooks;
+struct Bare;
 
 fn main() {
-    let _ = NoHooks.fairing();
+    let _ = Bare.fairing();
 }

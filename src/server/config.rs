@@ -178,6 +178,11 @@ pub struct ServerConfig {
     /// _Default:_ none (in memory).
     #[serde(default)]
     pub database_url: Option<String>,
+    /// RSA private keys (PEM files, PKCS#8 or PKCS#1) that make the server an OpenID
+    /// Provider: the first signs ID tokens (RS256), all are in the JWKS (keep a rotated-out
+    /// key listed until its tokens have expired). _Default:_ none (OAuth 2 only).
+    #[serde(default)]
+    pub signing_keys: Vec<String>,
     /// Where `authorize`, `token`, `revoke` and `introspect` are mounted. _Default:_ `/oauth`.
     #[serde(default = "default_base_path")]
     pub base_path: String,

@@ -42,10 +42,15 @@
 //!         .mount("/", routes![me])
 //! }
 //! ```
+//!
+//! With `oauth_server.signing_keys` (RSA PEM files) it is an OpenID Provider too: ID tokens
+//! for the `openid` scope (claims from [`ResourceOwner::claims`]), discovery at
+//! `<issuer>/.well-known/openid-configuration`, `jwks` and `userinfo` under `base_path`.
 
 mod bearer;
 mod config;
 mod endpoints;
+mod oidc;
 mod store;
 
 use std::collections::HashMap;
@@ -73,8 +78,20 @@ use crate::error::ConfigError;
 /// is asked for consent. Visitors who are not signed in are sent to `login_url?next=…`.
 #[rocket::async_trait]
 pub trait ResourceOwner: Send + Sync + 'static {
-    /// The signed-in user's name (it becomes the tokens' `username`), or `None`.
+    /// The signed-in user's name (it becomes the tokens' `username`, and the ID token's
+    /// `sub`), or `None`.
     async fn current(&self, request: &Request<'_>) -> Option<String>;
+
+    /// The OpenID Connect claims of `owner` for the granted `scopes` (e.g. `name` for
+    /// `profile`, `email` and `email_verified` for `email`), put in ID tokens and answered
+    /// by userinfo. _Default:_ none (only `sub`).
+    async fn claims(
+        &self,
+        _owner: &str,
+        _scopes: &[String],
+    ) -> serde_json::Map<String, serde_json::Value> {
+        serde_json::Map::new()
+    }
 }
 
 /// The authorization server fairing; see the [module docs](self).
@@ -143,6 +160,8 @@ pub(crate) struct ServerState {
     pub clients: HashMap<String, ClientConfig>,
     pub store: Box<dyn Store>,
     pub owner: Box<dyn ResourceOwner>,
+    /// The OpenID Provider's keys; `None` without `signing_keys` (no ID tokens then).
+    pub signer: Option<oidc::Signer>,
 }
 
 impl ServerState {
@@ -226,12 +245,14 @@ fn build_state(
         .iter()
         .map(|c| (c.id.clone(), c.clone()))
         .collect();
+    let signer = oidc::Signer::load(&config.signing_keys)?;
     let state = ServerState {
         config,
         issuer,
         clients,
         store: Box::new(MemoryStore::default()),
         owner: parts.owner,
+        signer,
     };
     Ok((state, parts.store))
 }
@@ -264,10 +285,11 @@ impl Fairing for AuthorizationServer {
             Ok(state) => {
                 let base = state.config.base_path.clone();
                 let issuer = state.issuer.clone();
+                let openid = state.signer.is_some();
                 Ok(rocket
                     .manage(state)
-                    .mount(base, endpoints::routes())
-                    .mount("/", endpoints::metadata_routes(&issuer)))
+                    .mount(base, endpoints::routes(openid))
+                    .mount("/", endpoints::metadata_routes(&issuer, openid)))
             }
             Err(e) => {
                 log::error!("rocket_oauth: {e}");

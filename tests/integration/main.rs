@@ -17,6 +17,8 @@ mod oidc;
 mod presets;
 mod properties;
 #[cfg(feature = "server")]
+mod provider;
+#[cfg(feature = "server")]
 mod server;
 mod session_store;
 mod signed_requests;

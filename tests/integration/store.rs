@@ -13,6 +13,8 @@ fn grant(family: &str) -> CodeGrant {
         challenge: Some(("x".repeat(43), "S256".into())),
         expires_at: 4_102_444_800,
         family: family.into(),
+        nonce: Some("n-0S6_WzA2Mj".into()),
+        auth_time: Some(1_700_000_000),
     }
 }
 
@@ -37,6 +39,8 @@ async fn conformance(store: &dyn Store) {
     let stored = store.code(&code).await.unwrap().unwrap();
     assert_eq!(stored.grant.owner, "alice");
     assert_eq!(stored.grant.challenge.unwrap().1, "S256");
+    assert_eq!(stored.grant.nonce.as_deref(), Some("n-0S6_WzA2Mj"));
+    assert_eq!(stored.grant.auth_time, Some(1_700_000_000));
     assert!(!stored.used);
     assert!(
         !store.code(&code).await.unwrap().unwrap().used,

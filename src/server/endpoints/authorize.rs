@@ -25,6 +25,7 @@ struct AuthzRequest<'s> {
     scopes: Vec<String>,
     state: Option<String>,
     challenge: Option<(String, String)>,
+    nonce: Option<String>,
 }
 
 /// Why an authorization request is refused.
@@ -100,6 +101,7 @@ fn validate<'s>(state: &'s ServerState, params: &Params) -> Result<AuthzRequest<
         scopes,
         state: client_state,
         challenge,
+        nonce: params.get("nonce").map(str::to_owned),
     })
 }
 
@@ -328,6 +330,8 @@ pub(super) async fn consent<'r>(
         challenge: request.challenge,
         expires_at: now().saturating_add(i64::try_from(state.config.code_ttl).unwrap_or(i64::MAX)),
         family: random_token(),
+        nonce: request.nonce,
+        auth_time: Some(now()),
     };
     if let Err(e) = state.store.save_code(TokenHash::of(&code), grant).await {
         log::error!("{e}");

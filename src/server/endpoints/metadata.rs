@@ -13,7 +13,7 @@ pub(super) fn metadata<'r>(req: &'r Request<'_>, state: &ServerState) -> Outcome
     if state.config.allow_plain_pkce {
         methods.push("plain");
     }
-    let body = json!({
+    let mut body = json!({
         "issuer": state.config.issuer,
         "authorization_endpoint": state.endpoint("authorize"),
         "token_endpoint": state.endpoint("token"),
@@ -29,5 +29,11 @@ pub(super) fn metadata<'r>(req: &'r Request<'_>, state: &ServerState) -> Outcome
         "scopes_supported": state.config.scopes.keys().collect::<Vec<_>>(),
         "authorization_response_iss_parameter_supported": true,
     });
+    if state.signer.is_some() {
+        body["jwks_uri"] = json!(state.endpoint("jwks"));
+        body["userinfo_endpoint"] = json!(state.endpoint("userinfo"));
+        body["id_token_signing_alg_values_supported"] = json!(["RS256"]);
+        body["subject_types_supported"] = json!(["public"]);
+    }
     json_response(req, Status::Ok, body)
 }

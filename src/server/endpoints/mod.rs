@@ -5,6 +5,7 @@ mod authorize;
 mod client_auth;
 mod introspect;
 mod metadata;
+mod openid;
 mod revoke;
 mod token;
 
@@ -29,33 +30,55 @@ enum Endpoint {
     Revoke,
     Introspect,
     Metadata,
+    Discovery,
+    Jwks,
+    Userinfo,
 }
 
 #[derive(Clone)]
 struct ServerRoute(Endpoint);
 
-pub(super) fn routes() -> Vec<Route> {
-    [
+/// The routes under `base_path`; `openid`: the OpenID Provider's too.
+pub(super) fn routes(openid: bool) -> Vec<Route> {
+    let mut routes = vec![
         (Method::Get, "/authorize", Endpoint::Authorize),
         (Method::Post, "/authorize", Endpoint::Consent),
         (Method::Post, "/token", Endpoint::Token),
         (Method::Post, "/revoke", Endpoint::Revoke),
         (Method::Post, "/introspect", Endpoint::Introspect),
-    ]
-    .into_iter()
-    .map(|(method, path, endpoint)| Route::new(method, path, ServerRoute(endpoint)))
-    .collect()
+    ];
+    if openid {
+        routes.extend([
+            (Method::Get, "/jwks", Endpoint::Jwks),
+            (Method::Get, "/userinfo", Endpoint::Userinfo),
+            (Method::Post, "/userinfo", Endpoint::Userinfo),
+        ]);
+    }
+    routes
+        .into_iter()
+        .map(|(method, path, endpoint)| Route::new(method, path, ServerRoute(endpoint)))
+        .collect()
 }
 
 /// RFC 8414 §3: the metadata lives at `/.well-known/oauth-authorization-server` followed by
 /// the issuer's path, if it has one.
-pub(super) fn metadata_routes(issuer: &url::Url) -> Vec<Route> {
+/// OpenID Connect Discovery §4: the provider's document is at the issuer followed by
+/// `/.well-known/openid-configuration`.
+pub(super) fn metadata_routes(issuer: &url::Url, openid: bool) -> Vec<Route> {
     let path = issuer.path().trim_end_matches('/');
-    vec![Route::new(
+    let mut routes = vec![Route::new(
         Method::Get,
         &format!("/.well-known/oauth-authorization-server{path}"),
         ServerRoute(Endpoint::Metadata),
-    )]
+    )];
+    if openid {
+        routes.push(Route::new(
+            Method::Get,
+            &format!("{path}/.well-known/openid-configuration"),
+            ServerRoute(Endpoint::Discovery),
+        ));
+    }
+    routes
 }
 
 /// Request parameters; a parameter given twice is an error (RFC 6749 §3.1).
@@ -123,6 +146,9 @@ impl Handler for ServerRoute {
             Endpoint::Revoke => revoke::revoke(req, data, state).await,
             Endpoint::Introspect => introspect::introspect(req, data, state).await,
             Endpoint::Metadata => metadata::metadata(req, state),
+            Endpoint::Discovery => openid::discovery(req, state),
+            Endpoint::Jwks => openid::jwks(req, state),
+            Endpoint::Userinfo => openid::userinfo(req, state).await,
         }
     }
 }

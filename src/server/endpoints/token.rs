@@ -13,6 +13,7 @@ use sha2::{Digest, Sha256};
 use super::client_auth::authenticated_form;
 use super::{json_response, oauth_error, requested_scopes, Params};
 use crate::server::config::ClientConfig;
+use crate::server::oidc::IdTokenFor;
 use crate::server::store::{CodeGrant, StoreError, TokenHash, TokenKind, TokenRecord};
 use crate::server::ServerState;
 use crate::util::{ct_eq, now, random_token};
@@ -39,6 +40,12 @@ pub(super) async fn token<'r>(
             "unsupported grant_type",
         ),
     }
+}
+
+/// What an ID token needs from the grant.
+struct IdContext {
+    nonce: Option<String>,
+    auth_time: Option<i64>,
 }
 
 /// A token request from an authenticated client.
@@ -108,8 +115,18 @@ impl<'r> Grant<'r, '_> {
             Err(e) => return self.store_failed(e),
         }
         let scopes = grant.scopes.clone();
-        self.issue(Some(grant.owner), scopes, Some(grant.scopes), grant.family)
-            .await
+        let id = IdContext {
+            nonce: grant.nonce,
+            auth_time: grant.auth_time,
+        };
+        self.issue(
+            Some(grant.owner),
+            scopes,
+            Some(grant.scopes),
+            grant.family,
+            id,
+        )
+        .await
     }
 
     /// RFC 6749 §4.1.2: a code used twice revokes what it issued.
@@ -160,7 +177,11 @@ impl<'r> Grant<'r, '_> {
             Err(e) => return self.store_failed(e),
         }
         // RFC 6749 §6: the new refresh token keeps the original grant's scope.
-        self.issue(record.owner, scopes, Some(record.scopes), record.family)
+        let id = IdContext {
+            nonce: None,
+            auth_time: None,
+        };
+        self.issue(record.owner, scopes, Some(record.scopes), record.family, id)
             .await
     }
 
@@ -178,7 +199,11 @@ impl<'r> Grant<'r, '_> {
         if scopes.iter().any(|s| !self.client.scopes.contains(s)) {
             return self.invalid_scope("a requested scope is not allowed for this client");
         }
-        self.issue(None, scopes, None, random_token()).await
+        let id = IdContext {
+            nonce: None,
+            auth_time: None,
+        };
+        self.issue(None, scopes, None, random_token(), id).await
     }
 
     /// Issues an access token for `scopes` (and a refresh token for `refresh_scopes`) and
@@ -189,6 +214,7 @@ impl<'r> Grant<'r, '_> {
         scopes: Vec<String>,
         refresh_scopes: Option<Vec<String>>,
         family: String,
+        id: IdContext,
     ) -> Outcome<'r> {
         let state = self.state;
         let access = random_token();
@@ -226,6 +252,33 @@ impl<'r> Grant<'r, '_> {
                 now().saturating_add(refresh_ttl),
             ));
             body["refresh_token"] = json!(refresh);
+        }
+        // OpenID Connect: an ID token for a user's grant with `openid`.
+        if let (Some(signer), Some(owner)) = (&state.signer, &owner) {
+            if scopes.iter().any(|s| s == "openid") {
+                let claims = state.owner.claims(owner, &scopes).await;
+                let token = IdTokenFor {
+                    issuer: &state.config.issuer,
+                    client_id: &self.client.id,
+                    subject: owner,
+                    nonce: id.nonce.as_deref(),
+                    auth_time: id.auth_time,
+                    access_token: &access,
+                    lifetime: ttl,
+                };
+                match signer.id_token(&token, claims) {
+                    Some(id_token) => body["id_token"] = json!(id_token),
+                    None => {
+                        log::error!("signing an ID token failed");
+                        return oauth_error(
+                            self.req,
+                            Status::InternalServerError,
+                            "server_error",
+                            "the ID token could not be signed",
+                        );
+                    }
+                }
+            }
         }
         for record in records {
             if let Err(e) = state.store.save_token(record).await {

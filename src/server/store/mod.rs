@@ -64,6 +64,12 @@ pub struct CodeGrant {
     pub expires_at: i64,
     /// The token family the code's tokens will belong to.
     pub family: String,
+    /// OpenID Connect: the authorization request's `nonce`, echoed in the ID token.
+    #[serde(default)]
+    pub nonce: Option<String>,
+    /// OpenID Connect: when the owner consented (the ID token's `auth_time`).
+    #[serde(default)]
+    pub auth_time: Option<i64>,
 }
 
 /// A stored authorization code: its grant, and whether it was used already.

@@ -1,0 +1,91 @@
+//! The OpenID Provider's endpoints: discovery (OpenID Connect Discovery 1.0 §3), the JWKS,
+//! and userinfo (Bearer; GET and POST). Mounted only when `signing_keys` are configured.
+
+use rocket::http::{Header, Status};
+use rocket::route::Outcome;
+use rocket::Request;
+use serde_json::{json, Value};
+
+use super::json_response;
+use crate::server::store::{TokenHash, TokenKind};
+use crate::server::ServerState;
+use crate::util::now;
+
+pub(super) fn discovery<'r>(req: &'r Request<'_>, state: &ServerState) -> Outcome<'r> {
+    let mut scopes: Vec<&str> = state.config.scopes.keys().map(String::as_str).collect();
+    if !scopes.contains(&"openid") {
+        scopes.insert(0, "openid");
+    }
+    let mut methods = vec!["S256"];
+    if state.config.allow_plain_pkce {
+        methods.push("plain");
+    }
+    let body = json!({
+        "issuer": state.config.issuer,
+        "authorization_endpoint": state.endpoint("authorize"),
+        "token_endpoint": state.endpoint("token"),
+        "userinfo_endpoint": state.endpoint("userinfo"),
+        "jwks_uri": state.endpoint("jwks"),
+        "revocation_endpoint": state.endpoint("revoke"),
+        "introspection_endpoint": state.endpoint("introspect"),
+        "scopes_supported": scopes,
+        "response_types_supported": ["code"],
+        "response_modes_supported": ["query"],
+        "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
+        "subject_types_supported": ["public"],
+        "id_token_signing_alg_values_supported": ["RS256"],
+        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+        "claims_supported": ["sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "at_hash",
+                             "name", "preferred_username", "email", "email_verified"],
+        "code_challenge_methods_supported": methods,
+        "authorization_response_iss_parameter_supported": true,
+    });
+    json_response(req, Status::Ok, body)
+}
+
+pub(super) fn jwks<'r>(req: &'r Request<'_>, state: &ServerState) -> Outcome<'r> {
+    match &state.signer {
+        Some(signer) => json_response(req, Status::Ok, signer.jwks().clone()),
+        // Mounted only with a signer.
+        None => Outcome::Error(Status::NotFound),
+    }
+}
+
+/// The claims of the bearer's grant: `sub` and the app's claims for its scopes. The token
+/// must be a live access token granted `openid`.
+pub(super) async fn userinfo<'r>(req: &'r Request<'_>, state: &ServerState) -> Outcome<'r> {
+    let token = req
+        .headers()
+        .get_one("Authorization")
+        .and_then(|h| h.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, token)| token.trim());
+    let record = match token {
+        Some(token) => state
+            .store
+            .token(&TokenHash::of(token))
+            .await
+            .ok()
+            .flatten(),
+        None => None,
+    };
+    let live = record.filter(|r| {
+        r.kind == TokenKind::Access
+            && !r.revoked
+            && r.expires_at > now()
+            && r.scopes.iter().any(|s| s == "openid")
+    });
+    let Some((owner, scopes)) = live.and_then(|r| Some((r.owner?, r.scopes))) else {
+        let body = json!({"error": "invalid_token"});
+        return json_response(req, Status::Unauthorized, body).map(|mut response| {
+            response.set_header(Header::new(
+                "WWW-Authenticate",
+                r#"Bearer error="invalid_token""#,
+            ));
+            response
+        });
+    };
+    let mut claims = state.owner.claims(&owner, &scopes).await;
+    claims.insert("sub".into(), Value::String(owner));
+    json_response(req, Status::Ok, Value::Object(claims))
+}

@@ -1,0 +1,171 @@
+//! The authorization server as an OpenID Provider, logged in to by this crate's own OpenID
+//! Connect client in the same app: discovery, the consent page, the code exchange, the ID
+//! token (signature against the JWKS, nonce, at_hash, aud) and userinfo, end to end.
+
+use rocket::http::{Cookie, CookieJar};
+use rocket::response::Redirect;
+use rocket::serde::json::{json, Value};
+use rocket::{get, routes, Request};
+use rocket_oauth::server::{AuthorizationServer, ResourceOwner};
+use rocket_oauth::{Hooks, Provider, ProviderDefaults, User};
+
+use crate::common::*;
+
+/// The app's users: whoever `/sign-in?user=` named (a plain cookie: a test).
+struct Users;
+
+#[rocket::async_trait]
+impl ResourceOwner for Users {
+    async fn current(&self, request: &Request<'_>) -> Option<String> {
+        request.cookies().get("user").map(|c| c.value().to_owned())
+    }
+
+    async fn claims(&self, owner: &str, scopes: &[String]) -> serde_json::Map<String, Value> {
+        let mut claims = serde_json::Map::new();
+        if scopes.iter().any(|s| s == "profile") {
+            claims.insert("name".into(), json!(format!("{owner} Example")));
+        }
+        if scopes.iter().any(|s| s == "email") {
+            claims.insert("email".into(), json!(format!("{owner}@example.com")));
+            claims.insert("email_verified".into(), json!(true));
+            // An app's claim cannot override the provider's own.
+            claims.insert("iss".into(), json!("https://evil.example"));
+        }
+        claims
+    }
+}
+
+#[get("/sign-in?<user>&<next>")]
+fn sign_in(user: &str, next: Option<&str>, cookies: &CookieJar<'_>) -> Redirect {
+    cookies.add(Cookie::new("user", user.to_owned()));
+    Redirect::to(next.unwrap_or("/").to_owned())
+}
+
+/// This crate's OpenID Connect client, logging in against the same app.
+struct Sso;
+
+impl Provider for Sso {
+    const NAME: &'static str = "sso";
+
+    fn defaults() -> ProviderDefaults {
+        ProviderDefaults::oidc_from_config().scopes(&["profile", "email"])
+    }
+}
+
+impl Hooks for Sso {}
+
+#[get("/whoami")]
+fn whoami(user: User<Sso>) -> Value {
+    json!({ "subject": user.subject, "email": user.verified_email(), "name": user.name })
+}
+
+async fn start() -> String {
+    let port = free_port();
+    let url = format!("http://127.0.0.1:{port}");
+    let figment = base_figment()
+        .merge(("port", port))
+        .merge((
+            "oauth_server",
+            json!({
+                "issuer": url,
+                "signing_keys": ["tests/keys/rsa1.pem", "tests/keys/rsa2.pem"],
+                "login_url": "/sign-in",
+                "scopes": {"openid": "Sign you in", "profile": "Your name", "email": "Your email"},
+                "clients": [{
+                    "id": "app", "secret": "app-secret", "name": "The app",
+                    "redirect_uris": [format!("{url}/auth/sso/callback")],
+                    "scopes": ["openid", "profile", "email"],
+                }],
+            }),
+        ))
+        .merge((
+            "oauth.sso",
+            json!({
+                "client_id": "app", "client_secret": "app-secret", "issuer": url,
+                "redirect_uri": format!("{url}/auth/sso/callback"), "timeout": 5,
+            }),
+        ));
+    let rocket = rocket::custom(figment)
+        .attach(AuthorizationServer::new(Users))
+        .attach(Sso.fairing())
+        .mount("/", routes![sign_in, whoami]);
+    launch(rocket).await
+}
+
+#[rocket::async_test]
+async fn this_crates_oidc_client_logs_in_against_its_own_openid_provider() {
+    let url = start().await;
+    let browser = Browser::new();
+    // Discovery, as OpenID Connect Discovery 1.0 §3 asks.
+    let discovery = browser
+        .json(&format!("{url}/.well-known/openid-configuration"))
+        .await;
+    assert_eq!(discovery["issuer"], url.as_str());
+    for field in [
+        "authorization_endpoint",
+        "token_endpoint",
+        "userinfo_endpoint",
+        "jwks_uri",
+        "response_types_supported",
+        "subject_types_supported",
+        "id_token_signing_alg_values_supported",
+    ] {
+        assert!(!discovery[field].is_null(), "{field}");
+    }
+    let jwks = browser.json(discovery["jwks_uri"].as_str().unwrap()).await;
+    assert_eq!(
+        jwks["keys"].as_array().unwrap().len(),
+        2,
+        "both keys published"
+    );
+    assert!(jwks["keys"][0].get("d").is_none(), "no private part");
+
+    // Sign in at the app, then log in with its own provider: consent, code, ID token.
+    browser.get(&format!("{url}/sign-in?user=alice")).await;
+    let r = browser
+        .get(&format!("{url}/auth/sso/login?next=/whoami"))
+        .await;
+    let authorize = location(&r);
+    assert!(
+        authorize.starts_with(&format!("{url}/oauth/authorize?")),
+        "{authorize}"
+    );
+    assert!(query_param(&authorize, "nonce").is_some());
+    let consent = browser.get(&authorize).await;
+    assert_eq!(consent.status(), 200);
+    let page = consent.text().await.unwrap();
+    let mut form = hidden_fields(&page);
+    form.push(("decision".into(), "Accept".into()));
+    let r = browser
+        .client()
+        .post(format!("{url}/oauth/authorize"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303, "{:?}", r.text().await);
+    let (r, visited) = browser.follow(&location(&r)).await;
+    assert_eq!(r.status(), 200, "{visited:?}");
+    let who: Value = r.json().await.unwrap();
+    assert_eq!(
+        who,
+        json!({"subject": "alice", "email": "alice@example.com", "name": "alice Example"})
+    );
+}
+
+#[rocket::async_test]
+async fn userinfo_needs_a_live_openid_token() {
+    let url = start().await;
+    let r = Browser::new()
+        .client()
+        .get(format!("{url}/oauth/userinfo"))
+        .bearer_auth("not-a-token")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    assert!(r.headers()["www-authenticate"]
+        .to_str()
+        .unwrap()
+        .contains("invalid_token"));
+}

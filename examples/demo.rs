@@ -1,14 +1,16 @@
 //! A self-contained demo: one process on <http://127.0.0.1:8000> hosts this crate's OAuth 2
-//! authorization server (with its own sign-in page and a demo user) *and* an application
-//! that logs in against it with this crate's client side. No keys, no network:
+//! authorization server and OpenID Provider (with its own sign-in page and a demo user)
+//! *and* an application that logs in against it with this crate's OpenID Connect client (a
+//! signed ID token, verified end to end). No keys to make, no network:
 //!
 //! ```sh
-//! cargo run --example demo
+//! cargo run --example demo --features server
 //! ```
 //!
 //! (`ROCKET_PORT=9000 cargo run --example demo` for another port.) Open
 //! <http://127.0.0.1:8000>, follow "Log in", sign in as `demo`, accept the consent
-//! page, and you are back, logged in, with the server's `/api/me` as your profile.
+//! page, and you are back, logged in, with the ID token's and userinfo's claims as your
+//! profile. The server's API, `/api/me`, takes its access tokens too.
 
 #[macro_use]
 extern crate rocket;
@@ -37,6 +39,16 @@ impl ResourceOwner for Users {
             .cookies()
             .get_private("server_user")
             .map(|c| c.value().to_owned())
+    }
+
+    /// What the ID token and userinfo say for `profile`.
+    async fn claims(&self, owner: &str, scopes: &[String]) -> serde_json::Map<String, Value> {
+        let mut claims = serde_json::Map::new();
+        if scopes.iter().any(|s| s == "profile") {
+            claims.insert("username".into(), json!(owner));
+            claims.insert("name".into(), json!(owner));
+        }
+        claims
     }
 }
 
@@ -93,14 +105,15 @@ fn api_me(token: Scoped<Profile>) -> Value {
 
 // ------------------------------------------------------------ the client side
 
-/// This crate's client side, pointed at the server above.
+/// This crate's OpenID Connect client, pointed at the server above (its OpenID Provider):
+/// discovery, a signed ID token verified against the server's keys, userinfo.
 struct Demo;
 
 impl Provider for Demo {
     const NAME: &'static str = "demo";
 
     fn defaults() -> ProviderDefaults {
-        ProviderDefaults::oauth2_from_config().scopes(&["profile"])
+        ProviderDefaults::oidc_from_config().scopes(&["profile"])
     }
 }
 
@@ -157,22 +170,23 @@ fn rocket() -> _ {
             json!({
                 "client_id": CLIENT_ID,
                 "client_secret": CLIENT_SECRET,
-                "authorize_url": format!("{base}/oauth/authorize"),
-                "token_url": format!("{base}/oauth/token"),
-                "userinfo_url": format!("{base}/api/me"),
+                "issuer": &base,
                 "redirect_uri": format!("{base}/auth/demo/callback"),
             }),
         ));
     let client = ClientConfig::new(CLIENT_ID, Some(CLIENT_SECRET.into()))
         .name("rocket_oauth demo app")
         .redirect_uri(format!("{base}/auth/demo/callback"))
-        .scopes(["profile"]);
+        .scopes(["openid", "profile"]);
     println!("rocket_oauth demo: open {base}/ in a browser");
     rocket::custom(figment)
         .attach(
             AuthorizationServer::new(Users)
+                .scope("openid", "Sign you in")
                 .scope("profile", "Know your user name")
-                .client(client),
+                .client(client)
+                // A demo key, published with this crate: never use it for anything else.
+                .signing_key(include_str!("keys/demo_rsa.pem")),
         )
         .attach(Demo.fairing())
         .mount(

@@ -105,6 +105,8 @@ struct Parts {
     store: Option<Box<dyn Store>>,
     clients: Vec<ClientConfig>,
     scopes: Vec<(String, String)>,
+    /// Signing keys given in code (PEM), before those of `signing_keys`.
+    signing_keys: Vec<String>,
 }
 
 impl AuthorizationServer {
@@ -117,6 +119,7 @@ impl AuthorizationServer {
                 store: None,
                 clients: Vec::new(),
                 scopes: Vec::new(),
+                signing_keys: Vec::new(),
             })),
         }
     }
@@ -137,6 +140,18 @@ impl AuthorizationServer {
         if let Ok(mut parts) = self.parts.lock() {
             if let Some(parts) = parts.as_mut() {
                 parts.scopes.push((name.into(), description.into()));
+            }
+        }
+        self
+    }
+
+    /// An RSA private key (PEM, PKCS#8 or PKCS#1) that makes the server an OpenID Provider,
+    /// given in code (e.g. from a secret manager); keys given this way come before those of
+    /// `oauth_server.signing_keys`, and the first of all signs.
+    pub fn signing_key(self, pem: impl Into<String>) -> Self {
+        if let Ok(mut parts) = self.parts.lock() {
+            if let Some(parts) = parts.as_mut() {
+                parts.signing_keys.push(pem.into());
             }
         }
         self
@@ -245,7 +260,7 @@ fn build_state(
         .iter()
         .map(|c| (c.id.clone(), c.clone()))
         .collect();
-    let signer = oidc::Signer::load(&config.signing_keys)?;
+    let signer = oidc::Signer::load(&parts.signing_keys, &config.signing_keys)?;
     let state = ServerState {
         config,
         issuer,

@@ -61,31 +61,40 @@ const REGISTERED: [&str; 10] = [
 ];
 
 impl Signer {
-    /// The keys in `files` (PEM, PKCS#8 or PKCS#1 RSA); `None` without any (no OpenID
-    /// Provider then).
-    pub fn load(files: &[String]) -> Result<Option<Signer>, ConfigError> {
-        if files.is_empty() {
+    /// The keys given in code (`pems`) then in `files` (PEM, PKCS#8 or PKCS#1 RSA); `None`
+    /// without any (no OpenID Provider then).
+    pub fn load(pems: &[String], files: &[String]) -> Result<Option<Signer>, ConfigError> {
+        if pems.is_empty() && files.is_empty() {
             return Ok(None);
         }
-        let invalid = |file: &str, reason: String| ConfigError::Invalid {
+        let invalid = |source: &str, reason: String| ConfigError::Invalid {
             key: "oauth_server.signing_keys".into(),
-            reason: format!("`{file}`: {reason}"),
+            reason: format!("{source}: {reason}"),
         };
+        let mut sources: Vec<(String, String)> = pems
+            .iter()
+            .enumerate()
+            .map(|(i, pem)| (format!("signing key #{} given in code", i + 1), pem.clone()))
+            .collect();
+        for file in files {
+            let pem = std::fs::read_to_string(file)
+                .map_err(|e| invalid(&format!("`{file}`"), e.to_string()))?;
+            sources.push((format!("`{file}`"), pem));
+        }
         let mut keys = Vec::new();
         let mut published = Vec::new();
-        for file in files {
-            let pem = std::fs::read_to_string(file).map_err(|e| invalid(file, e.to_string()))?;
-            let key = rsa::RsaPrivateKey::from_pkcs8_pem(&pem)
-                .or_else(|_| rsa::RsaPrivateKey::from_pkcs1_pem(&pem))
-                .map_err(|_| invalid(file, "not an RSA private key in PEM".into()))?;
+        for (source, pem) in &sources {
+            let key = rsa::RsaPrivateKey::from_pkcs8_pem(pem)
+                .or_else(|_| rsa::RsaPrivateKey::from_pkcs1_pem(pem))
+                .map_err(|_| invalid(source, "not an RSA private key in PEM".into()))?;
             // A stable key id: a digest of the public key.
             let digest = Sha256::digest(key.n().to_bytes_be());
             let kid: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
             let pkcs1 = key
                 .to_pkcs1_pem(LineEnding::LF)
-                .map_err(|e| invalid(file, e.to_string()))?;
+                .map_err(|e| invalid(source, e.to_string()))?;
             let signing = CoreRsaPrivateSigningKey::from_pem(&pkcs1, Some(JsonWebKeyId::new(kid)))
-                .map_err(|e| invalid(file, e))?;
+                .map_err(|e| invalid(source, e))?;
             published.push(serde_json::to_value(signing.as_verification_key()).unwrap_or_default());
             keys.push(signing);
         }

@@ -172,6 +172,13 @@ async fn demo_logs_in_against_its_own_authorization_server() {
         .await
         .unwrap();
     assert_eq!(me["user"]["username"], "demo");
+    // An OpenID Connect login: the profile holds the verified ID token's claims.
+    assert_eq!(me["user"]["iss"], url.as_str());
+    assert_eq!(
+        me["user"]["aud"],
+        rocket::serde::json::json!(["demo-client"])
+    );
+    assert_eq!(me["user"]["sub"], "demo");
 }
 
 /// The black-box contract of `examples/multi.rs`: an OpenID Connect provider and a

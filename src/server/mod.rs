@@ -82,6 +82,14 @@ pub trait ResourceOwner: Send + Sync + 'static {
     /// `sub`), or `None`.
     async fn current(&self, request: &Request<'_>) -> Option<String>;
 
+    /// When the signed-in user last authenticated at the app (seconds since the Unix
+    /// epoch): the ID token's `auth_time`, and what OpenID Connect's `max_age` is checked
+    /// against (a user signed in longer ago is sent to `login_url` again). _Default:_
+    /// unknown (`auth_time` is then the consent's time, and `max_age` is not enforced).
+    async fn authenticated_at(&self, _request: &Request<'_>) -> Option<i64> {
+        None
+    }
+
     /// The OpenID Connect claims of `owner` for the granted `scopes` (e.g. `name` for
     /// `profile`, `email` and `email_verified` for `email`), put in ID tokens and answered
     /// by userinfo. _Default:_ none (only `sub`).

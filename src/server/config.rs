@@ -57,6 +57,10 @@ pub struct ClientConfig {
     /// clients only their own tokens. _Default:_ `false`.
     #[serde(default)]
     pub resource_server: bool,
+    /// OpenID Connect RP-initiated logout: where `end_session` may send the browser back
+    /// (exact matches). _Default:_ none.
+    #[serde(default)]
+    pub post_logout_redirect_uris: Vec<String>,
 }
 
 impl ClientConfig {
@@ -70,7 +74,14 @@ impl ClientConfig {
             redirect_uris: Vec::new(),
             scopes: Vec::new(),
             resource_server: false,
+            post_logout_redirect_uris: Vec::new(),
         }
+    }
+
+    /// Adds an exact URI `end_session` may send the browser back to.
+    pub fn post_logout_redirect_uri(mut self, uri: impl Into<String>) -> Self {
+        self.post_logout_redirect_uris.push(uri.into());
+        self
     }
 
     /// Marks the client a resource server: it may introspect every client's access tokens.

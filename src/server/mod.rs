@@ -45,7 +45,8 @@
 //!
 //! With `oauth_server.signing_keys` (RSA PEM files) it is an OpenID Provider too: ID tokens
 //! for the `openid` scope (claims from [`ResourceOwner::claims`]), discovery at
-//! `<issuer>/.well-known/openid-configuration`, `jwks` and `userinfo` under `base_path`.
+//! `<issuer>/.well-known/openid-configuration`, `jwks`, `userinfo` and `end_session`
+//! (RP-initiated logout) under `base_path`.
 
 mod bearer;
 mod config;
@@ -89,6 +90,11 @@ pub trait ResourceOwner: Send + Sync + 'static {
     async fn authenticated_at(&self, _request: &Request<'_>) -> Option<i64> {
         None
     }
+
+    /// Signs the user out of the app: OpenID Connect RP-initiated logout
+    /// (`end_session`) calls it before sending the browser back to the client. _Default:_
+    /// does nothing (the user stays signed in at the app).
+    async fn sign_out(&self, _request: &Request<'_>) {}
 
     /// The OpenID Connect claims of `owner` for the granted `scopes` (e.g. `name` for
     /// `profile`, `email` and `email_verified` for `email`), put in ID tokens and answered

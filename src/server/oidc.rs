@@ -104,6 +104,49 @@ impl Signer {
         }))
     }
 
+    /// The `aud` of an ID token this provider signed for `issuer` (an `id_token_hint`; it
+    /// may have expired), or `None` when the signature or the issuer is not ours.
+    pub fn hinted_client(&self, token: &str, issuer: &str) -> Option<String> {
+        use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        use base64::Engine;
+        use openidconnect::JsonWebKey;
+        let mut parts = token.split('.');
+        let (header, payload, signature) = (parts.next()?, parts.next()?, parts.next()?);
+        if parts.next().is_some() {
+            return None;
+        }
+        let header: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(header).ok()?).ok()?;
+        if header["alg"] != "RS256" {
+            return None;
+        }
+        let kid = header["kid"].as_str()?;
+        let key = self
+            .keys
+            .iter()
+            .map(|k| k.as_verification_key())
+            .find(|k| k.key_id().map(|id| id.as_str()) == Some(kid))?;
+        let signature = URL_SAFE_NO_PAD.decode(signature).ok()?;
+        let message = format!(
+            "{header_part}.{payload}",
+            header_part = token.split('.').next()?
+        );
+        key.verify_signature(
+            &CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256,
+            message.as_bytes(),
+            &signature,
+        )
+        .ok()?;
+        let claims: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).ok()?).ok()?;
+        if claims["iss"] != issuer {
+            return None;
+        }
+        match &claims["aud"] {
+            Value::String(aud) => Some(aud.clone()),
+            Value::Array(auds) => auds.first()?.as_str().map(str::to_owned),
+            _ => None,
+        }
+    }
+
     /// The published keys.
     pub fn jwks(&self) -> &Value {
         &self.jwks

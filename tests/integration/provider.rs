@@ -20,6 +20,10 @@ impl ResourceOwner for Users {
         request.cookies().get("user").map(|c| c.value().to_owned())
     }
 
+    async fn sign_out(&self, request: &Request<'_>) {
+        request.cookies().remove(Cookie::from("user"));
+    }
+
     async fn authenticated_at(&self, request: &Request<'_>) -> Option<i64> {
         request.cookies().get("at")?.value().parse().ok()
     }
@@ -81,6 +85,7 @@ async fn start() -> String {
                 "clients": [{
                     "id": "app", "secret": "app-secret", "name": "The app",
                     "redirect_uris": [format!("{url}/auth/sso/callback")],
+                    "post_logout_redirect_uris": [format!("{url}/bye")],
                     "scopes": ["openid", "profile", "email"],
                 }],
             }),
@@ -90,6 +95,7 @@ async fn start() -> String {
             json!({
                 "client_id": "app", "client_secret": "app-secret", "issuer": url,
                 "redirect_uri": format!("{url}/auth/sso/callback"), "timeout": 5,
+                "provider_logout": true, "post_logout_redirect_uri": format!("{url}/bye"),
             }),
         ));
     let rocket = rocket::custom(figment)
@@ -97,6 +103,37 @@ async fn start() -> String {
         .attach(Sso.fairing())
         .mount("/", routes![sign_in, whoami]);
     launch(rocket).await
+}
+
+/// Signs in at the app as alice, then logs in with its own provider (consent accepted):
+/// the landing answer.
+async fn log_in(browser: &Browser, url: &str) -> reqwest::Response {
+    browser.get(&format!("{url}/sign-in?user=alice")).await;
+    let r = browser
+        .get(&format!("{url}/auth/sso/login?next=/whoami"))
+        .await;
+    let authorize = location(&r);
+    assert!(
+        authorize.starts_with(&format!("{url}/oauth/authorize?")),
+        "{authorize}"
+    );
+    assert!(query_param(&authorize, "nonce").is_some());
+    let consent = browser.get(&authorize).await;
+    assert_eq!(consent.status(), 200);
+    let page = consent.text().await.unwrap();
+    let mut form = hidden_fields(&page);
+    form.push(("decision".into(), "Accept".into()));
+    let r = browser
+        .client()
+        .post(format!("{url}/oauth/authorize"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303, "{:?}", r.text().await);
+    let (r, visited) = browser.follow(&location(&r)).await;
+    assert_eq!(r.status(), 200, "{visited:?}");
+    r
 }
 
 #[rocket::async_test]
@@ -128,31 +165,7 @@ async fn this_crates_oidc_client_logs_in_against_its_own_openid_provider() {
     assert!(jwks["keys"][0].get("d").is_none(), "no private part");
 
     // Sign in at the app, then log in with its own provider: consent, code, ID token.
-    browser.get(&format!("{url}/sign-in?user=alice")).await;
-    let r = browser
-        .get(&format!("{url}/auth/sso/login?next=/whoami"))
-        .await;
-    let authorize = location(&r);
-    assert!(
-        authorize.starts_with(&format!("{url}/oauth/authorize?")),
-        "{authorize}"
-    );
-    assert!(query_param(&authorize, "nonce").is_some());
-    let consent = browser.get(&authorize).await;
-    assert_eq!(consent.status(), 200);
-    let page = consent.text().await.unwrap();
-    let mut form = hidden_fields(&page);
-    form.push(("decision".into(), "Accept".into()));
-    let r = browser
-        .client()
-        .post(format!("{url}/oauth/authorize"))
-        .form(&form)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 303, "{:?}", r.text().await);
-    let (r, visited) = browser.follow(&location(&r)).await;
-    assert_eq!(r.status(), 200, "{visited:?}");
+    let r = log_in(&browser, &url).await;
     let who: Value = r.json().await.unwrap();
     assert_eq!(
         who,
@@ -238,4 +251,53 @@ async fn prompt_and_max_age_are_honoured() {
         .await;
     let r = browser.get(&authorize("&max_age=60")).await;
     assert_eq!(r.status(), 200, "signed in just now");
+}
+
+#[rocket::async_test]
+async fn logout_ends_the_session_at_the_provider_too() {
+    let url = start().await;
+    let browser = Browser::new();
+    assert_eq!(log_in(&browser, &url).await.status(), 200);
+    // The client's logout sends the browser to the provider's end_session with the ID
+    // token as hint; the provider signs the user out and sends them back.
+    let r = browser.post(&format!("{url}/auth/sso/logout")).await;
+    let end_session = location(&r);
+    assert!(
+        end_session.starts_with(&format!("{url}/oauth/end_session?")),
+        "{end_session}"
+    );
+    let r = browser.get(&end_session).await;
+    assert_eq!(location(&r), format!("{url}/bye"));
+    // Signed out at the provider: a silent login now needs one.
+    let callback = urlencode(&format!("{url}/auth/sso/callback"));
+    let r = browser
+        .get(&format!(
+            "{url}/oauth/authorize?response_type=code&client_id=app&redirect_uri={callback}\
+             &scope=openid&state=s&prompt=none"
+        ))
+        .await;
+    assert_eq!(
+        query_param(&location(&r), "error").as_deref(),
+        Some("login_required")
+    );
+
+    // A hint the provider did not sign names no client: no redirect, just a page.
+    let hint = query_param(&end_session, "id_token_hint").unwrap();
+    let forged = format!("{}x", &hint[..hint.len() - 1]);
+    let r = browser
+        .get(&format!(
+            "{url}/oauth/end_session?id_token_hint={forged}&post_logout_redirect_uri={}",
+            urlencode(&format!("{url}/bye"))
+        ))
+        .await;
+    assert_eq!(r.status(), 200);
+    assert!(r.text().await.unwrap().contains("signed out"));
+    // An unregistered destination is never redirected to.
+    let r = browser
+        .get(&format!(
+            "{url}/oauth/end_session?client_id=app&post_logout_redirect_uri={}",
+            urlencode("https://evil.example/")
+        ))
+        .await;
+    assert_eq!(r.status(), 200);
 }

@@ -33,6 +33,7 @@ enum Endpoint {
     Discovery,
     Jwks,
     Userinfo,
+    EndSession,
 }
 
 #[derive(Clone)]
@@ -52,6 +53,7 @@ pub(super) fn routes(openid: bool) -> Vec<Route> {
             (Method::Get, "/jwks", Endpoint::Jwks),
             (Method::Get, "/userinfo", Endpoint::Userinfo),
             (Method::Post, "/userinfo", Endpoint::Userinfo),
+            (Method::Get, "/end_session", Endpoint::EndSession),
         ]);
     }
     routes
@@ -149,6 +151,7 @@ impl Handler for ServerRoute {
             Endpoint::Discovery => openid::discovery(req, state),
             Endpoint::Jwks => openid::jwks(req, state),
             Endpoint::Userinfo => openid::userinfo(req, state).await,
+            Endpoint::EndSession => openid::end_session(req, state).await,
         }
     }
 }

@@ -28,6 +28,7 @@ pub(super) fn discovery<'r>(req: &'r Request<'_>, state: &ServerState) -> Outcom
         "jwks_uri": state.endpoint("jwks"),
         "revocation_endpoint": state.endpoint("revoke"),
         "introspection_endpoint": state.endpoint("introspect"),
+        "end_session_endpoint": state.endpoint("end_session"),
         "scopes_supported": scopes,
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
@@ -88,4 +89,46 @@ pub(super) async fn userinfo<'r>(req: &'r Request<'_>, state: &ServerState) -> O
     let mut claims = state.owner.claims(&owner, &scopes).await;
     claims.insert("sub".into(), Value::String(owner));
     json_response(req, Status::Ok, Value::Object(claims))
+}
+
+/// OpenID Connect RP-Initiated Logout 1.0: signs the user out of the app
+/// ([`ResourceOwner::sign_out`](crate::server::ResourceOwner::sign_out)), then sends the
+/// browser to the client's registered `post_logout_redirect_uri` (with `state`), or shows
+/// that they are signed out. The client is the one the `id_token_hint` (signed by this
+/// provider) was issued to, or `client_id`.
+pub(super) async fn end_session<'r>(req: &'r Request<'_>, state: &ServerState) -> Outcome<'r> {
+    let query = req.uri().query().map(|q| q.as_str()).unwrap_or_default();
+    let params = super::Params::parse(query.as_bytes());
+    let hinted = params.get("id_token_hint").and_then(|hint| {
+        state
+            .signer
+            .as_ref()?
+            .hinted_client(hint, &state.config.issuer)
+    });
+    let client = hinted
+        .as_deref()
+        .or(params.get("client_id"))
+        .and_then(|id| state.clients.get(id));
+    state.owner.sign_out(req).await;
+    let back = params
+        .get("post_logout_redirect_uri")
+        .filter(|uri| client.is_some_and(|c| c.post_logout_redirect_uris.iter().any(|r| r == uri)));
+    match back {
+        Some(uri) => {
+            let mut to = uri.to_owned();
+            if let Some(client_state) = params.get("state") {
+                let sep = if to.contains('?') { '&' } else { '?' };
+                let encoded: String =
+                    url::form_urlencoded::byte_serialize(client_state.as_bytes()).collect();
+                to = format!("{to}{sep}state={encoded}");
+            }
+            Outcome::from(req, rocket::response::Redirect::to(to))
+        }
+        None => Outcome::from(
+            req,
+            rocket::response::content::RawHtml(
+                "<!DOCTYPE html><title>Signed out</title><p>You are signed out.</p>",
+            ),
+        ),
+    }
 }

@@ -244,6 +244,14 @@ async fn upwork(api: &Api<'_>, token: &str) -> Result<Identity, Denial> {
 
 /// What a preset kind provides: its name, defaults and profile (sealed: only this crate's
 /// presets implement it).
+///
+/// ```rust
+/// use rocket_oauth::presets::{kinds, Kind};
+///
+/// assert_eq!(<kinds::GitHub as Kind>::NAME, "github");
+/// let defaults = <kinds::GitHub as Kind>::defaults();
+/// # let _ = defaults;
+/// ```
 pub trait Kind: Send + Sync + 'static {
     /// The provider's name.
     const NAME: &'static str;

@@ -79,6 +79,16 @@ impl ClientConfig {
     }
 
     /// Adds an exact URI `end_session` may send the browser back to.
+    ///
+    /// ```rust
+    /// use rocket_oauth::server::ClientConfig;
+    ///
+    /// let client = ClientConfig::new("app", Some("secret".into()))
+    ///     .redirect_uri("https://app.example/auth/sso/callback")
+    ///     .post_logout_redirect_uri("https://app.example/bye")
+    ///     .scopes(["openid", "profile"]);
+    /// assert_eq!(client.post_logout_redirect_uris, ["https://app.example/bye"]);
+    /// ```
     pub fn post_logout_redirect_uri(mut self, uri: impl Into<String>) -> Self {
         self.post_logout_redirect_uris.push(uri.into());
         self

@@ -162,6 +162,18 @@ impl AuthorizationServer {
     /// An RSA private key (PEM, PKCS#8 or PKCS#1) that makes the server an OpenID Provider,
     /// given in code (e.g. from a secret manager); keys given this way come before those of
     /// `oauth_server.signing_keys`, and the first of all signs.
+    ///
+    /// ```rust,no_run
+    /// # use rocket_oauth::server::{AuthorizationServer, ResourceOwner};
+    /// # struct Users;
+    /// # #[rocket::async_trait]
+    /// # impl ResourceOwner for Users {
+    /// #     async fn current(&self, _: &rocket::Request<'_>) -> Option<String> { None }
+    /// # }
+    /// let pem = std::env::var("OIDC_SIGNING_KEY").expect("a PEM key");
+    /// let server = AuthorizationServer::new(Users).signing_key(pem);
+    /// # let _ = server;
+    /// ```
     pub fn signing_key(self, pem: impl Into<String>) -> Self {
         if let Ok(mut parts) = self.parts.lock() {
             if let Some(parts) = parts.as_mut() {

@@ -44,10 +44,10 @@ pub(crate) struct Registry(pub Mutex<Vec<Registered>>);
 impl Registry {
     /// The providers' names and session loaders.
     pub fn entries(&self) -> Vec<(&'static str, SessionLoader)> {
-        self.providers()
-            .into_iter()
-            .map(|r| (r.name, r.load))
-            .collect()
+        self.0
+            .lock()
+            .map(|e| e.iter().map(|r| (r.name, r.load)).collect())
+            .unwrap_or_default()
     }
 
     /// The attached providers.

@@ -153,15 +153,7 @@ async fn demo_logs_in_against_its_own_authorization_server() {
         page.contains("Accept") && page.contains("Know your user name"),
         "{page}"
     );
-    let mut form = hidden_fields(&page);
-    form.push(("decision".into(), "Accept".into()));
-    let r = browser
-        .client()
-        .post(format!("{url}/oauth/authorize"))
-        .form(&form)
-        .send()
-        .await
-        .unwrap();
+    let r = submit_consent(&browser, &url, &page, "Accept").await;
     let (r, visited) = browser.follow(&location(&r)).await;
     assert_eq!(r.status(), 200, "{visited:?}");
     assert!(r.text().await.unwrap().contains("Hello, demo"));

@@ -121,15 +121,7 @@ async fn log_in(browser: &Browser, url: &str) -> reqwest::Response {
     let consent = browser.get(&authorize).await;
     assert_eq!(consent.status(), 200);
     let page = consent.text().await.unwrap();
-    let mut form = hidden_fields(&page);
-    form.push(("decision".into(), "Accept".into()));
-    let r = browser
-        .client()
-        .post(format!("{url}/oauth/authorize"))
-        .form(&form)
-        .send()
-        .await
-        .unwrap();
+    let r = submit_consent(browser, url, &page, "Accept").await;
     assert_eq!(r.status(), 303, "{:?}", r.text().await);
     let (r, visited) = browser.follow(&location(&r)).await;
     assert_eq!(r.status(), 200, "{visited:?}");

@@ -145,15 +145,7 @@ impl Server {
             page.contains("Example client") || page.contains("Public client"),
             "{page}"
         );
-        let mut form = hidden_fields(&page);
-        form.push(("decision".into(), decision.into()));
-        let r = browser
-            .client()
-            .post(format!("{}/oauth/authorize", self.url))
-            .form(&form)
-            .send()
-            .await
-            .unwrap();
+        let r = submit_consent(browser, &self.url, &page, decision).await;
         assert_eq!(r.status(), 303);
         let to = location(&r);
         assert!(to.starts_with(REDIRECT), "{to}");

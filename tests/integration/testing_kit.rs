@@ -55,6 +55,14 @@ async fn repos(client: ApiClient<'_, Corp>) -> Result<Value, String> {
         .map_err(|e: rocket_oauth::ApiError| e.to_string())
 }
 
+/// The provider's API the `/repos` route calls: the bearer's repositories.
+fn serve_repos(mock: &MockProvider) {
+    mock.endpoint(Method::Get, "/repos", |request| match request.user() {
+        Some(user) => MockResponse::json(json!([{ "owner": user.subject() }])),
+        None => MockResponse::unauthorized(),
+    });
+}
+
 fn app(figment: rocket::figment::Figment) -> Rocket<Build> {
     rocket::custom(figment)
         .attach(Corp.fairing())
@@ -215,10 +223,7 @@ async fn scripted_failures_end_on_the_error_page() {
 #[rocket::async_test]
 async fn endpoints_see_the_user_of_the_token() {
     let mock = MockProvider::start();
-    mock.endpoint(Method::Get, "/repos", |request| match request.user() {
-        Some(user) => MockResponse::json(json!([{ "owner": user.subject() }])),
-        None => MockResponse::unauthorized(),
-    });
+    serve_repos(&mock);
     let client = asynchronous::Client::tracked(app(configured(&mock)))
         .await
         .unwrap();
@@ -242,10 +247,7 @@ async fn endpoints_see_the_user_of_the_token() {
 #[rocket::async_test]
 async fn a_slow_provider_still_logs_in_and_expired_tokens_are_refreshed() {
     let mock = MockProvider::start();
-    mock.endpoint(Method::Get, "/repos", |request| match request.user() {
-        Some(user) => MockResponse::json(json!([{ "owner": user.subject() }])),
-        None => MockResponse::unauthorized(),
-    });
+    serve_repos(&mock);
     mock.script(|s| {
         s.token = TokenReply::Slow(Duration::from_millis(300));
         s.userinfo = EndpointReply::Slow(Duration::from_millis(300));

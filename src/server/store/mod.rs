@@ -72,6 +72,25 @@ pub struct CodeGrant {
     pub auth_time: Option<i64>,
 }
 
+/// A token kind's name in the SQL stores' `kind` column.
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+fn kind_name(kind: TokenKind) -> &'static str {
+    match kind {
+        TokenKind::Access => "access",
+        TokenKind::Refresh => "refresh",
+    }
+}
+
+/// A token kind from its name in the SQL stores.
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+fn kind_from_name(name: &str) -> TokenKind {
+    if name == "refresh" {
+        TokenKind::Refresh
+    } else {
+        TokenKind::Access
+    }
+}
+
 /// A stored authorization code: its grant, and whether it was used already.
 #[derive(Debug, Clone)]
 pub struct StoredCode {

@@ -6,7 +6,9 @@
 use sqlx::postgres::{PgPool, PgPoolOptions, PgRow};
 use sqlx::Row;
 
-use super::{CodeGrant, Store, StoreError, StoredCode, TokenHash, TokenKind, TokenRecord};
+use super::{
+    kind_from_name, kind_name, CodeGrant, Store, StoreError, StoredCode, TokenHash, TokenRecord,
+};
 
 /// Schema migrations, applied in order, each once.
 const MIGRATIONS: &[(i64, &str)] = &[(
@@ -57,13 +59,6 @@ fn failed(e: sqlx::Error) -> StoreError {
     StoreError::backend(e)
 }
 
-fn kind_name(kind: TokenKind) -> &'static str {
-    match kind {
-        TokenKind::Access => "access",
-        TokenKind::Refresh => "refresh",
-    }
-}
-
 impl PostgresStore {
     /// Connects to the database at `url` (`postgres://user:password@host/database`) and
     /// migrates its schema.
@@ -109,11 +104,7 @@ impl PostgresStore {
         let kind: String = row.try_get("kind").map_err(failed)?;
         Ok(TokenRecord {
             hash: TokenHash::from_hex(row.try_get("hash").map_err(failed)?),
-            kind: if kind == "refresh" {
-                TokenKind::Refresh
-            } else {
-                TokenKind::Access
-            },
+            kind: kind_from_name(&kind),
             client_id: row.try_get("client_id").map_err(failed)?,
             owner: row.try_get("owner").map_err(failed)?,
             scopes: serde_json::from_str(&scopes).map_err(StoreError::corrupt)?,

@@ -6,7 +6,9 @@ use std::str::FromStr;
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePool, SqlitePoolOptions, SqliteRow};
 use sqlx::Row;
 
-use super::{CodeGrant, Store, StoreError, StoredCode, TokenHash, TokenKind, TokenRecord};
+use super::{
+    kind_from_name, kind_name, CodeGrant, Store, StoreError, StoredCode, TokenHash, TokenRecord,
+};
 
 /// Schema migrations, applied in order, each once.
 const MIGRATIONS: &[(i64, &str)] = &[
@@ -59,13 +61,6 @@ fn failed(e: sqlx::Error) -> StoreError {
     StoreError::backend(e)
 }
 
-fn kind_name(kind: TokenKind) -> &'static str {
-    match kind {
-        TokenKind::Access => "access",
-        TokenKind::Refresh => "refresh",
-    }
-}
-
 impl SqliteStore {
     /// Opens (creating if needed) the database at `url` (e.g. `sqlite://oauth.db`,
     /// `sqlite::memory:`) and migrates its schema.
@@ -115,11 +110,7 @@ impl SqliteStore {
         let kind: String = row.try_get("kind").map_err(failed)?;
         Ok(TokenRecord {
             hash: TokenHash::from_hex(row.try_get("hash").map_err(failed)?),
-            kind: if kind == "refresh" {
-                TokenKind::Refresh
-            } else {
-                TokenKind::Access
-            },
+            kind: kind_from_name(&kind),
             client_id: row.try_get("client_id").map_err(failed)?,
             owner: row.try_get("owner").map_err(failed)?,
             scopes: serde_json::from_str(&scopes).map_err(StoreError::corrupt)?,

@@ -151,6 +151,25 @@ pub async fn get_json(browser: &Browser, url: &str) -> Value {
     serde_json::from_str(&text).unwrap_or_else(|_| panic!("{status} {text}"))
 }
 
+/// Submits the authorization server's consent form on `page` to `{url}/oauth/authorize`
+/// with `decision` (`Accept` or `Decline`).
+pub async fn submit_consent(
+    browser: &Browser,
+    url: &str,
+    page: &str,
+    decision: &str,
+) -> reqwest::Response {
+    let mut form = hidden_fields(page);
+    form.push(("decision".into(), decision.into()));
+    browser
+        .client()
+        .post(format!("{url}/oauth/authorize"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap()
+}
+
 /// Form-urlencodes `s`.
 pub fn urlencode(s: &str) -> String {
     url::form_urlencoded::byte_serialize(s.as_bytes()).collect()

@@ -5,8 +5,10 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 use url::Url;
 
+use super::store::TokenHash;
 use crate::error::ConfigError;
 use crate::secret::Secret;
+use crate::util::ct_eq;
 
 /// A registered client.
 ///
@@ -61,6 +63,10 @@ pub struct ClientConfig {
     /// (exact matches). _Default:_ none.
     #[serde(default)]
     pub post_logout_redirect_uris: Vec<String>,
+    /// A runtime client's secret, hashed (the registry never stores the secret itself).
+    /// Not a configuration key.
+    #[serde(skip)]
+    pub secret_hash: Option<TokenHash>,
 }
 
 impl ClientConfig {
@@ -75,7 +81,34 @@ impl ClientConfig {
             scopes: Vec::new(),
             resource_server: false,
             post_logout_redirect_uris: Vec::new(),
+            secret_hash: None,
         }
+    }
+
+    /// A confidential client for [`ClientRegistry::create`](super::ClientRegistry::create):
+    /// its id and secret are generated.
+    ///
+    /// ```rust
+    /// use rocket_oauth::server::ClientConfig;
+    ///
+    /// let client = ClientConfig::confidential().name("Reports").scopes(["profile"]);
+    /// assert!(client.is_confidential() && client.id.is_empty());
+    /// ```
+    pub fn confidential() -> Self {
+        ClientConfig::new("", Some(crate::util::random_token()))
+    }
+
+    /// A public client (a native or browser app, PKCE required) for
+    /// [`ClientRegistry::create`](super::ClientRegistry::create): its id is generated.
+    ///
+    /// ```rust
+    /// use rocket_oauth::server::ClientConfig;
+    ///
+    /// let client = ClientConfig::public().redirect_uri("http://127.0.0.1/callback");
+    /// assert!(!client.is_confidential());
+    /// ```
+    pub fn public() -> Self {
+        ClientConfig::new("", None)
     }
 
     /// Adds an exact URI `end_session` may send the browser back to.
@@ -120,7 +153,51 @@ impl ClientConfig {
 
     /// Whether the client has a secret.
     pub fn is_confidential(&self) -> bool {
-        self.secret.is_some()
+        self.secret.is_some() || self.secret_hash.is_some()
+    }
+
+    /// Whether `given` is this client's secret (constant time); a public client has none.
+    pub(crate) fn secret_matches(&self, given: Option<&str>) -> bool {
+        match (&self.secret, &self.secret_hash, given) {
+            (Some(secret), _, Some(given)) => ct_eq(secret.expose(), given),
+            (None, Some(hash), Some(given)) => ct_eq(hash.as_str(), TokenHash::of(given).as_str()),
+            (None, None, None) => true,
+            _ => false,
+        }
+    }
+
+    /// Checks the client's fields against the declared `scopes`: the field at fault and why.
+    pub(crate) fn check(
+        &self,
+        scopes: &BTreeMap<String, String>,
+    ) -> Result<(), (&'static str, String)> {
+        if self.secret.as_ref().is_some_and(|s| s.is_empty()) {
+            return Err((
+                "secret",
+                "must not be empty (omit it for a public client)".into(),
+            ));
+        }
+        if self.id.is_empty() || self.id.len() > 255 || self.id.chars().any(char::is_control) {
+            return Err(("id", "must be 1 to 255 printable characters".into()));
+        }
+        for (field, uris) in [
+            ("redirect_uris", &self.redirect_uris),
+            ("post_logout_redirect_uris", &self.post_logout_redirect_uris),
+        ] {
+            for uri in uris {
+                let parsed = Url::parse(uri).map_err(|e| (field, format!("`{uri}`: {e}")))?;
+                if parsed.fragment().is_some() {
+                    return Err((field, format!("`{uri}` has a fragment")));
+                }
+            }
+        }
+        if let Some(scope) = self.scopes.iter().find(|s| !scopes.contains_key(*s)) {
+            return Err((
+                "scopes",
+                format!("`{scope}` is not declared in oauth_server.scopes"),
+            ));
+        }
+        Ok(())
     }
 
     /// The name shown to users.
@@ -143,6 +220,9 @@ fn default_true() -> bool {
 }
 fn default_login_url() -> String {
     "/login".into()
+}
+fn default_rotation() -> u64 {
+    30 * 24 * 3600
 }
 fn default_base_path() -> String {
     "/oauth".into()
@@ -204,6 +284,35 @@ pub struct ServerConfig {
     /// key listed until its tokens have expired). _Default:_ none (OAuth 2 only).
     #[serde(default)]
     pub signing_keys: Vec<String>,
+    /// RFC 7591 dynamic client registration at `<base_path>/register`: any app may
+    /// register itself as a client (stored like [`ClientRegistry`](super::ClientRegistry)
+    /// clients). _Default:_ `false`.
+    #[serde(default)]
+    pub dynamic_registration: bool,
+    /// With `dynamic_registration`: the initial access token (RFC 7591 §3) a registration
+    /// must bring as a Bearer token. _Default:_ none (open registration).
+    #[serde(default)]
+    pub registration_token: Option<Secret>,
+    /// With `dynamic_registration`: the scopes a registered client may have (also its
+    /// scopes when the registration names none). _Default:_ every declared scope.
+    #[serde(default)]
+    pub registration_scopes: Option<Vec<String>>,
+    /// `RS256` or `ES256`: how ID tokens are signed (the first configured key of that kind
+    /// signs; generated keys are of that kind). _Default:_ the first key's kind, `RS256`
+    /// for generated keys.
+    #[serde(default)]
+    pub id_token_signing_alg: Option<String>,
+    /// Generate the OpenID Provider's signing keys (instead of `signing_keys`), keep them
+    /// in the store sealed with the app's `secret_key` (every instance on one database
+    /// shares them), and rotate them every `signing_key_rotation` seconds: a new key is
+    /// published a quarter of the period before it signs, and a retired one stays
+    /// published until the ID tokens it signed have expired. _Default:_ `false`.
+    #[serde(default)]
+    pub generate_signing_keys: bool,
+    /// With `generate_signing_keys`: how long a key signs, seconds (at least one hour).
+    /// _Default:_ 30 days.
+    #[serde(default = "default_rotation")]
+    pub signing_key_rotation: u64,
     /// Where `authorize`, `token`, `revoke` and `introspect` are mounted. _Default:_ `/oauth`.
     #[serde(default = "default_base_path")]
     pub base_path: String,
@@ -226,6 +335,12 @@ impl ServerConfig {
                 "must use https (http only on loopback hosts, or set require_tls = false behind a TLS proxy)".into(),
             ));
         }
+        if self.signing_key_rotation < 3600 {
+            return Err(invalid(
+                "signing_key_rotation",
+                "must be at least 3600 seconds".into(),
+            ));
+        }
         if self.access_token_ttl == 0 || self.code_ttl == 0 || self.refresh_token_ttl == 0 {
             return Err(invalid(
                 "access_token_ttl",
@@ -234,38 +349,35 @@ impl ServerConfig {
         }
         let mut seen = std::collections::HashSet::new();
         for (i, client) in self.clients.iter().enumerate() {
-            if client.secret.as_ref().is_some_and(|s| s.is_empty()) {
-                return Err(invalid(
-                    &format!("clients[{i}].secret"),
-                    "must not be empty (omit it for a public client)".into(),
-                ));
-            }
-            if client.id.is_empty() || !seen.insert(client.id.as_str()) {
+            client
+                .check(&self.scopes)
+                .map_err(|(field, reason)| invalid(&format!("clients[{i}].{field}"), reason))?;
+            if !seen.insert(client.id.as_str()) {
                 return Err(invalid(
                     &format!("clients[{i}].id"),
-                    "must be non-empty and unique".into(),
+                    "must be unique".into(),
                 ));
             }
-            for uri in &client.redirect_uris {
-                let parsed = Url::parse(uri).map_err(|e| {
-                    invalid(
-                        &format!("clients[{i}].redirect_uris"),
-                        format!("`{uri}`: {e}"),
-                    )
-                })?;
-                if parsed.fragment().is_some() {
-                    return Err(invalid(
-                        &format!("clients[{i}].redirect_uris"),
-                        format!("`{uri}` has a fragment"),
-                    ));
-                }
-            }
-            if let Some(scope) = client.scopes.iter().find(|s| !self.scopes.contains_key(*s)) {
-                return Err(invalid(
-                    &format!("clients[{i}].scopes"),
-                    format!("`{scope}` is not declared in oauth_server.scopes"),
-                ));
-            }
+        }
+        let registrable = self.registration_scopes.iter().flatten();
+        if let Some(scope) = registrable
+            .into_iter()
+            .find(|s| !self.scopes.contains_key(*s))
+        {
+            return Err(invalid(
+                "registration_scopes",
+                format!("`{scope}` is not declared in oauth_server.scopes"),
+            ));
+        }
+        if self
+            .registration_token
+            .as_ref()
+            .is_some_and(|t| t.expose().len() < 16)
+        {
+            return Err(invalid(
+                "registration_token",
+                "must be at least 16 characters".into(),
+            ));
         }
         Ok(issuer)
     }

@@ -52,11 +52,13 @@ mod bearer;
 mod config;
 mod endpoints;
 mod oidc;
+mod registry;
 mod store;
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::io::Cursor;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use rocket::fairing::{self, Fairing, Info, Kind};
 use rocket::http::{Header, Status};
@@ -65,12 +67,14 @@ use url::Url;
 
 pub use bearer::{BearerError, BearerToken, ScopeSet, Scoped};
 pub use config::{ClientConfig, ServerConfig};
+pub use registry::{ClientError, ClientRegistry, Registered};
 #[cfg(feature = "postgres")]
 pub use store::PostgresStore;
 #[cfg(feature = "sqlite")]
 pub use store::SqliteStore;
 pub use store::{
-    CodeGrant, MemoryStore, Store, StoreError, StoredCode, TokenHash, TokenKind, TokenRecord,
+    CodeGrant, MemoryStore, SigningKeyRecord, Store, StoreError, StoredCode, TokenHash, TokenKind,
+    TokenRecord,
 };
 
 use crate::error::ConfigError;
@@ -206,6 +210,19 @@ pub(crate) struct ServerState {
 }
 
 impl ServerState {
+    /// A client by id: configured (or given in code) first, then registered at runtime.
+    pub async fn client(&self, id: &str) -> Result<Option<Cow<'_, ClientConfig>>, StoreError> {
+        if let Some(client) = self.clients.get(id) {
+            return Ok(Some(Cow::Borrowed(client)));
+        }
+        Ok(self.store.client(id).await?.map(Cow::Owned))
+    }
+
+    /// The OpenID Provider's keys in force; `None` when it is not one.
+    pub async fn keys(&self) -> Option<Result<Arc<oidc::KeySet>, oidc::SignerError>> {
+        Some(self.signer.as_ref()?.keys(&*self.store).await)
+    }
+
     /// The absolute URL of an endpoint under `base_path`.
     pub fn endpoint(&self, name: &str) -> String {
         format!(
@@ -213,6 +230,18 @@ impl ServerState {
             self.config.issuer.trim_end_matches('/'),
             self.config.base_path.trim_end_matches('/')
         )
+    }
+}
+
+/// The key that seals generated signing keys in the store: derived from the app's
+/// `secret_key` (so every instance can open them), or random when there is none (debug
+/// builds; the keys then last one run).
+fn sealer(rocket: &Rocket<Build>) -> cookie::Key {
+    match rocket.figment().extract_inner::<String>("secret_key") {
+        Ok(secret) => {
+            cookie::Key::derive_from(format!("rocket_oauth signing keys {secret:>32}").as_bytes())
+        }
+        Err(_) => cookie::Key::generate(),
     }
 }
 
@@ -286,7 +315,18 @@ fn build_state(
         .iter()
         .map(|c| (c.id.clone(), c.clone()))
         .collect();
-    let signer = oidc::Signer::load(&parts.signing_keys, &config.signing_keys)?;
+    let signer = oidc::Signer::load(oidc::SignerConfig {
+        pems: &parts.signing_keys,
+        files: &config.signing_keys,
+        alg: config.id_token_signing_alg.as_deref(),
+        generate: config.generate_signing_keys,
+        rotation: oidc::Rotation {
+            every: i64::try_from(config.signing_key_rotation).unwrap_or(i64::MAX),
+            // An ID token lives as long as its access token; clients allow a minute of skew.
+            keep: i64::try_from(config.access_token_ttl).unwrap_or(i64::MAX / 2) + 300,
+        },
+        sealer: sealer(rocket),
+    })?;
     let state = ServerState {
         config,
         issuer,
@@ -327,9 +367,10 @@ impl Fairing for AuthorizationServer {
                 let base = state.config.base_path.clone();
                 let issuer = state.issuer.clone();
                 let openid = state.signer.is_some();
+                let register = state.config.dynamic_registration;
                 Ok(rocket
                     .manage(state)
-                    .mount(base, endpoints::routes(openid))
+                    .mount(base, endpoints::routes(openid, register))
                     .mount("/", endpoints::metadata_routes(&issuer, openid)))
             }
             Err(e) => {

@@ -1,29 +1,294 @@
-//! The OpenID Provider side of the server: signed ID tokens for the `openid` scope (signed
-//! by openidconnect's RSA key type), the discovery document, the JWKS and userinfo.
+//! The OpenID Provider side of the server: its signing keys (RS256 or ES256; from PEM
+//! files, or generated, kept sealed in the store and rotated) and the ID tokens they sign
+//! (built and signed by openidconnect).
+
+use std::sync::{Arc, RwLock};
 
 use chrono::{Duration as ChronoDuration, TimeZone, Utc};
 use openidconnect::core::{
-    CoreGenderClaim, CoreJweContentEncryptionAlgorithm, CoreJwsSigningAlgorithm,
-    CoreRsaPrivateSigningKey,
+    CoreGenderClaim, CoreJsonCurveType, CoreJsonWebKey, CoreJweContentEncryptionAlgorithm,
+    CoreJwsSigningAlgorithm, CoreRsaPrivateSigningKey,
 };
 use openidconnect::{
-    AccessToken, AdditionalClaims, Audience, IdToken, IdTokenClaims, IssuerUrl, JsonWebKeyId,
-    Nonce, PrivateSigningKey, StandardClaims, SubjectIdentifier,
+    AccessToken, AdditionalClaims, Audience, IdToken, IdTokenClaims, IssuerUrl, JsonWebKey,
+    JsonWebKeyId, Nonce, PrivateSigningKey, SigningError, StandardClaims, SubjectIdentifier,
 };
+use p256::ecdsa::signature::Signer as _;
+use p256::pkcs8::{DecodePrivateKey as _, EncodePrivateKey as _};
 use rsa::pkcs1::{DecodeRsaPrivateKey, EncodeRsaPrivateKey};
-use rsa::pkcs8::{DecodePrivateKey, LineEnding};
+use rsa::pkcs8::LineEnding;
 use rsa::traits::PublicKeyParts;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
 
+use super::store::{SigningKeyRecord, Store, StoreError};
 use crate::error::ConfigError;
+use crate::util::now;
 
-/// The provider's signing keys: the first signs, all are published (a rotated-out key stays
-/// in the JWKS until the tokens it signed have expired).
-pub(crate) struct Signer {
-    keys: Vec<CoreRsaPrivateSigningKey>,
+/// An ID token signing algorithm this provider offers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Alg {
+    /// RSASSA-PKCS1-v1_5 with SHA-256: what every client supports (the default).
+    Rs256,
+    /// ECDSA on P-256 with SHA-256: smaller tokens, faster to sign.
+    Es256,
+}
+
+impl Alg {
+    pub fn parse(name: &str) -> Option<Alg> {
+        match name {
+            "RS256" => Some(Alg::Rs256),
+            "ES256" => Some(Alg::Es256),
+            _ => None,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Alg::Rs256 => "RS256",
+            Alg::Es256 => "ES256",
+        }
+    }
+
+    fn jws(self) -> CoreJwsSigningAlgorithm {
+        match self {
+            Alg::Rs256 => CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256,
+            Alg::Es256 => CoreJwsSigningAlgorithm::EcdsaP256Sha256,
+        }
+    }
+}
+
+/// A private key of either kind, signing through openidconnect's `IdToken::new`.
+enum KeyPair {
+    Rsa(CoreRsaPrivateSigningKey),
+    Ec {
+        key: p256::ecdsa::SigningKey,
+        kid: JsonWebKeyId,
+    },
+}
+
+impl PrivateSigningKey for KeyPair {
+    type VerificationKey = CoreJsonWebKey;
+
+    fn sign(&self, alg: &CoreJwsSigningAlgorithm, message: &[u8]) -> Result<Vec<u8>, SigningError> {
+        match (self, alg) {
+            (KeyPair::Rsa(key), alg) => key.sign(alg, message),
+            (KeyPair::Ec { key, .. }, CoreJwsSigningAlgorithm::EcdsaP256Sha256) => {
+                let signature: p256::ecdsa::Signature = key.sign(message);
+                Ok(signature.to_bytes().to_vec())
+            }
+            (KeyPair::Ec { .. }, _) => Err(SigningError::UnsupportedAlg("not ES256".into())),
+        }
+    }
+
+    fn as_verification_key(&self) -> CoreJsonWebKey {
+        match self {
+            KeyPair::Rsa(key) => key.as_verification_key(),
+            KeyPair::Ec { key, kid } => {
+                let point = key.verifying_key().to_sec1_point(false);
+                let coordinate = |c: Option<&[u8]>| c.map(<[u8]>::to_vec).unwrap_or_default();
+                CoreJsonWebKey::new_ec(
+                    coordinate(point.x().map(|x| x.as_slice())),
+                    coordinate(point.y().map(|y| y.as_slice())),
+                    CoreJsonCurveType::P256,
+                    Some(kid.clone()),
+                )
+            }
+        }
+    }
+}
+
+/// A key id: a digest of the public key, stable across restarts and instances.
+fn key_id(public: &[u8]) -> String {
+    Sha256::digest(public)[..8]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// One signing key: its algorithm, id and private half.
+struct Key {
+    alg: Alg,
+    kid: String,
+    pair: KeyPair,
+}
+
+impl Key {
+    /// An RSA (PKCS#8 or PKCS#1) or P-256 (PKCS#8 or SEC1) private key in PEM.
+    fn from_pem(pem: &str) -> Result<Key, String> {
+        if let Ok(rsa) = rsa::pkcs8::DecodePrivateKey::from_pkcs8_pem(pem)
+            .or_else(|_| rsa::RsaPrivateKey::from_pkcs1_pem(pem))
+            .map_err(|_: rsa::pkcs1::Error| ())
+        {
+            return Key::rsa(&rsa);
+        }
+        let ec = p256::ecdsa::SigningKey::from_pkcs8_pem(pem)
+            .ok()
+            .or_else(|| p256::SecretKey::from_sec1_pem(pem).ok().map(Into::into))
+            .ok_or("not an RSA or P-256 private key in PEM")?;
+        Ok(Key::ec(ec))
+    }
+
+    fn rsa(key: &rsa::RsaPrivateKey) -> Result<Key, String> {
+        let kid = key_id(&key.n().to_bytes_be());
+        let pkcs1 = key
+            .to_pkcs1_pem(LineEnding::LF)
+            .map_err(|e| e.to_string())?;
+        let pair =
+            CoreRsaPrivateSigningKey::from_pem(&pkcs1, Some(JsonWebKeyId::new(kid.clone())))?;
+        Ok(Key {
+            alg: Alg::Rs256,
+            kid,
+            pair: KeyPair::Rsa(pair),
+        })
+    }
+
+    fn ec(key: p256::ecdsa::SigningKey) -> Key {
+        let kid = key_id(key.verifying_key().to_sec1_point(false).as_bytes());
+        Key {
+            alg: Alg::Es256,
+            pair: KeyPair::Ec {
+                key,
+                kid: JsonWebKeyId::new(kid.clone()),
+            },
+            kid,
+        }
+    }
+
+    /// A new key of `alg` and its private half in PKCS#8 PEM.
+    fn generate(alg: Alg) -> Result<(Key, String), String> {
+        match alg {
+            Alg::Rs256 => {
+                let key = rsa::RsaPrivateKey::new(&mut rsa::rand_core::OsRng, 2048)
+                    .map_err(|e| e.to_string())?;
+                let pem = rsa::pkcs8::EncodePrivateKey::to_pkcs8_pem(&key, LineEnding::LF)
+                    .map_err(|e| e.to_string())?;
+                Ok((Key::rsa(&key)?, pem.to_string()))
+            }
+            Alg::Es256 => {
+                use p256::elliptic_curve::Generate;
+                let key = p256::ecdsa::SigningKey::try_generate().map_err(|e| e.to_string())?;
+                let pem = key
+                    .to_pkcs8_pem(p256::pkcs8::LineEnding::LF)
+                    .map_err(|e| e.to_string())?;
+                Ok((Key::ec(key), pem.to_string()))
+            }
+        }
+    }
+}
+
+/// The keys in force: the one that signs, and every one published in the JWKS.
+pub(crate) struct KeySet {
+    keys: Vec<Key>,
+    signing: usize,
     jwks: Value,
+}
+
+impl KeySet {
+    fn new(keys: Vec<Key>, signing: usize) -> KeySet {
+        let published: Vec<Value> = keys
+            .iter()
+            .map(|k| {
+                let mut jwk =
+                    serde_json::to_value(k.pair.as_verification_key()).unwrap_or_default();
+                jwk["alg"] = json!(k.alg.name());
+                jwk
+            })
+            .collect();
+        KeySet {
+            keys,
+            signing,
+            jwks: json!({ "keys": published }),
+        }
+    }
+
+    /// The published keys.
+    pub fn jwks(&self) -> &Value {
+        &self.jwks
+    }
+
+    /// The `aud` of an ID token one of these keys signed for `issuer` (an `id_token_hint`;
+    /// it may have expired), or `None` when the signature or the issuer is not ours.
+    pub fn hinted_client(&self, token: &str, issuer: &str) -> Option<String> {
+        use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        use base64::Engine;
+        let mut parts = token.split('.');
+        let (header_part, payload, signature) = (parts.next()?, parts.next()?, parts.next()?);
+        if parts.next().is_some() {
+            return None;
+        }
+        let header: Value =
+            serde_json::from_slice(&URL_SAFE_NO_PAD.decode(header_part).ok()?).ok()?;
+        let kid = header["kid"].as_str()?;
+        let key = self.keys.iter().find(|k| k.kid == kid)?;
+        if header["alg"] != key.alg.name() {
+            return None;
+        }
+        let signature = URL_SAFE_NO_PAD.decode(signature).ok()?;
+        key.pair
+            .as_verification_key()
+            .verify_signature(
+                &key.alg.jws(),
+                format!("{header_part}.{payload}").as_bytes(),
+                &signature,
+            )
+            .ok()?;
+        let claims: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).ok()?).ok()?;
+        if claims["iss"] != issuer {
+            return None;
+        }
+        match &claims["aud"] {
+            Value::String(aud) => Some(aud.clone()),
+            Value::Array(auds) => auds.first()?.as_str().map(str::to_owned),
+            _ => None,
+        }
+    }
+
+    /// An ID token with `claims` (the app's, for the granted scopes) and `at_hash`, signed
+    /// by the signing key.
+    pub fn id_token(
+        &self,
+        token: &IdTokenFor<'_>,
+        mut claims: Map<String, Value>,
+    ) -> Option<String> {
+        claims.retain(|name, _| !REGISTERED.contains(&name.as_str()));
+        let key = self.keys.get(self.signing)?;
+        let now = Utc::now();
+        let id_claims = IdTokenClaims::new(
+            IssuerUrl::new(token.issuer.to_owned()).ok()?,
+            vec![Audience::new(token.client_id.to_owned())],
+            now + ChronoDuration::seconds(token.lifetime),
+            now,
+            StandardClaims::<CoreGenderClaim>::new(SubjectIdentifier::new(
+                token.subject.to_owned(),
+            )),
+            Extra { claims },
+        )
+        .set_nonce(token.nonce.map(|n| Nonce::new(n.to_owned())))
+        .set_auth_time(
+            token
+                .auth_time
+                .and_then(|t| Utc.timestamp_opt(t, 0).single()),
+        );
+        let signed = IdToken::<
+            Extra,
+            CoreGenderClaim,
+            CoreJweContentEncryptionAlgorithm,
+            CoreJwsSigningAlgorithm,
+        >::new(
+            id_claims,
+            &key.pair,
+            key.alg.jws(),
+            Some(&AccessToken::new(token.access_token.to_owned())),
+            None,
+        )
+        .ok()?;
+        serde_json::to_value(&signed)
+            .ok()?
+            .as_str()
+            .map(str::to_owned)
+    }
 }
 
 /// Claims of the app's own (`profile`, `email`, ...), flattened into the ID token.
@@ -60,138 +325,385 @@ const REGISTERED: [&str; 10] = [
     "auth_time",
 ];
 
+/// How often an instance re-reads generated keys from the store (another instance may
+/// have rotated), seconds.
+const RELOAD_INTERVAL: i64 = 60;
+
+/// The rotation schedule of generated keys, in seconds.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Rotation {
+    /// A key signs this long (after its pre-publication).
+    pub every: i64,
+    /// A retired key stays published this long: the longest an ID token it signed lives,
+    /// plus clients' clock leeway.
+    pub keep: i64,
+}
+
+impl Rotation {
+    /// A new key is published this long before it starts signing, so that every instance
+    /// and every client's JWKS cache has it by then.
+    fn prepublish(self) -> i64 {
+        self.every / 4
+    }
+}
+
+/// What to do with the stored keys (`created`: their creation times, oldest first) at
+/// `now`: whether to generate a new one, which signs, and which have served their time.
+#[derive(Debug, PartialEq, Eq)]
+struct Plan {
+    generate: bool,
+    signing: usize,
+    expired: Vec<usize>,
+}
+
+fn plan(created: &[i64], now: i64, rotation: Rotation) -> Plan {
+    let ahead = rotation.prepublish();
+    let Some(&newest) = created.last() else {
+        return Plan {
+            generate: true,
+            signing: 0,
+            expired: Vec::new(),
+        };
+    };
+    let generate = now - newest >= rotation.every;
+    // The newest key that has been published long enough; a lone new key signs at once.
+    let signing = created
+        .iter()
+        .rposition(|&c| now - c >= ahead)
+        .unwrap_or(created.len() - 1);
+    // A key older than the signer retired when its successor began signing.
+    let expired = (0..signing)
+        .filter(|&i| now >= created[i + 1] + ahead + rotation.keep)
+        .collect();
+    Plan {
+        generate,
+        signing,
+        expired,
+    }
+}
+
+/// Generated keys: kept sealed in the store, rotated on schedule, cached per instance.
+pub(crate) struct Generated {
+    alg: Alg,
+    rotation: Rotation,
+    sealer: cookie::Key,
+    cache: RwLock<Option<(i64, Arc<KeySet>)>>,
+    reload: rocket::tokio::sync::Mutex<()>,
+}
+
+impl Generated {
+    fn seal(&self, kid: &str, pem: &str) -> String {
+        let mut jar = cookie::CookieJar::new();
+        jar.private_mut(&self.sealer)
+            .add(cookie::Cookie::new(kid.to_owned(), pem.to_owned()));
+        jar.get(kid)
+            .map(|c| c.value().to_owned())
+            .unwrap_or_default()
+    }
+
+    fn unseal(&self, record: &SigningKeyRecord) -> Option<Key> {
+        let mut jar = cookie::CookieJar::new();
+        jar.add_original(cookie::Cookie::new(
+            record.kid.clone(),
+            record.sealed_key.clone(),
+        ));
+        let pem = jar.private(&self.sealer).get(&record.kid)?;
+        Key::from_pem(pem.value()).ok()
+    }
+
+    fn cached(&self, now: i64) -> Option<Arc<KeySet>> {
+        let cache = self.cache.read().ok()?;
+        let (loaded_at, keys) = cache.as_ref()?;
+        (now - loaded_at < RELOAD_INTERVAL).then(|| keys.clone())
+    }
+
+    async fn keys(&self, store: &dyn Store) -> Result<Arc<KeySet>, SignerError> {
+        if let Some(keys) = self.cached(now()) {
+            return Ok(keys);
+        }
+        let _one_at_a_time = self.reload.lock().await;
+        let now = now();
+        if let Some(keys) = self.cached(now) {
+            return Ok(keys);
+        }
+        let mut records = store.signing_keys().await?;
+        records.retain(|r| r.alg == self.alg.name());
+        records.sort_by_key(|r| r.created_at);
+        let mut keys: Vec<(i64, Key)> = Vec::new();
+        for record in &records {
+            match self.unseal(record) {
+                Some(key) => keys.push((record.created_at, key)),
+                // Sealed with another secret_key: useless here, left for its instance.
+                None => log::warn!(
+                    "rocket_oauth: signing key {} cannot be unsealed with this secret_key",
+                    record.kid
+                ),
+            }
+        }
+        let created: Vec<i64> = keys.iter().map(|(c, _)| *c).collect();
+        if plan(&created, now, self.rotation).generate {
+            let alg = self.alg;
+            let (key, pem) = rocket::tokio::task::spawn_blocking(move || Key::generate(alg))
+                .await
+                .map_err(|e| SignerError::Generate(e.to_string()))?
+                .map_err(SignerError::Generate)?;
+            store
+                .save_signing_key(SigningKeyRecord {
+                    kid: key.kid.clone(),
+                    alg: alg.name().into(),
+                    sealed_key: self.seal(&key.kid, &pem),
+                    created_at: now,
+                })
+                .await?;
+            log::info!("rocket_oauth: new {} signing key {}", alg.name(), key.kid);
+            keys.push((now, key));
+        }
+        let created: Vec<i64> = keys.iter().map(|(c, _)| *c).collect();
+        let plan = plan(&created, now, self.rotation);
+        for &i in plan.expired.iter().rev() {
+            let (_, key) = keys.remove(i);
+            store.remove_signing_key(&key.kid).await?;
+            log::info!("rocket_oauth: signing key {} retired", key.kid);
+        }
+        let signing = plan.signing - plan.expired.len();
+        let set = Arc::new(KeySet::new(
+            keys.into_iter().map(|(_, k)| k).collect(),
+            signing,
+        ));
+        if let Ok(mut cache) = self.cache.write() {
+            *cache = Some((now, set.clone()));
+        }
+        Ok(set)
+    }
+}
+
+/// Why the keys are not available.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum SignerError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("generating a signing key failed: {0}")]
+    Generate(String),
+}
+
+/// The provider's signing keys: configured (PEM) or generated.
+pub(crate) enum Signer {
+    Configured(Arc<KeySet>),
+    Generated(Box<Generated>),
+}
+
+/// How the provider's keys are configured.
+pub(crate) struct SignerConfig<'a> {
+    /// PEMs given in code, before `files`.
+    pub pems: &'a [String],
+    /// `oauth_server.signing_keys`.
+    pub files: &'a [String],
+    /// `oauth_server.id_token_signing_alg`.
+    pub alg: Option<&'a str>,
+    /// `oauth_server.generate_signing_keys`.
+    pub generate: bool,
+    pub rotation: Rotation,
+    /// Seals generated keys (derived from the app's `secret_key`).
+    pub sealer: cookie::Key,
+}
+
 impl Signer {
-    /// The keys given in code (`pems`) then in `files` (PEM, PKCS#8 or PKCS#1 RSA); `None`
-    /// without any (no OpenID Provider then).
-    pub fn load(pems: &[String], files: &[String]) -> Result<Option<Signer>, ConfigError> {
-        if pems.is_empty() && files.is_empty() {
+    /// The configured signer; `None` without keys (no OpenID Provider then).
+    pub fn load(config: SignerConfig<'_>) -> Result<Option<Signer>, ConfigError> {
+        let invalid = |key: &str, reason: String| ConfigError::Invalid {
+            key: format!("oauth_server.{key}"),
+            reason,
+        };
+        let alg = config
+            .alg
+            .map(|name| {
+                Alg::parse(name).ok_or_else(|| {
+                    invalid("id_token_signing_alg", format!("`{name}`: RS256 or ES256"))
+                })
+            })
+            .transpose()?;
+        let configured = !config.pems.is_empty() || !config.files.is_empty();
+        if config.generate {
+            if configured {
+                return Err(invalid(
+                    "generate_signing_keys",
+                    "set it or signing_keys, not both".into(),
+                ));
+            }
+            return Ok(Some(Signer::Generated(Box::new(Generated {
+                alg: alg.unwrap_or(Alg::Rs256),
+                rotation: config.rotation,
+                sealer: config.sealer,
+                cache: RwLock::new(None),
+                reload: rocket::tokio::sync::Mutex::new(()),
+            }))));
+        }
+        if !configured {
             return Ok(None);
         }
-        let invalid = |source: &str, reason: String| ConfigError::Invalid {
-            key: "oauth_server.signing_keys".into(),
-            reason: format!("{source}: {reason}"),
-        };
-        let mut sources: Vec<(String, String)> = pems
+        let mut sources: Vec<(String, String)> = config
+            .pems
             .iter()
             .enumerate()
             .map(|(i, pem)| (format!("signing key #{} given in code", i + 1), pem.clone()))
             .collect();
-        for file in files {
+        for file in config.files {
             let pem = std::fs::read_to_string(file)
-                .map_err(|e| invalid(&format!("`{file}`"), e.to_string()))?;
+                .map_err(|e| invalid("signing_keys", format!("`{file}`: {e}")))?;
             sources.push((format!("`{file}`"), pem));
         }
-        let mut keys = Vec::new();
-        let mut published = Vec::new();
-        for (source, pem) in &sources {
-            let key = rsa::RsaPrivateKey::from_pkcs8_pem(pem)
-                .or_else(|_| rsa::RsaPrivateKey::from_pkcs1_pem(pem))
-                .map_err(|_| invalid(source, "not an RSA private key in PEM".into()))?;
-            // A stable key id: a digest of the public key.
-            let digest = Sha256::digest(key.n().to_bytes_be());
-            let kid: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
-            let pkcs1 = key
-                .to_pkcs1_pem(LineEnding::LF)
-                .map_err(|e| invalid(source, e.to_string()))?;
-            let signing = CoreRsaPrivateSigningKey::from_pem(&pkcs1, Some(JsonWebKeyId::new(kid)))
-                .map_err(|e| invalid(source, e))?;
-            published.push(serde_json::to_value(signing.as_verification_key()).unwrap_or_default());
-            keys.push(signing);
-        }
-        Ok(Some(Signer {
-            keys,
-            jwks: json!({ "keys": published }),
-        }))
-    }
-
-    /// The `aud` of an ID token this provider signed for `issuer` (an `id_token_hint`; it
-    /// may have expired), or `None` when the signature or the issuer is not ours.
-    pub fn hinted_client(&self, token: &str, issuer: &str) -> Option<String> {
-        use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-        use base64::Engine;
-        use openidconnect::JsonWebKey;
-        let mut parts = token.split('.');
-        let (header, payload, signature) = (parts.next()?, parts.next()?, parts.next()?);
-        if parts.next().is_some() {
-            return None;
-        }
-        let header: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(header).ok()?).ok()?;
-        if header["alg"] != "RS256" {
-            return None;
-        }
-        let kid = header["kid"].as_str()?;
-        let key = self
-            .keys
+        let keys = sources
             .iter()
-            .map(|k| k.as_verification_key())
-            .find(|k| k.key_id().map(|id| id.as_str()) == Some(kid))?;
-        let signature = URL_SAFE_NO_PAD.decode(signature).ok()?;
-        let message = format!(
-            "{header_part}.{payload}",
-            header_part = token.split('.').next()?
-        );
-        key.verify_signature(
-            &CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256,
-            message.as_bytes(),
-            &signature,
-        )
-        .ok()?;
-        let claims: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).ok()?).ok()?;
-        if claims["iss"] != issuer {
-            return None;
-        }
-        match &claims["aud"] {
-            Value::String(aud) => Some(aud.clone()),
-            Value::Array(auds) => auds.first()?.as_str().map(str::to_owned),
-            _ => None,
+            .map(|(source, pem)| {
+                Key::from_pem(pem).map_err(|e| invalid("signing_keys", format!("{source}: {e}")))
+            })
+            .collect::<Result<Vec<Key>, ConfigError>>()?;
+        // The first key of the chosen algorithm signs (by default the first key).
+        let alg = alg.unwrap_or(keys[0].alg);
+        let signing = keys.iter().position(|k| k.alg == alg).ok_or_else(|| {
+            invalid(
+                "id_token_signing_alg",
+                format!("no {} key among the signing keys", alg.name()),
+            )
+        })?;
+        Ok(Some(Signer::Configured(Arc::new(KeySet::new(
+            keys, signing,
+        )))))
+    }
+
+    /// The keys in force (generated ones are re-read from the store now and then, and
+    /// rotated on schedule).
+    pub async fn keys(&self, store: &dyn Store) -> Result<Arc<KeySet>, SignerError> {
+        match self {
+            Signer::Configured(keys) => Ok(keys.clone()),
+            Signer::Generated(generated) => generated.keys(store).await,
         }
     }
 
-    /// The published keys.
-    pub fn jwks(&self) -> &Value {
-        &self.jwks
+    /// The algorithms of `id_token_signing_alg_values_supported`: the signing key's first.
+    pub fn algorithms(&self) -> Vec<&'static str> {
+        match self {
+            Signer::Configured(set) => {
+                let mut algs = vec![set.keys[set.signing].alg.name()];
+                for key in &set.keys {
+                    if !algs.contains(&key.alg.name()) {
+                        algs.push(key.alg.name());
+                    }
+                }
+                algs
+            }
+            Signer::Generated(generated) => vec![generated.alg.name()],
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DAY: i64 = 86_400;
+    const ROTATION: Rotation = Rotation {
+        every: 30 * DAY,
+        keep: DAY,
+    };
+
+    #[test]
+    fn the_first_key_is_generated_and_signs_at_once() {
+        assert_eq!(
+            plan(&[], 0, ROTATION),
+            Plan {
+                generate: true,
+                signing: 0,
+                expired: vec![]
+            }
+        );
+        let fresh = plan(&[1000], 1000, ROTATION);
+        assert_eq!((fresh.generate, fresh.signing), (false, 0));
     }
 
-    /// An RS256 ID token with `claims` (the app's, for the granted scopes) and `at_hash`.
-    pub fn id_token(
-        &self,
-        token: &IdTokenFor<'_>,
-        mut claims: Map<String, Value>,
-    ) -> Option<String> {
-        claims.retain(|name, _| !REGISTERED.contains(&name.as_str()));
-        let now = Utc::now();
-        let id_claims = IdTokenClaims::new(
-            IssuerUrl::new(token.issuer.to_owned()).ok()?,
-            vec![Audience::new(token.client_id.to_owned())],
-            now + ChronoDuration::seconds(token.lifetime),
-            now,
-            StandardClaims::<CoreGenderClaim>::new(SubjectIdentifier::new(
-                token.subject.to_owned(),
-            )),
-            Extra { claims },
-        )
-        .set_nonce(token.nonce.map(|n| Nonce::new(n.to_owned())))
-        .set_auth_time(
-            token
-                .auth_time
-                .and_then(|t| Utc.timestamp_opt(t, 0).single()),
+    #[test]
+    fn a_new_key_is_published_before_it_signs_and_the_old_one_kept_until_its_tokens_expire() {
+        let a = 0;
+        // Rotation due: a new key is made; the old one still signs while the new one is
+        // pre-published (a quarter of the period).
+        assert!(plan(&[a], a + 30 * DAY, ROTATION).generate);
+        let b = a + 30 * DAY;
+        let during = plan(&[a, b], b + DAY, ROTATION);
+        assert_eq!((during.generate, during.signing), (false, 0));
+        assert!(during.expired.is_empty());
+        // After pre-publication the new key signs; the old one stays published while ID
+        // tokens it signed may live.
+        let switched = plan(&[a, b], b + ROTATION.prepublish(), ROTATION);
+        assert_eq!(switched.signing, 1);
+        assert!(switched.expired.is_empty());
+        let later = plan(&[a, b], b + ROTATION.prepublish() + DAY - 1, ROTATION);
+        assert!(later.expired.is_empty());
+        let gone = plan(&[a, b], b + ROTATION.prepublish() + DAY, ROTATION);
+        assert_eq!((gone.signing, gone.expired), (1, vec![0]));
+    }
+
+    #[test]
+    fn generated_keys_sign_and_verify_and_seal() {
+        let (key, pem) = Key::generate(Alg::Es256).unwrap();
+        let again = Key::from_pem(&pem).unwrap();
+        assert_eq!((key.kid.clone(), key.alg), (again.kid, Alg::Es256));
+        let generated = Generated {
+            alg: Alg::Es256,
+            rotation: ROTATION,
+            sealer: cookie::Key::generate(),
+            cache: RwLock::new(None),
+            reload: rocket::tokio::sync::Mutex::new(()),
+        };
+        let record = SigningKeyRecord {
+            kid: key.kid.clone(),
+            alg: "ES256".into(),
+            sealed_key: generated.seal(&key.kid, &pem),
+            created_at: 0,
+        };
+        assert!(!record.sealed_key.contains("PRIVATE"));
+        assert_eq!(generated.unseal(&record).unwrap().kid, key.kid);
+        // Another kid (the sealed value moved to another row) does not open.
+        let moved = SigningKeyRecord {
+            kid: "other".into(),
+            ..record
+        };
+        assert!(generated.unseal(&moved).is_none());
+
+        let set = KeySet::new(vec![key], 0);
+        assert_eq!(set.jwks()["keys"][0]["crv"], "P-256");
+        let token = set
+            .id_token(
+                &IdTokenFor {
+                    issuer: "https://op.example",
+                    client_id: "rp",
+                    subject: "alice",
+                    nonce: Some("n"),
+                    auth_time: None,
+                    access_token: "at",
+                    lifetime: 60,
+                },
+                Map::new(),
+            )
+            .unwrap();
+        assert_eq!(
+            set.hinted_client(&token, "https://op.example").as_deref(),
+            Some("rp")
         );
-        let signed = IdToken::<
-            Extra,
-            CoreGenderClaim,
-            CoreJweContentEncryptionAlgorithm,
-            CoreJwsSigningAlgorithm,
-        >::new(
-            id_claims,
-            self.keys.first()?,
-            CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256,
-            Some(&AccessToken::new(token.access_token.to_owned())),
-            None,
-        )
-        .ok()?;
-        serde_json::to_value(&signed)
-            .ok()?
-            .as_str()
-            .map(str::to_owned)
+        assert!(set.hinted_client(&token, "https://evil.example").is_none());
+        // Another key's signature is not ours.
+        let (other, _) = Key::generate(Alg::Es256).unwrap();
+        let other = KeySet::new(vec![other], 0);
+        assert!(other.hinted_client(&token, "https://op.example").is_none());
+    }
+
+    #[test]
+    fn generated_rsa_keys_round_trip_through_pem() {
+        let (key, pem) = Key::generate(Alg::Rs256).unwrap();
+        assert!(pem.starts_with("-----BEGIN PRIVATE KEY-----"));
+        let again = Key::from_pem(&pem).unwrap();
+        assert_eq!((again.kid, again.alg), (key.kid, Alg::Rs256));
+        let set = KeySet::new(vec![Key::from_pem(&pem).unwrap()], 0);
+        assert_eq!(set.jwks()["keys"][0]["alg"], "RS256");
+        assert_eq!(set.jwks()["keys"][0]["kty"], "RSA");
     }
 }

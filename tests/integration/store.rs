@@ -2,7 +2,10 @@
 
 #[cfg(feature = "sqlite")]
 use rocket_oauth::server::SqliteStore;
-use rocket_oauth::server::{CodeGrant, MemoryStore, Store, TokenHash, TokenKind, TokenRecord};
+use rocket_oauth::server::{
+    ClientConfig, CodeGrant, MemoryStore, SigningKeyRecord, Store, TokenHash, TokenKind,
+    TokenRecord,
+};
 
 fn grant(family: &str) -> CodeGrant {
     CodeGrant {
@@ -143,6 +146,121 @@ async fn conformance(store: &dyn Store) {
         store.code(&code).await.unwrap().is_some(),
         "a used code is kept until it expires"
     );
+
+    runtime_clients(store).await;
+    signing_keys(store).await;
+}
+
+/// The runtime client registry: saved, listed by id, replaced, removed with its tokens.
+async fn runtime_clients(store: &dyn Store) {
+    assert!(store.client("rc-1").await.unwrap().is_none());
+    let mut client = ClientConfig::new("rc-1", None)
+        .name("Reports")
+        .redirect_uri("https://reports.example/cb")
+        .post_logout_redirect_uri("https://reports.example/bye")
+        .scopes(["profile"]);
+    client.secret_hash = Some(TokenHash::of("rc-secret"));
+    store.save_client(client.clone()).await.unwrap();
+    store
+        .save_client(ClientConfig::new("rc-0", None).name("Public"))
+        .await
+        .unwrap();
+    let read = store.client("rc-1").await.unwrap().unwrap();
+    assert_eq!(read.display_name(), "Reports");
+    assert_eq!(read.redirect_uris, ["https://reports.example/cb"]);
+    assert_eq!(
+        read.post_logout_redirect_uris,
+        ["https://reports.example/bye"]
+    );
+    assert_eq!(read.scopes, ["profile"]);
+    assert!(read.secret.is_none() && read.is_confidential());
+    assert_eq!(read.secret_hash, Some(TokenHash::of("rc-secret")));
+    let ids: Vec<String> = store
+        .clients()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| c.id)
+        .collect();
+    assert_eq!(ids, ["rc-0", "rc-1"]);
+
+    // Saving again replaces.
+    client
+        .redirect_uris
+        .push("https://reports.example/cb2".into());
+    store.save_client(client).await.unwrap();
+    assert_eq!(
+        store
+            .client("rc-1")
+            .await
+            .unwrap()
+            .unwrap()
+            .redirect_uris
+            .len(),
+        2
+    );
+    assert_eq!(store.clients().await.unwrap().len(), 2);
+
+    // Removing revokes the client's tokens, and no one else's.
+    let mut theirs = token("rc-at", TokenKind::Access, "rc-family");
+    theirs.client_id = "rc-1".into();
+    store.save_token(theirs).await.unwrap();
+    store
+        .save_token(token("other-at", TokenKind::Access, "other-family"))
+        .await
+        .unwrap();
+    assert!(store.remove_client("rc-1").await.unwrap());
+    assert!(!store.remove_client("rc-1").await.unwrap());
+    assert!(store.client("rc-1").await.unwrap().is_none());
+    assert!(
+        store
+            .token(&TokenHash::of("rc-at"))
+            .await
+            .unwrap()
+            .unwrap()
+            .revoked
+    );
+    assert!(
+        !store
+            .token(&TokenHash::of("other-at"))
+            .await
+            .unwrap()
+            .unwrap()
+            .revoked
+    );
+}
+
+/// Generated signing keys: saved, read back, removed.
+async fn signing_keys(store: &dyn Store) {
+    assert!(store.signing_keys().await.unwrap().is_empty());
+    for (kid, created_at) in [("k1", 100), ("k2", 200)] {
+        store
+            .save_signing_key(SigningKeyRecord {
+                kid: kid.into(),
+                alg: "ES256".into(),
+                sealed_key: format!("sealed-{kid}"),
+                created_at,
+            })
+            .await
+            .unwrap();
+    }
+    let mut keys = store.signing_keys().await.unwrap();
+    keys.sort_by_key(|k| k.created_at);
+    assert_eq!(keys.len(), 2);
+    assert_eq!(
+        (keys[1].kid.as_str(), keys[1].alg.as_str()),
+        ("k2", "ES256")
+    );
+    assert_eq!(keys[0].sealed_key, "sealed-k1");
+    store.remove_signing_key("k1").await.unwrap();
+    let kids: Vec<String> = store
+        .signing_keys()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|k| k.kid)
+        .collect();
+    assert_eq!(kids, ["k2"]);
 }
 
 #[rocket::async_test]

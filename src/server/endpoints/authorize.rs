@@ -10,6 +10,8 @@ use serde::Serialize;
 use url::Url;
 
 use super::{read_form, requested_scopes, Params};
+use std::borrow::Cow;
+
 use crate::server::config::ClientConfig;
 use crate::server::store::{CodeGrant, TokenHash};
 use crate::server::ServerState;
@@ -20,7 +22,7 @@ use crate::web::templates::{self, render};
 
 /// A validated authorization request.
 struct AuthzRequest<'s> {
-    client: &'s ClientConfig,
+    client: Cow<'s, ClientConfig>,
     redirect_uri: String,
     scopes: Vec<String>,
     state: Option<String>,
@@ -41,7 +43,10 @@ enum AuthzError {
     },
 }
 
-fn validate<'s>(state: &'s ServerState, params: &Params) -> Result<AuthzRequest<'s>, AuthzError> {
+async fn validate<'s>(
+    state: &'s ServerState,
+    params: &Params,
+) -> Result<AuthzRequest<'s>, AuthzError> {
     for trusted in ["client_id", "redirect_uri"] {
         if params.duplicate.as_deref() == Some(trusted) {
             return Err(AuthzError::Page(format!("the request repeats `{trusted}`")));
@@ -50,10 +55,16 @@ fn validate<'s>(state: &'s ServerState, params: &Params) -> Result<AuthzRequest<
     let client_id = params
         .get("client_id")
         .ok_or_else(|| AuthzError::Page("the request has no client_id".into()))?;
-    let client = state
-        .clients
-        .get(client_id)
-        .ok_or_else(|| AuthzError::Page("the client is not registered".into()))?;
+    let client = match state.client(client_id).await {
+        Ok(Some(client)) => client,
+        Ok(None) => return Err(AuthzError::Page("the client is not registered".into())),
+        Err(e) => {
+            log::error!("rocket_oauth: {e}");
+            return Err(AuthzError::Page(
+                "the client registry is unavailable; please try again".into(),
+            ));
+        }
+    };
     let redirect_uri = match params.get("redirect_uri") {
         Some(uri) if client.redirect_uris.iter().any(|r| r == uri) => uri.to_owned(),
         Some(_) => {
@@ -93,7 +104,7 @@ fn validate<'s>(state: &'s ServerState, params: &Params) -> Result<AuthzRequest<
             "a requested scope is not allowed for this client",
         ));
     }
-    let challenge = pkce_challenge(params, client, state.config.allow_plain_pkce)
+    let challenge = pkce_challenge(params, &client, state.config.allow_plain_pkce)
         .map_err(|why| fail("invalid_request", why))?;
     Ok(AuthzRequest {
         client,
@@ -204,7 +215,7 @@ const NEXT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
 pub(super) async fn authorize<'r>(req: &'r Request<'_>, state: &ServerState) -> Outcome<'r> {
     let query = req.uri().query().map(|q| q.as_str()).unwrap_or_default();
     let params = Params::parse(query.as_bytes());
-    let request = match validate(state, &params) {
+    let request = match validate(state, &params).await {
         Ok(request) => request,
         Err(err) => return refuse(req, state, err).await,
     };
@@ -369,7 +380,7 @@ pub(super) async fn consent<'r>(
         )
         .await;
     }
-    let request = match validate(state, &params) {
+    let request = match validate(state, &params).await {
         Ok(request) => request,
         Err(err) => return refuse(req, state, err).await,
     };

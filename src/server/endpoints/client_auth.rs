@@ -1,6 +1,8 @@
 //! Client authentication at the token, revocation and introspection endpoints:
 //! `client_secret_basic`, `client_secret_post`, or a public client's bare `client_id`.
 
+use std::borrow::Cow;
+
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use rocket::data::Data;
@@ -12,20 +14,23 @@ use super::{oauth_error, read_form, Params};
 use crate::server::config::ClientConfig;
 use crate::server::store::{TokenHash, TokenRecord};
 use crate::server::ServerState;
-use crate::util::ct_eq;
 
 enum ClientAuthError {
     Invalid(&'static str),
-    Unauthenticated { basic: bool },
+    /// The client registry (the store) failed.
+    Unavailable,
+    Unauthenticated {
+        basic: bool,
+    },
 }
 
 /// Authenticates the client (`client_secret_basic`, `client_secret_post`, or a public
 /// client's bare `client_id`), comparing secrets in constant time.
-fn authenticate<'s>(
+async fn authenticate<'s>(
     req: &Request<'_>,
     state: &'s ServerState,
     params: &Params,
-) -> Result<&'s ClientConfig, ClientAuthError> {
+) -> Result<Cow<'s, ClientConfig>, ClientAuthError> {
     let header = req.headers().get_one("Authorization");
     let basic = header.and_then(|h| {
         let (scheme, value) = h.split_once(' ')?;
@@ -76,13 +81,15 @@ fn authenticate<'s>(
     let unauthenticated = ClientAuthError::Unauthenticated {
         basic: basic.is_some(),
     };
-    let client = state.clients.get(&id).ok_or(unauthenticated)?;
-    let ok = match (&client.secret, &secret) {
-        (Some(expected), Some(given)) => ct_eq(expected.expose(), given),
-        (None, None) => true,
-        _ => false,
+    let client = match state.client(&id).await {
+        Ok(Some(client)) => client,
+        Ok(None) => return Err(unauthenticated),
+        Err(e) => {
+            log::error!("rocket_oauth: {e}");
+            return Err(ClientAuthError::Unavailable);
+        }
     };
-    if ok {
+    if client.secret_matches(secret.as_deref()) {
         Ok(client)
     } else {
         Err(ClientAuthError::Unauthenticated {
@@ -96,6 +103,12 @@ fn client_auth_failure<'r>(req: &'r Request<'_>, err: ClientAuthError) -> Outcom
         ClientAuthError::Invalid(why) => {
             oauth_error(req, Status::BadRequest, "invalid_request", why)
         }
+        ClientAuthError::Unavailable => oauth_error(
+            req,
+            Status::ServiceUnavailable,
+            "temporarily_unavailable",
+            "the client registry is unavailable",
+        ),
         ClientAuthError::Unauthenticated { basic } => {
             let mut outcome = oauth_error(
                 req,
@@ -117,7 +130,7 @@ pub(super) async fn authenticated_form<'r, 's>(
     req: &'r Request<'_>,
     data: Data<'r>,
     state: &'s ServerState,
-) -> Result<(Params, &'s ClientConfig), Outcome<'r>> {
+) -> Result<(Params, Cow<'s, ClientConfig>), Outcome<'r>> {
     let Some(params) = read_form(req, data).await else {
         return Err(oauth_error(
             req,
@@ -134,7 +147,9 @@ pub(super) async fn authenticated_form<'r, 's>(
             &format!("the request repeats `{name}`"),
         ));
     }
-    let client = authenticate(req, state, &params).map_err(|e| client_auth_failure(req, e))?;
+    let client = authenticate(req, state, &params)
+        .await
+        .map_err(|e| client_auth_failure(req, e))?;
     Ok((params, client))
 }
 
@@ -142,7 +157,7 @@ pub(super) async fn client_and_token<'r, 's>(
     req: &'r Request<'_>,
     data: Data<'r>,
     state: &'s ServerState,
-) -> Result<(&'s ClientConfig, Option<TokenRecord>), Outcome<'r>> {
+) -> Result<(Cow<'s, ClientConfig>, Option<TokenRecord>), Outcome<'r>> {
     let (params, client) = authenticated_form(req, data, state).await?;
     let Some(token) = params.get("token") else {
         return Err(oauth_error(

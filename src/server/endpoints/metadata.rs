@@ -1,14 +1,16 @@
-//! Authorization server metadata (RFC 8414).
+//! Authorization server metadata (RFC 8414) and the OpenID Provider's discovery document
+//! (OpenID Connect Discovery 1.0 §3): one description of what the server does.
 
 use rocket::http::Status;
 use rocket::route::Outcome;
 use rocket::Request;
-use serde_json::json;
+use serde_json::{json, Value};
 
 use super::json_response;
 use crate::server::ServerState;
 
-pub(super) fn metadata<'r>(req: &'r Request<'_>, state: &ServerState) -> Outcome<'r> {
+/// What the server supports, as both documents say it.
+fn document(state: &ServerState) -> Value {
     let mut methods = vec!["S256"];
     if state.config.allow_plain_pkce {
         methods.push("plain");
@@ -29,11 +31,45 @@ pub(super) fn metadata<'r>(req: &'r Request<'_>, state: &ServerState) -> Outcome
         "scopes_supported": state.config.scopes.keys().collect::<Vec<_>>(),
         "authorization_response_iss_parameter_supported": true,
     });
-    if state.signer.is_some() {
+    if state.config.dynamic_registration {
+        body["registration_endpoint"] = json!(state.endpoint("register"));
+    }
+    if let Some(signer) = &state.signer {
         body["jwks_uri"] = json!(state.endpoint("jwks"));
         body["userinfo_endpoint"] = json!(state.endpoint("userinfo"));
-        body["id_token_signing_alg_values_supported"] = json!(["RS256"]);
+        body["end_session_endpoint"] = json!(state.endpoint("end_session"));
+        body["id_token_signing_alg_values_supported"] = json!(signer.algorithms());
         body["subject_types_supported"] = json!(["public"]);
     }
+    body
+}
+
+/// RFC 8414 metadata.
+pub(super) fn metadata<'r>(req: &'r Request<'_>, state: &ServerState) -> Outcome<'r> {
+    json_response(req, Status::Ok, document(state))
+}
+
+/// OpenID Connect discovery: the metadata, `openid` among the scopes, and the claims.
+pub(super) fn discovery<'r>(req: &'r Request<'_>, state: &ServerState) -> Outcome<'r> {
+    let mut body = document(state);
+    let mut scopes: Vec<&str> = state.config.scopes.keys().map(String::as_str).collect();
+    if !scopes.contains(&"openid") {
+        scopes.insert(0, "openid");
+    }
+    body["scopes_supported"] = json!(scopes);
+    body["claims_supported"] = json!([
+        "sub",
+        "iss",
+        "aud",
+        "exp",
+        "iat",
+        "auth_time",
+        "nonce",
+        "at_hash",
+        "name",
+        "preferred_username",
+        "email",
+        "email_verified"
+    ]);
     json_response(req, Status::Ok, body)
 }

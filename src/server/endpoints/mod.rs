@@ -6,6 +6,7 @@ mod client_auth;
 mod introspect;
 mod metadata;
 mod openid;
+mod register;
 mod revoke;
 mod token;
 
@@ -34,13 +35,15 @@ enum Endpoint {
     Jwks,
     Userinfo,
     EndSession,
+    Register,
 }
 
 #[derive(Clone)]
 struct ServerRoute(Endpoint);
 
-/// The routes under `base_path`; `openid`: the OpenID Provider's too.
-pub(super) fn routes(openid: bool) -> Vec<Route> {
+/// The routes under `base_path`; `openid`: the OpenID Provider's too; `register`: RFC 7591
+/// dynamic registration.
+pub(super) fn routes(openid: bool, register: bool) -> Vec<Route> {
     let mut routes = vec![
         (Method::Get, "/authorize", Endpoint::Authorize),
         (Method::Post, "/authorize", Endpoint::Consent),
@@ -55,6 +58,9 @@ pub(super) fn routes(openid: bool) -> Vec<Route> {
             (Method::Post, "/userinfo", Endpoint::Userinfo),
             (Method::Get, "/end_session", Endpoint::EndSession),
         ]);
+    }
+    if register {
+        routes.push((Method::Post, "/register", Endpoint::Register));
     }
     routes
         .into_iter()
@@ -148,10 +154,11 @@ impl Handler for ServerRoute {
             Endpoint::Revoke => revoke::revoke(req, data, state).await,
             Endpoint::Introspect => introspect::introspect(req, data, state).await,
             Endpoint::Metadata => metadata::metadata(req, state),
-            Endpoint::Discovery => openid::discovery(req, state),
-            Endpoint::Jwks => openid::jwks(req, state),
+            Endpoint::Discovery => metadata::discovery(req, state),
+            Endpoint::Jwks => openid::jwks(req, state).await,
             Endpoint::Userinfo => openid::userinfo(req, state).await,
             Endpoint::EndSession => openid::end_session(req, state).await,
+            Endpoint::Register => register::register(req, data, state).await,
         }
     }
 }

@@ -1,5 +1,6 @@
-//! The OpenID Provider's endpoints: discovery (OpenID Connect Discovery 1.0 §3), the JWKS,
-//! and userinfo (Bearer; GET and POST). Mounted only when `signing_keys` are configured.
+//! The OpenID Provider's endpoints: the JWKS, userinfo (Bearer; GET and POST) and
+//! RP-initiated logout (`end_session`). Mounted only with signing keys; discovery is in
+//! `metadata`.
 
 use rocket::http::{Header, Status};
 use rocket::route::Outcome;
@@ -11,42 +12,14 @@ use crate::server::store::{TokenHash, TokenKind};
 use crate::server::ServerState;
 use crate::util::now;
 
-pub(super) fn discovery<'r>(req: &'r Request<'_>, state: &ServerState) -> Outcome<'r> {
-    let mut scopes: Vec<&str> = state.config.scopes.keys().map(String::as_str).collect();
-    if !scopes.contains(&"openid") {
-        scopes.insert(0, "openid");
-    }
-    let mut methods = vec!["S256"];
-    if state.config.allow_plain_pkce {
-        methods.push("plain");
-    }
-    let body = json!({
-        "issuer": state.config.issuer,
-        "authorization_endpoint": state.endpoint("authorize"),
-        "token_endpoint": state.endpoint("token"),
-        "userinfo_endpoint": state.endpoint("userinfo"),
-        "jwks_uri": state.endpoint("jwks"),
-        "revocation_endpoint": state.endpoint("revoke"),
-        "introspection_endpoint": state.endpoint("introspect"),
-        "end_session_endpoint": state.endpoint("end_session"),
-        "scopes_supported": scopes,
-        "response_types_supported": ["code"],
-        "response_modes_supported": ["query"],
-        "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
-        "subject_types_supported": ["public"],
-        "id_token_signing_alg_values_supported": ["RS256"],
-        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
-        "claims_supported": ["sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "at_hash",
-                             "name", "preferred_username", "email", "email_verified"],
-        "code_challenge_methods_supported": methods,
-        "authorization_response_iss_parameter_supported": true,
-    });
-    json_response(req, Status::Ok, body)
-}
-
-pub(super) fn jwks<'r>(req: &'r Request<'_>, state: &ServerState) -> Outcome<'r> {
-    match &state.signer {
-        Some(signer) => json_response(req, Status::Ok, signer.jwks().clone()),
+pub(super) async fn jwks<'r>(req: &'r Request<'_>, state: &ServerState) -> Outcome<'r> {
+    match state.keys().await {
+        Some(Ok(keys)) => json_response(req, Status::Ok, keys.jwks().clone()),
+        Some(Err(e)) => {
+            log::error!("rocket_oauth: the signing keys are unavailable: {e}");
+            let body = json!({"error": "temporarily_unavailable"});
+            json_response(req, Status::ServiceUnavailable, body)
+        }
         // Mounted only with a signer.
         None => Outcome::Error(Status::NotFound),
     }
@@ -99,20 +72,20 @@ pub(super) async fn userinfo<'r>(req: &'r Request<'_>, state: &ServerState) -> O
 pub(super) async fn end_session<'r>(req: &'r Request<'_>, state: &ServerState) -> Outcome<'r> {
     let query = req.uri().query().map(|q| q.as_str()).unwrap_or_default();
     let params = super::Params::parse(query.as_bytes());
-    let hinted = params.get("id_token_hint").and_then(|hint| {
-        state
-            .signer
-            .as_ref()?
-            .hinted_client(hint, &state.config.issuer)
-    });
-    let client = hinted
-        .as_deref()
-        .or(params.get("client_id"))
-        .and_then(|id| state.clients.get(id));
+    let hinted = match (params.get("id_token_hint"), state.keys().await) {
+        (Some(hint), Some(Ok(keys))) => keys.hinted_client(hint, &state.config.issuer),
+        _ => None,
+    };
+    let client = match hinted.as_deref().or(params.get("client_id")) {
+        Some(id) => state.client(id).await.ok().flatten(),
+        None => None,
+    };
     state.owner.sign_out(req).await;
-    let back = params
-        .get("post_logout_redirect_uri")
-        .filter(|uri| client.is_some_and(|c| c.post_logout_redirect_uris.iter().any(|r| r == uri)));
+    let back = params.get("post_logout_redirect_uri").filter(|uri| {
+        client
+            .as_ref()
+            .is_some_and(|c| c.post_logout_redirect_uris.iter().any(|r| r == uri))
+    });
     match back {
         Some(uri) => {
             let mut to = uri.to_owned();

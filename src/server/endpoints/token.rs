@@ -1,6 +1,8 @@
 //! The token endpoint: `authorization_code` (with PKCE), `refresh_token` (rotation, reuse
 //! detection) and `client_credentials`, each grant its own function.
 
+use std::borrow::Cow;
+
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use rocket::data::Data;
@@ -52,7 +54,7 @@ struct IdContext {
 struct Grant<'r, 's> {
     req: &'r Request<'r>,
     state: &'s ServerState,
-    client: &'s ClientConfig,
+    client: Cow<'s, ClientConfig>,
 }
 
 impl<'r> Grant<'r, '_> {
@@ -254,8 +256,9 @@ impl<'r> Grant<'r, '_> {
             body["refresh_token"] = json!(refresh);
         }
         // OpenID Connect: an ID token for a user's grant with `openid`.
-        if let (Some(signer), Some(owner)) = (&state.signer, &owner) {
-            if scopes.iter().any(|s| s == "openid") {
+        let openid = scopes.iter().any(|s| s == "openid");
+        if let (true, Some(owner), Some(keys)) = (openid, &owner, state.keys().await) {
+            {
                 let claims = state.owner.claims(owner, &scopes).await;
                 let token = IdTokenFor {
                     issuer: &state.config.issuer,
@@ -266,10 +269,13 @@ impl<'r> Grant<'r, '_> {
                     access_token: &access,
                     lifetime: ttl,
                 };
-                match signer.id_token(&token, claims) {
-                    Some(id_token) => body["id_token"] = json!(id_token),
-                    None => {
-                        log::error!("signing an ID token failed");
+                match keys.map(|keys| keys.id_token(&token, claims)) {
+                    Ok(Some(id_token)) => body["id_token"] = json!(id_token),
+                    failed => {
+                        if let Err(e) = failed {
+                            log::error!("rocket_oauth: the signing keys are unavailable: {e}");
+                        }
+                        log::error!("rocket_oauth: signing an ID token failed");
                         return oauth_error(
                             self.req,
                             Status::InternalServerError,

@@ -3,7 +3,10 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::{Mutex, MutexGuard};
 
-use super::{CodeGrant, Store, StoreError, StoredCode, TokenHash, TokenRecord};
+use super::{
+    ClientConfig, CodeGrant, SigningKeyRecord, Store, StoreError, StoredCode, TokenHash,
+    TokenRecord,
+};
 use crate::util::now;
 
 /// The default store: everything in memory, lost on restart. Tokens are indexed by family
@@ -32,6 +35,8 @@ struct Inner {
     families: HashMap<String, HashSet<TokenHash>>,
     revoked_families: HashSet<String>,
     last_purge: i64,
+    clients: HashMap<String, ClientConfig>,
+    signing_keys: Vec<SigningKeyRecord>,
 }
 
 /// How often saving purges, at most (seconds).
@@ -166,6 +171,46 @@ impl Store for MemoryStore {
 
     async fn purge(&self, now: i64) -> Result<(), StoreError> {
         self.lock()?.purge(now);
+        Ok(())
+    }
+
+    async fn client(&self, id: &str) -> Result<Option<ClientConfig>, StoreError> {
+        Ok(self.lock()?.clients.get(id).cloned())
+    }
+
+    async fn clients(&self) -> Result<Vec<ClientConfig>, StoreError> {
+        let mut clients: Vec<ClientConfig> = self.lock()?.clients.values().cloned().collect();
+        clients.sort_by(|a, b| a.id.cmp(&b.id));
+        Ok(clients)
+    }
+
+    async fn save_client(&self, client: ClientConfig) -> Result<(), StoreError> {
+        self.lock()?.clients.insert(client.id.clone(), client);
+        Ok(())
+    }
+
+    async fn remove_client(&self, id: &str) -> Result<bool, StoreError> {
+        let mut inner = self.lock()?;
+        let removed = inner.clients.remove(id).is_some();
+        for token in inner.tokens.values_mut().filter(|t| t.client_id == id) {
+            token.revoked = true;
+        }
+        Ok(removed)
+    }
+
+    async fn signing_keys(&self) -> Result<Vec<SigningKeyRecord>, StoreError> {
+        Ok(self.lock()?.signing_keys.clone())
+    }
+
+    async fn save_signing_key(&self, key: SigningKeyRecord) -> Result<(), StoreError> {
+        let mut inner = self.lock()?;
+        inner.signing_keys.retain(|k| k.kid != key.kid);
+        inner.signing_keys.push(key);
+        Ok(())
+    }
+
+    async fn remove_signing_key(&self, kid: &str) -> Result<(), StoreError> {
+        self.lock()?.signing_keys.retain(|k| k.kid != kid);
         Ok(())
     }
 }

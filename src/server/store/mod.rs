@@ -17,6 +17,8 @@ pub use sqlite::SqliteStore;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use super::config::ClientConfig;
+
 /// The SHA-256 of a code or token, hex-encoded: what stores keep instead of the secret.
 ///
 /// ```rust
@@ -91,6 +93,66 @@ fn kind_from_name(name: &str) -> TokenKind {
     }
 }
 
+/// A client as the SQL stores keep it (one JSON column): its secret only as a hash.
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+#[derive(Serialize, Deserialize)]
+struct ClientRow {
+    id: String,
+    secret_hash: Option<TokenHash>,
+    name: Option<String>,
+    image_url: Option<String>,
+    redirect_uris: Vec<String>,
+    scopes: Vec<String>,
+    resource_server: bool,
+    post_logout_redirect_uris: Vec<String>,
+}
+
+/// A runtime client's JSON in the SQL stores (never a plaintext secret).
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+fn client_json(client: &ClientConfig) -> Result<String, StoreError> {
+    serde_json::to_string(&ClientRow {
+        id: client.id.clone(),
+        secret_hash: client.secret_hash.clone(),
+        name: client.name.clone(),
+        image_url: client.image_url.clone(),
+        redirect_uris: client.redirect_uris.clone(),
+        scopes: client.scopes.clone(),
+        resource_server: client.resource_server,
+        post_logout_redirect_uris: client.post_logout_redirect_uris.clone(),
+    })
+    .map_err(StoreError::corrupt)
+}
+
+/// A runtime client read back from the SQL stores.
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+fn client_from_json(json: &str) -> Result<ClientConfig, StoreError> {
+    let row: ClientRow = serde_json::from_str(json).map_err(StoreError::corrupt)?;
+    let mut client = ClientConfig::new(row.id, None);
+    client.secret_hash = row.secret_hash;
+    client.name = row.name;
+    client.image_url = row.image_url;
+    client.redirect_uris = row.redirect_uris;
+    client.scopes = row.scopes;
+    client.resource_server = row.resource_server;
+    client.post_logout_redirect_uris = row.post_logout_redirect_uris;
+    Ok(client)
+}
+
+/// A signing key the OpenID Provider generated (`oauth_server.generate_signing_keys`), as
+/// the store keeps it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SigningKeyRecord {
+    /// The key id (`kid`) published in the JWKS.
+    pub kid: String,
+    /// `RS256` or `ES256`.
+    pub alg: String,
+    /// The private key (PKCS#8 PEM), encrypted and authenticated with the app's
+    /// `secret_key`: a database dump alone does not reveal it.
+    pub sealed_key: String,
+    /// When it was generated, seconds since the Unix epoch.
+    pub created_at: i64,
+}
+
 /// A stored authorization code: its grant, and whether it was used already.
 #[derive(Debug, Clone)]
 pub struct StoredCode {
@@ -161,6 +223,10 @@ pub enum StoreError {
     /// A lock was poisoned by a panic elsewhere.
     #[error("the token store's lock is poisoned")]
     Poisoned,
+    /// The store does not keep this kind of record (a custom store that did not implement
+    /// the runtime client registry or generated signing keys).
+    #[error("this store does not keep {0}")]
+    Unsupported(&'static str),
 }
 
 impl StoreError {
@@ -216,4 +282,37 @@ pub trait Store: Send + Sync + 'static {
     /// Forgets tokens and codes that expired before `now` (used codes are kept until they
     /// expire, so a replay is still recognised).
     async fn purge(&self, now: i64) -> Result<(), StoreError>;
+
+    /// A client registered at runtime (see [`ClientRegistry`](super::ClientRegistry)), by
+    /// id. _Default:_ none (a store without a client registry).
+    async fn client(&self, _id: &str) -> Result<Option<ClientConfig>, StoreError> {
+        Ok(None)
+    }
+    /// Every client registered at runtime. _Default:_ none.
+    async fn clients(&self) -> Result<Vec<ClientConfig>, StoreError> {
+        Ok(Vec::new())
+    }
+    /// Creates or replaces a runtime client. Its `secret` is always `None`: a confidential
+    /// client's secret comes as `secret_hash`. _Default:_ [`StoreError::Unsupported`].
+    async fn save_client(&self, _client: ClientConfig) -> Result<(), StoreError> {
+        Err(StoreError::Unsupported("runtime clients"))
+    }
+    /// Removes a runtime client and revokes every token issued to it; `false` when there
+    /// was no such client. _Default:_ [`StoreError::Unsupported`].
+    async fn remove_client(&self, _id: &str) -> Result<bool, StoreError> {
+        Err(StoreError::Unsupported("runtime clients"))
+    }
+    /// The OpenID Provider's generated signing keys. _Default:_ none.
+    async fn signing_keys(&self) -> Result<Vec<SigningKeyRecord>, StoreError> {
+        Ok(Vec::new())
+    }
+    /// Saves a generated signing key. _Default:_ [`StoreError::Unsupported`].
+    async fn save_signing_key(&self, _key: SigningKeyRecord) -> Result<(), StoreError> {
+        Err(StoreError::Unsupported("signing keys"))
+    }
+    /// Forgets a signing key (rotated out, and every token it signed has expired).
+    /// _Default:_ [`StoreError::Unsupported`].
+    async fn remove_signing_key(&self, _kid: &str) -> Result<(), StoreError> {
+        Err(StoreError::Unsupported("signing keys"))
+    }
 }

@@ -7,13 +7,15 @@ use sqlx::postgres::{PgPool, PgPoolOptions, PgRow};
 use sqlx::Row;
 
 use super::{
-    kind_from_name, kind_name, CodeGrant, Store, StoreError, StoredCode, TokenHash, TokenRecord,
+    client_from_json, client_json, kind_from_name, kind_name, ClientConfig, CodeGrant,
+    SigningKeyRecord, Store, StoreError, StoredCode, TokenHash, TokenRecord,
 };
 
 /// Schema migrations, applied in order, each once.
-const MIGRATIONS: &[(i64, &str)] = &[(
-    1,
-    "CREATE TABLE rocket_oauth_codes (
+const MIGRATIONS: &[(i64, &str)] = &[
+    (
+        1,
+        "CREATE TABLE rocket_oauth_codes (
          hash TEXT PRIMARY KEY,
          grant_json TEXT NOT NULL,
          used BOOLEAN NOT NULL DEFAULT FALSE,
@@ -34,7 +36,13 @@ const MIGRATIONS: &[(i64, &str)] = &[(
      CREATE INDEX rocket_oauth_tokens_family ON rocket_oauth_tokens (family);
      CREATE INDEX rocket_oauth_tokens_expiry ON rocket_oauth_tokens (expires_at);
      CREATE TABLE rocket_oauth_revoked_families (family TEXT PRIMARY KEY);",
-)];
+    ),
+    (
+        2,
+        "CREATE TABLE rocket_oauth_clients (id TEXT PRIMARY KEY, client_json TEXT NOT NULL);
+     CREATE TABLE rocket_oauth_signing_keys (kid TEXT PRIMARY KEY, key_json TEXT NOT NULL);",
+    ),
+];
 
 /// The advisory lock key that serialises migrations across instances.
 const MIGRATION_LOCK: i64 = 0x726f_636b_6f61;
@@ -254,6 +262,86 @@ impl Store for PostgresStore {
         .execute(&self.pool)
         .await
         .map_err(failed)?;
+        Ok(())
+    }
+
+    async fn client(&self, id: &str) -> Result<Option<ClientConfig>, StoreError> {
+        let row = sqlx::query("SELECT client_json FROM rocket_oauth_clients WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(failed)?;
+        row.map(|row| client_from_json(&row.try_get::<String, _>(0).map_err(failed)?))
+            .transpose()
+    }
+
+    async fn clients(&self) -> Result<Vec<ClientConfig>, StoreError> {
+        let rows = sqlx::query("SELECT client_json FROM rocket_oauth_clients ORDER BY id")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(failed)?;
+        rows.iter()
+            .map(|row| client_from_json(&row.try_get::<String, _>(0).map_err(failed)?))
+            .collect()
+    }
+
+    async fn save_client(&self, client: ClientConfig) -> Result<(), StoreError> {
+        sqlx::query("INSERT INTO rocket_oauth_clients (id, client_json) VALUES ($1, $2) ON CONFLICT (id) DO UPDATE SET client_json = EXCLUDED.client_json")
+            .bind(&client.id)
+            .bind(client_json(&client)?)
+            .execute(&self.pool)
+            .await
+            .map_err(failed)?;
+        Ok(())
+    }
+
+    async fn remove_client(&self, id: &str) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await.map_err(failed)?;
+        let removed = sqlx::query("DELETE FROM rocket_oauth_clients WHERE id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await
+            .map_err(failed)?
+            .rows_affected()
+            == 1;
+        sqlx::query("UPDATE rocket_oauth_tokens SET revoked = TRUE WHERE client_id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await
+            .map_err(failed)?;
+        tx.commit().await.map_err(failed)?;
+        Ok(removed)
+    }
+
+    async fn signing_keys(&self) -> Result<Vec<SigningKeyRecord>, StoreError> {
+        let rows = sqlx::query("SELECT key_json FROM rocket_oauth_signing_keys")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(failed)?;
+        rows.iter()
+            .map(|row| {
+                let json: String = row.try_get(0).map_err(failed)?;
+                serde_json::from_str(&json).map_err(StoreError::corrupt)
+            })
+            .collect()
+    }
+
+    async fn save_signing_key(&self, key: SigningKeyRecord) -> Result<(), StoreError> {
+        sqlx::query("INSERT INTO rocket_oauth_signing_keys (kid, key_json) VALUES ($1, $2) ON CONFLICT (kid) DO UPDATE SET key_json = EXCLUDED.key_json")
+            .bind(&key.kid)
+            .bind(serde_json::to_string(&key).map_err(StoreError::corrupt)?)
+            .execute(&self.pool)
+            .await
+            .map_err(failed)?;
+        Ok(())
+    }
+
+    async fn remove_signing_key(&self, kid: &str) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM rocket_oauth_signing_keys WHERE kid = $1")
+            .bind(kid)
+            .execute(&self.pool)
+            .await
+            .map_err(failed)?;
         Ok(())
     }
 }

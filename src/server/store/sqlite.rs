@@ -7,7 +7,8 @@ use sqlx::sqlite::{SqliteConnectOptions, SqlitePool, SqlitePoolOptions, SqliteRo
 use sqlx::Row;
 
 use super::{
-    kind_from_name, kind_name, CodeGrant, Store, StoreError, StoredCode, TokenHash, TokenRecord,
+    client_from_json, client_json, kind_from_name, kind_name, ClientConfig, CodeGrant,
+    SigningKeyRecord, Store, StoreError, StoredCode, TokenHash, TokenRecord,
 };
 
 /// Schema migrations, applied in order, each once.
@@ -38,6 +39,11 @@ const MIGRATIONS: &[(i64, &str)] = &[
      CREATE INDEX rocket_oauth_codes_expiry ON rocket_oauth_codes (expires_at);
      CREATE INDEX rocket_oauth_tokens_expiry ON rocket_oauth_tokens (expires_at);
      CREATE TABLE rocket_oauth_revoked_families (family TEXT PRIMARY KEY);",
+    ),
+    (
+        3,
+        "CREATE TABLE rocket_oauth_clients (id TEXT PRIMARY KEY, client_json TEXT NOT NULL);
+     CREATE TABLE rocket_oauth_signing_keys (kid TEXT PRIMARY KEY, key_json TEXT NOT NULL);",
     ),
 ];
 
@@ -257,6 +263,88 @@ impl Store for SqliteStore {
         .execute(&self.pool)
         .await
         .map_err(failed)?;
+        Ok(())
+    }
+
+    async fn client(&self, id: &str) -> Result<Option<ClientConfig>, StoreError> {
+        let row = sqlx::query("SELECT client_json FROM rocket_oauth_clients WHERE id = ?")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(failed)?;
+        row.map(|row| client_from_json(&row.try_get::<String, _>(0).map_err(failed)?))
+            .transpose()
+    }
+
+    async fn clients(&self) -> Result<Vec<ClientConfig>, StoreError> {
+        let rows = sqlx::query("SELECT client_json FROM rocket_oauth_clients ORDER BY id")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(failed)?;
+        rows.iter()
+            .map(|row| client_from_json(&row.try_get::<String, _>(0).map_err(failed)?))
+            .collect()
+    }
+
+    async fn save_client(&self, client: ClientConfig) -> Result<(), StoreError> {
+        sqlx::query("INSERT OR REPLACE INTO rocket_oauth_clients (id, client_json) VALUES (?, ?)")
+            .bind(&client.id)
+            .bind(client_json(&client)?)
+            .execute(&self.pool)
+            .await
+            .map_err(failed)?;
+        Ok(())
+    }
+
+    async fn remove_client(&self, id: &str) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await.map_err(failed)?;
+        let removed = sqlx::query("DELETE FROM rocket_oauth_clients WHERE id = ?")
+            .bind(id)
+            .execute(&mut *tx)
+            .await
+            .map_err(failed)?
+            .rows_affected()
+            == 1;
+        sqlx::query("UPDATE rocket_oauth_tokens SET revoked = 1 WHERE client_id = ?")
+            .bind(id)
+            .execute(&mut *tx)
+            .await
+            .map_err(failed)?;
+        tx.commit().await.map_err(failed)?;
+        Ok(removed)
+    }
+
+    async fn signing_keys(&self) -> Result<Vec<SigningKeyRecord>, StoreError> {
+        let rows = sqlx::query("SELECT key_json FROM rocket_oauth_signing_keys")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(failed)?;
+        rows.iter()
+            .map(|row| {
+                let json: String = row.try_get(0).map_err(failed)?;
+                serde_json::from_str(&json).map_err(StoreError::corrupt)
+            })
+            .collect()
+    }
+
+    async fn save_signing_key(&self, key: SigningKeyRecord) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT OR REPLACE INTO rocket_oauth_signing_keys (kid, key_json) VALUES (?, ?)",
+        )
+        .bind(&key.kid)
+        .bind(serde_json::to_string(&key).map_err(StoreError::corrupt)?)
+        .execute(&self.pool)
+        .await
+        .map_err(failed)?;
+        Ok(())
+    }
+
+    async fn remove_signing_key(&self, kid: &str) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM rocket_oauth_signing_keys WHERE kid = ?")
+            .bind(kid)
+            .execute(&self.pool)
+            .await
+            .map_err(failed)?;
         Ok(())
     }
 }

@@ -1,0 +1,202 @@
+//! RFC 7591 dynamic client registration (`oauth_server.dynamic_registration`): an app
+//! posts its metadata and gets a client id (and a secret, shown once), stored like the
+//! [`ClientRegistry`](crate::server::ClientRegistry)'s clients.
+
+use rocket::data::{Data, ToByteUnit};
+use rocket::http::{Header, Status};
+use rocket::route::Outcome;
+use rocket::Request;
+use serde::Deserialize;
+use serde_json::json;
+
+use super::{json_response, oauth_error};
+use crate::server::config::ClientConfig;
+use crate::server::{ClientError, ClientRegistry, ServerState};
+use crate::util::{ct_eq, now};
+
+/// The largest registration body read.
+const BODY_LIMIT: u64 = 16 * 1024;
+
+/// The metadata read (RFC 7591 §2; others are ignored).
+#[derive(Deserialize)]
+struct Metadata {
+    #[serde(default)]
+    redirect_uris: Vec<String>,
+    #[serde(default)]
+    token_endpoint_auth_method: Option<String>,
+    #[serde(default)]
+    grant_types: Option<Vec<String>>,
+    #[serde(default)]
+    response_types: Option<Vec<String>>,
+    #[serde(default)]
+    client_name: Option<String>,
+    #[serde(default)]
+    logo_uri: Option<String>,
+    #[serde(default)]
+    scope: Option<String>,
+    #[serde(default)]
+    post_logout_redirect_uris: Vec<String>,
+}
+
+fn invalid<'r>(req: &'r Request<'_>, error: &str, description: &str) -> Outcome<'r> {
+    oauth_error(req, Status::BadRequest, error, description)
+}
+
+/// `https`, or `http` on a loopback host (a native app's redirect, RFC 8252 §7.3).
+fn acceptable_redirect(uri: &str) -> bool {
+    url::Url::parse(uri).is_ok_and(|u| {
+        u.fragment().is_none()
+            && (u.scheme() == "https" || (u.scheme() == "http" && crate::util::is_loopback(&u)))
+    })
+}
+
+pub(super) async fn register<'r>(
+    req: &'r Request<'_>,
+    data: Data<'r>,
+    state: &ServerState,
+) -> Outcome<'r> {
+    if let Some(expected) = &state.config.registration_token {
+        let given = req
+            .headers()
+            .get_one("Authorization")
+            .and_then(|h| h.split_once(' '))
+            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+            .map(|(_, token)| token.trim());
+        if !given.is_some_and(|given| ct_eq(expected.expose(), given)) {
+            let body = json!({"error": "invalid_token"});
+            return json_response(req, Status::Unauthorized, body).map(|mut response| {
+                response.set_header(Header::new(
+                    "WWW-Authenticate",
+                    r#"Bearer error="invalid_token""#,
+                ));
+                response
+            });
+        }
+    }
+    if req.content_type().is_none_or(|ct| !ct.is_json()) {
+        return invalid(req, "invalid_client_metadata", "expected a JSON body");
+    }
+    let body = match data.open(BODY_LIMIT.bytes()).into_bytes().await {
+        Ok(body) if body.is_complete() => body.into_inner(),
+        _ => return invalid(req, "invalid_client_metadata", "the body is too large"),
+    };
+    let Ok(metadata) = serde_json::from_slice::<Metadata>(&body) else {
+        return invalid(
+            req,
+            "invalid_client_metadata",
+            "the body is not client metadata",
+        );
+    };
+    let public = match metadata.token_endpoint_auth_method.as_deref() {
+        None | Some("client_secret_basic") | Some("client_secret_post") => false,
+        Some("none") => true,
+        Some(_) => return invalid(
+            req,
+            "invalid_client_metadata",
+            "token_endpoint_auth_method must be client_secret_basic, client_secret_post or none",
+        ),
+    };
+    let grant_types = metadata
+        .grant_types
+        .unwrap_or_else(|| vec!["authorization_code".into()]);
+    let allowed_grants: &[&str] = if public {
+        &["authorization_code", "refresh_token"]
+    } else {
+        &["authorization_code", "refresh_token", "client_credentials"]
+    };
+    if grant_types
+        .iter()
+        .any(|g| !allowed_grants.contains(&g.as_str()))
+    {
+        return invalid(
+            req,
+            "invalid_client_metadata",
+            "a grant type is not supported for this client",
+        );
+    }
+    let response_types = metadata
+        .response_types
+        .unwrap_or_else(|| vec!["code".into()]);
+    if response_types.iter().any(|r| r != "code") {
+        return invalid(
+            req,
+            "invalid_client_metadata",
+            "only the `code` response type is supported",
+        );
+    }
+    let uses_code = grant_types.iter().any(|g| g == "authorization_code");
+    if uses_code && metadata.redirect_uris.is_empty() {
+        return invalid(req, "invalid_redirect_uri", "redirect_uris are required");
+    }
+    let uris = metadata
+        .redirect_uris
+        .iter()
+        .chain(&metadata.post_logout_redirect_uris);
+    if let Some(bad) = uris.into_iter().find(|u| !acceptable_redirect(u)) {
+        let description =
+            format!("`{bad}` must be https (or http on a loopback host), without a fragment");
+        return invalid(req, "invalid_redirect_uri", &description);
+    }
+    let registrable: Vec<&String> = match &state.config.registration_scopes {
+        Some(scopes) => scopes.iter().collect(),
+        None => state.config.scopes.keys().collect(),
+    };
+    let scopes: Vec<String> = match &metadata.scope {
+        Some(scope) => scope
+            .split(' ')
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect(),
+        None => registrable.iter().map(|s| (*s).clone()).collect(),
+    };
+    if scopes.iter().any(|s| !registrable.contains(&s)) {
+        return invalid(
+            req,
+            "invalid_client_metadata",
+            "a requested scope cannot be registered",
+        );
+    }
+    let mut client = if public {
+        ClientConfig::public()
+    } else {
+        ClientConfig::confidential()
+    }
+    .scopes(scopes);
+    client.name = metadata.client_name.map(|n| n.chars().take(100).collect());
+    client.image_url = metadata.logo_uri.filter(|u| u.starts_with("https://"));
+    client.redirect_uris = metadata.redirect_uris;
+    client.post_logout_redirect_uris = metadata.post_logout_redirect_uris;
+    let registry = ClientRegistry::from_state(state);
+    let registered = match registry.create(client).await {
+        Ok(registered) => registered,
+        Err(ClientError::Invalid { reason, .. }) => {
+            return invalid(req, "invalid_client_metadata", &reason)
+        }
+        Err(e) => {
+            log::error!("rocket_oauth: dynamic registration failed: {e}");
+            return oauth_error(
+                req,
+                Status::ServiceUnavailable,
+                "temporarily_unavailable",
+                "the client registry is unavailable",
+            );
+        }
+    };
+    let client = registered.client;
+    let mut body = json!({
+        "client_id": client.id,
+        "client_id_issued_at": now(),
+        "client_name": client.display_name(),
+        "redirect_uris": client.redirect_uris,
+        "post_logout_redirect_uris": client.post_logout_redirect_uris,
+        "grant_types": grant_types,
+        "response_types": response_types,
+        "scope": client.scopes.join(" "),
+        "token_endpoint_auth_method": metadata.token_endpoint_auth_method.as_deref().unwrap_or("client_secret_basic"),
+    });
+    if let Some(secret) = registered.secret {
+        body["client_secret"] = json!(secret);
+        body["client_secret_expires_at"] = json!(0);
+    }
+    json_response(req, Status::Created, body)
+}

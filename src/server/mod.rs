@@ -356,7 +356,15 @@ impl Fairing for AuthorizationServer {
             Ok((mut state, custom)) => match open_store(&state.config, custom).await {
                 Ok(store) => {
                     state.store = store;
-                    Ok(state)
+                    // Generated keys: made (or read back) now, so a store that cannot keep
+                    // them stops the launch.
+                    match state.keys().await {
+                        Some(Err(e)) => Err(ConfigError::Invalid {
+                            key: "oauth_server.generate_signing_keys".into(),
+                            reason: e.to_string(),
+                        }),
+                        _ => Ok(state),
+                    }
                 }
                 Err(e) => Err(e),
             },

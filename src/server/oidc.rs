@@ -61,7 +61,7 @@ impl Alg {
 
 /// A private key of either kind, signing through openidconnect's `IdToken::new`.
 enum KeyPair {
-    Rsa(CoreRsaPrivateSigningKey),
+    Rsa(Box<CoreRsaPrivateSigningKey>),
     Ec {
         key: p256::ecdsa::SigningKey,
         kid: JsonWebKeyId,
@@ -140,7 +140,7 @@ impl Key {
         Ok(Key {
             alg: Alg::Rs256,
             kid,
-            pair: KeyPair::Rsa(pair),
+            pair: KeyPair::Rsa(Box::new(pair)),
         })
     }
 
@@ -694,6 +694,64 @@ mod tests {
         let (other, _) = Key::generate(Alg::Es256).unwrap();
         let other = KeySet::new(vec![other], 0);
         assert!(other.hinted_client(&token, "https://op.example").is_none());
+    }
+
+    #[test]
+    fn configuration_errors_name_their_key() {
+        let load = |files: &[String], alg: Option<&str>, generate: bool| {
+            Signer::load(SignerConfig {
+                pems: &[],
+                files,
+                alg,
+                generate,
+                rotation: ROTATION,
+                sealer: cookie::Key::generate(),
+            })
+        };
+        let key_of = |result: Result<Option<Signer>, ConfigError>| match result {
+            Err(ConfigError::Invalid { key, .. }) => key,
+            Err(other) => panic!("{other}"),
+            Ok(_) => panic!("accepted"),
+        };
+        let rsa = ["tests/keys/rsa1.pem".to_owned()];
+        let public = ["tests/keys/apple_authkey.pub.pem".to_owned()];
+        let missing = ["tests/keys/none.pem".to_owned()];
+        assert_eq!(
+            key_of(load(&rsa, Some("ES256"), false)),
+            "oauth_server.id_token_signing_alg"
+        );
+        assert_eq!(
+            key_of(load(&rsa, Some("HS256"), false)),
+            "oauth_server.id_token_signing_alg"
+        );
+        assert_eq!(
+            key_of(load(&rsa, None, true)),
+            "oauth_server.generate_signing_keys"
+        );
+        assert_eq!(
+            key_of(load(&public, None, false)),
+            "oauth_server.signing_keys"
+        );
+        assert_eq!(
+            key_of(load(&missing, None, false)),
+            "oauth_server.signing_keys"
+        );
+        assert!(
+            load(&[], None, false).unwrap().is_none(),
+            "no keys: no provider"
+        );
+        let generated = load(&[], Some("ES256"), true).unwrap().unwrap();
+        assert_eq!(generated.algorithms(), ["ES256"]);
+        let both = [
+            "tests/keys/ec1.pem".to_owned(),
+            "tests/keys/rsa1.pem".to_owned(),
+        ];
+        let configured = load(&both, None, false).unwrap().unwrap();
+        assert_eq!(
+            configured.algorithms(),
+            ["ES256", "RS256"],
+            "the first key signs"
+        );
     }
 
     #[test]

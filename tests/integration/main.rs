@@ -1,6 +1,8 @@
 //! The integration tests, in one binary (one link instead of one per file): real providers
 //! and applications on loopback ports, driven by an HTTP client that keeps cookies.
 
+#[cfg(feature = "server")]
+mod clients;
 mod common;
 
 mod example;

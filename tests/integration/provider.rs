@@ -71,6 +71,11 @@ fn whoami(user: User<Sso>) -> Value {
 }
 
 async fn start() -> String {
+    start_with(json!({})).await
+}
+
+/// The app with `server` merged over its `oauth_server` configuration.
+async fn start_with(server: Value) -> String {
     let port = free_port();
     let url = format!("http://127.0.0.1:{port}");
     let figment = base_figment()
@@ -97,7 +102,8 @@ async fn start() -> String {
                 "redirect_uri": format!("{url}/auth/sso/callback"), "timeout": 5,
                 "provider_logout": true, "post_logout_redirect_uri": format!("{url}/bye"),
             }),
-        ));
+        ))
+        .merge(("oauth_server", server));
     let rocket = rocket::custom(figment)
         .attach(AuthorizationServer::new(Users))
         .attach(Sso.fairing())
@@ -292,4 +298,142 @@ async fn logout_ends_the_session_at_the_provider_too() {
         ))
         .await;
     assert_eq!(r.status(), 200);
+}
+
+/// The JOSE header of a compact JWT.
+fn jwt_header(token: &str) -> Value {
+    use base64::Engine;
+    let header = token.split('.').next().unwrap();
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(header)
+        .unwrap();
+    serde_json::from_slice(&bytes).unwrap()
+}
+
+/// Logs in, then starts the client's logout: the ID token it sends as hint.
+async fn id_token_of_a_login(url: &str) -> String {
+    let browser = Browser::new();
+    assert_eq!(log_in(&browser, url).await.status(), 200);
+    let r = browser.post(&format!("{url}/auth/sso/logout")).await;
+    query_param(&location(&r), "id_token_hint").expect("an id_token_hint")
+}
+
+#[rocket::async_test]
+async fn es256_keys_sign_id_tokens_when_chosen() {
+    // An ES256 key and an RSA key: ES256 chosen; both published, ES256 listed first.
+    let url = start_with(json!({
+        "signing_keys": ["tests/keys/rsa1.pem", "tests/keys/ec1.pem"],
+        "id_token_signing_alg": "ES256",
+    }))
+    .await;
+    let browser = Browser::new();
+    let discovery = browser
+        .json(&format!("{url}/.well-known/openid-configuration"))
+        .await;
+    assert_eq!(
+        discovery["id_token_signing_alg_values_supported"],
+        json!(["ES256", "RS256"])
+    );
+    let jwks = browser.json(&format!("{url}/oauth/jwks")).await;
+    let kinds: Vec<&str> = jwks["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["kty"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["RSA", "EC"]);
+    assert_eq!(jwks["keys"][1]["crv"], "P-256");
+    assert!(jwks["keys"][1].get("d").is_none(), "no private part");
+    // This crate's client validated the ES256 ID token (the login landed); its header says
+    // so, with the EC key's id.
+    let header = jwt_header(&id_token_of_a_login(&url).await);
+    assert_eq!(header["alg"], "ES256");
+    assert_eq!(header["kid"], jwks["keys"][1]["kid"]);
+}
+
+#[rocket::async_test]
+async fn a_wrong_signing_configuration_fails_at_ignite() {
+    for (server, key) in [
+        (
+            json!({"id_token_signing_alg": "ES256"}),
+            "id_token_signing_alg",
+        ),
+        (
+            json!({"id_token_signing_alg": "HS256"}),
+            "id_token_signing_alg",
+        ),
+        (
+            json!({"generate_signing_keys": true}),
+            "generate_signing_keys",
+        ),
+        (
+            json!({"signing_keys": ["tests/keys/apple_authkey.pub.pem"]}),
+            "signing_keys",
+        ),
+        (
+            json!({"generate_signing_keys": true, "signing_keys": [], "signing_key_rotation": 60}),
+            "signing_key_rotation",
+        ),
+    ] {
+        let mut config = json!({
+            "issuer": "http://127.0.0.1:8000",
+            "signing_keys": ["tests/keys/rsa1.pem"],
+        });
+        for (k, v) in server.as_object().unwrap() {
+            config[k] = v.clone();
+        }
+        let rocket = rocket::custom(base_figment().merge(("oauth_server", config)))
+            .attach(AuthorizationServer::new(Users));
+        let error = rocket.ignite().await.unwrap_err();
+        assert!(
+            matches!(error.kind(), rocket::error::ErrorKind::FailedFairings(_)),
+            "{key}"
+        );
+    }
+}
+
+#[cfg(feature = "sqlite")]
+#[rocket::async_test]
+async fn generated_keys_are_kept_in_the_store_and_shared_by_instances() {
+    let path = std::env::temp_dir().join(format!("rocket_oauth-keys-{}.db", std::process::id()));
+    let _ = std::fs::remove_file(&path);
+    let database = format!("sqlite://{}", path.display());
+    let server = json!({
+        "signing_keys": [],
+        "generate_signing_keys": true,
+        "id_token_signing_alg": "ES256",
+        "database_url": database,
+    });
+    let first = start_with(server.clone()).await;
+    let browser = Browser::new();
+    let jwks = browser.json(&format!("{first}/oauth/jwks")).await;
+    assert_eq!(jwks["keys"].as_array().unwrap().len(), 1, "one key made");
+    let kid = jwks["keys"][0]["kid"].clone();
+    let header = jwt_header(&id_token_of_a_login(&first).await);
+    assert_eq!((&header["alg"], &header["kid"]), (&json!("ES256"), &kid));
+    // Another instance on the same database (the same secret_key) signs with the same key.
+    let second = start_with(server).await;
+    let jwks = browser.json(&format!("{second}/oauth/jwks")).await;
+    assert_eq!(jwks["keys"].as_array().unwrap().len(), 1);
+    assert_eq!(jwks["keys"][0]["kid"], kid);
+    let header = jwt_header(&id_token_of_a_login(&second).await);
+    assert_eq!(header["kid"], kid);
+    // The private key is stored sealed, never as PEM.
+    let bytes = std::fs::read(&path).unwrap();
+    assert!(!String::from_utf8_lossy(&bytes).contains("PRIVATE KEY"));
+    let _ = std::fs::remove_file(&path);
+}
+
+#[rocket::async_test]
+async fn generated_rs256_keys_by_default() {
+    let url = start_with(json!({"signing_keys": [], "generate_signing_keys": true})).await;
+    let discovery = Browser::new()
+        .json(&format!("{url}/.well-known/openid-configuration"))
+        .await;
+    assert_eq!(
+        discovery["id_token_signing_alg_values_supported"],
+        json!(["RS256"])
+    );
+    let header = jwt_header(&id_token_of_a_login(&url).await);
+    assert_eq!(header["alg"], "RS256");
 }

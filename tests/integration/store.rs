@@ -291,12 +291,12 @@ async fn sqlite_store_and_reopen() {
 /// PostgreSQL, on the server named by `DATABASE_URL` (`.ci/run` starts one): each run in a
 /// database of its own.
 #[cfg(feature = "postgres")]
-mod postgres {
+pub(crate) mod postgres {
     use super::*;
     use rocket_oauth::server::PostgresStore;
 
     /// A fresh database on the `DATABASE_URL` server, or `None` (saying so) without one.
-    async fn fresh_database() -> Option<String> {
+    pub(crate) async fn fresh_database() -> Option<String> {
         let Ok(url) = std::env::var("DATABASE_URL") else {
             eprintln!(
                 "skipped: the PostgreSQL store tests need DATABASE_URL (a server `.ci/run` starts)"

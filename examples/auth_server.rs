@@ -8,6 +8,10 @@
 //! with `[default.oauth_server]`: `issuer`, `access_token_ttl`, a `scopes` table and
 //! `[[default.oauth_server.clients]]` (see the README). Its own sign-in is a user name
 //! form (any password): `GET/POST /login`. The API: `GET /api/me` (scope `profile`).
+//!
+//! With `signing_keys` (PEM files) or `generate_signing_keys = true` it is an OpenID
+//! Provider too: discovery at `<issuer>/.well-known/openid-configuration`, and clients
+//! granted `openid` get an ID token (with `name` and `preferred_username` for `profile`).
 
 #[macro_use]
 extern crate rocket;
@@ -16,6 +20,7 @@ use rocket::form::Form;
 use rocket::http::{Cookie, CookieJar, RawStr, SameSite};
 use rocket::response::content::RawHtml;
 use rocket::response::Redirect;
+use rocket::serde::json::serde_json::Map;
 use rocket::serde::json::{json, Value};
 use rocket::Request;
 use rocket_oauth::server::{AuthorizationServer, ResourceOwner, ScopeSet, Scoped};
@@ -32,6 +37,15 @@ impl ResourceOwner for Users {
             .cookies()
             .get_private(USER_COOKIE)
             .map(|c| c.value().to_owned())
+    }
+
+    async fn claims(&self, owner: &str, scopes: &[String]) -> Map<String, Value> {
+        let mut claims = Map::new();
+        if scopes.iter().any(|s| s == "profile") {
+            claims.insert("name".into(), json!(owner));
+            claims.insert("preferred_username".into(), json!(owner));
+        }
+        claims
     }
 }
 

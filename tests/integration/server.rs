@@ -50,6 +50,7 @@ access_token_ttl = {access_token_ttl}
 {extra}
 
 [default.oauth_server.scopes]
+openid = "Sign you in"
 profile = "Read your profile"
 email = "Read your email address"
 admin = "Administer everything"
@@ -72,6 +73,13 @@ id = "emailonly"
 secret = "other-secret"
 redirect_uris = ["{REDIRECT}"]
 scopes = ["email"]
+
+[[default.oauth_server.clients]]
+id = "oidc"
+secret = "oidc-secret"
+name = "Example client"
+redirect_uris = ["{REDIRECT}"]
+scopes = ["openid", "profile"]
 
 [[default.oauth_server.clients]]
 id = "api"
@@ -872,4 +880,61 @@ async fn metadata_follows_the_issuers_path() {
     assert_eq!(r.status().code, 200);
     let metadata: Value = r.into_json().await.unwrap();
     assert_eq!(metadata["issuer"], "http://127.0.0.1:1/tenant-a");
+}
+
+/// The black-box contract of `examples/auth_server.rs` as an OpenID Provider: discovery at
+/// the issuer, and an ID token for a client granted `openid`, signed by a published key.
+#[rocket::async_test]
+async fn auth_server_is_an_openid_provider_with_signing_keys() {
+    let key = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/keys/rsa1.pem");
+    let server = start_server_with(3600, free_port(), &format!("signing_keys = [\"{key}\"]")).await;
+    let discovery: Value = reqwest::get(format!("{}/.well-known/openid-configuration", server.url))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(discovery["issuer"], server.url.as_str());
+    assert_eq!(
+        discovery["id_token_signing_alg_values_supported"],
+        serde_json::json!(["RS256"])
+    );
+    let jwks: Value = reqwest::get(discovery["jwks_uri"].as_str().unwrap())
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let client = server.client("oidc", Some("oidc-secret"));
+    let (code, verifier) = server.code(&client, &["openid", "profile"]).await;
+    let response = reqwest::Client::new()
+        .post(format!("{}/oauth/token", server.url))
+        .basic_auth("oidc", Some("oidc-secret"))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", code.as_str()),
+            ("redirect_uri", REDIRECT),
+            ("code_verifier", verifier.secret().as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let body: Value = response.json().await.unwrap();
+    let id_token = body["id_token"].as_str().expect("an ID token");
+    let part = |i: usize| -> Value {
+        use base64::Engine;
+        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(id_token.split('.').nth(i).unwrap())
+            .unwrap();
+        serde_json::from_slice(&bytes).unwrap()
+    };
+    let (header, claims) = (part(0), part(1));
+    assert_eq!(header["alg"], "RS256");
+    assert_eq!(header["kid"], jwks["keys"][0]["kid"]);
+    assert_eq!(claims["iss"], server.url.as_str());
+    assert_eq!(claims["aud"], serde_json::json!(["oidc"]));
+    assert_eq!(claims["sub"], "alice");
+    assert_eq!(claims["name"], "alice");
+    assert!(claims["at_hash"].is_string());
 }

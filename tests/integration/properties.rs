@@ -123,7 +123,9 @@ mod server {
         let config = serde_json::json!({
             "issuer": "http://127.0.0.1:8000",
             "require_tls": false,
-            "scopes": {"profile": "Profile"},
+            "scopes": {"profile": "Profile", "openid": "Sign in"},
+            "signing_keys": ["tests/keys/ec1.pem"],
+            "dynamic_registration": true,
             "clients": [
                 {"id": "c", "secret": "s", "redirect_uris": ["http://127.0.0.1/cb"], "scopes": ["profile"]},
                 {"id": "p", "redirect_uris": ["http://127.0.0.1/cb"], "scopes": ["profile"]},
@@ -165,7 +167,50 @@ mod server {
                 .header(Header::new("Authorization", auth.clone().unwrap_or_default()))
                 .dispatch();
             prop_assert!(r.status().code < 500);
+            let r = client.get(format!("/oauth/end_session?{query}")).dispatch();
+            prop_assert!(r.status().code < 500, "end_session {query}: {}", r.status());
+            let r = client
+                .get("/oauth/userinfo")
+                .header(Header::new("Authorization", auth.clone().unwrap_or_default()))
+                .dispatch();
+            prop_assert!(r.status().code < 500);
             Ok(())
+            })?;
+        }
+
+        /// RFC 7591 registration: any body, and client metadata with any values, gets a
+        /// 201 or a 4xx; what is registered has only acceptable redirect URIs.
+        #[test]
+        fn registration_never_answers_5xx(
+            body in junk(),
+            uris in proptest::collection::vec(
+                prop_oneof![junk(), Just("https://app.example/cb".to_owned()), "http://127\\.0\\.0\\.1:[0-9]{1,5}/[a-z#?]{0,5}"],
+                0..3,
+            ),
+            method in prop_oneof![junk(), Just("none".to_owned()), Just("client_secret_post".to_owned())],
+            scope in prop_oneof![junk(), Just("openid profile".to_owned())],
+            grants in proptest::collection::vec(prop_oneof![junk(), Just("refresh_token".to_owned()), Just("client_credentials".to_owned())], 0..3),
+            name in junk(),
+        ) {
+            with_app(|client| {
+                let r = client.post("/oauth/register").header(ContentType::JSON).body(body.clone()).dispatch();
+                prop_assert!(r.status().code < 500, "{body}: {}", r.status());
+                let metadata = serde_json::json!({
+                    "redirect_uris": uris, "token_endpoint_auth_method": method, "scope": scope,
+                    "grant_types": grants, "client_name": name,
+                });
+                let r = client.post("/oauth/register").header(ContentType::JSON).body(metadata.to_string()).dispatch();
+                let status = r.status().code;
+                prop_assert!(status == 201 || (400..500).contains(&status), "{metadata}: {status}");
+                if status == 201 {
+                    let registered: serde_json::Value = r.into_json().unwrap();
+                    for uri in registered["redirect_uris"].as_array().unwrap() {
+                        let uri = url::Url::parse(uri.as_str().unwrap()).unwrap();
+                        prop_assert!(uri.fragment().is_none());
+                        prop_assert!(uri.scheme() == "https" || uri.host_str() == Some("127.0.0.1"));
+                    }
+                }
+                Ok(())
             })?;
         }
     }

@@ -182,6 +182,27 @@ pub(super) fn json_response<'r>(req: &'r Request<'_>, status: Status, body: Valu
     outcome
 }
 
+/// The request's Bearer token (RFC 6750 §2.1), if any.
+pub(super) fn bearer<'a>(req: &'a Request<'_>) -> Option<&'a str> {
+    req.headers()
+        .get_one("Authorization")
+        .and_then(|h| h.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, token)| token.trim())
+}
+
+/// 401 `invalid_token`, with its RFC 6750 challenge.
+pub(super) fn invalid_token<'r>(req: &'r Request<'_>) -> Outcome<'r> {
+    let body = json!({"error": "invalid_token"});
+    json_response(req, Status::Unauthorized, body).map(|mut response| {
+        response.set_header(Header::new(
+            "WWW-Authenticate",
+            r#"Bearer error="invalid_token""#,
+        ));
+        response
+    })
+}
+
 pub(super) fn oauth_error<'r>(
     req: &'r Request<'_>,
     status: Status,

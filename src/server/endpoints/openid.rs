@@ -2,12 +2,12 @@
 //! RP-initiated logout (`end_session`). Mounted only with signing keys; discovery is in
 //! `metadata`.
 
-use rocket::http::{Header, Status};
+use rocket::http::Status;
 use rocket::route::Outcome;
 use rocket::Request;
 use serde_json::{json, Value};
 
-use super::json_response;
+use super::{bearer, invalid_token, json_response};
 use crate::server::store::{TokenHash, TokenKind};
 use crate::server::ServerState;
 use crate::util::now;
@@ -28,13 +28,7 @@ pub(super) async fn jwks<'r>(req: &'r Request<'_>, state: &ServerState) -> Outco
 /// The claims of the bearer's grant: `sub` and the app's claims for its scopes. The token
 /// must be a live access token granted `openid`.
 pub(super) async fn userinfo<'r>(req: &'r Request<'_>, state: &ServerState) -> Outcome<'r> {
-    let token = req
-        .headers()
-        .get_one("Authorization")
-        .and_then(|h| h.split_once(' '))
-        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-        .map(|(_, token)| token.trim());
-    let record = match token {
+    let record = match bearer(req) {
         Some(token) => state
             .store
             .token(&TokenHash::of(token))
@@ -50,14 +44,7 @@ pub(super) async fn userinfo<'r>(req: &'r Request<'_>, state: &ServerState) -> O
             && r.scopes.iter().any(|s| s == "openid")
     });
     let Some((owner, scopes)) = live.and_then(|r| Some((r.owner?, r.scopes))) else {
-        let body = json!({"error": "invalid_token"});
-        return json_response(req, Status::Unauthorized, body).map(|mut response| {
-            response.set_header(Header::new(
-                "WWW-Authenticate",
-                r#"Bearer error="invalid_token""#,
-            ));
-            response
-        });
+        return invalid_token(req);
     };
     let mut claims = state.owner.claims(&owner, &scopes).await;
     claims.insert("sub".into(), Value::String(owner));

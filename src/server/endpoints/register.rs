@@ -3,13 +3,13 @@
 //! [`ClientRegistry`](crate::server::ClientRegistry)'s clients.
 
 use rocket::data::{Data, ToByteUnit};
-use rocket::http::{Header, Status};
+use rocket::http::Status;
 use rocket::route::Outcome;
 use rocket::Request;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{json_response, oauth_error};
+use super::{bearer, invalid_token, json_response, oauth_error};
 use crate::server::config::ClientConfig;
 use crate::server::{ClientError, ClientRegistry, ServerState};
 use crate::util::{ct_eq, now};
@@ -56,21 +56,8 @@ pub(super) async fn register<'r>(
     state: &ServerState,
 ) -> Outcome<'r> {
     if let Some(expected) = &state.config.registration_token {
-        let given = req
-            .headers()
-            .get_one("Authorization")
-            .and_then(|h| h.split_once(' '))
-            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-            .map(|(_, token)| token.trim());
-        if !given.is_some_and(|given| ct_eq(expected.expose(), given)) {
-            let body = json!({"error": "invalid_token"});
-            return json_response(req, Status::Unauthorized, body).map(|mut response| {
-                response.set_header(Header::new(
-                    "WWW-Authenticate",
-                    r#"Bearer error="invalid_token""#,
-                ));
-                response
-            });
+        if !bearer(req).is_some_and(|given| ct_eq(expected.expose(), given)) {
+            return invalid_token(req);
         }
     }
     if req.content_type().is_none_or(|ct| !ct.is_json()) {

@@ -9,16 +9,14 @@ use std::time::Duration;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use openidconnect::core::{
-    CoreIdToken, CoreIdTokenVerifier, CoreJsonWebKeySet, CoreJwsSigningAlgorithm,
-};
+use openidconnect::core::{CoreIdToken, CoreJwsSigningAlgorithm};
 use openidconnect::{
-    AccessToken, AccessTokenHash, ClaimsVerificationError, ClientId, IssuerUrl, Nonce,
-    SignatureVerificationError,
+    AccessToken, AccessTokenHash, ClaimsVerificationError, ClientId, IdTokenVerifier, IssuerUrl,
+    Nonce, SignatureVerificationError,
 };
 use serde_json::{Map, Value};
 
-use super::jwks::Jwks;
+use super::jwks::{Jwks, KeySet};
 use crate::protocol::http::{HttpClient, HttpError};
 use crate::util::ct_eq;
 
@@ -132,11 +130,11 @@ fn check(
     expect: &Expectations<'_>,
     issuer: &IssuerUrl,
     iss_is_alias: bool,
-    keys: &CoreJsonWebKeySet,
+    keys: &KeySet,
 ) -> Result<(), IdTokenError> {
     let now = chrono::Utc::now();
     let leeway = chrono::Duration::from_std(LEEWAY).unwrap_or_default();
-    let verifier = CoreIdTokenVerifier::new_public_client(
+    let verifier = IdTokenVerifier::new_public_client(
         ClientId::new(expect.client_id.to_owned()),
         issuer.clone(),
         keys.clone(),

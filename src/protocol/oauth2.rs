@@ -233,7 +233,7 @@ impl OAuth2Flow {
             request = request.set_pkce_verifier(PkceCodeVerifier::new(verifier));
         }
         let tokens = request
-            .request_async(&TokenEndpoint(http))
+            .request_async(&TokenEndpoint(http, &self.endpoints.token_url))
             .await
             .map_err(token_error)?;
         tokens.check_bearer()?;
@@ -271,7 +271,7 @@ impl OAuth2Flow {
         let tokens = self
             .client()
             .exchange_refresh_token(&refresh_token)
-            .request_async(&TokenEndpoint(http))
+            .request_async(&TokenEndpoint(http, &self.endpoints.token_url))
             .await
             .map_err(token_error)?;
         tokens.check_bearer()?;
@@ -415,7 +415,9 @@ pub(crate) fn displayable_code(code: &str) -> String {
 
 /// The `oauth2` crate's HTTP client for token endpoint calls: the pooled client, plus
 /// [`normalize_token_response`].
-struct TokenEndpoint<'a>(&'a HttpClient);
+/// The token endpoint's client: the pooled client and the endpoint's parsed URL (the
+/// `oauth2` crate's requests go to it; reusing it spares parsing the URL per request).
+struct TokenEndpoint<'a>(&'a HttpClient, &'a Url);
 
 impl<'c> AsyncHttpClient<'c> for TokenEndpoint<'_> {
     type Error = HttpError;
@@ -423,8 +425,16 @@ impl<'c> AsyncHttpClient<'c> for TokenEndpoint<'_> {
 
     fn call(&'c self, request: HttpRequest) -> Self::Future {
         Box::pin(async move {
-            let request = reqwest::Request::try_from(request)
-                .map_err(|e| HttpError::Request(e.without_url().to_string()))?;
+            let (parts, body) = request.into_parts();
+            let request = if parts.uri == self.1.as_str() {
+                let mut request = reqwest::Request::new(parts.method, self.1.clone());
+                *request.headers_mut() = parts.headers;
+                *request.body_mut() = Some(body.into());
+                request
+            } else {
+                reqwest::Request::try_from(HttpRequest::from_parts(parts, body))
+                    .map_err(|e| HttpError::Request(e.without_url().to_string()))?
+            };
             normalize_token_response(self.0.send(request).await?)
         })
     }
@@ -434,9 +444,9 @@ impl<'c> AsyncHttpClient<'c> for TokenEndpoint<'_> {
 /// status 200 for tokens and 400 for errors (including errors reported inside 2xx bodies).
 pub(crate) fn normalize_token_response(raw: Buffered) -> Result<HttpResponse, HttpError> {
     let content_type = raw.content_type.as_deref().unwrap_or("");
-    let body: Option<Map<String, Value>> = if content_type.contains("x-www-form-urlencoded")
-        || content_type.starts_with("text/plain")
-    {
+    let form =
+        content_type.contains("x-www-form-urlencoded") || content_type.starts_with("text/plain");
+    let body: Option<Map<String, Value>> = if form {
         let map: Map<String, Value> = url::form_urlencoded::parse(&raw.body)
             .map(|(k, v)| (k.into_owned(), Value::String(v.into_owned())))
             .collect();
@@ -453,7 +463,12 @@ pub(crate) fn normalize_token_response(raw: Buffered) -> Result<HttpResponse, Ht
         None if success => return Err(HttpError::InvalidJson),
         _ => return Err(HttpError::Status(raw.status)),
     };
-    let body = serde_json::to_vec(&body).map_err(|_| HttpError::InvalidJson)?;
+    // A JSON answer goes on as it came (parsed once more by the `oauth2` crate only).
+    let body = if form || status != StatusCode::OK {
+        serde_json::to_vec(&body).map_err(|_| HttpError::InvalidJson)?
+    } else {
+        raw.body
+    };
     let mut response = HttpResponse::new(body);
     *response.status_mut() = status;
     response

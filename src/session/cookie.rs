@@ -193,13 +193,26 @@ impl Cookies {
             let value = format!("{tag}.{index}.{count}.{part}");
             jar.add_private(self.build(name, value, "/".into(), Some(max_age.max(1))));
         }
-        for index in count.max(1)..MAX_CHUNKS {
-            let name = format!("{}.{index}", self.session);
-            if jar.get(&name).is_some() {
-                jar.remove_private(Self::removal(name, "/"));
-            }
+        // Chunks of a longer session the browser still has (one pass over its cookies).
+        let stale: Vec<String> = jar
+            .iter()
+            .filter(|c| self.chunk_index(c.name()).is_some_and(|i| i >= count))
+            .map(|c| c.name().to_owned())
+            .collect();
+        for name in stale {
+            jar.remove_private(Self::removal(name, "/"));
         }
         Ok(())
+    }
+
+    /// The index of a session chunk cookie's name (`<session>.<index>`, index ≥ 1).
+    fn chunk_index(&self, name: &str) -> Option<usize> {
+        let index: usize = name
+            .strip_prefix(&self.session)?
+            .strip_prefix('.')?
+            .parse()
+            .ok()?;
+        (1..MAX_CHUNKS).contains(&index).then_some(index)
     }
 
     /// `Set-Cookie` removals of the session cookies the browser sent, for a response whose

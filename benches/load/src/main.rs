@@ -208,15 +208,32 @@ impl Running {
         std::fs::read_to_string(format!("/proc/{}/{file}", self.child.id())).unwrap_or_default()
     }
 
-    /// User + system CPU time so far, seconds.
+    /// CPU time so far, seconds: the sum of its threads' on-CPU time from
+    /// `/proc/<pid>/task/*/schedstat` (nanoseconds; `/proc/<pid>/stat`'s clock ticks are
+    /// too coarse for a few microseconds per request), or the ticks where that is missing.
     fn cpu_seconds(&self) -> f64 {
+        let tasks = std::fs::read_dir(format!("/proc/{}/task", self.child.id()));
+        let nanos: u64 = tasks
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter_map(|task| std::fs::read_to_string(task.path().join("schedstat")).ok())
+            .filter_map(|line| line.split_whitespace().next()?.parse::<u64>().ok())
+            .sum();
+        if nanos > 0 {
+            return nanos as f64 / 1e9;
+        }
         let stat = self.stat("stat");
         // Fields after the command name (which may contain spaces): utime is the 14th field.
         let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
         let fields: Vec<&str> = after.split_whitespace().collect();
-        let ticks: f64 =
-            fields[11].parse::<f64>().unwrap_or(0.0) + fields[12].parse::<f64>().unwrap_or(0.0);
-        ticks / self.ticks_per_second
+        let ticks = |i: usize| {
+            fields
+                .get(i)
+                .and_then(|f| f.parse::<f64>().ok())
+                .unwrap_or(0.0)
+        };
+        (ticks(11) + ticks(12)) / self.ticks_per_second
     }
 
     /// Resident set size, MiB.

@@ -8,7 +8,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use openidconnect::core::{CoreJsonWebKey, CoreJsonWebKeyUse, CoreJwsSigningAlgorithm};
 use openidconnect::{
-    JsonWebKey, JsonWebKeyAlgorithm, JsonWebKeyId, JsonWebKeyUse, JsonWebKeySet,
+    JsonWebKey, JsonWebKeyAlgorithm, JsonWebKeyId, JsonWebKeySet, JsonWebKeyUse,
     SignatureVerificationError,
 };
 use ring::signature::{self as ring_sig, RsaPublicKeyComponents, UnparsedPublicKey};
@@ -55,7 +55,11 @@ impl ProviderKey {
     fn prepare(jwk: &CoreJsonWebKey) -> Option<Fast> {
         let value = serde_json::to_value(jwk).ok()?;
         let text = |name: &str| value.get(name).and_then(serde_json::Value::as_str);
-        let bytes = |name: &str| URL_SAFE_NO_PAD.decode(text(name)?.trim_end_matches('=')).ok();
+        let bytes = |name: &str| {
+            URL_SAFE_NO_PAD
+                .decode(text(name)?.trim_end_matches('='))
+                .ok()
+        };
         match text("kty")? {
             "EC" if text("crv")? == "P-256" => {
                 let (x, y) = (bytes("x")?, bytes("y")?);
@@ -278,7 +282,9 @@ mod tests {
         let k = key(jwk.clone());
         assert!(matches!(k.0.fast, Some(Fast::P256(_))));
         assert!(k.verify_signature(&es256, MESSAGE, &signature).is_ok());
-        assert!(k.verify_signature(&es256, b"another message", &signature).is_err());
+        assert!(k
+            .verify_signature(&es256, b"another message", &signature)
+            .is_err());
         let mut tampered = signature.clone();
         tampered[10] ^= 1;
         assert!(k.verify_signature(&es256, MESSAGE, &tampered).is_err());
@@ -288,14 +294,20 @@ mod tests {
         assert!(k.verify_signature(&rs256, MESSAGE, &signature).is_err());
         let mut enc = jwk.clone();
         enc["use"] = "enc".into();
-        assert!(key(enc).verify_signature(&es256, MESSAGE, &signature).is_err());
+        assert!(key(enc)
+            .verify_signature(&es256, MESSAGE, &signature)
+            .is_err());
         let mut bound = jwk.clone();
         bound["alg"] = "ES384".into();
-        assert!(key(bound).verify_signature(&es256, MESSAGE, &signature).is_err());
+        assert!(key(bound)
+            .verify_signature(&es256, MESSAGE, &signature)
+            .is_err());
         let mut allowed = jwk;
         allowed["alg"] = "ES256".into();
         allowed["use"] = "sig".into();
-        assert!(key(allowed).verify_signature(&es256, MESSAGE, &signature).is_ok());
+        assert!(key(allowed)
+            .verify_signature(&es256, MESSAGE, &signature)
+            .is_ok());
     }
 
     #[test]

@@ -174,8 +174,10 @@
 //!
 //! The pages are rendered with embedded default templates (system fonts, light and dark
 //! mode, no external assets), so nothing needs to be set up.
-//! To restyle one, attach `rocket_dyn_templates::Template::fairing()` and put a template of
-//! the same name in your template directory (e.g. `templates/oauth/error.html.tera`):
+//! To restyle one, attach `rocket_dyn_templates::Template::fairing()` (with the engine you
+//! use enabled: `rocket_dyn_templates = { version = "0.2", features = ["tera"] }`, or
+//! `handlebars`, `minijinja`) and put a template of the same name in your template directory
+//! (e.g. `templates/oauth/error.html.tera`):
 //!
 //! | name | shown | context |
 //! |---|---|---|

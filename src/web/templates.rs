@@ -9,9 +9,9 @@ use std::sync::OnceLock;
 
 use rocket::http::{ContentType, Status};
 use rocket::Request;
-use rocket_dyn_templates::tera::{Context, Tera};
 use rocket_dyn_templates::Metadata;
 use serde::Serialize;
+use tera::{Context, Tera};
 
 /// The confirmation page's template name.
 pub(crate) const CONFIRM: &str = "oauth/confirm";

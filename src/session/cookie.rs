@@ -41,14 +41,13 @@ fn split(value: &str, size: usize) -> Vec<&str> {
 }
 
 /// A chunk `<tag>.<index>.<count>.<data>` expected at `index`: its tag, count and data.
-fn chunk(value: &str, index: usize) -> Option<(String, usize, String)> {
+fn chunk(value: &str, index: usize) -> Option<(&str, usize, &str)> {
     let mut fields = value.splitn(4, '.');
     let tag = fields.next()?;
     let at: usize = fields.next()?.parse().ok()?;
     let count: usize = fields.next()?.parse().ok()?;
     let data = fields.next()?;
-    (at == index && (1..=MAX_CHUNKS).contains(&count))
-        .then(|| (tag.to_owned(), count, data.to_owned()))
+    (at == index && (1..=MAX_CHUNKS).contains(&count)).then_some((tag, count, data))
 }
 
 /// Cookie names and attributes of one provider.
@@ -159,14 +158,15 @@ impl Cookies {
     /// chunks; `None` when absent, tampered with, or incomplete.
     pub fn read_session(&self, jar: &CookieJar<'_>) -> Option<String> {
         let first = jar.get_private(&self.session)?;
-        let (tag, count, mut value) = chunk(first.value(), 0)?;
+        let (tag, count, data) = chunk(first.value(), 0)?;
+        let mut value = data.to_owned();
         for index in 1..count {
             let cookie = jar.get_private(&format!("{}.{index}", self.session))?;
             let (other, other_count, part) = chunk(cookie.value(), index)?;
             if other != tag || other_count != count {
                 return None;
             }
-            value.push_str(&part);
+            value.push_str(part);
         }
         Some(value)
     }
@@ -333,7 +333,7 @@ mod tests {
             let joined: String = parts
                 .iter()
                 .enumerate()
-                .map(|(i, p)| chunk(&format!("tag.{i}.{count}.{p}"), i).unwrap().2)
+                .map(|(i, p)| chunk(&format!("tag.{i}.{count}.{p}"), i).unwrap().2.to_owned())
                 .collect();
             proptest::prop_assert_eq!(joined, value);
         }

@@ -49,11 +49,15 @@ pub(crate) async fn callback<'r, P: Provider>(
         Some(params) => finish_login(req, state, params).await,
         None => Err(LoginError::MissingState.into()),
     };
+    // The error pages' futures (templates, the session store) are boxed: they are rare,
+    // and would otherwise be part of, and copied with, every callback's future.
     match result {
         Ok(outcome) => outcome,
-        Err(Stop::Failed(err)) => error_page(req, state, err).await,
-        Err(Stop::Reported(err, said)) => error_page_saying(req, state, err, Some(&said)).await,
-        Err(Stop::Refused(denial)) => refuse::<P>(req, *denial).await,
+        Err(Stop::Failed(err)) => Box::pin(error_page(req, state, err)).await,
+        Err(Stop::Reported(err, said)) => {
+            Box::pin(error_page_saying(req, state, err, Some(&said))).await
+        }
+        Err(Stop::Refused(denial)) => Box::pin(refuse::<P>(req, *denial)).await,
     }
 }
 

@@ -218,15 +218,16 @@ async fn live_session<P: Provider>(req: &Request<'_>) -> Option<Session> {
     let mut session = sessions.load(req.cookies()).await?;
     let now = now();
     if sessions.needs_refresh(&session.login, now) || session.login.credentials.is_expired(now) {
-        let refreshed = sessions
-            .refresh(
-                req.cookies(),
-                session,
-                &*state.flow,
-                &state.http,
-                &state.provider,
-            )
-            .await;
+        // Boxed: the refresh (provider call, store, lock) is rare, and its large future
+        // would otherwise be part of, and copied with, every guard's.
+        let refreshed = Box::pin(sessions.refresh(
+            req.cookies(),
+            session,
+            &*state.flow,
+            &state.http,
+            &state.provider,
+        ))
+        .await;
         session = match refreshed {
             Ok(session) => session,
             Err(NotRefreshed::Ended) => {

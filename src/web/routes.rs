@@ -92,7 +92,8 @@ impl<P: Provider> Handler for ProviderRoute<P> {
         };
         let outcome = match self.endpoint {
             Endpoint::Login => login(req, state).await,
-            Endpoint::LoginConfirmed => login_confirmed(req, data, state).await,
+            // Rare routes are boxed: their futures would otherwise size every request's.
+            Endpoint::LoginConfirmed => Box::pin(login_confirmed(req, data, state)).await,
             Endpoint::Callback => {
                 let query = req.uri().query().map_or("", |q| q.as_str());
                 callback(req, state, CallbackParams::parse(query.as_bytes()).ok()).await
@@ -101,7 +102,7 @@ impl<P: Provider> Handler for ProviderRoute<P> {
                 let params = callback_form(req, data).await;
                 callback(req, state, params).await
             }
-            Endpoint::Logout => logout(req, state).await,
+            Endpoint::Logout => Box::pin(logout(req, state)).await,
             Endpoint::Check => {
                 #[derive(Serialize)]
                 struct Check {

@@ -184,6 +184,25 @@ impl Denial {
         }
     }
 
+    /// A `502 Bad Gateway` error page ("Provider unavailable") showing `message`: the
+    /// provider's API the hook needed failed or did not answer, which is no verdict on the
+    /// user (they may try again later).
+    ///
+    /// ```rust
+    /// use rocket_oauth::Denial;
+    ///
+    /// let denial = Denial::unavailable("the teams API did not answer");
+    /// # let _ = denial;
+    /// ```
+    pub fn unavailable(message: impl Into<String>) -> Self {
+        Denial {
+            kind: DenialKind::Page {
+                status: Status::BadGateway,
+                message: message.into(),
+            },
+        }
+    }
+
     /// A `303 See Other` to `location`.
     pub fn redirect(location: impl Into<String>) -> Self {
         Denial {

@@ -6,7 +6,8 @@ use rocket::Request;
 use serde_json::Value;
 
 use crate::{
-    Api, Denial, Hooks, Identity, Login, OAuthFairing, Provider, ProviderDefaults, SessionData,
+    Api, Denial, Hooks, HttpError, Identity, Login, OAuthFairing, Provider, ProviderDefaults,
+    SessionData,
 };
 
 /// A preset without hooks of the app's own: the defaults.
@@ -169,7 +170,14 @@ async fn graphql(
     let answer = api
         .send_json("POST", "graphql", token, &headers, Some(&body))
         .await
-        .map_err(|e| Denial::forbidden(format!("Upwork's API failed: {e}")))?;
+        .map_err(|e| match e {
+            // Upwork refused the token: no login.
+            HttpError::Status(status) if (400..500).contains(&status) => {
+                Denial::forbidden(format!("Upwork's API refused the request ({status})"))
+            }
+            // Upwork is down or answers garbage: the provider is unavailable.
+            e => Denial::unavailable(format!("Upwork's API failed: {e}")),
+        })?;
     if let Some(errors) = answer.get("errors").filter(|e| !e.is_null()) {
         let message = errors[0]["message"].as_str().unwrap_or("an error");
         return Err(Denial::forbidden(format!(

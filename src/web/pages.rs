@@ -86,10 +86,15 @@ pub(crate) async fn refuse<'r, P: Provider>(req: &'r Request<'_>, denial: Denial
     log::info!("login with `{}` refused by a hook", P::NAME);
     match denial.kind {
         DenialKind::Page { status, message } => {
+            let title = if status == Status::BadGateway {
+                "Provider unavailable"
+            } else {
+                LoginError::Refused.title()
+            };
             ErrorContext {
                 provider: P::NAME,
                 status: status.code,
-                title: LoginError::Refused.title(),
+                title,
                 message: &message,
                 retry_url: None,
             }

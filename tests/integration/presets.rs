@@ -408,6 +408,28 @@ async fn upwork_admits_by_team_as_the_odesk_seeds_did() {
     assert_eq!(who, Value::Null);
 }
 
+/// Upwork's API down (a 5xx) is the provider being unavailable (502), not a refusal; an
+/// answer that refuses the token (4xx) still refuses the login (403).
+#[rocket::async_test]
+async fn upwork_api_outages_are_502_and_refusals_403() {
+    for (status, expected) in [(503, Status::BadGateway), (403, Status::Forbidden)] {
+        let mock = mock_with(MockUser::new("u"));
+        mock.endpoint(Method::Post, "/graphql", move |_| {
+            MockResponse::json(json!({"message": "nope"})).status(status)
+        });
+        let (landing, who) = log_in::<kinds::Upwork>(&mock, "u", |f| f).await;
+        assert_eq!(landing.status, expected, "{status}: {}", landing.body);
+        if expected == Status::BadGateway {
+            assert!(
+                landing.body.contains("Provider unavailable"),
+                "{}",
+                landing.body
+            );
+        }
+        assert_eq!(who, Value::Null, "not logged in");
+    }
+}
+
 #[cfg(feature = "oidc")]
 mod oidc {
     use super::*;

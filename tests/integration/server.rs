@@ -620,6 +620,7 @@ async fn malformed_token_requests_are_400_never_500() {
     assert_eq!(r.status(), 400, "no client authentication");
 }
 
+#[cfg(feature = "sqlite")]
 #[rocket::async_test]
 async fn sqlite_store_keeps_refresh_tokens_across_restarts() {
     let db = std::env::temp_dir().join(format!("rocket_oauth-server-{}.db", free_port()));

@@ -255,34 +255,37 @@ impl<'r> Grant<'r, '_> {
             ));
             body["refresh_token"] = json!(refresh);
         }
-        // OpenID Connect: an ID token for a user's grant with `openid`.
+        // OpenID Connect: an ID token for a user's grant with `openid` (the keys are looked up
+        // only then).
         let openid = scopes.iter().any(|s| s == "openid");
-        if let (true, Some(owner), Some(keys)) = (openid, &owner, state.keys().await) {
-            {
-                let claims = state.owner.claims(owner, &scopes).await;
-                let token = IdTokenFor {
-                    issuer: &state.config.issuer,
-                    client_id: &self.client.id,
-                    subject: owner,
-                    nonce: id.nonce.as_deref(),
-                    auth_time: id.auth_time,
-                    access_token: &access,
-                    lifetime: ttl,
-                };
-                match keys.map(|keys| keys.id_token(&token, claims)) {
-                    Ok(Some(id_token)) => body["id_token"] = json!(id_token),
-                    failed => {
-                        if let Err(e) = failed {
-                            log::error!("rocket_oauth: the signing keys are unavailable: {e}");
-                        }
-                        log::error!("rocket_oauth: signing an ID token failed");
-                        return oauth_error(
-                            self.req,
-                            Status::InternalServerError,
-                            "server_error",
-                            "the ID token could not be signed",
-                        );
+        let keys = match (&owner, openid) {
+            (Some(owner), true) => state.keys().await.map(|keys| (owner, keys)),
+            _ => None,
+        };
+        if let Some((owner, keys)) = keys {
+            let claims = state.owner.claims(owner, &scopes).await;
+            let token = IdTokenFor {
+                issuer: &state.config.issuer,
+                client_id: &self.client.id,
+                subject: owner,
+                nonce: id.nonce.as_deref(),
+                auth_time: id.auth_time,
+                access_token: &access,
+                lifetime: ttl,
+            };
+            match keys.map(|keys| keys.id_token(&token, claims)) {
+                Ok(Some(id_token)) => body["id_token"] = json!(id_token),
+                failed => {
+                    if let Err(e) = failed {
+                        log::error!("rocket_oauth: the signing keys are unavailable: {e}");
                     }
+                    log::error!("rocket_oauth: signing an ID token failed");
+                    return oauth_error(
+                        self.req,
+                        Status::InternalServerError,
+                        "server_error",
+                        "the ID token could not be signed",
+                    );
                 }
             }
         }

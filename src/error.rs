@@ -1,8 +1,7 @@
 //! Typed errors: configuration problems (reported at ignite) and login failures (rendered as
 //! 4xx error pages by the callback route; their statuses are chosen by the web layer).
 
-use crate::protocol::flow::FlowError;
-use crate::protocol::flow::TokenError;
+use crate::protocol::error::{FlowError, TokenError};
 
 /// A provider's configuration is missing or invalid.
 ///

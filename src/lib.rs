@@ -211,6 +211,7 @@ mod error;
 mod hooks;
 mod identity;
 mod login;
+mod pages;
 pub mod presets;
 mod protocol;
 mod provider;
@@ -230,13 +231,13 @@ pub use crate::hooks::{Api, Denial, Hooks};
 pub use crate::identity::Identity;
 pub use crate::login::{Login, SessionData, SessionDataError};
 pub use crate::protocol::credentials::Credentials;
-pub use crate::protocol::flow::TokenError;
-pub use crate::protocol::flow::{FlowError, ProviderEndpoints};
+#[cfg(feature = "oidc")]
+pub use crate::protocol::error::{DiscoveryError, IdTokenError};
+pub use crate::protocol::error::{FlowError, TokenError};
+pub use crate::protocol::flow::ProviderEndpoints;
 pub use crate::protocol::http::HttpError;
 pub use crate::protocol::oauth1::{SignatureMethod, SignaturePlacement};
 pub use crate::protocol::oauth2::ClientAuth;
-#[cfg(feature = "oidc")]
-pub use crate::protocol::oidc::{DiscoveryError, IdTokenError};
 pub use crate::provider::{OAuthFairing, Protocol, Provider, ProviderDefaults};
 pub use crate::secret::Secret;
 pub use crate::session::memory::MemorySessionStore;

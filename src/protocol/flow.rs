@@ -10,6 +10,7 @@ use serde_json::Value;
 use url::Url;
 
 use super::credentials::Credentials;
+use super::error::FlowError;
 use super::http::{HttpClient, HttpError};
 
 /// The parameters a provider sent back to the callback (query or form fields).
@@ -63,96 +64,6 @@ pub(crate) struct Completed {
     /// The user's profile: the userinfo document, or (OpenID Connect) the ID token's claims
     /// merged with it.
     pub userinfo: Option<Value>,
-}
-
-/// A token endpoint call (or, for OAuth 1.0a, a credentials request) failed.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum TokenError {
-    /// The endpoint answered with an OAuth error (`{"error": ...}`), whatever its HTTP status.
-    #[error("the token endpoint refused the authorization code: {error}")]
-    Rejected {
-        /// The OAuth error code (`unknown_error` when it is not a plain word).
-        error: String,
-        /// The `error_description`, if any.
-        description: Option<String>,
-    },
-    /// The call itself failed (timeout, connection, status, size).
-    #[error("the token endpoint failed: {0}")]
-    Http(#[from] HttpError),
-    /// The token is not a bearer token (`mac`, `DPoP`, …): it cannot be used.
-    #[error("the provider issued a `{0}` token, which this client cannot use")]
-    UnsupportedTokenType(String),
-    /// The endpoint answered 2xx with a body that is not a usable token response.
-    #[error("the token endpoint failed: the token response is unusable: {0}")]
-    InvalidResponse(String),
-}
-
-/// Why a protocol flow could not begin or complete a login.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum FlowError {
-    /// The provider reported `error=access_denied`: the user pressed "Deny".
-    #[error("the login was cancelled at the provider")]
-    Cancelled,
-    /// The provider redirected back with another error.
-    #[error("the provider reported an error: {error}")]
-    Provider {
-        /// The OAuth error code (`error`), or `unknown_error` when it is not a plain word.
-        error: String,
-        /// The provider's human-readable `error_description`, if any.
-        description: Option<String>,
-    },
-    /// The callback's RFC 9207 `iss` parameter names another issuer (mix-up attack).
-    #[error("the callback came from an unexpected issuer")]
-    IssuerMismatch,
-    /// The callback carried no authorization code.
-    #[error("the callback carried no authorization code")]
-    MissingCode,
-    /// The token endpoint refused the code, failed or answered something unusable.
-    #[error(transparent)]
-    Token(#[from] TokenError),
-    /// The userinfo endpoint failed.
-    #[error("the userinfo endpoint failed: {0}")]
-    Userinfo(#[source] HttpError),
-    /// A refresh was needed, but there is no refresh token.
-    #[error("the session has no refresh token")]
-    NoRefreshToken,
-    /// The userinfo `sub` differs from the ID token's (or a refreshed ID token names
-    /// another user).
-    #[error("the userinfo subject does not match the ID token")]
-    SubjectMismatch,
-    /// OpenID Connect discovery failed (the provider is down or misconfigured).
-    #[cfg(feature = "oidc")]
-    #[error("the provider's configuration could not be discovered")]
-    Discovery(#[from] super::oidc::DiscoveryError),
-    /// The ID token failed validation.
-    #[cfg(feature = "oidc")]
-    #[error(transparent)]
-    IdToken(#[from] super::oidc::IdTokenError),
-}
-
-impl FlowError {
-    /// Whether the provider refused a refresh outright (any OAuth error, e.g.
-    /// `invalid_grant`): the user must log in again.
-    pub(crate) fn refresh_refused(&self) -> bool {
-        matches!(
-            self,
-            FlowError::Token(TokenError::Rejected { .. })
-                | FlowError::NoRefreshToken
-                | FlowError::SubjectMismatch
-        ) || self.is_id_token_error()
-    }
-
-    #[cfg(feature = "oidc")]
-    fn is_id_token_error(&self) -> bool {
-        matches!(self, FlowError::IdToken(_))
-    }
-
-    #[cfg(not(feature = "oidc"))]
-    fn is_id_token_error(&self) -> bool {
-        false
-    }
 }
 
 /// A provider's endpoints, as configured or (OpenID Connect) discovered; read them with

@@ -3,6 +3,7 @@
 //! without a server. Each protocol is one [`Flow`](flow::Flow).
 
 pub(crate) mod credentials;
+pub(crate) mod error;
 pub(crate) mod flow;
 pub(crate) mod http;
 pub(crate) mod oauth1;

@@ -9,8 +9,8 @@ use serde_json::Value;
 use url::Url;
 
 use super::credentials::Credentials;
-use super::flow::TokenError;
-use super::flow::{Begin, CallbackParams, Completed, Flow, FlowError, ProviderEndpoints};
+use super::error::{FlowError, TokenError};
+use super::flow::{Begin, CallbackParams, Completed, Flow, ProviderEndpoints};
 use super::http::{HttpClient, HttpError};
 use super::oauth2::displayable_code;
 use crate::secret::Secret;

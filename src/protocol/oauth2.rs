@@ -25,9 +25,8 @@ use serde_json::{Map, Value};
 use url::Url;
 
 use super::credentials::Credentials;
-use super::flow::{
-    Begin, CallbackParams, Completed, Flow, FlowError, ProviderEndpoints, TokenError,
-};
+use super::error::{FlowError, TokenError};
+use super::flow::{Begin, CallbackParams, Completed, Flow, ProviderEndpoints};
 use super::http::{Buffered, HttpClient, HttpError};
 use crate::secret::Secret;
 use crate::util::now;

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 use url::Url;
 
-use super::store::TokenHash;
+use super::hash::TokenHash;
 use crate::error::ConfigError;
 use crate::secret::Secret;
 use crate::util::ct_eq;

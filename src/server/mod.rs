@@ -51,6 +51,7 @@
 mod bearer;
 mod config;
 mod endpoints;
+mod hash;
 mod oidc;
 mod registry;
 mod store;
@@ -67,14 +68,14 @@ use url::Url;
 
 pub use bearer::{BearerError, BearerToken, ScopeSet, Scoped};
 pub use config::{ClientConfig, ServerConfig};
+pub use hash::TokenHash;
 pub use registry::{ClientError, ClientRegistry, Registered};
 #[cfg(feature = "postgres")]
 pub use store::PostgresStore;
 #[cfg(feature = "sqlite")]
 pub use store::SqliteStore;
 pub use store::{
-    CodeGrant, MemoryStore, SigningKeyRecord, Store, StoreError, StoredCode, TokenHash, TokenKind,
-    TokenRecord,
+    CodeGrant, MemoryStore, SigningKeyRecord, Store, StoreError, StoredCode, TokenKind, TokenRecord,
 };
 
 use crate::error::ConfigError;

@@ -13,7 +13,8 @@ use rocket::{get, post, routes, Route, State};
 use subtle::ConstantTimeEq;
 
 use super::exchange::{Head, MockResponse, RecordedRequest};
-use super::oauth2::{AuthorizeAnswer, AuthorizeResponse, HANG};
+use super::oauth2::{AuthorizeAnswer, AuthorizeResponse};
+use super::script::HANG;
 use super::script::{AuthorizeReply, OAuth1Reply};
 use super::state::{Shared, Temporary, CLIENT_ID, CLIENT_SECRET};
 

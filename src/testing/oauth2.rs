@@ -2,7 +2,6 @@
 //! end session.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
@@ -15,11 +14,8 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use super::exchange::{Head, MockResponse, RecordedRequest};
-use super::script::{AuthorizeReply, EndpointReply, IssuedTokens, RefreshReply, TokenReply};
+use super::script::{AuthorizeReply, IssuedTokens, RefreshReply, TokenReply, HANG};
 use super::state::{Grant, RefreshGrant, Shared, CLIENT_ID, CLIENT_SECRET};
-
-/// How long a hanging endpoint keeps the caller waiting.
-pub(super) const HANG: Duration = Duration::from_secs(30);
 
 pub(super) fn routes() -> Vec<Route> {
     routes![authorize, token, userinfo, revoke, end_session]
@@ -373,33 +369,12 @@ async fn refresh_grant(shared: &Shared, request: &RecordedRequest) -> MockRespon
     MockResponse::json(body)
 }
 
-/// Answers a JSON endpoint as scripted: `None` to answer normally.
-pub(super) async fn misbehave(reply: EndpointReply) -> Option<MockResponse> {
-    match reply {
-        EndpointReply::Normal => None,
-        EndpointReply::ServerError => {
-            Some(MockResponse::text("text/html", "<h1>Internal error</h1>").status(500))
-        }
-        EndpointReply::NotJson => {
-            Some(MockResponse::text("application/json", "this is { not json"))
-        }
-        EndpointReply::Slow(delay) => {
-            rocket::tokio::time::sleep(delay).await;
-            None
-        }
-        EndpointReply::Hang => {
-            rocket::tokio::time::sleep(HANG).await;
-            Some(MockResponse::text("text/plain", "too late").status(504))
-        }
-    }
-}
-
 #[get("/userinfo")]
 async fn userinfo(head: Head, shared: &State<Arc<Shared>>) -> MockResponse {
     let request = head.with_body(String::new());
     shared.record(&request);
     let script = shared.script();
-    if let Some(answer) = misbehave(script.userinfo).await {
+    if let Some(answer) = script.userinfo.misbehave().await {
         return answer;
     }
     match request.bearer_token().and_then(|t| shared.token_user(t)) {

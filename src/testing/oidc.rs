@@ -29,7 +29,7 @@ pub(super) fn routes() -> Vec<Route> {
 async fn discovery(head: Head, shared: &State<Arc<Shared>>) -> MockResponse {
     shared.record(&head.with_body(String::new()));
     let script = shared.script();
-    if let Some(answer) = super::oauth2::misbehave(script.discovery).await {
+    if let Some(answer) = script.discovery.misbehave().await {
         return answer;
     }
     let url = shared.url();
@@ -55,7 +55,7 @@ async fn discovery(head: Head, shared: &State<Arc<Shared>>) -> MockResponse {
 async fn jwks(head: Head, shared: &State<Arc<Shared>>) -> MockResponse {
     shared.record(&head.with_body(String::new()));
     let script = shared.script();
-    if let Some(answer) = super::oauth2::misbehave(script.jwks).await {
+    if let Some(answer) = script.jwks.misbehave().await {
         return answer;
     }
     let mut keys: Vec<Value> = shared

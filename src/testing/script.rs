@@ -7,6 +7,9 @@ use std::time::Duration;
 
 use super::exchange::MockResponse;
 
+/// How long a hanging endpoint keeps the caller waiting.
+pub(super) const HANG: Duration = Duration::from_secs(30);
+
 /// The mock provider's behaviour, changed with
 /// [`MockProvider::script`](super::MockProvider::script). The defaults are a well-behaved
 /// provider; each field makes one part of it fail or act like some real provider does.
@@ -449,4 +452,27 @@ pub enum OAuth1Reply {
     Hang,
     /// A 2 MiB answer.
     Oversized,
+}
+
+impl EndpointReply {
+    /// Answers a JSON endpoint as scripted: `None` to answer normally.
+    pub(super) async fn misbehave(self) -> Option<MockResponse> {
+        match self {
+            EndpointReply::Normal => None,
+            EndpointReply::ServerError => {
+                Some(MockResponse::text("text/html", "<h1>Internal error</h1>").status(500))
+            }
+            EndpointReply::NotJson => {
+                Some(MockResponse::text("application/json", "this is { not json"))
+            }
+            EndpointReply::Slow(delay) => {
+                rocket::tokio::time::sleep(delay).await;
+                None
+            }
+            EndpointReply::Hang => {
+                rocket::tokio::time::sleep(HANG).await;
+                Some(MockResponse::text("text/plain", "too late").status(504))
+            }
+        }
+    }
 }

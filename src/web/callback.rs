@@ -10,14 +10,15 @@ use serde::Serialize;
 use crate::error::LoginError;
 use crate::hooks::{Api, Denial};
 use crate::login::Login;
-use crate::protocol::flow::{CallbackParams, FlowError};
+use crate::pages::templates::{self, render};
+use crate::protocol::error::FlowError;
+use crate::protocol::flow::CallbackParams;
 use crate::provider::Provider;
 use crate::session::cookie::{Attempt, Taken};
 use crate::session::manager::SaveError;
 use crate::util::now;
 use crate::web::pages::{error_page, error_page_saying, refuse};
 use crate::web::state::ProviderState;
-use crate::web::templates::{self, render};
 
 /// Why the pipeline stopped.
 enum Stop {

@@ -5,7 +5,8 @@ use rocket::request::{FromRequest, Outcome, Request};
 use rocket::{Ignite, Rocket, Sentinel};
 
 use crate::config::ProviderConfig;
-use crate::protocol::flow::{FlowError, ProviderEndpoints};
+use crate::protocol::error::FlowError;
+use crate::protocol::flow::ProviderEndpoints;
 use crate::provider::Provider;
 use crate::web::guards::abort_without_fairing;
 use crate::web::state::ProviderState;

@@ -2,7 +2,6 @@
 
 pub(crate) mod api;
 pub(crate) mod callback;
-pub(crate) mod csrf;
 pub(crate) mod fairing;
 pub(crate) mod guards;
 pub(crate) mod info;
@@ -13,4 +12,3 @@ pub(crate) mod routes;
 pub(crate) mod signed;
 pub(crate) mod signin;
 pub(crate) mod state;
-pub(crate) mod templates;

@@ -4,20 +4,19 @@ use rocket::http::Status;
 use rocket::response::Redirect;
 use rocket::route::Outcome;
 use rocket::Request;
-use serde::Serialize;
 
 use crate::error::LoginError;
 use crate::hooks::{Denial, DenialKind};
+use crate::pages::ErrorContext;
 use crate::provider::Provider;
 use crate::web::state::ProviderState;
-use crate::web::templates::{self, render};
 
 impl LoginError {
     /// The HTTP status this failure is answered with: 4xx for the visitor's and the login's
     /// own problems; `502 Bad Gateway` when the provider could not be reached or answered
     /// something unusable (not the visitor's fault); `503` when the session store failed.
     pub fn status(&self) -> Status {
-        use crate::protocol::flow::FlowError;
+        use crate::protocol::error::FlowError;
         if self.provider_unavailable() {
             return Status::BadGateway;
         }
@@ -27,24 +26,6 @@ impl LoginError {
             LoginError::SessionStore => Status::ServiceUnavailable,
             _ => Status::BadRequest,
         }
-    }
-}
-
-/// The `oauth/error` template's context (shared with the authorization server's pages).
-#[derive(Debug, Serialize)]
-pub(crate) struct ErrorContext<'a> {
-    pub provider: &'a str,
-    pub status: u16,
-    pub title: &'a str,
-    pub message: &'a str,
-    pub retry_url: Option<String>,
-}
-
-impl ErrorContext<'_> {
-    /// Renders the page.
-    pub async fn render<'r>(&self, req: &'r Request<'_>) -> Outcome<'r> {
-        let status = Status::from_code(self.status).unwrap_or(Status::BadRequest);
-        Outcome::from(req, render(req, status, templates::ERROR, self).await)
     }
 }
 

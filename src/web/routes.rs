@@ -14,6 +14,7 @@ use serde::Serialize;
 
 use crate::config::ProviderConfig;
 use crate::error::LoginError;
+use crate::pages::templates::{self, render};
 use crate::protocol::credentials::Credentials;
 use crate::protocol::flow::CallbackParams;
 use crate::provider::Provider;
@@ -24,7 +25,6 @@ use crate::web::guards::current;
 use crate::web::next;
 use crate::web::pages::error_page;
 use crate::web::state::ProviderState;
-use crate::web::templates::{self, render};
 
 /// The largest callback form body read (`response_mode=form_post`).
 const CALLBACK_FORM_LIMIT: u64 = 64 * 1024;

@@ -10,9 +10,9 @@ use rocket::{Data, Request};
 use serde::Serialize;
 
 use crate::error::ConfigError;
+use crate::pages::templates::{self, render};
 use crate::web::next;
 use crate::web::state::Registry;
-use crate::web::templates::{self, render};
 
 /// Where the sign-in page is: `oauth.signin.path`, default `/auth/login`.
 pub(crate) fn path(figment: &Figment) -> Result<String, ConfigError> {

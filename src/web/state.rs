@@ -11,6 +11,7 @@ use rocket::{Build, Request, Rocket};
 use crate::config::{ProviderConfig, SessionConfig, StoreKind};
 use crate::error::ConfigError;
 use crate::login::Login;
+use crate::pages::csrf::CsrfCookie;
 use crate::protocol::flow::Flow;
 use crate::protocol::http::HttpClient;
 use crate::provider::Provider;
@@ -18,7 +19,6 @@ use crate::session::cookie::Cookies;
 use crate::session::manager::Sessions;
 use crate::session::memory::MemorySessionStore;
 use crate::session::store::SessionStore;
-use crate::web::csrf::CsrfCookie;
 
 /// Reads a provider's live session for a request (type-erased, for [`AnyUser`](crate::AnyUser)).
 pub(crate) type SessionLoader =

@@ -5,6 +5,7 @@ use serde::{Deserialize, Deserializer};
 use serde_json::Value;
 use url::Url;
 
+use crate::protocol::error::DiscoveryError;
 use crate::protocol::http::{HttpClient, HttpError};
 use crate::util::truthy;
 
@@ -35,29 +36,6 @@ fn string_list<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error>
             .collect(),
         _ => Vec::new(),
     })
-}
-
-/// Why OpenID Connect discovery failed.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum DiscoveryError {
-    /// The document could not be fetched or parsed.
-    #[error("the discovery document could not be fetched: {0}")]
-    Http(#[from] HttpError),
-    /// The document names another issuer.
-    #[error("the discovery document names issuer `{found}`, not `{expected}`")]
-    IssuerMismatch {
-        /// The configured issuer.
-        expected: String,
-        /// The issuer the document names.
-        found: String,
-    },
-    /// An endpoint the document names is unusable (not `https` off loopback) or missing.
-    #[error("the discovery document's `{field}` is unusable")]
-    Endpoint {
-        /// The document's field, e.g. `token_endpoint`.
-        field: &'static str,
-    },
 }
 
 /// Fetches the discovery document (by default `<issuer>/.well-known/openid-configuration`)

@@ -17,40 +17,14 @@ use openidconnect::{
 use serde_json::{Map, Value};
 
 use super::jwks::{Jwks, KeySet};
-use crate::protocol::http::{HttpClient, HttpError};
+use crate::protocol::error::IdTokenError;
+use crate::protocol::http::HttpClient;
 use crate::util::ct_eq;
 
 /// Clock leeway for `exp` and `iat`.
 pub(crate) const LEEWAY: Duration = Duration::from_secs(60);
 /// The placeholder in multi-tenant issuers (Microsoft's `common` endpoint).
 pub(crate) const TENANT_PLACEHOLDER: &str = "{tenantid}";
-
-/// Why an ID token was refused.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum IdTokenError {
-    /// The token response carried no `id_token`.
-    #[error("the token response carried no ID token")]
-    Missing,
-    /// The ID token is not a well-formed JWT.
-    #[error("the ID token is malformed")]
-    Malformed,
-    /// The signature or algorithm is not acceptable.
-    #[error("the ID token signature is invalid: {0}")]
-    Signature(String),
-    /// A claim check (`iss`, `aud`, `azp`, `exp`, `iat`, `nonce`) failed.
-    #[error("the ID token was refused: {0}")]
-    Claims(String),
-    /// `at_hash` does not match the access token.
-    #[error("the ID token's at_hash does not match the access token")]
-    AccessTokenHash,
-    /// A multi-tenant issuer's token came from a tenant that is not allowed.
-    #[error("the ID token's tenant is not allowed")]
-    Tenant,
-    /// The signing keys could not be fetched.
-    #[error("the provider's signing keys could not be fetched: {0}")]
-    Keys(#[source] HttpError),
-}
 
 /// What to check an ID token against.
 pub(crate) struct Expectations<'a> {

@@ -11,15 +11,14 @@ use serde_json::{Map, Value};
 use tokio::sync::OnceCell;
 use url::Url;
 
-pub use discovery::DiscoveryError;
-pub use id_token::IdTokenError;
 pub(crate) use id_token::TENANT_PLACEHOLDER;
 
 use self::discovery::{allowed_algs, discover, usable};
 use self::id_token::{payload, verify_id_token, Expectations};
 use self::jwks::Jwks;
 use super::credentials::Credentials;
-use super::flow::{Begin, CallbackParams, Completed, Flow, FlowError, ProviderEndpoints};
+use super::error::{DiscoveryError, FlowError, IdTokenError};
+use super::flow::{Begin, CallbackParams, Completed, Flow, ProviderEndpoints};
 use super::http::HttpClient;
 use super::oauth2::{ClientSettings, CodePending, Endpoints, OAuth2Flow};
 use crate::secret::Secret;

@@ -12,13 +12,13 @@ use url::Url;
 use super::{read_form, requested_scopes, Params};
 use std::borrow::Cow;
 
+use crate::pages::csrf::CsrfCookie;
+use crate::pages::templates::{self, render};
+use crate::pages::ErrorContext;
 use crate::server::config::ClientConfig;
 use crate::server::store::{CodeGrant, TokenHash};
 use crate::server::ServerState;
 use crate::util::{now, random_token};
-use crate::web::csrf::CsrfCookie;
-use crate::web::pages::ErrorContext;
-use crate::web::templates::{self, render};
 
 /// A validated authorization request.
 struct AuthzRequest<'s> {

@@ -15,39 +15,9 @@ pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
 
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 use super::config::ClientConfig;
-
-/// The SHA-256 of a code or token, hex-encoded: what stores keep instead of the secret.
-///
-/// ```rust
-/// use rocket_oauth::server::TokenHash;
-///
-/// let hash = TokenHash::of("secret-token");
-/// assert_eq!(hash.as_str().len(), 64);
-/// assert!(!hash.as_str().contains("secret"));
-/// ```
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub struct TokenHash(String);
-
-impl TokenHash {
-    /// Hashes `secret`.
-    pub fn of(secret: &str) -> Self {
-        let digest = Sha256::digest(secret.as_bytes());
-        TokenHash(digest.iter().map(|b| format!("{b:02x}")).collect())
-    }
-
-    /// The hex digest.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-
-    /// Wraps a digest read back from storage.
-    pub fn from_hex(hex: String) -> Self {
-        TokenHash(hex)
-    }
-}
+pub use super::hash::TokenHash;
 
 /// An authorization code's grant.
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -203,6 +203,7 @@
 //! appear in logs, pages or URLs, except the ID token as `id_token_hint` in a provider
 //! logout URL (OpenID Connect RP-Initiated Logout).
 #![deny(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![forbid(unsafe_code)]
 
 mod access;
@@ -217,9 +218,11 @@ mod protocol;
 mod provider;
 mod secret;
 #[cfg(feature = "server")]
+#[cfg_attr(docsrs, doc(cfg(feature = "server")))]
 pub mod server;
 mod session;
 #[cfg(feature = "testing")]
+#[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
 pub mod testing;
 mod util;
 mod web;
@@ -232,6 +235,7 @@ pub use crate::identity::Identity;
 pub use crate::login::{Login, SessionData, SessionDataError};
 pub use crate::protocol::credentials::Credentials;
 #[cfg(feature = "oidc")]
+#[cfg_attr(docsrs, doc(cfg(feature = "oidc")))]
 pub use crate::protocol::error::{DiscoveryError, IdTokenError};
 pub use crate::protocol::error::{FlowError, TokenError};
 pub use crate::protocol::flow::ProviderEndpoints;
@@ -242,6 +246,7 @@ pub use crate::provider::{OAuthFairing, Protocol, Provider, ProviderDefaults};
 pub use crate::secret::Secret;
 pub use crate::session::memory::MemorySessionStore;
 #[cfg(feature = "redis")]
+#[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
 pub use crate::session::redis::RedisSessionStore;
 pub use crate::session::store::{SessionRecord, SessionStore, SessionStoreError};
 pub use crate::web::api::{ApiClient, ApiError, ApiResponse, SessionAdmin};
@@ -298,6 +303,7 @@ pub use rocket_oauth_codegen::OAuth2Provider;
 /// let _fairing = Google.fairing();
 /// ```
 #[cfg(feature = "oidc")]
+#[cfg_attr(docsrs, doc(cfg(feature = "oidc")))]
 pub use rocket_oauth_codegen::OidcProvider;
 
 /// Derives [`Provider`] for an OAuth 1.0a provider (RFC 5849): `request_token_url`,

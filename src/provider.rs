@@ -256,6 +256,7 @@ impl ProviderDefaults {
     /// let google = ProviderDefaults::oidc("https://accounts.google.com").scopes(&["email", "profile"]);
     /// ```
     #[cfg(feature = "oidc")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "oidc")))]
     pub const fn oidc(issuer: &'static str) -> Self {
         let mut defaults = Self::oidc_from_config();
         defaults.issuer = Some(issuer);
@@ -265,6 +266,7 @@ impl ProviderDefaults {
     /// Defaults for an OpenID Connect provider whose issuer comes only from configuration
     /// (`issuer` under `oauth.<name>` is then required).
     #[cfg(feature = "oidc")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "oidc")))]
     pub const fn oidc_from_config() -> Self {
         let mut defaults = Self::oauth2_from_config();
         defaults.protocol = Protocol::OpenIdConnect;

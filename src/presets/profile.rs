@@ -397,6 +397,7 @@ macro_rules! alias {
     ) => {
         $(#[$doc])*
         $(#[cfg(feature = $feature)])?
+        $(#[cfg_attr(docsrs, doc(cfg(feature = $feature)))])?
         pub type $ty<H = $crate::presets::NoHooks> = $crate::presets::Preset<kinds::$ty, H>;
     };
 }

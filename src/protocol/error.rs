@@ -95,6 +95,7 @@ impl FlowError {
 }
 
 #[cfg(feature = "oidc")]
+#[cfg_attr(docsrs, doc(cfg(feature = "oidc")))]
 /// Why OpenID Connect discovery failed.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -119,6 +120,7 @@ pub enum DiscoveryError {
 }
 
 #[cfg(feature = "oidc")]
+#[cfg_attr(docsrs, doc(cfg(feature = "oidc")))]
 /// Why an ID token was refused.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]

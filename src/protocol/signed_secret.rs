@@ -1,10 +1,15 @@
 //! A client secret that is a signed JWT (Sign in with Apple): ES256 over `iss` (the team
 //! id), `sub` (the client id), `aud`, `iat` and `exp`, with the key's id in the header;
-//! signed by `jsonwebtoken`, re-signed before it expires.
+//! signed by the `p256` crate (ECDSA over SHA-256, the signature as `r || s`: RFC 7518
+//! §3.4), re-signed before it expires.
 
 use std::sync::Mutex;
 
-use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use p256::ecdsa::signature::Signer as _;
+use p256::ecdsa::{Signature, SigningKey};
+use p256::pkcs8::DecodePrivateKey as _;
 use serde::Serialize;
 
 use crate::secret::Secret;
@@ -19,7 +24,7 @@ pub(crate) struct SignedSecret {
     key_id: String,
     client_id: String,
     audience: String,
-    key: EncodingKey,
+    key: SigningKey,
     /// The current secret and when it expires.
     current: Mutex<Option<(Secret, i64)>>,
 }
@@ -31,6 +36,17 @@ impl std::fmt::Debug for SignedSecret {
             .field("key_id", &self.key_id)
             .finish_non_exhaustive()
     }
+}
+
+/// The key cannot sign ES256 (not a PKCS#8 P-256 private key).
+#[derive(Debug, thiserror::Error)]
+#[error("not a PKCS#8 P-256 private key: {0}")]
+pub(crate) struct KeyError(String);
+
+#[derive(Serialize)]
+struct Header<'a> {
+    alg: &'static str,
+    kid: &'a str,
 }
 
 #[derive(Serialize)]
@@ -50,8 +66,8 @@ impl SignedSecret {
         client_id: String,
         audience: String,
         pem: &str,
-    ) -> Result<Self, jsonwebtoken::errors::Error> {
-        let key = EncodingKey::from_ec_pem(pem.as_bytes())?;
+    ) -> Result<Self, KeyError> {
+        let key = SigningKey::from_pkcs8_pem(pem).map_err(|e| KeyError(e.to_string()))?;
         let signer = SignedSecret {
             team_id,
             key_id,
@@ -60,14 +76,15 @@ impl SignedSecret {
             key,
             current: Mutex::new(None),
         };
-        // Sign once now, so that a key that cannot sign fails at launch.
-        signer.sign(now())?;
         Ok(signer)
     }
 
-    fn sign(&self, now: i64) -> Result<(Secret, i64), jsonwebtoken::errors::Error> {
-        let mut header = Header::new(Algorithm::ES256);
-        header.kid = Some(self.key_id.clone());
+    /// A compact JWS (RFC 7515 §7.1) of the claims for `now`, and when it expires.
+    fn sign(&self, now: i64) -> (Secret, i64) {
+        let header = Header {
+            alg: "ES256",
+            kid: &self.key_id,
+        };
         let exp = now + LIFETIME;
         let claims = Claims {
             iss: &self.team_id,
@@ -76,8 +93,18 @@ impl SignedSecret {
             iat: now,
             exp,
         };
-        let token = jsonwebtoken::encode(&header, &claims, &self.key)?;
-        Ok((Secret::new(token), exp))
+        // Plain structs of strings and integers: serialising cannot fail.
+        let header = serde_json::to_vec(&header).unwrap_or_default();
+        let claims = serde_json::to_vec(&claims).unwrap_or_default();
+        let mut token = format!(
+            "{}.{}",
+            URL_SAFE_NO_PAD.encode(header),
+            URL_SAFE_NO_PAD.encode(claims)
+        );
+        let signature: Signature = self.key.sign(token.as_bytes());
+        token.push('.');
+        token.push_str(&URL_SAFE_NO_PAD.encode(signature.to_bytes()));
+        (Secret::new(token), exp)
     }
 
     /// The secret to send now: the current one, or a new one when it has less than a
@@ -87,16 +114,11 @@ impl SignedSecret {
         let mut current = self.current.lock().ok()?;
         match &*current {
             Some((secret, exp)) if *exp - 60 > now => Some(secret.clone()),
-            _ => match self.sign(now) {
-                Ok((secret, exp)) => {
-                    *current = Some((secret.clone(), exp));
-                    Some(secret)
-                }
-                Err(e) => {
-                    log::error!("signing the client secret failed: {e}");
-                    None
-                }
-            },
+            _ => {
+                let (secret, exp) = self.sign(now);
+                *current = Some((secret.clone(), exp));
+                Some(secret)
+            }
         }
     }
 }
@@ -124,17 +146,28 @@ RnoU4HAGSVASAJYRtbh7dP5mWNiZ4qbl614PlnyXH4AnZ2youvbhXDr/
         .unwrap();
         let secret = signer.current().unwrap();
         let token = secret.expose();
-        let header = jsonwebtoken::decode_header(token).unwrap();
-        assert_eq!(header.alg, Algorithm::ES256);
-        assert_eq!(header.kid.as_deref(), Some("KEY1234567"));
-        let payload = token.split('.').nth(1).unwrap();
-        use base64::Engine;
-        let claims: serde_json::Value = serde_json::from_slice(
-            &base64::engine::general_purpose::URL_SAFE_NO_PAD
-                .decode(payload)
-                .unwrap(),
+        let parts: Vec<&str> = token.split('.').collect();
+        let json = |part: &str| -> serde_json::Value {
+            serde_json::from_slice(&URL_SAFE_NO_PAD.decode(part).unwrap()).unwrap()
+        };
+        assert_eq!(
+            json(parts[0]),
+            serde_json::json!({"alg": "ES256", "kid": "KEY1234567"})
+        );
+        let claims = json(parts[1]);
+        // The signature verifies with the public key (ring's verifier, not the signer's crate).
+        let public = SigningKey::from_pkcs8_pem(KEY)
+            .unwrap()
+            .verifying_key()
+            .to_sec1_point(false);
+        let signature = URL_SAFE_NO_PAD.decode(parts[2]).unwrap();
+        assert_eq!(signature.len(), 64, "r || s");
+        ring::signature::UnparsedPublicKey::new(
+            &ring::signature::ECDSA_P256_SHA256_FIXED,
+            public.as_bytes(),
         )
-        .unwrap();
+        .verify(format!("{}.{}", parts[0], parts[1]).as_bytes(), &signature)
+        .expect("a valid ES256 signature");
         assert_eq!(claims["iss"], "TEAM123456");
         assert_eq!(claims["sub"], "com.example.web");
         assert_eq!(claims["aud"], "https://appleid.apple.com");

@@ -54,6 +54,7 @@ mod endpoints;
 mod hash;
 mod oidc;
 mod registry;
+mod seal;
 mod store;
 
 use std::borrow::Cow;
@@ -71,8 +72,10 @@ pub use config::{ClientConfig, ServerConfig};
 pub use hash::TokenHash;
 pub use registry::{ClientError, ClientRegistry, Registered};
 #[cfg(feature = "postgres")]
+#[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]
 pub use store::PostgresStore;
 #[cfg(feature = "sqlite")]
+#[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
 pub use store::SqliteStore;
 pub use store::{
     CodeGrant, MemoryStore, SigningKeyRecord, Store, StoreError, StoredCode, TokenKind, TokenRecord,
@@ -237,12 +240,10 @@ impl ServerState {
 /// The key that seals generated signing keys in the store: derived from the app's
 /// `secret_key` (so every instance can open them), or random when there is none (debug
 /// builds; the keys then last one run).
-fn sealer(rocket: &Rocket<Build>) -> cookie::Key {
+fn sealer(rocket: &Rocket<Build>) -> seal::Sealer {
     match rocket.figment().extract_inner::<String>("secret_key") {
-        Ok(secret) => {
-            cookie::Key::derive_from(format!("rocket_oauth signing keys {secret:>32}").as_bytes())
-        }
-        Err(_) => cookie::Key::generate(),
+        Ok(secret) => seal::Sealer::derive(secret.as_bytes(), "server signing keys"),
+        Err(_) => seal::Sealer::random(),
     }
 }
 

@@ -22,6 +22,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
 
+use super::seal::Sealer;
 use super::store::{SigningKeyRecord, Store, StoreError};
 use crate::error::ConfigError;
 use crate::util::now;
@@ -386,29 +387,19 @@ fn plan(created: &[i64], now: i64, rotation: Rotation) -> Plan {
 pub(crate) struct Generated {
     alg: Alg,
     rotation: Rotation,
-    sealer: cookie::Key,
+    sealer: Sealer,
     cache: RwLock<Option<(i64, Arc<KeySet>)>>,
     reload: rocket::tokio::sync::Mutex<()>,
 }
 
 impl Generated {
     fn seal(&self, kid: &str, pem: &str) -> String {
-        let mut jar = cookie::CookieJar::new();
-        jar.private_mut(&self.sealer)
-            .add(cookie::Cookie::new(kid.to_owned(), pem.to_owned()));
-        jar.get(kid)
-            .map(|c| c.value().to_owned())
-            .unwrap_or_default()
+        self.sealer.seal(kid, pem)
     }
 
     fn unseal(&self, record: &SigningKeyRecord) -> Option<Key> {
-        let mut jar = cookie::CookieJar::new();
-        jar.add_original(cookie::Cookie::new(
-            record.kid.clone(),
-            record.sealed_key.clone(),
-        ));
-        let pem = jar.private(&self.sealer).get(&record.kid)?;
-        Key::from_pem(pem.value()).ok()
+        let pem = self.sealer.open(&record.kid, &record.sealed_key)?;
+        Key::from_pem(&pem).ok()
     }
 
     fn cached(&self, now: i64) -> Option<Arc<KeySet>> {
@@ -504,7 +495,7 @@ pub(crate) struct SignerConfig<'a> {
     pub generate: bool,
     pub rotation: Rotation,
     /// Seals generated keys (derived from the app's `secret_key`).
-    pub sealer: cookie::Key,
+    pub sealer: Sealer,
 }
 
 impl Signer {
@@ -650,7 +641,7 @@ mod tests {
         let generated = Generated {
             alg: Alg::Es256,
             rotation: ROTATION,
-            sealer: cookie::Key::generate(),
+            sealer: Sealer::random(),
             cache: RwLock::new(None),
             reload: rocket::tokio::sync::Mutex::new(()),
         };
@@ -705,7 +696,7 @@ mod tests {
                 alg,
                 generate,
                 rotation: ROTATION,
-                sealer: cookie::Key::generate(),
+                sealer: Sealer::random(),
             })
         };
         let key_of = |result: Result<Option<Signer>, ConfigError>| match result {

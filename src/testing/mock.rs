@@ -139,6 +139,7 @@ impl MockProvider {
     /// Switches ID tokens to the other RSA key; the old key leaves the JWKS (a provider's
     /// key rotation).
     #[cfg(feature = "oidc")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "oidc")))]
     pub fn rotate_keys(&self) {
         self.shared.keys.rotate();
     }

@@ -590,16 +590,36 @@ mod oidc {
         let secret = mock.requests_to("/token")[0]
             .form_param("client_secret")
             .expect("client_secret_post");
-        let key = jsonwebtoken::DecodingKey::from_ec_pem(
-            &std::fs::read("tests/keys/apple_authkey.pub.pem").unwrap(),
+        // Checked with the public key file by p256's verifier.
+        use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        use base64::Engine as _;
+        use p256::ecdsa::signature::Verifier as _;
+        use p256::pkcs8::DecodePublicKey as _;
+        let key = p256::ecdsa::VerifyingKey::from_public_key_pem(
+            &std::fs::read_to_string("tests/keys/apple_authkey.pub.pem").unwrap(),
         )
         .unwrap();
-        let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::ES256);
-        validation.set_audience(&[mock.issuer()]);
-        validation.set_issuer(&["TEAM123456"]);
-        let token = jsonwebtoken::decode::<Value>(&secret, &key, &validation).unwrap();
-        assert_eq!(token.header.kid.as_deref(), Some("KEY1234567"));
-        assert_eq!(token.claims["sub"], rocket_oauth::testing::CLIENT_ID);
+        let (signed, signature) = secret.rsplit_once('.').unwrap();
+        let signature =
+            p256::ecdsa::Signature::from_slice(&URL_SAFE_NO_PAD.decode(signature).unwrap())
+                .unwrap();
+        key.verify(signed.as_bytes(), &signature)
+            .expect("an ES256 signature by the key file's key");
+        let part = |i: usize| -> Value {
+            serde_json::from_slice(
+                &URL_SAFE_NO_PAD
+                    .decode(signed.split('.').nth(i).unwrap())
+                    .unwrap(),
+            )
+            .unwrap()
+        };
+        assert_eq!(part(0), json!({"alg": "ES256", "kid": "KEY1234567"}));
+        let claims = part(1);
+        assert_eq!(claims["iss"], "TEAM123456");
+        assert_eq!(claims["aud"], mock.issuer());
+        assert_eq!(claims["sub"], rocket_oauth::testing::CLIENT_ID);
+        let now = std::time::UNIX_EPOCH.elapsed().unwrap().as_secs() as i64;
+        assert!(claims["exp"].as_i64().unwrap() > now);
 
         // A key that cannot sign stops the launch, naming the key.
         let figment = mock

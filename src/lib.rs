@@ -70,7 +70,8 @@
 //! | `authorize_url`, `token_url` | endpoints (`https`, or `http` on loopback) | the attributes |
 //! | `userinfo_url` | JSON profile fetched once at login | the attribute, or none |
 //! | `issuer` | OpenID Connect: the discovery base and the ID tokens' `iss`; OAuth 2: compared with an RFC 9207 `iss` callback parameter | the attribute, or none |
-//! | `discovery_url`, `tenants`, `issuer_aliases`, `require_nonce` | OpenID Connect only (see [`OidcConfig`]) | |
+//! | `discovery_url`, `tenants`, `issuer_aliases`, `require_nonce`, `discover_at_launch` | OpenID Connect only (see [`OidcConfig`]) | |
+//! | `request_token_url`, `access_token_url`, `signature_method`, `signature_placement`, `private_key`, `realm` | OAuth 1.0a only (see [`OAuth1Config`]) | |
 //! | `provider_logout`, `post_logout_redirect_uri` | OpenID Connect only: logout at the provider | `false` |
 //! | `access` | who may log in, and roles ([`AccessConfig`]) | everyone |
 //! | `scopes` | list, or space-separated string | the attribute, or none |
@@ -228,7 +229,7 @@ mod util;
 mod web;
 
 pub use crate::access::{AccessConfig, Policy, Rule};
-pub use crate::config::{OAuth1Config, OidcConfig, ProviderConfig, SessionConfig, StoreKind};
+pub use crate::config::{OAuth1Config, OidcConfig, ProtocolConfig, ProviderConfig};
 pub use crate::error::{ConfigError, LoginError};
 pub use crate::hooks::{Api, Denial, Hooks};
 pub use crate::identity::Identity;
@@ -244,6 +245,7 @@ pub use crate::protocol::oauth1::{SignatureMethod, SignaturePlacement};
 pub use crate::protocol::oauth2::ClientAuth;
 pub use crate::provider::{OAuthFairing, Protocol, Provider, ProviderDefaults};
 pub use crate::secret::Secret;
+pub use crate::session::config::{SessionConfig, StoreKind};
 pub use crate::session::memory::MemorySessionStore;
 #[cfg(feature = "redis")]
 #[cfg_attr(docsrs, doc(cfg(feature = "redis")))]

@@ -126,7 +126,14 @@ mod tests {
         })))
         .unwrap();
         assert_eq!(
-            microsoft.oidc.unwrap().discovery_url.unwrap().as_str(),
+            microsoft
+                .protocol
+                .oidc()
+                .unwrap()
+                .discovery_url
+                .clone()
+                .unwrap()
+                .as_str(),
             "https://login.microsoftonline.com/organizations/v2.0/.well-known/openid-configuration"
         );
     }

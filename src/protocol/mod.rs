@@ -2,6 +2,7 @@
 //! `oauth2` and `openidconnect` crates — no Rocket types, typed errors — unit-testable
 //! without a server. Each protocol is one [`Flow`](flow::Flow).
 
+pub(crate) mod build;
 pub(crate) mod credentials;
 pub(crate) mod error;
 pub(crate) mod flow;

@@ -1,6 +1,7 @@
 //! Where a login lives between requests: the session record, the cookie codec, the stores,
 //! and refresh.
 
+pub(crate) mod config;
 pub(crate) mod cookie;
 pub(crate) mod manager;
 pub(crate) mod memory;

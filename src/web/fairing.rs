@@ -112,8 +112,8 @@ impl<P: Provider> Fairing for OAuthFairing<P> {
             Ok(state) => {
                 if state
                     .config
-                    .oidc
-                    .as_ref()
+                    .protocol
+                    .oidc()
                     .is_some_and(|o| o.discover_at_launch)
                 {
                     if let Err(e) = state.flow.endpoints(&state.http).await {

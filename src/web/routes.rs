@@ -230,7 +230,7 @@ async fn logout<'r, P: Provider>(req: &'r Request<'_>, state: &ProviderState<P>)
         revoke_in_background::<P>(req, login.credentials.clone());
     }
     state.provider.after_logout(ended.as_ref(), req).await;
-    let provider_logout = state.config.oidc.as_ref().filter(|o| o.provider_logout);
+    let provider_logout = state.config.protocol.oidc().filter(|o| o.provider_logout);
     if let Some(oidc) = provider_logout {
         let credentials = ended.as_ref().map(|login| &login.credentials);
         let after = oidc.post_logout_redirect_uri.as_ref();

@@ -8,13 +8,14 @@ use std::sync::{Arc, Mutex};
 use rocket::fairing::{AdHoc, Fairing};
 use rocket::{Build, Request, Rocket};
 
-use crate::config::{ProviderConfig, SessionConfig, StoreKind};
+use crate::config::ProviderConfig;
 use crate::error::ConfigError;
 use crate::login::Login;
 use crate::pages::csrf::CsrfCookie;
 use crate::protocol::flow::Flow;
 use crate::protocol::http::HttpClient;
 use crate::provider::Provider;
+use crate::session::config::{SessionConfig, StoreKind};
 use crate::session::cookie::Cookies;
 use crate::session::manager::Sessions;
 use crate::session::memory::MemorySessionStore;
@@ -103,7 +104,7 @@ impl<P: Provider> ProviderState<P> {
         };
         Ok(ProviderState {
             provider,
-            flow: config.flow().into(),
+            flow: config.flow_settings().build().into(),
             config,
             http,
             cookies,

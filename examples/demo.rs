@@ -22,7 +22,7 @@ use rocket::response::Redirect;
 use rocket::serde::json::{json, Value};
 use rocket::Request;
 use rocket_oauth::server::{AuthorizationServer, ClientConfig, ResourceOwner, ScopeSet, Scoped};
-use rocket_oauth::{AccessToken, Hooks, LoginRequired, Provider, ProviderDefaults};
+use rocket_oauth::{AccessToken, LoginRequired, Provider, ProviderDefaults};
 
 const CLIENT_ID: &str = "demo-client";
 const CLIENT_SECRET: &str = "demo-secret";
@@ -116,9 +116,6 @@ impl Provider for Demo {
         ProviderDefaults::oidc_from_config().scopes(&["profile"])
     }
 }
-
-/// The default hooks.
-impl Hooks for Demo {}
 
 #[get("/")]
 fn index(token: Option<AccessToken<Demo>>) -> RawHtml<String> {

@@ -27,7 +27,7 @@ use rocket::response::content::RawHtml;
 use rocket::serde::json::Value;
 use rocket::{Request, State};
 use rocket_oauth::{
-    AccessToken, Api, Denial, Hooks, Identity, Login, LoginRequired, OAuth2Provider,
+    AccessToken, ApiClient, Denial, Hooks, Identity, Login, LoginRequired, OAuth2Provider,
 };
 
 /// GitHub. `iss` is GitHub's real issuer, so RFC 9207 callbacks are checked against it.
@@ -39,31 +39,36 @@ use rocket_oauth::{
     userinfo_url = "https://api.github.com/user",
     issuer = "https://github.com/login/oauth",
     scopes("read:user", "user:email", "read:org"),
-    client_auth = "post",
-    custom_hooks
+    client_auth = "post"
 )]
 struct GitHub;
+
+/// Who the user is at GitHub: the numeric id, a verified email, organisations and teams.
+struct Members;
 
 const API: &str = "https://api.github.com";
 
 /// The `field` of each object in a GitHub API list (an empty list on any error: a missing
 /// scope must not block the login).
 async fn names(
-    api: &Api<'_>,
-    login: &Login,
+    api: &ApiClient<'_>,
     path: &str,
     field: fn(&Value) -> Option<String>,
 ) -> Vec<String> {
-    let token = login.credentials().access_token();
-    match api.get_json(&format!("{API}{path}"), token).await {
-        Ok(Value::Array(items)) => items.iter().filter_map(field).collect(),
+    let answer = api.get(&format!("{API}{path}")).await;
+    match answer.ok().filter(|r| r.is_success()).map(|r| r.json()) {
+        Some(Ok(Value::Array(items))) => items.iter().filter_map(field).collect(),
         _ => Vec::new(),
     }
 }
 
 #[rocket::async_trait]
-impl Hooks for GitHub {
-    async fn identify(&self, login: &Login, api: &Api<'_>) -> Result<Option<Identity>, Denial> {
+impl Hooks for Members {
+    async fn identify(
+        &self,
+        login: &Login,
+        api: &ApiClient<'_>,
+    ) -> Result<Option<Identity>, Denial> {
         let user = login
             .userinfo()
             .ok_or_else(|| Denial::forbidden("GitHub did not say who you are"))?;
@@ -79,7 +84,7 @@ impl Hooks for GitHub {
             identity = identity.with_picture(avatar);
         }
         // GitHub's primary email is not necessarily verified: only a verified one counts.
-        let emails = names(api, login, "/user/emails", |e| {
+        let emails = names(api, "/user/emails", |e| {
             let usable = e["primary"] == true && e["verified"] == true;
             e["email"].as_str().filter(|_| usable).map(str::to_owned)
         })
@@ -87,12 +92,12 @@ impl Hooks for GitHub {
         if let Some(email) = emails.into_iter().next() {
             identity = identity.with_email(email, true);
         }
-        let mut groups = names(api, login, "/user/orgs", |o| {
+        let mut groups = names(api, "/user/orgs", |o| {
             o["login"].as_str().map(str::to_owned)
         })
         .await;
         groups.extend(
-            names(api, login, "/user/teams", |t| {
+            names(api, "/user/teams", |t| {
                 Some(format!(
                     "{}/{}",
                     t["organization"]["login"].as_str()?,
@@ -167,6 +172,6 @@ fn rocket() -> _ {
         .expect("HTTP client");
     rocket::build()
         .manage(http)
-        .attach(GitHub.fairing())
+        .attach(GitHub.fairing().hooks(Members))
         .mount("/", routes![index, repos])
 }

@@ -23,8 +23,8 @@ use rocket::response::content::RawHtml;
 use rocket::serde::json::{json, Value};
 use rocket::Request;
 use rocket_oauth::{
-    AnyUser, Api, ApiClient, Denial, Hooks, Identity, Login, OAuth2Provider, Provider,
-    ProviderDefaults, RoleRequired, Staff,
+    AnyUser, ApiClient, Denial, Hooks, Identity, Login, OAuth2Provider, Provider, ProviderDefaults,
+    RoleRequired, Staff,
 };
 
 /// The company's OpenID Provider; its issuer comes from configuration.
@@ -38,10 +38,13 @@ impl Provider for Sso {
     }
 }
 
+/// Records every login in the app's state.
+struct Record(&'static str);
+
 #[rocket::async_trait]
-impl Hooks for Sso {
+impl Hooks for Record {
     async fn after_login(&self, login: &Login, request: &Request<'_>) -> Result<(), Denial> {
-        record(request, "sso", login);
+        record(request, self.0, login);
         Ok(())
     }
 }
@@ -54,14 +57,20 @@ impl Hooks for Sso {
     token_url = "https://github.com/login/oauth/access_token",
     userinfo_url = "https://api.github.com/user",
     scopes("read:user"),
-    client_auth = "post",
-    custom_hooks
+    client_auth = "post"
 )]
 struct Gh;
 
+/// GitHub's users by numeric id, recorded like the others.
+struct GhUsers;
+
 #[rocket::async_trait]
-impl Hooks for Gh {
-    async fn identify(&self, login: &Login, _api: &Api<'_>) -> Result<Option<Identity>, Denial> {
+impl Hooks for GhUsers {
+    async fn identify(
+        &self,
+        login: &Login,
+        _api: &ApiClient<'_>,
+    ) -> Result<Option<Identity>, Denial> {
         let user = login.userinfo().cloned().unwrap_or_default();
         // `login` can be renamed; the numeric id cannot.
         let Some(id) = user["id"].as_u64() else {
@@ -151,7 +160,7 @@ fn seen(seen: &rocket::State<Seen>) -> Value {
 fn rocket() -> _ {
     rocket::build()
         .manage(Seen::default())
-        .attach(Sso.fairing())
-        .attach(Gh.fairing())
+        .attach(Sso.fairing().hooks(Record("sso")))
+        .attach(Gh.fairing().hooks(GhUsers))
         .mount("/", routes![index, whoami, staff, repos, seen])
 }

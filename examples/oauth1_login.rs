@@ -13,7 +13,7 @@ extern crate rocket;
 
 use rocket::response::content::RawHtml;
 use rocket::serde::json::{json, Value};
-use rocket_oauth::{AccessToken, Hooks, LoginRequired, Provider, ProviderDefaults};
+use rocket_oauth::{AccessToken, LoginRequired, Provider, ProviderDefaults};
 
 /// A provider whose endpoints all come from `oauth.idp` in the configuration.
 struct Idp;
@@ -25,9 +25,6 @@ impl Provider for Idp {
         ProviderDefaults::oauth1_from_config()
     }
 }
-
-/// The default hooks.
-impl Hooks for Idp {}
 
 #[get("/")]
 fn index(token: Option<AccessToken<Idp>>) -> RawHtml<&'static str> {

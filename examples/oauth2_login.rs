@@ -12,7 +12,7 @@ extern crate rocket;
 
 use rocket::response::content::RawHtml;
 use rocket::serde::json::{json, Value};
-use rocket_oauth::{AccessToken, Hooks, LoginRequired, Provider, ProviderDefaults};
+use rocket_oauth::{AccessToken, LoginRequired, Provider, ProviderDefaults};
 
 /// A provider whose endpoints all come from `oauth.idp` in the configuration.
 struct Idp;
@@ -24,9 +24,6 @@ impl Provider for Idp {
         ProviderDefaults::oauth2_from_config()
     }
 }
-
-/// The default hooks.
-impl Hooks for Idp {}
 
 #[get("/")]
 fn index(token: Option<AccessToken<Idp>>) -> RawHtml<String> {

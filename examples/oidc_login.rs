@@ -14,9 +14,7 @@ extern crate rocket;
 use rocket::http::RawStr;
 use rocket::response::content::RawHtml;
 use rocket::serde::json::{json, Value};
-use rocket_oauth::{
-    AccessToken, HasRole, Hooks, LoginRequired, Provider, ProviderDefaults, Staff, User,
-};
+use rocket_oauth::{AccessToken, HasRole, LoginRequired, Provider, ProviderDefaults, Staff, User};
 
 /// An OpenID Provider named `idp`, its issuer from configuration.
 struct Idp;
@@ -28,9 +26,6 @@ impl Provider for Idp {
         ProviderDefaults::oidc_from_config().scopes(&["openid", "email", "profile"])
     }
 }
-
-/// The default hooks.
-impl Hooks for Idp {}
 
 #[get("/")]
 fn index(user: Option<User<Idp>>) -> RawHtml<String> {

@@ -3,17 +3,19 @@
 use rocket::http::Status;
 use rocket::{Request, Response};
 
+use crate::api::ApiClient;
 use crate::identity::Identity;
 use crate::login::{Login, SessionData};
-use crate::protocol::http::{HttpClient, HttpError};
 
-/// Code run around logins and logouts. Every method has a default, and the provider derives
-/// implement the defaults for you; write `#[oauth(..., custom_hooks)]` to implement this
-/// trait yourself.
+/// Code run around logins and logouts. Every method has a default; a provider runs no hooks
+/// of the application's until some are given at attach time:
+/// `Corp.fairing().hooks(CorpHooks)`. The same for derived providers, hand-written ones and
+/// presets, and guards still name the provider only (`User<Corp>`).
 ///
-/// Order at login: [`identify`](Hooks::identify) → access rules → [`after_login`](Hooks::after_login)
-/// → the session is stored. A hook reaches the application's managed state through
-/// `request.rocket().state::<T>()`.
+/// Order at login: the provider's [`identify`](crate::Provider::identify), then
+/// [`identify`](Hooks::identify) → access rules → [`after_login`](Hooks::after_login) →
+/// [`session_data`](Hooks::session_data) → the session is stored. A hook reaches the
+/// application's managed state through `request.rocket().state::<T>()`.
 ///
 /// ```rust
 /// use rocket::Request;
@@ -24,13 +26,14 @@ use crate::protocol::http::{HttpClient, HttpError};
 ///     name = "corp",
 ///     authorize_url = "https://sso.example.com/authorize",
 ///     token_url = "https://sso.example.com/token",
-///     userinfo_url = "https://sso.example.com/userinfo",
-///     custom_hooks
+///     userinfo_url = "https://sso.example.com/userinfo"
 /// )]
 /// struct Corp;
 ///
+/// struct CorpHooks;
+///
 /// #[rocket::async_trait]
-/// impl Hooks for Corp {
+/// impl Hooks for CorpHooks {
 ///     async fn after_login(&self, login: &Login, _request: &Request<'_>) -> Result<(), Denial> {
 ///         let email = login.userinfo().and_then(|u| u["email"].as_str()).unwrap_or("");
 ///         if email.ends_with("@example.com") {
@@ -47,21 +50,24 @@ use crate::protocol::http::{HttpClient, HttpError};
 ///         request.cookies().remove("cart");
 ///     }
 /// }
+///
+/// let fairing = Corp.fairing().hooks(CorpHooks);
+/// # let _ = fairing;
 /// ```
 #[diagnostic::on_unimplemented(
     message = "`{Self}` does not implement `rocket_oauth::Hooks`",
-    note = "with `#[oauth(custom_hooks)]`, write `impl rocket_oauth::Hooks for {Self} {{ ... }}`; or drop `custom_hooks` to use the default hooks"
+    note = "hooks are any value whose type implements the trait (every method has a default): write `impl rocket_oauth::Hooks for {Self} {{ ... }}`, then attach `Provider.fairing().hooks(value)`"
 )]
 #[rocket::async_trait]
 pub trait Hooks: Send + Sync + 'static {
-    /// Maps the provider's answer to an [`Identity`], before the access rules and
-    /// `after_login`. `login.userinfo()` holds the userinfo document (for OpenID Connect: the
-    /// ID token's claims merged with userinfo); `api` calls the provider's API with the pooled
-    /// client, e.g. GitHub's `/user/emails` for a verified email. `Err` refuses the login.
-    /// _Default:_ [`Identity::from_claims`] of the userinfo, if any.
+    /// Changes or refuses the identity the provider found ([`Provider::identify`](crate::Provider::identify)):
+    /// `login.identity()` is that identity, `login.userinfo()` the userinfo document (for
+    /// OpenID Connect: the ID token's claims merged with userinfo); `api` calls the
+    /// provider's API with the login's credentials, e.g. GitHub's `/user/emails` for a
+    /// verified email. `Err` refuses the login. _Default:_ the provider's identity.
     ///
     /// ```rust
-    /// use rocket_oauth::{Api, Denial, Hooks, Identity, Login, OAuth2Provider};
+    /// use rocket_oauth::{ApiClient, Denial, Hooks, Identity, Login, OAuth2Provider};
     ///
     /// #[derive(OAuth2Provider)]
     /// #[oauth(
@@ -69,20 +75,21 @@ pub trait Hooks: Send + Sync + 'static {
     ///     authorize_url = "https://github.com/login/oauth/authorize",
     ///     token_url = "https://github.com/login/oauth/access_token",
     ///     userinfo_url = "https://api.github.com/user",
-    ///     scopes("read:user", "user:email"),
-    ///     custom_hooks
+    ///     scopes("read:user", "user:email")
     /// )]
     /// struct GitHub;
     ///
+    /// struct VerifiedEmails;
+    ///
     /// #[rocket::async_trait]
-    /// impl Hooks for GitHub {
-    ///     async fn identify(&self, login: &Login, api: &Api<'_>) -> Result<Option<Identity>, Denial> {
+    /// impl Hooks for VerifiedEmails {
+    ///     async fn identify(&self, login: &Login, api: &ApiClient<'_>) -> Result<Option<Identity>, Denial> {
     ///         let user = login.userinfo().ok_or_else(|| Denial::forbidden("no profile"))?;
     ///         let mut identity = Identity::new(user["id"].to_string());
-    ///         let token = login.credentials().access_token();
-    ///         let emails = api
-    ///             .get_json("https://api.github.com/user/emails", token)
+    ///         let emails: serde_json::Value = api
+    ///             .get("https://api.github.com/user/emails")
     ///             .await
+    ///             .and_then(|response| response.json())
     ///             .map_err(|_| Denial::forbidden("GitHub did not list your emails"))?;
     ///         let primary = emails.as_array().into_iter().flatten()
     ///             .find(|e| e["primary"] == true && e["verified"] == true);
@@ -92,9 +99,16 @@ pub trait Hooks: Send + Sync + 'static {
     ///         Ok(Some(identity))
     ///     }
     /// }
+    ///
+    /// let fairing = GitHub.fairing().hooks(VerifiedEmails);
+    /// # let _ = fairing;
     /// ```
-    async fn identify(&self, login: &Login, _api: &Api<'_>) -> Result<Option<Identity>, Denial> {
-        Ok(login.userinfo().and_then(Identity::from_claims))
+    async fn identify(
+        &self,
+        login: &Login,
+        _api: &ApiClient<'_>,
+    ) -> Result<Option<Identity>, Denial> {
+        Ok(login.identity().cloned())
     }
 
     /// Runs after a successful login that the access rules let in, before the session is
@@ -218,71 +232,9 @@ impl Denial {
     }
 }
 
-/// The provider's pooled HTTP client, lent to [`Hooks::identify`] for API calls on the
-/// user's behalf (no redirects followed, timeouts, capped bodies, JSON accepted).
-pub struct Api<'a> {
-    pub(crate) http: &'a HttpClient,
-    pub(crate) base: Option<&'a url::Url>,
-}
+/// No hooks of the application's: every method does its default (what a fairing runs until
+/// [`OAuthFairing::hooks`](crate::OAuthFairing::hooks) is given others).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoHooks;
 
-impl Api<'_> {
-    /// `url` as given when absolute, else relative to the provider's `api_base_url`.
-    fn resolve(&self, url: &str) -> Result<url::Url, HttpError> {
-        let parsed = match (url::Url::parse(url), self.base) {
-            (Ok(url), _) => Ok(url),
-            (Err(url::ParseError::RelativeUrlWithoutBase), Some(base)) => base.join(url),
-            (Err(e), _) => Err(e),
-        };
-        parsed.map_err(|e| HttpError::Request(e.to_string()))
-    }
-
-    /// `GET url` with `Authorization: Bearer <token>`, returning the JSON body (an error for
-    /// non-2xx statuses). A relative `url` is resolved against the provider's
-    /// `api_base_url`.
-    pub async fn get_json(&self, url: &str, token: &str) -> Result<serde_json::Value, HttpError> {
-        self.http.get_json(&self.resolve(url)?, Some(token)).await
-    }
-
-    /// A request with `Authorization: Bearer <token>`, extra `headers` and an optional JSON
-    /// `body` (e.g. a GraphQL query), returning the JSON answer (an error for non-2xx
-    /// statuses). A relative `url` is resolved against the provider's `api_base_url`.
-    ///
-    /// ```rust
-    /// # async fn f(api: &rocket_oauth::Api<'_>, token: &str) -> Result<(), rocket_oauth::HttpError> {
-    /// let query = serde_json::json!({ "query": "query { user { id email } }" });
-    /// let answer = api.send_json("POST", "graphql", token, &[("X-Tenant", "t1")], Some(&query)).await?;
-    /// let id = answer["data"]["user"]["id"].as_str();
-    /// # let _ = id; Ok(()) }
-    /// ```
-    pub async fn send_json(
-        &self,
-        method: &str,
-        url: &str,
-        token: &str,
-        headers: &[(&str, &str)],
-        body: Option<&serde_json::Value>,
-    ) -> Result<serde_json::Value, HttpError> {
-        let method = reqwest::Method::from_bytes(method.as_bytes())
-            .map_err(|e| HttpError::Request(e.to_string()))?;
-        let mut request = self
-            .http
-            .request(method, self.resolve(url)?)
-            .bearer_auth(token);
-        for (name, value) in headers {
-            request = request.header(*name, *value);
-        }
-        if let Some(body) = body {
-            request = request
-                .header(reqwest::header::CONTENT_TYPE, "application/json")
-                .body(body.to_string());
-        }
-        let request = request
-            .build()
-            .map_err(|e| HttpError::Request(e.without_url().to_string()))?;
-        let response = self.http.send(request).await?;
-        if !(200..300).contains(&response.status) {
-            return Err(HttpError::Status(response.status));
-        }
-        serde_json::from_slice(&response.body).map_err(|_| HttpError::InvalidJson)
-    }
-}
+impl Hooks for NoHooks {}

@@ -45,9 +45,10 @@
 //! }
 //! ```
 //!
-//! Hooks ([`Hooks`]: `identify`, `after_login`, `after_logout`) default to doing nothing;
-//! write `#[oauth(..., custom_hooks)]` and implement the trait to run your own code. Every
-//! provider is attached the same way, `provider.fairing()` ([`Provider::fairing`]).
+//! Hooks ([`Hooks`]: `identify`, `after_login`, `after_logout`, ...) default to doing
+//! nothing; implement the trait on a type of your own and give it at attach time,
+//! `GitHub.fairing().hooks(MyHooks)` ([`OAuthFairing::hooks`]). Every provider (derived,
+//! hand-written or a preset) is attached the same way, and guards name the provider only.
 //!
 //! # Configuration
 //!
@@ -131,7 +132,7 @@
 //! # Presets
 //!
 //! [`presets`] has named providers that just work (GitHub, Google, Microsoft, Apple, Upwork
-//! with teams, and more than twenty others): `presets::GitHub::new().fairing()`.
+//! with teams, and more than twenty others): `presets::GitHub.fairing()`.
 //!
 //! # Testing your app
 //!
@@ -208,6 +209,7 @@
 #![forbid(unsafe_code)]
 
 mod access;
+mod api;
 mod config;
 mod error;
 mod hooks;
@@ -229,9 +231,10 @@ mod util;
 mod web;
 
 pub use crate::access::{AccessConfig, Policy, Rule};
+pub use crate::api::{ApiClient, ApiError, ApiResponse};
 pub use crate::config::{OAuth1Config, OidcConfig, ProtocolConfig, ProviderConfig};
 pub use crate::error::{ConfigError, LoginError};
-pub use crate::hooks::{Api, Denial, Hooks};
+pub use crate::hooks::{Denial, Hooks, NoHooks};
 pub use crate::identity::Identity;
 pub use crate::login::{Login, SessionData, SessionDataError};
 pub use crate::protocol::credentials::Credentials;
@@ -251,7 +254,7 @@ pub use crate::session::memory::MemorySessionStore;
 #[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
 pub use crate::session::redis::RedisSessionStore;
 pub use crate::session::store::{SessionRecord, SessionStore, SessionStoreError};
-pub use crate::web::api::{ApiClient, ApiError, ApiResponse, SessionAdmin};
+pub use crate::web::api::SessionAdmin;
 pub use crate::web::guards::{
     AccessToken, HasRole, LoginRequired, MissingRole, RoleName, Staff, Superuser, User,
 };
@@ -277,17 +280,18 @@ pub use crate::web::state::session_store;
 ///     pkce = true,                                           // optional, default true
 ///     confirm = false,                                       // optional, default false
 ///     form_post = false,                                     // optional, default false
-///     custom_hooks                                           // optional: you `impl Hooks`
 /// )]
 /// struct GitHub;
 ///
-/// impl Hooks for GitHub {} // with `custom_hooks`: your own (here the defaults)
+/// struct Audit; // the app's hooks
+/// impl Hooks for Audit {}
 ///
-/// let _fairing = GitHub.fairing();
+/// let _plain = GitHub.fairing();
+/// let _audited = GitHub.fairing().hooks(Audit);
 /// ```
 ///
 /// URLs are checked at compile time. The derive also adds an inherent `fairing(self)`
-/// constructor and, without `custom_hooks`, the default [`Hooks`].
+/// constructor, so no trait import is needed.
 pub use rocket_oauth_codegen::OAuth2Provider;
 
 /// Derives [`Provider`] for an OpenID Connect provider: like [`OAuth2Provider`], but

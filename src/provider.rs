@@ -3,7 +3,10 @@
 
 use std::sync::Mutex;
 
-use crate::hooks::Hooks;
+use crate::api::ApiClient;
+use crate::hooks::{Denial, Hooks, NoHooks};
+use crate::identity::Identity;
+use crate::login::Login;
 use crate::protocol::oauth2::ClientAuth;
 
 /// An OAuth provider: its name and its default endpoints and options.
@@ -14,7 +17,7 @@ use crate::protocol::oauth2::ClientAuth;
 /// overridden too.
 ///
 /// ```rust
-/// use rocket_oauth::{Hooks, Provider, ProviderDefaults};
+/// use rocket_oauth::{Provider, ProviderDefaults};
 ///
 /// struct Example;
 ///
@@ -31,11 +34,10 @@ use crate::protocol::oauth2::ClientAuth;
 ///     }
 /// }
 ///
-/// impl Hooks for Example {}
-///
 /// let fairing = Example.fairing();
 /// ```
-pub trait Provider: Hooks + Sized {
+#[rocket::async_trait]
+pub trait Provider: Send + Sync + Sized + 'static {
     /// The provider's name: the configuration key (`oauth.<NAME>`), the default mount point
     /// (`/auth/<NAME>`) and part of every cookie name. Lowercase ASCII letters, digits, `_`
     /// and `-` only.
@@ -44,9 +46,23 @@ pub trait Provider: Hooks + Sized {
     /// The default endpoints and options; each can be overridden in configuration.
     fn defaults() -> ProviderDefaults;
 
-    /// The fairing of this provider: attach it to mount its routes and enable its guards.
-    /// Its hooks run on this value. (The derives add the same method to the type itself, so
-    /// no import is needed.)
+    /// Who logged in, from the provider's answer: `login.userinfo()` holds the userinfo
+    /// document (for OpenID Connect: the ID token's claims merged with userinfo), `api` calls
+    /// the provider's API with the new credentials. Presets read their provider's profile
+    /// here; the application's [`Hooks::identify`] runs after it and may change or refuse
+    /// the result. `Err` refuses the login. _Default:_ [`Identity::from_claims`] of the
+    /// userinfo, if any.
+    async fn identify(
+        &self,
+        login: &Login,
+        _api: &ApiClient<'_>,
+    ) -> Result<Option<Identity>, Denial> {
+        Ok(login.userinfo().and_then(Identity::from_claims))
+    }
+
+    /// The fairing of this provider: attach it to mount its routes and enable its guards;
+    /// give the application's hooks with [`OAuthFairing::hooks`]. (The derives and presets
+    /// add the same method to the type itself, so no import is needed.)
     fn fairing(self) -> OAuthFairing<Self> {
         OAuthFairing::new(self)
     }
@@ -82,19 +98,50 @@ pub trait Provider: Hooks + Sized {
 /// ```
 pub struct OAuthFairing<P> {
     /// Taken by the first ignite; a second one is a duplicate attachment.
-    pub(crate) provider: Mutex<Option<P>>,
+    pub(crate) provider: Mutex<Option<(P, Box<dyn Hooks>)>>,
     /// `rocket_oauth provider <name>`, for Rocket's launch log.
     pub(crate) name: &'static str,
 }
 
 impl<P: Provider> OAuthFairing<P> {
-    /// The fairing for this provider value (its hooks run on `&provider`).
+    /// The fairing for this provider value, with no hooks of the application's ([`NoHooks`]).
     pub fn new(provider: P) -> Self {
         // Built once per attached provider, so leaking the name is bounded.
         let name = Box::leak(format!("rocket_oauth provider `{}`", P::NAME).into_boxed_str());
         OAuthFairing {
-            provider: Mutex::new(Some(provider)),
+            provider: Mutex::new(Some((provider, Box::new(NoHooks)))),
             name,
+        }
+    }
+
+    /// The fairing running `hooks` around this provider's logins and logouts. Guards still
+    /// name the provider only (`User<P>`), whatever the hooks.
+    ///
+    /// ```rust
+    /// use rocket_oauth::{Hooks, OAuth2Provider};
+    ///
+    /// #[derive(OAuth2Provider)]
+    /// #[oauth(name = "idp", authorize_url = "https://idp.example/a", token_url = "https://idp.example/t")]
+    /// struct Idp;
+    ///
+    /// struct Audit;
+    ///
+    /// impl Hooks for Audit {}
+    ///
+    /// let fairing = Idp.fairing().hooks(Audit);
+    /// # let _ = fairing;
+    /// ```
+    pub fn hooks(self, hooks: impl Hooks) -> Self {
+        let mut slot = self
+            .provider
+            .into_inner()
+            .unwrap_or_else(|e| e.into_inner());
+        if let Some((_, old)) = slot.as_mut() {
+            *old = Box::new(hooks);
+        }
+        OAuthFairing {
+            provider: Mutex::new(slot),
+            name: self.name,
         }
     }
 }
@@ -337,8 +384,8 @@ impl ProviderDefaults {
         self
     }
 
-    /// The base of relative URLs given to [`ApiClient`](crate::ApiClient) and
-    /// [`Api`](crate::Api) (e.g. `https://api.github.com/`).
+    /// The base of relative URLs given to [`ApiClient`](crate::ApiClient) (e.g.
+    /// `https://api.github.com/`).
     pub const fn api_base_url(mut self, url: &'static str) -> Self {
         self.api_base_url = Some(url);
         self

@@ -44,7 +44,6 @@ struct Attrs {
     pkce: Option<LitBool>,
     confirm: Option<LitBool>,
     form_post: Option<LitBool>,
-    custom_hooks: Option<LitBool>,
     request_token_url: Option<LitStr>,
     access_token_url: Option<LitStr>,
 }
@@ -110,7 +109,10 @@ fn parse_attrs(input: &DeriveInput, errors: &mut Errors) -> Option<Attrs> {
                 "pkce" => set(&mut attrs.pkce, flag(&meta)?, &meta, &key),
                 "confirm" => set(&mut attrs.confirm, flag(&meta)?, &meta, &key),
                 "form_post" => set(&mut attrs.form_post, flag(&meta)?, &meta, &key),
-                "custom_hooks" => set(&mut attrs.custom_hooks, flag(&meta)?, &meta, &key),
+                "custom_hooks" => Err(meta.error(
+                    "`custom_hooks` is gone: give the hooks at attach time, \
+                     `Provider.fairing().hooks(MyHooks)`, with `impl rocket_oauth::Hooks for MyHooks`",
+                )),
                 "request_token_url" => set(
                     &mut attrs.request_token_url,
                     meta.value()?.parse()?,
@@ -132,7 +134,7 @@ fn parse_attrs(input: &DeriveInput, errors: &mut Errors) -> Option<Attrs> {
                 _ => Err(meta.error(format!(
                     "unknown oauth attribute `{}`; expected one of `name`, `authorize_url`, \
                      `token_url`, `userinfo_url`, `issuer`, `scopes`, `client_auth`, `pkce`, \
-                     `confirm`, `form_post`, `custom_hooks`, `request_token_url`, \
+                     `confirm`, `form_post`, `request_token_url`, \
                      `access_token_url`",
                     quote::ToTokens::to_token_stream(&meta.path)
                 ))),
@@ -271,30 +273,23 @@ fn client_auth_variant(lit: &LitStr) -> Option<&'static str> {
     }
 }
 
-/// The inherent `fairing(self)` (so no trait import is needed), and the default `Hooks`
-/// unless the application writes its own (`custom_hooks`).
-fn companions(input: &DeriveInput, custom_hooks: bool) -> TokenStream {
+/// The inherent `fairing(self)` (so no trait import is needed).
+fn companions(input: &DeriveInput) -> TokenStream {
     if !input.generics.params.is_empty() {
         return TokenStream::new();
     }
     let ident = &input.ident;
     let vis = &input.vis;
-    let mut out = quote_spanned! {ident.span()=>
+    quote_spanned! {ident.span()=>
         impl #ident {
             /// The fairing of this OAuth provider: attach it to mount its routes and enable
-            /// its guards. Its hooks run on this value.
+            /// its guards; give the application's hooks with `.hooks(..)`.
             #[allow(dead_code)]
             #vis fn fairing(self) -> ::rocket_oauth::OAuthFairing<Self> {
                 ::rocket_oauth::OAuthFairing::new(self)
             }
         }
-    };
-    if !custom_hooks {
-        out.extend(quote_spanned! {ident.span()=>
-            impl ::rocket_oauth::Hooks for #ident {}
-        });
     }
-    out
 }
 
 /// Stub impls emitted next to errors, so that uses of the type do not add more errors.
@@ -305,14 +300,7 @@ fn fallback(input: &DeriveInput, error: syn::Error) -> TokenStream {
     if !input.generics.params.is_empty() {
         return error;
     }
-    // The attribute may not have parsed: look for `custom_hooks` in its tokens.
-    let custom_hooks = input.attrs.iter().any(|a| {
-        a.path().is_ident(ATTR)
-            && quote::ToTokens::to_token_stream(&a.meta)
-                .to_string()
-                .contains("custom_hooks")
-    });
-    let companions = companions(input, custom_hooks);
+    let companions = companions(input);
     quote! {
         #error
         impl ::rocket_oauth::Provider for #ident {
@@ -403,8 +391,7 @@ fn expand(input: &DeriveInput, kind: Kind, attrs: &Attrs) -> TokenStream {
             builder.extend(quote! { .#method(#value) });
         }
     }
-    let custom_hooks = attrs.custom_hooks.as_ref().is_some_and(LitBool::value);
-    let companions = companions(input, custom_hooks);
+    let companions = companions(input);
     quote! {
         impl ::rocket_oauth::Provider for #ident {
             const NAME: &'static str = #name;

@@ -4,9 +4,9 @@
 use super::profile::alias;
 use crate::ProviderDefaults;
 
-/// The kinds of the presets: each one's data (use the presets through their aliases,
-/// e.g. [`GitHub`](super::GitHub)).
-pub mod kinds {
+/// The kinds of the presets: each one's data (the presets themselves are the unit structs
+/// beside this module, e.g. [`GitHub`](super::GitHub)).
+pub(crate) mod kinds {
     use crate::presets::profile::{preset, Extra, Profile, Verified};
     use crate::{ClientAuth, ProviderDefaults};
 
@@ -313,13 +313,14 @@ pub mod kinds {
     }
 
     preset! {
-        Box = "box",
+        BoxCom = "box",
         fields(&["/id"], Some("/login"), Verified::Never, &["/name"], Some("/avatar_url")),
         ProviderDefaults::oauth2("https://account.box.com/api/oauth2/authorize", "https://api.box.com/oauth2/token")
             .userinfo_url("https://api.box.com/2.0/users/me")
             .api_base_url("https://api.box.com/2.0/")
             .revocation_url("https://api.box.com/oauth2/revoke")
             .client_auth(ClientAuth::ClientSecretPost)
+            .display_name("Box")
     }
 
     preset! {
@@ -510,9 +511,10 @@ alias! {
 }
 
 alias! {
-    /// Box. Scopes are set on the Box app; Box's `login` is the account's email, with no
+    /// Box (box.com; not named `Box`, which would shadow `std::boxed::Box` in a glob import).
+    /// Scopes are set on the Box app; Box's `login` is the account's email, with no
     /// verification flag (it never matches an email rule).
-    Box
+    BoxCom
 }
 
 alias! {
@@ -551,7 +553,7 @@ pub(super) fn all() -> Vec<(&'static str, ProviderDefaults)> {
         entry::<Atlassian>(),
         entry::<Reddit>(),
         entry::<Zoom>(),
-        entry::<Box>(),
+        entry::<BoxCom>(),
         entry::<Patreon>(),
         entry::<Kakao>(),
     ];

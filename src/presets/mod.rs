@@ -20,20 +20,19 @@
 //!
 //! #[launch]
 //! fn rocket() -> _ {
-//!     rocket::build().attach(GitHub::new().fairing()).mount("/", routes![home])
+//!     rocket::build().attach(GitHub.fairing()).mount("/", routes![home])
 //! }
 //! ```
 //!
-//! A preset runs the app's own hooks too (all but `identify`, which is the preset's):
-//! `GitHub::with_hooks(MyHooks)`; its guards are then `User<GitHub<MyHooks>>`. To change how a
-//! preset identifies users, write a provider of your own from its defaults
-//! (`<GitHub as Provider>::defaults()`).
+//! A preset takes the application's hooks like any provider, `GitHub.fairing().hooks(MyHooks)`,
+//! and its guards stay `User<GitHub>`. The preset's own
+//! [`Provider::identify`](crate::Provider::identify) reads the profile first; the hooks'
+//! [`identify`](crate::Hooks::identify) may then change or refuse that identity.
 
 mod list;
 mod profile;
 
 pub use self::list::*;
-pub use self::profile::{Kind, NoHooks, Preset};
 
 /// Every preset's name and defaults, in the README's order (what `examples/presets.rs`
 /// prints).

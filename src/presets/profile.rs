@@ -1,27 +1,8 @@
 //! How a preset reads its provider's profile, and the macro that makes a preset.
 
-use std::marker::PhantomData;
-
-use rocket::Request;
 use serde_json::Value;
 
-use crate::{
-    Api, Denial, Hooks, HttpError, Identity, Login, OAuthFairing, Provider, ProviderDefaults,
-    SessionData,
-};
-
-/// A preset without hooks of the app's own: the defaults.
-///
-/// ```rust
-/// use rocket_oauth::presets::{GitHub, NoHooks};
-///
-/// let github: GitHub<NoHooks> = GitHub::new();
-/// # let _ = github;
-/// ```
-#[derive(Debug, Clone, Copy, Default)]
-pub struct NoHooks;
-
-impl Hooks for NoHooks {}
+use crate::{ApiClient, ApiError, Denial, HttpError, Identity, Login, ProviderDefaults};
 
 /// How a provider says an email is verified.
 #[derive(Clone, Copy)]
@@ -43,6 +24,7 @@ pub enum Extra {
     /// Bitbucket: the primary email, if confirmed, from `GET user/emails`.
     BitbucketEmails,
     /// Microsoft: the subject is `<tid>/<oid>` (`sub` is pairwise per application).
+    #[cfg_attr(not(feature = "oidc"), allow(dead_code))]
     MicrosoftObjectId,
     /// Upwork: the user, their companies and teams from the GraphQL API.
     UpworkGraphql,
@@ -61,6 +43,7 @@ pub struct Profile {
 
 impl Profile {
     /// OpenID Connect claims: `sub`, `email` with `email_verified`, `name`, `picture`.
+    #[cfg_attr(not(feature = "oidc"), allow(dead_code))]
     pub const CLAIMS: Profile = Profile {
         id: &["/sub"],
         email: Some("/email"),
@@ -96,11 +79,10 @@ fn first(profile: &Value, pointers: &[&str]) -> Option<String> {
 pub(crate) async fn identify(
     profile: &Profile,
     login: &Login,
-    api: &Api<'_>,
+    api: &ApiClient<'_>,
 ) -> Result<Option<Identity>, Denial> {
-    let token = login.credentials().access_token();
     if let Extra::UpworkGraphql = profile.extra {
-        return upwork(api, token).await.map(Some);
+        return upwork(api).await.map(Some);
     }
     let Some(info) = login.userinfo() else {
         return Ok(None);
@@ -136,14 +118,14 @@ pub(crate) async fn identify(
         Extra::GitHubEmails => {
             // Only the primary email, and only if GitHub verified it; none on any error (a
             // missing scope must not block the login).
-            if let Ok(Value::Array(emails)) = api.get_json("user/emails", token).await {
+            if let Some(Value::Array(emails)) = get_json(api, "user/emails").await {
                 let primary = emails.iter().find(|e| e["primary"] == true);
                 identity.email = primary.and_then(|e| text(e.get("email")));
                 identity.email_verified = primary.is_some_and(|e| e["verified"] == true);
             }
         }
         Extra::BitbucketEmails => {
-            if let Ok(answer) = api.get_json("user/emails", token).await {
+            if let Some(answer) = get_json(api, "user/emails").await {
                 let values = answer["values"].as_array().cloned().unwrap_or_default();
                 let primary = values.iter().find(|e| e["is_primary"] == true);
                 identity.email = primary.and_then(|e| text(e.get("email")));
@@ -155,44 +137,43 @@ pub(crate) async fn identify(
     Ok(Some(identity))
 }
 
-/// One GraphQL query; GraphQL `errors` (HTTP 200) refuse the login: access by team must
-/// fail closed.
-async fn graphql(
-    api: &Api<'_>,
-    token: &str,
-    tenant: Option<&str>,
-    query: &str,
-) -> Result<Value, Denial> {
-    let headers: Vec<(&str, &str)> = tenant
-        .map(|t| vec![("X-Upwork-API-TenantId", t)])
-        .unwrap_or_default();
-    let body = serde_json::json!({ "query": query });
-    let answer = api
-        .send_json("POST", "graphql", token, &headers, Some(&body))
-        .await
-        .map_err(|e| match e {
-            // Upwork refused the token: no login.
-            HttpError::Status(status) if (400..500).contains(&status) => {
-                Denial::forbidden(format!("Upwork's API refused the request ({status})"))
-            }
-            // Upwork is down or answers garbage: the provider is unavailable.
-            e => Denial::unavailable(format!("Upwork's API failed: {e}")),
-        })?;
-    if let Some(errors) = answer.get("errors").filter(|e| !e.is_null()) {
-        let message = errors[0]["message"].as_str().unwrap_or("an error");
-        return Err(Denial::forbidden(format!(
-            "Upwork's API answered: {message}"
-        )));
-    }
-    Ok(answer["data"].clone())
+/// `GET url`'s JSON answer, if 2xx; none on any error (a missing scope must not block the
+/// login).
+async fn get_json(api: &ApiClient<'_>, url: &str) -> Option<Value> {
+    let response = api.get(url).await.ok()?;
+    response.is_success().then(|| response.json().ok())?
+}
+
+/// One GraphQL query (with the tenant's header); GraphQL `errors` (HTTP 200) refuse the
+/// login: access by team must fail closed.
+async fn graphql(api: &ApiClient<'_>, tenant: Option<&str>, query: &str) -> Result<Value, Denial> {
+    let answer = match tenant {
+        Some(tenant) => {
+            let api = api.clone().with_header("X-Upwork-API-TenantId", tenant);
+            api.graphql("graphql", query, Value::Null).await
+        }
+        None => api.graphql("graphql", query, Value::Null).await,
+    };
+    answer.map_err(|e| match e {
+        // Upwork refused the token or the query: no login.
+        ApiError::GraphQl(errors) => {
+            let message = errors[0]["message"].as_str().unwrap_or("an error");
+            Denial::forbidden(format!("Upwork's API answered: {message}"))
+        }
+        ApiError::Unauthorized => Denial::forbidden("Upwork's API refused the request (401)"),
+        ApiError::Http(HttpError::Status(status)) if (400..500).contains(&status) => {
+            Denial::forbidden(format!("Upwork's API refused the request ({status})"))
+        }
+        // Upwork is down or answers garbage: the provider is unavailable.
+        e => Denial::unavailable(format!("Upwork's API failed: {e}")),
+    })
 }
 
 /// Upwork (oDesk): the user, and as groups every company and team they belong to, each
 /// under all of its ids (`id`, `rid`, `legacyId`), so an allowlist in any form matches.
-async fn upwork(api: &Api<'_>, token: &str) -> Result<Identity, Denial> {
+async fn upwork(api: &ApiClient<'_>) -> Result<Identity, Denial> {
     let me = graphql(
         api,
-        token,
         None,
         "query { user { id nid rid email name } organization { id name } }",
     )
@@ -210,7 +191,6 @@ async fn upwork(api: &Api<'_>, token: &str) -> Result<Identity, Denial> {
     }
     let companies = graphql(
         api,
-        token,
         None,
         "query { companySelector { items { title organizationId organizationRid organizationType } } }",
     )
@@ -228,7 +208,6 @@ async fn upwork(api: &Api<'_>, token: &str) -> Result<Identity, Denial> {
         groups.extend(text(item.get("organizationRid")));
         let teams = graphql(
             api,
-            token,
             Some(&org),
             "query { organization { id rid legacyId name childOrganizations { id rid legacyId name active hidden } } }",
         )
@@ -250,116 +229,15 @@ async fn upwork(api: &Api<'_>, token: &str) -> Result<Identity, Denial> {
     Ok(identity.with_groups(groups))
 }
 
-/// What a preset kind provides: its name, defaults and profile (sealed: only this crate's
-/// presets implement it).
-///
-/// ```rust
-/// use rocket_oauth::presets::{kinds, Kind};
-///
-/// assert_eq!(<kinds::GitHub as Kind>::NAME, "github");
-/// let defaults = <kinds::GitHub as Kind>::defaults();
-/// # let _ = defaults;
-/// ```
-pub trait Kind: Send + Sync + 'static {
+/// What a preset's kind provides: its name, defaults and profile (only this crate's presets
+/// have one).
+pub(crate) trait Kind: Send + Sync + 'static {
     /// The provider's name.
     const NAME: &'static str;
     /// Its defaults.
     fn defaults() -> ProviderDefaults;
     /// Where the identity is in its profile.
-    #[doc(hidden)]
     fn profile() -> Profile;
-}
-
-/// A preset: provider kind `K` (e.g. [`kinds::GitHub`](super::kinds::GitHub)), running the
-/// app's hooks `H` (all but `identify`, which is the preset's). Use it through the aliases:
-/// [`GitHub`](super::GitHub), [`Google`](super::Google), ...
-///
-/// ```rust
-/// use rocket_oauth::presets::{GitHub, NoHooks};
-/// use rocket_oauth::Hooks;
-///
-/// struct Audit;
-/// impl Hooks for Audit {}
-///
-/// let plain = GitHub::new().fairing();
-/// let audited = GitHub::with_hooks(Audit).fairing(); // guards: User<GitHub<Audit>>
-/// # let _ = (plain, audited);
-/// ```
-pub struct Preset<K, H = NoHooks> {
-    hooks: H,
-    kind: PhantomData<fn() -> K>,
-}
-
-impl<K> Preset<K, NoHooks> {
-    /// The preset with the default hooks.
-    pub const fn new() -> Self {
-        Preset {
-            hooks: NoHooks,
-            kind: PhantomData,
-        }
-    }
-
-    /// The preset, running the app's `hooks` (all but `identify`).
-    pub fn with_hooks<H: Hooks>(hooks: H) -> Preset<K, H> {
-        Preset {
-            hooks,
-            kind: PhantomData,
-        }
-    }
-}
-
-impl<K> Default for Preset<K, NoHooks> {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl<K: Kind, H: Hooks> Preset<K, H> {
-    /// The fairing: attach it to mount the routes and enable the guards.
-    pub fn fairing(self) -> OAuthFairing<Self> {
-        OAuthFairing::new(self)
-    }
-}
-
-impl<K: Kind, H> std::fmt::Debug for Preset<K, H> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_tuple("Preset").field(&K::NAME).finish()
-    }
-}
-
-impl<K: Kind, H: Hooks> Provider for Preset<K, H> {
-    const NAME: &'static str = K::NAME;
-
-    fn defaults() -> ProviderDefaults {
-        K::defaults()
-    }
-}
-
-#[rocket::async_trait]
-impl<K: Kind, H: Hooks> Hooks for Preset<K, H> {
-    async fn identify(&self, login: &Login, api: &Api<'_>) -> Result<Option<Identity>, Denial> {
-        identify(&K::profile(), login, api).await
-    }
-
-    async fn after_login(&self, login: &Login, request: &Request<'_>) -> Result<(), Denial> {
-        self.hooks.after_login(login, request).await
-    }
-
-    async fn session_data(
-        &self,
-        login: &Login,
-        request: &Request<'_>,
-    ) -> Result<Option<SessionData>, Denial> {
-        self.hooks.session_data(login, request).await
-    }
-
-    async fn on_token_update(&self, old: &Login, new: &Login) {
-        self.hooks.on_token_update(old, new).await
-    }
-
-    async fn after_logout(&self, login: Option<&Login>, request: &Request<'_>) {
-        self.hooks.after_logout(login, request).await
-    }
 }
 
 /// Makes a preset's kind (in `kinds`).
@@ -378,7 +256,11 @@ macro_rules! preset {
             const NAME: &'static str = $name;
 
             fn defaults() -> $crate::ProviderDefaults {
-                $defaults.display_name(stringify!($ty))
+                let defaults: $crate::ProviderDefaults = $defaults;
+                match defaults.display_name {
+                    Some(_) => defaults,
+                    None => defaults.display_name(stringify!($ty)),
+                }
             }
 
             fn profile() -> $crate::presets::profile::Profile {
@@ -388,7 +270,8 @@ macro_rules! preset {
     };
 }
 
-/// Makes a preset's alias: `Preset<kinds::X, H>`.
+/// Makes a preset: a unit struct that is a [`Provider`](crate::Provider) with its kind's
+/// name, defaults and profile, and an inherent `fairing()`.
 macro_rules! alias {
     (
         $(#[$doc:meta])*
@@ -398,7 +281,37 @@ macro_rules! alias {
         $(#[$doc])*
         $(#[cfg(feature = $feature)])?
         $(#[cfg_attr(docsrs, doc(cfg(feature = $feature)))])?
-        pub type $ty<H = $crate::presets::NoHooks> = $crate::presets::Preset<kinds::$ty, H>;
+        #[derive(Debug, Clone, Copy, Default)]
+        pub struct $ty;
+
+        $(#[cfg(feature = $feature)])?
+        #[rocket::async_trait]
+        impl $crate::Provider for $ty {
+            const NAME: &'static str = <kinds::$ty as $crate::presets::profile::Kind>::NAME;
+
+            fn defaults() -> $crate::ProviderDefaults {
+                <kinds::$ty as $crate::presets::profile::Kind>::defaults()
+            }
+
+            async fn identify(
+                &self,
+                login: &$crate::Login,
+                api: &$crate::ApiClient<'_>,
+            ) -> Result<Option<$crate::Identity>, $crate::Denial> {
+                let profile = <kinds::$ty as $crate::presets::profile::Kind>::profile();
+                $crate::presets::profile::identify(&profile, login, api).await
+            }
+        }
+
+        $(#[cfg(feature = $feature)])?
+        impl $ty {
+            /// The fairing of this preset: attach it to mount its routes and enable its
+            /// guards; give the application's hooks with
+            /// [`OAuthFairing::hooks`]($crate::OAuthFairing::hooks).
+            pub fn fairing(self) -> $crate::OAuthFairing<Self> {
+                $crate::OAuthFairing::new(self)
+            }
+        }
     };
 }
 

@@ -252,7 +252,7 @@ impl Sessions {
     /// refused, e.g. revoked): refreshed at most once however many requests ask at the same time (and, with a shared store, however many instances). `None` when
     /// it cannot be refreshed: the visitor is then logged out (the session is ended when the
     /// provider refused the refresh; kept when the provider could not be reached).
-    pub async fn refresh<H: Hooks>(
+    pub async fn refresh<H: Hooks + ?Sized>(
         &self,
         jar: &CookieJar<'_>,
         session: Session,
@@ -336,7 +336,7 @@ impl Sessions {
         Locked::Failed
     }
 
-    async fn refresh_once<H: Hooks>(
+    async fn refresh_once<H: Hooks + ?Sized>(
         &self,
         jar: &CookieJar<'_>,
         session: &Session,

@@ -1,14 +1,17 @@
 //! Finishing a login, the same pipeline for every protocol:
 //! attempt → the flow completes → identify → access rules → `after_login` → session.
 
+use std::sync::Arc;
+
 use rocket::http::Status;
 use rocket::response::Redirect;
 use rocket::route::Outcome;
 use rocket::Request;
 use serde::Serialize;
 
+use crate::api::{ApiClient, NoRefresh};
 use crate::error::LoginError;
-use crate::hooks::{Api, Denial};
+use crate::hooks::Denial;
 use crate::login::Login;
 use crate::pages::templates::{self, render};
 use crate::protocol::error::FlowError;
@@ -74,15 +77,27 @@ async fn finish_login<'r, P: Provider>(
         .complete(&state.http, &params, attempt.pending)
         .await?;
     let mut login = Login::new(completed.credentials, completed.userinfo, now());
-    let api = Api {
-        http: &state.http,
-        base: state.config.api_base_url.as_ref(),
+    let refused = |denial| Stop::Refused(Box::new(denial));
+    let api = |login: &Login| {
+        ApiClient::<P>::new(
+            &state.http,
+            &*state.flow,
+            state.config.api_base_url.as_ref(),
+            Arc::new(login.clone()),
+            Arc::new(NoRefresh),
+        )
+        .erased()
     };
     login.identity = state
         .provider
-        .identify(&login, &api)
+        .identify(&login, &api(&login))
         .await
-        .map_err(|denial| Stop::Refused(Box::new(denial)))?;
+        .map_err(refused)?;
+    login.identity = state
+        .hooks
+        .identify(&login, &api(&login))
+        .await
+        .map_err(refused)?;
     let access = &state.config.access;
     login.roles = access.roles_of(login.identity.as_ref());
     if !access.allows(login.identity.as_ref(), &login.roles) {
@@ -97,15 +112,15 @@ async fn finish_login<'r, P: Provider>(
         return Err(LoginError::NotAllowed.into());
     }
     state
-        .provider
+        .hooks
         .after_login(&login, req)
         .await
-        .map_err(|denial| Stop::Refused(Box::new(denial)))?;
+        .map_err(refused)?;
     login.data = state
-        .provider
+        .hooks
         .session_data(&login, req)
         .await
-        .map_err(|denial| Stop::Refused(Box::new(denial)))?
+        .map_err(refused)?
         .map(|data| data.0);
     state
         .sessions

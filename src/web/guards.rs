@@ -225,7 +225,7 @@ async fn live_session<P: Provider>(req: &Request<'_>) -> Option<Session> {
             session,
             &*state.flow,
             &state.http,
-            &state.provider,
+            &*state.hooks,
         ))
         .await;
         session = match refreshed {

@@ -229,7 +229,7 @@ async fn logout<'r, P: Provider>(req: &'r Request<'_>, state: &ProviderState<P>)
     if let Some(login) = &ended {
         revoke_in_background::<P>(req, login.credentials.clone());
     }
-    state.provider.after_logout(ended.as_ref(), req).await;
+    state.hooks.after_logout(ended.as_ref(), req).await;
     let provider_logout = state.config.protocol.oidc().filter(|o| o.provider_logout);
     if let Some(oidc) = provider_logout {
         let credentials = ended.as_ref().map(|login| &login.credentials);

@@ -10,6 +10,7 @@ use rocket::{Build, Request, Rocket};
 
 use crate::config::ProviderConfig;
 use crate::error::ConfigError;
+use crate::hooks::Hooks;
 use crate::login::Login;
 use crate::pages::csrf::CsrfCookie;
 use crate::protocol::flow::Flow;
@@ -60,6 +61,8 @@ impl Registry {
 /// Managed once per provider type (so two providers never collide in Rocket's state).
 pub(crate) struct ProviderState<P> {
     pub provider: P,
+    /// The application's hooks.
+    pub hooks: Box<dyn Hooks>,
     pub config: ProviderConfig,
     /// The one pooled HTTP client for every call to this provider.
     pub http: HttpClient,
@@ -74,7 +77,7 @@ pub(crate) struct ProviderState<P> {
 
 impl<P: Provider> ProviderState<P> {
     pub fn new(
-        provider: P,
+        (provider, hooks): (P, Box<dyn Hooks>),
         config: ProviderConfig,
         backend: &SessionBackend,
     ) -> Result<Self, ConfigError> {
@@ -104,6 +107,7 @@ impl<P: Provider> ProviderState<P> {
         };
         Ok(ProviderState {
             provider,
+            hooks,
             flow: config.flow_settings().build().into(),
             config,
             http,

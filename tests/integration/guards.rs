@@ -26,13 +26,15 @@ struct Local {
 #[oauth(
     name = "corp",
     authorize_url = "https://corp.invalid/a",
-    token_url = "https://corp.invalid/t",
-    custom_hooks
+    token_url = "https://corp.invalid/t"
 )]
 struct Corp;
 
+/// Keeps the app's local fields in each session.
+struct LocalFields;
+
 #[rocket::async_trait]
-impl Hooks for Corp {
+impl Hooks for LocalFields {
     async fn session_data(
         &self,
         login: &Login,
@@ -89,7 +91,7 @@ fn staff(_staff: RoleRequired<Corp, Staff>) -> &'static str {
 
 fn app(figment: Figment) -> Rocket<Build> {
     rocket::custom(figment)
-        .attach(Corp.fairing())
+        .attach(Corp.fairing().hooks(LocalFields))
         .attach(Lab.fairing())
         .mount("/", routes![local, anyone, profile, staff])
 }
@@ -234,7 +236,7 @@ async fn the_sign_in_page_lists_every_provider_and_carries_next() {
         .configure::<Corp>(testing::figment())
         .merge(("oauth.signin.path", "/login"))
         .merge(("oauth.corp.display_name", "Corp SSO"));
-    let rocket = rocket::custom(figment).attach(Corp.fairing());
+    let rocket = rocket::custom(figment).attach(Corp.fairing().hooks(LocalFields));
     let client = Client::tracked(rocket).await.unwrap();
     let r = client.get("/login?next=/x").dispatch().await;
     assert_eq!(r.status(), Status::SeeOther);

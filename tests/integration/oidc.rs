@@ -17,8 +17,11 @@ use rocket_oauth::{
     AccessToken, Denial, HasRole, Hooks, Login, Provider, ProviderDefaults, Staff, Superuser, User,
 };
 
+struct Idp;
+
+/// Counts the logins `after_login` sees.
 #[derive(Default)]
-struct Idp {
+struct Counting {
     after_login_calls: Arc<AtomicUsize>,
 }
 
@@ -31,7 +34,7 @@ impl Provider for Idp {
 }
 
 #[rocket::async_trait]
-impl Hooks for Idp {
+impl Hooks for Counting {
     async fn after_login(&self, _login: &Login, _request: &Request<'_>) -> Result<(), Denial> {
         self.after_login_calls.fetch_add(1, Ordering::SeqCst);
         Ok(())
@@ -122,12 +125,9 @@ async fn start_counting(
         .merge(("port", port))
         .merge(("oauth.idp", op_config(op, port)));
     let rocket = rocket::custom(tweak(figment))
-        .attach(
-            Idp {
-                after_login_calls: calls.clone(),
-            }
-            .fairing(),
-        )
+        .attach(Idp.fairing().hooks(Counting {
+            after_login_calls: calls.clone(),
+        }))
         .mount("/", routes![me, whoami, staff, root]);
     (launch(rocket).await, calls)
 }
@@ -579,7 +579,7 @@ async fn unreachable_discovery_is_a_4xx_and_retried() {
             "redirect_uri": format!("http://127.0.0.1:{app_port}/auth/idp/callback"), "timeout": 2,
         }),
     ));
-    let app = launch(rocket::custom(figment).attach(Idp::default().fairing())).await;
+    let app = launch(rocket::custom(figment).attach(Idp.fairing())).await;
     let r = Browser::new().get(&format!("{app}/auth/idp/login")).await;
     assert_eq!(r.status(), 502, "not the visitor's fault");
     assert!(r.text().await.unwrap().contains("Provider unavailable"));
@@ -716,7 +716,7 @@ async fn discovery_can_be_checked_at_launch_and_read_by_routes() {
             format!("{nowhere}/.well-known/openid-configuration"),
         ));
     let error = rocket::custom(wrong)
-        .attach(Idp::default().fairing())
+        .attach(Idp.fairing())
         .ignite()
         .await
         .unwrap_err();
@@ -726,7 +726,7 @@ async fn discovery_can_be_checked_at_launch_and_read_by_routes() {
     );
 
     let rocket = rocket::custom(figment)
-        .attach(Idp::default().fairing())
+        .attach(Idp.fairing())
         .mount("/", routes![about]);
     let url = launch(rocket).await;
     let discovery = "/.well-known/openid-configuration";

@@ -7,9 +7,9 @@ use rocket::http::{Method, Status};
 use rocket::local::asynchronous::Client;
 use rocket::serde::json::{json, Value};
 use rocket::{get, routes};
-use rocket_oauth::presets::{kinds, Kind, Preset};
+use rocket_oauth::presets as kinds;
 use rocket_oauth::testing::{self, Landing, MockProvider, MockResponse, MockUser, TokenReply};
-use rocket_oauth::AnyUser;
+use rocket_oauth::{AnyUser, Provider};
 
 #[get("/who")]
 fn who(user: AnyUser) -> Value {
@@ -25,17 +25,17 @@ fn who(user: AnyUser) -> Value {
 
 /// Logs in with preset `K` against `mock` as `user`: where the login ended, and who the app
 /// then sees (`null` when nobody).
-async fn log_in<K: Kind>(
+async fn log_in<K: Provider + Default>(
     mock: &MockProvider,
     user: &str,
     tweak: impl FnOnce(Figment) -> Figment,
 ) -> (Landing, Value) {
-    let figment = tweak(mock.configure::<Preset<K>>(testing::figment()));
+    let figment = tweak(mock.configure::<K>(testing::figment()));
     let rocket = rocket::custom(figment)
-        .attach(Preset::<K>::new().fairing())
+        .attach(K::default().fairing())
         .mount("/", routes![who]);
     let client = Client::tracked(rocket).await.unwrap();
-    let landing = mock.log_in::<Preset<K>>(&client, user).await;
+    let landing = mock.log_in::<K>(&client, user).await;
     let response = client.get("/who").dispatch().await;
     let who = response.into_json().await.unwrap_or(Value::Null);
     (landing, who)
@@ -54,7 +54,7 @@ fn identity(subject: &str, email: Option<&str>, verified: bool, name: Option<&st
     json!({ "subject": subject, "email": email, "verified": verified, "name": name, "groups": [] })
 }
 
-async fn expect<K: Kind>(mock: &MockProvider, expected: Value) {
+async fn expect<K: Provider + Default>(mock: &MockProvider, expected: Value) {
     let (landing, who) = log_in::<K>(mock, "u", |f| f).await;
     assert_eq!(landing.status, Status::Ok, "{}: {}", K::NAME, landing.body);
     assert_eq!(who, expected, "{}", K::NAME);
@@ -184,7 +184,7 @@ async fn oauth2_presets_read_their_providers_profiles() {
     let mock = mock_with(MockUser::new("u").userinfo(json!({
         "type": "user", "id": "11446498", "name": "Aaron Levie", "login": "ceo@example.com"
     })));
-    expect::<kinds::Box>(
+    expect::<kinds::BoxCom>(
         &mock,
         identity(
             "11446498",
@@ -623,14 +623,14 @@ mod oidc {
 
         // A key that cannot sign stops the launch, naming the key.
         let figment = mock
-            .configure::<Preset<kinds::Apple>>(testing::figment())
+            .configure::<kinds::Apple>(testing::figment())
             .merge(("oauth.apple.client_secret", ""))
             .merge((
                 "oauth.apple.client_secret_jwt",
                 json!({"team_id": "T", "key_id": "K", "private_key": "not a key"}),
             ));
         let error = rocket::custom(figment)
-            .attach(Preset::<kinds::Apple>::new().fairing())
+            .attach(kinds::Apple.fairing())
             .ignite()
             .await
             .unwrap_err();

@@ -7,7 +7,7 @@ use rocket::response::Redirect;
 use rocket::serde::json::{json, Value};
 use rocket::{get, routes, Request};
 use rocket_oauth::server::{AuthorizationServer, ResourceOwner};
-use rocket_oauth::{Hooks, Provider, ProviderDefaults, User};
+use rocket_oauth::{Provider, ProviderDefaults, User};
 
 use crate::common::*;
 
@@ -62,8 +62,6 @@ impl Provider for Sso {
         ProviderDefaults::oidc_from_config().scopes(&["profile", "email"])
     }
 }
-
-impl Hooks for Sso {}
 
 #[get("/whoami")]
 fn whoami(user: User<Sso>) -> Value {

@@ -30,15 +30,17 @@ pub struct HookLog {
     name = "idp",
     authorize_url = "https://idp.invalid/authorize",
     token_url = "https://idp.invalid/token",
-    scopes("read"),
-    custom_hooks
+    scopes("read")
 )]
-pub struct Idp {
+pub struct Idp;
+
+/// The test app's hooks: they record what they see in the log.
+pub struct Recorder {
     pub log: Arc<HookLog>,
 }
 
 #[rocket::async_trait]
-impl Hooks for Idp {
+impl Hooks for Recorder {
     async fn after_login(&self, login: &Login, _request: &Request<'_>) -> Result<(), Denial> {
         self.log.logins.fetch_add(1, Ordering::SeqCst);
         *self.log.last_user.lock().unwrap() = login.userinfo().cloned();
@@ -176,7 +178,7 @@ pub async fn start_app(idp: &IdpServer, deny: bool, tweak: impl FnOnce(Figment) 
         ..HookLog::default()
     });
     let rocket = rocket::custom(tweak(figment))
-        .attach(Idp { log: log.clone() }.fairing())
+        .attach(Idp.fairing().hooks(Recorder { log: log.clone() }))
         .attach(Other.fairing())
         .mount(
             "/",

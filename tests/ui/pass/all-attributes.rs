@@ -22,13 +22,15 @@ struct Local {
     _tenant: String,
 }
 
-/// The application writes its own hooks.
+/// A provider given the application's hooks at attach time.
 #[derive(OAuth2Provider)]
-#[oauth(name = "custom", authorize_url = "https://e.com/a", token_url = "https://e.com/t", custom_hooks)]
+#[oauth(name = "custom", authorize_url = "https://e.com/a", token_url = "https://e.com/t")]
 struct Custom;
 
+struct Audit;
+
 #[rocket::async_trait]
-impl rocket_oauth::Hooks for Custom {
+impl rocket_oauth::Hooks for Audit {
     async fn after_logout(&self, _: Option<&rocket_oauth::Login>, _: &rocket::Request<'_>) {}
 }
 
@@ -36,7 +38,7 @@ fn main() {
     assert_eq!(GitHub::NAME, "github");
     let _ = GitHub.fairing();
     let _ = Local { _tenant: "t".into() }.fairing();
-    let _ = OAuthFairing::new(Custom);
+    let _ = OAuthFairing::new(Custom).hooks(Audit);
     assert_eq!(<Local as Provider>::NAME, "local-dev_2");
 }
 

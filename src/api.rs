@@ -1,0 +1,385 @@
+//! [`ApiClient`]: a provider's API, called with a user's credentials (from routes, hooks and
+//! background work alike). Plain HTTP over the protocol layer; how credentials are refreshed
+//! after a `401` is given by whoever makes the client (the web layer).
+
+use std::fmt;
+use std::marker::PhantomData;
+use std::sync::{Arc, Mutex};
+
+use reqwest::Method;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use serde_json::Value;
+use url::Url;
+
+use crate::login::Login;
+use crate::protocol::flow::Flow;
+use crate::protocol::http::{HttpClient, HttpError};
+
+/// Why an API call failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ApiError {
+    /// The URL is not absolute and no `api_base_url` is configured, or it is malformed.
+    #[error("`{0}` is not an absolute URL (and no api_base_url is configured)")]
+    Url(String),
+    /// The call failed (timeout, connection, size).
+    #[error(transparent)]
+    Http(#[from] HttpError),
+    /// The provider answered `401` again after the access token was refreshed (or it could
+    /// not be refreshed): the user must log in again.
+    #[error("the provider refused the user's credentials")]
+    Unauthorized,
+    /// A GraphQL answer carried `errors`.
+    #[error("the GraphQL query failed: {0}")]
+    GraphQl(Value),
+    /// The body is not the JSON expected.
+    #[error("the response is not the JSON expected")]
+    InvalidJson,
+}
+
+/// A request body.
+enum Body {
+    Json(Value),
+    Form(Vec<(String, String)>),
+}
+
+/// An API response: status and body (at most 1 MiB).
+#[derive(Debug, Clone)]
+pub struct ApiResponse {
+    status: u16,
+    body: Vec<u8>,
+}
+
+impl ApiResponse {
+    /// The HTTP status.
+    pub fn status(&self) -> u16 {
+        self.status
+    }
+
+    /// Whether the status is 2xx.
+    pub fn is_success(&self) -> bool {
+        (200..300).contains(&self.status)
+    }
+
+    /// The body.
+    pub fn bytes(&self) -> &[u8] {
+        &self.body
+    }
+
+    /// The body as text (lossy).
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    /// The body as JSON.
+    pub fn json<T: DeserializeOwned>(&self) -> Result<T, ApiError> {
+        serde_json::from_slice(&self.body).map_err(|_| ApiError::InvalidJson)
+    }
+}
+
+/// How an [`ApiClient`] gets new credentials after a `401` (none: the call fails).
+#[rocket::async_trait]
+pub(crate) trait Refresh: Send + Sync {
+    /// New credentials for `login`, if they can be had.
+    async fn refresh(&self, login: Arc<Login>) -> Option<Arc<Login>>;
+}
+
+/// No refresh (the credentials of a login that is being made).
+pub(crate) struct NoRefresh;
+
+#[rocket::async_trait]
+impl Refresh for NoRefresh {
+    async fn refresh(&self, _login: Arc<Login>) -> Option<Arc<Login>> {
+        None
+    }
+}
+
+/// Calls provider `P`'s API on the logged-in user's behalf, on the provider's pooled client:
+/// `Authorization: Bearer <access token>` on every request, relative URLs against
+/// `oauth.<name>.api_base_url`, the access token refreshed when it expires, and one retry
+/// after a refresh when the provider answers `401`.
+///
+/// The one API client, wherever the call is made:
+///
+/// - in a route, as a request guard (`ApiClient<'_, P>`): it forwards with `401` when nobody
+///   is logged in, like [`AccessToken`](crate::AccessToken), and a refresh updates the
+///   session;
+/// - in [`Hooks::identify`](crate::Hooks::identify) (and [`Provider::identify`](crate::Provider::identify)),
+///   as `&ApiClient<'_>`: the login's new credentials;
+/// - outside requests (background jobs), from stored credentials with
+///   [`ApiClient::detached`]; refreshed credentials then reach
+///   [`Hooks::on_token_update`](crate::Hooks::on_token_update).
+///
+/// `P` only names the provider for the request guard and the constructors; `ApiClient<'_>`
+/// (`P = ()`) is the same client not tied to a provider type.
+///
+/// ```rust
+/// # #[macro_use] extern crate rocket;
+/// use rocket::serde::json::Value;
+/// use rocket_oauth::{ApiClient, ApiError, OAuth2Provider};
+///
+/// #[derive(OAuth2Provider)]
+/// #[oauth(
+///     name = "github",
+///     authorize_url = "https://github.com/login/oauth/authorize",
+///     token_url = "https://github.com/login/oauth/access_token"
+/// )]
+/// struct GitHub; // with `api_base_url = "https://api.github.com/"` in `oauth.github`
+///
+/// #[get("/repos")]
+/// async fn repos(api: ApiClient<'_, GitHub>) -> Result<Value, String> {
+///     let response = api.get("user/repos").await.map_err(|e| e.to_string())?;
+///     response.json().map_err(|e: ApiError| e.to_string())
+/// }
+/// ```
+///
+/// Clones are cheap and share the credentials: a refresh through one is seen by all.
+pub struct ApiClient<'r, P = ()> {
+    http: &'r HttpClient,
+    flow: &'r dyn Flow,
+    base: Option<&'r Url>,
+    login: Arc<Mutex<Arc<Login>>>,
+    refresh: Arc<dyn Refresh + 'r>,
+    headers: Vec<(String, String)>,
+    _provider: PhantomData<fn() -> P>,
+}
+
+impl<P> Clone for ApiClient<'_, P> {
+    fn clone(&self) -> Self {
+        ApiClient {
+            http: self.http,
+            flow: self.flow,
+            base: self.base,
+            login: self.login.clone(),
+            refresh: self.refresh.clone(),
+            headers: self.headers.clone(),
+            _provider: PhantomData,
+        }
+    }
+}
+
+impl<P> fmt::Debug for ApiClient<'_, P> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ApiClient").finish_non_exhaustive()
+    }
+}
+
+impl<'r, P> ApiClient<'r, P> {
+    /// A client calling with `login`'s credentials on the provider's pooled client.
+    pub(crate) fn new(
+        http: &'r HttpClient,
+        flow: &'r dyn Flow,
+        base: Option<&'r Url>,
+        login: Arc<Login>,
+        refresh: Arc<dyn Refresh + 'r>,
+    ) -> Self {
+        ApiClient {
+            http,
+            flow,
+            base,
+            login: Arc::new(Mutex::new(login)),
+            refresh,
+            headers: Vec::new(),
+            _provider: PhantomData,
+        }
+    }
+
+    /// The same client, not tied to a provider type (what hooks receive).
+    pub fn erased(self) -> ApiClient<'r> {
+        ApiClient {
+            http: self.http,
+            flow: self.flow,
+            base: self.base,
+            login: self.login,
+            refresh: self.refresh,
+            headers: self.headers,
+            _provider: PhantomData,
+        }
+    }
+
+    /// The client with a header sent on every request (e.g. a tenant id); `clone()` first to
+    /// keep the client without it.
+    ///
+    /// ```rust
+    /// # async fn f(api: &rocket_oauth::ApiClient<'_>) -> Result<(), rocket_oauth::ApiError> {
+    /// let data = api
+    ///     .clone()
+    ///     .with_header("X-Tenant", "t1")
+    ///     .graphql("graphql", "query { user { id } }", serde_json::json!({}))
+    ///     .await?;
+    /// # let _ = data; Ok(()) }
+    /// ```
+    pub fn with_header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.headers.push((name.into(), value.into()));
+        self
+    }
+
+    /// The session the client calls with (after any refresh).
+    pub fn login(&self) -> Arc<Login> {
+        self.current()
+    }
+
+    fn current(&self) -> Arc<Login> {
+        self.login.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    fn url(&self, url: &str) -> Result<Url, ApiError> {
+        let parsed = match self.base {
+            Some(base) => base.join(url),
+            None => Url::parse(url),
+        };
+        parsed
+            .ok()
+            .filter(|u| matches!(u.scheme(), "http" | "https"))
+            .ok_or_else(|| ApiError::Url(url.to_owned()))
+    }
+
+    /// `GET url`.
+    pub async fn get(&self, url: &str) -> Result<ApiResponse, ApiError> {
+        self.send(Method::GET, url, None).await
+    }
+
+    /// `DELETE url`.
+    pub async fn delete(&self, url: &str) -> Result<ApiResponse, ApiError> {
+        self.send(Method::DELETE, url, None).await
+    }
+
+    /// `POST url` with a JSON body.
+    pub async fn post<T: Serialize>(&self, url: &str, body: &T) -> Result<ApiResponse, ApiError> {
+        let body = serde_json::to_value(body).map_err(|_| ApiError::InvalidJson)?;
+        self.send(Method::POST, url, Some(body)).await
+    }
+
+    /// `PUT url` with a JSON body.
+    pub async fn put<T: Serialize>(&self, url: &str, body: &T) -> Result<ApiResponse, ApiError> {
+        let body = serde_json::to_value(body).map_err(|_| ApiError::InvalidJson)?;
+        self.send(Method::PUT, url, Some(body)).await
+    }
+
+    /// A GraphQL query (`POST url` with `query` and `variables`); the answer's `data`, or
+    /// [`ApiError::GraphQl`] with its `errors`.
+    pub async fn graphql(
+        &self,
+        url: &str,
+        query: &str,
+        variables: Value,
+    ) -> Result<Value, ApiError> {
+        let body = serde_json::json!({ "query": query, "variables": variables });
+        let response = self.send(Method::POST, url, Some(body)).await?;
+        let mut answer: Value = response.json()?;
+        match answer.get("errors") {
+            Some(errors) if errors.as_array().is_some_and(|e| !e.is_empty()) => {
+                Err(ApiError::GraphQl(errors.clone()))
+            }
+            _ if !response.is_success() => Err(ApiError::Http(HttpError::Status(response.status))),
+            _ => Ok(answer["data"].take()),
+        }
+    }
+
+    /// `POST url` with a form body (`application/x-www-form-urlencoded`); for OAuth 1.0a its
+    /// parameters are part of the signature (RFC 5849 §3.4.1.3.1).
+    pub async fn post_form(
+        &self,
+        url: &str,
+        form: &[(&str, &str)],
+    ) -> Result<ApiResponse, ApiError> {
+        let form = form
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        self.send_body(Method::POST, url, Some(Body::Form(form)))
+            .await
+    }
+
+    /// Any request, with an optional JSON body. A `401` is retried once with refreshed
+    /// credentials.
+    pub async fn send(
+        &self,
+        method: Method,
+        url: &str,
+        body: Option<Value>,
+    ) -> Result<ApiResponse, ApiError> {
+        self.send_body(method, url, body.map(Body::Json)).await
+    }
+
+    async fn send_body(
+        &self,
+        method: Method,
+        url: &str,
+        body: Option<Body>,
+    ) -> Result<ApiResponse, ApiError> {
+        let url = self.url(url)?;
+        let login = self.current();
+        let response = self.call(&method, &url, body.as_ref(), &login).await?;
+        if response.status != 401 {
+            return Ok(response);
+        }
+        let refreshed = self
+            .refresh
+            .refresh(login)
+            .await
+            .ok_or(ApiError::Unauthorized)?;
+        *self.login.lock().unwrap_or_else(|e| e.into_inner()) = refreshed.clone();
+        let response = self.call(&method, &url, body.as_ref(), &refreshed).await?;
+        if response.status == 401 {
+            return Err(ApiError::Unauthorized);
+        }
+        Ok(response)
+    }
+
+    async fn call(
+        &self,
+        method: &Method,
+        url: &Url,
+        body: Option<&Body>,
+        login: &Login,
+    ) -> Result<ApiResponse, ApiError> {
+        let http = self.http;
+        let mut url = url.clone();
+        let mut form = match body {
+            Some(Body::Form(form)) => Some(form.clone()),
+            _ => None,
+        };
+        let authorization = self.flow.authorize_request(
+            method.as_str(),
+            &mut url,
+            form.as_mut(),
+            &login.credentials,
+        )?;
+        let mut request = http.request(method.clone(), url);
+        for (name, value) in &self.headers {
+            request = request.header(name.as_str(), value.as_str());
+        }
+        if let Some(authorization) = authorization {
+            request = request.header(reqwest::header::AUTHORIZATION, authorization);
+        }
+        match (body, form) {
+            (Some(Body::Json(json)), _) => {
+                request = request
+                    .header(reqwest::header::CONTENT_TYPE, "application/json")
+                    .body(json.to_string());
+            }
+            (_, Some(form)) => {
+                let encoded: String = url::form_urlencoded::Serializer::new(String::new())
+                    .extend_pairs(&form)
+                    .finish();
+                request = request
+                    .header(
+                        reqwest::header::CONTENT_TYPE,
+                        "application/x-www-form-urlencoded",
+                    )
+                    .body(encoded);
+            }
+            _ => {}
+        }
+        let request = request
+            .build()
+            .map_err(|e| HttpError::Request(e.without_url().to_string()))?;
+        let response = http.send(request).await?;
+        Ok(ApiResponse {
+            status: response.status,
+            body: response.body,
+        })
+    }
+}

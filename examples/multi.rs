@@ -23,8 +23,8 @@ use rocket::response::content::RawHtml;
 use rocket::serde::json::{json, Value};
 use rocket::Request;
 use rocket_oauth::{
-    AnyUser, ApiClient, Denial, Hooks, Identity, Login, OAuth2Provider, Provider, ProviderDefaults,
-    RoleRequired, Staff,
+    AnyUser, ApiClient, Denial, HasRole, Hooks, Identity, Login, OAuth2Provider, OrLogin, Provider,
+    ProviderDefaults, Staff,
 };
 
 /// The company's OpenID Provider; its issuer comes from configuration.
@@ -136,7 +136,7 @@ fn whoami(user: AnyUser) -> Value {
 
 /// Staff of the company only; a logged-out visitor is sent to the company login.
 #[get("/staff")]
-fn staff(user: RoleRequired<Sso, Staff>) -> String {
+fn staff(user: OrLogin<HasRole<Sso, Staff>>) -> String {
     let who = user.identity().map_or("", |i| i.subject.as_str());
     format!("staff page for {who}")
 }
@@ -147,7 +147,7 @@ async fn repos(github: ApiClient<'_, Gh>) -> Result<Value, String> {
     let response = github.get("user/repos").await.map_err(|e| e.to_string())?;
     response
         .json()
-        .map_err(|e: rocket_oauth::ApiError| e.to_string())
+        .map_err(|e: rocket_oauth::error::ApiError| e.to_string())
 }
 
 /// The users the hooks recorded.

@@ -70,7 +70,8 @@ fn matches(emails: &[String], domains: &[String], teams: &[String], identity: &I
 /// users the lists already admit, keep each role's rule inside them.
 ///
 /// ```rust
-/// use rocket_oauth::{AccessConfig, Identity};
+/// use rocket_oauth::Identity;
+/// use rocket_oauth::config::AccessConfig;
 ///
 /// let access: AccessConfig = serde_json::from_value(serde_json::json!({
 ///     "policy": "listed",

@@ -12,31 +12,10 @@ use serde::Serialize;
 use serde_json::Value;
 use url::Url;
 
+use crate::error::ApiError;
 use crate::login::Login;
 use crate::protocol::flow::Flow;
 use crate::protocol::http::{HttpClient, HttpError};
-
-/// Why an API call failed.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum ApiError {
-    /// The URL is not absolute and no `api_base_url` is configured, or it is malformed.
-    #[error("`{0}` is not an absolute URL (and no api_base_url is configured)")]
-    Url(String),
-    /// The call failed (timeout, connection, size).
-    #[error(transparent)]
-    Http(#[from] HttpError),
-    /// The provider answered `401` again after the access token was refreshed (or it could
-    /// not be refreshed): the user must log in again.
-    #[error("the provider refused the user's credentials")]
-    Unauthorized,
-    /// A GraphQL answer carried `errors`.
-    #[error("the GraphQL query failed: {0}")]
-    GraphQl(Value),
-    /// The body is not the JSON expected.
-    #[error("the response is not the JSON expected")]
-    InvalidJson,
-}
 
 /// A request body.
 enum Body {
@@ -117,7 +96,8 @@ impl Refresh for NoRefresh {
 /// ```rust
 /// # #[macro_use] extern crate rocket;
 /// use rocket::serde::json::Value;
-/// use rocket_oauth::{ApiClient, ApiError, OAuth2Provider};
+/// use rocket_oauth::{ApiClient, OAuth2Provider};
+/// use rocket_oauth::error::ApiError;
 ///
 /// #[derive(OAuth2Provider)]
 /// #[oauth(
@@ -202,7 +182,7 @@ impl<'r, P> ApiClient<'r, P> {
     /// keep the client without it.
     ///
     /// ```rust
-    /// # async fn f(api: &rocket_oauth::ApiClient<'_>) -> Result<(), rocket_oauth::ApiError> {
+    /// # async fn f(api: &rocket_oauth::ApiClient<'_>) -> Result<(), rocket_oauth::error::ApiError> {
     /// let data = api
     ///     .clone()
     ///     .with_header("X-Tenant", "t1")

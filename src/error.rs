@@ -1,7 +1,16 @@
-//! Typed errors: configuration problems (reported at ignite) and login failures (rendered as
-//! 4xx error pages by the callback route; their statuses are chosen by the web layer).
+//! Every error type of the crate, named for what went wrong: configuration problems
+//! (reported at ignite), login failures (rendered as 4xx/5xx error pages by the callback
+//! route), the protocol's (token endpoint, flow, discovery, ID tokens, HTTP), API calls, the
+//! session store, session data, roles and incoming signed requests.
 
-use crate::protocol::error::{FlowError, TokenError};
+use serde_json::Value;
+
+pub use crate::login::SessionDataError;
+#[cfg(feature = "oidc")]
+#[cfg_attr(docsrs, doc(cfg(feature = "oidc")))]
+pub use crate::protocol::error::{DiscoveryError, IdTokenError};
+pub use crate::protocol::error::{FlowError, TokenError};
+pub use crate::protocol::http::HttpError;
 
 /// A provider's configuration is missing or invalid.
 ///
@@ -58,7 +67,8 @@ pub enum ConfigError {
 /// logged out. Messages never contain tokens, codes or secrets.
 ///
 /// ```rust
-/// use rocket_oauth::{FlowError, LoginError};
+/// use rocket_oauth::LoginError;
+/// use rocket_oauth::error::FlowError;
 ///
 /// assert_eq!(LoginError::StateMismatch.status().code, 400);
 /// let cancelled = LoginError::from(FlowError::Cancelled);
@@ -129,5 +139,97 @@ impl LoginError {
             LoginError::Flow(FlowError::Provider { .. }) => "The provider refused the login",
             _ => "Login failed",
         }
+    }
+}
+
+/// Why an API call failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ApiError {
+    /// The URL is not absolute and no `api_base_url` is configured, or it is malformed.
+    #[error("`{0}` is not an absolute URL (and no api_base_url is configured)")]
+    Url(String),
+    /// The call failed (timeout, connection, size).
+    #[error(transparent)]
+    Http(#[from] HttpError),
+    /// The provider answered `401` again after the access token was refreshed (or it could
+    /// not be refreshed): the user must log in again.
+    #[error("the provider refused the user's credentials")]
+    Unauthorized,
+    /// A GraphQL answer carried `errors`.
+    #[error("the GraphQL query failed: {0}")]
+    GraphQl(Value),
+    /// The body is not the JSON expected.
+    #[error("the response is not the JSON expected")]
+    InvalidJson,
+}
+
+/// The error of a [`HasRole`](crate::HasRole) guard: the user lacks this role.
+#[derive(Debug, thiserror::Error)]
+#[error("the `{0}` role is required")]
+pub struct MissingRole(pub &'static str);
+
+/// Why a signed request was refused; [`SignedRequestError::problem`] is the
+/// `oauth_problem` of the challenge.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SignedRequestError {
+    /// No `Authorization: OAuth` header, or a required parameter is missing.
+    #[error("the request is not signed")]
+    Missing,
+    /// The consumer key is not configured.
+    #[error("the consumer key is unknown")]
+    UnknownConsumer,
+    /// The signature method is not HMAC-SHA1 (or PLAINTEXT over https).
+    #[error("the signature method is not accepted")]
+    SignatureMethod,
+    /// The timestamp is outside the window.
+    #[error("the timestamp is too old or in the future")]
+    Timestamp,
+    /// The nonce was used already within the window (a replay).
+    #[error("the nonce was used already")]
+    NonceUsed,
+    /// The signature does not match.
+    #[error("the signature is invalid")]
+    Signature,
+    /// The nonce store failed or is full.
+    #[error("the request could not be checked")]
+    Unavailable,
+}
+
+impl SignedRequestError {
+    /// The `oauth_problem` value (OAuth Problem Reporting).
+    pub fn problem(&self) -> &'static str {
+        match self {
+            SignedRequestError::Missing => "parameter_absent",
+            SignedRequestError::UnknownConsumer => "consumer_key_unknown",
+            SignedRequestError::SignatureMethod => "signature_method_rejected",
+            SignedRequestError::Timestamp => "timestamp_refused",
+            SignedRequestError::NonceUsed => "nonce_used",
+            SignedRequestError::Signature => "signature_invalid",
+            SignedRequestError::Unavailable => "temporarily_unavailable",
+        }
+    }
+}
+
+/// A session store failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SessionStoreError {
+    /// The backend (Redis, a database) failed or could not be reached.
+    #[error("the session store failed: {0}")]
+    Backend(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// Sessions live in cookies (`oauth.session.store = "cookie"`): they cannot be ended
+    /// from outside a request.
+    #[error(
+        "sessions live in cookies; set `oauth.session.store` to end them from outside a request"
+    )]
+    CookieSessions,
+}
+
+impl SessionStoreError {
+    /// A backend failure.
+    pub fn backend(error: impl std::error::Error + Send + Sync + 'static) -> Self {
+        SessionStoreError::Backend(Box::new(error))
     }
 }

@@ -125,7 +125,8 @@ pub trait Hooks: Send + Sync + 'static {
     ///
     /// ```rust
     /// use rocket::Request;
-    /// use rocket_oauth::{Denial, Hooks, Login, SessionData};
+    /// use rocket_oauth::{Denial, Hooks, Login};
+    /// use rocket_oauth::session::SessionData;
     ///
     /// struct Corp;
     ///
@@ -234,7 +235,4 @@ impl Denial {
 
 /// No hooks of the application's: every method does its default (what a fairing runs until
 /// [`OAuthFairing::hooks`](crate::OAuthFairing::hooks) is given others).
-#[derive(Debug, Clone, Copy, Default)]
-pub struct NoHooks;
-
-impl Hooks for NoHooks {}
+impl Hooks for () {}

@@ -50,6 +50,29 @@
 //! `GitHub.fairing().hooks(MyHooks)` ([`OAuthFairing::hooks`]). Every provider (derived,
 //! hand-written or a preset) is attached the same way, and guards name the provider only.
 //!
+//! # Which guard do I use?
+//!
+//! | the route needs | API (answers `401` when logged out) | HTML page (redirects to the login, then back) |
+//! |---|---|---|
+//! | a logged-in session, its tokens and profile | [`AccessToken<P>`] | [`LoginRequired<P>`] |
+//! | the user's normalized identity | [`User<P>`] | [`OrLogin<User<P>>`](OrLogin) |
+//! | a role (`403` without it) | [`HasRole<P, Staff>`](HasRole) | [`OrLogin<HasRole<P, Staff>>`](OrLogin) |
+//! | whoever is logged in, by any provider | [`AnyUser`] | |
+//! | to call the provider's API as the user | [`ApiClient<'_, P>`](ApiClient) | |
+//!
+//! `Option<G>` of any of them never fails (a logged-out visitor is `None`). The rest of the
+//! guards are in [`guards`]: a provider's resolved configuration ([`guards::ProviderInfo`]),
+//! its sessions ([`guards::SessionAdmin`]), custom roles ([`guards::RoleName`]).
+//!
+//! # The modules
+//!
+//! The crate root has what most apps use; the rest is grouped by what you are doing:
+//! [`config`] (every configuration type), [`session`] (where sessions live, custom stores),
+//! [`guards`] (every request guard), [`api`] (the API client's responses), [`oauth1`]
+//! (incoming signed requests), [`error`] (every error type), [`presets`] (named providers),
+//! and with their features `server` (an authorization server and OpenID Provider) and
+//! `testing` (a mock provider for your tests).
+//!
 //! # Configuration
 //!
 //! Each provider reads `oauth.<name>` from Rocket's configuration (`Rocket.toml`, or
@@ -71,10 +94,10 @@
 //! | `authorize_url`, `token_url` | endpoints (`https`, or `http` on loopback) | the attributes |
 //! | `userinfo_url` | JSON profile fetched once at login | the attribute, or none |
 //! | `issuer` | OpenID Connect: the discovery base and the ID tokens' `iss`; OAuth 2: compared with an RFC 9207 `iss` callback parameter | the attribute, or none |
-//! | `discovery_url`, `tenants`, `issuer_aliases`, `require_nonce`, `discover_at_launch` | OpenID Connect only (see [`OidcConfig`]) | |
-//! | `request_token_url`, `access_token_url`, `signature_method`, `signature_placement`, `private_key`, `realm` | OAuth 1.0a only (see [`OAuth1Config`]) | |
+//! | `discovery_url`, `tenants`, `issuer_aliases`, `require_nonce`, `discover_at_launch` | OpenID Connect only (see [`config::OidcConfig`]) | |
+//! | `request_token_url`, `access_token_url`, `signature_method`, `signature_placement`, `private_key`, `realm` | OAuth 1.0a only (see [`config::OAuth1Config`]) | |
 //! | `provider_logout`, `post_logout_redirect_uri` | OpenID Connect only: logout at the provider | `false` |
-//! | `access` | who may log in, and roles ([`AccessConfig`]) | everyone |
+//! | `access` | who may log in, and roles ([`config::AccessConfig`]) | everyone |
 //! | `scopes` | list, or space-separated string | the attribute, or none |
 //! | `base_path` | where the routes are mounted | `/auth/<name>` |
 //! | `confirm` | `GET login` shows a confirmation page; its CSRF-checked POST starts the login | `false` |
@@ -91,15 +114,15 @@
 //!
 //! # Sessions and tokens
 //!
-//! `oauth.session` ([`SessionConfig`]) says where sessions live: in cookies (the default;
-//! split across several when large, never trimmed), in memory ([`MemorySessionStore`]) or
+//! `oauth.session` ([`session::SessionConfig`]) says where sessions live: in cookies (the default;
+//! split across several when large, never trimmed), in memory ([`session::MemorySessionStore`]) or
 //! in Redis (`RedisSessionStore`, feature `redis`). Guards refresh an expired access token
 //! before the route runs — once per session however many requests (and instances) ask —
 //! and log the visitor out cleanly when the provider refuses. Logout revokes the tokens at
 //! the provider. [`ApiClient`] calls the provider's API with the user's token;
-//! [`SessionAdmin`] ends a user's sessions from anywhere.
+//! [`guards::SessionAdmin`] ends a user's sessions from anywhere.
 //!
-//! See [`ProviderConfig`] for details.
+//! See [`config::ProviderConfig`] for details.
 //!
 //! # OpenID Connect
 //!
@@ -114,20 +137,21 @@
 //! `authorize_url` and `access_token_url`; keys come from `consumer_key` and
 //! `consumer_secret`, the callback from `callback_url`. Requests are signed by the
 //! `oauth1-request` crate; [`ApiClient`] signs API calls with the user's token credentials.
-//! [`SignedRequest`] checks incoming 2-legged signed requests (signature, timestamp window,
+//! [`oauth1::SignedRequest`] checks incoming 2-legged signed requests (signature, timestamp window,
 //! nonce never seen within it).
 //!
 //! # Identity, access control and roles
 //!
-//! Hooks and guards see a [`Login`]: its [`Credentials`], userinfo, [`Identity`] and roles.
-//! [`User`] is the normalized identity (from the claims, or [`Hooks::identify`] for OAuth 2
-//! providers). `oauth.<name>.access` ([`AccessConfig`]) decides who may log in (`policy =
-//! "everyone"` by default, or `"listed"`) and grants roles, checked by [`HasRole`]. For HTML
-//! pages, [`UserRequired`] and [`RoleRequired`] redirect a logged-out visitor to the login.
-//! With several providers, [`AnyUser`] is whoever is logged in by any of them, and
-//! [`ProviderInfo`] gives a route a provider's resolved configuration and endpoints.
-//! [`Hooks::session_data`] keeps a few fields of the app's own in the session
-//! ([`SessionData`], read back with [`Login::data`]).
+//! Hooks and guards see a [`Login`]: its [`session::Credentials`], userinfo, [`Identity`] and
+//! roles. [`User`] is the normalized identity (from the claims, a preset's
+//! [`Provider::identify`], or [`Hooks::identify`]). `oauth.<name>.access`
+//! ([`config::AccessConfig`]) decides who may log in (`policy = "everyone"` by default, or
+//! `"listed"`) and grants roles, checked by [`HasRole`]. For HTML pages, [`OrLogin`]
+//! redirects a logged-out visitor to the login. With several providers, [`AnyUser`] is
+//! whoever is logged in by any of them, and [`guards::ProviderInfo`] gives a route a
+//! provider's resolved configuration and endpoints. [`Hooks::session_data`] keeps a few
+//! fields of the app's own in the session ([`session::SessionData`], read back with
+//! [`Login::data`]).
 //!
 //! # Presets
 //!
@@ -200,7 +224,7 @@
 //! `Secure` with the `__Host-` prefix whenever `redirect_uri` is `https`; logout refuses
 //! cross-site requests. Calls to the provider never follow redirects, time out, and read at
 //! most 1 MiB; only bearer tokens are used. The session lives in encrypted cookies (or in a
-//! [`SessionStore`], keyed by a random id) for at most `oauth.session.lifetime`, and the
+//! [`session::SessionStore`], keyed by a random id) for at most `oauth.session.lifetime`, and the
 //! access rules are applied again on every request. Tokens and secrets ([`Secret`]) never
 //! appear in logs, pages or URLs, except the ID token as `id_token_hint` in a provider
 //! logout URL (OpenID Connect RP-Initiated Logout).
@@ -209,9 +233,9 @@
 #![forbid(unsafe_code)]
 
 mod access;
-mod api;
-mod config;
-mod error;
+pub mod api;
+pub mod config;
+pub mod error;
 mod hooks;
 mod identity;
 mod login;
@@ -223,45 +247,42 @@ mod secret;
 #[cfg(feature = "server")]
 #[cfg_attr(docsrs, doc(cfg(feature = "server")))]
 pub mod server;
-mod session;
+pub mod session;
 #[cfg(feature = "testing")]
 #[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
 pub mod testing;
 mod util;
 mod web;
 
-pub use crate::access::{AccessConfig, Policy, Rule};
-pub use crate::api::{ApiClient, ApiError, ApiResponse};
-pub use crate::config::{OAuth1Config, OidcConfig, ProtocolConfig, ProviderConfig};
+/// Request guards: a provider's session ([`AccessToken`]), its user ([`User`]) and roles
+/// ([`HasRole`], with [`RoleName`](guards::RoleName)s such as [`Staff`]), anyone logged in
+/// ([`AnyUser`]), the redirecting wrapper for HTML pages ([`OrLogin`], [`LoginRequired`]), a
+/// provider's resolved configuration ([`ProviderInfo`](guards::ProviderInfo)) and its
+/// sessions ([`SessionAdmin`](guards::SessionAdmin)). The everyday ones are also at the
+/// crate root.
+pub mod guards {
+    pub use crate::web::api::SessionAdmin;
+    pub use crate::web::guards::{AccessToken, HasRole, RoleName, Staff, Superuser, User};
+    pub use crate::web::info::ProviderInfo;
+    pub use crate::web::required::{AnyUser, LoginRequired, OrLogin, ProviderGuard};
+}
+
+/// OAuth 1.0a beyond logging in: incoming 2-legged signed requests, checked by the
+/// [`SignedRequest`](oauth1::SignedRequest) guard once [`RequestVerifier`](oauth1::RequestVerifier)'s
+/// fairing is attached. (Outgoing calls are signed by [`ApiClient`]; signature methods and
+/// placements are in [`config`].)
+pub mod oauth1 {
+    pub use crate::web::signed::{RequestVerifier, SignedRequest};
+}
+
+pub use crate::api::ApiClient;
 pub use crate::error::{ConfigError, LoginError};
-pub use crate::hooks::{Denial, Hooks, NoHooks};
+pub use crate::guards::{AccessToken, AnyUser, HasRole, LoginRequired, OrLogin, Staff, User};
+pub use crate::hooks::{Denial, Hooks};
 pub use crate::identity::Identity;
-pub use crate::login::{Login, SessionData, SessionDataError};
-pub use crate::protocol::credentials::Credentials;
-#[cfg(feature = "oidc")]
-#[cfg_attr(docsrs, doc(cfg(feature = "oidc")))]
-pub use crate::protocol::error::{DiscoveryError, IdTokenError};
-pub use crate::protocol::error::{FlowError, TokenError};
-pub use crate::protocol::flow::ProviderEndpoints;
-pub use crate::protocol::http::HttpError;
-pub use crate::protocol::oauth1::{SignatureMethod, SignaturePlacement};
-pub use crate::protocol::oauth2::ClientAuth;
-pub use crate::provider::{OAuthFairing, Protocol, Provider, ProviderDefaults};
+pub use crate::login::Login;
+pub use crate::provider::{OAuthFairing, Provider, ProviderDefaults};
 pub use crate::secret::Secret;
-pub use crate::session::config::{SessionConfig, StoreKind};
-pub use crate::session::memory::MemorySessionStore;
-#[cfg(feature = "redis")]
-#[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
-pub use crate::session::redis::RedisSessionStore;
-pub use crate::session::store::{SessionRecord, SessionStore, SessionStoreError};
-pub use crate::web::api::SessionAdmin;
-pub use crate::web::guards::{
-    AccessToken, HasRole, LoginRequired, MissingRole, RoleName, Staff, Superuser, User,
-};
-pub use crate::web::info::ProviderInfo;
-pub use crate::web::required::{AnyUser, RoleRequired, UserRequired};
-pub use crate::web::signed::{SignedRequest, SignedRequestError, SignedRequests};
-pub use crate::web::state::session_store;
 
 /// Derives [`Provider`] for an OAuth 2.0 provider; see the crate docs.
 ///

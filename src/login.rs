@@ -46,7 +46,7 @@ pub struct Login {
 /// encrypted cookie, or the session store) and survives token refreshes.
 ///
 /// ```rust
-/// use rocket_oauth::SessionData;
+/// use rocket_oauth::session::SessionData;
 /// use serde::{Deserialize, Serialize};
 ///
 /// #[derive(Serialize, Deserialize)]
@@ -82,7 +82,8 @@ impl SessionData {
 /// Why [`SessionData::new`] refused a value.
 ///
 /// ```rust
-/// use rocket_oauth::{SessionData, SessionDataError};
+/// use rocket_oauth::error::SessionDataError;
+/// use rocket_oauth::session::SessionData;
 ///
 /// let err = SessionData::new(&"x".repeat(2000)).unwrap_err();
 /// assert!(matches!(err, SessionDataError::TooLarge { size: 2002 }));

@@ -4,7 +4,7 @@
 use std::sync::Mutex;
 
 use crate::api::ApiClient;
-use crate::hooks::{Denial, Hooks, NoHooks};
+use crate::hooks::{Denial, Hooks};
 use crate::identity::Identity;
 use crate::login::Login;
 use crate::protocol::oauth2::ClientAuth;
@@ -104,12 +104,12 @@ pub struct OAuthFairing<P> {
 }
 
 impl<P: Provider> OAuthFairing<P> {
-    /// The fairing for this provider value, with no hooks of the application's ([`NoHooks`]).
+    /// The fairing for this provider value, with no hooks of the application's (`()`).
     pub fn new(provider: P) -> Self {
         // Built once per attached provider, so leaking the name is bounded.
         let name = Box::leak(format!("rocket_oauth provider `{}`", P::NAME).into_boxed_str());
         OAuthFairing {
-            provider: Mutex::new(Some((provider, Box::new(NoHooks)))),
+            provider: Mutex::new(Some((provider, Box::new(())))),
             name,
         }
     }
@@ -178,7 +178,8 @@ impl Protocol {
 /// default, and the configuration under `oauth.<name>` wins.
 ///
 /// ```rust
-/// use rocket_oauth::{ClientAuth, ProviderDefaults};
+/// use rocket_oauth::ProviderDefaults;
+/// use rocket_oauth::config::ClientAuth;
 ///
 /// let defaults = ProviderDefaults::oauth2(
 ///     "https://github.com/login/oauth/authorize",

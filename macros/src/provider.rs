@@ -379,7 +379,7 @@ fn expand(input: &DeriveInput, kind: Kind, attrs: &Attrs) -> TokenStream {
     }
     if let Some(auth) = &attrs.client_auth {
         let variant = syn::Ident::new(client_auth_variant(auth).expect("validated"), auth.span());
-        builder.extend(quote! { .client_auth(::rocket_oauth::ClientAuth::#variant) });
+        builder.extend(quote! { .client_auth(::rocket_oauth::config::ClientAuth::#variant) });
     }
     for (method, value) in [
         ("pkce", &attrs.pkce),

@@ -1,10 +1,13 @@
 //! Per-provider configuration, in the manner of `rocket_db_pools`: the provider's defaults
 //! are a figment layer under `oauth.<name>`, the application's configuration overrides them,
-//! and the result is validated for the provider's protocol.
+//! and the result ([`ProviderConfig`]) is validated for the provider's protocol
+//! ([`ProtocolConfig`]); who may log in is [`AccessConfig`]. Guards read a provider's
+//! resolved configuration and endpoints with
+//! [`ProviderInfo`](crate::guards::ProviderInfo).
 //!
-//! The keys every provider takes are read here; each protocol's own keys are declared once,
-//! in its file ([`oidc`], [`oauth1`]), and refused by name on the other protocols; URL
-//! placeholders are the provider's ([`placeholders`]).
+//! Inside: the keys every provider takes are read here; each protocol's own keys are
+//! declared once, as the fields of its `*Keys` struct (`config/oidc.rs`, `config/oauth1.rs`),
+//! and refused by name on the other protocols; URL placeholders are the provider's own.
 
 mod apple;
 mod keys;
@@ -30,12 +33,17 @@ use self::oauth1::OAuth1Keys;
 pub use self::oidc::OidcConfig;
 use self::oidc::OidcKeys;
 use self::placeholders::Placeholders;
-use crate::access::AccessConfig;
+pub use crate::access::{AccessConfig, Policy, Rule};
 use crate::error::ConfigError;
 use crate::protocol::build::FlowSettings;
-use crate::protocol::oauth1::{Consumer, OAuth1Settings, SignatureMethod};
-use crate::protocol::oauth2::{ClientAuth, ClientSettings, Endpoints};
-use crate::provider::{Protocol, ProviderDefaults};
+pub use crate::protocol::flow::ProviderEndpoints;
+pub use crate::protocol::oauth1::SignatureMethod;
+pub use crate::protocol::oauth1::SignaturePlacement;
+use crate::protocol::oauth1::{Consumer, OAuth1Settings};
+pub use crate::protocol::oauth2::ClientAuth;
+use crate::protocol::oauth2::{ClientSettings, Endpoints};
+pub use crate::provider::Protocol;
+use crate::provider::ProviderDefaults;
 use crate::secret::Secret;
 
 /// A provider's resolved configuration: the provider's defaults overridden by
@@ -59,7 +67,7 @@ use crate::secret::Secret;
 /// [`ConfigError`] naming it. Its `Debug` output never shows the secret:
 ///
 /// ```rust
-/// # use rocket_oauth::ProviderConfig;
+/// # use rocket_oauth::config::ProviderConfig;
 /// fn describe(config: &ProviderConfig) -> String {
 ///     format!("{} comes back to {} ({config:?})", config.client_id, config.redirect_uri)
 /// }
@@ -146,7 +154,7 @@ pub struct ProviderConfig {
 /// OpenID Connect keys, an OAuth 1.0a provider no OAuth 2 ones.
 ///
 /// ```rust
-/// use rocket_oauth::{ProtocolConfig, ProviderConfig};
+/// use rocket_oauth::config::{ProtocolConfig, ProviderConfig};
 ///
 /// fn logs_out_at_the_provider(config: &ProviderConfig) -> bool {
 ///     matches!(&config.protocol, ProtocolConfig::Oidc(oidc) if oidc.provider_logout)

@@ -7,8 +7,9 @@ use crate::ProviderDefaults;
 /// The kinds of the presets: each one's data (the presets themselves are the unit structs
 /// beside this module, e.g. [`GitHub`](super::GitHub)).
 pub(crate) mod kinds {
+    use crate::config::ClientAuth;
     use crate::presets::profile::{preset, Extra, Profile, Verified};
-    use crate::{ClientAuth, ProviderDefaults};
+    use crate::ProviderDefaults;
 
     /// A profile whose user id, email and name are top-level fields.
     const fn fields(

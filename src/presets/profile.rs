@@ -2,7 +2,8 @@
 
 use serde_json::Value;
 
-use crate::{ApiClient, ApiError, Denial, HttpError, Identity, Login, ProviderDefaults};
+use crate::error::{ApiError, HttpError};
+use crate::{ApiClient, Denial, Identity, Login, ProviderDefaults};
 
 /// How a provider says an email is verified.
 #[derive(Clone, Copy)]

@@ -67,10 +67,10 @@ pub(crate) struct Completed {
 }
 
 /// A provider's endpoints, as configured or (OpenID Connect) discovered; read them with
-/// [`ProviderInfo`](crate::ProviderInfo).
+/// [`ProviderInfo`](crate::guards::ProviderInfo).
 ///
 /// ```rust
-/// use rocket_oauth::ProviderEndpoints;
+/// use rocket_oauth::config::ProviderEndpoints;
 ///
 /// fn can_revoke(endpoints: &ProviderEndpoints) -> bool {
 ///     endpoints.revocation_url.is_some()

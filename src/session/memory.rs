@@ -12,7 +12,7 @@ use crate::util::now;
 /// its expiry is dropped.
 ///
 /// ```rust
-/// use rocket_oauth::MemorySessionStore;
+/// use rocket_oauth::session::MemorySessionStore;
 ///
 /// let store = MemorySessionStore::with_capacity(10_000);
 /// ```

@@ -14,8 +14,8 @@ use crate::util::now;
 /// their sessions.
 ///
 /// ```rust,no_run
-/// # async fn run() -> Result<(), rocket_oauth::SessionStoreError> {
-/// use rocket_oauth::RedisSessionStore;
+/// # async fn run() -> Result<(), rocket_oauth::error::SessionStoreError> {
+/// use rocket_oauth::session::RedisSessionStore;
 ///
 /// let store = RedisSessionStore::connect("redis://127.0.0.1:6379/").await?;
 /// # Ok(()) }

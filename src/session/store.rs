@@ -6,10 +6,12 @@
 
 use std::time::Duration;
 
+pub use crate::error::SessionStoreError;
+
 /// A stored session: opaque data with its owner and absolute expiry.
 ///
 /// ```rust
-/// use rocket_oauth::SessionRecord;
+/// use rocket_oauth::session::SessionRecord;
 ///
 /// let record = SessionRecord {
 ///     user: Some("github:42".into()),
@@ -28,28 +30,6 @@ pub struct SessionRecord {
     pub data: String,
 }
 
-/// A session store failed.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum SessionStoreError {
-    /// The backend (Redis, a database) failed or could not be reached.
-    #[error("the session store failed: {0}")]
-    Backend(#[source] Box<dyn std::error::Error + Send + Sync>),
-    /// Sessions live in cookies (`oauth.session.store = "cookie"`): they cannot be ended
-    /// from outside a request.
-    #[error(
-        "sessions live in cookies; set `oauth.session.store` to end them from outside a request"
-    )]
-    CookieSessions,
-}
-
-impl SessionStoreError {
-    /// A backend failure.
-    pub fn backend(error: impl std::error::Error + Send + Sync + 'static) -> Self {
-        SessionStoreError::Backend(Box::new(error))
-    }
-}
-
 /// Where sessions live when they do not live in the cookie. Keys are random session ids.
 ///
 /// Every store passes the same conformance suite (`tests/integration/session_store.rs`):
@@ -58,7 +38,7 @@ impl SessionStoreError {
 ///
 /// ```rust
 /// # rocket::async_test(async {
-/// use rocket_oauth::{MemorySessionStore, SessionRecord, SessionStore};
+/// use rocket_oauth::session::{MemorySessionStore, SessionRecord, SessionStore};
 ///
 /// let store = MemorySessionStore::default();
 /// let record = SessionRecord { user: None, expires_at: i64::MAX, data: "{}".into() };

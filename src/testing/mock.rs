@@ -13,7 +13,8 @@ use super::exchange::{Endpoint, MockRequest, MockResponse, RecordedRequest};
 use super::script::Script;
 use super::state::{Shared, CLIENT_ID, CLIENT_SECRET};
 use super::user::MockUser;
-use crate::{Protocol, Provider};
+use crate::config::Protocol;
+use crate::Provider;
 
 /// A mock OAuth provider for an app's own tests: OAuth 2 (authorize, token, userinfo,
 /// revocation, refresh with rotation), OpenID Connect (discovery, JWKS with key rotation,

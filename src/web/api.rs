@@ -134,7 +134,8 @@ impl<P: Provider> Sentinel for ApiClient<'_, P> {
 ///
 /// ```rust
 /// # #[macro_use] extern crate rocket;
-/// use rocket_oauth::{OAuth2Provider, SessionAdmin, User};
+/// use rocket_oauth::{OAuth2Provider, User};
+/// use rocket_oauth::guards::SessionAdmin;
 ///
 /// #[derive(OAuth2Provider)]
 /// #[oauth(name = "idp", authorize_url = "https://idp.example/a", token_url = "https://idp.example/t")]
@@ -168,8 +169,11 @@ impl<'r, P: Provider> SessionAdmin<'r, P> {
 
     /// Ends every session of the user `subject` (as in [`Identity::subject`](crate::Identity::subject));
     /// returns how many there were. With cookie sessions it fails with
-    /// [`SessionStoreError::CookieSessions`](crate::SessionStoreError::CookieSessions).
-    pub async fn end_sessions(&self, subject: &str) -> Result<usize, crate::SessionStoreError> {
+    /// [`SessionStoreError::CookieSessions`](crate::error::SessionStoreError::CookieSessions).
+    pub async fn end_sessions(
+        &self,
+        subject: &str,
+    ) -> Result<usize, crate::error::SessionStoreError> {
         self.state.sessions.end_user(subject).await
     }
 }

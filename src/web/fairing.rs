@@ -10,10 +10,11 @@ use rocket::{Build, Request, Response, Rocket};
 use crate::config::ProviderConfig;
 use crate::error::ConfigError;
 use crate::provider::{OAuthFairing, Provider};
+use crate::session::backend::SessionBackend;
 use crate::web::guards::{load_session, session_ended, PendingLogin};
 use crate::web::routes;
 use crate::web::signin;
-use crate::web::state::{ProviderState, Registered, Registry, SessionBackend};
+use crate::web::state::{ProviderState, Registered, Registry};
 
 fn valid_name(name: &str) -> bool {
     !name.is_empty()

@@ -16,6 +16,7 @@ use rocket::http::Status;
 use rocket::request::{FromRequest, Outcome, Request};
 use rocket::{Ignite, Rocket, Sentinel};
 
+use crate::error::MissingRole;
 use crate::identity::Identity;
 use crate::login::Login;
 use crate::provider::Provider;
@@ -150,7 +151,7 @@ impl<P: Provider> AccessToken<P> {
 /// The per-request memo of `P`'s session.
 struct Cached<P>(Option<AccessToken<P>>);
 
-/// Where [`LoginRequired`] asks the fairing to redirect a 401 response.
+/// Where [`OrLogin`](crate::OrLogin) asks the fairing to redirect a 401 response.
 pub(crate) struct PendingLogin<P>(pub Option<String>, PhantomData<fn() -> P>);
 
 impl<P: Provider> PendingLogin<P> {
@@ -283,43 +284,6 @@ impl<P: Provider> Sentinel for AccessToken<P> {
     }
 }
 
-/// Like [`AccessToken`], but a logged-out visitor is redirected (`303 See Other`) to the
-/// provider's `login` route with `next` set to the current path, so they come back here
-/// after logging in (Flask-oDesk's `login_required`). Use it on HTML pages; use
-/// `AccessToken` on APIs.
-///
-/// The redirect is made by the fairing from the `401` that the guard's forward ends in, so a
-/// lower-ranked route that answers the request still wins.
-///
-/// ```rust
-/// # #[macro_use] extern crate rocket;
-/// use rocket_oauth::{LoginRequired, OAuth2Provider};
-///
-/// #[derive(OAuth2Provider)]
-/// #[oauth(name = "idp", authorize_url = "https://idp.example/authorize", token_url = "https://idp.example/token")]
-/// struct Idp;
-///
-/// #[get("/private")]
-/// fn private(user: LoginRequired<Idp>) -> String {
-///     format!("hello; your token expires at {:?}", user.expires_at())
-/// }
-/// ```
-pub struct LoginRequired<P>(pub AccessToken<P>);
-
-impl<P> Deref for LoginRequired<P> {
-    type Target = AccessToken<P>;
-
-    fn deref(&self) -> &AccessToken<P> {
-        &self.0
-    }
-}
-
-impl<P> fmt::Debug for LoginRequired<P> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("LoginRequired").field(&self.0).finish()
-    }
-}
-
 /// Characters escaped in the `next` query value: enough to round-trip any origin URI while
 /// keeping `/` readable (`/auth/idp/login?next=/private`).
 const NEXT_VALUE: &AsciiSet = &CONTROLS
@@ -336,25 +300,6 @@ const NEXT_VALUE: &AsciiSet = &CONTROLS
     .add(b'{')
     .add(b'|')
     .add(b'}');
-
-#[rocket::async_trait]
-impl<'r, P: Provider> FromRequest<'r> for LoginRequired<P> {
-    type Error = std::convert::Infallible;
-
-    async fn from_request(req: &'r Request<'_>) -> Outcome<Self, Self::Error> {
-        if let Some(token) = current::<P>(req).await {
-            return Outcome::Success(LoginRequired(token.clone()));
-        }
-        redirect_to_login::<P>(req);
-        Outcome::Forward(Status::Unauthorized)
-    }
-}
-
-impl<P: Provider> Sentinel for LoginRequired<P> {
-    fn abort(rocket: &Rocket<Ignite>) -> bool {
-        abort_without_fairing::<P>(rocket, "LoginRequired")
-    }
-}
 
 /// The logged-in user's [`Identity`] with provider `P` (plus their roles and tokens).
 ///
@@ -439,7 +384,7 @@ impl<P: Provider> Sentinel for User<P> {
 /// same way.
 ///
 /// ```rust
-/// use rocket_oauth::RoleName;
+/// use rocket_oauth::guards::RoleName;
 ///
 /// struct Editor;
 ///
@@ -523,8 +468,3 @@ impl<P: Provider, R: RoleName> Sentinel for HasRole<P, R> {
         abort_without_fairing::<P>(rocket, "HasRole")
     }
 }
-
-/// The error of a [`HasRole`] guard: the user lacks this role.
-#[derive(Debug, thiserror::Error)]
-#[error("the `{0}` role is required")]
-pub struct MissingRole(pub &'static str);

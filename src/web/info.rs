@@ -19,7 +19,8 @@ use crate::web::state::ProviderState;
 /// ```rust
 /// # #[macro_use] extern crate rocket;
 /// use rocket::serde::json::{json, Value};
-/// use rocket_oauth::{OAuth2Provider, ProviderInfo};
+/// use rocket_oauth::OAuth2Provider;
+/// use rocket_oauth::guards::ProviderInfo;
 ///
 /// #[derive(OAuth2Provider)]
 /// #[oauth(name = "idp", authorize_url = "https://idp.example/a", token_url = "https://idp.example/t")]

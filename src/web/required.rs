@@ -1,8 +1,6 @@
-//! Guards for HTML pages and for apps with several providers: [`UserRequired`] and
-//! [`RoleRequired`] redirect a logged-out visitor to the login (as [`LoginRequired`] does);
-//! [`AnyUser`] is whoever is logged in, by any attached provider.
-//!
-//! [`LoginRequired`]: crate::LoginRequired
+//! Guards for HTML pages and for apps with several providers: [`OrLogin`] redirects a
+//! logged-out visitor to the login instead of `401` ([`LoginRequired`] for the session
+//! itself); [`AnyUser`] is whoever is logged in, by any attached provider.
 
 use std::fmt;
 use std::ops::Deref;
@@ -15,117 +13,116 @@ use rocket::{Ignite, Rocket, Sentinel};
 use crate::identity::Identity;
 use crate::login::Login;
 use crate::provider::Provider;
-use crate::web::guards::{
-    abort_without_fairing, redirect_to_login, HasRole, MissingRole, RoleName, User,
-};
+use crate::web::guards::{redirect_to_login, AccessToken, HasRole, RoleName, User};
 use crate::web::state::Registry;
 
-/// [`User`], for HTML pages: a logged-out visitor is redirected (`303`) to `P`'s login with
-/// `next` set to this page, as [`LoginRequired`](crate::LoginRequired) does. Dereferences to
-/// [`User`] (so to its [`Identity`]).
+/// A guard of one provider's session: [`AccessToken`], [`User`], [`HasRole`]. Sealed; it is
+/// what [`OrLogin`] wraps.
+pub trait ProviderGuard<'r>: FromRequest<'r> + Sentinel + sealed::Sealed {
+    /// The provider whose login a logged-out visitor is sent to.
+    type Provider: Provider;
+}
+
+mod sealed {
+    pub trait Sealed {}
+}
+
+impl<P> sealed::Sealed for AccessToken<P> {}
+impl<P> sealed::Sealed for User<P> {}
+impl<P, R> sealed::Sealed for HasRole<P, R> {}
+
+impl<'r, P: Provider> ProviderGuard<'r> for AccessToken<P> {
+    type Provider = P;
+}
+
+impl<'r, P: Provider> ProviderGuard<'r> for User<P> {
+    type Provider = P;
+}
+
+impl<'r, P: Provider, R: RoleName> ProviderGuard<'r> for HasRole<P, R> {
+    type Provider = P;
+}
+
+/// Guard `G` for HTML pages: a logged-out visitor is redirected (`303 See Other`) to the
+/// provider's `login` route with `next` set to the current path, so they come back here
+/// after logging in (Flask-oDesk's `login_required`), where `G` alone answers `401`.
+/// Everything else is `G`'s: a logged-in user without a [`HasRole`] role still gets `403`.
+/// Dereferences to `G`. The redirect is made by the fairing from the `401` that the
+/// forward ends in, so a lower-ranked route that answers the request still wins.
 ///
 /// ```rust
 /// # #[macro_use] extern crate rocket;
-/// use rocket_oauth::{OAuth2Provider, UserRequired};
+/// use rocket_oauth::{HasRole, OAuth2Provider, OrLogin, Staff, User};
 ///
 /// #[derive(OAuth2Provider)]
 /// #[oauth(name = "idp", authorize_url = "https://idp.example/a", token_url = "https://idp.example/t")]
 /// struct Idp;
 ///
 /// #[get("/profile")]
-/// fn profile(user: UserRequired<Idp>) -> String {
+/// fn profile(user: OrLogin<User<Idp>>) -> String {
 ///     format!("hello {}", user.subject)
 /// }
-/// ```
-pub struct UserRequired<P>(pub User<P>);
-
-impl<P> Deref for UserRequired<P> {
-    type Target = User<P>;
-
-    fn deref(&self) -> &User<P> {
-        &self.0
-    }
-}
-
-impl<P> fmt::Debug for UserRequired<P> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("UserRequired").field(&self.0).finish()
-    }
-}
-
-#[rocket::async_trait]
-impl<'r, P: Provider> FromRequest<'r> for UserRequired<P> {
-    type Error = std::convert::Infallible;
-
-    async fn from_request(req: &'r Request<'_>) -> Outcome<Self, Self::Error> {
-        match User::<P>::from_request(req).await {
-            Outcome::Success(user) => Outcome::Success(UserRequired(user)),
-            Outcome::Error((status, never)) => Outcome::Error((status, never)),
-            Outcome::Forward(status) => {
-                redirect_to_login::<P>(req);
-                Outcome::Forward(status)
-            }
-        }
-    }
-}
-
-impl<P: Provider> Sentinel for UserRequired<P> {
-    fn abort(rocket: &Rocket<Ignite>) -> bool {
-        abort_without_fairing::<P>(rocket, "UserRequired")
-    }
-}
-
-/// [`HasRole`], for HTML pages: a logged-out visitor is redirected (`303`) to `P`'s login
-/// with `next` set to this page; a logged-in user without the role still gets `403`.
-///
-/// ```rust
-/// # #[macro_use] extern crate rocket;
-/// use rocket_oauth::{OAuth2Provider, RoleRequired, Staff};
-///
-/// #[derive(OAuth2Provider)]
-/// #[oauth(name = "idp", authorize_url = "https://idp.example/a", token_url = "https://idp.example/t")]
-/// struct Idp;
 ///
 /// #[get("/admin")]
-/// fn admin(_staff: RoleRequired<Idp, Staff>) -> &'static str {
+/// fn admin(_staff: OrLogin<HasRole<Idp, Staff>>) -> &'static str {
 ///     "the staff page"
 /// }
 /// ```
-pub struct RoleRequired<P, R>(pub HasRole<P, R>);
+pub struct OrLogin<G>(pub G);
 
-impl<P, R> Deref for RoleRequired<P, R> {
-    type Target = HasRole<P, R>;
+/// [`OrLogin`] of the session itself ([`AccessToken`]): the common case, by its readable
+/// name.
+///
+/// ```rust
+/// # #[macro_use] extern crate rocket;
+/// use rocket_oauth::{LoginRequired, OAuth2Provider};
+///
+/// #[derive(OAuth2Provider)]
+/// #[oauth(name = "idp", authorize_url = "https://idp.example/authorize", token_url = "https://idp.example/token")]
+/// struct Idp;
+///
+/// #[get("/private")]
+/// fn private(user: LoginRequired<Idp>) -> String {
+///     format!("hello; your token expires at {:?}", user.expires_at())
+/// }
+/// ```
+pub type LoginRequired<P> = OrLogin<AccessToken<P>>;
 
-    fn deref(&self) -> &HasRole<P, R> {
+impl<G> Deref for OrLogin<G> {
+    type Target = G;
+
+    fn deref(&self) -> &G {
         &self.0
     }
 }
 
-impl<P, R: RoleName> fmt::Debug for RoleRequired<P, R> {
+impl<G: fmt::Debug> fmt::Debug for OrLogin<G> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("RoleRequired").field(&self.0).finish()
+        f.debug_tuple("OrLogin").field(&self.0).finish()
     }
 }
 
 #[rocket::async_trait]
-impl<'r, P: Provider, R: RoleName> FromRequest<'r> for RoleRequired<P, R> {
-    type Error = MissingRole;
+impl<'r, G: ProviderGuard<'r>> FromRequest<'r> for OrLogin<G> {
+    type Error = G::Error;
 
     async fn from_request(req: &'r Request<'_>) -> Outcome<Self, Self::Error> {
-        match HasRole::<P, R>::from_request(req).await {
-            Outcome::Success(role) => Outcome::Success(RoleRequired(role)),
+        match G::from_request(req).await {
+            Outcome::Success(guard) => Outcome::Success(OrLogin(guard)),
             Outcome::Error(e) => Outcome::Error(e),
             Outcome::Forward(status) => {
-                redirect_to_login::<P>(req);
+                if status == Status::Unauthorized {
+                    redirect_to_login::<G::Provider>(req);
+                }
                 Outcome::Forward(status)
             }
         }
     }
 }
 
-impl<P: Provider, R: RoleName> Sentinel for RoleRequired<P, R> {
+impl<G: Sentinel> Sentinel for OrLogin<G> {
     fn abort(rocket: &Rocket<Ignite>) -> bool {
-        abort_without_fairing::<P>(rocket, "RoleRequired")
+        G::abort(rocket)
     }
 }
 

@@ -14,14 +14,14 @@ use rocket::{Build, Ignite, Response, Rocket, Sentinel};
 use serde::Deserialize;
 use url::Url;
 
-use crate::error::ConfigError;
+use crate::error::{ConfigError, SignedRequestError};
 use crate::protocol::oauth1::{
     authorization_header, header_params, Consumer, SignatureMethod, Signing,
 };
 use crate::secret::Secret;
+use crate::session::backend::SessionBackend;
 use crate::session::store::SessionStore;
 use crate::util::{ct_eq, now};
-use crate::web::state::SessionBackend;
 
 /// `oauth.signed_requests`: who may call the application with signed requests.
 ///
@@ -96,60 +96,17 @@ impl Nonces {
     }
 }
 
-/// Why a signed request was refused; [`SignedRequestError::problem`] is the
-/// `oauth_problem` of the challenge.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum SignedRequestError {
-    /// No `Authorization: OAuth` header, or a required parameter is missing.
-    #[error("the request is not signed")]
-    Missing,
-    /// The consumer key is not configured.
-    #[error("the consumer key is unknown")]
-    UnknownConsumer,
-    /// The signature method is not HMAC-SHA1 (or PLAINTEXT over https).
-    #[error("the signature method is not accepted")]
-    SignatureMethod,
-    /// The timestamp is outside the window.
-    #[error("the timestamp is too old or in the future")]
-    Timestamp,
-    /// The nonce was used already within the window (a replay).
-    #[error("the nonce was used already")]
-    NonceUsed,
-    /// The signature does not match.
-    #[error("the signature is invalid")]
-    Signature,
-    /// The nonce store failed or is full.
-    #[error("the request could not be checked")]
-    Unavailable,
-}
-
-impl SignedRequestError {
-    /// The `oauth_problem` value (OAuth Problem Reporting).
-    pub fn problem(&self) -> &'static str {
-        match self {
-            SignedRequestError::Missing => "parameter_absent",
-            SignedRequestError::UnknownConsumer => "consumer_key_unknown",
-            SignedRequestError::SignatureMethod => "signature_method_rejected",
-            SignedRequestError::Timestamp => "timestamp_refused",
-            SignedRequestError::NonceUsed => "nonce_used",
-            SignedRequestError::Signature => "signature_invalid",
-            SignedRequestError::Unavailable => "temporarily_unavailable",
-        }
-    }
-}
-
 /// A request signed by a known consumer (2-legged OAuth 1.0a, django-oauth-consumer's
 /// `validate_signed_req`): the signature (over the method, `base_url` + path, the query and
 /// the `oauth_*` parameters), a timestamp within `window` seconds, and a nonce never seen
 /// within the window are all checked; secrets are compared in constant time. Otherwise the
 /// guard fails with `401` and `WWW-Authenticate: OAuth realm="…", oauth_problem="…"`.
 /// Parameters of form bodies are not read (a guard cannot see the body): sign query
-/// parameters only. Attach [`SignedRequests::fairing`].
+/// parameters only. Attach [`RequestVerifier::fairing`].
 ///
 /// ```rust
 /// # #[macro_use] extern crate rocket;
-/// use rocket_oauth::{SignedRequest, SignedRequests};
+/// use rocket_oauth::oauth1::{RequestVerifier, SignedRequest};
 ///
 /// #[get("/partner/data")]
 /// fn data(request: SignedRequest) -> String {
@@ -159,7 +116,7 @@ impl SignedRequestError {
 /// #[launch]
 /// fn rocket() -> _ {
 ///     // consumers, base_url and window from `oauth.signed_requests`
-///     rocket::build().attach(SignedRequests::fairing()).mount("/", routes![data])
+///     rocket::build().attach(RequestVerifier::fairing()).mount("/", routes![data])
 /// }
 /// ```
 #[derive(Debug, Clone)]
@@ -172,12 +129,12 @@ pub struct SignedRequest {
 /// The fairing that enables [`SignedRequest`]: it reads `oauth.signed_requests` at ignite and
 /// adds the `WWW-Authenticate` challenge to refusals.
 #[derive(Debug, Default)]
-pub struct SignedRequests;
+pub struct RequestVerifier;
 
-impl SignedRequests {
+impl RequestVerifier {
     /// The fairing.
     pub fn fairing() -> Self {
-        SignedRequests
+        RequestVerifier
     }
 }
 
@@ -226,7 +183,7 @@ fn state(rocket: &Rocket<Build>) -> Result<SignedState, ConfigError> {
 }
 
 #[rocket::async_trait]
-impl Fairing for SignedRequests {
+impl Fairing for RequestVerifier {
     fn info(&self) -> Info {
         Info {
             name: "rocket_oauth signed requests",
@@ -394,7 +351,9 @@ impl<'r> FromRequest<'r> for SignedRequest {
 impl Sentinel for SignedRequest {
     fn abort(rocket: &Rocket<Ignite>) -> bool {
         if rocket.state::<SignedState>().is_none() {
-            log::error!("`SignedRequest` is used, but `SignedRequests::fairing()` is not attached");
+            log::error!(
+                "`SignedRequest` is used, but `RequestVerifier::fairing()` is not attached"
+            );
             return true;
         }
         false

@@ -1,12 +1,11 @@
 //! Managed state: each provider's (everything its routes and guards need, built once at
-//! ignite) and the session backend all providers share.
+//! ignite) and the registry of attached providers.
 
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 
-use rocket::fairing::{AdHoc, Fairing};
-use rocket::{Build, Request, Rocket};
+use rocket::Request;
 
 use crate::config::ProviderConfig;
 use crate::error::ConfigError;
@@ -16,11 +15,9 @@ use crate::pages::csrf::CsrfCookie;
 use crate::protocol::flow::Flow;
 use crate::protocol::http::HttpClient;
 use crate::provider::Provider;
-use crate::session::config::{SessionConfig, StoreKind};
+use crate::session::backend::SessionBackend;
 use crate::session::cookie::Cookies;
 use crate::session::manager::Sessions;
-use crate::session::memory::MemorySessionStore;
-use crate::session::store::SessionStore;
 
 /// Reads a provider's live session for a request (type-erased, for [`AnyUser`](crate::AnyUser)).
 pub(crate) type SessionLoader =
@@ -121,80 +118,4 @@ impl<P: Provider> ProviderState<P> {
     pub fn login_url(&self) -> String {
         format!("{}/login", self.config.base_path)
     }
-}
-
-/// Where every provider's sessions live (`oauth.session`), managed once.
-pub(crate) struct SessionBackend {
-    pub config: SessionConfig,
-    pub store: Option<Arc<dyn SessionStore>>,
-}
-
-impl SessionBackend {
-    /// The backend `oauth.session` describes.
-    pub async fn from_config(rocket: &Rocket<Build>) -> Result<Self, ConfigError> {
-        let config = SessionConfig::from_figment(rocket.figment())?;
-        let store: Option<Arc<dyn SessionStore>> = match config.store {
-            StoreKind::Cookie => None,
-            StoreKind::Memory => Some(Arc::new(MemorySessionStore::with_capacity(config.capacity))),
-            StoreKind::Redis => Some(redis_store(config.url.as_deref().unwrap_or_default()).await?),
-        };
-        Ok(SessionBackend { config, store })
-    }
-}
-
-#[cfg(feature = "redis")]
-async fn redis_store(url: &str) -> Result<Arc<dyn SessionStore>, ConfigError> {
-    match crate::session::redis::RedisSessionStore::connect(url).await {
-        Ok(store) => Ok(Arc::new(store)),
-        Err(e) => Err(ConfigError::Invalid {
-            key: "oauth.session.url".into(),
-            reason: e.to_string(),
-        }),
-    }
-}
-
-#[cfg(not(feature = "redis"))]
-async fn redis_store(_url: &str) -> Result<Arc<dyn SessionStore>, ConfigError> {
-    Err(ConfigError::Invalid {
-        key: "oauth.session.store".into(),
-        reason: "`redis` needs rocket_oauth's `redis` feature".into(),
-    })
-}
-
-/// A fairing that keeps every provider's sessions in `store` (instead of what
-/// `oauth.session.store` says). Attach it before the providers.
-///
-/// ```rust
-/// # #[macro_use] extern crate rocket;
-/// use rocket_oauth::{session_store, MemorySessionStore, OAuth2Provider};
-///
-/// #[derive(OAuth2Provider)]
-/// #[oauth(name = "idp", authorize_url = "https://idp.example/a", token_url = "https://idp.example/t")]
-/// struct Idp;
-///
-/// #[launch]
-/// fn rocket() -> _ {
-///     rocket::build()
-///         .attach(session_store(MemorySessionStore::with_capacity(1_000)))
-///         .attach(Idp.fairing())
-/// }
-/// ```
-pub fn session_store(store: impl SessionStore) -> impl Fairing {
-    let store: Arc<dyn SessionStore> = Arc::new(store);
-    AdHoc::try_on_ignite("rocket_oauth session store", move |rocket| async move {
-        if rocket.state::<SessionBackend>().is_some() {
-            log::error!("rocket_oauth: attach `session_store` once, before the providers");
-            return Err(rocket);
-        }
-        match SessionConfig::from_figment(rocket.figment()) {
-            Ok(config) => Ok(rocket.manage(SessionBackend {
-                config,
-                store: Some(store),
-            })),
-            Err(e) => {
-                log::error!("rocket_oauth: {e}");
-                Err(rocket)
-            }
-        }
-    })
 }

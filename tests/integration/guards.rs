@@ -8,11 +8,9 @@ use rocket::http::Status;
 use rocket::local::asynchronous::Client;
 use rocket::serde::json::{json, Value};
 use rocket::{get, routes, Build, Request, Rocket};
+use rocket_oauth::session::SessionData;
 use rocket_oauth::testing::{self, MockProvider, MockUser};
-use rocket_oauth::{
-    AnyUser, Denial, Hooks, Login, OAuth2Provider, RoleRequired, SessionData, Staff, User,
-    UserRequired,
-};
+use rocket_oauth::{AnyUser, Denial, HasRole, Hooks, Login, OAuth2Provider, OrLogin, Staff, User};
 use serde::{Deserialize, Serialize};
 
 /// The app's own session fields.
@@ -80,12 +78,12 @@ fn anyone(user: AnyUser) -> Value {
 }
 
 #[get("/profile")]
-fn profile(user: UserRequired<Corp>) -> String {
+fn profile(user: OrLogin<User<Corp>>) -> String {
     format!("profile of {}", user.subject)
 }
 
 #[get("/staff")]
-fn staff(_staff: RoleRequired<Corp, Staff>) -> &'static str {
+fn staff(_staff: OrLogin<HasRole<Corp, Staff>>) -> &'static str {
     "staff only"
 }
 

@@ -246,7 +246,7 @@ impl Crate {
                 let Some(target) = krate.target(path, 0).filter(|t| *t != module) else {
                     continue;
                 };
-                if krate.module_of(path).is_some_and(|m| !m.is_empty()) {
+                if !krate.is_public_path(path) {
                     internal.insert(target.clone());
                 }
                 targets.insert(target);
@@ -255,6 +255,31 @@ impl Crate {
             krate.internal_edges.insert(module, internal);
         }
         krate
+    }
+
+    /// Whether `path` names an item of the public API: what the crate root re-exports, or a
+    /// name directly in one of its `pub mod`s (`crate::session::SessionStore`).
+    fn is_public_path(&self, path: &[String]) -> bool {
+        let public_modules = self.public_modules();
+        match self.module_of(path).as_deref() {
+            Some([]) => true,
+            Some([module]) => path.len() == 2 && public_modules.contains(module),
+            _ => false,
+        }
+    }
+
+    /// The modules the crate root declares `pub mod`.
+    fn public_modules(&self) -> BTreeSet<String> {
+        let tokens = &self.tokens[&Vec::new()];
+        let mut found = BTreeSet::new();
+        for (at, token) in tokens.iter().enumerate() {
+            if ident(Some(token)).as_deref() == Some("pub")
+                && ident(tokens.get(at + 1)).as_deref() == Some("mod")
+            {
+                found.extend(ident(tokens.get(at + 2)));
+            }
+        }
+        found
     }
 
     /// The longest prefix of `path` that is a module of the crate.

@@ -34,7 +34,7 @@ async fn api(client: ApiClient<'_, O1Idp>) -> Result<Value, String> {
         .map_err(|e| e.to_string())?;
     response
         .json()
-        .map_err(|e: rocket_oauth::ApiError| e.to_string())
+        .map_err(|e: rocket_oauth::error::ApiError| e.to_string())
 }
 
 /// A form-bodied API call: its parameters are signed.
@@ -46,7 +46,7 @@ async fn api_form(client: ApiClient<'_, O1Idp>) -> Result<Value, String> {
         .map_err(|e| e.to_string())?;
     response
         .json()
-        .map_err(|e: rocket_oauth::ApiError| e.to_string())
+        .map_err(|e: rocket_oauth::error::ApiError| e.to_string())
 }
 
 /// A call as the application itself (2-legged), outside any session.
@@ -56,7 +56,7 @@ async fn as_app(orbit: Orbit<'_>) -> Result<Value, String> {
     let response = client.get("oauth1/app").await.map_err(|e| e.to_string())?;
     response
         .json()
-        .map_err(|e: rocket_oauth::ApiError| e.to_string())
+        .map_err(|e: rocket_oauth::error::ApiError| e.to_string())
 }
 
 /// The Rocket handling a request.

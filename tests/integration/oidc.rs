@@ -9,12 +9,13 @@ use crate::common::*;
 use rocket::figment::Figment;
 use rocket::serde::json::{json, Value};
 use rocket::{get, routes, Request};
+use rocket_oauth::guards::Superuser;
 use rocket_oauth::testing::{
     AtHash, IdTokenFault, MockProvider, MockUser, NonceReply, Script, SigningAlg, CLIENT_ID,
     CLIENT_SECRET,
 };
 use rocket_oauth::{
-    AccessToken, Denial, HasRole, Hooks, Login, Provider, ProviderDefaults, Staff, Superuser, User,
+    AccessToken, Denial, HasRole, Hooks, Login, Provider, ProviderDefaults, Staff, User,
 };
 
 struct Idp;
@@ -684,7 +685,7 @@ async fn issuer_aliases_are_exact_alternatives() {
 }
 
 #[get("/about")]
-async fn about(info: rocket_oauth::ProviderInfo<'_, Idp>) -> Value {
+async fn about(info: rocket_oauth::guards::ProviderInfo<'_, Idp>) -> Value {
     let e = info.endpoints().await.unwrap();
     let url = |u: Option<url::Url>| u.map(|u| u.to_string());
     json!({

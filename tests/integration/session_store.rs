@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use rocket_oauth::{MemorySessionStore, SessionRecord, SessionStore};
+use rocket_oauth::session::{MemorySessionStore, SessionRecord, SessionStore};
 
 fn record(user: Option<&str>, data: &str) -> SessionRecord {
     SessionRecord {
@@ -113,7 +113,7 @@ async fn redis_session_store() {
         println!("skipped redis_session_store: REDIS_URL is not set");
         return;
     };
-    let store = rocket_oauth::RedisSessionStore::connect(&url)
+    let store = rocket_oauth::session::RedisSessionStore::connect(&url)
         .await
         .unwrap()
         .with_prefix(format!("conformance-{}:", std::process::id()));

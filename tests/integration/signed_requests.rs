@@ -3,7 +3,7 @@
 //! replayed nonce and an unknown consumer get 401 with a challenge naming the problem.
 
 use rocket::{get, routes};
-use rocket_oauth::{SignedRequest, SignedRequests};
+use rocket_oauth::oauth1::{RequestVerifier, SignedRequest};
 
 use crate::common::rfc5849::{base_string, enc, hmac_sha1};
 use crate::common::*;
@@ -26,7 +26,7 @@ async fn start() -> String {
     ));
     launch(
         rocket::custom(figment)
-            .attach(SignedRequests::fairing())
+            .attach(RequestVerifier::fairing())
             .mount("/", routes![data]),
     )
     .await

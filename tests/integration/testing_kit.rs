@@ -52,7 +52,7 @@ async fn repos(client: ApiClient<'_, Corp>) -> Result<Value, String> {
     let response = client.get("repos").await.map_err(|e| e.to_string())?;
     response
         .json()
-        .map_err(|e: rocket_oauth::ApiError| e.to_string())
+        .map_err(|e: rocket_oauth::error::ApiError| e.to_string())
 }
 
 /// The provider's API the `/repos` route calls: the bearer's repositories.

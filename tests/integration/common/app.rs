@@ -6,8 +6,9 @@ use std::sync::Arc;
 use rocket::figment::Figment;
 use rocket::serde::json::{json, Value};
 use rocket::{get, post, routes, Request};
+use rocket_oauth::guards::SessionAdmin;
 use rocket_oauth::{
-    AccessToken, ApiClient, Denial, Hooks, Login, LoginRequired, OAuth2Provider, SessionAdmin, User,
+    AccessToken, ApiClient, Denial, Hooks, Login, LoginRequired, OAuth2Provider, User,
 };
 
 use super::{base_figment, free_port, launch, provider_config, Browser, Idp as IdpServer};
@@ -89,7 +90,7 @@ async fn api(client: ApiClient<'_, Idp>) -> Result<Value, String> {
     let response = client.get("api/me").await.map_err(|e| e.to_string())?;
     response
         .json()
-        .map_err(|e: rocket_oauth::ApiError| e.to_string())
+        .map_err(|e: rocket_oauth::error::ApiError| e.to_string())
 }
 
 #[get("/api-post")]
@@ -100,7 +101,7 @@ async fn api_post(client: ApiClient<'_, Idp>) -> Result<Value, String> {
         .map_err(|e| e.to_string())?;
     response
         .json()
-        .map_err(|e: rocket_oauth::ApiError| e.to_string())
+        .map_err(|e: rocket_oauth::error::ApiError| e.to_string())
 }
 
 #[get("/graphql?<query>")]
@@ -134,7 +135,7 @@ async fn detached(token: AccessToken<Idp>, orbit: Orbit<'_>) -> Result<Value, St
     let response = client.get("api/me").await.map_err(|e| e.to_string())?;
     response
         .json()
-        .map_err(|e: rocket_oauth::ApiError| e.to_string())
+        .map_err(|e: rocket_oauth::error::ApiError| e.to_string())
 }
 
 /// "Log out everywhere": ends every session of the caller, from outside the session itself.

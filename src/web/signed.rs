@@ -247,6 +247,87 @@ fn refuse(
     Outcome::Error((status, error))
 }
 
+/// The `oauth_*` parameters of a 2-legged signed request.
+struct Signed<'a> {
+    consumer_key: &'a str,
+    nonce: &'a str,
+    signature: &'a str,
+    timestamp: i64,
+    method: SignatureMethod,
+    version: bool,
+}
+
+impl<'a> Signed<'a> {
+    /// The parameters of the `Authorization: OAuth` header's `params`.
+    fn parse(
+        params: &'a HashMap<String, String>,
+        state: &SignedState,
+    ) -> Result<Self, SignedRequestError> {
+        use SignedRequestError as E;
+        let get = |name: &str| params.get(name).map(String::as_str).ok_or(E::Missing);
+        let (consumer_key, nonce, signature) = (
+            get("oauth_consumer_key")?,
+            get("oauth_nonce")?,
+            get("oauth_signature")?,
+        );
+        let timestamp = get("oauth_timestamp")?.parse().map_err(|_| E::Timestamp)?;
+        let method = match get("oauth_signature_method")? {
+            "HMAC-SHA1" => SignatureMethod::HmacSha1,
+            "PLAINTEXT" if state.base_url.scheme() == "https" => SignatureMethod::Plaintext,
+            _ => return Err(E::SignatureMethod),
+        };
+        let version = match params.get("oauth_version").map(String::as_str) {
+            None => false,
+            Some("1.0") => true,
+            Some(_) => return Err(E::Missing),
+        };
+        // 2-legged: only these protocol parameters may be signed.
+        let known = [
+            "oauth_consumer_key",
+            "oauth_nonce",
+            "oauth_signature",
+            "oauth_signature_method",
+            "oauth_timestamp",
+            "oauth_version",
+        ];
+        if params.keys().any(|k| !known.contains(&k.as_str())) {
+            return Err(E::Signature);
+        }
+        Ok(Signed {
+            consumer_key,
+            nonce,
+            signature,
+            timestamp,
+            method,
+            version,
+        })
+    }
+
+    /// The signature the consumer holding `secret` would have made for this request.
+    fn expected(&self, req: &Request<'_>, state: &SignedState, secret: &Secret) -> String {
+        let mut url = state.base_url.clone();
+        url.set_path(req.uri().path().as_str());
+        url.set_query(req.uri().query().map(|q| q.as_str()));
+        let signing = Signing {
+            nonce: Some(self.nonce),
+            timestamp: u64::try_from(self.timestamp).ok(),
+            version: self.version,
+            ..Signing::default()
+        };
+        let consumer = Consumer {
+            key: self.consumer_key.to_owned(),
+            secret: secret.clone(),
+            method: self.method,
+            rsa_key: None,
+        };
+        let expected = authorization_header(&consumer, req.method().as_str(), &url, &[], &signing);
+        header_params(&expected)
+            .and_then(|p| p.into_iter().find(|(k, _)| k == "oauth_signature"))
+            .map(|(_, v)| v)
+            .unwrap_or_default()
+    }
+}
+
 async fn check(
     req: &Request<'_>,
     state: &SignedState,
@@ -258,75 +339,30 @@ async fn check(
         .into_iter()
         .filter(|(k, _)| k != "realm")
         .collect();
-    let get = |name: &str| params.get(name).map(String::as_str).ok_or(E::Missing);
-    let (consumer_key, nonce, signature) = (
-        get("oauth_consumer_key")?,
-        get("oauth_nonce")?,
-        get("oauth_signature")?,
-    );
-    let timestamp: i64 = get("oauth_timestamp")?.parse().map_err(|_| E::Timestamp)?;
-    let method = match get("oauth_signature_method")? {
-        "HMAC-SHA1" => SignatureMethod::HmacSha1,
-        "PLAINTEXT" if state.base_url.scheme() == "https" => SignatureMethod::Plaintext,
-        _ => return Err(E::SignatureMethod),
-    };
-    let version = match params.get("oauth_version").map(String::as_str) {
-        None => false,
-        Some("1.0") => true,
-        Some(_) => return Err(E::Missing),
-    };
-    // 2-legged: only these protocol parameters may be signed.
-    let known = [
-        "oauth_consumer_key",
-        "oauth_nonce",
-        "oauth_signature",
-        "oauth_signature_method",
-        "oauth_timestamp",
-        "oauth_version",
-    ];
-    if params.keys().any(|k| !known.contains(&k.as_str())) {
-        return Err(E::Signature);
-    }
+    let signed = Signed::parse(&params, state)?;
     let secret = state
         .consumers
-        .get(consumer_key)
+        .get(signed.consumer_key)
         .ok_or(E::UnknownConsumer)?;
     let now = now();
-    if (now - timestamp).abs() > state.window {
+    if (now - signed.timestamp).abs() > state.window {
         return Err(E::Timestamp);
     }
-    let mut url = state.base_url.clone();
-    url.set_path(req.uri().path().as_str());
-    url.set_query(req.uri().query().map(|q| q.as_str()));
-    let signing = Signing {
-        nonce: Some(nonce),
-        timestamp: u64::try_from(timestamp).ok(),
-        version,
-        ..Signing::default()
-    };
-    let consumer = Consumer {
-        key: consumer_key.to_owned(),
-        secret: secret.clone(),
-        method,
-        rsa_key: None,
-    };
-    let expected = authorization_header(&consumer, req.method().as_str(), &url, &[], &signing);
-    let expected = header_params(&expected)
-        .and_then(|p| p.into_iter().find(|(k, _)| k == "oauth_signature"))
-        .map(|(_, v)| v)
-        .unwrap_or_default();
-    if !ct_eq(&expected, signature) {
+    if !ct_eq(&signed.expected(req, state, secret), signed.signature) {
         return Err(E::Signature);
     }
     // Only a request with a valid signature may use up a nonce.
-    let key = format!("{consumer_key}:{timestamp}:{nonce}");
+    let key = format!(
+        "{}:{}:{}",
+        signed.consumer_key, signed.timestamp, signed.nonce
+    );
     match state
         .nonces
         .first_use(&key, state.window, now + state.window)
         .await
     {
         Ok(true) => Ok(SignedRequest {
-            consumer_key: consumer_key.to_owned(),
+            consumer_key: signed.consumer_key.to_owned(),
         }),
         Ok(false) => Err(E::NonceUsed),
         Err(()) => Err(E::Unavailable),

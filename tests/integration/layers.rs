@@ -699,3 +699,85 @@ fn the_old_cycles_put_back_are_found() {
         "testing/oidc.rs".to_owned()
     ]));
 }
+
+/// Every `fn` in `tokens` (nested ones included): its name and how many lines it spans.
+fn function_lengths(tokens: &[TokenTree], out: &mut Vec<(String, usize, usize)>) {
+    for (at, token) in tokens.iter().enumerate() {
+        if ident(Some(token)).as_deref() == Some("fn") {
+            let Some(name) = ident(tokens.get(at + 1)) else {
+                continue;
+            };
+            // The body: the first brace group after the name, before any `;`.
+            let body = tokens[at + 1..]
+                .iter()
+                .take_while(|t| !is_punct(Some(t), ';'))
+                .find_map(|t| match t {
+                    TokenTree::Group(g) if g.delimiter() == Delimiter::Brace => Some(g),
+                    _ => None,
+                });
+            if let Some(body) = body {
+                let start = token.span().start().line;
+                let end = body.span().end().line;
+                out.push((name, start, end - start + 1));
+            }
+        }
+        if let TokenTree::Group(g) = token {
+            function_lengths(&g.stream().into_iter().collect::<Vec<_>>(), out);
+        }
+    }
+}
+
+#[test]
+fn no_function_in_src_is_over_80_lines() {
+    let krate = Crate::read(&src());
+    let mut long = Vec::new();
+    for (module, tokens) in &krate.tokens {
+        let mut lengths = Vec::new();
+        function_lengths(tokens, &mut lengths);
+        for (name, line, length) in lengths {
+            if length > 80 {
+                long.push(format!(
+                    "{}:{line} fn {name}: {length} lines",
+                    krate.files[module].display()
+                ));
+            }
+        }
+    }
+    assert_eq!(long, Vec::<String>::new());
+    // The measure itself: a 3-line function is 3 lines.
+    let tokens: Vec<TokenTree> = TokenStream::from_str("fn f() {\n    g();\n}")
+        .unwrap()
+        .into_iter()
+        .collect();
+    let mut lengths = Vec::new();
+    function_lengths(&tokens, &mut lengths);
+    assert_eq!(lengths, vec![("f".to_owned(), 1, 3)]);
+}
+
+#[test]
+fn the_crate_root_re_exports_at_most_25_names() {
+    let krate = Crate::read(&src());
+    let root = &krate.tokens[&Vec::new()];
+    let mut names = BTreeSet::new();
+    for (at, token) in root.iter().enumerate() {
+        if ident(Some(token)).as_deref() == Some("pub")
+            && ident(root.get(at + 1)).as_deref() == Some("use")
+        {
+            let end = (at..root.len())
+                .find(|&i| is_punct(root.get(i), ';'))
+                .unwrap_or(root.len());
+            let mut leaves = Vec::new();
+            use_leaves(&Vec::new(), &root[at + 2..end], &mut leaves);
+            names.extend(leaves.into_iter().filter_map(|(_, name)| name));
+        }
+    }
+    assert!(
+        names.contains("OAuth2Provider") && names.contains("AccessToken"),
+        "{names:?}"
+    );
+    assert!(
+        names.len() <= 25,
+        "{} names at the root: {names:?}",
+        names.len()
+    );
+}

@@ -219,31 +219,49 @@ pub(super) async fn authorize<'r>(req: &'r Request<'_>, state: &ServerState) -> 
         Ok(request) => request,
         Err(err) => return refuse(req, state, err).await,
     };
-    // OpenID Connect `prompt` and `max_age` (Core §3.1.2.1).
+    match signed_in(req, state, &params, &request).await {
+        Ok(owner) => consent_page(req, state, &params, &request, &owner).await,
+        Err(Stop::Refuse(err)) => refuse(req, state, err).await,
+        Err(Stop::SignIn) => to_sign_in(req, state, &params),
+    }
+}
+
+/// Why the consent page is not shown.
+enum Stop {
+    /// The request is refused (to the client, or on a page).
+    Refuse(AuthzError),
+    /// The user must sign in (again) first.
+    SignIn,
+}
+
+/// The signed-in resource owner, when OpenID Connect's `prompt` and `max_age` (Core
+/// §3.1.2.1) let the consent page be shown.
+async fn signed_in(
+    req: &Request<'_>,
+    state: &ServerState,
+    params: &Params,
+    request: &AuthzRequest<'_>,
+) -> Result<String, Stop> {
     let prompt: Vec<&str> = params
         .get("prompt")
         .map(|p| p.split(' ').filter(|v| !v.is_empty()).collect())
         .unwrap_or_default();
-    let fail = |error: &'static str, description: &str| AuthzError::Redirect {
-        redirect_uri: request.redirect_uri.clone(),
-        state: request.state.clone(),
-        error,
-        description: description.into(),
+    let fail = |error: &'static str, description: &str| {
+        Stop::Refuse(AuthzError::Redirect {
+            redirect_uri: request.redirect_uri.clone(),
+            state: request.state.clone(),
+            error,
+            description: description.into(),
+        })
     };
     if prompt.contains(&"none") && prompt.len() > 1 {
-        let err = fail("invalid_request", "prompt=none cannot be combined");
-        return refuse(req, state, err).await;
+        return Err(fail("invalid_request", "prompt=none cannot be combined"));
     }
     let owner = state.owner.current(req).await;
     let stale = match (params.get("max_age"), &owner) {
         (Some(max_age), Some(_)) => {
             let Ok(max_age) = max_age.parse::<i64>() else {
-                return refuse(
-                    req,
-                    state,
-                    fail("invalid_request", "max_age must be a number"),
-                )
-                .await;
+                return Err(fail("invalid_request", "max_age must be a number"));
             };
             state
                 .owner
@@ -253,45 +271,51 @@ pub(super) async fn authorize<'r>(req: &'r Request<'_>, state: &ServerState) -> 
         }
         _ => false,
     };
-    let owner =
-        match owner {
-            None if prompt.contains(&"none") => {
-                return refuse(
-                    req,
-                    state,
-                    fail("login_required", "the user is not signed in"),
-                )
-                .await;
-            }
-            // Consent is always asked for, so it cannot be given silently.
-            Some(_) if prompt.contains(&"none") => {
-                return refuse(req, state, fail("consent_required", "consent is required")).await;
-            }
-            Some(owner) if !stale && !prompt.contains(&"login") => owner,
-            _ => {
-                // To the app's sign-in, then back here (without `prompt=login`, or it would loop).
-                let mut here = url::Url::parse("http://localhost/").expect("a URL");
-                here.set_path(req.uri().path().as_str());
-                here.query_pairs_mut()
-                    .extend_pairs(params.values.iter().filter_map(|(k, v)| {
-                        match (k.as_str(), v) {
-                            ("prompt", v) => {
-                                let kept: Vec<&str> =
-                                    v.split(' ').filter(|p| *p != "login").collect();
-                                (!kept.is_empty()).then(|| (k.clone(), kept.join(" ")))
-                            }
-                            _ => Some((k.clone(), v.clone())),
-                        }
-                    }));
-                let here = format!("{}?{}", here.path(), here.query().unwrap_or_default());
-                let login = format!(
-                    "{}?next={}",
-                    state.config.login_url,
-                    utf8_percent_encode(&here, NEXT)
-                );
-                return Outcome::from(req, Redirect::to(login));
-            }
-        };
+    match owner {
+        None if prompt.contains(&"none") => {
+            Err(fail("login_required", "the user is not signed in"))
+        }
+        // Consent is always asked for, so it cannot be given silently.
+        Some(_) if prompt.contains(&"none") => Err(fail("consent_required", "consent is required")),
+        Some(owner) if !stale && !prompt.contains(&"login") => Ok(owner),
+        _ => Err(Stop::SignIn),
+    }
+}
+
+/// To the app's sign-in, then back here (without `prompt=login`, or it would loop).
+fn to_sign_in<'r>(req: &'r Request<'_>, state: &ServerState, params: &Params) -> Outcome<'r> {
+    let mut here = url::Url::parse("http://localhost/").expect("a URL");
+    here.set_path(req.uri().path().as_str());
+    here.query_pairs_mut()
+        .extend_pairs(
+            params
+                .values
+                .iter()
+                .filter_map(|(k, v)| match (k.as_str(), v) {
+                    ("prompt", v) => {
+                        let kept: Vec<&str> = v.split(' ').filter(|p| *p != "login").collect();
+                        (!kept.is_empty()).then(|| (k.clone(), kept.join(" ")))
+                    }
+                    _ => Some((k.clone(), v.clone())),
+                }),
+        );
+    let here = format!("{}?{}", here.path(), here.query().unwrap_or_default());
+    let login = format!(
+        "{}?next={}",
+        state.config.login_url,
+        utf8_percent_encode(&here, NEXT)
+    );
+    Outcome::from(req, Redirect::to(login))
+}
+
+/// The consent page for `owner`.
+async fn consent_page<'r>(
+    req: &'r Request<'_>,
+    state: &ServerState,
+    params: &Params,
+    request: &AuthzRequest<'_>,
+    owner: &str,
+) -> Outcome<'r> {
     #[derive(Serialize)]
     struct ScopeView<'a> {
         name: &'a str,
@@ -319,21 +343,17 @@ pub(super) async fn authorize<'r>(req: &'r Request<'_>, state: &ServerState) -> 
         .map(|(name, value)| ParamView { name, value })
         .collect();
     params_view.sort_by_key(|p| p.name);
+    let description = |name: &str| state.config.scopes.get(name).map(String::as_str);
     let context = Consent {
         client_name: request.client.display_name(),
         client_image: request.client.image_url.as_deref(),
-        owner: &owner,
+        owner,
         scopes: request
             .scopes
             .iter()
             .map(|name| ScopeView {
                 name,
-                description: state
-                    .config
-                    .scopes
-                    .get(name)
-                    .map(String::as_str)
-                    .unwrap_or(name),
+                description: description(name).unwrap_or(name),
             })
             .collect(),
         action: format!("{}/authorize", state.config.base_path.trim_end_matches('/')),

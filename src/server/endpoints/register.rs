@@ -74,87 +74,12 @@ pub(super) async fn register<'r>(
             "the body is not client metadata",
         );
     };
-    let public = match metadata.token_endpoint_auth_method.as_deref() {
-        None | Some("client_secret_basic") | Some("client_secret_post") => false,
-        Some("none") => true,
-        Some(_) => return invalid(
-            req,
-            "invalid_client_metadata",
-            "token_endpoint_auth_method must be client_secret_basic, client_secret_post or none",
-        ),
+    let asked = match Asked::of(state, metadata) {
+        Ok(asked) => asked,
+        Err((error, description)) => return invalid(req, error, &description),
     };
-    let grant_types = metadata
-        .grant_types
-        .unwrap_or_else(|| vec!["authorization_code".into()]);
-    let allowed_grants: &[&str] = if public {
-        &["authorization_code", "refresh_token"]
-    } else {
-        &["authorization_code", "refresh_token", "client_credentials"]
-    };
-    if grant_types
-        .iter()
-        .any(|g| !allowed_grants.contains(&g.as_str()))
-    {
-        return invalid(
-            req,
-            "invalid_client_metadata",
-            "a grant type is not supported for this client",
-        );
-    }
-    let response_types = metadata
-        .response_types
-        .unwrap_or_else(|| vec!["code".into()]);
-    if response_types.iter().any(|r| r != "code") {
-        return invalid(
-            req,
-            "invalid_client_metadata",
-            "only the `code` response type is supported",
-        );
-    }
-    let uses_code = grant_types.iter().any(|g| g == "authorization_code");
-    if uses_code && metadata.redirect_uris.is_empty() {
-        return invalid(req, "invalid_redirect_uri", "redirect_uris are required");
-    }
-    let uris = metadata
-        .redirect_uris
-        .iter()
-        .chain(&metadata.post_logout_redirect_uris);
-    if let Some(bad) = uris.into_iter().find(|u| !acceptable_redirect(u)) {
-        let description =
-            format!("`{bad}` must be https (or http on a loopback host), without a fragment");
-        return invalid(req, "invalid_redirect_uri", &description);
-    }
-    let registrable: Vec<&String> = match &state.config.registration_scopes {
-        Some(scopes) => scopes.iter().collect(),
-        None => state.config.scopes.keys().collect(),
-    };
-    let scopes: Vec<String> = match &metadata.scope {
-        Some(scope) => scope
-            .split(' ')
-            .filter(|s| !s.is_empty())
-            .map(str::to_owned)
-            .collect(),
-        None => registrable.iter().map(|s| (*s).clone()).collect(),
-    };
-    if scopes.iter().any(|s| !registrable.contains(&s)) {
-        return invalid(
-            req,
-            "invalid_client_metadata",
-            "a requested scope cannot be registered",
-        );
-    }
-    let mut client = if public {
-        ClientConfig::public()
-    } else {
-        ClientConfig::confidential()
-    }
-    .scopes(scopes);
-    client.name = metadata.client_name.map(|n| n.chars().take(100).collect());
-    client.image_url = metadata.logo_uri.filter(|u| u.starts_with("https://"));
-    client.redirect_uris = metadata.redirect_uris;
-    client.post_logout_redirect_uris = metadata.post_logout_redirect_uris;
     let registry = ClientRegistry::from_state(state);
-    let registered = match registry.create(client).await {
+    let registered = match registry.create(asked.client).await {
         Ok(registered) => registered,
         Err(ClientError::Invalid { reason, .. }) => {
             return invalid(req, "invalid_client_metadata", &reason)
@@ -176,14 +101,123 @@ pub(super) async fn register<'r>(
         "client_name": client.display_name(),
         "redirect_uris": client.redirect_uris,
         "post_logout_redirect_uris": client.post_logout_redirect_uris,
-        "grant_types": grant_types,
-        "response_types": response_types,
+        "grant_types": asked.grant_types,
+        "response_types": asked.response_types,
         "scope": client.scopes.join(" "),
-        "token_endpoint_auth_method": metadata.token_endpoint_auth_method.as_deref().unwrap_or("client_secret_basic"),
+        "token_endpoint_auth_method": asked.auth_method,
     });
     if let Some(secret) = registered.secret {
         body["client_secret"] = json!(secret);
         body["client_secret_expires_at"] = json!(0);
     }
     json_response(req, Status::Created, body)
+}
+
+/// A registration request's metadata, validated: the client to create and what the
+/// response states.
+struct Asked {
+    client: ClientConfig,
+    grant_types: Vec<String>,
+    response_types: Vec<String>,
+    auth_method: String,
+}
+
+/// An RFC 7591 error code and its description.
+type Refusal = (&'static str, String);
+
+impl Asked {
+    fn of(state: &ServerState, metadata: Metadata) -> Result<Asked, Refusal> {
+        let refuse = |error: &'static str, description: &str| Err((error, description.to_owned()));
+        let auth_method = metadata
+            .token_endpoint_auth_method
+            .unwrap_or_else(|| "client_secret_basic".into());
+        let public = match auth_method.as_str() {
+            "client_secret_basic" | "client_secret_post" => false,
+            "none" => true,
+            _ => return refuse(
+                "invalid_client_metadata",
+                "token_endpoint_auth_method must be client_secret_basic, client_secret_post or none",
+            ),
+        };
+        let grant_types = metadata
+            .grant_types
+            .unwrap_or_else(|| vec!["authorization_code".into()]);
+        let allowed_grants: &[&str] = if public {
+            &["authorization_code", "refresh_token"]
+        } else {
+            &["authorization_code", "refresh_token", "client_credentials"]
+        };
+        if grant_types
+            .iter()
+            .any(|g| !allowed_grants.contains(&g.as_str()))
+        {
+            return refuse(
+                "invalid_client_metadata",
+                "a grant type is not supported for this client",
+            );
+        }
+        let response_types = metadata
+            .response_types
+            .unwrap_or_else(|| vec!["code".into()]);
+        if response_types.iter().any(|r| r != "code") {
+            return refuse(
+                "invalid_client_metadata",
+                "only the `code` response type is supported",
+            );
+        }
+        let uses_code = grant_types.iter().any(|g| g == "authorization_code");
+        if uses_code && metadata.redirect_uris.is_empty() {
+            return refuse("invalid_redirect_uri", "redirect_uris are required");
+        }
+        let uris = metadata
+            .redirect_uris
+            .iter()
+            .chain(&metadata.post_logout_redirect_uris);
+        if let Some(bad) = uris.into_iter().find(|u| !acceptable_redirect(u)) {
+            let description =
+                format!("`{bad}` must be https (or http on a loopback host), without a fragment");
+            return refuse("invalid_redirect_uri", &description);
+        }
+        let scopes = registrable_scopes(state, metadata.scope.as_deref())?;
+        let mut client = if public {
+            ClientConfig::public()
+        } else {
+            ClientConfig::confidential()
+        }
+        .scopes(scopes);
+        client.name = metadata.client_name.map(|n| n.chars().take(100).collect());
+        client.image_url = metadata.logo_uri.filter(|u| u.starts_with("https://"));
+        client.redirect_uris = metadata.redirect_uris;
+        client.post_logout_redirect_uris = metadata.post_logout_redirect_uris;
+        Ok(Asked {
+            client,
+            grant_types,
+            response_types,
+            auth_method,
+        })
+    }
+}
+
+/// The scopes a registration asks for (all it may have when it names none), if it may have
+/// them all.
+fn registrable_scopes(state: &ServerState, asked: Option<&str>) -> Result<Vec<String>, Refusal> {
+    let registrable: Vec<&String> = match &state.config.registration_scopes {
+        Some(scopes) => scopes.iter().collect(),
+        None => state.config.scopes.keys().collect(),
+    };
+    let scopes: Vec<String> = match asked {
+        Some(scope) => scope
+            .split(' ')
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect(),
+        None => registrable.iter().map(|s| (*s).clone()).collect(),
+    };
+    if scopes.iter().any(|s| !registrable.contains(&s)) {
+        return Err((
+            "invalid_client_metadata",
+            "a requested scope cannot be registered".into(),
+        ));
+    }
+    Ok(scopes)
 }

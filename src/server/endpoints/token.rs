@@ -255,38 +255,19 @@ impl<'r> Grant<'r, '_> {
             ));
             body["refresh_token"] = json!(refresh);
         }
-        // OpenID Connect: an ID token for a user's grant with `openid` (the keys are looked up
-        // only then).
-        let openid = scopes.iter().any(|s| s == "openid");
-        let keys = match (&owner, openid) {
-            (Some(owner), true) => state.keys().await.map(|keys| (owner, keys)),
-            _ => None,
-        };
-        if let Some((owner, keys)) = keys {
-            let claims = state.owner.claims(owner, &scopes).await;
-            let token = IdTokenFor {
-                issuer: &state.config.issuer,
-                client_id: &self.client.id,
-                subject: owner,
-                nonce: id.nonce.as_deref(),
-                auth_time: id.auth_time,
-                access_token: &access,
-                lifetime: ttl,
-            };
-            match keys.map(|keys| keys.id_token(&token, claims)) {
-                Ok(Some(id_token)) => body["id_token"] = json!(id_token),
-                failed => {
-                    if let Err(e) = failed {
-                        log::error!("rocket_oauth: the signing keys are unavailable: {e}");
-                    }
-                    log::error!("rocket_oauth: signing an ID token failed");
-                    return oauth_error(
-                        self.req,
-                        Status::InternalServerError,
-                        "server_error",
-                        "the ID token could not be signed",
-                    );
-                }
+        match self
+            .id_token(owner.as_deref(), &scopes, &id, &access, ttl)
+            .await
+        {
+            Ok(Some(id_token)) => body["id_token"] = json!(id_token),
+            Ok(None) => {}
+            Err(()) => {
+                return oauth_error(
+                    self.req,
+                    Status::InternalServerError,
+                    "server_error",
+                    "the ID token could not be signed",
+                )
             }
         }
         for record in records {
@@ -304,6 +285,45 @@ impl<'r> Grant<'r, '_> {
             Ok(false) => json_response(self.req, Status::Ok, body),
             Ok(true) => self.invalid_grant("the grant was revoked"),
             Err(e) => self.store_failed(e),
+        }
+    }
+
+    /// OpenID Connect: an ID token for a user's grant with `openid` (the keys are looked up
+    /// only then); `Err` when it cannot be signed.
+    async fn id_token(
+        &self,
+        owner: Option<&str>,
+        scopes: &[String],
+        id: &IdContext,
+        access: &str,
+        ttl: i64,
+    ) -> Result<Option<String>, ()> {
+        let state = self.state;
+        let (Some(owner), true) = (owner, scopes.iter().any(|s| s == "openid")) else {
+            return Ok(None);
+        };
+        let Some(keys) = state.keys().await else {
+            return Ok(None);
+        };
+        let claims = state.owner.claims(owner, scopes).await;
+        let token = IdTokenFor {
+            issuer: &state.config.issuer,
+            client_id: &self.client.id,
+            subject: owner,
+            nonce: id.nonce.as_deref(),
+            auth_time: id.auth_time,
+            access_token: access,
+            lifetime: ttl,
+        };
+        match keys.map(|keys| keys.id_token(&token, claims)) {
+            Ok(Some(id_token)) => Ok(Some(id_token)),
+            failed => {
+                if let Err(e) = failed {
+                    log::error!("rocket_oauth: the signing keys are unavailable: {e}");
+                }
+                log::error!("rocket_oauth: signing an ID token failed");
+                Err(())
+            }
         }
     }
 }

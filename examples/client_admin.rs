@@ -33,7 +33,8 @@ use rocket::serde::json::{json, Json, Value};
 use rocket::serde::Deserialize;
 use rocket::Request;
 use rocket_oauth::server::{
-    AuthorizationServer, ClientConfig, ClientError, ClientRegistry, ResourceOwner, ScopeSet, Scoped,
+    AuthorizationServer, ClientError, ClientRegistry, RegisteredClient, ResourceOwner, ScopeSet,
+    Scoped,
 };
 use subtle::ConstantTimeEq;
 
@@ -129,7 +130,7 @@ fn failure(error: ClientError) -> Answer {
 }
 
 /// A client as the admin API shows it (never a secret, nor its hash).
-fn shown(client: &ClientConfig) -> Value {
+fn shown(client: &RegisteredClient) -> Value {
     json!({
         "client_id": client.id,
         "name": client.display_name(),
@@ -168,9 +169,9 @@ fn yes() -> bool {
 async fn create(_admin: Admin, registry: ClientRegistry<'_>, new: Json<NewClient>) -> Answer {
     let new = new.into_inner();
     let mut client = if new.confidential {
-        ClientConfig::confidential()
+        RegisteredClient::confidential()
     } else {
-        ClientConfig::public()
+        RegisteredClient::public()
     }
     .name(new.name)
     .scopes(new.scopes);

@@ -21,7 +21,9 @@ use rocket::response::content::RawHtml;
 use rocket::response::Redirect;
 use rocket::serde::json::{json, Value};
 use rocket::Request;
-use rocket_oauth::server::{AuthorizationServer, ClientConfig, ResourceOwner, ScopeSet, Scoped};
+use rocket_oauth::server::{
+    AuthorizationServer, RegisteredClient, ResourceOwner, ScopeSet, Scoped,
+};
 use rocket_oauth::{AccessToken, LoginRequired, Provider, ProviderDefaults};
 
 const CLIENT_ID: &str = "demo-client";
@@ -171,7 +173,7 @@ fn rocket() -> _ {
                 "redirect_uri": format!("{base}/auth/demo/callback"),
             }),
         ));
-    let client = ClientConfig::new(CLIENT_ID, Some(CLIENT_SECRET.into()))
+    let client = RegisteredClient::new(CLIENT_ID, Some(CLIENT_SECRET.into()))
         .name("rocket_oauth demo app")
         .redirect_uri(format!("{base}/auth/demo/callback"))
         .scopes(["openid", "profile"]);

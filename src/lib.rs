@@ -190,8 +190,8 @@
 //! - `server`: an OAuth 2 authorization server and OpenID Provider (module `server`), so
 //!   other applications can call your API on your users' behalf and log their users in
 //!   with yours.
-//! - `sqlite`: a SQLite store for that server (`server::SqliteStore`).
-//! - `postgres`: a PostgreSQL store for that server (`server::PostgresStore`), shared by
+//! - `sqlite`: a SQLite store for that server (`server::SqliteServerStore`).
+//! - `postgres`: a PostgreSQL store for that server (`server::PostgresServerStore`), shared by
 //!   several instances.
 //! - `apple`: Sign in with Apple's signed client secret (`client_secret_jwt`).
 //! - `testing`: the testing kit (`testing`): a mock provider for the app's own tests.

@@ -25,9 +25,9 @@ use crate::util::ct_eq;
 /// or in code:
 ///
 /// ```rust
-/// use rocket_oauth::server::ClientConfig;
+/// use rocket_oauth::server::RegisteredClient;
 ///
-/// let client = ClientConfig::new("example", Some("s3cret".into()))
+/// let client = RegisteredClient::new("example", Some("s3cret".into()))
 ///     .name("Example client")
 ///     .redirect_uri("http://127.0.0.1:9999/cb")
 ///     .scopes(["profile"]);
@@ -36,7 +36,7 @@ use crate::util::ct_eq;
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
-pub struct ClientConfig {
+pub struct RegisteredClient {
     /// The client id. _Required._
     pub id: String,
     /// The client secret; absent for public clients. Never logged. _Default:_ none.
@@ -69,10 +69,10 @@ pub struct ClientConfig {
     pub secret_hash: Option<TokenHash>,
 }
 
-impl ClientConfig {
+impl RegisteredClient {
     /// A confidential (`Some(secret)`) or public (`None`) client.
     pub fn new(id: impl Into<String>, secret: Option<String>) -> Self {
-        ClientConfig {
+        RegisteredClient {
             id: id.into(),
             secret: secret.map(Secret::new),
             name: None,
@@ -89,34 +89,34 @@ impl ClientConfig {
     /// its id and secret are generated.
     ///
     /// ```rust
-    /// use rocket_oauth::server::ClientConfig;
+    /// use rocket_oauth::server::RegisteredClient;
     ///
-    /// let client = ClientConfig::confidential().name("Reports").scopes(["profile"]);
+    /// let client = RegisteredClient::confidential().name("Reports").scopes(["profile"]);
     /// assert!(client.is_confidential() && client.id.is_empty());
     /// ```
     pub fn confidential() -> Self {
-        ClientConfig::new("", Some(crate::util::random_token()))
+        RegisteredClient::new("", Some(crate::util::random_token()))
     }
 
     /// A public client (a native or browser app, PKCE required) for
     /// [`ClientRegistry::create`](super::ClientRegistry::create): its id is generated.
     ///
     /// ```rust
-    /// use rocket_oauth::server::ClientConfig;
+    /// use rocket_oauth::server::RegisteredClient;
     ///
-    /// let client = ClientConfig::public().redirect_uri("http://127.0.0.1/callback");
+    /// let client = RegisteredClient::public().redirect_uri("http://127.0.0.1/callback");
     /// assert!(!client.is_confidential());
     /// ```
     pub fn public() -> Self {
-        ClientConfig::new("", None)
+        RegisteredClient::new("", None)
     }
 
     /// Adds an exact URI `end_session` may send the browser back to.
     ///
     /// ```rust
-    /// use rocket_oauth::server::ClientConfig;
+    /// use rocket_oauth::server::RegisteredClient;
     ///
-    /// let client = ClientConfig::new("app", Some("secret".into()))
+    /// let client = RegisteredClient::new("app", Some("secret".into()))
     ///     .redirect_uri("https://app.example/auth/sso/callback")
     ///     .post_logout_redirect_uri("https://app.example/bye")
     ///     .scopes(["openid", "profile"]);
@@ -258,7 +258,7 @@ pub struct ServerConfig {
     pub scopes: BTreeMap<String, String>,
     /// Registered clients (more can be added in code). _Default:_ none.
     #[serde(default)]
-    pub clients: Vec<ClientConfig>,
+    pub clients: Vec<RegisteredClient>,
     /// Require `state` on authorization requests (as djoauth2 does). _Default:_ `true`.
     #[serde(default = "default_true")]
     pub require_state: bool,

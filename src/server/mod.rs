@@ -68,17 +68,18 @@ use rocket::{Build, Request, Response, Rocket};
 use url::Url;
 
 pub use bearer::{BearerError, BearerToken, ScopeSet, Scoped};
-pub use config::{ClientConfig, ServerConfig};
+pub use config::{RegisteredClient, ServerConfig};
 pub use hash::TokenHash;
 pub use registry::{ClientError, ClientRegistry, Registered};
 #[cfg(feature = "postgres")]
 #[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]
-pub use store::PostgresStore;
+pub use store::PostgresServerStore;
 #[cfg(feature = "sqlite")]
 #[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
-pub use store::SqliteStore;
+pub use store::SqliteServerStore;
 pub use store::{
-    CodeGrant, MemoryStore, SigningKeyRecord, Store, StoreError, StoredCode, TokenKind, TokenRecord,
+    CodeGrant, MemoryServerStore, ServerStore, ServerStoreError, SigningKeyRecord, StoredCode,
+    TokenKind, TokenRecord,
 };
 
 use crate::error::ConfigError;
@@ -123,9 +124,9 @@ pub struct AuthorizationServer {
 
 struct Parts {
     owner: Box<dyn ResourceOwner>,
-    /// `None`: `oauth_server.database_url`'s SQLite store, or a [`MemoryStore`].
-    store: Option<Box<dyn Store>>,
-    clients: Vec<ClientConfig>,
+    /// `None`: `oauth_server.database_url`'s SQLite store, or a [`MemoryServerStore`].
+    store: Option<Box<dyn ServerStore>>,
+    clients: Vec<RegisteredClient>,
     scopes: Vec<(String, String)>,
     /// Signing keys given in code (PEM), before those of `signing_keys`.
     signing_keys: Vec<String>,
@@ -133,7 +134,7 @@ struct Parts {
 
 impl AuthorizationServer {
     /// A server whose signed-in users come from `owner`, keeping tokens in a
-    /// [`MemoryStore`].
+    /// [`MemoryServerStore`].
     pub fn new(owner: impl ResourceOwner) -> Self {
         AuthorizationServer {
             parts: Mutex::new(Some(Parts {
@@ -147,7 +148,7 @@ impl AuthorizationServer {
     }
 
     /// Keeps codes and tokens in `store` instead.
-    pub fn store(self, store: impl Store) -> Self {
+    pub fn store(self, store: impl ServerStore) -> Self {
         if let Ok(mut parts) = self.parts.lock() {
             if let Some(parts) = parts.as_mut() {
                 parts.store = Some(Box::new(store));
@@ -192,7 +193,7 @@ impl AuthorizationServer {
     }
 
     /// Registers a client in code (in addition to `oauth_server.clients`).
-    pub fn client(self, client: ClientConfig) -> Self {
+    pub fn client(self, client: RegisteredClient) -> Self {
         if let Ok(mut parts) = self.parts.lock() {
             if let Some(parts) = parts.as_mut() {
                 parts.clients.push(client);
@@ -206,8 +207,8 @@ impl AuthorizationServer {
 pub(crate) struct ServerState {
     pub config: ServerConfig,
     pub issuer: Url,
-    pub clients: HashMap<String, ClientConfig>,
-    pub store: Box<dyn Store>,
+    pub clients: HashMap<String, RegisteredClient>,
+    pub store: Box<dyn ServerStore>,
     pub owner: Box<dyn ResourceOwner>,
     /// The OpenID Provider's keys; `None` without `signing_keys` (no ID tokens then).
     pub signer: Option<oidc::Signer>,
@@ -215,7 +216,10 @@ pub(crate) struct ServerState {
 
 impl ServerState {
     /// A client by id: configured (or given in code) first, then registered at runtime.
-    pub async fn client(&self, id: &str) -> Result<Option<Cow<'_, ClientConfig>>, StoreError> {
+    pub async fn client(
+        &self,
+        id: &str,
+    ) -> Result<Option<Cow<'_, RegisteredClient>>, ServerStoreError> {
         if let Some(client) = self.clients.get(id) {
             return Ok(Some(Cow::Borrowed(client)));
         }
@@ -249,8 +253,8 @@ fn sealer(rocket: &Rocket<Build>) -> seal::Sealer {
 
 async fn open_store(
     config: &ServerConfig,
-    custom: Option<Box<dyn Store>>,
-) -> Result<Box<dyn Store>, ConfigError> {
+    custom: Option<Box<dyn ServerStore>>,
+) -> Result<Box<dyn ServerStore>, ConfigError> {
     let invalid = |reason: String| ConfigError::Invalid {
         key: "oauth_server.database_url".into(),
         reason,
@@ -258,10 +262,10 @@ async fn open_store(
     match (custom, &config.database_url) {
         (Some(_), Some(_)) => Err(invalid("set it or a store in code, not both".into())),
         (Some(store), None) => Ok(store),
-        (None, None) => Ok(Box::new(MemoryStore::default())),
+        (None, None) => Ok(Box::new(MemoryServerStore::default())),
         (None, Some(url)) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
             #[cfg(feature = "postgres")]
-            return match store::PostgresStore::connect(url).await {
+            return match store::PostgresServerStore::connect(url).await {
                 Ok(store) => Ok(Box::new(store)),
                 Err(e) => Err(invalid(e.to_string())),
             };
@@ -271,7 +275,7 @@ async fn open_store(
             ))
         }
         #[cfg(feature = "sqlite")]
-        (None, Some(url)) => match store::SqliteStore::connect(url).await {
+        (None, Some(url)) => match store::SqliteServerStore::connect(url).await {
             Ok(store) => Ok(Box::new(store)),
             Err(e) => Err(invalid(e.to_string())),
         },
@@ -285,7 +289,7 @@ async fn open_store(
 fn build_state(
     rocket: &Rocket<Build>,
     parts: Parts,
-) -> Result<(ServerState, Option<Box<dyn Store>>), ConfigError> {
+) -> Result<(ServerState, Option<Box<dyn ServerStore>>), ConfigError> {
     let mut config: ServerConfig = rocket
         .figment()
         .extract_inner("oauth_server")
@@ -333,7 +337,7 @@ fn build_state(
         config,
         issuer,
         clients,
-        store: Box::new(MemoryStore::default()),
+        store: Box::new(MemoryServerStore::default()),
         owner: parts.owner,
         signer,
     };

@@ -23,7 +23,7 @@ use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
 
 use super::seal::Sealer;
-use super::store::{SigningKeyRecord, Store, StoreError};
+use super::store::{ServerStore, ServerStoreError, SigningKeyRecord};
 use crate::error::ConfigError;
 use crate::util::now;
 
@@ -408,7 +408,7 @@ impl Generated {
         (now - loaded_at < RELOAD_INTERVAL).then(|| keys.clone())
     }
 
-    async fn keys(&self, store: &dyn Store) -> Result<Arc<KeySet>, SignerError> {
+    async fn keys(&self, store: &dyn ServerStore) -> Result<Arc<KeySet>, SignerError> {
         if let Some(keys) = self.cached(now()) {
             return Ok(keys);
         }
@@ -472,7 +472,7 @@ impl Generated {
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum SignerError {
     #[error(transparent)]
-    Store(#[from] StoreError),
+    ServerStore(#[from] ServerStoreError),
     #[error("generating a signing key failed: {0}")]
     Generate(String),
 }
@@ -564,7 +564,7 @@ impl Signer {
 
     /// The keys in force (generated ones are re-read from the store now and then, and
     /// rotated on schedule).
-    pub async fn keys(&self, store: &dyn Store) -> Result<Arc<KeySet>, SignerError> {
+    pub async fn keys(&self, store: &dyn ServerStore) -> Result<Arc<KeySet>, SignerError> {
         match self {
             Signer::Configured(keys) => Ok(keys.clone()),
             Signer::Generated(generated) => generated.keys(store).await,

@@ -6,8 +6,8 @@
 use rocket::request::{FromRequest, Outcome, Request};
 use rocket::Phase;
 
-use super::config::ClientConfig;
-use super::store::{StoreError, TokenHash};
+use super::config::RegisteredClient;
+use super::store::{ServerStoreError, TokenHash};
 use super::ServerState;
 use crate::util::random_token;
 
@@ -41,7 +41,7 @@ pub enum ClientError {
     },
     /// The store failed.
     #[error(transparent)]
-    Store(#[from] StoreError),
+    ServerStore(#[from] ServerStoreError),
 }
 
 /// A client just created or re-keyed: its secret is shown here once and stored only hashed.
@@ -49,7 +49,7 @@ pub enum ClientError {
 #[non_exhaustive]
 pub struct Registered {
     /// The client as stored (no `secret`; `secret_hash` for a confidential client).
-    pub client: ClientConfig,
+    pub client: RegisteredClient,
     /// The new secret of a confidential client; `None` for a public one.
     pub secret: Option<String>,
 }
@@ -61,12 +61,12 @@ pub struct Registered {
 /// ```rust
 /// # #[macro_use] extern crate rocket;
 /// use rocket::serde::json::{json, Value};
-/// use rocket_oauth::server::{ClientConfig, ClientRegistry};
+/// use rocket_oauth::server::{RegisteredClient, ClientRegistry};
 ///
 /// /// Admins only (put the app's own admin guard in front).
 /// #[post("/admin/clients/<name>")]
 /// async fn create(name: &str, registry: ClientRegistry<'_>) -> Option<Value> {
-///     let new = ClientConfig::confidential()
+///     let new = RegisteredClient::confidential()
 ///         .name(name)
 ///         .redirect_uri("https://reports.example/callback")
 ///         .scopes(["profile"]);
@@ -86,7 +86,7 @@ impl<'a> ClientRegistry<'a> {
     /// ```rust
     /// # rocket::async_test(async {
     /// use rocket::figment::{Figment, providers::Serialized};
-    /// use rocket_oauth::server::{AuthorizationServer, ClientConfig, ClientRegistry, ResourceOwner};
+    /// use rocket_oauth::server::{AuthorizationServer, RegisteredClient, ClientRegistry, ResourceOwner};
     /// # struct Users;
     /// # #[rocket::async_trait]
     /// # impl ResourceOwner for Users {
@@ -103,7 +103,7 @@ impl<'a> ClientRegistry<'a> {
     ///     .unwrap();
     /// let registry = ClientRegistry::of(&rocket).unwrap();
     /// let new = registry
-    ///     .create(ClientConfig::public().redirect_uri("http://127.0.0.1:9000/cb").scopes(["profile"]))
+    ///     .create(RegisteredClient::public().redirect_uri("http://127.0.0.1:9000/cb").scopes(["profile"]))
     ///     .await
     ///     .unwrap();
     /// assert!(new.secret.is_none());
@@ -119,19 +119,19 @@ impl<'a> ClientRegistry<'a> {
     }
 
     /// A client by id: configured ones too (read-only), then runtime ones.
-    pub async fn get(&self, id: &str) -> Result<Option<ClientConfig>, ClientError> {
+    pub async fn get(&self, id: &str) -> Result<Option<RegisteredClient>, ClientError> {
         Ok(self.state.client(id).await?.map(|c| c.into_owned()))
     }
 
     /// The clients registered at runtime, by id.
-    pub async fn list(&self) -> Result<Vec<ClientConfig>, ClientError> {
+    pub async fn list(&self) -> Result<Vec<RegisteredClient>, ClientError> {
         Ok(self.state.store.clients().await?)
     }
 
     /// Registers `client`: an empty id gets a generated one; a confidential client
-    /// ([`ClientConfig::confidential`], or any secret) gets a generated secret, returned
+    /// ([`RegisteredClient::confidential`], or any secret) gets a generated secret, returned
     /// once in [`Registered::secret`] and stored hashed. Its scopes must be declared.
-    pub async fn create(&self, mut client: ClientConfig) -> Result<Registered, ClientError> {
+    pub async fn create(&self, mut client: RegisteredClient) -> Result<Registered, ClientError> {
         if client.id.is_empty() {
             client.id = random_token()[..22].to_owned();
         } else if self.state.client(&client.id).await?.is_some() {
@@ -161,8 +161,8 @@ impl<'a> ClientRegistry<'a> {
     pub async fn update(
         &self,
         id: &str,
-        change: impl FnOnce(&mut ClientConfig),
-    ) -> Result<ClientConfig, ClientError> {
+        change: impl FnOnce(&mut RegisteredClient),
+    ) -> Result<RegisteredClient, ClientError> {
         let mut client = self.runtime_client(id).await?;
         let (id, secret_hash) = (client.id.clone(), client.secret_hash.clone());
         change(&mut client);
@@ -201,7 +201,7 @@ impl<'a> ClientRegistry<'a> {
         }
     }
 
-    async fn runtime_client(&self, id: &str) -> Result<ClientConfig, ClientError> {
+    async fn runtime_client(&self, id: &str) -> Result<RegisteredClient, ClientError> {
         if self.state.clients.contains_key(id) {
             return Err(ClientError::Configured(id.to_owned()));
         }
@@ -212,7 +212,7 @@ impl<'a> ClientRegistry<'a> {
             .ok_or_else(|| ClientError::NotFound(id.to_owned()))
     }
 
-    fn validate(&self, client: &ClientConfig) -> Result<(), ClientError> {
+    fn validate(&self, client: &RegisteredClient) -> Result<(), ClientError> {
         client
             .check(&self.state.config.scopes)
             .map_err(|(field, reason)| ClientError::Invalid { field, reason })

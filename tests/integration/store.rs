@@ -1,10 +1,10 @@
-//! One conformance suite for every `Store`: in memory, SQLite and PostgreSQL.
+//! One conformance suite for every `ServerStore`: in memory, SQLite and PostgreSQL.
 
 #[cfg(feature = "sqlite")]
-use rocket_oauth::server::SqliteStore;
+use rocket_oauth::server::SqliteServerStore;
 use rocket_oauth::server::{
-    ClientConfig, CodeGrant, MemoryStore, SigningKeyRecord, Store, TokenHash, TokenKind,
-    TokenRecord,
+    CodeGrant, MemoryServerStore, RegisteredClient, ServerStore, SigningKeyRecord, TokenHash,
+    TokenKind, TokenRecord,
 };
 
 fn grant(family: &str) -> CodeGrant {
@@ -35,7 +35,7 @@ fn token(secret: &str, kind: TokenKind, family: &str) -> TokenRecord {
     }
 }
 
-async fn conformance(store: &dyn Store) {
+async fn conformance(store: &dyn ServerStore) {
     // Codes: read without using; used once (compare-and-set); a used code still reads back.
     let code = TokenHash::of("code-1");
     store.save_code(code.clone(), grant("f1")).await.unwrap();
@@ -152,9 +152,9 @@ async fn conformance(store: &dyn Store) {
 }
 
 /// The runtime client registry: saved, listed by id, replaced, removed with its tokens.
-async fn runtime_clients(store: &dyn Store) {
+async fn runtime_clients(store: &dyn ServerStore) {
     assert!(store.client("rc-1").await.unwrap().is_none());
-    let mut client = ClientConfig::new("rc-1", None)
+    let mut client = RegisteredClient::new("rc-1", None)
         .name("Reports")
         .redirect_uri("https://reports.example/cb")
         .post_logout_redirect_uri("https://reports.example/bye")
@@ -162,7 +162,7 @@ async fn runtime_clients(store: &dyn Store) {
     client.secret_hash = Some(TokenHash::of("rc-secret"));
     store.save_client(client.clone()).await.unwrap();
     store
-        .save_client(ClientConfig::new("rc-0", None).name("Public"))
+        .save_client(RegisteredClient::new("rc-0", None).name("Public"))
         .await
         .unwrap();
     let read = store.client("rc-1").await.unwrap().unwrap();
@@ -231,7 +231,7 @@ async fn runtime_clients(store: &dyn Store) {
 }
 
 /// Generated signing keys: saved, read back, removed.
-async fn signing_keys(store: &dyn Store) {
+async fn signing_keys(store: &dyn ServerStore) {
     assert!(store.signing_keys().await.unwrap().is_empty());
     for (kid, created_at) in [("k1", 100), ("k2", 200)] {
         store
@@ -265,7 +265,7 @@ async fn signing_keys(store: &dyn Store) {
 
 #[rocket::async_test]
 async fn memory_store() {
-    conformance(&MemoryStore::default()).await;
+    conformance(&MemoryServerStore::default()).await;
 }
 
 #[cfg(feature = "sqlite")]
@@ -274,9 +274,9 @@ async fn sqlite_store_and_reopen() {
     let path = std::env::temp_dir().join(format!("rocket_oauth-store-{}.db", std::process::id()));
     let _ = std::fs::remove_file(&path);
     let url = format!("sqlite://{}", path.display());
-    conformance(&SqliteStore::connect(&url).await.unwrap()).await;
+    conformance(&SqliteServerStore::connect(&url).await.unwrap()).await;
     // Reopening migrates nothing twice and keeps the data; nothing is stored in plaintext.
-    let reopened = SqliteStore::connect(&url).await.unwrap();
+    let reopened = SqliteServerStore::connect(&url).await.unwrap();
     assert!(reopened
         .token(&TokenHash::of("at-1"))
         .await
@@ -293,7 +293,7 @@ async fn sqlite_store_and_reopen() {
 #[cfg(feature = "postgres")]
 pub(crate) mod postgres {
     use super::*;
-    use rocket_oauth::server::PostgresStore;
+    use rocket_oauth::server::PostgresServerStore;
 
     /// A fresh database on the `DATABASE_URL` server, or `None` (saying so) without one.
     pub(crate) async fn fresh_database() -> Option<String> {
@@ -328,9 +328,9 @@ pub(crate) mod postgres {
         let Some(url) = fresh_database().await else {
             return;
         };
-        conformance(&PostgresStore::connect(&url).await.unwrap()).await;
+        conformance(&PostgresServerStore::connect(&url).await.unwrap()).await;
         // Reconnecting migrates nothing twice and keeps the data.
-        let again = PostgresStore::connect(&url).await.unwrap();
+        let again = PostgresServerStore::connect(&url).await.unwrap();
         assert!(again.token(&TokenHash::of("at-1")).await.unwrap().is_some());
     }
 
@@ -341,8 +341,10 @@ pub(crate) mod postgres {
         let Some(url) = fresh_database().await else {
             return;
         };
-        let (a, b) =
-            rocket::tokio::join!(PostgresStore::connect(&url), PostgresStore::connect(&url));
+        let (a, b) = rocket::tokio::join!(
+            PostgresServerStore::connect(&url),
+            PostgresServerStore::connect(&url)
+        );
         let (a, b) = (a.unwrap(), b.unwrap());
         let code = TokenHash::of("raced-code");
         a.save_code(code.clone(), grant("fr")).await.unwrap();

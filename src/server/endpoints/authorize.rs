@@ -15,14 +15,14 @@ use std::borrow::Cow;
 use crate::pages::csrf::CsrfCookie;
 use crate::pages::templates::{self, render};
 use crate::pages::ErrorContext;
-use crate::server::config::ClientConfig;
+use crate::server::config::RegisteredClient;
 use crate::server::store::{CodeGrant, TokenHash};
 use crate::server::ServerState;
 use crate::util::{now, random_token};
 
 /// A validated authorization request.
 struct AuthzRequest<'s> {
-    client: Cow<'s, ClientConfig>,
+    client: Cow<'s, RegisteredClient>,
     redirect_uri: String,
     scopes: Vec<String>,
     state: Option<String>,
@@ -120,7 +120,7 @@ async fn validate<'s>(
 /// allowed, 43 to 128 characters.
 fn pkce_challenge(
     params: &Params,
-    client: &ClientConfig,
+    client: &RegisteredClient,
     allow_plain: bool,
 ) -> Result<Option<(String, String)>, &'static str> {
     let challenge = params.get("code_challenge");

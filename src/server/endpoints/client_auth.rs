@@ -11,7 +11,7 @@ use rocket::route::Outcome;
 use rocket::Request;
 
 use super::{oauth_error, read_form, Params};
-use crate::server::config::ClientConfig;
+use crate::server::config::RegisteredClient;
 use crate::server::store::{TokenHash, TokenRecord};
 use crate::server::ServerState;
 
@@ -30,7 +30,7 @@ async fn authenticate<'s>(
     req: &Request<'_>,
     state: &'s ServerState,
     params: &Params,
-) -> Result<Cow<'s, ClientConfig>, ClientAuthError> {
+) -> Result<Cow<'s, RegisteredClient>, ClientAuthError> {
     let header = req.headers().get_one("Authorization");
     let basic = header.and_then(|h| {
         let (scheme, value) = h.split_once(' ')?;
@@ -130,7 +130,7 @@ pub(super) async fn authenticated_form<'r, 's>(
     req: &'r Request<'_>,
     data: Data<'r>,
     state: &'s ServerState,
-) -> Result<(Params, Cow<'s, ClientConfig>), Outcome<'r>> {
+) -> Result<(Params, Cow<'s, RegisteredClient>), Outcome<'r>> {
     let Some(params) = read_form(req, data).await else {
         return Err(oauth_error(
             req,
@@ -157,7 +157,7 @@ pub(super) async fn client_and_token<'r, 's>(
     req: &'r Request<'_>,
     data: Data<'r>,
     state: &'s ServerState,
-) -> Result<(Cow<'s, ClientConfig>, Option<TokenRecord>), Outcome<'r>> {
+) -> Result<(Cow<'s, RegisteredClient>, Option<TokenRecord>), Outcome<'r>> {
     let (params, client) = authenticated_form(req, data, state).await?;
     let Some(token) = params.get("token") else {
         return Err(oauth_error(

@@ -10,7 +10,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::{bearer, invalid_token, json_response, oauth_error};
-use crate::server::config::ClientConfig;
+use crate::server::config::RegisteredClient;
 use crate::server::{ClientError, ClientRegistry, ServerState};
 use crate::util::{ct_eq, now};
 
@@ -116,7 +116,7 @@ pub(super) async fn register<'r>(
 /// A registration request's metadata, validated: the client to create and what the
 /// response states.
 struct Asked {
-    client: ClientConfig,
+    client: RegisteredClient,
     grant_types: Vec<String>,
     response_types: Vec<String>,
     auth_method: String,
@@ -180,9 +180,9 @@ impl Asked {
         }
         let scopes = registrable_scopes(state, metadata.scope.as_deref())?;
         let mut client = if public {
-            ClientConfig::public()
+            RegisteredClient::public()
         } else {
-            ClientConfig::confidential()
+            RegisteredClient::confidential()
         }
         .scopes(scopes);
         client.name = metadata.client_name.map(|n| n.chars().take(100).collect());

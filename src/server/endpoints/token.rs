@@ -14,9 +14,9 @@ use sha2::{Digest, Sha256};
 
 use super::client_auth::authenticated_form;
 use super::{json_response, oauth_error, requested_scopes, Params};
-use crate::server::config::ClientConfig;
+use crate::server::config::RegisteredClient;
 use crate::server::oidc::IdTokenFor;
-use crate::server::store::{CodeGrant, StoreError, TokenHash, TokenKind, TokenRecord};
+use crate::server::store::{CodeGrant, ServerStoreError, TokenHash, TokenKind, TokenRecord};
 use crate::server::ServerState;
 use crate::util::{ct_eq, now, random_token};
 
@@ -54,7 +54,7 @@ struct IdContext {
 struct Grant<'r, 's> {
     req: &'r Request<'r>,
     state: &'s ServerState,
-    client: Cow<'s, ClientConfig>,
+    client: Cow<'s, RegisteredClient>,
 }
 
 impl<'r> Grant<'r, '_> {
@@ -70,7 +70,7 @@ impl<'r> Grant<'r, '_> {
         oauth_error(self.req, Status::BadRequest, "invalid_scope", why)
     }
 
-    fn store_failed(&self, e: StoreError) -> Outcome<'r> {
+    fn store_failed(&self, e: ServerStoreError) -> Outcome<'r> {
         log::error!("{e}");
         oauth_error(
             self.req,

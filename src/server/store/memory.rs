@@ -1,11 +1,11 @@
-//! [`MemoryStore`]: the default store, everything in memory.
+//! [`MemoryServerStore`]: the default store, everything in memory.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Mutex, MutexGuard};
 
 use super::{
-    ClientConfig, CodeGrant, SigningKeyRecord, Store, StoreError, StoredCode, TokenHash,
-    TokenRecord,
+    CodeGrant, RegisteredClient, ServerStore, ServerStoreError, SigningKeyRecord, StoredCode,
+    TokenHash, TokenRecord,
 };
 use crate::util::now;
 
@@ -14,17 +14,17 @@ use crate::util::now;
 /// are saved (at most once a minute). Locks are held for a few map operations only.
 ///
 /// ```rust
-/// use rocket_oauth::server::{AuthorizationServer, MemoryStore};
+/// use rocket_oauth::server::{AuthorizationServer, MemoryServerStore};
 /// # struct Owners;
 /// # #[rocket::async_trait]
 /// # impl rocket_oauth::server::ResourceOwner for Owners {
 /// #     async fn current(&self, _: &rocket::Request<'_>) -> Option<String> { None }
 /// # }
 ///
-/// let server = AuthorizationServer::new(Owners).store(MemoryStore::default());
+/// let server = AuthorizationServer::new(Owners).store(MemoryServerStore::default());
 /// ```
 #[derive(Debug, Default)]
-pub struct MemoryStore {
+pub struct MemoryServerStore {
     inner: Mutex<Inner>,
 }
 
@@ -35,16 +35,16 @@ struct Inner {
     families: HashMap<String, HashSet<TokenHash>>,
     revoked_families: HashSet<String>,
     last_purge: i64,
-    clients: HashMap<String, ClientConfig>,
+    clients: HashMap<String, RegisteredClient>,
     signing_keys: Vec<SigningKeyRecord>,
 }
 
 /// How often saving purges, at most (seconds).
 const PURGE_INTERVAL: i64 = 60;
 
-impl MemoryStore {
-    fn lock(&self) -> Result<MutexGuard<'_, Inner>, StoreError> {
-        self.inner.lock().map_err(|_| StoreError::Poisoned)
+impl MemoryServerStore {
+    fn lock(&self) -> Result<MutexGuard<'_, Inner>, ServerStoreError> {
+        self.inner.lock().map_err(|_| ServerStoreError::Poisoned)
     }
 }
 
@@ -88,19 +88,19 @@ impl Inner {
 }
 
 #[rocket::async_trait]
-impl Store for MemoryStore {
-    async fn save_code(&self, code: TokenHash, grant: CodeGrant) -> Result<(), StoreError> {
+impl ServerStore for MemoryServerStore {
+    async fn save_code(&self, code: TokenHash, grant: CodeGrant) -> Result<(), ServerStoreError> {
         let mut inner = self.lock()?;
         inner.purge_now_and_then();
         inner.codes.insert(code, StoredCode { grant, used: false });
         Ok(())
     }
 
-    async fn code(&self, code: &TokenHash) -> Result<Option<StoredCode>, StoreError> {
+    async fn code(&self, code: &TokenHash) -> Result<Option<StoredCode>, ServerStoreError> {
         Ok(self.lock()?.codes.get(code).cloned())
     }
 
-    async fn use_code(&self, code: &TokenHash) -> Result<bool, StoreError> {
+    async fn use_code(&self, code: &TokenHash) -> Result<bool, ServerStoreError> {
         Ok(match self.lock()?.codes.get_mut(code) {
             Some(stored) if !stored.used => {
                 stored.used = true;
@@ -110,7 +110,7 @@ impl Store for MemoryStore {
         })
     }
 
-    async fn save_token(&self, mut token: TokenRecord) -> Result<(), StoreError> {
+    async fn save_token(&self, mut token: TokenRecord) -> Result<(), ServerStoreError> {
         let mut inner = self.lock()?;
         inner.purge_now_and_then();
         token.revoked |= inner.revoked_families.contains(&token.family);
@@ -123,7 +123,7 @@ impl Store for MemoryStore {
         Ok(())
     }
 
-    async fn token(&self, hash: &TokenHash) -> Result<Option<TokenRecord>, StoreError> {
+    async fn token(&self, hash: &TokenHash) -> Result<Option<TokenRecord>, ServerStoreError> {
         let inner = self.lock()?;
         Ok(inner.tokens.get(hash).map(|token| {
             let mut token = token.clone();
@@ -132,7 +132,7 @@ impl Store for MemoryStore {
         }))
     }
 
-    async fn use_refresh_token(&self, hash: &TokenHash) -> Result<bool, StoreError> {
+    async fn use_refresh_token(&self, hash: &TokenHash) -> Result<bool, ServerStoreError> {
         Ok(match self.lock()?.tokens.get_mut(hash) {
             Some(token) if !token.used => {
                 token.used = true;
@@ -142,14 +142,14 @@ impl Store for MemoryStore {
         })
     }
 
-    async fn revoke_token(&self, hash: &TokenHash) -> Result<(), StoreError> {
+    async fn revoke_token(&self, hash: &TokenHash) -> Result<(), ServerStoreError> {
         if let Some(token) = self.lock()?.tokens.get_mut(hash) {
             token.revoked = true;
         }
         Ok(())
     }
 
-    async fn revoke_family(&self, family: &str) -> Result<(), StoreError> {
+    async fn revoke_family(&self, family: &str) -> Result<(), ServerStoreError> {
         let mut inner = self.lock()?;
         inner.revoked_families.insert(family.to_owned());
         let members: Vec<TokenHash> = inner
@@ -165,31 +165,31 @@ impl Store for MemoryStore {
         Ok(())
     }
 
-    async fn family_revoked(&self, family: &str) -> Result<bool, StoreError> {
+    async fn family_revoked(&self, family: &str) -> Result<bool, ServerStoreError> {
         Ok(self.lock()?.revoked_families.contains(family))
     }
 
-    async fn purge(&self, now: i64) -> Result<(), StoreError> {
+    async fn purge(&self, now: i64) -> Result<(), ServerStoreError> {
         self.lock()?.purge(now);
         Ok(())
     }
 
-    async fn client(&self, id: &str) -> Result<Option<ClientConfig>, StoreError> {
+    async fn client(&self, id: &str) -> Result<Option<RegisteredClient>, ServerStoreError> {
         Ok(self.lock()?.clients.get(id).cloned())
     }
 
-    async fn clients(&self) -> Result<Vec<ClientConfig>, StoreError> {
-        let mut clients: Vec<ClientConfig> = self.lock()?.clients.values().cloned().collect();
+    async fn clients(&self) -> Result<Vec<RegisteredClient>, ServerStoreError> {
+        let mut clients: Vec<RegisteredClient> = self.lock()?.clients.values().cloned().collect();
         clients.sort_by(|a, b| a.id.cmp(&b.id));
         Ok(clients)
     }
 
-    async fn save_client(&self, client: ClientConfig) -> Result<(), StoreError> {
+    async fn save_client(&self, client: RegisteredClient) -> Result<(), ServerStoreError> {
         self.lock()?.clients.insert(client.id.clone(), client);
         Ok(())
     }
 
-    async fn remove_client(&self, id: &str) -> Result<bool, StoreError> {
+    async fn remove_client(&self, id: &str) -> Result<bool, ServerStoreError> {
         let mut inner = self.lock()?;
         let removed = inner.clients.remove(id).is_some();
         for token in inner.tokens.values_mut().filter(|t| t.client_id == id) {
@@ -198,18 +198,18 @@ impl Store for MemoryStore {
         Ok(removed)
     }
 
-    async fn signing_keys(&self) -> Result<Vec<SigningKeyRecord>, StoreError> {
+    async fn signing_keys(&self) -> Result<Vec<SigningKeyRecord>, ServerStoreError> {
         Ok(self.lock()?.signing_keys.clone())
     }
 
-    async fn save_signing_key(&self, key: SigningKeyRecord) -> Result<(), StoreError> {
+    async fn save_signing_key(&self, key: SigningKeyRecord) -> Result<(), ServerStoreError> {
         let mut inner = self.lock()?;
         inner.signing_keys.retain(|k| k.kid != key.kid);
         inner.signing_keys.push(key);
         Ok(())
     }
 
-    async fn remove_signing_key(&self, kid: &str) -> Result<(), StoreError> {
+    async fn remove_signing_key(&self, kid: &str) -> Result<(), ServerStoreError> {
         self.lock()?.signing_keys.retain(|k| k.kid != kid);
         Ok(())
     }

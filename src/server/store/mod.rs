@@ -8,17 +8,17 @@ mod postgres;
 #[cfg(feature = "sqlite")]
 mod sqlite;
 
-pub use memory::MemoryStore;
+pub use memory::MemoryServerStore;
 #[cfg(feature = "postgres")]
 #[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]
-pub use postgres::PostgresStore;
+pub use postgres::PostgresServerStore;
 #[cfg(feature = "sqlite")]
 #[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
-pub use sqlite::SqliteStore;
+pub use sqlite::SqliteServerStore;
 
 use serde::{Deserialize, Serialize};
 
-use super::config::ClientConfig;
+use super::config::RegisteredClient;
 pub use super::hash::TokenHash;
 
 /// An authorization code's grant.
@@ -81,7 +81,7 @@ struct ClientRow {
 
 /// A runtime client's JSON in the SQL stores (never a plaintext secret).
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
-fn client_json(client: &ClientConfig) -> Result<String, StoreError> {
+fn client_json(client: &RegisteredClient) -> Result<String, ServerStoreError> {
     serde_json::to_string(&ClientRow {
         id: client.id.clone(),
         secret_hash: client.secret_hash.clone(),
@@ -92,14 +92,14 @@ fn client_json(client: &ClientConfig) -> Result<String, StoreError> {
         resource_server: client.resource_server,
         post_logout_redirect_uris: client.post_logout_redirect_uris.clone(),
     })
-    .map_err(StoreError::corrupt)
+    .map_err(ServerStoreError::corrupt)
 }
 
 /// A runtime client read back from the SQL stores.
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
-fn client_from_json(json: &str) -> Result<ClientConfig, StoreError> {
-    let row: ClientRow = serde_json::from_str(json).map_err(StoreError::corrupt)?;
-    let mut client = ClientConfig::new(row.id, None);
+fn client_from_json(json: &str) -> Result<RegisteredClient, ServerStoreError> {
+    let row: ClientRow = serde_json::from_str(json).map_err(ServerStoreError::corrupt)?;
+    let mut client = RegisteredClient::new(row.id, None);
     client.secret_hash = row.secret_hash;
     client.name = row.name;
     client.image_url = row.image_url;
@@ -178,14 +178,14 @@ impl TokenRecord {
 /// A storage failure.
 ///
 /// ```rust
-/// use rocket_oauth::server::StoreError;
+/// use rocket_oauth::server::ServerStoreError;
 ///
-/// let err = StoreError::backend(std::io::Error::other("disk full"));
+/// let err = ServerStoreError::backend(std::io::Error::other("disk full"));
 /// assert_eq!(err.to_string(), "the token store failed: disk full");
 /// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
-pub enum StoreError {
+pub enum ServerStoreError {
     /// The database (or other backend) failed.
     #[error("the token store failed: {0}")]
     Backend(#[source] Box<dyn std::error::Error + Send + Sync>),
@@ -201,15 +201,15 @@ pub enum StoreError {
     Unsupported(&'static str),
 }
 
-impl StoreError {
+impl ServerStoreError {
     /// A backend failure.
     pub fn backend(error: impl std::error::Error + Send + Sync + 'static) -> Self {
-        StoreError::Backend(Box::new(error))
+        ServerStoreError::Backend(Box::new(error))
     }
 
     /// An unreadable record.
     pub fn corrupt(error: impl std::error::Error + Send + Sync + 'static) -> Self {
-        StoreError::Corrupt(Box::new(error))
+        ServerStoreError::Corrupt(Box::new(error))
     }
 }
 
@@ -217,74 +217,74 @@ impl StoreError {
 /// method gets and returns hashes only. `tests/integration/store.rs` is the conformance
 /// suite every store passes.
 ///
-/// Single use is enforced by compare-and-set: [`use_code`](Store::use_code) and
-/// [`use_refresh_token`](Store::use_refresh_token) succeed once. A revoked family stays
+/// Single use is enforced by compare-and-set: [`use_code`](ServerStore::use_code) and
+/// [`use_refresh_token`](ServerStore::use_refresh_token) succeed once. A revoked family stays
 /// revoked: tokens saved into it later are revoked too, so a replay that races a legitimate
 /// exchange cannot leave live tokens behind.
 ///
 /// ```rust
 /// # rocket::async_test(async {
-/// use rocket_oauth::server::{MemoryStore, Store, TokenHash};
+/// use rocket_oauth::server::{MemoryServerStore, ServerStore, TokenHash};
 ///
-/// let store = MemoryStore::default();
+/// let store = MemoryServerStore::default();
 /// let code = TokenHash::of("an authorization code");
 /// assert!(store.code(&code).await.unwrap().is_none());
 /// # });
 /// ```
 #[rocket::async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait ServerStore: Send + Sync + 'static {
     /// Saves a new authorization code.
-    async fn save_code(&self, code: TokenHash, grant: CodeGrant) -> Result<(), StoreError>;
+    async fn save_code(&self, code: TokenHash, grant: CodeGrant) -> Result<(), ServerStoreError>;
     /// The code's grant and whether it was used, without using it.
-    async fn code(&self, code: &TokenHash) -> Result<Option<StoredCode>, StoreError>;
+    async fn code(&self, code: &TokenHash) -> Result<Option<StoredCode>, ServerStoreError>;
     /// Marks the code used; `false` if it already was (a replay). Atomic.
-    async fn use_code(&self, code: &TokenHash) -> Result<bool, StoreError>;
+    async fn use_code(&self, code: &TokenHash) -> Result<bool, ServerStoreError>;
     /// Saves a new token (revoked at once if its family was revoked).
-    async fn save_token(&self, token: TokenRecord) -> Result<(), StoreError>;
+    async fn save_token(&self, token: TokenRecord) -> Result<(), ServerStoreError>;
     /// Looks a token up (`revoked` also when its family was revoked).
-    async fn token(&self, hash: &TokenHash) -> Result<Option<TokenRecord>, StoreError>;
+    async fn token(&self, hash: &TokenHash) -> Result<Option<TokenRecord>, ServerStoreError>;
     /// Marks a refresh token used; returns `false` if it already was (a reuse). Atomic.
-    async fn use_refresh_token(&self, hash: &TokenHash) -> Result<bool, StoreError>;
+    async fn use_refresh_token(&self, hash: &TokenHash) -> Result<bool, ServerStoreError>;
     /// Revokes one token.
-    async fn revoke_token(&self, hash: &TokenHash) -> Result<(), StoreError>;
+    async fn revoke_token(&self, hash: &TokenHash) -> Result<(), ServerStoreError>;
     /// Revokes every token of a family, and any saved into it later.
-    async fn revoke_family(&self, family: &str) -> Result<(), StoreError>;
+    async fn revoke_family(&self, family: &str) -> Result<(), ServerStoreError>;
     /// Whether the family was revoked.
-    async fn family_revoked(&self, family: &str) -> Result<bool, StoreError>;
+    async fn family_revoked(&self, family: &str) -> Result<bool, ServerStoreError>;
     /// Forgets tokens and codes that expired before `now` (used codes are kept until they
     /// expire, so a replay is still recognised).
-    async fn purge(&self, now: i64) -> Result<(), StoreError>;
+    async fn purge(&self, now: i64) -> Result<(), ServerStoreError>;
 
     /// A client registered at runtime (see [`ClientRegistry`](super::ClientRegistry)), by
     /// id. _Default:_ none (a store without a client registry).
-    async fn client(&self, _id: &str) -> Result<Option<ClientConfig>, StoreError> {
+    async fn client(&self, _id: &str) -> Result<Option<RegisteredClient>, ServerStoreError> {
         Ok(None)
     }
     /// Every client registered at runtime. _Default:_ none.
-    async fn clients(&self) -> Result<Vec<ClientConfig>, StoreError> {
+    async fn clients(&self) -> Result<Vec<RegisteredClient>, ServerStoreError> {
         Ok(Vec::new())
     }
     /// Creates or replaces a runtime client. Its `secret` is always `None`: a confidential
-    /// client's secret comes as `secret_hash`. _Default:_ [`StoreError::Unsupported`].
-    async fn save_client(&self, _client: ClientConfig) -> Result<(), StoreError> {
-        Err(StoreError::Unsupported("runtime clients"))
+    /// client's secret comes as `secret_hash`. _Default:_ [`ServerStoreError::Unsupported`].
+    async fn save_client(&self, _client: RegisteredClient) -> Result<(), ServerStoreError> {
+        Err(ServerStoreError::Unsupported("runtime clients"))
     }
     /// Removes a runtime client and revokes every token issued to it; `false` when there
-    /// was no such client. _Default:_ [`StoreError::Unsupported`].
-    async fn remove_client(&self, _id: &str) -> Result<bool, StoreError> {
-        Err(StoreError::Unsupported("runtime clients"))
+    /// was no such client. _Default:_ [`ServerStoreError::Unsupported`].
+    async fn remove_client(&self, _id: &str) -> Result<bool, ServerStoreError> {
+        Err(ServerStoreError::Unsupported("runtime clients"))
     }
     /// The OpenID Provider's generated signing keys. _Default:_ none.
-    async fn signing_keys(&self) -> Result<Vec<SigningKeyRecord>, StoreError> {
+    async fn signing_keys(&self) -> Result<Vec<SigningKeyRecord>, ServerStoreError> {
         Ok(Vec::new())
     }
-    /// Saves a generated signing key. _Default:_ [`StoreError::Unsupported`].
-    async fn save_signing_key(&self, _key: SigningKeyRecord) -> Result<(), StoreError> {
-        Err(StoreError::Unsupported("signing keys"))
+    /// Saves a generated signing key. _Default:_ [`ServerStoreError::Unsupported`].
+    async fn save_signing_key(&self, _key: SigningKeyRecord) -> Result<(), ServerStoreError> {
+        Err(ServerStoreError::Unsupported("signing keys"))
     }
     /// Forgets a signing key (rotated out, and every token it signed has expired).
-    /// _Default:_ [`StoreError::Unsupported`].
-    async fn remove_signing_key(&self, _kid: &str) -> Result<(), StoreError> {
-        Err(StoreError::Unsupported("signing keys"))
+    /// _Default:_ [`ServerStoreError::Unsupported`].
+    async fn remove_signing_key(&self, _kid: &str) -> Result<(), ServerStoreError> {
+        Err(ServerStoreError::Unsupported("signing keys"))
     }
 }

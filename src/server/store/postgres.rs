@@ -1,4 +1,4 @@
-//! A [`Store`] on PostgreSQL (feature `postgres`): one database shared by every instance of
+//! A [`ServerStore`] on PostgreSQL (feature `postgres`): one database shared by every instance of
 //! the app. The schema is created and migrated on connect (under an advisory lock, so
 //! instances starting together migrate once); secrets are stored hashed like in every
 //! store; single use (codes, refresh tokens) is one atomic `UPDATE … WHERE NOT used`.
@@ -7,8 +7,8 @@ use sqlx::postgres::{PgPool, PgPoolOptions, PgRow};
 use sqlx::Row;
 
 use super::{
-    client_from_json, client_json, kind_from_name, kind_name, ClientConfig, CodeGrant,
-    SigningKeyRecord, Store, StoreError, StoredCode, TokenHash, TokenRecord,
+    client_from_json, client_json, kind_from_name, kind_name, CodeGrant, RegisteredClient,
+    ServerStore, ServerStoreError, SigningKeyRecord, StoredCode, TokenHash, TokenRecord,
 };
 
 /// Schema migrations, applied in order, each once.
@@ -50,39 +50,39 @@ const MIGRATION_LOCK: i64 = 0x726f_636b_6f61;
 /// Codes and tokens in a PostgreSQL database, shared by every instance of the app.
 ///
 /// ```rust,no_run
-/// # async fn run() -> Result<(), rocket_oauth::server::StoreError> {
-/// use rocket_oauth::server::PostgresStore;
+/// # async fn run() -> Result<(), rocket_oauth::server::ServerStoreError> {
+/// use rocket_oauth::server::PostgresServerStore;
 ///
-/// let store = PostgresStore::connect("postgres://oauth:secret@db.internal/oauth").await?;
+/// let store = PostgresServerStore::connect("postgres://oauth:secret@db.internal/oauth").await?;
 /// # Ok(()) }
 /// ```
 ///
 /// Or set `oauth_server.database_url = "postgres://…"` and the fairing connects by itself.
 #[derive(Debug, Clone)]
-pub struct PostgresStore {
+pub struct PostgresServerStore {
     pool: PgPool,
 }
 
-fn failed(e: sqlx::Error) -> StoreError {
-    StoreError::backend(e)
+fn failed(e: sqlx::Error) -> ServerStoreError {
+    ServerStoreError::backend(e)
 }
 
-impl PostgresStore {
+impl PostgresServerStore {
     /// Connects to the database at `url` (`postgres://user:password@host/database`) and
     /// migrates its schema.
-    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+    pub async fn connect(url: &str) -> Result<Self, ServerStoreError> {
         let pool = PgPoolOptions::new()
             .max_connections(8)
             .acquire_timeout(std::time::Duration::from_secs(5))
             .connect(url)
             .await
             .map_err(failed)?;
-        let store = PostgresStore { pool };
+        let store = PostgresServerStore { pool };
         store.migrate().await?;
         Ok(store)
     }
 
-    async fn migrate(&self) -> Result<(), StoreError> {
+    async fn migrate(&self) -> Result<(), ServerStoreError> {
         // One transaction under an advisory lock: instances starting together migrate once.
         let mut script = format!(
             "BEGIN; SELECT pg_advisory_xact_lock({MIGRATION_LOCK});
@@ -107,7 +107,7 @@ impl PostgresStore {
         Ok(())
     }
 
-    fn token_from_row(row: &PgRow) -> Result<TokenRecord, StoreError> {
+    fn token_from_row(row: &PgRow) -> Result<TokenRecord, ServerStoreError> {
         let scopes: String = row.try_get("scopes").map_err(failed)?;
         let kind: String = row.try_get("kind").map_err(failed)?;
         Ok(TokenRecord {
@@ -115,7 +115,7 @@ impl PostgresStore {
             kind: kind_from_name(&kind),
             client_id: row.try_get("client_id").map_err(failed)?,
             owner: row.try_get("owner").map_err(failed)?,
-            scopes: serde_json::from_str(&scopes).map_err(StoreError::corrupt)?,
+            scopes: serde_json::from_str(&scopes).map_err(ServerStoreError::corrupt)?,
             expires_at: row.try_get("expires_at").map_err(failed)?,
             family: row.try_get("family").map_err(failed)?,
             revoked: row.try_get("revoked").map_err(failed)?,
@@ -124,7 +124,7 @@ impl PostgresStore {
     }
 
     /// Marks `hash` used in `table`, if it was not: `true` for the one caller that did.
-    async fn use_once(&self, table: &str, hash: &TokenHash) -> Result<bool, StoreError> {
+    async fn use_once(&self, table: &str, hash: &TokenHash) -> Result<bool, ServerStoreError> {
         let sql = format!("UPDATE {table} SET used = TRUE WHERE hash = $1 AND NOT used");
         let result = sqlx::query(&sql)
             .bind(hash.as_str())
@@ -136,9 +136,9 @@ impl PostgresStore {
 }
 
 #[rocket::async_trait]
-impl Store for PostgresStore {
-    async fn save_code(&self, code: TokenHash, grant: CodeGrant) -> Result<(), StoreError> {
-        let json = serde_json::to_string(&grant).map_err(StoreError::corrupt)?;
+impl ServerStore for PostgresServerStore {
+    async fn save_code(&self, code: TokenHash, grant: CodeGrant) -> Result<(), ServerStoreError> {
+        let json = serde_json::to_string(&grant).map_err(ServerStoreError::corrupt)?;
         sqlx::query(
             "INSERT INTO rocket_oauth_codes (hash, grant_json, expires_at) VALUES ($1, $2, $3)",
         )
@@ -151,7 +151,7 @@ impl Store for PostgresStore {
         Ok(())
     }
 
-    async fn code(&self, code: &TokenHash) -> Result<Option<StoredCode>, StoreError> {
+    async fn code(&self, code: &TokenHash) -> Result<Option<StoredCode>, ServerStoreError> {
         let row = sqlx::query("SELECT grant_json, used FROM rocket_oauth_codes WHERE hash = $1")
             .bind(code.as_str())
             .fetch_optional(&self.pool)
@@ -162,16 +162,16 @@ impl Store for PostgresStore {
         };
         let json: String = row.try_get("grant_json").map_err(failed)?;
         Ok(Some(StoredCode {
-            grant: serde_json::from_str(&json).map_err(StoreError::corrupt)?,
+            grant: serde_json::from_str(&json).map_err(ServerStoreError::corrupt)?,
             used: row.try_get("used").map_err(failed)?,
         }))
     }
 
-    async fn use_code(&self, code: &TokenHash) -> Result<bool, StoreError> {
+    async fn use_code(&self, code: &TokenHash) -> Result<bool, ServerStoreError> {
         self.use_once("rocket_oauth_codes", code).await
     }
 
-    async fn save_token(&self, token: TokenRecord) -> Result<(), StoreError> {
+    async fn save_token(&self, token: TokenRecord) -> Result<(), ServerStoreError> {
         sqlx::query(
             "INSERT INTO rocket_oauth_tokens
                  (hash, kind, client_id, owner, scopes, expires_at, family, revoked, used)
@@ -183,7 +183,7 @@ impl Store for PostgresStore {
         .bind(kind_name(token.kind))
         .bind(&token.client_id)
         .bind(&token.owner)
-        .bind(serde_json::to_string(&token.scopes).map_err(StoreError::corrupt)?)
+        .bind(serde_json::to_string(&token.scopes).map_err(ServerStoreError::corrupt)?)
         .bind(token.expires_at)
         .bind(&token.family)
         .bind(token.revoked)
@@ -194,7 +194,7 @@ impl Store for PostgresStore {
         Ok(())
     }
 
-    async fn token(&self, hash: &TokenHash) -> Result<Option<TokenRecord>, StoreError> {
+    async fn token(&self, hash: &TokenHash) -> Result<Option<TokenRecord>, ServerStoreError> {
         let row = sqlx::query(
             "SELECT hash, kind, client_id, owner, scopes, expires_at, family, used,
                     revoked OR EXISTS (SELECT 1 FROM rocket_oauth_revoked_families f
@@ -208,11 +208,11 @@ impl Store for PostgresStore {
         row.as_ref().map(Self::token_from_row).transpose()
     }
 
-    async fn use_refresh_token(&self, hash: &TokenHash) -> Result<bool, StoreError> {
+    async fn use_refresh_token(&self, hash: &TokenHash) -> Result<bool, ServerStoreError> {
         self.use_once("rocket_oauth_tokens", hash).await
     }
 
-    async fn revoke_token(&self, hash: &TokenHash) -> Result<(), StoreError> {
+    async fn revoke_token(&self, hash: &TokenHash) -> Result<(), ServerStoreError> {
         sqlx::query("UPDATE rocket_oauth_tokens SET revoked = TRUE WHERE hash = $1")
             .bind(hash.as_str())
             .execute(&self.pool)
@@ -221,7 +221,7 @@ impl Store for PostgresStore {
         Ok(())
     }
 
-    async fn revoke_family(&self, family: &str) -> Result<(), StoreError> {
+    async fn revoke_family(&self, family: &str) -> Result<(), ServerStoreError> {
         let mut tx = self.pool.begin().await.map_err(failed)?;
         sqlx::query(
             "INSERT INTO rocket_oauth_revoked_families (family) VALUES ($1) ON CONFLICT DO NOTHING",
@@ -238,7 +238,7 @@ impl Store for PostgresStore {
         tx.commit().await.map_err(failed)
     }
 
-    async fn family_revoked(&self, family: &str) -> Result<bool, StoreError> {
+    async fn family_revoked(&self, family: &str) -> Result<bool, ServerStoreError> {
         let row = sqlx::query("SELECT 1 FROM rocket_oauth_revoked_families WHERE family = $1")
             .bind(family)
             .fetch_optional(&self.pool)
@@ -247,7 +247,7 @@ impl Store for PostgresStore {
         Ok(row.is_some())
     }
 
-    async fn purge(&self, now: i64) -> Result<(), StoreError> {
+    async fn purge(&self, now: i64) -> Result<(), ServerStoreError> {
         sqlx::raw_sql(&format!(
             "BEGIN;
              DELETE FROM rocket_oauth_codes WHERE expires_at <= {now};
@@ -265,7 +265,7 @@ impl Store for PostgresStore {
         Ok(())
     }
 
-    async fn client(&self, id: &str) -> Result<Option<ClientConfig>, StoreError> {
+    async fn client(&self, id: &str) -> Result<Option<RegisteredClient>, ServerStoreError> {
         let row = sqlx::query("SELECT client_json FROM rocket_oauth_clients WHERE id = $1")
             .bind(id)
             .fetch_optional(&self.pool)
@@ -275,7 +275,7 @@ impl Store for PostgresStore {
             .transpose()
     }
 
-    async fn clients(&self) -> Result<Vec<ClientConfig>, StoreError> {
+    async fn clients(&self) -> Result<Vec<RegisteredClient>, ServerStoreError> {
         let rows = sqlx::query("SELECT client_json FROM rocket_oauth_clients ORDER BY id")
             .fetch_all(&self.pool)
             .await
@@ -285,7 +285,7 @@ impl Store for PostgresStore {
             .collect()
     }
 
-    async fn save_client(&self, client: ClientConfig) -> Result<(), StoreError> {
+    async fn save_client(&self, client: RegisteredClient) -> Result<(), ServerStoreError> {
         sqlx::query("INSERT INTO rocket_oauth_clients (id, client_json) VALUES ($1, $2) ON CONFLICT (id) DO UPDATE SET client_json = EXCLUDED.client_json")
             .bind(&client.id)
             .bind(client_json(&client)?)
@@ -295,7 +295,7 @@ impl Store for PostgresStore {
         Ok(())
     }
 
-    async fn remove_client(&self, id: &str) -> Result<bool, StoreError> {
+    async fn remove_client(&self, id: &str) -> Result<bool, ServerStoreError> {
         let mut tx = self.pool.begin().await.map_err(failed)?;
         let removed = sqlx::query("DELETE FROM rocket_oauth_clients WHERE id = $1")
             .bind(id)
@@ -313,7 +313,7 @@ impl Store for PostgresStore {
         Ok(removed)
     }
 
-    async fn signing_keys(&self) -> Result<Vec<SigningKeyRecord>, StoreError> {
+    async fn signing_keys(&self) -> Result<Vec<SigningKeyRecord>, ServerStoreError> {
         let rows = sqlx::query("SELECT key_json FROM rocket_oauth_signing_keys")
             .fetch_all(&self.pool)
             .await
@@ -321,22 +321,22 @@ impl Store for PostgresStore {
         rows.iter()
             .map(|row| {
                 let json: String = row.try_get(0).map_err(failed)?;
-                serde_json::from_str(&json).map_err(StoreError::corrupt)
+                serde_json::from_str(&json).map_err(ServerStoreError::corrupt)
             })
             .collect()
     }
 
-    async fn save_signing_key(&self, key: SigningKeyRecord) -> Result<(), StoreError> {
+    async fn save_signing_key(&self, key: SigningKeyRecord) -> Result<(), ServerStoreError> {
         sqlx::query("INSERT INTO rocket_oauth_signing_keys (kid, key_json) VALUES ($1, $2) ON CONFLICT (kid) DO UPDATE SET key_json = EXCLUDED.key_json")
             .bind(&key.kid)
-            .bind(serde_json::to_string(&key).map_err(StoreError::corrupt)?)
+            .bind(serde_json::to_string(&key).map_err(ServerStoreError::corrupt)?)
             .execute(&self.pool)
             .await
             .map_err(failed)?;
         Ok(())
     }
 
-    async fn remove_signing_key(&self, kid: &str) -> Result<(), StoreError> {
+    async fn remove_signing_key(&self, kid: &str) -> Result<(), ServerStoreError> {
         sqlx::query("DELETE FROM rocket_oauth_signing_keys WHERE kid = $1")
             .bind(kid)
             .execute(&self.pool)

@@ -1,4 +1,4 @@
-//! A [`Store`] on SQLite (feature `sqlite`): codes and tokens survive restarts. The schema
+//! A [`ServerStore`] on SQLite (feature `sqlite`): codes and tokens survive restarts. The schema
 //! is created and migrated on connect; secrets are stored hashed like in every store.
 
 use std::str::FromStr;
@@ -7,8 +7,8 @@ use sqlx::sqlite::{SqliteConnectOptions, SqlitePool, SqlitePoolOptions, SqliteRo
 use sqlx::Row;
 
 use super::{
-    client_from_json, client_json, kind_from_name, kind_name, ClientConfig, CodeGrant,
-    SigningKeyRecord, Store, StoreError, StoredCode, TokenHash, TokenRecord,
+    client_from_json, client_json, kind_from_name, kind_name, CodeGrant, RegisteredClient,
+    ServerStore, ServerStoreError, SigningKeyRecord, StoredCode, TokenHash, TokenRecord,
 };
 
 /// Schema migrations, applied in order, each once.
@@ -50,27 +50,27 @@ const MIGRATIONS: &[(i64, &str)] = &[
 /// Codes and tokens in a SQLite database.
 ///
 /// ```rust,no_run
-/// # async fn run() -> Result<(), rocket_oauth::server::StoreError> {
-/// use rocket_oauth::server::SqliteStore;
+/// # async fn run() -> Result<(), rocket_oauth::server::ServerStoreError> {
+/// use rocket_oauth::server::SqliteServerStore;
 ///
-/// let store = SqliteStore::connect("sqlite://oauth.db").await?;
+/// let store = SqliteServerStore::connect("sqlite://oauth.db").await?;
 /// # Ok(()) }
 /// ```
 ///
 /// Or set `oauth_server.database_url` and the fairing connects by itself.
 #[derive(Debug, Clone)]
-pub struct SqliteStore {
+pub struct SqliteServerStore {
     pool: SqlitePool,
 }
 
-fn failed(e: sqlx::Error) -> StoreError {
-    StoreError::backend(e)
+fn failed(e: sqlx::Error) -> ServerStoreError {
+    ServerStoreError::backend(e)
 }
 
-impl SqliteStore {
+impl SqliteServerStore {
     /// Opens (creating if needed) the database at `url` (e.g. `sqlite://oauth.db`,
     /// `sqlite::memory:`) and migrates its schema.
-    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+    pub async fn connect(url: &str) -> Result<Self, ServerStoreError> {
         let options = SqliteConnectOptions::from_str(url)
             .map_err(failed)?
             .create_if_missing(true);
@@ -79,12 +79,12 @@ impl SqliteStore {
             .connect_with(options)
             .await
             .map_err(failed)?;
-        let store = SqliteStore { pool };
+        let store = SqliteServerStore { pool };
         store.migrate().await?;
         Ok(store)
     }
 
-    async fn migrate(&self) -> Result<(), StoreError> {
+    async fn migrate(&self) -> Result<(), ServerStoreError> {
         sqlx::raw_sql(
             "CREATE TABLE IF NOT EXISTS rocket_oauth_migrations (version INTEGER PRIMARY KEY)",
         )
@@ -111,7 +111,7 @@ impl SqliteStore {
         Ok(())
     }
 
-    fn token_from_row(row: &SqliteRow) -> Result<TokenRecord, StoreError> {
+    fn token_from_row(row: &SqliteRow) -> Result<TokenRecord, ServerStoreError> {
         let scopes: String = row.try_get("scopes").map_err(failed)?;
         let kind: String = row.try_get("kind").map_err(failed)?;
         Ok(TokenRecord {
@@ -119,7 +119,7 @@ impl SqliteStore {
             kind: kind_from_name(&kind),
             client_id: row.try_get("client_id").map_err(failed)?,
             owner: row.try_get("owner").map_err(failed)?,
-            scopes: serde_json::from_str(&scopes).map_err(StoreError::corrupt)?,
+            scopes: serde_json::from_str(&scopes).map_err(ServerStoreError::corrupt)?,
             expires_at: row.try_get("expires_at").map_err(failed)?,
             family: row.try_get("family").map_err(failed)?,
             revoked: row.try_get("revoked").map_err(failed)?,
@@ -129,9 +129,9 @@ impl SqliteStore {
 }
 
 #[rocket::async_trait]
-impl Store for SqliteStore {
-    async fn save_code(&self, code: TokenHash, grant: CodeGrant) -> Result<(), StoreError> {
-        let json = serde_json::to_string(&grant).map_err(StoreError::corrupt)?;
+impl ServerStore for SqliteServerStore {
+    async fn save_code(&self, code: TokenHash, grant: CodeGrant) -> Result<(), ServerStoreError> {
+        let json = serde_json::to_string(&grant).map_err(ServerStoreError::corrupt)?;
         sqlx::query(
             "INSERT INTO rocket_oauth_codes (hash, grant_json, expires_at) VALUES (?, ?, ?)",
         )
@@ -144,7 +144,7 @@ impl Store for SqliteStore {
         Ok(())
     }
 
-    async fn code(&self, code: &TokenHash) -> Result<Option<StoredCode>, StoreError> {
+    async fn code(&self, code: &TokenHash) -> Result<Option<StoredCode>, ServerStoreError> {
         let row = sqlx::query("SELECT grant_json, used FROM rocket_oauth_codes WHERE hash = ?")
             .bind(code.as_str())
             .fetch_optional(&self.pool)
@@ -155,12 +155,12 @@ impl Store for SqliteStore {
         };
         let json: String = row.try_get("grant_json").map_err(failed)?;
         Ok(Some(StoredCode {
-            grant: serde_json::from_str(&json).map_err(StoreError::corrupt)?,
+            grant: serde_json::from_str(&json).map_err(ServerStoreError::corrupt)?,
             used: row.try_get("used").map_err(failed)?,
         }))
     }
 
-    async fn use_code(&self, code: &TokenHash) -> Result<bool, StoreError> {
+    async fn use_code(&self, code: &TokenHash) -> Result<bool, ServerStoreError> {
         let result =
             sqlx::query("UPDATE rocket_oauth_codes SET used = 1 WHERE hash = ? AND used = 0")
                 .bind(code.as_str())
@@ -170,7 +170,7 @@ impl Store for SqliteStore {
         Ok(result.rows_affected() == 1)
     }
 
-    async fn save_token(&self, token: TokenRecord) -> Result<(), StoreError> {
+    async fn save_token(&self, token: TokenRecord) -> Result<(), ServerStoreError> {
         sqlx::query(
             "INSERT INTO rocket_oauth_tokens
                  (hash, kind, client_id, owner, scopes, expires_at, family, revoked, used)
@@ -182,7 +182,7 @@ impl Store for SqliteStore {
         .bind(kind_name(token.kind))
         .bind(&token.client_id)
         .bind(&token.owner)
-        .bind(serde_json::to_string(&token.scopes).map_err(StoreError::corrupt)?)
+        .bind(serde_json::to_string(&token.scopes).map_err(ServerStoreError::corrupt)?)
         .bind(token.expires_at)
         .bind(&token.family)
         .bind(token.revoked)
@@ -194,7 +194,7 @@ impl Store for SqliteStore {
         Ok(())
     }
 
-    async fn token(&self, hash: &TokenHash) -> Result<Option<TokenRecord>, StoreError> {
+    async fn token(&self, hash: &TokenHash) -> Result<Option<TokenRecord>, ServerStoreError> {
         let row = sqlx::query(
             "SELECT hash, kind, client_id, owner, scopes, expires_at, family, used,
                     revoked OR EXISTS (SELECT 1 FROM rocket_oauth_revoked_families f
@@ -208,7 +208,7 @@ impl Store for SqliteStore {
         row.as_ref().map(Self::token_from_row).transpose()
     }
 
-    async fn use_refresh_token(&self, hash: &TokenHash) -> Result<bool, StoreError> {
+    async fn use_refresh_token(&self, hash: &TokenHash) -> Result<bool, ServerStoreError> {
         let result =
             sqlx::query("UPDATE rocket_oauth_tokens SET used = 1 WHERE hash = ? AND used = 0")
                 .bind(hash.as_str())
@@ -218,7 +218,7 @@ impl Store for SqliteStore {
         Ok(result.rows_affected() == 1)
     }
 
-    async fn revoke_token(&self, hash: &TokenHash) -> Result<(), StoreError> {
+    async fn revoke_token(&self, hash: &TokenHash) -> Result<(), ServerStoreError> {
         sqlx::query("UPDATE rocket_oauth_tokens SET revoked = 1 WHERE hash = ?")
             .bind(hash.as_str())
             .execute(&self.pool)
@@ -227,7 +227,7 @@ impl Store for SqliteStore {
         Ok(())
     }
 
-    async fn revoke_family(&self, family: &str) -> Result<(), StoreError> {
+    async fn revoke_family(&self, family: &str) -> Result<(), ServerStoreError> {
         let mut tx = self.pool.begin().await.map_err(failed)?;
         sqlx::query("INSERT OR IGNORE INTO rocket_oauth_revoked_families (family) VALUES (?)")
             .bind(family)
@@ -242,7 +242,7 @@ impl Store for SqliteStore {
         tx.commit().await.map_err(failed)
     }
 
-    async fn family_revoked(&self, family: &str) -> Result<bool, StoreError> {
+    async fn family_revoked(&self, family: &str) -> Result<bool, ServerStoreError> {
         let row = sqlx::query("SELECT 1 FROM rocket_oauth_revoked_families WHERE family = ?")
             .bind(family)
             .fetch_optional(&self.pool)
@@ -251,7 +251,7 @@ impl Store for SqliteStore {
         Ok(row.is_some())
     }
 
-    async fn purge(&self, now: i64) -> Result<(), StoreError> {
+    async fn purge(&self, now: i64) -> Result<(), ServerStoreError> {
         sqlx::raw_sql(&format!(
             "DELETE FROM rocket_oauth_codes WHERE expires_at <= {now};
              DELETE FROM rocket_oauth_tokens WHERE expires_at <= {now};
@@ -266,7 +266,7 @@ impl Store for SqliteStore {
         Ok(())
     }
 
-    async fn client(&self, id: &str) -> Result<Option<ClientConfig>, StoreError> {
+    async fn client(&self, id: &str) -> Result<Option<RegisteredClient>, ServerStoreError> {
         let row = sqlx::query("SELECT client_json FROM rocket_oauth_clients WHERE id = ?")
             .bind(id)
             .fetch_optional(&self.pool)
@@ -276,7 +276,7 @@ impl Store for SqliteStore {
             .transpose()
     }
 
-    async fn clients(&self) -> Result<Vec<ClientConfig>, StoreError> {
+    async fn clients(&self) -> Result<Vec<RegisteredClient>, ServerStoreError> {
         let rows = sqlx::query("SELECT client_json FROM rocket_oauth_clients ORDER BY id")
             .fetch_all(&self.pool)
             .await
@@ -286,7 +286,7 @@ impl Store for SqliteStore {
             .collect()
     }
 
-    async fn save_client(&self, client: ClientConfig) -> Result<(), StoreError> {
+    async fn save_client(&self, client: RegisteredClient) -> Result<(), ServerStoreError> {
         sqlx::query("INSERT OR REPLACE INTO rocket_oauth_clients (id, client_json) VALUES (?, ?)")
             .bind(&client.id)
             .bind(client_json(&client)?)
@@ -296,7 +296,7 @@ impl Store for SqliteStore {
         Ok(())
     }
 
-    async fn remove_client(&self, id: &str) -> Result<bool, StoreError> {
+    async fn remove_client(&self, id: &str) -> Result<bool, ServerStoreError> {
         let mut tx = self.pool.begin().await.map_err(failed)?;
         let removed = sqlx::query("DELETE FROM rocket_oauth_clients WHERE id = ?")
             .bind(id)
@@ -314,7 +314,7 @@ impl Store for SqliteStore {
         Ok(removed)
     }
 
-    async fn signing_keys(&self) -> Result<Vec<SigningKeyRecord>, StoreError> {
+    async fn signing_keys(&self) -> Result<Vec<SigningKeyRecord>, ServerStoreError> {
         let rows = sqlx::query("SELECT key_json FROM rocket_oauth_signing_keys")
             .fetch_all(&self.pool)
             .await
@@ -322,24 +322,24 @@ impl Store for SqliteStore {
         rows.iter()
             .map(|row| {
                 let json: String = row.try_get(0).map_err(failed)?;
-                serde_json::from_str(&json).map_err(StoreError::corrupt)
+                serde_json::from_str(&json).map_err(ServerStoreError::corrupt)
             })
             .collect()
     }
 
-    async fn save_signing_key(&self, key: SigningKeyRecord) -> Result<(), StoreError> {
+    async fn save_signing_key(&self, key: SigningKeyRecord) -> Result<(), ServerStoreError> {
         sqlx::query(
             "INSERT OR REPLACE INTO rocket_oauth_signing_keys (kid, key_json) VALUES (?, ?)",
         )
         .bind(&key.kid)
-        .bind(serde_json::to_string(&key).map_err(StoreError::corrupt)?)
+        .bind(serde_json::to_string(&key).map_err(ServerStoreError::corrupt)?)
         .execute(&self.pool)
         .await
         .map_err(failed)?;
         Ok(())
     }
 
-    async fn remove_signing_key(&self, kid: &str) -> Result<(), StoreError> {
+    async fn remove_signing_key(&self, kid: &str) -> Result<(), ServerStoreError> {
         sqlx::query("DELETE FROM rocket_oauth_signing_keys WHERE kid = ?")
             .bind(kid)
             .execute(&self.pool)

@@ -57,6 +57,34 @@ impl ApiResponse {
     }
 }
 
+/// Where a provider's API is: the base of relative URLs, and the only origins the user's
+/// credentials are sent to (the base's, the userinfo endpoint's, and `api_origins`).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct ApiTarget {
+    pub base: Option<Url>,
+    pub origins: Vec<url::Origin>,
+}
+
+impl ApiTarget {
+    /// `url` resolved against the base, if the user's credentials may go there: an allowed
+    /// origin, and `https` (or `http` on loopback).
+    fn resolve(&self, url: &str) -> Result<Url, ApiError> {
+        let parsed = match &self.base {
+            Some(base) => base.join(url),
+            None => Url::parse(url),
+        };
+        let resolved = parsed
+            .ok()
+            .filter(|u| matches!(u.scheme(), "http" | "https"))
+            .ok_or_else(|| ApiError::Url(url.to_owned()))?;
+        let secure = resolved.scheme() == "https" || crate::util::is_loopback(&resolved);
+        if !secure || !self.origins.contains(&resolved.origin()) {
+            return Err(ApiError::Origin(resolved.origin().ascii_serialization()));
+        }
+        Ok(resolved)
+    }
+}
+
 /// How an [`ApiClient`] gets new credentials after a `401` (none: the call fails).
 #[rocket::async_trait]
 pub(crate) trait Refresh: Send + Sync {
@@ -118,7 +146,7 @@ impl Refresh for NoRefresh {
 pub struct ApiClient<'r, P = ()> {
     http: &'r HttpClient,
     flow: &'r dyn Flow,
-    base: Option<&'r Url>,
+    target: &'r ApiTarget,
     login: Arc<Mutex<Arc<Login>>>,
     refresh: Arc<dyn Refresh + 'r>,
     headers: Vec<(String, String)>,
@@ -130,7 +158,7 @@ impl<P> Clone for ApiClient<'_, P> {
         ApiClient {
             http: self.http,
             flow: self.flow,
-            base: self.base,
+            target: self.target,
             login: self.login.clone(),
             refresh: self.refresh.clone(),
             headers: self.headers.clone(),
@@ -150,14 +178,14 @@ impl<'r, P> ApiClient<'r, P> {
     pub(crate) fn new(
         http: &'r HttpClient,
         flow: &'r dyn Flow,
-        base: Option<&'r Url>,
+        target: &'r ApiTarget,
         login: Arc<Login>,
         refresh: Arc<dyn Refresh + 'r>,
     ) -> Self {
         ApiClient {
             http,
             flow,
-            base,
+            target,
             login: Arc::new(Mutex::new(login)),
             refresh,
             headers: Vec::new(),
@@ -170,7 +198,7 @@ impl<'r, P> ApiClient<'r, P> {
         ApiClient {
             http: self.http,
             flow: self.flow,
-            base: self.base,
+            target: self.target,
             login: self.login,
             refresh: self.refresh,
             headers: self.headers,
@@ -205,14 +233,7 @@ impl<'r, P> ApiClient<'r, P> {
     }
 
     fn url(&self, url: &str) -> Result<Url, ApiError> {
-        let parsed = match self.base {
-            Some(base) => base.join(url),
-            None => Url::parse(url),
-        };
-        parsed
-            .ok()
-            .filter(|u| matches!(u.scheme(), "http" | "https"))
-            .ok_or_else(|| ApiError::Url(url.to_owned()))
+        self.target.resolve(url)
     }
 
     /// `GET url`.
@@ -361,5 +382,47 @@ impl<'r, P> ApiClient<'r, P> {
             status: response.status,
             body: response.body,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn credentials_go_only_to_the_apis_origins() {
+        let base = Url::parse("https://api.example.com/v1/").unwrap();
+        let uploads = Url::parse("https://uploads.example.com").unwrap();
+        let target = ApiTarget {
+            origins: vec![base.origin(), uploads.origin()],
+            base: Some(base),
+        };
+        let ok = |url: &str| target.resolve(url).map(|u| u.to_string());
+        assert_eq!(ok("user").unwrap(), "https://api.example.com/v1/user");
+        assert_eq!(ok("/user").unwrap(), "https://api.example.com/user");
+        assert_eq!(
+            ok("https://uploads.example.com/x").unwrap(),
+            "https://uploads.example.com/x"
+        );
+        for refused in [
+            "https://evil.example/",
+            "//evil.example/x",
+            "http://api.example.com/v1/user",
+            "https://api.example.com:8443/",
+            "ftp://api.example.com/",
+        ] {
+            assert!(target.resolve(refused).is_err(), "{refused}");
+        }
+        // Loopback may be plain http (development, tests).
+        let local = Url::parse("http://127.0.0.1:9000/").unwrap();
+        let target = ApiTarget {
+            origins: vec![local.origin()],
+            base: Some(local),
+        };
+        assert!(target.resolve("api/me").is_ok());
+        // Without a base or origins, nothing.
+        assert!(ApiTarget::default()
+            .resolve("https://api.example.com/")
+            .is_err());
     }
 }

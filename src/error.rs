@@ -149,6 +149,11 @@ pub enum ApiError {
     /// The URL is not absolute and no `api_base_url` is configured, or it is malformed.
     #[error("`{0}` is not an absolute URL (and no api_base_url is configured)")]
     Url(String),
+    /// The URL is not on the provider's API: the user's credentials go only to the origins
+    /// of `api_base_url` and `userinfo_url`, and those listed in `api_origins` (over `https`,
+    /// or `http` on loopback).
+    #[error("`{0}` is not one of the provider's API origins (list it in `api_origins`)")]
+    Origin(String),
     /// The call failed (timeout, connection, size).
     #[error(transparent)]
     Http(#[from] HttpError),

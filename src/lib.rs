@@ -111,6 +111,8 @@
 //! | `revocation_url` | RFC 7009 endpoint: logout revokes the tokens there | discovered (OIDC), else none |
 //! | `refresh_skew` | seconds before expiry an access token is refreshed | `5` |
 //! | `api_base_url` | base of relative URLs for [`ApiClient`] | none |
+//! | `api_origins` | other origins [`ApiClient`] may send the user's credentials to (it sends them only to the origins of `api_base_url`, `userinfo_url` and `issuer`) | none |
+//! | `max_callback_params` | the most parameters a callback may carry (more: `400`, before any work) | `32` |
 //!
 //! # Sessions and tokens
 //!

@@ -145,6 +145,13 @@ pub struct ProviderConfig {
     /// The base of relative URLs given to [`ApiClient`](crate::ApiClient).
     /// _Default:_ none.
     pub api_base_url: Option<Url>,
+    /// Other origins [`ApiClient`](crate::ApiClient) may send the user's credentials to
+    /// (`https`, or `http` on loopback), besides those of `api_base_url`, `userinfo_url` and
+    /// `issuer`: e.g. `["https://uploads.github.com"]`. _Default:_ none.
+    pub api_origins: Vec<Url>,
+    /// The most parameters a callback may carry; more are refused (`400`) before anything
+    /// is decoded. Providers send fewer than ten. _Default:_ `32`.
+    pub max_callback_params: usize,
     /// The signed client secret (`client_secret_jwt`, feature `apple`).
     #[cfg(feature = "apple")]
     pub(crate) signed_secret: Option<std::sync::Arc<crate::protocol::signed_secret::SignedSecret>>,
@@ -308,6 +315,10 @@ struct Raw {
     #[serde(default = "five")]
     refresh_skew: u64,
     api_base_url: Option<String>,
+    #[serde(default)]
+    api_origins: Vec<String>,
+    #[serde(default = "thirty_two")]
+    max_callback_params: usize,
     client_secret_jwt: Option<apple::SignedSecretConfig>,
     /// Every other key: a protocol's own, a placeholder, or unknown.
     #[serde(flatten)]
@@ -322,6 +333,9 @@ fn ten() -> u64 {
 }
 fn five() -> u64 {
     5
+}
+fn thirty_two() -> usize {
+    32
 }
 
 #[derive(Debug, Deserialize)]
@@ -536,6 +550,7 @@ impl Raw {
         let secure_cookies = self
             .secure_cookies
             .unwrap_or(tls || redirect_uri.scheme() == "https");
+        let api_origins = self.api_origins(keys)?;
         let seconds = |value: u64, field: &str| match value {
             0 => Err(keys.invalid(field, "must be at least 1 second")),
             s => Ok(Duration::from_secs(s)),
@@ -565,6 +580,11 @@ impl Raw {
             revocation_url: keys.optional_endpoint(self.revocation_url, "revocation_url")?,
             refresh_skew: Duration::from_secs(self.refresh_skew),
             api_base_url: keys.optional_endpoint(self.api_base_url, "api_base_url")?,
+            api_origins,
+            max_callback_params: match self.max_callback_params {
+                0 => return Err(keys.invalid("max_callback_params", "must be at least 1")),
+                n => n,
+            },
             #[cfg(feature = "apple")]
             signed_secret,
         })
@@ -629,6 +649,14 @@ impl Raw {
             ));
         }
         Ok(scopes)
+    }
+
+    /// The other origins the API client may call.
+    fn api_origins(&self, keys: &Keys<'_>) -> Result<Vec<Url>, ConfigError> {
+        self.api_origins
+            .iter()
+            .map(|origin| keys.endpoint(origin, "api_origins"))
+            .collect()
     }
 
     /// Where the routes are mounted.

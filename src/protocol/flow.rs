@@ -17,20 +17,28 @@ use super::http::{HttpClient, HttpError};
 #[derive(Debug, Default)]
 pub(crate) struct CallbackParams(Vec<(String, String)>);
 
-/// A callback parameter was given twice.
-#[derive(Debug)]
-pub(crate) struct RepeatedParameter;
+/// Why callback parameters were refused.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum BadParameters {
+    /// A parameter was given twice (RFC 6749 §3.1).
+    Repeated,
+    /// More parameters than allowed.
+    TooMany,
+}
 
 impl CallbackParams {
-    /// Parses `application/x-www-form-urlencoded` text; a parameter given twice is refused
-    /// (RFC 6749 §3.1).
-    pub fn parse(raw: &[u8]) -> Result<Self, RepeatedParameter> {
-        let mut params: Vec<(String, String)> = Vec::new();
-        for (name, value) in url::form_urlencoded::parse(raw) {
-            if params.iter().any(|(n, _)| *n == name) {
-                return Err(RepeatedParameter);
-            }
-            params.push((name.into_owned(), value.into_owned()));
+    /// Parses `application/x-www-form-urlencoded` text of at most `max` parameters (counted
+    /// before anything is decoded); a parameter given twice is refused. Linear in the input.
+    pub fn parse(raw: &[u8], max: usize) -> Result<Self, BadParameters> {
+        if raw.iter().filter(|&&b| b == b'&').count() >= max {
+            return Err(BadParameters::TooMany);
+        }
+        let params: Vec<(String, String)> = url::form_urlencoded::parse(raw)
+            .map(|(name, value)| (name.into_owned(), value.into_owned()))
+            .collect();
+        let mut seen = std::collections::HashSet::with_capacity(params.len());
+        if params.iter().any(|(name, _)| !seen.insert(name.as_str())) {
+            return Err(BadParameters::Repeated);
         }
         Ok(CallbackParams(params))
     }
@@ -159,11 +167,34 @@ mod tests {
 
     #[test]
     fn callback_params() {
-        let params = CallbackParams::parse(b"code=a%20b&state=&x=1").unwrap();
+        let params = CallbackParams::parse(b"code=a%20b&state=&x=1", 32).unwrap();
         assert_eq!(params.get("code"), Some("a b"));
         assert_eq!(params.get("state"), None);
         assert_eq!(params.get("missing"), None);
-        assert!(CallbackParams::parse(b"code=a&code=b").is_err());
+        let repeated = CallbackParams::parse(b"code=a&code=b", 32);
+        assert_eq!(repeated.unwrap_err(), BadParameters::Repeated);
+    }
+
+    /// Issue 25, item 1: many distinct parameters are refused before any work, and a
+    /// callback at the bound still parses (in linear time: the bound is not what keeps it
+    /// fast, the set of names is).
+    #[test]
+    fn callback_params_are_bounded() {
+        let many: String = (0..9000).map(|i| format!("p{i}=&")).collect();
+        let refused = CallbackParams::parse(many.as_bytes(), 32);
+        assert_eq!(refused.unwrap_err(), BadParameters::TooMany);
+        let at_bound: String = (0..32)
+            .map(|i| format!("p{i}=v"))
+            .collect::<Vec<_>>()
+            .join("&");
+        assert!(CallbackParams::parse(at_bound.as_bytes(), 32).is_ok());
+        let over: String = (0..33)
+            .map(|i| format!("p{i}=v"))
+            .collect::<Vec<_>>()
+            .join("&");
+        assert!(CallbackParams::parse(over.as_bytes(), 32).is_err());
+        let roomy = CallbackParams::parse(many.trim_end_matches('&').as_bytes(), 10_000);
+        assert_eq!(roomy.unwrap().0.len(), 9000);
     }
 
     proptest::proptest! {
@@ -173,11 +204,11 @@ mod tests {
             raw in proptest::collection::vec(proptest::num::u8::ANY, 0..200),
             params in proptest::collection::btree_map("[a-z_]{1,8}", "\\PC{1,16}", 0..6),
         ) {
-            let _ = CallbackParams::parse(&raw);
+            let _ = CallbackParams::parse(&raw, 32);
             let encoded = url::form_urlencoded::Serializer::new(String::new())
                 .extend_pairs(&params)
                 .finish();
-            let parsed = CallbackParams::parse(encoded.as_bytes()).unwrap();
+            let parsed = CallbackParams::parse(encoded.as_bytes(), 32).unwrap();
             for (name, value) in &params {
                 proptest::prop_assert_eq!(parsed.get(name), Some(value.as_str()));
             }

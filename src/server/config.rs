@@ -63,10 +63,66 @@ pub struct RegisteredClient {
     /// (exact matches). _Default:_ none.
     #[serde(default)]
     pub post_logout_redirect_uris: Vec<String>,
+    /// The grants the client may use: `authorization_code`, `refresh_token` (refresh tokens
+    /// are issued only to clients that have it), `client_credentials` (confidential clients
+    /// only: tokens with no user). _Default:_ `["authorization_code", "refresh_token"]`.
+    #[serde(default = "GrantType::defaults")]
+    pub grant_types: Vec<GrantType>,
     /// A runtime client's secret, hashed (the registry never stores the secret itself).
     /// Not a configuration key.
     #[serde(skip)]
     pub secret_hash: Option<TokenHash>,
+}
+
+/// A grant a client may use at the token endpoint (`grant_types`).
+///
+/// ```rust
+/// use rocket_oauth::server::{GrantType, RegisteredClient};
+///
+/// // A service calling the API as itself: client_credentials only.
+/// let service = RegisteredClient::new("reports", Some("s3cret".into()))
+///     .grant_types([GrantType::ClientCredentials])
+///     .scopes(["profile"]);
+/// assert!(service.allows(GrantType::ClientCredentials));
+/// assert!(!service.allows(GrantType::AuthorizationCode));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum GrantType {
+    /// The authorization code grant (RFC 6749 §4.1), with PKCE.
+    AuthorizationCode,
+    /// Refresh tokens (RFC 6749 §6): issued with the client's other grants, and usable.
+    RefreshToken,
+    /// The client credentials grant (RFC 6749 §4.4): confidential clients only.
+    ClientCredentials,
+}
+
+impl GrantType {
+    /// What a client may use unless it says otherwise.
+    pub(crate) fn defaults() -> Vec<GrantType> {
+        vec![GrantType::AuthorizationCode, GrantType::RefreshToken]
+    }
+
+    /// The grant's name (`authorization_code`, ...).
+    pub fn name(self) -> &'static str {
+        match self {
+            GrantType::AuthorizationCode => "authorization_code",
+            GrantType::RefreshToken => "refresh_token",
+            GrantType::ClientCredentials => "client_credentials",
+        }
+    }
+
+    /// The grant called `name`, if it is one.
+    pub fn from_name(name: &str) -> Option<GrantType> {
+        [
+            GrantType::AuthorizationCode,
+            GrantType::RefreshToken,
+            GrantType::ClientCredentials,
+        ]
+        .into_iter()
+        .find(|g| g.name() == name)
+    }
 }
 
 impl RegisteredClient {
@@ -81,8 +137,20 @@ impl RegisteredClient {
             scopes: Vec::new(),
             resource_server: false,
             post_logout_redirect_uris: Vec::new(),
+            grant_types: GrantType::defaults(),
             secret_hash: None,
         }
+    }
+
+    /// Sets the grants the client may use.
+    pub fn grant_types(mut self, grants: impl IntoIterator<Item = GrantType>) -> Self {
+        self.grant_types = grants.into_iter().collect();
+        self
+    }
+
+    /// Whether the client may use `grant`.
+    pub fn allows(&self, grant: GrantType) -> bool {
+        self.grant_types.contains(&grant)
     }
 
     /// A confidential client for [`ClientRegistry::create`](super::ClientRegistry::create):
@@ -191,6 +259,12 @@ impl RegisteredClient {
                 }
             }
         }
+        if self.allows(GrantType::ClientCredentials) && !self.is_confidential() {
+            return Err((
+                "grant_types",
+                "`client_credentials` is for confidential clients (with a secret) only".into(),
+            ));
+        }
         if let Some(scope) = self.scopes.iter().find(|s| !scopes.contains_key(*s)) {
             return Err((
                 "scopes",
@@ -294,7 +368,8 @@ pub struct ServerConfig {
     #[serde(default)]
     pub registration_token: Option<Secret>,
     /// With `dynamic_registration`: the scopes a registered client may have (also its
-    /// scopes when the registration names none). _Default:_ every declared scope.
+    /// scopes when the registration names none). _Default:_ none (registered clients get no
+    /// scope until this grants some).
     #[serde(default)]
     pub registration_scopes: Option<Vec<String>>,
     /// `RS256` or `ES256`: how ID tokens are signed (the first configured key of that kind
@@ -316,6 +391,14 @@ pub struct ServerConfig {
     /// Where `authorize`, `token`, `revoke` and `introspect` are mounted. _Default:_ `/oauth`.
     #[serde(default = "default_base_path")]
     pub base_path: String,
+    /// How often expired codes and tokens are purged from the store, in the background,
+    /// seconds (at least 1). _Default:_ `3600`.
+    #[serde(default = "default_purge_interval")]
+    pub purge_interval: u64,
+}
+
+fn default_purge_interval() -> u64 {
+    3600
 }
 
 impl ServerConfig {
@@ -333,6 +416,12 @@ impl ServerConfig {
             return Err(invalid(
                 "issuer",
                 "must use https (http only on loopback hosts, or set require_tls = false behind a TLS proxy)".into(),
+            ));
+        }
+        if self.purge_interval == 0 {
+            return Err(invalid(
+                "purge_interval",
+                "must be at least 1 second".into(),
             ));
         }
         if self.signing_key_rotation < 3600 {

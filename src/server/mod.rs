@@ -64,11 +64,11 @@ use std::sync::{Arc, Mutex};
 
 use rocket::fairing::{self, Fairing, Info, Kind};
 use rocket::http::{Header, Status};
-use rocket::{Build, Request, Response, Rocket};
+use rocket::{Build, Orbit, Request, Response, Rocket};
 use url::Url;
 
 pub use bearer::{BearerError, BearerToken, ScopeSet, Scoped};
-pub use config::{RegisteredClient, ServerConfig};
+pub use config::{GrantType, RegisteredClient, ServerConfig};
 pub use hash::TokenHash;
 pub use registry::{ClientError, ClientRegistry, Registered};
 #[cfg(feature = "postgres")]
@@ -208,7 +208,7 @@ pub(crate) struct ServerState {
     pub config: ServerConfig,
     pub issuer: Url,
     pub clients: HashMap<String, RegisteredClient>,
-    pub store: Box<dyn ServerStore>,
+    pub store: Arc<dyn ServerStore>,
     pub owner: Box<dyn ResourceOwner>,
     /// The OpenID Provider's keys; `None` without `signing_keys` (no ID tokens then).
     pub signer: Option<oidc::Signer>,
@@ -333,11 +333,20 @@ fn build_state(
         },
         sealer: sealer(rocket),
     })?;
+    if signer.is_none() && config.scopes.contains_key("openid") {
+        return Err(ConfigError::Invalid {
+            key: "oauth_server.signing_keys".into(),
+            reason: "the `openid` scope is declared, but an OpenID Provider needs signing keys: \
+                     give `oauth_server.signing_keys` (PEM files) or set \
+                     `oauth_server.generate_signing_keys = true`"
+                .into(),
+        });
+    }
     let state = ServerState {
         config,
         issuer,
         clients,
-        store: Box::new(MemoryServerStore::default()),
+        store: Arc::new(MemoryServerStore::default()),
         owner: parts.owner,
         signer,
     };
@@ -349,7 +358,7 @@ impl Fairing for AuthorizationServer {
     fn info(&self) -> Info {
         Info {
             name: "rocket_oauth authorization server",
-            kind: Kind::Ignite | Kind::Response | Kind::Singleton,
+            kind: Kind::Ignite | Kind::Liftoff | Kind::Response | Kind::Singleton,
         }
     }
 
@@ -361,7 +370,7 @@ impl Fairing for AuthorizationServer {
         let built = match build_state(&rocket, parts) {
             Ok((mut state, custom)) => match open_store(&state.config, custom).await {
                 Ok(store) => {
-                    state.store = store;
+                    state.store = store.into();
                     // Generated keys: made (or read back) now, so a store that cannot keep
                     // them stops the launch.
                     match state.keys().await {
@@ -392,6 +401,30 @@ impl Fairing for AuthorizationServer {
                 Err(rocket)
             }
         }
+    }
+
+    /// Expired codes and tokens (and the revoked families nothing refers to any more) are
+    /// purged from the store every `purge_interval` seconds, in the background.
+    async fn on_liftoff(&self, rocket: &Rocket<Orbit>) {
+        let Some(state) = rocket.state::<ServerState>() else {
+            return;
+        };
+        let store = state.store.clone();
+        let every = std::time::Duration::from_secs(state.config.purge_interval);
+        let mut shutdown = rocket.shutdown();
+        rocket::tokio::spawn(async move {
+            let mut ticks = rocket::tokio::time::interval(every);
+            loop {
+                rocket::tokio::select! {
+                    _ = ticks.tick() => {
+                        if let Err(e) = store.purge(crate::util::now()).await {
+                            log::error!("rocket_oauth: purging the server's store failed: {e}");
+                        }
+                    }
+                    _ = &mut shutdown => break,
+                }
+            }
+        });
     }
 
     async fn on_response<'r>(&self, req: &'r Request<'_>, res: &mut Response<'r>) {

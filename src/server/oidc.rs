@@ -1,13 +1,16 @@
 //! The OpenID Provider side of the server: its signing keys (RS256 or ES256; from PEM
 //! files, or generated, kept sealed in the store and rotated) and the ID tokens they sign
-//! (built and signed by openidconnect).
+//! (built by openidconnect; RS256 signed by `ring`, whose RSA is constant-time, ES256 by
+//! `p256`). The `rsa` crate only reads PEM files and generates keys (`ring` cannot): its
+//! private-key operations are not constant-time (RUSTSEC-2023-0071), and no signature here
+//! is made by it.
 
 use std::sync::{Arc, RwLock};
 
 use chrono::{Duration as ChronoDuration, TimeZone, Utc};
 use openidconnect::core::{
     CoreGenderClaim, CoreJsonCurveType, CoreJsonWebKey, CoreJweContentEncryptionAlgorithm,
-    CoreJwsSigningAlgorithm, CoreRsaPrivateSigningKey,
+    CoreJwsSigningAlgorithm,
 };
 use openidconnect::{
     AccessToken, AdditionalClaims, Audience, IdToken, IdTokenClaims, IssuerUrl, JsonWebKey,
@@ -15,9 +18,9 @@ use openidconnect::{
 };
 use p256::ecdsa::signature::Signer as _;
 use p256::pkcs8::{DecodePrivateKey as _, EncodePrivateKey as _};
-use rsa::pkcs1::{DecodeRsaPrivateKey, EncodeRsaPrivateKey};
-use rsa::pkcs8::LineEnding;
-use rsa::traits::PublicKeyParts;
+use ring::signature::RsaPublicKeyComponents;
+use rsa::pkcs1::DecodeRsaPrivateKey;
+use rsa::pkcs8::{EncodePrivateKey, LineEnding};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
@@ -62,7 +65,10 @@ impl Alg {
 
 /// A private key of either kind, signing through openidconnect's `IdToken::new`.
 enum KeyPair {
-    Rsa(Box<CoreRsaPrivateSigningKey>),
+    Rsa {
+        key: Box<ring::signature::RsaKeyPair>,
+        kid: JsonWebKeyId,
+    },
     Ec {
         key: p256::ecdsa::SigningKey,
         kid: JsonWebKeyId,
@@ -74,7 +80,19 @@ impl PrivateSigningKey for KeyPair {
 
     fn sign(&self, alg: &CoreJwsSigningAlgorithm, message: &[u8]) -> Result<Vec<u8>, SigningError> {
         match (self, alg) {
-            (KeyPair::Rsa(key), alg) => key.sign(alg, message),
+            (KeyPair::Rsa { key, .. }, CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256) => {
+                let mut signature = vec![0; key.public().modulus_len()];
+                let rng = ring::rand::SystemRandom::new();
+                key.sign(
+                    &ring::signature::RSA_PKCS1_SHA256,
+                    &rng,
+                    message,
+                    &mut signature,
+                )
+                .map_err(|_| SigningError::Other("RSA signing failed".into()))?;
+                Ok(signature)
+            }
+            (KeyPair::Rsa { .. }, _) => Err(SigningError::UnsupportedAlg("not RS256".into())),
             (KeyPair::Ec { key, .. }, CoreJwsSigningAlgorithm::EcdsaP256Sha256) => {
                 let signature: p256::ecdsa::Signature = key.sign(message);
                 Ok(signature.to_bytes().to_vec())
@@ -85,7 +103,10 @@ impl PrivateSigningKey for KeyPair {
 
     fn as_verification_key(&self) -> CoreJsonWebKey {
         match self {
-            KeyPair::Rsa(key) => key.as_verification_key(),
+            KeyPair::Rsa { key, kid } => {
+                let public = RsaPublicKeyComponents::<Vec<u8>>::from(key.public());
+                CoreJsonWebKey::new_rsa(public.n, public.e, Some(kid.clone()))
+            }
             KeyPair::Ec { key, kid } => {
                 let point = key.verifying_key().to_sec1_point(false);
                 let coordinate = |c: Option<&[u8]>| c.map(<[u8]>::to_vec).unwrap_or_default();
@@ -131,17 +152,19 @@ impl Key {
         Ok(Key::ec(ec))
     }
 
+    /// An RSA key, handed to `ring` (PKCS#8 DER) for signing.
     fn rsa(key: &rsa::RsaPrivateKey) -> Result<Key, String> {
-        let kid = key_id(&key.n().to_bytes_be());
-        let pkcs1 = key
-            .to_pkcs1_pem(LineEnding::LF)
-            .map_err(|e| e.to_string())?;
-        let pair =
-            CoreRsaPrivateSigningKey::from_pem(&pkcs1, Some(JsonWebKeyId::new(kid.clone())))?;
+        let der = key.to_pkcs8_der().map_err(|e| e.to_string())?;
+        let pair = ring::signature::RsaKeyPair::from_pkcs8(der.as_bytes())
+            .map_err(|e| format!("an RSA key ring cannot sign with: {e}"))?;
+        let kid = key_id(&RsaPublicKeyComponents::<Vec<u8>>::from(pair.public()).n);
         Ok(Key {
             alg: Alg::Rs256,
+            pair: KeyPair::Rsa {
+                key: Box::new(pair),
+                kid: JsonWebKeyId::new(kid.clone()),
+            },
             kid,
-            pair: KeyPair::Rsa(Box::new(pair)),
         })
     }
 
@@ -163,7 +186,8 @@ impl Key {
             Alg::Rs256 => {
                 let key = rsa::RsaPrivateKey::new(&mut rsa::rand_core::OsRng, 2048)
                     .map_err(|e| e.to_string())?;
-                let pem = rsa::pkcs8::EncodePrivateKey::to_pkcs8_pem(&key, LineEnding::LF)
+                let pem = key
+                    .to_pkcs8_pem(LineEnding::LF)
                     .map_err(|e| e.to_string())?;
                 Ok((Key::rsa(&key)?, pem.to_string()))
             }

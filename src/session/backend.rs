@@ -23,7 +23,9 @@ impl SessionBackend {
         let config = SessionConfig::from_figment(rocket.figment())?;
         let store: Option<Arc<dyn SessionStore>> = match config.store {
             StoreKind::Cookie => None,
-            StoreKind::Memory => Some(Arc::new(MemorySessionStore::with_capacity(config.capacity))),
+            StoreKind::Memory => Some(Arc::new(
+                MemorySessionStore::with_capacity(config.capacity).per_user(config.max_per_user),
+            )),
             StoreKind::Redis => Some(redis_store(config.url.as_deref().unwrap_or_default()).await?),
         };
         Ok(SessionBackend { config, store })

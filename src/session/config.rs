@@ -35,6 +35,14 @@ pub struct SessionConfig {
     /// The most sessions the memory store keeps. _Default:_ `100000`.
     #[serde(default = "hundred_thousand")]
     pub capacity: usize,
+    /// The most sessions of one user the memory store keeps (a new login ends that user's
+    /// session closest to its expiry). _Default:_ `16`.
+    #[serde(default = "per_user")]
+    pub max_per_user: usize,
+}
+
+fn per_user() -> usize {
+    super::memory::PER_USER
 }
 
 /// Where sessions live (see [`SessionConfig::store`]).
@@ -65,6 +73,7 @@ impl Default for SessionConfig {
             url: None,
             lifetime: week(),
             capacity: hundred_thousand(),
+            max_per_user: per_user(),
         }
     }
 }

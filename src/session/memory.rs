@@ -1,6 +1,6 @@
 //! [`MemorySessionStore`]: sessions in this process's memory, bounded and expiring.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -8,41 +8,57 @@ use super::store::{SessionRecord, SessionStore, SessionStoreError};
 use crate::util::now;
 
 /// Sessions in memory: fast, lost on restart, not shared between instances. At most
-/// `capacity` sessions are kept; when full, expired ones are purged, then the one closest to
-/// its expiry is dropped.
+/// `capacity` sessions are kept, and at most `per_user` of one user (so that one account
+/// logging in again and again cannot push everyone else out): when full, expired sessions
+/// go first, then the one closest to its expiry (that user's own, at the per-user bound).
+/// Eviction reads an index by expiry: no scan of the sessions.
 ///
 /// ```rust
 /// use rocket_oauth::session::MemorySessionStore;
 ///
-/// let store = MemorySessionStore::with_capacity(10_000);
+/// let store = MemorySessionStore::with_capacity(10_000).per_user(5);
 /// ```
 #[derive(Debug)]
 pub struct MemorySessionStore {
     capacity: usize,
+    per_user: usize,
     inner: Mutex<Inner>,
 }
 
 #[derive(Debug, Default)]
 struct Inner {
     sessions: HashMap<String, SessionRecord>,
+    /// Every session by expiry, soonest first.
+    expiry: BTreeSet<(i64, String)>,
     users: HashMap<String, HashSet<String>>,
     locks: HashMap<String, Instant>,
 }
 
+/// The default bound of sessions per user.
+pub(crate) const PER_USER: usize = 16;
+
 impl Default for MemorySessionStore {
-    /// At most 100,000 sessions.
+    /// At most 100,000 sessions, 16 per user.
     fn default() -> Self {
         MemorySessionStore::with_capacity(100_000)
     }
 }
 
 impl MemorySessionStore {
-    /// A store keeping at most `capacity` sessions (at least one).
+    /// A store keeping at most `capacity` sessions (at least one), 16 per user.
     pub fn with_capacity(capacity: usize) -> Self {
         MemorySessionStore {
             capacity: capacity.max(1),
+            per_user: PER_USER,
             inner: Mutex::default(),
         }
+    }
+
+    /// At most `per_user` sessions of one user (at least one): a new one ends that user's
+    /// session closest to its expiry.
+    pub fn per_user(mut self, per_user: usize) -> Self {
+        self.per_user = per_user.max(1);
+        self
     }
 
     fn lock(&self) -> MutexGuard<'_, Inner> {
@@ -54,6 +70,7 @@ impl MemorySessionStore {
 impl Inner {
     fn remove(&mut self, id: &str) -> Option<SessionRecord> {
         let record = self.sessions.remove(id)?;
+        self.expiry.remove(&(record.expires_at, id.to_owned()));
         if let Some(user) = &record.user {
             if let Some(ids) = self.users.get_mut(user) {
                 ids.remove(id);
@@ -65,28 +82,30 @@ impl Inner {
         Some(record)
     }
 
-    /// Makes room for one more session.
-    fn make_room(&mut self, capacity: usize) {
-        if self.sessions.len() < capacity {
-            return;
-        }
+    /// Makes room for one more session of `user`.
+    fn make_room(&mut self, user: Option<&str>, capacity: usize, per_user: usize) {
         let now = now();
-        let expired: Vec<String> = self
-            .sessions
-            .iter()
-            .filter(|(_, r)| r.expires_at <= now)
-            .map(|(id, _)| id.clone())
-            .collect();
-        for id in expired {
+        while let Some((expires_at, id)) = self.expiry.first().cloned() {
+            if expires_at > now {
+                break;
+            }
             self.remove(&id);
         }
+        if let Some(ids) = user.and_then(|u| self.users.get(u)) {
+            if ids.len() >= per_user {
+                // At most `per_user` ids: a bounded look for the soonest to expire.
+                let soonest = ids
+                    .iter()
+                    .filter_map(|id| self.sessions.get(id).map(|r| (r.expires_at, id)))
+                    .min()
+                    .map(|(_, id)| id.clone());
+                if let Some(id) = soonest {
+                    self.remove(&id);
+                }
+            }
+        }
         if self.sessions.len() >= capacity {
-            let soonest = self
-                .sessions
-                .iter()
-                .min_by_key(|(_, r)| r.expires_at)
-                .map(|(id, _)| id.clone());
-            if let Some(id) = soonest {
+            if let Some((_, id)) = self.expiry.first().cloned() {
                 self.remove(&id);
             }
         }
@@ -110,8 +129,9 @@ impl SessionStore for MemorySessionStore {
     async fn save(&self, id: &str, record: &SessionRecord) -> Result<(), SessionStoreError> {
         let mut inner = self.lock();
         if inner.remove(id).is_none() {
-            inner.make_room(self.capacity);
+            inner.make_room(record.user.as_deref(), self.capacity, self.per_user);
         }
+        inner.expiry.insert((record.expires_at, id.to_owned()));
         if let Some(user) = &record.user {
             inner
                 .users
@@ -132,7 +152,9 @@ impl SessionStore for MemorySessionStore {
         let mut inner = self.lock();
         let ids = inner.users.remove(user).unwrap_or_default();
         for id in &ids {
-            inner.sessions.remove(id);
+            if let Some(record) = inner.sessions.remove(id) {
+                inner.expiry.remove(&(record.expires_at, id.clone()));
+            }
         }
         Ok(ids.len())
     }
@@ -151,5 +173,61 @@ impl SessionStore for MemorySessionStore {
     async fn unlock(&self, key: &str) -> Result<(), SessionStoreError> {
         self.lock().locks.remove(key);
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(user: &str, expires_at: i64) -> SessionRecord {
+        SessionRecord {
+            user: Some(user.to_owned()),
+            expires_at,
+            data: String::new(),
+        }
+    }
+
+    /// Issue 25, item 8: one account logging in again and again keeps at most `per_user`
+    /// sessions and pushes nobody else out.
+    #[rocket::async_test]
+    async fn one_user_cannot_push_everyone_out() {
+        let store = MemorySessionStore::with_capacity(10).per_user(3);
+        let far = now() + 3600;
+        store.save("bob-1", &record("bob", far)).await.unwrap();
+        for i in 0..50 {
+            let id = format!("alice-{i}");
+            store
+                .save(&id, &record("alice", far + 1 + i))
+                .await
+                .unwrap();
+        }
+        assert!(store.load("bob-1").await.unwrap().is_some(), "bob stays");
+        let inner = store.lock();
+        assert_eq!(inner.users["alice"].len(), 3);
+        // The newest three are kept.
+        assert!(
+            inner.sessions.contains_key("alice-49") && !inner.sessions.contains_key("alice-46")
+        );
+        assert_eq!(inner.expiry.len(), inner.sessions.len());
+    }
+
+    #[rocket::async_test]
+    async fn a_full_store_drops_the_expired_then_the_soonest() {
+        let store = MemorySessionStore::with_capacity(3);
+        let now = now();
+        store.save("old", &record("a", now - 1)).await.unwrap();
+        store.save("soon", &record("b", now + 10)).await.unwrap();
+        store.save("late", &record("c", now + 100)).await.unwrap();
+        store.save("new", &record("d", now + 50)).await.unwrap();
+        assert!(store.load("old").await.unwrap().is_none(), "expired first");
+        assert!(store.load("soon").await.unwrap().is_some());
+        store.save("newer", &record("e", now + 60)).await.unwrap();
+        assert!(
+            store.load("soon").await.unwrap().is_none(),
+            "then the soonest"
+        );
+        assert!(store.load("late").await.unwrap().is_some());
+        assert_eq!(store.lock().expiry.len(), 3);
     }
 }

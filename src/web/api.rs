@@ -61,14 +61,13 @@ impl<P: Provider> Refresh for DetachedRefresh<'_, P> {
 }
 
 impl<'r, P: Provider> ApiClient<'r, P> {
-    fn of(state: &'r ProviderState<P>, login: Arc<Login>, refresh: Arc<dyn Refresh + 'r>) -> Self {
-        ApiClient::new(
-            &state.http,
-            &*state.flow,
-            state.config.api_base_url.as_ref(),
-            login,
-            refresh,
-        )
+    /// A client of `state`'s provider for `login`.
+    pub(crate) fn of(
+        state: &'r ProviderState<P>,
+        login: Arc<Login>,
+        refresh: Arc<dyn Refresh + 'r>,
+    ) -> Self {
+        ApiClient::new(&state.http, &*state.flow, &state.api, login, refresh)
     }
 
     /// A client for `login` outside any request (e.g. a background job with credentials the

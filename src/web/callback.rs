@@ -79,14 +79,7 @@ async fn finish_login<'r, P: Provider>(
     let mut login = Login::new(completed.credentials, completed.userinfo, now());
     let refused = |denial| Stop::Refused(Box::new(denial));
     let api = |login: &Login| {
-        ApiClient::<P>::new(
-            &state.http,
-            &*state.flow,
-            state.config.api_base_url.as_ref(),
-            Arc::new(login.clone()),
-            Arc::new(NoRefresh),
-        )
-        .erased()
+        ApiClient::<P>::of(state, Arc::new(login.clone()), Arc::new(NoRefresh)).erased()
     };
     login.identity = state
         .provider

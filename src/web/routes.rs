@@ -96,10 +96,16 @@ impl<P: Provider> Handler for ProviderRoute<P> {
             Endpoint::LoginConfirmed => Box::pin(login_confirmed(req, data, state)).await,
             Endpoint::Callback => {
                 let query = req.uri().query().map_or("", |q| q.as_str());
-                callback(req, state, CallbackParams::parse(query.as_bytes()).ok()).await
+                let max = state.config.max_callback_params;
+                callback(
+                    req,
+                    state,
+                    CallbackParams::parse(query.as_bytes(), max).ok(),
+                )
+                .await
             }
             Endpoint::CallbackPost => {
-                let params = callback_form(req, data).await;
+                let params = callback_form(req, data, state.config.max_callback_params).await;
                 callback(req, state, params).await
             }
             Endpoint::Logout => Box::pin(logout(req, state)).await,
@@ -121,7 +127,7 @@ impl<P: Provider> Handler for ProviderRoute<P> {
 }
 
 /// A `response_mode=form_post` callback's form fields.
-async fn callback_form(req: &Request<'_>, data: Data<'_>) -> Option<CallbackParams> {
+async fn callback_form(req: &Request<'_>, data: Data<'_>, max: usize) -> Option<CallbackParams> {
     if req.content_type() != Some(&ContentType::Form) {
         return None;
     }
@@ -133,7 +139,7 @@ async fn callback_form(req: &Request<'_>, data: Data<'_>) -> Option<CallbackPara
     if !bytes.is_complete() {
         return None;
     }
-    CallbackParams::parse(&bytes.into_inner()).ok()
+    CallbackParams::parse(&bytes.into_inner(), max).ok()
 }
 
 /// `next` from the query string, if it is a safe same-site path.

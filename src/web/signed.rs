@@ -27,7 +27,8 @@ use crate::util::{ct_eq, now};
 ///
 /// ```toml
 /// [default.oauth.signed_requests]
-/// base_url = "https://api.example.com"      # how clients address this application
+/// base_url = "https://api.example.com"      # how clients address this application (a path,
+///                                           # e.g. a proxy's `/prefix`, comes before the route's)
 /// window = 300                              # seconds a timestamp may be off
 /// realm = "api"
 ///
@@ -305,8 +306,10 @@ impl<'a> Signed<'a> {
 
     /// The signature the consumer holding `secret` would have made for this request.
     fn expected(&self, req: &Request<'_>, state: &SignedState, secret: &Secret) -> String {
+        // `base_url`'s own path (a proxy's prefix) comes before the request's.
         let mut url = state.base_url.clone();
-        url.set_path(req.uri().path().as_str());
+        let prefix = state.base_url.path().trim_end_matches('/');
+        url.set_path(&format!("{prefix}{}", req.uri().path()));
         url.set_query(req.uri().query().map(|q| q.as_str()));
         let signing = Signing {
             nonce: Some(self.nonce),
@@ -345,7 +348,9 @@ async fn check(
         .get(signed.consumer_key)
         .ok_or(E::UnknownConsumer)?;
     let now = now();
-    if (now - signed.timestamp).abs() > state.window {
+    // Checked: a timestamp near either end of `i64` must not overflow.
+    let skew = now.checked_sub(signed.timestamp).and_then(i64::checked_abs);
+    if skew.is_none_or(|skew| skew > state.window) {
         return Err(E::Timestamp);
     }
     if !ct_eq(&signed.expected(req, state, secret), signed.signature) {
@@ -358,7 +363,7 @@ async fn check(
     );
     match state
         .nonces
-        .first_use(&key, state.window, now + state.window)
+        .first_use(&key, state.window, now.saturating_add(state.window))
         .await
     {
         Ok(true) => Ok(SignedRequest {

@@ -6,7 +6,9 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 
 use rocket::Request;
+use url::Url;
 
+use crate::api::ApiTarget;
 use crate::config::ProviderConfig;
 use crate::error::ConfigError;
 use crate::hooks::Hooks;
@@ -70,6 +72,8 @@ pub(crate) struct ProviderState<P> {
     pub csrf: CsrfCookie,
     /// The protocol's login flow.
     pub flow: Arc<dyn Flow>,
+    /// Where [`ApiClient`](crate::ApiClient)s call.
+    pub api: ApiTarget,
 }
 
 impl<P: Provider> ProviderState<P> {
@@ -102,9 +106,27 @@ impl<P: Provider> ProviderState<P> {
             path: cookies.form_path().to_owned(),
             secure: config.secure_cookies,
         };
+        // The user's credentials go only to the provider's own API: its API base, userinfo
+        // endpoint and issuer, and what `api_origins` adds.
+        let issuer = config.issuer.as_deref().and_then(|i| Url::parse(i).ok());
+        let origins = [
+            config.api_base_url.as_ref(),
+            config.userinfo_url.as_ref(),
+            issuer.as_ref(),
+        ]
+        .into_iter()
+        .flatten()
+        .chain(&config.api_origins)
+        .map(Url::origin)
+        .collect();
+        let api = ApiTarget {
+            base: config.api_base_url.clone(),
+            origins,
+        };
         Ok(ProviderState {
             provider,
             hooks,
+            api,
             flow: config.flow_settings().build().into(),
             config,
             http,

@@ -21,6 +21,14 @@ async fn start_admin(extra: &str) -> (Running, String) {
 
 async fn start_admin_on(port: u16, extra: &str) -> (Running, String) {
     let header = rocket_toml_header(port);
+    // The `openid` scope below needs signing keys (unless the test says which).
+    let keys = match extra.contains("signing_keys") {
+        true => String::new(),
+        false => format!(
+            "signing_keys = [\"{}/tests/keys/rsa1.pem\"]",
+            env!("CARGO_MANIFEST_DIR")
+        ),
+    };
     let config = format!(
         r#"{header}
 [default.admin]
@@ -28,6 +36,7 @@ token = "{ADMIN_TOKEN}"
 
 [default.oauth_server]
 issuer = "http://127.0.0.1:{port}"
+{keys}
 {extra}
 
 [default.oauth_server.scopes]

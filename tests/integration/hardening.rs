@@ -96,3 +96,82 @@ async fn access_rules_apply_to_sessions_already_issued() {
     // The same cookie (same secret key), read by an instance whose rules exclude the user.
     assert_eq!(me_status(&browser, &closed).await, 401);
 }
+
+/// Issue 25, item 1: a callback with more parameters than `max_callback_params` (32 by
+/// default) is refused before they are decoded or compared; real providers send fewer than
+/// ten.
+#[rocket::async_test]
+async fn a_callback_with_too_many_parameters_is_refused() {
+    let idp = start_idp().await;
+    let junk: Vec<(String, String)> = (0..40).map(|i| (format!("p{i}"), String::new())).collect();
+    idp.script(|s| s.authorization_extra = junk.clone());
+    let app = start_app(&idp, false, |f| f).await;
+    let browser = Browser::new();
+    let (r, _) = browser
+        .follow(&format!("{}/auth/idp/login?next=/me", app.url))
+        .await;
+    assert_eq!(r.status(), 400);
+    assert_eq!(me_status(&browser, &app).await, 401, "not logged in");
+    // The bound is configurable.
+    let roomy = start_app(&idp, false, |f| {
+        f.merge(("oauth.idp.max_callback_params", 64))
+    })
+    .await;
+    let browser = Browser::new();
+    log_in(&browser, &roomy).await;
+    assert_eq!(me_status(&browser, &roomy).await, 200);
+}
+
+/// Issue 25, item 2: `ApiClient` sends the user's token only to the provider's API origins;
+/// an absolute URL elsewhere, or a scheme-relative one joined onto `api_base_url`, is refused
+/// without a request, unless `api_origins` lists it.
+#[rocket::async_test]
+async fn the_api_client_keeps_the_token_on_the_apis_origin() {
+    let idp = start_idp().await;
+    let elsewhere = rocket_oauth::testing::MockProvider::start();
+    let other = elsewhere.url().trim_end_matches('/').to_owned();
+    let host = other.trim_start_matches("http://").to_owned();
+    let app = start_app(&idp, false, |f| f).await;
+    let browser = Browser::new();
+    log_in(&browser, &app).await;
+    let call = |url: String| {
+        let browser = &browser;
+        let app = &app;
+        async move {
+            let target = url::form_urlencoded::byte_serialize(url.as_bytes()).collect::<String>();
+            let r = browser
+                .get(&format!("{}/api-to?url={target}", app.url))
+                .await;
+            (r.status().as_u16(), r.text().await.unwrap())
+        }
+    };
+    for url in [format!("{other}/userinfo"), format!("//{host}/userinfo")] {
+        let (status, body) = call(url.clone()).await;
+        assert_ne!(status, 200, "{url}: {body}");
+    }
+    assert!(
+        elsewhere.requests().is_empty(),
+        "no request left for another origin"
+    );
+    // The API's own origin works, relative or absolute.
+    assert_eq!(call("api/me".into()).await.0, 200);
+    assert_eq!(
+        call(format!("{}/api/me", idp.url().trim_end_matches('/')))
+            .await
+            .0,
+        200
+    );
+    // Listed in `api_origins`, another origin is allowed.
+    let listed = start_app(&idp, false, |f| {
+        f.merge(("oauth.idp.api_origins", [other.clone()]))
+    })
+    .await;
+    let browser = Browser::new();
+    log_in(&browser, &listed).await;
+    let target = url::form_urlencoded::byte_serialize(format!("{other}/anything").as_bytes())
+        .collect::<String>();
+    browser
+        .get(&format!("{}/api-to?url={target}", listed.url))
+        .await;
+    assert_eq!(elsewhere.requests().len(), 1);
+}

@@ -781,3 +781,37 @@ fn the_crate_root_re_exports_at_most_25_names() {
         names.len()
     );
 }
+
+/// Issue 25, item 17: the `rsa` crate's private-key operations are not constant-time
+/// (RUSTSEC-2023-0071): nothing signs with it but OAuth 1.0a's RSA-SHA1 (through
+/// oauth1-request, which has no other RSA) and the testing kit's mock provider (test tokens,
+/// no secret worth a timing attack); the OpenID Provider signs RS256 with `ring`.
+#[test]
+fn no_rsa_crate_signing_outside_oauth1() {
+    let krate = Crate::read(&src());
+    let signers = ["CoreRsaPrivateSigningKey", "pkcs1v15", "pss", "SigningKey"];
+    for (module, tokens) in &krate.tokens {
+        let file = krate.files[module].display().to_string();
+        if file == "protocol/oauth1.rs" || module.first().map(String::as_str) == Some("testing") {
+            continue;
+        }
+        let mut names = Vec::new();
+        idents(tokens, &mut names);
+        for pair in names.windows(2) {
+            if pair[0] == "rsa" && signers.contains(&pair[1].as_str()) {
+                panic!("{file} signs with the rsa crate (rsa::{})", pair[1]);
+            }
+        }
+        assert!(
+            !names.iter().any(|n| n == "CoreRsaPrivateSigningKey"),
+            "{file} signs with openidconnect's rsa-crate signer"
+        );
+    }
+    let oidc = &krate.tokens[&vec!["server".to_owned(), "oidc".to_owned()]];
+    let mut names = Vec::new();
+    idents(oidc, &mut names);
+    assert!(
+        names.iter().any(|n| n == "RSA_PKCS1_SHA256"),
+        "RS256 is ring's"
+    );
+}

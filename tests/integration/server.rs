@@ -42,11 +42,20 @@ async fn start_server(access_token_ttl: u64) -> Server {
 
 async fn start_server_with(access_token_ttl: u64, port: u16, extra: &str) -> Server {
     let header = crate::common::example::rocket_toml_header(port);
+    // The `openid` scope below needs signing keys (unless the test gives its own).
+    let keys = match extra.contains("signing_keys") {
+        true => String::new(),
+        false => format!(
+            "signing_keys = [\"{}/tests/keys/rsa1.pem\"]",
+            env!("CARGO_MANIFEST_DIR")
+        ),
+    };
     let config = format!(
         r#"{header}
 [default.oauth_server]
 issuer = "http://127.0.0.1:{port}"
 access_token_ttl = {access_token_ttl}
+{keys}
 {extra}
 
 [default.oauth_server.scopes]
@@ -61,6 +70,7 @@ secret = "s3cret+/:$"
 name = "Example client"
 redirect_uris = ["{REDIRECT}"]
 scopes = ["profile", "email"]
+grant_types = ["authorization_code", "refresh_token", "client_credentials"]
 
 [[default.oauth_server.clients]]
 id = "public"
@@ -73,6 +83,7 @@ id = "emailonly"
 secret = "other-secret"
 redirect_uris = ["{REDIRECT}"]
 scopes = ["email"]
+grant_types = ["client_credentials"]
 
 [[default.oauth_server.clients]]
 id = "oidc"
@@ -938,4 +949,169 @@ async fn auth_server_is_an_openid_provider_with_signing_keys() {
     assert_eq!(claims["sub"], "alice");
     assert_eq!(claims["name"], "alice");
     assert!(claims["at_hash"].is_string());
+}
+
+/// The token endpoint's answer to a form posted with `client_secret_post`.
+async fn token_request(server: &Server, form: &[(&str, &str)]) -> (u16, Value) {
+    let r = reqwest::Client::new()
+        .post(server.metadata["token_endpoint"].as_str().unwrap())
+        .form(form)
+        .send()
+        .await
+        .unwrap();
+    (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
+}
+
+/// Issue 25, item 15: RFC 6749 §4.1.3 requires `redirect_uri` at the token endpoint only if
+/// the authorization request included it; djoauth2's quickstart omits it in both.
+#[rocket::async_test]
+async fn a_code_asked_for_without_redirect_uri_is_redeemed_without_it() {
+    let server = start_server(3600).await;
+    let browser = server.signed_in("alice").await;
+    let authorize = format!(
+        "{}?response_type=code&client_id=confidential&scope=profile&state=s1",
+        server.metadata["authorization_endpoint"].as_str().unwrap()
+    );
+    let client = [
+        ("grant_type", "authorization_code"),
+        ("client_id", "confidential"),
+        ("client_secret", "s3cret+/:$"),
+    ];
+    let code = server.consent(&browser, &authorize, "Accept").await["code"].clone();
+    let mut form = client.to_vec();
+    form.push(("code", &code));
+    let (status, body) = token_request(&server, &form).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body["access_token"].is_string(), "{body}");
+    // Given anyway, it must be the one the code was issued for.
+    let code = server.consent(&browser, &authorize, "Accept").await["code"].clone();
+    let mut form = client.to_vec();
+    form.extend([
+        ("code", code.as_str()),
+        ("redirect_uri", "http://127.0.0.1:9999/other"),
+    ]);
+    let (status, body) = token_request(&server, &form).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_grant"))
+    );
+    // A code asked for with `redirect_uri` still needs it.
+    let with_uri = format!("{authorize}&redirect_uri={}", urlencoding(REDIRECT));
+    let code = server.consent(&browser, &with_uri, "Accept").await["code"].clone();
+    let mut form = client.to_vec();
+    form.push(("code", &code));
+    let (status, body) = token_request(&server, &form).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_request"))
+    );
+    form.push(("redirect_uri", REDIRECT));
+    assert_eq!(token_request(&server, &form).await.0, 200);
+}
+
+fn urlencoding(value: &str) -> String {
+    url::form_urlencoded::byte_serialize(value.as_bytes()).collect()
+}
+
+/// Issue 25, item 16: declaring the `openid` scope without signing keys is a configuration
+/// error, not a server that silently is no OpenID Provider.
+#[rocket::async_test]
+async fn the_openid_scope_without_signing_keys_fails_at_ignite() {
+    let config = |generate: bool| {
+        serde_json::json!({
+            "issuer": "http://127.0.0.1:1",
+            "scopes": {"openid": "Sign you in"},
+            "generate_signing_keys": generate,
+        })
+    };
+    let ignite = |generate| {
+        rocket::custom(base_figment().merge(("oauth_server", config(generate))))
+            .attach(rocket_oauth::server::AuthorizationServer::new(NoOwner))
+            .ignite()
+    };
+    let error = ignite(false).await.unwrap_err();
+    assert!(matches!(
+        error.kind(),
+        rocket::error::ErrorKind::FailedFairings(_)
+    ));
+    // With keys it is an OpenID Provider.
+    assert!(ignite(true).await.is_ok());
+}
+
+/// Issue 25, item 9: each client uses only the grants it has. A configured client needs
+/// `client_credentials` in its `grant_types`; a registered one gets what it registered and
+/// no scope `registration_scopes` does not grant; the registration response says so.
+#[rocket::async_test]
+async fn clients_use_only_their_grant_types() {
+    let server = start_server_with(
+        3600,
+        free_port(),
+        "dynamic_registration = true\nregistration_scopes = [\"profile\"]",
+    )
+    .await;
+    // `oidc` is a confidential client without `client_credentials`.
+    let form = [
+        ("grant_type", "client_credentials"),
+        ("client_id", "oidc"),
+        ("client_secret", "oidc-secret"),
+    ];
+    let (status, body) = token_request(&server, &form).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("unauthorized_client"))
+    );
+    // `emailonly` has only `client_credentials`: no authorization code for it.
+    let browser = server.signed_in("alice").await;
+    let authorize = format!(
+        "{}?response_type=code&client_id=emailonly&scope=email&state=s",
+        server.metadata["authorization_endpoint"].as_str().unwrap()
+    );
+    let r = browser.get(&authorize).await;
+    assert_eq!(r.status(), 303);
+    assert!(
+        location(&r).contains("error=unauthorized_client"),
+        "{}",
+        location(&r)
+    );
+
+    // A client registered for the authorization code grant only.
+    let registration = server.metadata["registration_endpoint"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let r = reqwest::Client::new()
+        .post(&registration)
+        .json(&serde_json::json!({"redirect_uris": [REDIRECT], "grant_types": ["authorization_code"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let registered: Value = r.json().await.unwrap();
+    assert_eq!(
+        registered["grant_types"],
+        serde_json::json!(["authorization_code"])
+    );
+    assert_eq!(registered["scope"], "profile");
+    let form = [
+        ("grant_type", "client_credentials"),
+        ("client_id", registered["client_id"].as_str().unwrap()),
+        (
+            "client_secret",
+            registered["client_secret"].as_str().unwrap(),
+        ),
+    ];
+    let (status, body) = token_request(&server, &form).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("unauthorized_client")),
+        "{body}"
+    );
+    // No scope beyond `registration_scopes`.
+    let r = reqwest::Client::new()
+        .post(&registration)
+        .json(&serde_json::json!({"redirect_uris": [REDIRECT], "scope": "profile admin"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
 }

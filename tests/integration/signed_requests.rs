@@ -139,3 +139,50 @@ async fn bad_requests_get_a_challenge_naming_the_problem() {
         .unwrap();
     assert!(problem(&r).contains("signature_invalid"));
 }
+
+/// Issue 25, item 7: a timestamp at either end of `i64` is refused (no overflow, no 500).
+#[rocket::async_test]
+async fn extreme_timestamps_are_refused_not_a_500() {
+    let app = start().await;
+    for (timestamp, nonce) in [(i64::MIN, "far-past"), (i64::MAX, "far-future")] {
+        let r = call(
+            &app,
+            &header(&app, "partner", "partner s3cret", timestamp, nonce),
+        )
+        .await;
+        assert_eq!(r.status(), 401, "{timestamp}");
+        assert!(problem(&r).contains("timestamp_refused"), "{timestamp}");
+    }
+    let raw = r#"OAuth oauth_consumer_key="partner", oauth_nonce="n", oauth_signature="x", oauth_signature_method="HMAC-SHA1", oauth_timestamp="-9223372036854775808""#;
+    assert_eq!(call(&app, raw).await.status(), 401);
+}
+
+/// Issue 25, item 5: a `base_url` with a path (a proxy mapping `…/prefix/…` to this app)
+/// keeps it in the signed URL.
+#[rocket::async_test]
+async fn a_base_url_path_is_part_of_the_signed_url() {
+    let port = free_port();
+    let public = format!("http://127.0.0.1:{port}/prefix");
+    let figment = base_figment().merge(("port", port)).merge((
+        "oauth.signed_requests",
+        serde_json::json!({
+            "base_url": public,
+            "window": 300,
+            "realm": "partners",
+            "consumers": { "partner": "partner s3cret" },
+        }),
+    ));
+    let app = launch(
+        rocket::custom(figment)
+            .attach(RequestVerifier::fairing())
+            .mount("/", routes![data]),
+    )
+    .await;
+    // Signed for the address the client uses; the request reaches the app without the prefix.
+    let signed = header(&public, "partner", "partner s3cret", now(), "prefixed");
+    let r = call(&app, &signed).await;
+    assert_eq!(r.status(), 200, "{}", problem(&r));
+    // Signed without the prefix, it does not match.
+    let unprefixed = header(&app, "partner", "partner s3cret", now(), "unprefixed");
+    assert!(problem(&call(&app, &unprefixed).await).contains("signature_invalid"));
+}

@@ -11,6 +11,7 @@ fn grant(family: &str) -> CodeGrant {
     CodeGrant {
         client_id: "c".into(),
         redirect_uri: "http://127.0.0.1:9999/cb".into(),
+        redirect_uri_given: false,
         scopes: vec!["profile".into()],
         owner: "alice".into(),
         challenge: Some(("x".repeat(43), "S256".into())),
@@ -375,4 +376,75 @@ pub(crate) mod postgres {
         assert!(b.family_revoked("fr").await.unwrap());
         assert!(b.token(&rt).await.unwrap().unwrap().revoked);
     }
+}
+
+/// Issue 25, item 14: the server purges its store on a schedule (`purge_interval`), whatever
+/// the store; here a SQLite database that a second connection watches.
+#[cfg(feature = "sqlite")]
+#[rocket::async_test]
+async fn the_server_purges_its_store_on_a_schedule() {
+    use crate::common::{base_figment, free_port, launch};
+
+    struct Nobody;
+
+    #[rocket::async_trait]
+    impl rocket_oauth::server::ResourceOwner for Nobody {
+        async fn current(&self, _request: &rocket::Request<'_>) -> Option<String> {
+            None
+        }
+    }
+
+    let file = std::env::temp_dir().join(format!("rocket_oauth-purge-{}.db", std::process::id()));
+    let _ = std::fs::remove_file(&file);
+    let url = format!("sqlite://{}", file.display());
+    let watcher = SqliteServerStore::connect(&url).await.unwrap();
+    let expired = TokenRecord {
+        expires_at: 1,
+        ..token("old", TokenKind::Access, "f1")
+    };
+    watcher.save_token(expired).await.unwrap();
+    let expired_code = CodeGrant {
+        expires_at: 1,
+        ..grant("f2")
+    };
+    watcher
+        .save_code(TokenHash::of("old-code"), expired_code)
+        .await
+        .unwrap();
+    watcher
+        .save_token(token("live", TokenKind::Access, "f3"))
+        .await
+        .unwrap();
+
+    let port = free_port();
+    let config = serde_json::json!({
+        "issuer": format!("http://127.0.0.1:{port}"),
+        "database_url": url,
+        "purge_interval": 1,
+    });
+    let figment = base_figment()
+        .merge(("port", port))
+        .merge(("oauth_server", config));
+    let _app = launch(
+        rocket::custom(figment).attach(rocket_oauth::server::AuthorizationServer::new(Nobody)),
+    )
+    .await;
+    let started = std::time::Instant::now();
+    while watcher
+        .token(&TokenHash::of("old"))
+        .await
+        .unwrap()
+        .is_some()
+    {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(15),
+            "the expired token was never purged"
+        );
+        rocket::tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    let code = watcher.code(&TokenHash::of("old-code")).await.unwrap();
+    assert!(code.is_none(), "the expired code is purged too");
+    let live = watcher.token(&TokenHash::of("live")).await.unwrap();
+    assert!(live.is_some(), "a live token stays");
+    let _ = std::fs::remove_file(&file);
 }

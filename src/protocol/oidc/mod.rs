@@ -332,7 +332,7 @@ mod tests {
             "user={}",
             url::form_urlencoded::byte_serialize(user.as_bytes()).collect::<String>()
         );
-        let callback = CallbackParams::parse(raw.as_bytes()).unwrap();
+        let callback = CallbackParams::parse(raw.as_bytes(), 32).unwrap();
         let mut claims = serde_json::json!({"sub": "s", "email": "a@b.example"});
         add_form_post_name(&mut claims, &callback);
         claims

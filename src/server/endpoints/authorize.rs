@@ -15,7 +15,7 @@ use std::borrow::Cow;
 use crate::pages::csrf::CsrfCookie;
 use crate::pages::templates::{self, render};
 use crate::pages::ErrorContext;
-use crate::server::config::RegisteredClient;
+use crate::server::config::{GrantType, RegisteredClient};
 use crate::server::store::{CodeGrant, TokenHash};
 use crate::server::ServerState;
 use crate::util::{now, random_token};
@@ -24,6 +24,8 @@ use crate::util::{now, random_token};
 struct AuthzRequest<'s> {
     client: Cow<'s, RegisteredClient>,
     redirect_uri: String,
+    /// Whether the request named it (else: the client's only registered one).
+    redirect_uri_given: bool,
     scopes: Vec<String>,
     state: Option<String>,
     challenge: Option<(String, String)>,
@@ -94,6 +96,12 @@ async fn validate<'s>(
             "only response_type=code is supported",
         ));
     }
+    if !client.allows(GrantType::AuthorizationCode) {
+        return Err(fail(
+            "unauthorized_client",
+            "the client may not use the authorization code grant",
+        ));
+    }
     if state.config.require_state && client_state.is_none() {
         return Err(fail("invalid_request", "state is required"));
     }
@@ -109,6 +117,7 @@ async fn validate<'s>(
     Ok(AuthzRequest {
         client,
         redirect_uri,
+        redirect_uri_given: params.get("redirect_uri").is_some(),
         scopes,
         state: client_state,
         challenge,
@@ -420,6 +429,7 @@ pub(super) async fn consent<'r>(
     let grant = CodeGrant {
         client_id: request.client.id.clone(),
         redirect_uri: request.redirect_uri.clone(),
+        redirect_uri_given: request.redirect_uri_given,
         scopes: request.scopes,
         owner,
         challenge: request.challenge,

@@ -10,7 +10,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::{bearer, invalid_token, json_response, oauth_error};
-use crate::server::config::RegisteredClient;
+use crate::server::config::{GrantType, RegisteredClient};
 use crate::server::{ClientError, ClientRegistry, ServerState};
 use crate::util::{ct_eq, now};
 
@@ -101,7 +101,7 @@ pub(super) async fn register<'r>(
         "client_name": client.display_name(),
         "redirect_uris": client.redirect_uris,
         "post_logout_redirect_uris": client.post_logout_redirect_uris,
-        "grant_types": asked.grant_types,
+        "grant_types": client.grant_types.iter().map(|g| g.name()).collect::<Vec<_>>(),
         "response_types": asked.response_types,
         "scope": client.scopes.join(" "),
         "token_endpoint_auth_method": asked.auth_method,
@@ -117,7 +117,6 @@ pub(super) async fn register<'r>(
 /// response states.
 struct Asked {
     client: RegisteredClient,
-    grant_types: Vec<String>,
     response_types: Vec<String>,
     auth_method: String,
 }
@@ -139,22 +138,28 @@ impl Asked {
                 "token_endpoint_auth_method must be client_secret_basic, client_secret_post or none",
             ),
         };
-        let grant_types = metadata
+        // RFC 7591 §2: `authorization_code` unless the client says otherwise.
+        let names = metadata
             .grant_types
             .unwrap_or_else(|| vec!["authorization_code".into()]);
-        let allowed_grants: &[&str] = if public {
-            &["authorization_code", "refresh_token"]
-        } else {
-            &["authorization_code", "refresh_token", "client_credentials"]
-        };
-        if grant_types
-            .iter()
-            .any(|g| !allowed_grants.contains(&g.as_str()))
-        {
-            return refuse(
-                "invalid_client_metadata",
-                "a grant type is not supported for this client",
-            );
+        let mut grants = Vec::new();
+        for name in &names {
+            match GrantType::from_name(name) {
+                Some(GrantType::ClientCredentials) if public => {
+                    return refuse(
+                        "invalid_client_metadata",
+                        "client_credentials needs a confidential client",
+                    )
+                }
+                Some(grant) if !grants.contains(&grant) => grants.push(grant),
+                Some(_) => {}
+                None => {
+                    return refuse(
+                        "invalid_client_metadata",
+                        "a grant type is not supported for this client",
+                    )
+                }
+            }
         }
         let response_types = metadata
             .response_types
@@ -165,7 +170,7 @@ impl Asked {
                 "only the `code` response type is supported",
             );
         }
-        let uses_code = grant_types.iter().any(|g| g == "authorization_code");
+        let uses_code = grants.contains(&GrantType::AuthorizationCode);
         if uses_code && metadata.redirect_uris.is_empty() {
             return refuse("invalid_redirect_uri", "redirect_uris are required");
         }
@@ -184,14 +189,14 @@ impl Asked {
         } else {
             RegisteredClient::confidential()
         }
-        .scopes(scopes);
+        .scopes(scopes)
+        .grant_types(grants);
         client.name = metadata.client_name.map(|n| n.chars().take(100).collect());
         client.image_url = metadata.logo_uri.filter(|u| u.starts_with("https://"));
         client.redirect_uris = metadata.redirect_uris;
         client.post_logout_redirect_uris = metadata.post_logout_redirect_uris;
         Ok(Asked {
             client,
-            grant_types,
             response_types,
             auth_method,
         })
@@ -199,12 +204,9 @@ impl Asked {
 }
 
 /// The scopes a registration asks for (all it may have when it names none), if it may have
-/// them all.
+/// them all: only what `registration_scopes` grants (nothing when it is unset).
 fn registrable_scopes(state: &ServerState, asked: Option<&str>) -> Result<Vec<String>, Refusal> {
-    let registrable: Vec<&String> = match &state.config.registration_scopes {
-        Some(scopes) => scopes.iter().collect(),
-        None => state.config.scopes.keys().collect(),
-    };
+    let registrable: Vec<&String> = state.config.registration_scopes.iter().flatten().collect();
     let scopes: Vec<String> = match asked {
         Some(scope) => scope
             .split(' ')

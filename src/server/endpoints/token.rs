@@ -14,7 +14,7 @@ use sha2::{Digest, Sha256};
 
 use super::client_auth::authenticated_form;
 use super::{json_response, oauth_error, requested_scopes, Params};
-use crate::server::config::RegisteredClient;
+use crate::server::config::{GrantType, RegisteredClient};
 use crate::server::oidc::IdTokenFor;
 use crate::server::store::{CodeGrant, ServerStoreError, TokenHash, TokenKind, TokenRecord};
 use crate::server::ServerState;
@@ -30,17 +30,30 @@ pub(super) async fn token<'r>(
         Err(outcome) => return outcome,
     };
     let grant = Grant { req, state, client };
-    match params.get("grant_type") {
-        None => grant.invalid_request("grant_type is required"),
-        Some("authorization_code") => grant.authorization_code(&params).await,
-        Some("refresh_token") => grant.refresh_token(&params).await,
-        Some("client_credentials") => grant.client_credentials(&params).await,
-        Some(_) => oauth_error(
+    let Some(name) = params.get("grant_type") else {
+        return grant.invalid_request("grant_type is required");
+    };
+    let Some(grant_type) = GrantType::from_name(name) else {
+        return oauth_error(
             req,
             Status::BadRequest,
             "unsupported_grant_type",
             "unsupported grant_type",
-        ),
+        );
+    };
+    // Each client uses only the grants it has (`grant_types`).
+    if !grant.client.allows(grant_type) {
+        return oauth_error(
+            req,
+            Status::BadRequest,
+            "unauthorized_client",
+            "the client may not use this grant type",
+        );
+    }
+    match grant_type {
+        GrantType::AuthorizationCode => grant.authorization_code(&params).await,
+        GrantType::RefreshToken => grant.refresh_token(&params).await,
+        GrantType::ClientCredentials => grant.client_credentials(&params).await,
     }
 }
 
@@ -82,9 +95,8 @@ impl<'r> Grant<'r, '_> {
 
     /// RFC 6749 §4.1.3.
     async fn authorization_code(&self, params: &Params) -> Outcome<'r> {
-        let (Some(code), Some(redirect_uri)) = (params.get("code"), params.get("redirect_uri"))
-        else {
-            return self.invalid_request("code and redirect_uri are required");
+        let Some(code) = params.get("code") else {
+            return self.invalid_request("code is required");
         };
         let store = &self.state.store;
         let hash = TokenHash::of(code);
@@ -105,8 +117,16 @@ impl<'r> Grant<'r, '_> {
         if grant.expires_at <= now() {
             return self.invalid_grant("the authorization code expired");
         }
-        if grant.redirect_uri != redirect_uri {
-            return self.invalid_grant("redirect_uri does not match the authorization request");
+        // RFC 6749 §4.1.3: required if the authorization request included it; given anyway,
+        // it must be the code's.
+        match params.get("redirect_uri") {
+            None if grant.redirect_uri_given => {
+                return self.invalid_request("redirect_uri is required");
+            }
+            Some(uri) if uri != grant.redirect_uri => {
+                return self.invalid_grant("redirect_uri does not match the authorization request");
+            }
+            _ => {}
         }
         if !pkce_ok(&grant.challenge, params.get("code_verifier")) {
             return self.invalid_grant("PKCE verification failed");
@@ -244,6 +264,8 @@ impl<'r> Grant<'r, '_> {
             &scopes,
             now().saturating_add(ttl),
         )];
+        // Refresh tokens only for clients that may use them.
+        let refresh_scopes = refresh_scopes.filter(|_| self.client.allows(GrantType::RefreshToken));
         if let Some(refresh_scopes) = &refresh_scopes {
             let refresh = random_token();
             let refresh_ttl = i64::try_from(state.config.refresh_token_ttl).unwrap_or(i64::MAX);

@@ -20,6 +20,8 @@ pub use sqlite::SqliteServerStore;
 
 use serde::{Deserialize, Serialize};
 
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+use super::config::GrantType;
 use super::config::RegisteredClient;
 pub use super::hash::TokenHash;
 
@@ -30,6 +32,11 @@ pub struct CodeGrant {
     pub client_id: String,
     /// The redirect URI it was issued for.
     pub redirect_uri: String,
+    /// Whether the authorization request named `redirect_uri` (then the token request must
+    /// repeat it, RFC 6749 §4.1.3); `false` when the client's only registered URI was used.
+    /// Codes stored before this field existed read as `true`.
+    #[serde(default = "named")]
+    pub redirect_uri_given: bool,
     /// The granted scopes.
     pub scopes: Vec<String>,
     /// The resource owner who consented.
@@ -46,6 +53,10 @@ pub struct CodeGrant {
     /// OpenID Connect: when the owner consented (the ID token's `auth_time`).
     #[serde(default)]
     pub auth_time: Option<i64>,
+}
+
+fn named() -> bool {
+    true
 }
 
 /// A token kind's name in the SQL stores' `kind` column.
@@ -79,6 +90,10 @@ struct ClientRow {
     scopes: Vec<String>,
     resource_server: bool,
     post_logout_redirect_uris: Vec<String>,
+    /// Rows written before grants were stored read as the defaults (never
+    /// `client_credentials`).
+    #[serde(default = "GrantType::defaults")]
+    grant_types: Vec<GrantType>,
 }
 
 /// A runtime client's JSON in the SQL stores (never a plaintext secret).
@@ -93,6 +108,7 @@ fn client_json(client: &RegisteredClient) -> Result<String, ServerStoreError> {
         scopes: client.scopes.clone(),
         resource_server: client.resource_server,
         post_logout_redirect_uris: client.post_logout_redirect_uris.clone(),
+        grant_types: client.grant_types.clone(),
     })
     .map_err(ServerStoreError::corrupt)
 }
@@ -109,6 +125,7 @@ fn client_from_json(json: &str) -> Result<RegisteredClient, ServerStoreError> {
     client.scopes = row.scopes;
     client.resource_server = row.resource_server;
     client.post_logout_redirect_uris = row.post_logout_redirect_uris;
+    client.grant_types = row.grant_types;
     Ok(client)
 }
 

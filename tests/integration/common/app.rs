@@ -93,6 +93,18 @@ async fn api(client: ApiClient<'_, Idp>) -> Result<Value, String> {
         .map_err(|e: rocket_oauth::error::ApiError| e.to_string())
 }
 
+/// The provider's API at `url` (absolute or relative), as the app would call it.
+#[get("/api-to?<url>")]
+async fn api_to(
+    client: ApiClient<'_, Idp>,
+    url: &str,
+) -> Result<String, (rocket::http::Status, String)> {
+    match client.get(url).await {
+        Ok(response) => Ok(response.text()),
+        Err(e) => Err((rocket::http::Status::BadGateway, e.to_string())),
+    }
+}
+
 #[get("/api-post")]
 async fn api_post(client: ApiClient<'_, Idp>) -> Result<Value, String> {
     let response = client
@@ -189,6 +201,7 @@ pub async fn start_app(idp: &IdpServer, deny: bool, tweak: impl FnOnce(Figment) 
                 private,
                 maybe,
                 api,
+                api_to,
                 api_post,
                 graphql,
                 detached,

@@ -106,6 +106,11 @@ pub enum LoginError {
     /// A hook refused the login.
     #[error("the login was refused")]
     Refused,
+    /// Too many logins were started (answered with `429 Too Many Requests`): for a provider
+    /// that is called when a login starts (OAuth 1.0a's request token), the calls are bounded
+    /// per client and overall.
+    #[error("too many logins were started; please try again in a minute")]
+    TooManyLogins,
     /// The protocol flow failed: the provider refused, failed or answered something unusable.
     #[error(transparent)]
     Flow(#[from] FlowError),
@@ -135,6 +140,7 @@ impl LoginError {
             LoginError::CrossSite => "Request refused",
             LoginError::NotAllowed => "Access denied",
             LoginError::SessionStore => "Service unavailable",
+            LoginError::TooManyLogins => "Too many logins",
             _ if self.provider_unavailable() => "Provider unavailable",
             LoginError::Flow(FlowError::Provider { .. }) => "The provider refused the login",
             _ => "Login failed",

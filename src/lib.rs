@@ -95,7 +95,7 @@
 //! | `userinfo_url` | JSON profile fetched once at login | the attribute, or none |
 //! | `issuer` | OpenID Connect: the discovery base and the ID tokens' `iss`; OAuth 2: compared with an RFC 9207 `iss` callback parameter | the attribute, or none |
 //! | `discovery_url`, `tenants`, `issuer_aliases`, `require_nonce`, `discover_at_launch` | OpenID Connect only (see [`config::OidcConfig`]) | |
-//! | `request_token_url`, `access_token_url`, `signature_method`, `signature_placement`, `private_key`, `realm` | OAuth 1.0a only (see [`config::OAuth1Config`]) | |
+//! | `request_token_url`, `access_token_url`, `signature_method`, `signature_placement`, `private_key`, `realm`, `login_calls_per_client`, `login_calls_per_minute` | OAuth 1.0a only (see [`config::OAuth1Config`]) | |
 //! | `provider_logout`, `post_logout_redirect_uri` | OpenID Connect only: logout at the provider | `false` |
 //! | `access` | who may log in, and roles ([`config::AccessConfig`]) | everyone |
 //! | `scopes` | list, or space-separated string | the attribute, or none |

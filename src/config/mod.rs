@@ -319,6 +319,7 @@ struct Raw {
     api_origins: Vec<String>,
     #[serde(default = "thirty_two")]
     max_callback_params: usize,
+
     client_secret_jwt: Option<apple::SignedSecretConfig>,
     /// Every other key: a protocol's own, a placeholder, or unknown.
     #[serde(flatten)]

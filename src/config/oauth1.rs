@@ -28,6 +28,12 @@ pub struct OAuth1Config {
     pub placement: SignaturePlacement,
     /// The `realm` of the `Authorization` header. _Default:_ none.
     pub realm: Option<String>,
+    /// The most logins a minute from one client address: each `GET login` costs a signed
+    /// request-token call at the provider (more get `429` and cost nothing); key
+    /// `login_calls_per_client`. _Default:_ `20`.
+    pub login_calls_per_client: u32,
+    /// The same, from every client together; key `login_calls_per_minute`. _Default:_ `600`.
+    pub login_calls_per_minute: u32,
     /// The consumer's RSA private key (PEM, PKCS#8 or PKCS#1), for RSA-SHA1.
     pub(crate) rsa_key: Option<RsaPrivateKey>,
 }
@@ -42,6 +48,8 @@ pub(super) struct OAuth1Keys {
     signature_placement: Option<SignaturePlacement>,
     private_key: Option<Secret>,
     realm: Option<String>,
+    login_calls_per_client: Option<u32>,
+    login_calls_per_minute: Option<u32>,
 }
 
 impl OAuth1Keys {
@@ -92,6 +100,8 @@ impl OAuth1Keys {
             placement: self.signature_placement.unwrap_or_default(),
             // A provider's own `realm` placeholder is not OAuth 1.0a's realm.
             realm: non_empty(self.realm).filter(|_| !placeholders.declares("realm")),
+            login_calls_per_client: self.login_calls_per_client.unwrap_or(20),
+            login_calls_per_minute: self.login_calls_per_minute.unwrap_or(600),
             rsa_key,
         })
     }

@@ -1,7 +1,8 @@
-//! Named providers that just work: each preset is a [`Provider`](crate::Provider) with its provider's real
-//! endpoints, scopes, client authentication, PKCE support and quirks, and a
-//! [`Hooks::identify`](crate::Hooks::identify) that reads that provider's profile the right way (its stable user
-//! id; an email counted as verified only when the provider says so).
+//! Named providers that just work: each preset is a [`Provider`](crate::Provider) with its
+//! provider's real endpoints, scopes, client authentication, PKCE support and quirks, and a
+//! [`Provider::identify`](crate::Provider::identify) that reads that provider's profile the
+//! right way (its stable user id; an email counted as verified only when the provider says
+//! so).
 //!
 //! Keys (`client_id`, `client_secret`, `redirect_uri`) and any override come from
 //! `oauth.<name>` as for any provider; hosts that differ per deployment are placeholders

@@ -24,6 +24,7 @@ impl LoginError {
             LoginError::Flow(FlowError::Cancelled) | LoginError::Refused => Status::Forbidden,
             LoginError::Csrf | LoginError::NotAllowed | LoginError::CrossSite => Status::Forbidden,
             LoginError::SessionStore => Status::ServiceUnavailable,
+            LoginError::TooManyLogins => Status::TooManyRequests,
             _ => Status::BadRequest,
         }
     }

@@ -199,6 +199,13 @@ async fn start<'r, P: Provider>(
     state: &ProviderState<P>,
     next: Option<String>,
 ) -> Outcome<'r> {
+    let allowed = state
+        .begin_limit
+        .as_ref()
+        .is_none_or(|limit| limit.allow(req.client_ip(), now()));
+    if !allowed {
+        return error_page(req, state, LoginError::TooManyLogins).await;
+    }
     let begun = match state.flow.begin(&state.http).await {
         Ok(begun) => begun,
         Err(err) => return error_page(req, state, err.into()).await,

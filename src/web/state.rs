@@ -20,6 +20,7 @@ use crate::provider::Provider;
 use crate::session::backend::SessionBackend;
 use crate::session::cookie::Cookies;
 use crate::session::manager::Sessions;
+use crate::web::limit::BeginLimit;
 
 /// Reads a provider's live session for a request (type-erased, for [`AnyUser`](crate::AnyUser)).
 pub(crate) type SessionLoader =
@@ -74,6 +75,8 @@ pub(crate) struct ProviderState<P> {
     pub flow: Arc<dyn Flow>,
     /// Where [`ApiClient`](crate::ApiClient)s call.
     pub api: ApiTarget,
+    /// How often logins may begin, when beginning one calls the provider (OAuth 1.0a).
+    pub begin_limit: Option<BeginLimit>,
 }
 
 impl<P: Provider> ProviderState<P> {
@@ -123,10 +126,16 @@ impl<P: Provider> ProviderState<P> {
             base: config.api_base_url.clone(),
             origins,
         };
+        // OAuth 1.0a's login begins with a call to the provider: bounded.
+        let begin_limit = config
+            .protocol
+            .oauth1()
+            .map(|o| BeginLimit::new(o.login_calls_per_client, o.login_calls_per_minute));
         Ok(ProviderState {
             provider,
             hooks,
             api,
+            begin_limit,
             flow: config.flow_settings().build().into(),
             config,
             http,

@@ -323,3 +323,47 @@ async fn form_bodies_are_signed_and_can_carry_the_signature() {
     }
     assert_eq!(o1.bad_signatures(), 0);
 }
+
+/// Issue 25, item 6: every `GET login` costs a signed request-token call at the provider, so
+/// logins that begin are bounded per client address (`login_calls_per_client`, 20 a minute)
+/// and overall (`login_calls_per_minute`, 600): a flood gets `429` and spends no more.
+#[rocket::async_test]
+async fn a_flood_of_logins_spends_a_bounded_number_of_provider_calls() {
+    let o1 = start_o1();
+    let app = start_with(&o1, |mut config| {
+        config["login_calls_per_client"] = 5.into();
+        config
+    })
+    .await;
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let mut statuses = Vec::new();
+    for _ in 0..8 {
+        let r = client
+            .get(format!("{app}/auth/o1/login"))
+            .send()
+            .await
+            .unwrap();
+        statuses.push(r.status().as_u16());
+    }
+    assert_eq!(statuses, [303, 303, 303, 303, 303, 429, 429, 429]);
+    assert_eq!(o1.requests_to("/oauth1/request_token").len(), 5);
+    // The overall bound holds whatever the clients.
+    let o1 = start_o1();
+    let app = start_with(&o1, |mut config| {
+        config["login_calls_per_minute"] = 2.into();
+        config
+    })
+    .await;
+    for expected in [303, 303, 429] {
+        let r = client
+            .get(format!("{app}/auth/o1/login"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), expected);
+    }
+    assert_eq!(o1.requests_to("/oauth1/request_token").len(), 2);
+}

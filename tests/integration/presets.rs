@@ -640,3 +640,50 @@ mod oidc {
         ));
     }
 }
+
+/// A preset takes the app's hooks like any provider, and its guards still name the preset
+/// alone (`User<GitHub>`): the preset's own identity first, then the hooks'.
+#[rocket::async_test]
+async fn a_preset_runs_the_apps_hooks_and_its_guards_name_it_alone() {
+    use rocket_oauth::{ApiClient, Denial, Hooks, Identity, Login, User};
+
+    struct Tagged;
+
+    #[rocket::async_trait]
+    impl Hooks for Tagged {
+        async fn identify(
+            &self,
+            login: &Login,
+            _api: &ApiClient<'_>,
+        ) -> Result<Option<Identity>, Denial> {
+            // The preset's reading of the profile is there to change.
+            let identity = login.identity().cloned().expect("the preset's identity");
+            Ok(Some(identity.with_groups(["tagged".to_owned()])))
+        }
+    }
+
+    #[get("/github-user")]
+    fn github_user(user: User<kinds::GitHub>) -> Value {
+        json!({ "subject": user.subject, "groups": user.groups })
+    }
+
+    let user = MockUser::new("u").userinfo(json!({"login": "octocat", "id": 583231}));
+    let mock = mock_with(user);
+    mock.endpoint(Method::Get, "/user/emails", |_| {
+        MockResponse::json(json!([]))
+    });
+    let rocket = rocket::custom(mock.configure::<kinds::GitHub>(testing::figment()))
+        .attach(kinds::GitHub.fairing().hooks(Tagged))
+        .mount("/", routes![github_user]);
+    let client = Client::tracked(rocket).await.unwrap();
+    let landing = mock.log_in::<kinds::GitHub>(&client, "u").await;
+    assert_eq!(landing.status, Status::Ok, "{}", landing.body);
+    let who: Value = client
+        .get("/github-user")
+        .dispatch()
+        .await
+        .into_json()
+        .await
+        .unwrap();
+    assert_eq!(who, json!({"subject": "583231", "groups": ["tagged"]}));
+}

@@ -203,6 +203,12 @@ impl Key {
     }
 }
 
+/// What a valid `id_token_hint` says: whom it was issued to, about whom.
+pub(crate) struct Hint {
+    pub client: String,
+    pub subject: String,
+}
+
 /// The keys in force: the one that signs, and every one published in the JWKS.
 pub(crate) struct KeySet {
     keys: Vec<Key>,
@@ -235,7 +241,9 @@ impl KeySet {
 
     /// The `aud` of an ID token one of these keys signed for `issuer` (an `id_token_hint`;
     /// it may have expired), or `None` when the signature or the issuer is not ours.
-    pub fn hinted_client(&self, token: &str, issuer: &str) -> Option<String> {
+    /// The client and subject of an ID token this provider signed for `issuer` (an
+    /// `id_token_hint`; its expiry does not matter), or `None`.
+    pub fn hint(&self, token: &str, issuer: &str) -> Option<Hint> {
         use base64::engine::general_purpose::URL_SAFE_NO_PAD;
         use base64::Engine;
         let mut parts = token.split('.');
@@ -263,11 +271,13 @@ impl KeySet {
         if claims["iss"] != issuer {
             return None;
         }
-        match &claims["aud"] {
-            Value::String(aud) => Some(aud.clone()),
-            Value::Array(auds) => auds.first()?.as_str().map(str::to_owned),
-            _ => None,
-        }
+        let client = match &claims["aud"] {
+            Value::String(aud) => aud.clone(),
+            Value::Array(auds) => auds.first()?.as_str()?.to_owned(),
+            _ => return None,
+        };
+        let subject = claims["sub"].as_str()?.to_owned();
+        Some(Hint { client, subject })
     }
 
     /// An ID token with `claims` (the app's, for the granted scopes) and `at_hash`, signed
@@ -701,14 +711,16 @@ mod tests {
             )
             .unwrap();
         assert_eq!(
-            set.hinted_client(&token, "https://op.example").as_deref(),
+            set.hint(&token, "https://op.example")
+                .map(|h| h.client)
+                .as_deref(),
             Some("rp")
         );
-        assert!(set.hinted_client(&token, "https://evil.example").is_none());
+        assert!(set.hint(&token, "https://evil.example").is_none());
         // Another key's signature is not ours.
         let (other, _) = Key::generate(Alg::Es256).unwrap();
         let other = KeySet::new(vec![other], 0);
-        assert!(other.hinted_client(&token, "https://op.example").is_none());
+        assert!(other.hint(&token, "https://op.example").is_none());
     }
 
     #[test]

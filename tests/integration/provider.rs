@@ -435,3 +435,73 @@ async fn generated_rs256_keys_by_default() {
     let header = jwt_header(&id_token_of_a_login(&url).await);
     assert_eq!(header["alg"], "RS256");
 }
+
+/// Issue 25, items 11 and 10: `end_session` without a valid hint for the signed-in user
+/// (a cross-site link) only asks, with a CSRF-checked POST; and it redirects only with a
+/// valid hint, never on a bare `client_id`.
+#[rocket::async_test]
+async fn end_session_without_a_valid_hint_asks_and_never_redirects() {
+    let url = start().await;
+    let browser = Browser::new();
+    let now = std::time::UNIX_EPOCH.elapsed().unwrap().as_secs();
+    browser
+        .get(&format!("{url}/sign-in?user=alice&at={now}"))
+        .await;
+    /// Whether the OP still has the user signed in (a silent authorization then needs
+    /// consent, not a login).
+    async fn signed_in_at(browser: &Browser, url: &str) -> bool {
+        let callback = urlencode(&format!("{url}/auth/sso/callback"));
+        let authorize = format!(
+            "{url}/oauth/authorize?response_type=code&client_id=app&redirect_uri={callback}\
+             &scope=openid&state=s&prompt=none"
+        );
+        let r = browser.get(&authorize).await;
+        query_param(&location(&r), "error").as_deref() == Some("consent_required")
+    }
+    let signed_in = |browser| signed_in_at(browser, &url);
+    assert!(signed_in(&browser).await);
+    // A cross-site GET: a question, not a sign-out, and no redirect.
+    let bye = urlencode(&format!("{url}/bye"));
+    let r = browser
+        .get(&format!(
+            "{url}/oauth/end_session?client_id=app&post_logout_redirect_uri={bye}"
+        ))
+        .await;
+    assert_eq!(r.status(), 200);
+    let page = r.text().await.unwrap();
+    assert!(page.contains("Sign out of"), "{page}");
+    assert!(signed_in(&browser).await, "still signed in");
+    // The form without its token (a forged POST) is refused.
+    let refused = browser
+        .client()
+        .post(format!("{url}/oauth/end_session"))
+        .form(&[("csrf_token", "forged")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 403);
+    assert!(signed_in(&browser).await, "still signed in");
+    // The user's own answer signs out.
+    let token = page
+        .split("name=\"csrf_token\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap()
+        .to_owned();
+    let r = browser
+        .client()
+        .post(format!("{url}/oauth/end_session"))
+        .form(&[("csrf_token", token.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(!signed_in(&browser).await, "signed out");
+    // Signed out, a bare client_id still gets no redirect to its registered URI.
+    let r = browser
+        .get(&format!(
+            "{url}/oauth/end_session?client_id=app&post_logout_redirect_uri={bye}"
+        ))
+        .await;
+    assert_eq!(r.status(), 200);
+}

@@ -207,7 +207,7 @@ async fn refuse<'r>(req: &'r Request<'_>, state: &ServerState, err: AuthzError) 
 }
 
 /// The consent form's CSRF cookie.
-fn csrf(state: &ServerState) -> CsrfCookie {
+pub(super) fn csrf(state: &ServerState) -> CsrfCookie {
     CsrfCookie {
         name: "oauth_server_csrf".into(),
         path: state.config.base_path.clone(),

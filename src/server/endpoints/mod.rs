@@ -35,6 +35,7 @@ enum Endpoint {
     Jwks,
     Userinfo,
     EndSession,
+    EndSessionConfirmed,
     Register,
 }
 
@@ -57,6 +58,7 @@ pub(super) fn routes(openid: bool, register: bool) -> Vec<Route> {
             (Method::Get, "/userinfo", Endpoint::Userinfo),
             (Method::Post, "/userinfo", Endpoint::Userinfo),
             (Method::Get, "/end_session", Endpoint::EndSession),
+            (Method::Post, "/end_session", Endpoint::EndSessionConfirmed),
         ]);
     }
     if register {
@@ -158,6 +160,9 @@ impl Handler for ServerRoute {
             Endpoint::Jwks => openid::jwks(req, state).await,
             Endpoint::Userinfo => openid::userinfo(req, state).await,
             Endpoint::EndSession => openid::end_session(req, state).await,
+            Endpoint::EndSessionConfirmed => {
+                Box::pin(openid::end_session_confirmed(req, data, state)).await
+            }
             Endpoint::Register => register::register(req, data, state).await,
         }
     }

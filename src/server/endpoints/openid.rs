@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 use super::{bearer, invalid_token, json_response};
 use crate::server::store::{TokenHash, TokenKind};
 use crate::server::ServerState;
-use crate::util::now;
+use crate::util::{ct_eq, now};
 
 pub(super) async fn jwks<'r>(req: &'r Request<'_>, state: &ServerState) -> Outcome<'r> {
     match state.keys().await {
@@ -51,23 +51,36 @@ pub(super) async fn userinfo<'r>(req: &'r Request<'_>, state: &ServerState) -> O
     json_response(req, Status::Ok, Value::Object(claims))
 }
 
-/// OpenID Connect RP-Initiated Logout 1.0: signs the user out of the app
-/// ([`ResourceOwner::sign_out`](crate::server::ResourceOwner::sign_out)), then sends the
-/// browser to the client's registered `post_logout_redirect_uri` (with `state`), or shows
-/// that they are signed out. The client is the one the `id_token_hint` (signed by this
-/// provider) was issued to, or `client_id`.
+/// OpenID Connect RP-Initiated Logout 1.0 (`GET end_session`). With a valid
+/// `id_token_hint` (signed by this provider) for the signed-in user, or nobody signed in, it
+/// signs the user out of the app ([`ResourceOwner::sign_out`](crate::server::ResourceOwner::sign_out))
+/// and sends the browser to the hinted client's registered `post_logout_redirect_uri` (with
+/// `state`), or shows that they are signed out. Without such a hint (a cross-site link, a
+/// forged or another user's hint) it only asks: a page whose CSRF-checked POST signs out
+/// (§2), and never redirects (a redirect needs a valid hint).
 pub(super) async fn end_session<'r>(req: &'r Request<'_>, state: &ServerState) -> Outcome<'r> {
     let query = req.uri().query().map(|q| q.as_str()).unwrap_or_default();
     let params = super::Params::parse(query.as_bytes());
-    let hinted = match (params.get("id_token_hint"), state.keys().await) {
-        (Some(hint), Some(Ok(keys))) => keys.hinted_client(hint, &state.config.issuer),
+    let hint = match (params.get("id_token_hint"), state.keys().await) {
+        (Some(hint), Some(Ok(keys))) => keys.hint(hint, &state.config.issuer),
         _ => None,
     };
-    let client = match hinted.as_deref().or(params.get("client_id")) {
-        Some(id) => state.client(id).await.ok().flatten(),
+    let owner = state.owner.current(req).await;
+    let for_owner = match (&hint, &owner) {
+        (Some(hint), Some(owner)) => ct_eq(&hint.subject, owner),
+        (_, None) => true,
+        (None, Some(_)) => false,
+    };
+    if !for_owner {
+        return ask(req, state);
+    }
+    if owner.is_some() {
+        state.owner.sign_out(req).await;
+    }
+    let client = match &hint {
+        Some(hint) => state.client(&hint.client).await.ok().flatten(),
         None => None,
     };
-    state.owner.sign_out(req).await;
     let back = params.get("post_logout_redirect_uri").filter(|uri| {
         client
             .as_ref()
@@ -84,11 +97,73 @@ pub(super) async fn end_session<'r>(req: &'r Request<'_>, state: &ServerState) -
             }
             Outcome::from(req, rocket::response::Redirect::to(to))
         }
-        None => Outcome::from(
-            req,
-            rocket::response::content::RawHtml(
-                "<!DOCTYPE html><title>Signed out</title><p>You are signed out.</p>",
-            ),
-        ),
+        None => signed_out(req),
     }
+}
+
+/// The page saying the user is signed out.
+fn signed_out<'r>(req: &'r Request<'_>) -> Outcome<'r> {
+    Outcome::from(
+        req,
+        rocket::response::content::RawHtml(
+            "<!DOCTYPE html><title>Signed out</title><p>You are signed out.</p>",
+        ),
+    )
+}
+
+/// The page asking whether to sign out: a form posting to `end_session` with a CSRF token.
+fn ask<'r>(req: &'r Request<'_>, state: &ServerState) -> Outcome<'r> {
+    let token = super::authorize::csrf(state).token(req.cookies());
+    let action = state.endpoint("end_session");
+    let escape = |s: &str| {
+        s.replace('&', "&amp;")
+            .replace('"', "&quot;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+    };
+    let page = format!(
+        "<!DOCTYPE html><title>Sign out?</title><form method=\"post\" action=\"{}\">\
+         <p>Sign out of {}?</p><input type=\"hidden\" name=\"csrf_token\" value=\"{}\">\
+         <button type=\"submit\">Sign out</button></form>",
+        escape(&action),
+        escape(&state.config.issuer),
+        escape(&token),
+    );
+    let mut outcome = Outcome::from(req, rocket::response::content::RawHtml(page));
+    if let Outcome::Success(response) = &mut outcome {
+        response.set_header(rocket::http::Header::new("X-Frame-Options", "DENY"));
+        response.set_header(rocket::http::Header::new("Cache-Control", "no-store"));
+    }
+    outcome
+}
+
+/// `POST end_session`: the answer to [`ask`]: signs out when the form's CSRF token is this
+/// browser's and the request comes from this server's own page.
+pub(super) async fn end_session_confirmed<'r>(
+    req: &'r Request<'_>,
+    data: rocket::data::Data<'r>,
+    state: &ServerState,
+) -> Outcome<'r> {
+    let headers = req.headers();
+    let same_site = headers
+        .get_one("Sec-Fetch-Site")
+        .is_none_or(|site| matches!(site, "same-origin" | "none"));
+    let origin = state.issuer.origin().ascii_serialization();
+    let same_origin = headers.get_one("Origin").is_none_or(|o| o == origin);
+    let token = super::read_form(req, data).await;
+    let token = token.as_ref().and_then(|form| form.get("csrf_token"));
+    let valid = token.is_some_and(|t| super::authorize::csrf(state).check(req.cookies(), t));
+    if !(same_site && same_origin && valid) {
+        return Outcome::from(
+            req,
+            (
+                Status::Forbidden,
+                rocket::response::content::RawHtml(
+                    "<!DOCTYPE html><title>Refused</title><p>The sign-out form expired.</p>",
+                ),
+            ),
+        );
+    }
+    state.owner.sign_out(req).await;
+    signed_out(req)
 }

@@ -78,19 +78,14 @@ async fn finish_login<'r, P: Provider>(
         .await?;
     let mut login = Login::new(completed.credentials, completed.userinfo, now());
     let refused = |denial| Stop::Refused(Box::new(denial));
-    let api = |login: &Login| {
-        ApiClient::<P>::of(state, Arc::new(login.clone()), Arc::new(NoRefresh)).erased()
-    };
+    // One client with the new credentials, for the provider's identify and the hooks'.
+    let api = ApiClient::<P>::of(state, Arc::new(login.clone()), Arc::new(NoRefresh)).erased();
     login.identity = state
         .provider
-        .identify(&login, &api(&login))
+        .identify(&login, &api)
         .await
         .map_err(refused)?;
-    login.identity = state
-        .hooks
-        .identify(&login, &api(&login))
-        .await
-        .map_err(refused)?;
+    login.identity = state.hooks.identify(&login, &api).await.map_err(refused)?;
     let access = &state.config.access;
     login.roles = access.roles_of(login.identity.as_ref());
     if !access.allows(login.identity.as_ref(), &login.roles) {

@@ -12,9 +12,12 @@ use rocket::http::CookieJar;
 
 use super::cookie::Cookies;
 use super::record::{decode, encode};
+use super::rotation::{Rotations, PREFIX};
 use super::store::{SessionRecord, SessionStore, SessionStoreError};
 use crate::hooks::Hooks;
 use crate::login::Login;
+use crate::protocol::credentials::Credentials;
+use crate::protocol::error::FlowError;
 use crate::protocol::flow::Flow;
 use crate::protocol::http::HttpClient;
 use crate::util::{now, random_token};
@@ -72,6 +75,31 @@ pub(crate) struct Sessions {
     skew: i64,
     /// In-flight refreshes, by session.
     flights: Mutex<HashMap<u64, Slot>>,
+    /// Refresh tokens that refreshes spent, and what replaced them.
+    rotations: Rotations,
+}
+
+/// New credentials: taken from the ledger (another holder of the refresh token refreshed
+/// first), or from the provider.
+pub(crate) enum Renewed {
+    Adopted(Credentials),
+    Refreshed(Credentials),
+}
+
+impl Renewed {
+    /// `old` with the new credentials; the hooks hear of a refresh at the provider (once per
+    /// refresh: not again by the holders that adopt its credentials).
+    pub async fn apply<H: Hooks + ?Sized>(self, old: &Login, hooks: &H) -> Login {
+        let mut login = Login::clone(old);
+        match self {
+            Renewed::Adopted(credentials) => login.credentials = credentials,
+            Renewed::Refreshed(credentials) => {
+                login.credentials = credentials;
+                hooks.on_token_update(old, &login).await;
+            }
+        }
+        login
+    }
 }
 
 /// Whether the store could be locked for a refresh, or another instance refreshed meanwhile.
@@ -101,6 +129,7 @@ impl Sessions {
     ) -> Self {
         Sessions {
             cookies,
+            rotations: Rotations::new(store.clone(), provider, seconds(lifetime)),
             store,
             provider,
             lifetime: seconds(lifetime),
@@ -144,6 +173,9 @@ impl Sessions {
     }
 
     async fn load_stored(&self, store: &dyn SessionStore, id: String) -> Option<Session> {
+        if id.starts_with(PREFIX) {
+            return None;
+        }
         let record = match store.load(&id).await {
             Ok(record) => record?,
             Err(e) => {
@@ -172,38 +204,91 @@ impl Sessions {
         self.save(jar, id.as_deref(), login).await
     }
 
+    /// When the session of `login` ends: at its lifetime, or without a refresh token when its
+    /// access token expires.
+    fn ends(&self, login: &Login) -> i64 {
+        let ends = login.issued_at.saturating_add(self.lifetime);
+        match (
+            &login.credentials.refresh_token,
+            login.credentials.expires_at,
+        ) {
+            (None, Some(expires)) => ends.min(expires),
+            _ => ends,
+        }
+    }
+
+    fn record(&self, login: &Login) -> SessionRecord {
+        SessionRecord {
+            user: self.user_of(login),
+            expires_at: self.ends(login),
+            data: encode(login),
+        }
+    }
+
+    /// Writes the session: in the cookie, or in the store under `id` (and the id in the
+    /// cookie).
     async fn save(
         &self,
         jar: &CookieJar<'_>,
         id: Option<&str>,
         login: &Login,
     ) -> Result<(), SaveError> {
-        let ends = login.issued_at.saturating_add(self.lifetime);
-        // Without a refresh token the session cannot outlive its access token.
-        let ends = match (
-            &login.credentials.refresh_token,
-            login.credentials.expires_at,
-        ) {
-            (None, Some(expires)) => ends.min(expires),
-            _ => ends,
-        };
-        let max_age = ends.saturating_sub(now());
-        let data = encode(login);
+        let max_age = self.ends(login).saturating_sub(now());
         let value = match (&self.store, id) {
             (Some(store), Some(id)) => {
-                let record = SessionRecord {
-                    user: self.user_of(login),
-                    expires_at: ends,
-                    data,
-                };
-                store.save(id, &record).await?;
+                store.save(id, &self.record(login)).await?;
                 id.to_owned()
             }
-            _ => data,
+            _ => encode(login),
         };
         self.cookies
             .write_session(jar, &value, max_age)
             .map_err(|_| SaveError::TooLarge)
+    }
+
+    /// Writes a refreshed session; `false` when it was ended meanwhile. A stored session is
+    /// only replaced while it exists (its cookie, the id, is left alone), so that a refresh
+    /// landing after a logout cannot bring it back.
+    async fn save_refreshed(
+        &self,
+        jar: &CookieJar<'_>,
+        session: &Session,
+        login: &Login,
+    ) -> Result<bool, SaveError> {
+        match (&self.store, session.id.as_deref()) {
+            (Some(store), Some(id)) => Ok(store.update(id, &self.record(login)).await?),
+            _ => self.save(jar, None, login).await.map(|()| true),
+        }
+    }
+
+    /// New credentials for `old`: the newest that replaced its refresh token, if another
+    /// holder of it (a background job, another session) refreshed first; otherwise (or when
+    /// those are due too) the provider's, recorded for the token's other holders.
+    pub async fn renew(
+        &self,
+        flow: &dyn Flow,
+        http: &HttpClient,
+        old: &Credentials,
+    ) -> Result<Renewed, FlowError> {
+        let newest = self.rotations.newest(old).await;
+        if let Some(newest) = &newest {
+            if !newest.expires_within(self.skew, now()) {
+                return Ok(Renewed::Adopted(newest.clone()));
+            }
+        }
+        let current = newest.as_ref().unwrap_or(old);
+        match flow.refresh(http, current).await {
+            Ok(new) => {
+                self.rotations.record(current, &new).await;
+                Ok(Renewed::Refreshed(new))
+            }
+            // Someone else spent it meanwhile: theirs are the newest.
+            Err(e) if e.refresh_refused() => match self.rotations.newest(current).await {
+                Some(theirs) => Ok(Renewed::Adopted(theirs)),
+                None => Err(e),
+            },
+            Err(e) => Err(e),
+        }
     }
 
     /// Ends the browser's session (in the store too) and returns it.
@@ -336,6 +421,31 @@ impl Sessions {
         Locked::Failed
     }
 
+    /// Saves the session with its renewed credentials (unless it was ended meanwhile: it
+    /// stays ended) and tells the hooks of a refresh at the provider.
+    async fn land<H: Hooks + ?Sized>(
+        &self,
+        jar: &CookieJar<'_>,
+        session: &Session,
+        renewed: Renewed,
+        hooks: &H,
+    ) -> Result<Session, NotRefreshed> {
+        let login = renewed.apply(&session.login, hooks).await;
+        match self.save_refreshed(jar, session, &login).await {
+            Ok(true) => {}
+            Ok(false) => {
+                log::info!("a `{}` session ended while it was refreshed", self.provider);
+                self.cookies.remove_session(jar);
+                return Err(NotRefreshed::Ended);
+            }
+            Err(e) => log::error!("saving a refreshed `{}` session failed: {e}", self.provider),
+        }
+        Ok(Session {
+            login: Arc::new(login),
+            id: session.id.clone(),
+        })
+    }
+
     async fn refresh_once<H: Hooks + ?Sized>(
         &self,
         jar: &CookieJar<'_>,
@@ -357,19 +467,8 @@ impl Sessions {
             }
             _ => None,
         };
-        let refreshed = match flow.refresh(http, &session.login.credentials).await {
-            Ok(credentials) => {
-                let mut login = Login::clone(&session.login);
-                login.credentials = credentials;
-                if let Err(e) = self.save(jar, session.id.as_deref(), &login).await {
-                    log::error!("saving a refreshed `{}` session failed: {e}", self.provider);
-                }
-                hooks.on_token_update(&session.login, &login).await;
-                Ok(Session {
-                    login: Arc::new(login),
-                    id: session.id.clone(),
-                })
-            }
+        let refreshed = match self.renew(flow, http, &session.login.credentials).await {
+            Ok(renewed) => self.land(jar, session, renewed, hooks).await,
             Err(e) if e.refresh_refused() => match self.reread(session).await {
                 // Another instance rotated the refresh token first.
                 Some(fresh) => Ok(fresh),

@@ -82,6 +82,17 @@ impl Inner {
         Some(record)
     }
 
+    fn insert(&mut self, id: &str, record: &SessionRecord) {
+        self.expiry.insert((record.expires_at, id.to_owned()));
+        if let Some(user) = &record.user {
+            self.users
+                .entry(user.clone())
+                .or_default()
+                .insert(id.to_owned());
+        }
+        self.sessions.insert(id.to_owned(), record.clone());
+    }
+
     /// Makes room for one more session of `user`.
     fn make_room(&mut self, user: Option<&str>, capacity: usize, per_user: usize) {
         let now = now();
@@ -131,16 +142,19 @@ impl SessionStore for MemorySessionStore {
         if inner.remove(id).is_none() {
             inner.make_room(record.user.as_deref(), self.capacity, self.per_user);
         }
-        inner.expiry.insert((record.expires_at, id.to_owned()));
-        if let Some(user) = &record.user {
-            inner
-                .users
-                .entry(user.clone())
-                .or_default()
-                .insert(id.to_owned());
-        }
-        inner.sessions.insert(id.to_owned(), record.clone());
+        inner.insert(id, record);
         Ok(())
+    }
+
+    async fn update(&self, id: &str, record: &SessionRecord) -> Result<bool, SessionStoreError> {
+        let mut inner = self.lock();
+        match inner.remove(id) {
+            Some(old) if old.expires_at > now() => {
+                inner.insert(id, record);
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
     }
 
     async fn delete(&self, id: &str) -> Result<(), SessionStoreError> {

@@ -14,6 +14,7 @@ pub(crate) mod memory;
 pub(crate) mod record;
 #[cfg(feature = "redis")]
 pub(crate) mod redis;
+pub(crate) mod rotation;
 pub(crate) mod store;
 
 pub use self::backend::use_store;

@@ -90,6 +90,16 @@ impl RedisSessionStore {
     }
 }
 
+/// A record as stored, in JSON.
+fn encode(record: &SessionRecord) -> Result<String, SessionStoreError> {
+    let stored = Stored {
+        user: record.user.clone(),
+        expires_at: record.expires_at,
+        data: record.data.clone(),
+    };
+    serde_json::to_string(&stored).map_err(SessionStoreError::backend)
+}
+
 /// Milliseconds from now until `expires_at` (at least one).
 fn ttl_ms(expires_at: i64) -> i64 {
     expires_at.saturating_sub(now()).saturating_mul(1000).max(1)
@@ -112,12 +122,7 @@ impl SessionStore for RedisSessionStore {
     }
 
     async fn save(&self, id: &str, record: &SessionRecord) -> Result<(), SessionStoreError> {
-        let stored = Stored {
-            user: record.user.clone(),
-            expires_at: record.expires_at,
-            data: record.data.clone(),
-        };
-        let json = serde_json::to_string(&stored).map_err(SessionStoreError::backend)?;
+        let json = encode(record)?;
         let ttl = ttl_ms(record.expires_at);
         let mut pipe = redis::pipe();
         pipe.atomic()
@@ -138,6 +143,23 @@ impl SessionStore for RedisSessionStore {
         pipe.query_async::<()>(&mut connection)
             .await
             .map_err(failed)
+    }
+
+    async fn update(&self, id: &str, record: &SessionRecord) -> Result<bool, SessionStoreError> {
+        let json = encode(record)?;
+        // `XX`: only if the key exists (an ended session stays ended). The user's index
+        // already names the session, and lives at least as long.
+        let set: Option<String> = self
+            .query(
+                redis::cmd("SET")
+                    .arg(self.session_key(id))
+                    .arg(json)
+                    .arg("PX")
+                    .arg(ttl_ms(record.expires_at))
+                    .arg("XX"),
+            )
+            .await?;
+        Ok(set.is_some())
     }
 
     async fn delete(&self, id: &str) -> Result<(), SessionStoreError> {

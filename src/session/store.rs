@@ -33,8 +33,8 @@ pub struct SessionRecord {
 /// Where sessions live when they do not live in the cookie. Keys are random session ids.
 ///
 /// Every store passes the same conformance suite (`tests/integration/session_store.rs`):
-/// a saved record loads back until it expires, `delete` and `delete_user` end sessions,
-/// and `try_lock` lets exactly one caller in until `unlock` or its TTL.
+/// a saved record loads back until it expires, `update` replaces only a live record,
+/// `delete` and `delete_user` end sessions, and `try_lock` lets exactly one caller in until `unlock` or its TTL.
 ///
 /// ```rust
 /// # rocket::async_test(async {
@@ -53,6 +53,12 @@ pub trait SessionStore: Send + Sync + 'static {
 
     /// Saves (creates or replaces) the session `id`.
     async fn save(&self, id: &str, record: &SessionRecord) -> Result<(), SessionStoreError>;
+
+    /// Replaces the session `id` only if it still exists and has not expired, atomically;
+    /// `false` when it does not. A refresh saves with `update`, so that a refresh landing
+    /// after the session was ended (a logout, [`SessionAdmin`](crate::guards::SessionAdmin))
+    /// cannot bring it back: an ended id stays dead.
+    async fn update(&self, id: &str, record: &SessionRecord) -> Result<bool, SessionStoreError>;
 
     /// Ends the session `id` (no error if it does not exist).
     async fn delete(&self, id: &str) -> Result<(), SessionStoreError>;

@@ -38,7 +38,8 @@ impl<P: Provider> Refresh for SessionRefresh<'_, P> {
     }
 }
 
-/// Refreshes stored credentials outside any session.
+/// Refreshes stored credentials outside any session (through the provider's ledger of
+/// rotated refresh tokens, so that the user's sessions and the job never spend each other's).
 struct DetachedRefresh<'r, P> {
     state: &'r ProviderState<P>,
 }
@@ -47,16 +48,13 @@ struct DetachedRefresh<'r, P> {
 impl<P: Provider> Refresh for DetachedRefresh<'_, P> {
     async fn refresh(&self, old: Arc<Login>) -> Option<Arc<Login>> {
         let state = self.state;
-        let credentials = state
-            .flow
-            .refresh(&state.http, &old.credentials)
+        let renewed = state
+            .sessions
+            .renew(&*state.flow, &state.http, &old.credentials)
             .await
             .map_err(|e| log::warn!("refreshing `{}` credentials failed: {e}", P::NAME))
             .ok()?;
-        let mut login = Login::clone(&old);
-        login.credentials = credentials;
-        state.hooks.on_token_update(&old, &login).await;
-        Some(Arc::new(login))
+        Some(Arc::new(renewed.apply(&old, &*state.hooks).await))
     }
 }
 
@@ -71,7 +69,10 @@ impl<'r, P: Provider> ApiClient<'r, P> {
     }
 
     /// A client for `login` outside any request (e.g. a background job with credentials the
-    /// application stored); `None` when `P`'s fairing is not attached.
+    /// application stored); `None` when `P`'s fairing is not attached. A refresh goes through
+    /// the provider's ledger of rotated refresh tokens: the user's sessions take the new
+    /// credentials at their next refresh instead of spending the old refresh token, and a
+    /// token a session already rotated is not sent again.
     pub fn detached(rocket: &'r Rocket<Orbit>, login: Login) -> Option<Self> {
         let state = rocket.state::<ProviderState<P>>()?;
         Some(Self::of(

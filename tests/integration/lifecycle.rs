@@ -387,3 +387,109 @@ async fn a_detached_api_client_refreshes_and_reports_new_tokens() {
     assert_eq!(idp.refresh_calls(), 1);
     assert_eq!(app.log.token_updates.load(Ordering::SeqCst), 1);
 }
+
+/// Tokens are refreshed when they have expired, not before.
+fn exact_expiry(figment: Figment) -> Figment {
+    figment.merge(("oauth.idp.refresh_skew", 0))
+}
+
+/// Issue 25, item 3: a refresh in flight while the user's sessions are ended ("log out
+/// everywhere", from another device) does not bring the ended session back, for the browser
+/// or for a copy of its cookie.
+async fn a_refresh_in_flight_cannot_revive(app: &App, idp: &Idp) {
+    let (laptop, phone) = (Browser::new(), Browser::new());
+    log_in(&laptop, app).await;
+    let copied = cookie_header(&laptop, app);
+    let replay = || {
+        reqwest::Client::new()
+            .get(format!("{}/me", app.url))
+            .header("cookie", copied.clone())
+            .send()
+    };
+    idp.script(|s| s.refresh_delay = Duration::from_millis(1000));
+    rocket::tokio::time::sleep(Duration::from_millis(2100)).await;
+    // The laptop's session refreshes (slowly); meanwhile the user logs in on the phone and
+    // logs out everywhere from there.
+    let in_flight = rocket::tokio::spawn(replay());
+    log_in(&phone, app).await;
+    let r = phone.post(&format!("{}/logout-everywhere", app.url)).await;
+    assert_eq!(r.text().await.unwrap(), "2 sessions ended");
+    let landed = in_flight.await.unwrap().unwrap();
+    assert_eq!(
+        landed.status(),
+        401,
+        "the refresh landed on an ended session"
+    );
+    assert_eq!(
+        replay().await.unwrap().status(),
+        401,
+        "the session stays ended"
+    );
+    assert_eq!(me_status(&laptop, app).await, 401);
+}
+
+#[rocket::async_test]
+async fn a_refresh_in_flight_cannot_bring_back_an_ended_session() {
+    let idp = start_idp().await;
+    idp.script(|s| s.expires_in = Some(2));
+    let app = start_app(&idp, false, |f| exact_expiry(memory_store(f))).await;
+    a_refresh_in_flight_cannot_revive(&app, &idp).await;
+}
+
+#[cfg(feature = "redis")]
+#[rocket::async_test]
+async fn a_refresh_in_flight_cannot_bring_back_a_session_in_redis() {
+    let Some(url) = redis_url("a_refresh_in_flight_cannot_bring_back_a_session_in_redis") else {
+        return;
+    };
+    let idp = start_idp().await;
+    idp.script(|s| s.expires_in = Some(2));
+    let app = start_app(&idp, false, |f| exact_expiry(redis_store(url.clone())(f))).await;
+    a_refresh_in_flight_cannot_revive(&app, &idp).await;
+}
+
+/// Issue 25, item 4: a background job refreshes the user's credentials (the provider rotates
+/// the refresh token); the user's own session then refreshes without being logged out, and
+/// the job's next refresh works too.
+async fn a_background_refresh_keeps_the_user_logged_in(tweak: fn(Figment) -> Figment) {
+    let idp = start_idp().await;
+    let app = start_app(&idp, false, tweak).await;
+    let browser = Browser::new();
+    log_in(&browser, &app).await;
+    // The job's refresh spends the session's refresh token.
+    idp.api_rejections.store(1, Ordering::SeqCst);
+    let me: Value = browser.json(&format!("{}/detached", app.url)).await;
+    assert_eq!(me["sub"], "alice");
+    assert_eq!(idp.refresh_calls(), 1);
+    // The session's next refresh (the API refuses its token) must not log the user out.
+    idp.api_rejections.store(1, Ordering::SeqCst);
+    let r = browser.get(&format!("{}/api", app.url)).await;
+    assert_eq!(r.status(), 200, "{:?}", r.text().await);
+    assert_eq!(me_status(&browser, &app).await, 200, "still logged in");
+    let spent: Vec<String> = idp
+        .refresh_requests()
+        .iter()
+        .filter_map(|r| r.form_param("refresh_token"))
+        .collect();
+    let unique: std::collections::HashSet<_> = spent.iter().collect();
+    assert_eq!(
+        unique.len(),
+        spent.len(),
+        "no spent refresh token was sent again: {spent:?}"
+    );
+    // And the session goes on refreshing with the newest refresh token.
+    idp.api_rejections.store(1, Ordering::SeqCst);
+    let r = browser.get(&format!("{}/api", app.url)).await;
+    assert_eq!(r.status(), 200, "{:?}", r.text().await);
+    assert_eq!(me_status(&browser, &app).await, 200, "still logged in");
+}
+
+#[rocket::async_test]
+async fn a_background_refresh_keeps_cookie_sessions() {
+    a_background_refresh_keeps_the_user_logged_in(|f| f).await;
+}
+
+#[rocket::async_test]
+async fn a_background_refresh_keeps_stored_sessions() {
+    a_background_refresh_keeps_the_user_logged_in(memory_store).await;
+}

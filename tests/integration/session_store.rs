@@ -46,10 +46,17 @@ async fn conformance(store: &dyn SessionStore) {
     store.save(&id, &second).await.unwrap();
     assert_eq!(store.load(&id).await.unwrap(), Some(second));
 
-    // Delete.
+    // Update replaces a live record only.
+    let third = record(Some("idp:alice"), r#"{"v":3}"#);
+    assert!(store.update(&id, &third).await.unwrap());
+    assert_eq!(store.load(&id).await.unwrap(), Some(third.clone()));
+
+    // Delete; an ended id stays dead (an update does not bring it back).
     store.delete(&id).await.unwrap();
     assert_eq!(store.load(&id).await.unwrap(), None);
     store.delete(&id).await.unwrap();
+    assert!(!store.update(&id, &third).await.unwrap());
+    assert_eq!(store.load(&id).await.unwrap(), None);
 
     // Expired records are not loaded.
     let old = unique("old");
@@ -57,6 +64,10 @@ async fn conformance(store: &dyn SessionStore) {
     expired.expires_at = now() - 1;
     store.save(&old, &expired).await.unwrap();
     assert_eq!(store.load(&old).await.unwrap(), None);
+    assert!(
+        !store.update(&old, &record(None, "{}")).await.unwrap(),
+        "expired"
+    );
 
     // Every session of one user ends; others stay.
     let user = unique("idp:bob");
@@ -72,6 +83,8 @@ async fn conformance(store: &dyn SessionStore) {
     assert_eq!(store.load(&b).await.unwrap(), None);
     assert!(store.load(&other).await.unwrap().is_some());
     assert_eq!(store.delete_user(&user).await.unwrap(), 0);
+    assert!(!store.update(&a, &record(Some(&user), "{}")).await.unwrap());
+    assert_eq!(store.load(&a).await.unwrap(), None);
 
     // One lock holder at a time, until unlocked or expired.
     let lock = unique("lock");

@@ -20,6 +20,16 @@ pub(crate) fn random_token() -> String {
     ::oauth2::CsrfToken::new_random_len(32).into_secret()
 }
 
+/// The cookie name prefix: `__Host-` when the cookie is `Secure` (it then needs `Path=/`
+/// and no `Domain`, so that no sibling subdomain can set or toss it).
+pub(crate) fn cookie_prefix(secure: bool) -> &'static str {
+    if secure {
+        "__Host-"
+    } else {
+        ""
+    }
+}
+
 /// Whether `a` and `b` are equal, compared in constant time.
 pub(crate) fn ct_eq(a: &str, b: &str) -> bool {
     a.as_bytes().ct_eq(b.as_bytes()).into()

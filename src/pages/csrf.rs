@@ -29,9 +29,26 @@ impl CsrfCookie {
         token
     }
 
+    /// The cookie's token, if the browser has one.
+    pub fn current(&self, jar: &CookieJar<'_>) -> Option<String> {
+        jar.get_private(&self.name).map(|c| c.value().to_owned())
+    }
+
     /// Whether `submitted` equals the cookie's token.
     pub fn check(&self, jar: &CookieJar<'_>, submitted: &str) -> bool {
         jar.get_private(&self.name)
             .is_some_and(|c| ct_eq(c.value(), submitted))
     }
+}
+
+/// Whether a request comes from `origin`'s own pages (or the address bar): `Sec-Fetch-Site`
+/// and `Origin`, when the browser sends them, must say so. Requests without either (older
+/// browsers, scripts) pass; SameSite=Lax cookies and the form's token cover them.
+pub(crate) fn same_origin(req: &rocket::Request<'_>, origin: &str) -> bool {
+    let headers = req.headers();
+    let site_ok = headers
+        .get_one("Sec-Fetch-Site")
+        .is_none_or(|site| matches!(site, "same-origin" | "none"));
+    let origin_ok = headers.get_one("Origin").is_none_or(|o| o == origin);
+    site_ok && origin_ok
 }

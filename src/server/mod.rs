@@ -95,7 +95,9 @@ pub trait ResourceOwner: Send + Sync + 'static {
     /// When the signed-in user last authenticated at the app (seconds since the Unix
     /// epoch): the ID token's `auth_time`, and what OpenID Connect's `max_age` is checked
     /// against (a user signed in longer ago is sent to `login_url` again). _Default:_
-    /// unknown (`auth_time` is then the consent's time, and `max_age` is not enforced).
+    /// unknown: a request with `max_age` then sends the user to
+    /// `login_url?next=…&prompt=login`, and `auth_time` is the time they were sent there
+    /// (without `max_age` or a sign-in, the ID token has no `auth_time`).
     async fn authenticated_at(&self, _request: &Request<'_>) -> Option<i64> {
         None
     }
@@ -212,6 +214,8 @@ pub(crate) struct ServerState {
     pub owner: Box<dyn ResourceOwner>,
     /// The OpenID Provider's keys; `None` without `signing_keys` (no ID tokens then).
     pub signer: Option<oidc::Signer>,
+    /// Seals consent forms to the browser, the user and the request they show.
+    pub consent: seal::Sealer,
 }
 
 impl ServerState {
@@ -241,12 +245,12 @@ impl ServerState {
     }
 }
 
-/// The key that seals generated signing keys in the store: derived from the app's
-/// `secret_key` (so every instance can open them), or random when there is none (debug
-/// builds; the keys then last one run).
-fn sealer(rocket: &Rocket<Build>) -> seal::Sealer {
+/// A key for `purpose` (generated signing keys in the store, consent forms): derived from the
+/// app's `secret_key` (so every instance can open what any sealed), or random when there is
+/// none (debug builds; what it seals then lasts one run).
+fn sealer(rocket: &Rocket<Build>, purpose: &str) -> seal::Sealer {
     match rocket.figment().extract_inner::<String>("secret_key") {
-        Ok(secret) => seal::Sealer::derive(secret.as_bytes(), "server signing keys"),
+        Ok(secret) => seal::Sealer::derive(secret.as_bytes(), purpose),
         Err(_) => seal::Sealer::random(),
     }
 }
@@ -331,7 +335,7 @@ fn build_state(
             // An ID token lives as long as its access token; clients allow a minute of skew.
             keep: i64::try_from(config.access_token_ttl).unwrap_or(i64::MAX / 2) + 300,
         },
-        sealer: sealer(rocket),
+        sealer: sealer(rocket, "server signing keys"),
     })?;
     if signer.is_none() && config.scopes.contains_key("openid") {
         return Err(ConfigError::Invalid {
@@ -349,6 +353,7 @@ fn build_state(
         store: Arc::new(MemoryServerStore::default()),
         owner: parts.owner,
         signer,
+        consent: sealer(rocket, "consent forms"),
     };
     Ok((state, parts.store))
 }

@@ -120,11 +120,7 @@ impl Cookies {
 
     /// `__Host-` for `Secure` cookies.
     pub fn prefix(secure: bool) -> &'static str {
-        if secure {
-            "__Host-"
-        } else {
-            ""
-        }
+        crate::util::cookie_prefix(secure)
     }
 
     /// The path of the login-attempt and form cookies.

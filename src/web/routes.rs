@@ -221,16 +221,10 @@ async fn start<'r, P: Provider>(
 }
 
 /// Whether the request comes from this application's own pages (or the user's address
-/// bar): `Sec-Fetch-Site` and `Origin`, when the browser sends them, must say so. Requests
-/// without either (older browsers, scripts) pass; SameSite=Lax cookies cover them.
+/// bar).
 fn same_origin<P>(req: &Request<'_>, state: &ProviderState<P>) -> bool {
-    let headers = req.headers();
-    let site_ok = headers
-        .get_one("Sec-Fetch-Site")
-        .is_none_or(|site| matches!(site, "same-origin" | "none"));
     let origin = state.config.redirect_uri.origin().ascii_serialization();
-    let origin_ok = headers.get_one("Origin").is_none_or(|o| o == origin);
-    site_ok && origin_ok
+    crate::pages::csrf::same_origin(req, &origin)
 }
 
 async fn logout<'r, P: Provider>(req: &'r Request<'_>, state: &ProviderState<P>) -> Outcome<'r> {

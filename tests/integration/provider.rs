@@ -505,3 +505,251 @@ async fn end_session_without_a_valid_hint_asks_and_never_redirects() {
         .await;
     assert_eq!(r.status(), 200);
 }
+
+/// An authorization request of the app's own client, with `extra` parameters.
+fn authorize_url(url: &str, extra: &str) -> String {
+    let callback = urlencode(&format!("{url}/auth/sso/callback"));
+    format!(
+        "{url}/oauth/authorize?response_type=code&client_id=app&redirect_uri={callback}\
+         &state=s1&nonce=n1{extra}"
+    )
+}
+
+fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}
+
+/// Accepts the consent `page` (its hidden fields changed by `edit`) and redeems the code: the
+/// ID token's claims.
+async fn id_token_claims(
+    browser: &Browser,
+    url: &str,
+    page: &str,
+    edit: impl FnOnce(&mut Vec<(String, String)>),
+) -> Result<Value, reqwest::Response> {
+    use base64::Engine;
+    let mut form = hidden_fields(page);
+    edit(&mut form);
+    form.push(("decision".into(), "Accept".into()));
+    let r = browser
+        .client()
+        .post(format!("{url}/oauth/authorize"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    if r.status() != 303 {
+        return Err(r);
+    }
+    let code = query_param(&location(&r), "code").expect("a code");
+    let tokens: Value = reqwest::Client::new()
+        .post(format!("{url}/oauth/token"))
+        .basic_auth("app", Some("app-secret"))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", &format!("{url}/auth/sso/callback")),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let payload = tokens["id_token"]
+        .as_str()
+        .unwrap()
+        .split('.')
+        .nth(1)
+        .unwrap();
+    let payload = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload)
+        .unwrap();
+    Ok(serde_json::from_slice(&payload).unwrap())
+}
+
+/// Follows the server's redirect to the app's sign-in (which signs in again, as `query`
+/// says) and back: the answer of the authorization endpoint then.
+async fn sign_in_again(browser: &Browser, url: &str, to: &str, query: &str) -> reqwest::Response {
+    assert!(to.starts_with("/sign-in?"), "to the sign-in: {to}");
+    let r = browser.get(&format!("{url}{to}{query}")).await;
+    browser.get(&format!("{url}{}", location(&r))).await
+}
+
+/// Issue 25, item 12: without `authenticated_at`, consent is never reported as
+/// authentication, and freshness (`max_age`) sends the user to sign in, once.
+#[rocket::async_test]
+async fn auth_time_is_never_the_consent_time() {
+    let url = start().await;
+    let browser = Browser::new();
+    browser.get(&format!("{url}/sign-in?user=alice")).await;
+    // No freshness asked, login time unknown: no auth_time at all.
+    let page = browser
+        .get(&authorize_url(&url, "&scope=openid"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    let claims = id_token_claims(&browser, &url, &page, |_| {})
+        .await
+        .unwrap();
+    assert!(claims.get("auth_time").is_none(), "{claims}");
+
+    // max_age=0 with the login time unknown: to the sign-in (asked to authenticate), back to
+    // the consent page (no loop), and auth_time is when the user was sent to sign in.
+    let before = unix_now();
+    let r = browser
+        .get(&authorize_url(&url, "&scope=openid&max_age=0"))
+        .await;
+    let to = location(&r);
+    assert!(
+        to.contains("prompt=login"),
+        "the app is asked to authenticate: {to}"
+    );
+    let r = sign_in_again(&browser, &url, &to, "&user=alice").await;
+    assert_eq!(r.status(), 200, "the consent page after signing in");
+    let page = r.text().await.unwrap();
+    let claims = id_token_claims(&browser, &url, &page, |_| {})
+        .await
+        .unwrap();
+    let auth_time = claims["auth_time"].as_i64().expect("auth_time for max_age");
+    assert!((before..=unix_now()).contains(&auth_time), "{claims}");
+}
+
+/// Issue 25, item 12: a sign-in that does not authenticate again (the login time stays old)
+/// ends with `login_required` at the client, not a loop.
+#[rocket::async_test]
+async fn a_sign_in_that_does_not_refresh_the_login_is_no_loop() {
+    let url = start().await;
+    let browser = Browser::new();
+    let old = unix_now() - 3600;
+    browser
+        .get(&format!("{url}/sign-in?user=alice&at={old}"))
+        .await;
+    let r = browser
+        .get(&authorize_url(&url, "&scope=openid&max_age=60"))
+        .await;
+    let r = sign_in_again(&browser, &url, &location(&r), "&user=alice").await;
+    assert_eq!(r.status(), 303);
+    let to = location(&r);
+    assert!(to.starts_with(&format!("{url}/auth/sso/callback?")), "{to}");
+    assert_eq!(query_param(&to, "error").as_deref(), Some("login_required"));
+}
+
+/// Issue 25, item 13: the consent form is bound to the exact request shown: an edited
+/// `scope` is refused.
+#[rocket::async_test]
+async fn the_consent_form_grants_only_what_it_showed() {
+    let url = start().await;
+    let browser = Browser::new();
+    browser.get(&format!("{url}/sign-in?user=alice")).await;
+    let page = browser
+        .get(&authorize_url(&url, "&scope=openid"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    let edited = id_token_claims(&browser, &url, &page, |form| {
+        form.retain(|(k, _)| k != "scope");
+        form.push(("scope".into(), "openid profile email".into()));
+    })
+    .await;
+    let refused = edited.expect_err("an edited scope is refused");
+    assert_eq!(refused.status(), 400);
+    // The form as shown still works.
+    let claims = id_token_claims(&browser, &url, &page, |_| {})
+        .await
+        .unwrap();
+    assert_eq!(claims["sub"], "alice");
+}
+
+/// Issue 25, item 13: an attacker's consent form and CSRF cookie planted in the victim's
+/// browser do not hand the victim's code to the attacker's request.
+#[rocket::async_test]
+async fn a_planted_consent_form_does_not_act_for_the_victim() {
+    use reqwest::cookie::CookieStore;
+    let url = start().await;
+    let (attacker, victim) = (Browser::new(), Browser::new());
+    attacker.get(&format!("{url}/sign-in?user=mallory")).await;
+    let page = attacker
+        .get(&authorize_url(&url, "&scope=openid"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    victim.get(&format!("{url}/sign-in?user=alice")).await;
+    // The attacker's CSRF cookie, planted in the victim's browser (a sibling origin can).
+    let origin: url::Url = url.parse().unwrap();
+    let cookies = attacker.jar().cookies(&origin).unwrap();
+    for cookie in cookies.to_str().unwrap().split("; ") {
+        if cookie.contains("csrf") {
+            victim.jar().add_cookie_str(cookie, &origin);
+        }
+    }
+    let r = id_token_claims(&victim, &url, &page, |_| {}).await;
+    assert_eq!(r.expect_err("refused").status(), 400);
+}
+
+/// Issue 25, item 13: a consent POST from another origin is refused.
+#[rocket::async_test]
+async fn a_cross_origin_consent_is_refused() {
+    let url = start().await;
+    let browser = Browser::new();
+    browser.get(&format!("{url}/sign-in?user=alice")).await;
+    let page = browser
+        .get(&authorize_url(&url, "&scope=openid"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    let mut form = hidden_fields(&page);
+    form.push(("decision".into(), "Accept".into()));
+    let r = browser
+        .client()
+        .post(format!("{url}/oauth/authorize"))
+        .header("Origin", "https://evil.example")
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+}
+
+/// Issue 25, item 13: on an https issuer the consent form's cookie is `__Host-` prefixed.
+#[rocket::async_test]
+async fn an_https_issuer_host_prefixes_the_consent_cookie() {
+    let port = free_port();
+    let figment = base_figment().merge(("port", port)).merge((
+        "oauth_server",
+        json!({
+            "issuer": format!("https://127.0.0.1:{port}"),
+            "require_tls": false,
+            "login_url": "/sign-in",
+            "clients": [{
+                "id": "app", "secret": "app-secret",
+                "redirect_uris": ["https://127.0.0.1/cb"], "scopes": [],
+            }],
+        }),
+    ));
+    let rocket = rocket::custom(figment)
+        .attach(AuthorizationServer::new(Users))
+        .mount("/", routes![sign_in]);
+    let url = launch(rocket).await;
+    let browser = Browser::new();
+    browser.get(&format!("{url}/sign-in?user=alice")).await;
+    let r = browser
+        .get(&format!(
+            "{url}/oauth/authorize?response_type=code&client_id=app&state=s"
+        ))
+        .await;
+    assert_eq!(r.status(), 200);
+    let cookie = r.headers()["set-cookie"].to_str().unwrap().to_owned();
+    assert!(cookie.starts_with("__Host-oauth_server_csrf="), "{cookie}");
+    assert!(
+        cookie.contains("Secure") && cookie.contains("Path=/;"),
+        "{cookie}"
+    );
+}

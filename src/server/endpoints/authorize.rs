@@ -12,7 +12,7 @@ use url::Url;
 use super::{read_form, requested_scopes, Params};
 use std::borrow::Cow;
 
-use crate::pages::csrf::CsrfCookie;
+use super::consent::{self, Refused, Shown};
 use crate::pages::templates::{self, render};
 use crate::pages::ErrorContext;
 use crate::server::config::{GrantType, RegisteredClient};
@@ -30,12 +30,31 @@ struct AuthzRequest<'s> {
     state: Option<String>,
     challenge: Option<(String, String)>,
     nonce: Option<String>,
+    /// OpenID Connect's `max_age`, as given.
+    max_age: Option<String>,
+}
+
+impl AuthzRequest<'_> {
+    /// The request as the consent page shows it.
+    fn shown(&self) -> Shown {
+        Shown {
+            client: self.client.id.clone(),
+            redirect_uri: self.redirect_uri.clone(),
+            scopes: self.scopes.clone(),
+            challenge: self.challenge.clone(),
+            nonce: self.nonce.clone(),
+            state: self.state.clone(),
+            max_age: self.max_age.clone(),
+        }
+    }
 }
 
 /// Why an authorization request is refused.
 enum AuthzError {
     /// The redirect URI cannot be trusted: show a page, never redirect.
     Page(String),
+    /// The consent form was posted from another site.
+    CrossSite,
     /// Tell the client, at its registered redirect URI.
     Redirect {
         redirect_uri: String,
@@ -122,6 +141,7 @@ async fn validate<'s>(
         state: client_state,
         challenge,
         nonce: params.get("nonce").map(str::to_owned),
+        max_age: params.get("max_age").map(str::to_owned),
     })
 }
 
@@ -203,15 +223,17 @@ async fn refuse<'r>(req: &'r Request<'_>, state: &ServerState, err: AuthzError) 
             .render(req)
             .await
         }
-    }
-}
-
-/// The consent form's CSRF cookie.
-pub(super) fn csrf(state: &ServerState) -> CsrfCookie {
-    CsrfCookie {
-        name: "oauth_server_csrf".into(),
-        path: state.config.base_path.clone(),
-        secure: state.issuer.scheme() == "https",
+        AuthzError::CrossSite => {
+            ErrorContext {
+                provider: "",
+                status: Status::Forbidden.code,
+                title: "Refused",
+                message: "the consent form was sent from another site",
+                retry_url: None,
+            }
+            .render(req)
+            .await
+        }
     }
 }
 
@@ -229,9 +251,11 @@ pub(super) async fn authorize<'r>(req: &'r Request<'_>, state: &ServerState) -> 
         Err(err) => return refuse(req, state, err).await,
     };
     match signed_in(req, state, &params, &request).await {
-        Ok(owner) => consent_page(req, state, &params, &request, &owner).await,
+        Ok((owner, auth_time)) => {
+            consent_page(req, state, &params, &request, &owner, auth_time).await
+        }
         Err(Stop::Refuse(err)) => refuse(req, state, err).await,
-        Err(Stop::SignIn) => to_sign_in(req, state, &params),
+        Err(Stop::SignIn { again }) => to_sign_in(req, state, &params, &request, again),
     }
 }
 
@@ -239,22 +263,61 @@ pub(super) async fn authorize<'r>(req: &'r Request<'_>, state: &ServerState) -> 
 enum Stop {
     /// The request is refused (to the client, or on a page).
     Refuse(AuthzError),
-    /// The user must sign in (again) first.
-    SignIn,
+    /// The user must sign in first; `again`: authenticate again although signed in.
+    SignIn { again: bool },
 }
 
-/// The signed-in resource owner, when OpenID Connect's `prompt` and `max_age` (Core
-/// §3.1.2.1) let the consent page be shown.
+/// OpenID Connect's `prompt` values and `max_age` (Core §3.1.2.1).
+struct Freshness<'p> {
+    prompt: Vec<&'p str>,
+    max_age: Option<i64>,
+}
+
+impl<'p> Freshness<'p> {
+    fn of(params: &'p Params) -> Result<Self, &'static str> {
+        let prompt: Vec<&str> = params
+            .get("prompt")
+            .map(|p| p.split(' ').filter(|v| !v.is_empty()).collect())
+            .unwrap_or_default();
+        if prompt.contains(&"none") && prompt.len() > 1 {
+            return Err("prompt=none cannot be combined");
+        }
+        let max_age = match params.get("max_age") {
+            Some(age) => Some(age.parse::<i64>().map_err(|_| "max_age must be a number")?),
+            None => None,
+        };
+        Ok(Freshness { prompt, max_age })
+    }
+
+    /// Whether the request asks for a fresh authentication.
+    fn asked(&self) -> bool {
+        self.prompt.contains(&"login") || self.max_age.is_some()
+    }
+
+    /// Whether a login at `at` (if known) is fresh enough, without signing in again.
+    fn satisfied_by(&self, at: Option<i64>) -> bool {
+        if self.prompt.contains(&"login") {
+            return false;
+        }
+        match self.max_age {
+            Some(max_age) => at.is_some_and(|at| now().saturating_sub(at) <= max_age),
+            None => true,
+        }
+    }
+}
+
+/// The signed-in resource owner and when they authenticated (if known), when OpenID
+/// Connect's `prompt` and `max_age` let the consent page be shown. The login time is the
+/// application's (`ResourceOwner::authenticated_at`) or, when it does not know, the time this
+/// server sent the browser to sign in for this very request; never the consent's time. When
+/// freshness is asked and cannot be told, the user is sent to sign in (once: coming back from
+/// a sign-in that did not make the login fresh ends with `login_required`).
 async fn signed_in(
     req: &Request<'_>,
     state: &ServerState,
     params: &Params,
     request: &AuthzRequest<'_>,
-) -> Result<String, Stop> {
-    let prompt: Vec<&str> = params
-        .get("prompt")
-        .map(|p| p.split(' ').filter(|v| !v.is_empty()).collect())
-        .unwrap_or_default();
+) -> Result<(String, Option<i64>), Stop> {
     let fail = |error: &'static str, description: &str| {
         Stop::Refuse(AuthzError::Redirect {
             redirect_uri: request.redirect_uri.clone(),
@@ -263,36 +326,41 @@ async fn signed_in(
             description: description.into(),
         })
     };
-    if prompt.contains(&"none") && prompt.len() > 1 {
-        return Err(fail("invalid_request", "prompt=none cannot be combined"));
-    }
-    let owner = state.owner.current(req).await;
-    let stale = match (params.get("max_age"), &owner) {
-        (Some(max_age), Some(_)) => {
-            let Ok(max_age) = max_age.parse::<i64>() else {
-                return Err(fail("invalid_request", "max_age must be a number"));
-            };
-            state
-                .owner
-                .authenticated_at(req)
-                .await
-                .is_some_and(|at| now().saturating_sub(at) > max_age)
-        }
-        _ => false,
+    let freshness = Freshness::of(params).map_err(|why| fail("invalid_request", why))?;
+    let none = freshness.prompt.contains(&"none");
+    let Some(owner) = state.owner.current(req).await else {
+        return match none {
+            true => Err(fail("login_required", "the user is not signed in")),
+            false => Err(Stop::SignIn { again: false }),
+        };
     };
-    match owner {
-        None if prompt.contains(&"none") => {
-            Err(fail("login_required", "the user is not signed in"))
-        }
+    if none {
         // Consent is always asked for, so it cannot be given silently.
-        Some(_) if prompt.contains(&"none") => Err(fail("consent_required", "consent is required")),
-        Some(owner) if !stale && !prompt.contains(&"login") => Ok(owner),
-        _ => Err(Stop::SignIn),
+        return Err(fail("consent_required", "consent is required"));
+    }
+    let known = state.owner.authenticated_at(req).await;
+    let sent = consent::signed_in_since(state, req.cookies(), &request.shown());
+    match sent {
+        // Back from the sign-in this server sent the browser to.
+        Some(sent) if known.is_none_or(|at| at >= sent) => Ok((owner, known.or(Some(sent)))),
+        Some(_) if freshness.asked() => Err(fail(
+            "login_required",
+            "the user did not authenticate again",
+        )),
+        _ if freshness.satisfied_by(known) => Ok((owner, known)),
+        _ => Err(Stop::SignIn { again: true }),
     }
 }
 
-/// To the app's sign-in, then back here (without `prompt=login`, or it would loop).
-fn to_sign_in<'r>(req: &'r Request<'_>, state: &ServerState, params: &Params) -> Outcome<'r> {
+/// To the app's sign-in (with `prompt=login` when the user must authenticate again), then
+/// back here (without `prompt=login`, or it would loop); the browser is marked as sent.
+fn to_sign_in<'r>(
+    req: &'r Request<'_>,
+    state: &ServerState,
+    params: &Params,
+    request: &AuthzRequest<'_>,
+    again: bool,
+) -> Outcome<'r> {
     let mut here = url::Url::parse("http://localhost/").expect("a URL");
     here.set_path(req.uri().path().as_str());
     here.query_pairs_mut()
@@ -309,11 +377,15 @@ fn to_sign_in<'r>(req: &'r Request<'_>, state: &ServerState, params: &Params) ->
                 }),
         );
     let here = format!("{}?{}", here.path(), here.query().unwrap_or_default());
-    let login = format!(
+    let mut login = format!(
         "{}?next={}",
         state.config.login_url,
         utf8_percent_encode(&here, NEXT)
     );
+    if again {
+        login.push_str("&prompt=login");
+    }
+    consent::mark_sign_in(state, req.cookies(), &request.shown());
     Outcome::from(req, Redirect::to(login))
 }
 
@@ -324,6 +396,7 @@ async fn consent_page<'r>(
     params: &Params,
     request: &AuthzRequest<'_>,
     owner: &str,
+    auth_time: Option<i64>,
 ) -> Outcome<'r> {
     #[derive(Serialize)]
     struct ScopeView<'a> {
@@ -366,7 +439,7 @@ async fn consent_page<'r>(
             })
             .collect(),
         action: format!("{}/authorize", state.config.base_path.trim_end_matches('/')),
-        csrf_token: csrf(state).token(req.cookies()),
+        csrf_token: consent::seal(state, req.cookies(), owner, request.shown(), auth_time),
         params: params_view,
     };
     let mut outcome = Outcome::from(
@@ -390,6 +463,11 @@ pub(super) async fn consent<'r>(
     data: Data<'r>,
     state: &ServerState,
 ) -> Outcome<'r> {
+    let origin = state.issuer.origin().ascii_serialization();
+    if !crate::pages::csrf::same_origin(req, &origin) {
+        // Consent CSRF: only this server's own consent page may answer.
+        return refuse(req, state, AuthzError::CrossSite).await;
+    }
     let Some(params) = read_form(req, data).await else {
         return refuse(
             req,
@@ -398,23 +476,31 @@ pub(super) async fn consent<'r>(
         )
         .await;
     };
-    let csrf_ok = params
-        .get("csrf_token")
-        .is_some_and(|sent| csrf(state).check(req.cookies(), sent));
-    if !csrf_ok {
-        return refuse(
-            req,
-            state,
-            AuthzError::Page("the consent form expired; please try again".into()),
-        )
-        .await;
-    }
-    let request = match validate(state, &params).await {
-        Ok(request) => request,
-        Err(err) => return refuse(req, state, err).await,
+    let token = params.get("csrf_token").unwrap_or_default();
+    let checked = match consent::open(state, req.cookies(), token) {
+        Ok(form) => {
+            let request = match validate(state, &params).await {
+                Ok(request) => request,
+                Err(err) => return refuse(req, state, err).await,
+            };
+            let Some(owner) = state.owner.current(req).await else {
+                return refuse(req, state, AuthzError::Page("you are not signed in".into())).await;
+            };
+            form.check(&owner, &request.shown())
+                .map(|auth_time| (request, owner, auth_time))
+        }
+        Err(refused) => Err(refused),
     };
-    let Some(owner) = state.owner.current(req).await else {
-        return refuse(req, state, AuthzError::Page("you are not signed in".into())).await;
+    let (request, owner, auth_time) = match checked {
+        Ok(checked) => checked,
+        Err(Refused::Expired) => {
+            let expired = "the consent form expired; please try again";
+            return refuse(req, state, AuthzError::Page(expired.into())).await;
+        }
+        Err(Refused::Mismatch) => {
+            let changed = "the consent form does not match the request it was shown for";
+            return refuse(req, state, AuthzError::Page(changed.into())).await;
+        }
     };
     if params.get("decision") != Some("Accept") {
         let to = redirect_with(
@@ -436,7 +522,7 @@ pub(super) async fn consent<'r>(
         expires_at: now().saturating_add(i64::try_from(state.config.code_ttl).unwrap_or(i64::MAX)),
         family: random_token(),
         nonce: request.nonce,
-        auth_time: Some(state.owner.authenticated_at(req).await.unwrap_or_else(now)),
+        auth_time,
     };
     if let Err(e) = state.store.save_code(TokenHash::of(&code), grant).await {
         log::error!("{e}");

@@ -3,6 +3,7 @@
 
 mod authorize;
 mod client_auth;
+mod consent;
 mod introspect;
 mod metadata;
 mod openid;

@@ -113,7 +113,7 @@ fn signed_out<'r>(req: &'r Request<'_>) -> Outcome<'r> {
 
 /// The page asking whether to sign out: a form posting to `end_session` with a CSRF token.
 fn ask<'r>(req: &'r Request<'_>, state: &ServerState) -> Outcome<'r> {
-    let token = super::authorize::csrf(state).token(req.cookies());
+    let token = super::consent::csrf(state).token(req.cookies());
     let action = state.endpoint("end_session");
     let escape = |s: &str| {
         s.replace('&', "&amp;")
@@ -144,16 +144,12 @@ pub(super) async fn end_session_confirmed<'r>(
     data: rocket::data::Data<'r>,
     state: &ServerState,
 ) -> Outcome<'r> {
-    let headers = req.headers();
-    let same_site = headers
-        .get_one("Sec-Fetch-Site")
-        .is_none_or(|site| matches!(site, "same-origin" | "none"));
     let origin = state.issuer.origin().ascii_serialization();
-    let same_origin = headers.get_one("Origin").is_none_or(|o| o == origin);
+    let same_origin = crate::pages::csrf::same_origin(req, &origin);
     let token = super::read_form(req, data).await;
     let token = token.as_ref().and_then(|form| form.get("csrf_token"));
-    let valid = token.is_some_and(|t| super::authorize::csrf(state).check(req.cookies(), t));
-    if !(same_site && same_origin && valid) {
+    let valid = token.is_some_and(|t| super::consent::csrf(state).check(req.cookies(), t));
+    if !(same_origin && valid) {
         return Outcome::from(
             req,
             (

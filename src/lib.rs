@@ -240,6 +240,7 @@ pub mod config;
 pub mod error;
 mod hooks;
 mod identity;
+mod limit;
 mod login;
 mod pages;
 pub mod presets;

@@ -72,6 +72,17 @@ pub struct RegisteredClient {
     /// Not a configuration key.
     #[serde(skip)]
     pub secret_hash: Option<TokenHash>,
+    /// When the client registered itself (RFC 7591 dynamic registration), in seconds since
+    /// the Unix epoch; `None` for configured clients and the registry's. Such a client's
+    /// redirect URIs are not trusted before the user acts (errors before consent are a page,
+    /// RFC 9700 §4.11.2), and it expires unless used (`registration_unused_ttl`). Not a
+    /// configuration key.
+    #[serde(skip)]
+    pub registered_at: Option<i64>,
+    /// When a self-registered client was first used (a code or a token issued to it). Not a
+    /// configuration key.
+    #[serde(skip)]
+    pub used_at: Option<i64>,
 }
 
 /// A grant a client may use at the token endpoint (`grant_types`).
@@ -139,6 +150,8 @@ impl RegisteredClient {
             post_logout_redirect_uris: Vec::new(),
             grant_types: GrantType::defaults(),
             secret_hash: None,
+            registered_at: None,
+            used_at: None,
         }
     }
 
@@ -372,6 +385,23 @@ pub struct ServerConfig {
     /// scope until this grants some).
     #[serde(default)]
     pub registration_scopes: Option<Vec<String>>,
+    /// With `dynamic_registration`: how many self-registered clients the store keeps at
+    /// most; further registrations get `503`. _Default:_ `1000`.
+    #[serde(default = "default_registration_limit")]
+    pub registration_limit: usize,
+    /// With `dynamic_registration`: registrations a minute from one address; more get
+    /// `429`. _Default:_ `10`.
+    #[serde(default = "default_registrations_per_client")]
+    pub registrations_per_client: u32,
+    /// With `dynamic_registration`: registrations a minute from all addresses together;
+    /// more get `429`. _Default:_ `60`.
+    #[serde(default = "default_registrations_per_minute")]
+    pub registrations_per_minute: u32,
+    /// With `dynamic_registration`: a self-registered client that no user has authorized
+    /// (and that got no token) this many seconds after registering is removed, at the next
+    /// purge. _Default:_ `86400` (a day).
+    #[serde(default = "default_registration_unused_ttl")]
+    pub registration_unused_ttl: u64,
     /// `RS256` or `ES256`: how ID tokens are signed (the first configured key of that kind
     /// signs; generated keys are of that kind). _Default:_ the first key's kind, `RS256`
     /// for generated keys.
@@ -399,6 +429,22 @@ pub struct ServerConfig {
 
 fn default_purge_interval() -> u64 {
     3600
+}
+
+fn default_registration_limit() -> usize {
+    1000
+}
+
+fn default_registrations_per_client() -> u32 {
+    10
+}
+
+fn default_registrations_per_minute() -> u32 {
+    60
+}
+
+fn default_registration_unused_ttl() -> u64 {
+    86_400
 }
 
 impl ServerConfig {

@@ -216,6 +216,8 @@ pub(crate) struct ServerState {
     pub signer: Option<oidc::Signer>,
     /// Seals consent forms to the browser, the user and the request they show.
     pub consent: seal::Sealer,
+    /// How often clients may register themselves.
+    pub registrations: crate::limit::RateLimit,
 }
 
 impl ServerState {
@@ -228,6 +230,19 @@ impl ServerState {
             return Ok(Some(Cow::Borrowed(client)));
         }
         Ok(self.store.client(id).await?.map(Cow::Owned))
+    }
+
+    /// Notes the first use of a self-registered client (a code or a token issued to it), so
+    /// that it does not expire as unused.
+    pub async fn note_use(&self, client: &RegisteredClient) {
+        if client.registered_at.is_none() || client.used_at.is_some() {
+            return;
+        }
+        let mut used = client.clone();
+        used.used_at = Some(crate::util::now());
+        if let Err(e) = self.store.save_client(used).await {
+            log::error!("rocket_oauth: noting a client's use failed: {e}");
+        }
     }
 
     /// The OpenID Provider's keys in force; `None` when it is not one.
@@ -347,15 +362,35 @@ fn build_state(
         });
     }
     let state = ServerState {
-        config,
         issuer,
         clients,
         store: Arc::new(MemoryServerStore::default()),
         owner: parts.owner,
         signer,
         consent: sealer(rocket, "consent forms"),
+        registrations: crate::limit::RateLimit::new(
+            config.registrations_per_client,
+            config.registrations_per_minute,
+        ),
+        config,
     };
     Ok((state, parts.store))
+}
+
+/// Purges expired codes and tokens, and the self-registered clients that were not used
+/// within `unused_ttl` seconds of registering.
+async fn purge(store: &dyn ServerStore, unused_ttl: i64, now: i64) -> Result<(), ServerStoreError> {
+    store.purge(now).await?;
+    for client in store.clients().await? {
+        let unused = client.used_at.is_none()
+            && client
+                .registered_at
+                .is_some_and(|at| now.saturating_sub(at) > unused_ttl);
+        if unused {
+            store.remove_client(&client.id).await?;
+        }
+    }
+    Ok(())
 }
 
 #[rocket::async_trait]
@@ -408,21 +443,23 @@ impl Fairing for AuthorizationServer {
         }
     }
 
-    /// Expired codes and tokens (and the revoked families nothing refers to any more) are
-    /// purged from the store every `purge_interval` seconds, in the background.
+    /// Expired codes and tokens (and the revoked families nothing refers to any more), and
+    /// unused self-registered clients, are purged from the store every `purge_interval`
+    /// seconds, in the background.
     async fn on_liftoff(&self, rocket: &Rocket<Orbit>) {
         let Some(state) = rocket.state::<ServerState>() else {
             return;
         };
         let store = state.store.clone();
         let every = std::time::Duration::from_secs(state.config.purge_interval);
+        let unused_ttl = i64::try_from(state.config.registration_unused_ttl).unwrap_or(i64::MAX);
         let mut shutdown = rocket.shutdown();
         rocket::tokio::spawn(async move {
             let mut ticks = rocket::tokio::time::interval(every);
             loop {
                 rocket::tokio::select! {
                     _ = ticks.tick() => {
-                        if let Err(e) = store.purge(crate::util::now()).await {
+                        if let Err(e) = purge(&*store, unused_ttl, crate::util::now()).await {
                             log::error!("rocket_oauth: purging the server's store failed: {e}");
                         }
                     }

@@ -5,7 +5,6 @@ pub(crate) mod callback;
 pub(crate) mod fairing;
 pub(crate) mod guards;
 pub(crate) mod info;
-pub(crate) mod limit;
 pub(crate) mod next;
 pub(crate) mod pages;
 pub(crate) mod required;

@@ -12,6 +12,7 @@ use crate::api::ApiTarget;
 use crate::config::ProviderConfig;
 use crate::error::ConfigError;
 use crate::hooks::Hooks;
+use crate::limit::RateLimit;
 use crate::login::Login;
 use crate::pages::csrf::CsrfCookie;
 use crate::protocol::flow::Flow;
@@ -20,7 +21,6 @@ use crate::provider::Provider;
 use crate::session::backend::SessionBackend;
 use crate::session::cookie::Cookies;
 use crate::session::manager::Sessions;
-use crate::web::limit::BeginLimit;
 
 /// Reads a provider's live session for a request (type-erased, for [`AnyUser`](crate::AnyUser)).
 pub(crate) type SessionLoader =
@@ -76,7 +76,7 @@ pub(crate) struct ProviderState<P> {
     /// Where [`ApiClient`](crate::ApiClient)s call.
     pub api: ApiTarget,
     /// How often logins may begin, when beginning one calls the provider (OAuth 1.0a).
-    pub begin_limit: Option<BeginLimit>,
+    pub begin_limit: Option<RateLimit>,
 }
 
 impl<P: Provider> ProviderState<P> {
@@ -130,7 +130,7 @@ impl<P: Provider> ProviderState<P> {
         let begin_limit = config
             .protocol
             .oauth1()
-            .map(|o| BeginLimit::new(o.login_calls_per_client, o.login_calls_per_minute));
+            .map(|o| RateLimit::new(o.login_calls_per_client, o.login_calls_per_minute));
         Ok(ProviderState {
             provider,
             hooks,

@@ -509,3 +509,89 @@ async fn assert_at_most_one_use_and_nothing_left(
         assert_eq!(api_me(b, access).await, 401);
     }
 }
+
+/// Issue 25, item 10: a self-registered client's redirect URI is not trusted before the user
+/// has acted: a malformed request is a page, never a redirect there (RFC 9700 §4.11.2).
+#[rocket::async_test]
+async fn open_registration_is_no_open_redirector() {
+    let (_app, url) = start_admin("dynamic_registration = true").await;
+    let (status, evil) = register(
+        &url,
+        None,
+        json!({"redirect_uris": ["https://evil.example/"], "token_endpoint_auth_method": "none"}),
+    )
+    .await;
+    assert_eq!(status, 201, "{evil}");
+    let id = evil["client_id"].as_str().unwrap();
+    let browser = Browser::new();
+    for extra in ["&response_type=x", "&response_type=code&prompt=none"] {
+        let r = browser
+            .get(&format!(
+                "{url}/oauth/authorize?client_id={id}&redirect_uri={}{extra}",
+                urlencode("https://evil.example/")
+            ))
+            .await;
+        assert_eq!(r.status(), 400, "a page, not a redirect ({extra})");
+        assert!(r.headers().get("location").is_none());
+    }
+    // Configured clients are trusted: their errors go back to them.
+    let r = browser
+        .get(&format!(
+            "{url}/oauth/authorize?client_id=fixed&redirect_uri={}&response_type=x",
+            urlencode(REDIRECT)
+        ))
+        .await;
+    assert_eq!(r.status(), 303);
+}
+
+/// Issue 25, item 10: registrations are bounded in number and in rate.
+#[rocket::async_test]
+async fn registrations_are_bounded() {
+    let (_app, url) = start_admin(
+        "dynamic_registration = true\nregistration_limit = 3\nregistrations_per_minute = 100",
+    )
+    .await;
+    let metadata = json!({"redirect_uris": [REDIRECT]});
+    for _ in 0..3 {
+        assert_eq!(register(&url, None, metadata.clone()).await.0, 201);
+    }
+    let (status, body) = register(&url, None, metadata.clone()).await;
+    assert_eq!(status, 503, "{body}");
+    assert_eq!(body["error"], "temporarily_unavailable");
+
+    let (_app, url) =
+        start_admin("dynamic_registration = true\nregistrations_per_minute = 2").await;
+    for _ in 0..2 {
+        assert_eq!(register(&url, None, metadata.clone()).await.0, 201);
+    }
+    let (status, body) = register(&url, None, metadata).await;
+    assert_eq!(status, 429, "{body}");
+}
+
+/// Issue 25, item 10: a registered client that is never used expires; one that was used stays.
+#[rocket::async_test]
+async fn unused_registrations_expire() {
+    let (_app, url) = start_admin(
+        "dynamic_registration = true\nregistration_scopes = [\"profile\"]\n\
+         registration_unused_ttl = 1\npurge_interval = 1",
+    )
+    .await;
+    let metadata = json!({"redirect_uris": [REDIRECT], "scope": "profile"});
+    let (_, unused) = register(&url, None, metadata.clone()).await;
+    let (_, used) = register(&url, None, metadata).await;
+    let used_id = used["client_id"].as_str().unwrap();
+    code(&url, used_id, REDIRECT, "profile").await;
+    rocket::tokio::time::sleep(std::time::Duration::from_millis(3000)).await;
+    let (_, listed) = admin(&url, Method::GET, "/admin/clients", None).await;
+    let ids: Vec<&str> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|c| c["client_id"].as_str())
+        .collect();
+    assert!(ids.contains(&used_id), "{listed}");
+    assert!(
+        !ids.contains(&unused["client_id"].as_str().unwrap()),
+        "{listed}"
+    );
+}

@@ -161,6 +161,8 @@ async fn runtime_clients(store: &dyn ServerStore) {
         .post_logout_redirect_uri("https://reports.example/bye")
         .scopes(["profile"]);
     client.secret_hash = Some(TokenHash::of("rc-secret"));
+    client.registered_at = Some(1_700_000_000);
+    client.used_at = Some(1_700_000_100);
     store.save_client(client.clone()).await.unwrap();
     store
         .save_client(RegisteredClient::new("rc-0", None).name("Public"))
@@ -176,6 +178,10 @@ async fn runtime_clients(store: &dyn ServerStore) {
     assert_eq!(read.scopes, ["profile"]);
     assert!(read.secret.is_none() && read.is_confidential());
     assert_eq!(read.secret_hash, Some(TokenHash::of("rc-secret")));
+    assert_eq!(
+        (read.registered_at, read.used_at),
+        (Some(1_700_000_000), Some(1_700_000_100))
+    );
     let ids: Vec<String> = store
         .clients()
         .await

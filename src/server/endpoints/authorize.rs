@@ -64,6 +64,28 @@ enum AuthzError {
     },
 }
 
+impl AuthzError {
+    /// An error for the client, before the user has acted: at its redirect URI, unless the
+    /// client registered itself (its redirect URIs are anyone's: a page, RFC 9700 §4.11.2).
+    fn to_client(
+        client: &RegisteredClient,
+        redirect_uri: &str,
+        state: &Option<String>,
+        error: &'static str,
+        description: &str,
+    ) -> AuthzError {
+        if client.registered_at.is_some() {
+            return AuthzError::Page(format!("{error}: {description}"));
+        }
+        AuthzError::Redirect {
+            redirect_uri: redirect_uri.to_owned(),
+            state: state.clone(),
+            error,
+            description: description.to_owned(),
+        }
+    }
+}
+
 async fn validate<'s>(
     state: &'s ServerState,
     params: &Params,
@@ -97,11 +119,8 @@ async fn validate<'s>(
         None => return Err(AuthzError::Page("the request has no redirect_uri".into())),
     };
     let client_state = params.get("state").map(str::to_owned);
-    let fail = |error: &'static str, description: &str| AuthzError::Redirect {
-        redirect_uri: redirect_uri.clone(),
-        state: client_state.clone(),
-        error,
-        description: description.to_owned(),
+    let fail = |error: &'static str, description: &str| {
+        AuthzError::to_client(&client, &redirect_uri, &client_state, error, description)
     };
     if let Some(name) = &params.duplicate {
         return Err(fail(
@@ -319,12 +338,13 @@ async fn signed_in(
     request: &AuthzRequest<'_>,
 ) -> Result<(String, Option<i64>), Stop> {
     let fail = |error: &'static str, description: &str| {
-        Stop::Refuse(AuthzError::Redirect {
-            redirect_uri: request.redirect_uri.clone(),
-            state: request.state.clone(),
+        Stop::Refuse(AuthzError::to_client(
+            &request.client,
+            &request.redirect_uri,
+            &request.state,
             error,
-            description: description.into(),
-        })
+            description,
+        ))
     };
     let freshness = Freshness::of(params).map_err(|why| fail("invalid_request", why))?;
     let none = freshness.prompt.contains(&"none");
@@ -524,6 +544,7 @@ pub(super) async fn consent<'r>(
         nonce: request.nonce,
         auth_time,
     };
+    state.note_use(&request.client).await;
     if let Err(e) = state.store.save_code(TokenHash::of(&code), grant).await {
         log::error!("{e}");
         let to = redirect_with(

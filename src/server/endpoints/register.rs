@@ -42,6 +42,16 @@ fn invalid<'r>(req: &'r Request<'_>, error: &str, description: &str) -> Outcome<
     oauth_error(req, Status::BadRequest, error, description)
 }
 
+fn unavailable<'r>(req: &'r Request<'_>, e: &ClientError) -> Outcome<'r> {
+    log::error!("rocket_oauth: dynamic registration failed: {e}");
+    oauth_error(
+        req,
+        Status::ServiceUnavailable,
+        "temporarily_unavailable",
+        "the client registry is unavailable",
+    )
+}
+
 /// `https`, or `http` on a loopback host (a native app's redirect, RFC 8252 §7.3).
 fn acceptable_redirect(uri: &str) -> bool {
     url::Url::parse(uri).is_ok_and(|u| {
@@ -78,21 +88,38 @@ pub(super) async fn register<'r>(
         Ok(asked) => asked,
         Err((error, description)) => return invalid(req, error, &description),
     };
+    // Only registrations that would be stored count.
+    if !state.registrations.allow(req.client_ip(), now()) {
+        return oauth_error(
+            req,
+            Status::TooManyRequests,
+            "temporarily_unavailable",
+            "too many registrations; try again in a minute",
+        );
+    }
     let registry = ClientRegistry::from_state(state);
-    let registered = match registry.create(asked.client).await {
+    match registry.list().await {
+        Ok(clients) => {
+            let registered = clients.iter().filter(|c| c.registered_at.is_some());
+            if registered.count() >= state.config.registration_limit {
+                return oauth_error(
+                    req,
+                    Status::ServiceUnavailable,
+                    "temporarily_unavailable",
+                    "the server registers no more clients",
+                );
+            }
+        }
+        Err(e) => return unavailable(req, &e),
+    }
+    let mut client = asked.client;
+    client.registered_at = Some(now());
+    let registered = match registry.create(client).await {
         Ok(registered) => registered,
         Err(ClientError::Invalid { reason, .. }) => {
             return invalid(req, "invalid_client_metadata", &reason)
         }
-        Err(e) => {
-            log::error!("rocket_oauth: dynamic registration failed: {e}");
-            return oauth_error(
-                req,
-                Status::ServiceUnavailable,
-                "temporarily_unavailable",
-                "the client registry is unavailable",
-            );
-        }
+        Err(e) => return unavailable(req, &e),
     };
     let client = registered.client;
     let mut body = json!({

@@ -225,6 +225,7 @@ impl<'r> Grant<'r, '_> {
             nonce: None,
             auth_time: None,
         };
+        self.state.note_use(&self.client).await;
         self.issue(None, scopes, None, random_token(), id).await
     }
 

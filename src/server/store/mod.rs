@@ -94,6 +94,10 @@ struct ClientRow {
     /// `client_credentials`).
     #[serde(default = "GrantType::defaults")]
     grant_types: Vec<GrantType>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    registered_at: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    used_at: Option<i64>,
 }
 
 /// A runtime client's JSON in the SQL stores (never a plaintext secret).
@@ -109,6 +113,8 @@ fn client_json(client: &RegisteredClient) -> Result<String, ServerStoreError> {
         resource_server: client.resource_server,
         post_logout_redirect_uris: client.post_logout_redirect_uris.clone(),
         grant_types: client.grant_types.clone(),
+        registered_at: client.registered_at,
+        used_at: client.used_at,
     })
     .map_err(ServerStoreError::corrupt)
 }
@@ -126,6 +132,8 @@ fn client_from_json(json: &str) -> Result<RegisteredClient, ServerStoreError> {
     client.resource_server = row.resource_server;
     client.post_logout_redirect_uris = row.post_logout_redirect_uris;
     client.grant_types = row.grant_types;
+    client.registered_at = row.registered_at;
+    client.used_at = row.used_at;
     Ok(client)
 }
 

@@ -1,5 +1,5 @@
-//! How often logins may begin, for providers that are called when one begins (OAuth 1.0a's
-//! request token: each `GET login` spends the consumer's quota at the provider). A fixed
+//! How often something costly may happen: OAuth 1.0a logins that begin (each `GET login`
+//! spends the consumer's quota at the provider), dynamic client registrations. A fixed
 //! one-minute window, per client address and overall; memory stays bounded by the overall
 //! limit (no more clients can have been let in within a window than calls were).
 
@@ -9,7 +9,7 @@ use std::sync::Mutex;
 
 /// The limits, and this window's counts.
 #[derive(Debug)]
-pub(crate) struct BeginLimit {
+pub(crate) struct RateLimit {
     per_client: u32,
     overall: u32,
     window: Mutex<Window>,
@@ -23,17 +23,17 @@ struct Window {
     clients: HashMap<Option<IpAddr>, u32>,
 }
 
-impl BeginLimit {
-    /// At most `per_client` logins a minute from one address, `overall` from all.
+impl RateLimit {
+    /// At most `per_client` calls a minute from one address, `overall` from all.
     pub fn new(per_client: u32, overall: u32) -> Self {
-        BeginLimit {
+        RateLimit {
             per_client,
             overall,
             window: Mutex::default(),
         }
     }
 
-    /// Whether a login from `client` may begin now (`now`: seconds since the epoch); counts
+    /// Whether a call from `client` may happen now (`now`: seconds since the epoch); counts
     /// it if so.
     pub fn allow(&self, client: Option<IpAddr>, now: i64) -> bool {
         let mut window = self.window.lock().unwrap_or_else(|e| e.into_inner());
@@ -63,7 +63,7 @@ mod tests {
 
     #[test]
     fn per_client_and_overall_within_a_minute() {
-        let limit = BeginLimit::new(2, 3);
+        let limit = RateLimit::new(2, 3);
         let (a, b, c) = (
             Some("127.0.0.1".parse().unwrap()),
             Some("127.0.0.2".parse().unwrap()),

@@ -478,6 +478,30 @@ async fn consent_page<'r>(
     outcome
 }
 
+/// The request a consent form answers, its user and their login time, if the form was shown
+/// in this browser, to the signed-in user, for this very request.
+async fn answered<'s>(
+    req: &Request<'_>,
+    state: &'s ServerState,
+    params: &Params,
+) -> Result<(AuthzRequest<'s>, String, Option<i64>), AuthzError> {
+    let page = |message: &str| AuthzError::Page(message.into());
+    let token = params.get("csrf_token").unwrap_or_default();
+    let refused = |refused| match refused {
+        Refused::Expired => page("the consent form expired; please try again"),
+        Refused::Mismatch => page("the consent form does not match the request it was shown for"),
+    };
+    let form = consent::open(state, req.cookies(), token).map_err(refused)?;
+    let request = validate(state, params).await?;
+    let owner = state
+        .owner
+        .current(req)
+        .await
+        .ok_or_else(|| page("you are not signed in"))?;
+    let auth_time = form.check(&owner, &request.shown()).map_err(refused)?;
+    Ok((request, owner, auth_time))
+}
+
 pub(super) async fn consent<'r>(
     req: &'r Request<'_>,
     data: Data<'r>,
@@ -496,31 +520,9 @@ pub(super) async fn consent<'r>(
         )
         .await;
     };
-    let token = params.get("csrf_token").unwrap_or_default();
-    let checked = match consent::open(state, req.cookies(), token) {
-        Ok(form) => {
-            let request = match validate(state, &params).await {
-                Ok(request) => request,
-                Err(err) => return refuse(req, state, err).await,
-            };
-            let Some(owner) = state.owner.current(req).await else {
-                return refuse(req, state, AuthzError::Page("you are not signed in".into())).await;
-            };
-            form.check(&owner, &request.shown())
-                .map(|auth_time| (request, owner, auth_time))
-        }
-        Err(refused) => Err(refused),
-    };
-    let (request, owner, auth_time) = match checked {
-        Ok(checked) => checked,
-        Err(Refused::Expired) => {
-            let expired = "the consent form expired; please try again";
-            return refuse(req, state, AuthzError::Page(expired.into())).await;
-        }
-        Err(Refused::Mismatch) => {
-            let changed = "the consent form does not match the request it was shown for";
-            return refuse(req, state, AuthzError::Page(changed.into())).await;
-        }
+    let (request, owner, auth_time) = match answered(req, state, &params).await {
+        Ok(answered) => answered,
+        Err(err) => return refuse(req, state, err).await,
     };
     if params.get("decision") != Some("Accept") {
         let to = redirect_with(

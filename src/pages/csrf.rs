@@ -36,8 +36,7 @@ impl CsrfCookie {
 
     /// Whether `submitted` equals the cookie's token.
     pub fn check(&self, jar: &CookieJar<'_>, submitted: &str) -> bool {
-        jar.get_private(&self.name)
-            .is_some_and(|c| ct_eq(c.value(), submitted))
+        self.current(jar).is_some_and(|c| ct_eq(&c, submitted))
     }
 }
 

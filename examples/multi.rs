@@ -141,13 +141,11 @@ fn staff(user: OrLogin<HasRole<Sso, Staff>>) -> String {
     format!("staff page for {who}")
 }
 
-/// The user's GitHub repositories, with their own token.
+/// The user's GitHub repositories, with their own token (`401` when GitHub refuses it, `502`
+/// when GitHub fails).
 #[get("/repos")]
-async fn repos(github: ApiClient<'_, Gh>) -> Result<Value, String> {
-    let response = github.get("user/repos").await.map_err(|e| e.to_string())?;
-    response
-        .json()
-        .map_err(|e: rocket_oauth::error::ApiError| e.to_string())
+async fn repos(github: ApiClient<'_, Gh>) -> Result<Value, rocket_oauth::error::ApiError> {
+    github.get("user/repos").await?.json()
 }
 
 /// The users the hooks recorded.

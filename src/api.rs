@@ -102,6 +102,111 @@ impl Refresh for NoRefresh {
     }
 }
 
+/// What an [`ApiHandle`] keeps of a provider: its pooled client, its flow, where its API is,
+/// and how stored credentials are refreshed (implemented by the web layer's provider state).
+pub(crate) trait Background: Send + Sync + 'static {
+    fn http(&self) -> &HttpClient;
+    fn flow(&self) -> &dyn Flow;
+    fn target(&self) -> &ApiTarget;
+    fn refresher(&self) -> Arc<dyn Refresh + '_>;
+}
+
+/// Provider `P`'s API for background work: an owned handle (cheap to clone, `'static`), so a
+/// task the application spawns (a periodic job) keeps it for as long as it runs, and makes
+/// [`ApiClient`]s from stored credentials with [`client`](ApiHandle::client), or OAuth
+/// 1.0a's consumer-only client with [`consumer`](ApiHandle::consumer). Take it at liftoff
+/// ([`ApiHandle::of`]) or as a request guard. Refreshes go through the provider's ledger of
+/// rotated refresh tokens, like the sessions' own, and reach
+/// [`Hooks::on_token_update`](crate::Hooks::on_token_update).
+///
+/// ```rust
+/// # #[macro_use] extern crate rocket;
+/// use std::time::Duration;
+/// use rocket::fairing::AdHoc;
+/// use rocket_oauth::api::ApiHandle;
+/// use rocket_oauth::{Login, OAuth2Provider};
+///
+/// #[derive(OAuth2Provider)]
+/// #[oauth(name = "idp", authorize_url = "https://idp.example/a", token_url = "https://idp.example/t")]
+/// struct Idp;
+///
+/// /// The credentials the application stored (from `after_login` and `on_token_update`).
+/// fn stored_logins() -> Vec<Login> { Vec::new() }
+///
+/// #[launch]
+/// fn rocket() -> _ {
+///     rocket::build()
+///         .attach(Idp.fairing())
+///         .attach(AdHoc::on_liftoff("nightly sync", |rocket| Box::pin(async move {
+///             let Some(idp) = ApiHandle::<Idp>::of(rocket) else { return };
+///             rocket::tokio::spawn(async move {
+///                 let mut every = rocket::tokio::time::interval(Duration::from_secs(3600));
+///                 loop {
+///                     every.tick().await;
+///                     for login in stored_logins() {
+///                         let _ = idp.client(login).get("me").await;
+///                     }
+///                 }
+///             });
+///         })))
+/// }
+/// ```
+pub struct ApiHandle<P> {
+    pub(crate) inner: Arc<dyn Background>,
+    pub(crate) _provider: PhantomData<fn() -> P>,
+}
+
+impl<P> Clone for ApiHandle<P> {
+    fn clone(&self) -> Self {
+        ApiHandle {
+            inner: self.inner.clone(),
+            _provider: PhantomData,
+        }
+    }
+}
+
+impl<P> fmt::Debug for ApiHandle<P> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ApiHandle").finish_non_exhaustive()
+    }
+}
+
+impl<P> ApiHandle<P> {
+    /// A client calling with `login`'s credentials (stored by the application).
+    pub fn client(&self, login: Login) -> ApiClient<'_, P> {
+        let inner = &*self.inner;
+        ApiClient::new(
+            inner.http(),
+            inner.flow(),
+            inner.target(),
+            Arc::new(login),
+            inner.refresher(),
+        )
+    }
+
+    /// An OAuth 1.0a client that signs with the consumer's credentials only (2-legged), for
+    /// calls that act as the application rather than a user. (Other protocols have no such
+    /// calls: the requests carry no token.)
+    pub fn consumer(&self) -> ApiClient<'_, P> {
+        self.client(consumer_login())
+    }
+}
+
+/// The "login" of OAuth 1.0a's 2-legged calls: no token, only the consumer's credentials.
+pub(crate) fn consumer_login() -> Login {
+    let credentials = crate::protocol::credentials::Credentials {
+        access_token: crate::Secret::default(),
+        token_type: "oauth1".into(),
+        expires_at: None,
+        refresh_token: None,
+        scopes: Vec::new(),
+        received_at: crate::util::now(),
+        token_secret: None,
+        id_token: None,
+    };
+    Login::new(credentials, None, crate::util::now())
+}
+
 /// Calls provider `P`'s API on the logged-in user's behalf, on the provider's pooled client:
 /// `Authorization: Bearer <access token>` on every request, relative URLs against
 /// `oauth.<name>.api_base_url`, the access token refreshed when it expires, and one retry
@@ -136,9 +241,8 @@ impl Refresh for NoRefresh {
 /// struct GitHub; // with `api_base_url = "https://api.github.com/"` in `oauth.github`
 ///
 /// #[get("/repos")]
-/// async fn repos(api: ApiClient<'_, GitHub>) -> Result<Value, String> {
-///     let response = api.get("user/repos").await.map_err(|e| e.to_string())?;
-///     response.json().map_err(|e: ApiError| e.to_string())
+/// async fn repos(api: ApiClient<'_, GitHub>) -> Result<Value, ApiError> {
+///     api.get("user/repos").await?.json()
 /// }
 /// ```
 ///

@@ -272,9 +272,11 @@ pub mod guards {
 
 /// OAuth 1.0a beyond logging in: incoming 2-legged signed requests, checked by the
 /// [`SignedRequest`](oauth1::SignedRequest) guard once [`RequestVerifier`](oauth1::RequestVerifier)'s
-/// fairing is attached. (Outgoing calls are signed by [`ApiClient`]; signature methods and
-/// placements are in [`config`].)
+/// fairing is attached, and outgoing 2-legged calls ([`ConsumerClient`](oauth1::ConsumerClient)).
+/// (Outgoing calls are signed by [`ApiClient`]; signature methods and placements are in
+/// [`config`].)
 pub mod oauth1 {
+    pub use crate::web::api::ConsumerClient;
     pub use crate::web::signed::{RequestVerifier, SignedRequest};
 }
 

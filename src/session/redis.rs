@@ -122,15 +122,20 @@ impl SessionStore for RedisSessionStore {
     }
 
     async fn save(&self, id: &str, record: &SessionRecord) -> Result<(), SessionStoreError> {
+        if record.expires_at <= now() {
+            // Ended already: nothing to keep (and nothing an update could bring back).
+            return self.delete(id).await;
+        }
         let json = encode(record)?;
         let ttl = ttl_ms(record.expires_at);
         let mut pipe = redis::pipe();
+        // `EXAT`: Redis forgets the session exactly when it ends, as `load` sees it.
         pipe.atomic()
             .cmd("SET")
             .arg(self.session_key(id))
             .arg(json)
-            .arg("PX")
-            .arg(ttl)
+            .arg("EXAT")
+            .arg(record.expires_at)
             .ignore();
         if let Some(user) = &record.user {
             // The user's index lives as long as their longest session.
@@ -146,6 +151,10 @@ impl SessionStore for RedisSessionStore {
     }
 
     async fn update(&self, id: &str, record: &SessionRecord) -> Result<bool, SessionStoreError> {
+        if record.expires_at <= now() {
+            self.delete(id).await?;
+            return Ok(false);
+        }
         let json = encode(record)?;
         // `XX`: only if the key exists (an ended session stays ended). The user's index
         // already names the session, and lives at least as long.
@@ -154,8 +163,8 @@ impl SessionStore for RedisSessionStore {
                 redis::cmd("SET")
                     .arg(self.session_key(id))
                     .arg(json)
-                    .arg("PX")
-                    .arg(ttl_ms(record.expires_at))
+                    .arg("EXAT")
+                    .arg(record.expires_at)
                     .arg("XX"),
             )
             .await?;

@@ -34,7 +34,16 @@ impl Browser {
     /// A browser with no cookies; each request times out after 20 seconds.
     pub fn new() -> Self {
         let jar = Arc::new(reqwest::cookie::Jar::default());
+        // A browser's navigation asks for HTML (a `LoginRequired` page redirects it).
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert(
+            reqwest::header::ACCEPT,
+            reqwest::header::HeaderValue::from_static(
+                "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+            ),
+        );
         let client = reqwest::Client::builder()
+            .default_headers(headers)
             .cookie_provider(jar.clone())
             .redirect(reqwest::redirect::Policy::none())
             .timeout(Duration::from_secs(20))

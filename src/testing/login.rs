@@ -153,7 +153,9 @@ impl MockProvider {
     ///     .attach(Gh.fairing())
     ///     .mount("/", routes![home]);
     /// let client = Client::tracked(rocket).unwrap();
-    /// assert_eq!(client.get("/").dispatch().status().code, 303); // to the login
+    /// // A page navigation (a script's fetch would get 401) is sent to the login.
+    /// let page = client.get("/").header(rocket::http::Accept::HTML).dispatch();
+    /// assert_eq!(page.status().code, 303);
     ///
     /// mock.log_in_blocking::<Gh>(&client, "alice");
     /// assert_eq!(client.get("/").dispatch().into_string().as_deref(), Some("welcome"));

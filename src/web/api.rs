@@ -1,15 +1,23 @@
 //! [`ApiClient`] in the web layer: the request guard, the constructors for background work,
-//! and how its credentials are refreshed (the session's, or stored ones); [`SessionAdmin`].
+//! and how its credentials are refreshed (the session's, or stored ones); [`SessionAdmin`];
+//! [`ApiError`] as a response.
 
 use std::fmt;
+use std::marker::PhantomData;
+use std::ops::Deref;
 use std::sync::{Arc, Mutex};
 
 use rocket::http::{CookieJar, Status};
 use rocket::request::{FromRequest, Outcome, Request};
-use rocket::{Ignite, Orbit, Rocket, Sentinel};
+use rocket::response::{self, Responder};
+use rocket::serde::json::Json;
+use rocket::{Ignite, Orbit, Phase, Rocket, Sentinel};
 
-use crate::api::{ApiClient, Refresh};
+use crate::api::{consumer_login, ApiClient, ApiHandle, ApiTarget, Background, Refresh};
+use crate::error::ApiError;
 use crate::login::Login;
+use crate::protocol::flow::Flow;
+use crate::protocol::http::{HttpClient, HttpError};
 use crate::provider::Provider;
 use crate::session::manager::Session;
 use crate::web::guards::current;
@@ -74,7 +82,7 @@ impl<'r, P: Provider> ApiClient<'r, P> {
     /// credentials at their next refresh instead of spending the old refresh token, and a
     /// token a session already rotated is not sent again.
     pub fn detached(rocket: &'r Rocket<Orbit>, login: Login) -> Option<Self> {
-        let state = rocket.state::<ProviderState<P>>()?;
+        let state = ProviderState::<P>::of(rocket)?;
         Some(Self::of(
             state,
             Arc::new(login),
@@ -86,17 +94,116 @@ impl<'r, P: Provider> ApiClient<'r, P> {
     /// calls that act as the application rather than a user; `None` when `P`'s fairing is not
     /// attached. (Other protocols have no such calls: the requests carry no token.)
     pub fn consumer(rocket: &'r Rocket<Orbit>) -> Option<Self> {
-        let credentials = crate::protocol::credentials::Credentials {
-            access_token: crate::Secret::default(),
-            token_type: "oauth1".into(),
-            expires_at: None,
-            refresh_token: None,
-            scopes: Vec::new(),
-            received_at: crate::util::now(),
-            token_secret: None,
-            id_token: None,
-        };
-        Self::detached(rocket, Login::new(credentials, None, crate::util::now()))
+        Self::detached(rocket, consumer_login())
+    }
+}
+
+impl<P: Provider> Background for ProviderState<P> {
+    fn http(&self) -> &HttpClient {
+        &self.http
+    }
+
+    fn flow(&self) -> &dyn Flow {
+        &*self.flow
+    }
+
+    fn target(&self) -> &ApiTarget {
+        &self.api
+    }
+
+    fn refresher(&self) -> Arc<dyn Refresh + '_> {
+        Arc::new(DetachedRefresh { state: self })
+    }
+}
+
+impl<P: Provider> ApiHandle<P> {
+    /// `P`'s handle; `None` when `P`'s fairing is not attached. At liftoff (or wherever a
+    /// `Rocket` is at hand); a route can take the handle as a request guard instead.
+    pub fn of<Ph: Phase>(rocket: &Rocket<Ph>) -> Option<Self> {
+        let state: Arc<dyn Background> = ProviderState::<P>::shared(rocket)?;
+        Some(ApiHandle {
+            inner: state,
+            _provider: PhantomData,
+        })
+    }
+}
+
+#[rocket::async_trait]
+impl<'r, P: Provider> FromRequest<'r> for ApiHandle<P> {
+    type Error = std::convert::Infallible;
+
+    async fn from_request(req: &'r Request<'_>) -> Outcome<Self, Self::Error> {
+        match ApiHandle::of(req.rocket()) {
+            Some(handle) => Outcome::Success(handle),
+            // Unreachable: the sentinel refuses to launch without the fairing.
+            None => Outcome::Forward(Status::NotFound),
+        }
+    }
+}
+
+impl<P: Provider> Sentinel for ApiHandle<P> {
+    fn abort(rocket: &Rocket<Ignite>) -> bool {
+        crate::web::guards::abort_without_fairing::<P>(rocket, "ApiHandle")
+    }
+}
+
+/// OAuth 1.0a provider `P`'s consumer-only (2-legged) client, as a request guard: calls
+/// signed with the consumer's credentials alone, acting as the application (whoever is
+/// logged in). Dereferences to [`ApiClient`].
+///
+/// ```rust
+/// # #[macro_use] extern crate rocket;
+/// use rocket::serde::json::Value;
+/// use rocket_oauth::error::ApiError;
+/// use rocket_oauth::oauth1::ConsumerClient;
+/// use rocket_oauth::OAuth1Provider;
+///
+/// #[derive(OAuth1Provider)]
+/// #[oauth(
+///     name = "odesk",
+///     request_token_url = "https://odesk.example/request_token",
+///     authorize_url = "https://odesk.example/authorize",
+///     access_token_url = "https://odesk.example/access_token"
+/// )]
+/// struct ODesk;
+///
+/// #[get("/categories")]
+/// async fn categories(api: ConsumerClient<'_, ODesk>) -> Result<Value, ApiError> {
+///     api.get("profiles/v1/metadata/categories.json").await?.json()
+/// }
+/// ```
+pub struct ConsumerClient<'r, P>(ApiClient<'r, P>);
+
+impl<'r, P> Deref for ConsumerClient<'r, P> {
+    type Target = ApiClient<'r, P>;
+
+    fn deref(&self) -> &ApiClient<'r, P> {
+        &self.0
+    }
+}
+
+impl<P> fmt::Debug for ConsumerClient<'_, P> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("ConsumerClient").finish()
+    }
+}
+
+#[rocket::async_trait]
+impl<'r, P: Provider> FromRequest<'r> for ConsumerClient<'r, P> {
+    type Error = std::convert::Infallible;
+
+    async fn from_request(req: &'r Request<'_>) -> Outcome<Self, Self::Error> {
+        match ApiClient::consumer(req.rocket()) {
+            Some(client) => Outcome::Success(ConsumerClient(client)),
+            // Unreachable: the sentinel refuses to launch without the fairing.
+            None => Outcome::Forward(Status::NotFound),
+        }
+    }
+}
+
+impl<P: Provider> Sentinel for ConsumerClient<'_, P> {
+    fn abort(rocket: &Rocket<Ignite>) -> bool {
+        crate::web::guards::abort_without_fairing::<P>(rocket, "ConsumerClient")
     }
 }
 
@@ -106,7 +213,7 @@ impl<'r, P: Provider> FromRequest<'r> for ApiClient<'r, P> {
 
     async fn from_request(req: &'r Request<'_>) -> Outcome<Self, Self::Error> {
         let (Some(state), Some(token)) = (
-            req.rocket().state::<ProviderState<P>>(),
+            ProviderState::<P>::of(req.rocket()),
             current::<P>(req).await,
         ) else {
             return Outcome::Forward(Status::Unauthorized);
@@ -163,7 +270,7 @@ impl<'r, P: Provider> SessionAdmin<'r, P> {
     /// `P`'s sessions, outside requests; `None` when `P`'s fairing is not attached.
     pub fn of(rocket: &'r Rocket<Orbit>) -> Option<Self> {
         Some(SessionAdmin {
-            state: rocket.state::<ProviderState<P>>()?,
+            state: ProviderState::<P>::of(rocket)?,
         })
     }
 
@@ -183,7 +290,7 @@ impl<'r, P: Provider> FromRequest<'r> for SessionAdmin<'r, P> {
     type Error = std::convert::Infallible;
 
     async fn from_request(req: &'r Request<'_>) -> Outcome<Self, Self::Error> {
-        match req.rocket().state::<ProviderState<P>>() {
+        match ProviderState::<P>::of(req.rocket()) {
             Some(state) => Outcome::Success(SessionAdmin { state }),
             // Unreachable: the sentinel refuses to launch without the fairing.
             None => Outcome::Forward(Status::NotFound),
@@ -194,5 +301,62 @@ impl<'r, P: Provider> FromRequest<'r> for SessionAdmin<'r, P> {
 impl<P: Provider> Sentinel for SessionAdmin<'_, P> {
     fn abort(rocket: &Rocket<Ignite>) -> bool {
         crate::web::guards::abort_without_fairing::<P>(rocket, "SessionAdmin")
+    }
+}
+
+impl ApiError {
+    /// The status a route answers with when it returns this error: `401` when the provider
+    /// refused the user's credentials (they must log in again), `504` when it did not answer
+    /// in time, `502` when it failed or answered what was not expected, `500` for a call the
+    /// application got wrong (a URL that is not on the provider's API).
+    ///
+    /// ```rust
+    /// use rocket::http::Status;
+    /// use rocket_oauth::error::ApiError;
+    ///
+    /// assert_eq!(ApiError::Unauthorized.status(), Status::Unauthorized);
+    /// assert_eq!(ApiError::InvalidJson.status(), Status::BadGateway);
+    /// ```
+    pub fn status(&self) -> Status {
+        match self {
+            ApiError::Unauthorized => Status::Unauthorized,
+            ApiError::Http(HttpError::Timeout) => Status::GatewayTimeout,
+            ApiError::Url(_) | ApiError::Origin(_) | ApiError::Http(HttpError::Request(_)) => {
+                Status::InternalServerError
+            }
+            _ => Status::BadGateway,
+        }
+    }
+}
+
+/// A route may return `Result<_, ApiError>`: the error answers with its
+/// [`status`](ApiError::status) and a JSON body `{"error": "…"}` saying what went wrong (for
+/// a `500`, only that the call is misconfigured; the details are logged).
+///
+/// ```rust
+/// # #[macro_use] extern crate rocket;
+/// use rocket::serde::json::Value;
+/// use rocket_oauth::error::ApiError;
+/// use rocket_oauth::{ApiClient, OAuth2Provider};
+///
+/// #[derive(OAuth2Provider)]
+/// #[oauth(name = "idp", authorize_url = "https://idp.example/a", token_url = "https://idp.example/t")]
+/// struct Idp;
+///
+/// #[get("/repos")]
+/// async fn repos(api: ApiClient<'_, Idp>) -> Result<Value, ApiError> {
+///     api.get("user/repos").await?.json()
+/// }
+/// ```
+impl<'r> Responder<'r, 'static> for ApiError {
+    fn respond_to(self, req: &'r Request<'_>) -> response::Result<'static> {
+        let status = self.status();
+        let message = if status == Status::InternalServerError {
+            log::error!("rocket_oauth: an API call failed: {self}");
+            "the application's call of the provider's API is misconfigured".to_owned()
+        } else {
+            self.to_string()
+        };
+        (status, Json(serde_json::json!({ "error": message }))).respond_to(req)
     }
 }

@@ -2,6 +2,7 @@
 //! its routes and turns [`LoginRequired`](crate::LoginRequired)'s 401s into redirects.
 
 use std::io::Cursor;
+use std::sync::Arc;
 
 use rocket::fairing::{self, Fairing, Info, Kind};
 use rocket::http::{Header, Status};
@@ -128,7 +129,7 @@ impl<P: Provider> Fairing for OAuthFairing<P> {
                 }
                 let base = state.config.base_path.clone();
                 let routes = routes::routes::<P>(&state.config);
-                Ok(rocket.manage(state).mount(base, routes))
+                Ok(rocket.manage(Arc::new(state)).mount(base, routes))
             }
             Err(e) => {
                 log::error!("rocket_oauth: {e}");
@@ -139,7 +140,7 @@ impl<P: Provider> Fairing for OAuthFairing<P> {
 
     async fn on_response<'r>(&self, req: &'r Request<'_>, res: &mut Response<'r>) {
         if session_ended::<P>(req) && res.status().code >= 400 {
-            if let Some(state) = req.rocket().state::<ProviderState<P>>() {
+            if let Some(state) = ProviderState::<P>::of(req.rocket()) {
                 for removal in state.cookies.session_removals(req.cookies()) {
                     res.adjoin_header(removal);
                 }

@@ -199,10 +199,27 @@ pub(crate) fn load_session<'r, P: Provider>(
     Box::pin(async move { current::<P>(req).await.map(|token| token.login.clone()) })
 }
 
+/// Whether the request is a page navigation, which a redirect to the login suits, rather
+/// than a script's `fetch`/XHR or an API client, which must get the `401`:
+/// `Sec-Fetch-Mode: navigate`, or, from a browser that does not send it, an `Accept` that
+/// asks for HTML.
+fn is_navigation(req: &Request<'_>) -> bool {
+    let headers = req.headers();
+    match headers.get_one("Sec-Fetch-Mode") {
+        Some(mode) => mode == "navigate",
+        None => headers
+            .get_one("Accept")
+            .is_some_and(|accept| accept.contains("text/html")),
+    }
+}
+
 /// Asks the fairing to turn this request's `401` into a redirect to `P`'s login, with
-/// `next` set to the current path.
+/// `next` set to the current path (page navigations only).
 pub(crate) fn redirect_to_login<P: Provider>(req: &Request<'_>) {
-    if let Some(state) = req.rocket().state::<ProviderState<P>>() {
+    if !is_navigation(req) {
+        return;
+    }
+    if let Some(state) = ProviderState::<P>::of(req.rocket()) {
         let here = req.uri().to_string();
         let target = format!(
             "{}/login?next={}",
@@ -214,7 +231,7 @@ pub(crate) fn redirect_to_login<P: Provider>(req: &Request<'_>) {
 }
 
 async fn live_session<P: Provider>(req: &Request<'_>) -> Option<Session> {
-    let state = req.rocket().state::<ProviderState<P>>()?;
+    let state = ProviderState::<P>::of(req.rocket())?;
     let sessions = &state.sessions;
     let mut session = sessions.load(req.cookies()).await?;
     let now = now();
@@ -266,7 +283,7 @@ impl<'r, P: Provider> FromRequest<'r> for AccessToken<P> {
 }
 
 pub(crate) fn abort_without_fairing<P: Provider>(rocket: &Rocket<Ignite>, guard: &str) -> bool {
-    if rocket.state::<ProviderState<P>>().is_some() {
+    if ProviderState::<P>::of(rocket).is_some() {
         return false;
     }
     log::error!(

@@ -66,7 +66,7 @@ impl<'r, P: Provider> FromRequest<'r> for ProviderInfo<'r, P> {
     type Error = std::convert::Infallible;
 
     async fn from_request(req: &'r Request<'_>) -> Outcome<Self, Self::Error> {
-        match req.rocket().state::<ProviderState<P>>() {
+        match ProviderState::<P>::of(req.rocket()) {
             Some(state) => Outcome::Success(ProviderInfo { state }),
             None => Outcome::Forward(Status::InternalServerError),
         }

@@ -45,7 +45,9 @@ impl<'r, P: Provider, R: RoleName> ProviderGuard<'r> for HasRole<P, R> {
 
 /// Guard `G` for HTML pages: a logged-out visitor is redirected (`303 See Other`) to the
 /// provider's `login` route with `next` set to the current path, so they come back here
-/// after logging in (Flask-oDesk's `login_required`), where `G` alone answers `401`.
+/// after logging in (Flask-oDesk's `login_required`), where `G` alone answers `401`. Only page
+/// navigations are redirected (`Sec-Fetch-Mode: navigate`, or an `Accept` asking for HTML):
+/// a script's `fetch`/XHR or an API client gets the `401`, which it can act on.
 /// Everything else is `G`'s: a logged-in user without a [`HasRole`] role still gets `403`.
 /// Dereferences to `G`. The redirect is made by the fairing from the `401` that the
 /// forward ends in, so a lower-ranked route that answers the request still wins.

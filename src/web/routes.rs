@@ -87,7 +87,7 @@ pub(crate) fn routes<P: Provider>(config: &ProviderConfig) -> Vec<Route> {
 #[rocket::async_trait]
 impl<P: Provider> Handler for ProviderRoute<P> {
     async fn handle<'r>(&self, req: &'r Request<'_>, data: Data<'r>) -> Outcome<'r> {
-        let Some(state) = req.rocket().state::<ProviderState<P>>() else {
+        let Some(state) = ProviderState::<P>::of(req.rocket()) else {
             return Outcome::Error(Status::InternalServerError);
         };
         let outcome = match self.endpoint {
@@ -256,7 +256,7 @@ async fn logout<'r, P: Provider>(req: &'r Request<'_>, state: &ProviderState<P>)
 /// Revokes the ended session's tokens at the provider (RFC 7009) without holding up the
 /// logout: best effort, bounded by the provider's timeouts.
 fn revoke_in_background<P: Provider>(req: &Request<'_>, credentials: Credentials) {
-    let Some(state) = req.rocket().state::<ProviderState<P>>() else {
+    let Some(state) = ProviderState::<P>::of(req.rocket()) else {
         return;
     };
     let (flow, http) = (state.flow.clone(), state.http.clone());

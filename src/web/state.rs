@@ -5,7 +5,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 
-use rocket::Request;
+use rocket::{Phase, Request, Rocket};
 use url::Url;
 
 use crate::api::ApiTarget;
@@ -77,6 +77,18 @@ pub(crate) struct ProviderState<P> {
     pub api: ApiTarget,
     /// How often logins may begin, when beginning one calls the provider (OAuth 1.0a).
     pub begin_limit: Option<RateLimit>,
+}
+
+impl<P: Send + Sync + 'static> ProviderState<P> {
+    /// `P`'s state in `rocket`, if its fairing is attached.
+    pub fn of<Ph: Phase>(rocket: &Rocket<Ph>) -> Option<&Self> {
+        rocket.state::<Arc<Self>>().map(Arc::as_ref)
+    }
+
+    /// `P`'s state, shared (for a handle that outlives a request).
+    pub fn shared<Ph: Phase>(rocket: &Rocket<Ph>) -> Option<Arc<Self>> {
+        rocket.state::<Arc<Self>>().cloned()
+    }
 }
 
 impl<P: Provider> ProviderState<P> {

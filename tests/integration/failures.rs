@@ -308,6 +308,7 @@ async fn tampered_cookies_read_as_logged_out() {
         let r = raw
             .get(format!("{}/private", app.url))
             .header("cookie", cookie)
+            .header("sec-fetch-mode", "navigate")
             .send()
             .await
             .unwrap();

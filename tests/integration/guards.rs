@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use rocket::figment::Figment;
-use rocket::http::Status;
+use rocket::http::{Accept, Status};
 use rocket::local::asynchronous::Client;
 use rocket::serde::json::{json, Value};
 use rocket::{get, routes, Build, Request, Rocket};
@@ -142,7 +142,7 @@ async fn html_guards_redirect_to_the_login_and_roles_still_forbid() {
     mock.add_user(MockUser::new("bob").email("bob@example.com"));
     let client = Client::tracked(app(configured(&mock))).await.unwrap();
     for path in ["/profile", "/staff"] {
-        let r = client.get(path).dispatch().await;
+        let r = client.get(path).header(Accept::HTML).dispatch().await;
         assert_eq!(r.status(), Status::SeeOther, "{path}");
         assert_eq!(
             r.headers().get_one("Location"),

@@ -236,6 +236,31 @@ async fn redirecting_guard_sends_to_login_and_back() {
     );
 }
 
+/// Issue 26, item 7: only page navigations are redirected to the login; a script's fetch or
+/// an API client gets the `401` it can act on.
+#[rocket::async_test]
+async fn fetch_calls_to_a_login_required_route_get_401() {
+    let idp = start_idp().await;
+    let app = start_app(&idp, false, |f| f).await;
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let url = format!("{}/private", app.url);
+    let fetch = client
+        .get(&url)
+        .header("Sec-Fetch-Mode", "cors")
+        .header("Accept", "text/html")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(fetch.status(), 401, "fetch()");
+    let api = client.get(&url).header("Accept", "application/json");
+    assert_eq!(api.send().await.unwrap().status(), 401, "an API client");
+    let navigation = client.get(&url).header("Sec-Fetch-Mode", "navigate");
+    assert_eq!(navigation.send().await.unwrap().status(), 303, "a page");
+}
+
 #[rocket::async_test]
 async fn two_providers_and_parallel_tabs_do_not_interfere() {
     let idp = start_idp().await;

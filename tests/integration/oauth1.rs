@@ -8,6 +8,9 @@ use crate::common::*;
 use rocket::http::Method;
 use rocket::serde::json::{json, Value};
 use rocket::{get, routes};
+use rocket_oauth::api::ApiHandle;
+use rocket_oauth::error::ApiError;
+use rocket_oauth::oauth1::ConsumerClient;
 use rocket_oauth::testing::{AuthorizeReply, OAuth1Reply, CLIENT_ID};
 use rocket_oauth::{AccessToken, ApiClient, OAuth1Provider};
 
@@ -49,25 +52,17 @@ async fn api_form(client: ApiClient<'_, O1Idp>) -> Result<Value, String> {
         .map_err(|e: rocket_oauth::error::ApiError| e.to_string())
 }
 
-/// A call as the application itself (2-legged), outside any session.
+/// A call as the application itself (2-legged), outside any session: the kit's guard.
 #[get("/as-app")]
-async fn as_app(orbit: Orbit<'_>) -> Result<Value, String> {
-    let client = ApiClient::<O1Idp>::consumer(orbit.0).ok_or("no fairing")?;
-    let response = client.get("oauth1/app").await.map_err(|e| e.to_string())?;
-    response
-        .json()
-        .map_err(|e: rocket_oauth::error::ApiError| e.to_string())
+async fn as_app(client: ConsumerClient<'_, O1Idp>) -> Result<Value, ApiError> {
+    client.get("oauth1/app").await?.json()
 }
 
-/// The Rocket handling a request.
-struct Orbit<'r>(&'r rocket::Rocket<rocket::Orbit>);
-
-#[rocket::async_trait]
-impl<'r> rocket::request::FromRequest<'r> for Orbit<'r> {
-    type Error = ();
-    async fn from_request(req: &'r rocket::Request<'_>) -> rocket::request::Outcome<Self, ()> {
-        rocket::request::Outcome::Success(Orbit(req.rocket()))
-    }
+/// The same from a spawned task, with the owned handle.
+#[get("/as-app-later")]
+async fn as_app_later(handle: ApiHandle<O1Idp>) -> Result<Value, ApiError> {
+    let job = rocket::tokio::spawn(async move { handle.consumer().get("oauth1/app").await });
+    job.await.expect("the job")?.json()
 }
 
 /// The mock provider with Ada signed in, and two API endpoints: `POST /oauth1/form` echoes
@@ -124,7 +119,7 @@ async fn start_with(o1: &MockProvider, tweak: impl FnOnce(Value) -> Value) -> St
     launch(
         rocket::custom(figment)
             .attach(O1Idp.fairing())
-            .mount("/", routes![me, api, api_form, as_app]),
+            .mount("/", routes![me, api, api_form, as_app, as_app_later]),
     )
     .await
 }
@@ -298,6 +293,8 @@ async fn the_application_can_call_as_itself() {
     let o1 = start_o1();
     let app = start(&o1).await;
     let answer = Browser::new().json(&format!("{app}/as-app")).await;
+    assert_eq!(answer["consumer"], CLIENT_ID);
+    let answer = Browser::new().json(&format!("{app}/as-app-later")).await;
     assert_eq!(answer["consumer"], CLIENT_ID);
 }
 

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use rocket::figment::Figment;
 use rocket::serde::json::{json, Value};
 use rocket::{get, post, routes, Request};
+use rocket_oauth::api::ApiHandle;
 use rocket_oauth::guards::SessionAdmin;
 use rocket_oauth::{
     AccessToken, ApiClient, Denial, Hooks, Login, LoginRequired, OAuth2Provider, User,
@@ -24,6 +25,10 @@ pub struct HookLog {
     pub token_updates: AtomicUsize,
     /// The subject `after_logout` was told about.
     pub last_logout: std::sync::Mutex<Option<String>>,
+    /// Logins the background job has yet to call the API with.
+    pub job_queue: std::sync::Mutex<Vec<Login>>,
+    /// The subjects the background job's API calls answered.
+    pub job_answers: std::sync::Mutex<Vec<String>>,
 }
 
 #[derive(OAuth2Provider)]
@@ -45,6 +50,7 @@ impl Hooks for Recorder {
     async fn after_login(&self, login: &Login, _request: &Request<'_>) -> Result<(), Denial> {
         self.log.logins.fetch_add(1, Ordering::SeqCst);
         *self.log.last_user.lock().unwrap() = login.userinfo().cloned();
+        self.log.job_queue.lock().unwrap().push(login.clone());
         if self.log.deny {
             return Err(Denial::forbidden("test accounts are not welcome here"));
         }
@@ -84,13 +90,14 @@ fn other_me(token: AccessToken<Other>) -> Value {
     json!({ "provider": token.provider(), "user": token.userinfo() })
 }
 
-/// The provider's API through `ApiClient`, relative to `api_base_url`.
-#[get("/api")]
-async fn api(client: ApiClient<'_, Idp>) -> Result<Value, String> {
-    let response = client.get("api/me").await.map_err(|e| e.to_string())?;
-    response
-        .json()
-        .map_err(|e: rocket_oauth::error::ApiError| e.to_string())
+/// The provider's API through `ApiClient` (`path`, relative to `api_base_url`; `api/me` by
+/// default), its errors answered as `ApiError` answers them.
+#[get("/api?<path>")]
+async fn api(
+    client: ApiClient<'_, Idp>,
+    path: Option<&str>,
+) -> Result<Value, rocket_oauth::error::ApiError> {
+    client.get(path.unwrap_or("api/me")).await?.json()
 }
 
 /// The provider's API at `url` (absolute or relative), as the app would call it.
@@ -173,6 +180,32 @@ fn maybe(token: Option<AccessToken<Idp>>) -> &'static str {
     }
 }
 
+/// A periodic job in the app's process, as the README shows one: at liftoff it takes the
+/// provider's API handle into a spawned task that, every 100 ms, calls the API for the logins
+/// the hooks queued.
+fn background_job(log: Arc<HookLog>) -> rocket::fairing::AdHoc {
+    rocket::fairing::AdHoc::on_liftoff("background job", |rocket| {
+        Box::pin(async move {
+            let idp = ApiHandle::<Idp>::of(rocket).expect("the fairing is attached");
+            rocket::tokio::spawn(async move {
+                let mut every =
+                    rocket::tokio::time::interval(std::time::Duration::from_millis(100));
+                loop {
+                    every.tick().await;
+                    let queued = std::mem::take(&mut *log.job_queue.lock().unwrap());
+                    for login in queued {
+                        let answer = idp.client(login).get("api/me").await;
+                        if let Ok(Value::Object(me)) = answer.and_then(|r| r.json()) {
+                            let sub = me["sub"].as_str().unwrap_or_default().to_owned();
+                            log.job_answers.lock().unwrap().push(sub);
+                        }
+                    }
+                }
+            });
+        })
+    })
+}
+
 /// A running application.
 pub struct App {
     pub url: String,
@@ -192,6 +225,7 @@ pub async fn start_app(idp: &IdpServer, deny: bool, tweak: impl FnOnce(Figment) 
     });
     let rocket = rocket::custom(tweak(figment))
         .attach(Idp.fairing().hooks(Recorder { log: log.clone() }))
+        .attach(background_job(log.clone()))
         .attach(Other.fairing())
         .mount(
             "/",

@@ -78,6 +78,9 @@ pub async fn start_idp() -> Idp {
         "/api/echo",
         api(rejections.clone(), calls.clone()),
     );
+    mock.endpoint(Method::Get, "/api/garbage", |_| {
+        MockResponse::text("text/html", "<html>not JSON</html>")
+    });
     mock.endpoint(Method::Post, "/graphql", |request| {
         let Some(user) = request.user() else {
             return MockResponse::unauthorized();

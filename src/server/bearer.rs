@@ -49,7 +49,7 @@ impl BearerToken {
 }
 
 /// Why a bearer guard failed.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum BearerError {
     /// No `Authorization: Bearer` header.
@@ -66,11 +66,24 @@ pub enum BearerError {
     Unavailable,
 }
 
-/// The `WWW-Authenticate` value the server's fairing adds to the 401/403 response.
-struct Challenge(Option<String>);
+/// The `WWW-Authenticate` value the server's fairing adds to the 401/403 response, and why.
+struct Challenge(Option<(String, BearerError)>);
 
-pub(super) fn challenge<'r>(req: &'r Request<'_>) -> Option<&'r str> {
-    req.local_cache(|| Challenge(None)).0.as_deref()
+/// The challenge of a bearer guard that failed on this request: the `WWW-Authenticate`
+/// value, and the RFC 6750 JSON error body.
+pub(super) fn challenge(req: &Request<'_>) -> Option<(String, serde_json::Value)> {
+    let (value, error) = req.local_cache(|| Challenge(None)).0.as_ref()?;
+    let code = match error {
+        BearerError::InvalidToken => Some("invalid_token"),
+        BearerError::InsufficientScope => Some("insufficient_scope"),
+        // RFC 6750 §3.1: no error code when the request had no credentials.
+        BearerError::Missing | BearerError::Unavailable => None,
+    };
+    let body = match code {
+        Some(code) => serde_json::json!({ "error": code, "error_description": error.to_string() }),
+        None => serde_json::json!({ "error_description": error.to_string() }),
+    };
+    Some((value.clone(), body))
 }
 
 fn fail<T>(
@@ -85,7 +98,7 @@ fn fail<T>(
         .map(|s| s.config.issuer.clone())
         .unwrap_or_default();
     let value = format!("Bearer realm=\"{realm}\"{detail}");
-    req.local_cache(|| Challenge(Some(value)));
+    req.local_cache(|| Challenge(Some((value, error))));
     Outcome::Error((status, error))
 }
 

@@ -220,6 +220,12 @@ impl RegisteredClient {
         self
     }
 
+    /// Sets the image shown on the consent page (an `https` URL).
+    pub fn image_url(mut self, url: impl Into<String>) -> Self {
+        self.image_url = Some(url.into());
+        self
+    }
+
     /// Adds an exact redirect URI.
     pub fn redirect_uri(mut self, uri: impl Into<String>) -> Self {
         self.redirect_uris.push(uri.into());
@@ -281,7 +287,10 @@ impl RegisteredClient {
         if let Some(scope) = self.scopes.iter().find(|s| !scopes.contains_key(*s)) {
             return Err((
                 "scopes",
-                format!("`{scope}` is not declared in oauth_server.scopes"),
+                format!(
+                    "`{scope}` is not a declared scope (in `oauth_server.scopes` or with \
+                     `AuthorizationServer::scope`)"
+                ),
             ));
         }
         Ok(())
@@ -360,15 +369,17 @@ pub struct ServerConfig {
     /// `?next=`. _Default:_ `/login`.
     #[serde(default = "default_login_url")]
     pub login_url: String,
-    /// The database for codes and tokens: SQLite, e.g. `sqlite://oauth.db` (feature
-    /// `sqlite`), or PostgreSQL, `postgres://user:password@host/database` (feature
-    /// `postgres`: one database for every instance of the app); migrated on launch.
-    /// _Default:_ none (in memory).
+    /// The database for codes, tokens, runtime clients (registered or created with the
+    /// [`ClientRegistry`](super::ClientRegistry)) and generated signing keys: SQLite, e.g.
+    /// `sqlite://oauth.db` (feature `sqlite`), or PostgreSQL,
+    /// `postgres://user:password@host/database` (feature `postgres`: one database for every
+    /// instance of the app); migrated on launch. _Default:_ none (in memory).
     #[serde(default)]
     pub database_url: Option<String>,
-    /// RSA private keys (PEM files, PKCS#8 or PKCS#1) that make the server an OpenID
-    /// Provider: the first signs ID tokens (RS256), all are in the JWKS (keep a rotated-out
-    /// key listed until its tokens have expired). _Default:_ none (OAuth 2 only).
+    /// Private keys (PEM files: RSA for RS256 or P-256 for ES256, PKCS#8, PKCS#1 or SEC1) that
+    /// make the server an OpenID Provider: the first of `id_token_signing_alg`'s kind signs
+    /// ID tokens (by default the first key), all are in the JWKS (keep a rotated-out key
+    /// listed until its tokens have expired). _Default:_ none (OAuth 2 only).
     #[serde(default)]
     pub signing_keys: Vec<String>,
     /// RFC 7591 dynamic client registration at `<base_path>/register`: any app may

@@ -63,7 +63,7 @@ use std::io::Cursor;
 use std::sync::{Arc, Mutex};
 
 use rocket::fairing::{self, Fairing, Info, Kind};
-use rocket::http::{Header, Status};
+use rocket::http::{ContentType, Header, Status};
 use rocket::{Build, Orbit, Request, Response, Rocket};
 use url::Url;
 
@@ -473,11 +473,12 @@ impl Fairing for AuthorizationServer {
         if !matches!(res.status(), Status::Unauthorized | Status::Forbidden) {
             return;
         }
-        if let Some(challenge) = bearer::challenge(req) {
-            res.set_header(Header::new("WWW-Authenticate", challenge.to_owned()));
-            if res.content_type().is_none() {
-                res.set_sized_body(0, Cursor::new(""));
-            }
+        if let Some((challenge, body)) = bearer::challenge(req) {
+            res.set_header(Header::new("WWW-Authenticate", challenge));
+            // RFC 6750's JSON error body, not the catcher's HTML page.
+            let body = body.to_string();
+            res.set_header(ContentType::JSON);
+            res.set_sized_body(body.len(), Cursor::new(body));
         }
     }
 }

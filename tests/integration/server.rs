@@ -158,7 +158,10 @@ impl Server {
     ) -> HashMap<String, String> {
         let r = browser.get(authorize_url).await;
         assert_eq!(r.status(), 200, "consent page: {:?}", r.text().await);
-        assert_eq!(r.headers()["x-frame-options"], "DENY");
+        assert_eq!(
+            r.headers()["content-security-policy"],
+            "frame-ancestors 'none'"
+        );
         let page = r.text().await.unwrap();
         assert!(
             page.contains("Example client") || page.contains("Public client"),
@@ -470,7 +473,14 @@ async fn client_authentication_and_scopes() {
         .to_str()
         .unwrap()
         .contains("insufficient_scope"));
-    // A missing token: 401 with a bare challenge.
+    // Issue 26, item 12: RFC 6750's JSON error body, not an HTML page.
+    assert_eq!(r.headers()["content-type"], "application/json");
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["error"], "insufficient_scope");
+    let r = server.api_me("not-a-token").await;
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["error"], "invalid_token");
+    // A missing token: 401 with a bare challenge (and no error code).
     let r = reqwest::get(format!("{}/api/me", server.url))
         .await
         .unwrap();
@@ -479,6 +489,8 @@ async fn client_authentication_and_scopes() {
         .to_str()
         .unwrap()
         .starts_with("Bearer realm="));
+    let body: Value = r.json().await.unwrap();
+    assert!(body.get("error").is_none(), "{body}");
 }
 
 #[rocket::async_test]

@@ -467,8 +467,9 @@ async fn consent_page<'r>(
         render(req, Status::Ok, templates::CONSENT, &context).await,
     );
     if let Outcome::Success(response) = &mut outcome {
-        // Clickjacking defence for the consent page.
-        response.set_header(Header::new("X-Frame-Options", "DENY"));
+        // Clickjacking defence for the consent page: CSP's `frame-ancestors` (which modern
+        // browsers obey over `X-Frame-Options`; that one is Shield's, which warns when a
+        // response already has it).
         response.set_header(Header::new(
             "Content-Security-Policy",
             "frame-ancestors 'none'",

@@ -131,7 +131,10 @@ fn ask<'r>(req: &'r Request<'_>, state: &ServerState) -> Outcome<'r> {
     );
     let mut outcome = Outcome::from(req, rocket::response::content::RawHtml(page));
     if let Outcome::Success(response) = &mut outcome {
-        response.set_header(rocket::http::Header::new("X-Frame-Options", "DENY"));
+        response.set_header(rocket::http::Header::new(
+            "Content-Security-Policy",
+            "frame-ancestors 'none'",
+        ));
         response.set_header(rocket::http::Header::new("Cache-Control", "no-store"));
     }
     outcome

@@ -94,10 +94,11 @@ pub trait ResourceOwner: Send + Sync + 'static {
 
     /// When the signed-in user last authenticated at the app (seconds since the Unix
     /// epoch): the ID token's `auth_time`, and what OpenID Connect's `max_age` is checked
-    /// against (a user signed in longer ago is sent to `login_url` again). _Default:_
-    /// unknown: a request with `max_age` then sends the user to
-    /// `login_url?next=…&prompt=login`, and `auth_time` is the time they were sent there
-    /// (without `max_age` or a sign-in, the ID token has no `auth_time`).
+    /// against (a user signed in longer ago is sent to `login_url?next=…&prompt=login`).
+    /// _Default:_ unknown. The server then reports only what it saw: a user it sent to
+    /// sign in while signed out gets the time they were sent as `auth_time`; a signed-in
+    /// user whose client asks for `max_age` or `prompt=login` cannot be proven fresh, and
+    /// the client gets `login_required`. Implement it to support those requests.
     async fn authenticated_at(&self, _request: &Request<'_>) -> Option<i64> {
         None
     }
@@ -238,9 +239,11 @@ impl ServerState {
         if client.registered_at.is_none() || client.used_at.is_some() {
             return;
         }
-        let mut used = client.clone();
-        used.used_at = Some(crate::util::now());
-        if let Err(e) = self.store.save_client(used).await {
+        if let Err(e) = self
+            .store
+            .mark_client_used(&client.id, crate::util::now())
+            .await
+        {
             log::error!("rocket_oauth: noting a client's use failed: {e}");
         }
     }

@@ -12,7 +12,7 @@ use rocket::http::CookieJar;
 
 use super::cookie::Cookies;
 use super::record::{decode, encode};
-use super::rotation::{Rotations, PREFIX};
+use super::rotation::{Patience, Rotations, PREFIX};
 use super::store::{SessionRecord, SessionStore, SessionStoreError};
 use crate::hooks::Hooks;
 use crate::login::Login;
@@ -90,14 +90,24 @@ impl Renewed {
     /// `old` with the new credentials; the hooks hear of a refresh at the provider (once per
     /// refresh: not again by the holders that adopt its credentials).
     pub async fn apply<H: Hooks + ?Sized>(self, old: &Login, hooks: &H) -> Login {
-        let mut login = Login::clone(old);
-        match self {
-            Renewed::Adopted(credentials) => login.credentials = credentials,
-            Renewed::Refreshed(credentials) => {
-                login.credentials = credentials;
-                hooks.on_token_update(old, &login).await;
-            }
+        let refreshed = self.is_refresh();
+        let login = self.into_login(old);
+        if refreshed {
+            hooks.on_token_update(old, &login).await;
         }
+        login
+    }
+
+    /// Whether the provider issued these credentials (rather than another holder's refresh).
+    fn is_refresh(&self) -> bool {
+        matches!(self, Renewed::Refreshed(_))
+    }
+
+    fn into_login(self, old: &Login) -> Login {
+        let mut login = Login::clone(old);
+        login.credentials = match self {
+            Renewed::Adopted(credentials) | Renewed::Refreshed(credentials) => credentials,
+        };
         login
     }
 }
@@ -263,20 +273,50 @@ impl Sessions {
 
     /// New credentials for `old`: the newest that replaced its refresh token, if another
     /// holder of it (a background job, another session) refreshed first; otherwise (or when
-    /// those are due too) the provider's, recorded for the token's other holders.
+    /// those are due too) the provider's, recorded for the token's other holders. The
+    /// refresh token is locked meanwhile, so that its holders spend it once.
     pub async fn renew(
         &self,
         flow: &dyn Flow,
         http: &HttpClient,
         old: &Credentials,
     ) -> Result<Renewed, FlowError> {
-        let newest = self.rotations.newest(old).await;
-        if let Some(newest) = &newest {
-            if !newest.expires_within(self.skew, now()) {
-                return Ok(Renewed::Adopted(newest.clone()));
-            }
+        if let Some(newest) = self.adoptable(old).await {
+            return Ok(newest);
         }
-        let current = newest.as_ref().unwrap_or(old);
+        let current = self.rotations.newest(old).await;
+        let current = current.as_ref().unwrap_or(old);
+        let patience = Patience {
+            polls: LOCK_POLLS,
+            every: LOCK_POLL,
+        };
+        let locked = self.rotations.lock(current, LOCK_TTL, patience).await;
+        // Another holder may have refreshed while this one waited.
+        let renewed = match self.adoptable(old).await {
+            Some(newest) => Ok(newest),
+            None => self.refresh_at_provider(flow, http, current).await,
+        };
+        if locked {
+            self.rotations.unlock(current).await;
+        }
+        renewed
+    }
+
+    /// The newest credentials that replaced `old`'s refresh token, if they are not due for
+    /// a refresh themselves.
+    async fn adoptable(&self, old: &Credentials) -> Option<Renewed> {
+        let newest = self.rotations.newest(old).await;
+        newest
+            .filter(|newest| !newest.expires_within(self.skew, now()))
+            .map(Renewed::Adopted)
+    }
+
+    async fn refresh_at_provider(
+        &self,
+        flow: &dyn Flow,
+        http: &HttpClient,
+        current: &Credentials,
+    ) -> Result<Renewed, FlowError> {
         match flow.refresh(http, current).await {
             Ok(new) => {
                 self.rotations.record(current, &new).await;
@@ -421,24 +461,33 @@ impl Sessions {
         Locked::Failed
     }
 
-    /// Saves the session with its renewed credentials (unless it was ended meanwhile: it
-    /// stays ended) and tells the hooks of a refresh at the provider.
+    /// Saves the session with its renewed credentials and tells the hooks of a refresh at
+    /// the provider. A session ended meanwhile stays ended, and credentials the provider
+    /// issued for it are revoked (its logout could not revoke what did not exist yet).
     async fn land<H: Hooks + ?Sized>(
         &self,
         jar: &CookieJar<'_>,
         session: &Session,
         renewed: Renewed,
+        (flow, http): (&dyn Flow, &HttpClient),
         hooks: &H,
     ) -> Result<Session, NotRefreshed> {
-        let login = renewed.apply(&session.login, hooks).await;
+        let refreshed = renewed.is_refresh();
+        let login = renewed.into_login(&session.login);
         match self.save_refreshed(jar, session, &login).await {
             Ok(true) => {}
             Ok(false) => {
                 log::info!("a `{}` session ended while it was refreshed", self.provider);
                 self.cookies.remove_session(jar);
+                if refreshed {
+                    flow.revoke(http, &login.credentials).await;
+                }
                 return Err(NotRefreshed::Ended);
             }
             Err(e) => log::error!("saving a refreshed `{}` session failed: {e}", self.provider),
+        }
+        if refreshed {
+            hooks.on_token_update(&session.login, &login).await;
         }
         Ok(Session {
             login: Arc::new(login),
@@ -468,7 +517,7 @@ impl Sessions {
             _ => None,
         };
         let refreshed = match self.renew(flow, http, &session.login.credentials).await {
-            Ok(renewed) => self.land(jar, session, renewed, hooks).await,
+            Ok(renewed) => self.land(jar, session, renewed, (flow, http), hooks).await,
             Err(e) if e.refresh_refused() => match self.reread(session).await {
                 // Another instance rotated the refresh token first.
                 Some(fresh) => Ok(fresh),

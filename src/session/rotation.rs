@@ -7,6 +7,7 @@
 //! answers by revoking the whole grant, RFC 9700 §4.14.2).
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -26,6 +27,13 @@ const MAX_CHAIN: usize = 8;
 
 /// Rotations kept in memory with cookie sessions.
 const MEMORY_CAPACITY: usize = 10_000;
+
+/// How long, and how often, to wait for another holder's refresh.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Patience {
+    pub polls: usize,
+    pub every: Duration,
+}
 
 /// One provider's ledger of rotated refresh tokens.
 pub(crate) struct Rotations {
@@ -79,6 +87,44 @@ impl Rotations {
                 self.provider
             );
         }
+    }
+
+    /// Takes the lock on `credentials`' refresh token (for `ttl`), so that one of its holders
+    /// spends it: `true` when taken, `false` when another holder kept it for as long as
+    /// `patience` allows (or the store failed), so that the caller goes on without it.
+    pub async fn lock(&self, credentials: &Credentials, ttl: Duration, patience: Patience) -> bool {
+        let Some(token) = credentials.refresh_token() else {
+            return false;
+        };
+        let key = self.lock_key(token);
+        for _ in 0..patience.polls {
+            match self.store.try_lock(&key, ttl).await {
+                Ok(true) => return true,
+                Ok(false) => tokio::time::sleep(patience.every).await,
+                Err(e) => {
+                    log::error!("locking a `{}` refresh token failed: {e}", self.provider);
+                    return false;
+                }
+            }
+            if self.newest(credentials).await.is_some() {
+                return false;
+            }
+        }
+        false
+    }
+
+    /// Releases the lock [`lock`](Self::lock) took.
+    pub async fn unlock(&self, credentials: &Credentials) {
+        let Some(token) = credentials.refresh_token() else {
+            return;
+        };
+        if let Err(e) = self.store.unlock(&self.lock_key(token)).await {
+            log::error!("unlocking a `{}` refresh token failed: {e}", self.provider);
+        }
+    }
+
+    fn lock_key(&self, refresh_token: &str) -> String {
+        format!("{}:refresh", self.key(refresh_token))
     }
 
     /// The newest credentials that replaced `credentials`' refresh token, if a refresh spent

@@ -446,6 +446,12 @@ async fn a_refresh_in_flight_cannot_revive(app: &App, idp: &Idp) {
         401,
         "the refresh landed on an ended session"
     );
+    // What the refresh got for the ended session is revoked: nobody holds it.
+    let revoked = idp.revoked_tokens();
+    assert!(
+        revoked.iter().any(|t| t.starts_with("rt-")),
+        "the new refresh token is revoked: {revoked:?}"
+    );
     assert_eq!(
         replay().await.unwrap().status(),
         401,
@@ -518,6 +524,36 @@ async fn a_background_refresh_keeps_cookie_sessions() {
 #[rocket::async_test]
 async fn a_background_refresh_keeps_stored_sessions() {
     a_background_refresh_keeps_the_user_logged_in(memory_store).await;
+}
+
+/// Reviewer's finding on issue 25, item 4: a background job and the user's session that
+/// refresh at the same moment spend the refresh token once (the other takes the result).
+async fn a_job_and_a_session_refreshing_at_once_spend_the_token_once(
+    tweak: fn(Figment) -> Figment,
+) {
+    let idp = start_idp().await;
+    let app = start_app(&idp, false, tweak).await;
+    let browser = Browser::new();
+    log_in(&browser, &app).await;
+    idp.script(|s| s.refresh_delay = Duration::from_millis(300));
+    // Both calls are refused, so both want a refresh, at once.
+    idp.api_rejections.store(2, Ordering::SeqCst);
+    let (job, session) = (format!("{}/detached", app.url), format!("{}/api", app.url));
+    let (job, session) = rocket::tokio::join!(browser.get(&job), browser.get(&session));
+    assert_eq!(job.status(), 200, "{:?}", job.text().await);
+    assert_eq!(session.status(), 200, "{:?}", session.text().await);
+    assert_eq!(idp.refresh_calls(), 1, "one refresh at the provider");
+    assert_eq!(me_status(&browser, &app).await, 200, "still logged in");
+}
+
+#[rocket::async_test]
+async fn a_job_and_a_cookie_session_refreshing_at_once_spend_the_token_once() {
+    a_job_and_a_session_refreshing_at_once_spend_the_token_once(|f| f).await;
+}
+
+#[rocket::async_test]
+async fn a_job_and_a_stored_session_refreshing_at_once_spend_the_token_once() {
+    a_job_and_a_session_refreshing_at_once_spend_the_token_once(memory_store).await;
 }
 
 /// Issue 26, item 1: a periodic job spawned at liftoff keeps the provider's API handle and

@@ -222,16 +222,22 @@ async fn prompt_and_max_age_are_honoured() {
         Some("invalid_request")
     );
 
-    // prompt=login: to the sign-in page, coming back without asking again.
+    // prompt=login: to the sign-in page, and back with the same request: a fresh login
+    // then gets the consent page (the browser was marked as sent: no loop).
     let r = browser.get(&authorize("&prompt=login")).await;
     let to = location(&r);
     assert!(to.starts_with("/sign-in?next="), "{to}");
     let next = query_param(&format!("http://x{to}"), "next").unwrap();
     assert!(
-        next.starts_with("/oauth/authorize?") && !next.contains("prompt"),
+        next.starts_with("/oauth/authorize?") && next.contains("prompt=login"),
         "{next}"
     );
     assert!(next.contains("nonce=n1"), "{next}");
+    let r = sign_in_again(&browser, &url, &to, &format!("&user=alice&at={}", now + 1)).await;
+    assert_eq!(r.status(), 200, "the consent page after a fresh login");
+    browser
+        .get(&format!("{url}/sign-in?user=alice&at={}", now - 3600))
+        .await;
 
     // max_age: signed in an hour ago is too long ago for 60 s, not for 2 hours.
     let r = browser.get(&authorize("&max_age=60")).await;
@@ -580,7 +586,9 @@ async fn sign_in_again(browser: &Browser, url: &str, to: &str, query: &str) -> r
 }
 
 /// Issue 25, item 12: without `authenticated_at`, consent is never reported as
-/// authentication, and freshness (`max_age`) sends the user to sign in, once.
+/// authentication: freshness asked of a signed-in user cannot be proven (`login_required`,
+/// also when the browser skips the sign-in), and a signed-out user sent to sign in gets the
+/// time they were sent.
 #[rocket::async_test]
 async fn auth_time_is_never_the_consent_time() {
     let url = start().await;
@@ -598,18 +606,22 @@ async fn auth_time_is_never_the_consent_time() {
         .unwrap();
     assert!(claims.get("auth_time").is_none(), "{claims}");
 
-    // max_age=0 with the login time unknown: to the sign-in (asked to authenticate), back to
-    // the consent page (no loop), and auth_time is when the user was sent to sign in.
-    let before = unix_now();
+    // Signed in, login time unknown, max_age=0: nothing can prove a fresh login.
     let r = browser
         .get(&authorize_url(&url, "&scope=openid&max_age=0"))
         .await;
     let to = location(&r);
-    assert!(
-        to.contains("prompt=login"),
-        "the app is asked to authenticate: {to}"
-    );
-    let r = sign_in_again(&browser, &url, &to, "&user=alice").await;
+    assert!(to.starts_with(&format!("{url}/auth/sso/callback?")), "{to}");
+    assert_eq!(query_param(&to, "error").as_deref(), Some("login_required"));
+
+    // Signed out: to the sign-in, back to the consent page (no loop), and auth_time is
+    // when the user was sent to sign in.
+    let browser = Browser::new();
+    let before = unix_now();
+    let r = browser
+        .get(&authorize_url(&url, "&scope=openid&max_age=0"))
+        .await;
+    let r = sign_in_again(&browser, &url, &location(&r), "&user=alice").await;
     assert_eq!(r.status(), 200, "the consent page after signing in");
     let page = r.text().await.unwrap();
     let claims = id_token_claims(&browser, &url, &page, |_| {})
@@ -617,6 +629,32 @@ async fn auth_time_is_never_the_consent_time() {
         .unwrap();
     let auth_time = claims["auth_time"].as_i64().expect("auth_time for max_age");
     assert!((before..=unix_now()).contains(&auth_time), "{claims}");
+}
+
+/// Reviewer's finding on issue 25, item 12: a browser sent to authenticate again that opens
+/// the way back without signing in gets `login_required`, not the consent page.
+#[rocket::async_test]
+async fn skipping_the_sign_in_does_not_make_a_login_fresh() {
+    let url = start().await;
+    let browser = Browser::new();
+    let old = unix_now() - 3600;
+    browser
+        .get(&format!("{url}/sign-in?user=alice&at={old}"))
+        .await;
+    let r = browser
+        .get(&authorize_url(&url, "&scope=openid&prompt=login"))
+        .await;
+    let to = location(&r);
+    assert!(to.contains("prompt=login"), "asked to authenticate: {to}");
+    let next = query_param(&format!("{url}{to}"), "next").expect("a next");
+    let r = browser.get(&format!("{url}{next}")).await;
+    assert_eq!(r.status(), 303);
+    let to = location(&r);
+    assert_eq!(
+        query_param(&to, "error").as_deref(),
+        Some("login_required"),
+        "{to}"
+    );
 }
 
 /// Issue 25, item 12: a sign-in that does not authenticate again (the login time stays old)

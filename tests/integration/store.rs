@@ -208,6 +208,27 @@ async fn runtime_clients(store: &dyn ServerStore) {
     );
     assert_eq!(store.clients().await.unwrap().len(), 2);
 
+    // Marking a client used sets `used_at` once and changes nothing else (a stale copy
+    // cannot undo an update), and never brings back a removed client.
+    let mut fresh = RegisteredClient::new("rc-2", None).name("New");
+    fresh.registered_at = Some(1_700_000_000);
+    store.save_client(fresh.clone()).await.unwrap();
+    store
+        .save_client(fresh.clone().name("Renamed"))
+        .await
+        .unwrap();
+    store.mark_client_used("rc-2", 1_700_000_200).await.unwrap();
+    store.mark_client_used("rc-2", 1_700_000_300).await.unwrap();
+    let read = store.client("rc-2").await.unwrap().unwrap();
+    assert_eq!(
+        (read.display_name(), read.used_at),
+        ("Renamed", Some(1_700_000_200))
+    );
+    assert!(store.remove_client("rc-2").await.unwrap());
+    store.mark_client_used("rc-2", 1_700_000_400).await.unwrap();
+    assert!(store.client("rc-2").await.unwrap().is_none());
+    store.mark_client_used("nobody", 1).await.unwrap();
+
     // Removing revokes the client's tokens, and no one else's.
     let mut theirs = token("rc-at", TokenKind::Access, "rc-family");
     theirs.client_id = "rc-1".into();

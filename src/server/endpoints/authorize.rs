@@ -328,9 +328,10 @@ impl<'p> Freshness<'p> {
 /// The signed-in resource owner and when they authenticated (if known), when OpenID
 /// Connect's `prompt` and `max_age` let the consent page be shown. The login time is the
 /// application's (`ResourceOwner::authenticated_at`) or, when it does not know, the time this
-/// server sent the browser to sign in for this very request; never the consent's time. When
-/// freshness is asked and cannot be told, the user is sent to sign in (once: coming back from
-/// a sign-in that did not make the login fresh ends with `login_required`).
+/// server sent a signed-out browser to sign in for this very request (it has signed in
+/// since); never the consent's time. Freshness asked of a signed-in user whose login time
+/// is unknown cannot be proven: `login_required`. Coming back from a sign-in that did not
+/// make the login fresh ends with `login_required` too (no loop).
 async fn signed_in(
     req: &Request<'_>,
     state: &ServerState,
@@ -359,21 +360,27 @@ async fn signed_in(
         return Err(fail("consent_required", "consent is required"));
     }
     let known = state.owner.authenticated_at(req).await;
-    let sent = consent::signed_in_since(state, req.cookies(), &request.shown());
-    match sent {
-        // Back from the sign-in this server sent the browser to.
-        Some(sent) if known.is_none_or(|at| at >= sent) => Ok((owner, known.or(Some(sent)))),
-        Some(_) if freshness.asked() => Err(fail(
+    match consent::signed_in_since(state, req.cookies(), &request.shown()) {
+        // Back from the sign-in this server sent the browser to, and signed in since.
+        Some((sent, again)) if known.map_or(!again, |at| at >= sent) => {
+            Ok((owner, known.or(Some(sent))))
+        }
+        Some((_, again)) if again || freshness.asked() => Err(fail(
             "login_required",
             "the user did not authenticate again",
         )),
         _ if freshness.satisfied_by(known) => Ok((owner, known)),
+        _ if known.is_none() => Err(fail(
+            "login_required",
+            "the server cannot tell when the user signed in",
+        )),
         _ => Err(Stop::SignIn { again: true }),
     }
 }
 
 /// To the app's sign-in (with `prompt=login` when the user must authenticate again), then
-/// back here (without `prompt=login`, or it would loop); the browser is marked as sent.
+/// back here with the same request; the browser is marked as sent, so that its return is
+/// told from a new request (no loop), and a return without a fresh login is refused.
 fn to_sign_in<'r>(
     req: &'r Request<'_>,
     state: &ServerState,
@@ -383,19 +390,7 @@ fn to_sign_in<'r>(
 ) -> Outcome<'r> {
     let mut here = url::Url::parse("http://localhost/").expect("a URL");
     here.set_path(req.uri().path().as_str());
-    here.query_pairs_mut()
-        .extend_pairs(
-            params
-                .values
-                .iter()
-                .filter_map(|(k, v)| match (k.as_str(), v) {
-                    ("prompt", v) => {
-                        let kept: Vec<&str> = v.split(' ').filter(|p| *p != "login").collect();
-                        (!kept.is_empty()).then(|| (k.clone(), kept.join(" ")))
-                    }
-                    _ => Some((k.clone(), v.clone())),
-                }),
-        );
+    here.query_pairs_mut().extend_pairs(params.values.iter());
     let here = format!("{}?{}", here.path(), here.query().unwrap_or_default());
     let mut login = format!(
         "{}?next={}",
@@ -405,7 +400,7 @@ fn to_sign_in<'r>(
     if again {
         login.push_str("&prompt=login");
     }
-    consent::mark_sign_in(state, req.cookies(), &request.shown());
+    consent::mark_sign_in(state, req.cookies(), &request.shown(), again);
     Outcome::from(req, Redirect::to(login))
 }
 

@@ -128,10 +128,11 @@ fn sign_in_cookie(state: &ServerState) -> CsrfCookie {
     cookie(state, "oauth_server_sign_in")
 }
 
-/// Marks this browser as sent to sign in (again) for `shown`, now.
-pub(super) fn mark_sign_in(state: &ServerState, jar: &CookieJar<'_>, shown: &Shown) {
+/// Marks this browser as sent to sign in for `shown`, now; `again`: the user was signed in
+/// already (and asked to authenticate again).
+pub(super) fn mark_sign_in(state: &ServerState, jar: &CookieJar<'_>, shown: &Shown, again: bool) {
     let place = sign_in_cookie(state);
-    let value = format!("{}.{}", now(), shown.digest());
+    let value = format!("{}.{}.{}", now(), u8::from(again), shown.digest());
     let cookie = Cookie::build((place.name, value))
         .path(place.path)
         .http_only(true)
@@ -141,20 +142,22 @@ pub(super) fn mark_sign_in(state: &ServerState, jar: &CookieJar<'_>, shown: &Sho
     jar.add_private(cookie);
 }
 
-/// When this browser was sent to sign in for `shown`, if it was (lately); the mark is used
-/// up.
+/// When this browser was sent to sign in for `shown`, if it was (lately), and whether it was
+/// signed in then; the mark is used up.
 pub(super) fn signed_in_since(
     state: &ServerState,
     jar: &CookieJar<'_>,
     shown: &Shown,
-) -> Option<i64> {
+) -> Option<(i64, bool)> {
     let place = sign_in_cookie(state);
     let cookie = jar.get_private(&place.name)?;
-    let (at, digest) = cookie.value().split_once('.')?;
+    let mut parts = cookie.value().splitn(3, '.');
+    let (at, again, digest) = (parts.next()?, parts.next()?, parts.next()?);
     let at: i64 = at.parse().ok()?;
+    let again = again == "1";
     if !ct_eq(digest, &shown.digest()) || now().saturating_sub(at) > SIGN_IN_TTL {
         return None;
     }
     jar.remove_private(Cookie::build(place.name).path(place.path));
-    Some(at)
+    Some((at, again))
 }

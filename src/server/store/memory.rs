@@ -189,6 +189,13 @@ impl ServerStore for MemoryServerStore {
         Ok(())
     }
 
+    async fn mark_client_used(&self, id: &str, at: i64) -> Result<(), ServerStoreError> {
+        if let Some(client) = self.lock()?.clients.get_mut(id) {
+            client.used_at.get_or_insert(at);
+        }
+        Ok(())
+    }
+
     async fn remove_client(&self, id: &str) -> Result<bool, ServerStoreError> {
         let mut inner = self.lock()?;
         let removed = inner.clients.remove(id).is_some();

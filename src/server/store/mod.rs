@@ -301,6 +301,19 @@ pub trait ServerStore: Send + Sync + 'static {
     async fn remove_client(&self, _id: &str) -> Result<bool, ServerStoreError> {
         Err(ServerStoreError::Unsupported("runtime clients"))
     }
+    /// Notes that the runtime client `id` was used first `at` (seconds since the Unix epoch),
+    /// unless its `used_at` is set already, changing nothing else: a copy of the client read
+    /// earlier must not undo an update made since (or bring back a removed client).
+    /// _Default:_ reads and saves the client (not atomic: implement it in one step).
+    async fn mark_client_used(&self, id: &str, at: i64) -> Result<(), ServerStoreError> {
+        if let Some(mut client) = self.client(id).await? {
+            if client.used_at.is_none() {
+                client.used_at = Some(at);
+                self.save_client(client).await?;
+            }
+        }
+        Ok(())
+    }
     /// The OpenID Provider's generated signing keys. _Default:_ none.
     async fn signing_keys(&self) -> Result<Vec<SigningKeyRecord>, ServerStoreError> {
         Ok(Vec::new())

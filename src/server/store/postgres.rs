@@ -149,6 +149,9 @@ sql_store!(
              ON CONFLICT (id) DO UPDATE SET client_json = EXCLUDED.client_json",
         remove_client: "DELETE FROM rocket_oauth_clients WHERE id = $1",
         revoke_client_tokens: "UPDATE rocket_oauth_tokens SET revoked = TRUE WHERE client_id = $1",
+        mark_client_used: "UPDATE rocket_oauth_clients
+             SET client_json = jsonb_set(client_json::jsonb, '{used_at}', to_jsonb($2::bigint))::text
+             WHERE id = $1 AND (client_json::jsonb -> 'used_at') IS NULL",
         signing_keys: "SELECT key_json FROM rocket_oauth_signing_keys",
         save_signing_key: "INSERT INTO rocket_oauth_signing_keys (kid, key_json) VALUES ($1, $2)
              ON CONFLICT (kid) DO UPDATE SET key_json = EXCLUDED.key_json",

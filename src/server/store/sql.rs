@@ -38,6 +38,8 @@ pub(super) struct Queries {
     pub remove_client: &'static str,
     /// `id`: revokes the client's tokens.
     pub revoke_client_tokens: &'static str,
+    /// `id, at`: sets the client's `used_at`, if it was not set.
+    pub mark_client_used: &'static str,
     /// → every `key_json`.
     pub signing_keys: &'static str,
     /// `kid, key_json`: inserts or replaces.
@@ -278,6 +280,16 @@ macro_rules! sql_store {
                     .execute_both(Self::SQL.remove_client, Self::SQL.revoke_client_tokens, id)
                     .await?;
                 Ok(removed == 1)
+            }
+
+            async fn mark_client_used(&self, id: &str, at: i64) -> Result<(), ServerStoreError> {
+                sqlx::query(Self::SQL.mark_client_used)
+                    .bind(id)
+                    .bind(at)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(failed)?;
+                Ok(())
             }
 
             async fn signing_keys(&self) -> Result<Vec<SigningKeyRecord>, ServerStoreError> {

@@ -146,6 +146,9 @@ sql_store!(
         save_client: "INSERT OR REPLACE INTO rocket_oauth_clients (id, client_json) VALUES (?, ?)",
         remove_client: "DELETE FROM rocket_oauth_clients WHERE id = ?",
         revoke_client_tokens: "UPDATE rocket_oauth_tokens SET revoked = 1 WHERE client_id = ?",
+        mark_client_used: "UPDATE rocket_oauth_clients
+             SET client_json = json_set(client_json, '$.used_at', ?2)
+             WHERE id = ?1 AND json_extract(client_json, '$.used_at') IS NULL",
         signing_keys: "SELECT key_json FROM rocket_oauth_signing_keys",
         save_signing_key:
             "INSERT OR REPLACE INTO rocket_oauth_signing_keys (kid, key_json) VALUES (?, ?)",

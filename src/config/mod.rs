@@ -113,6 +113,13 @@ pub struct ProviderConfig {
     /// Show a confirmation page on `GET login`; a CSRF-protected `POST login` starts the
     /// flow. _Default:_ the provider's attribute, or `false`.
     pub confirm: bool,
+    /// Show the success page after every login, also one with a `next`: its Continue link
+    /// leads there. _Default:_ `false` (a login with a `next` goes straight there; one
+    /// without shows the page).
+    pub success_page: bool,
+    /// The success page continues to `next` (or `/`) by itself after this many seconds.
+    /// _Default:_ none (the user follows the link).
+    pub success_continue_after: Option<Duration>,
     /// Use PKCE (S256). _Default:_ the provider's attribute, or `true`.
     pub pkce: bool,
     /// `client_secret_basic` (or `basic`) or `client_secret_post` (or `post`).
@@ -294,6 +301,9 @@ struct Raw {
     display_name: Option<String>,
     #[serde(default)]
     confirm: bool,
+    #[serde(default)]
+    success_page: bool,
+    success_continue_after: Option<u64>,
     #[serde(default = "yes")]
     pkce: bool,
     #[serde(default)]
@@ -569,6 +579,11 @@ impl Raw {
             base_path,
             display_name: non_empty(self.display_name).unwrap_or_else(|| keys.0.to_owned()),
             confirm: self.confirm,
+            success_page: self.success_page,
+            success_continue_after: self
+                .success_continue_after
+                .map(|s| seconds(s, "success_continue_after"))
+                .transpose()?,
             pkce: self.pkce,
             client_auth: self.client_auth,
             form_post: self.form_post,

@@ -23,10 +23,14 @@ pub(crate) const ERROR: &str = "oauth/error";
 #[cfg_attr(not(feature = "server"), allow(dead_code))]
 pub(crate) const CONSENT: &str = "oauth/consent";
 pub(crate) const SIGNIN: &str = "oauth/signin";
+/// The authorization server's page for a request it cannot redirect (unknown client,
+/// unregistered redirect URI, a cross-site consent).
+#[cfg_attr(not(feature = "server"), allow(dead_code))]
+pub(crate) const AUTHORIZE_ERROR: &str = "oauth/authorize_error";
 /// The default pages' shared style (included by them; not a page).
 const STYLE: &str = "oauth/_style";
 
-const EMBEDDED: [(&str, &str); 6] = [
+const EMBEDDED: [(&str, &str); 7] = [
     (
         STYLE,
         include_str!("../../templates/oauth/_style.html.tera"),
@@ -47,6 +51,10 @@ const EMBEDDED: [(&str, &str); 6] = [
     (
         CONSENT,
         include_str!("../../templates/oauth/consent.html.tera"),
+    ),
+    (
+        AUTHORIZE_ERROR,
+        include_str!("../../templates/oauth/authorize_error.html.tera"),
     ),
 ];
 

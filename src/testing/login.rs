@@ -32,6 +32,77 @@ pub struct Landing {
     pub body: String,
 }
 
+/// Who logs in with the kit's `log_in` calls: a user (the mock's subject) and, optionally,
+/// the `next` path the login leads back to. A `&str` is the user alone.
+///
+/// ```rust
+/// use rocket_oauth::testing::LoginAs;
+///
+/// let plain: LoginAs = "alice".into();
+/// let back_to_reports = LoginAs::user("alice").next("/reports");
+/// assert_eq!(back_to_reports.login_path("/auth/gh"), "/auth/gh/login?next=%2Freports");
+/// assert_eq!(plain.login_path("/auth/gh"), "/auth/gh/login");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoginAs {
+    user: String,
+    next: Option<String>,
+}
+
+impl LoginAs {
+    /// `user` logs in (no `next`: the app shows its success page).
+    pub fn user(user: impl Into<String>) -> Self {
+        LoginAs {
+            user: user.into(),
+            next: None,
+        }
+    }
+
+    /// The login leads back to `next` (a same-site path), as `GET login?next=…` does.
+    pub fn next(mut self, next: impl Into<String>) -> Self {
+        self.next = Some(next.into());
+        self
+    }
+
+    /// The app's login route under `base_path`, with `next`.
+    pub fn login_path(&self, base_path: &str) -> String {
+        match &self.next {
+            Some(next) => {
+                let next: String = url::form_urlencoded::byte_serialize(next.as_bytes()).collect();
+                format!("{base_path}/login?next={next}")
+            }
+            None => format!("{base_path}/login"),
+        }
+    }
+}
+
+impl From<&str> for LoginAs {
+    fn from(user: &str) -> Self {
+        LoginAs::user(user)
+    }
+}
+
+impl From<String> for LoginAs {
+    fn from(user: String) -> Self {
+        LoginAs::user(user)
+    }
+}
+
+/// The confirmation page's form (`confirm = true`): its action and fields, when `landing`
+/// is that page.
+fn confirmation(landing: &Landing) -> Option<(String, Vec<(String, String)>)> {
+    let is_form = landing.status == Status::Ok
+        && landing.location.is_none()
+        && landing.body.contains("name=\"csrf_token\"");
+    is_form.then(|| parse_form_post(&landing.body))
+}
+
+fn form_body(fields: &[(String, String)]) -> String {
+    url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(fields)
+        .finish()
+}
+
 /// The next request of the browser, after the provider answered.
 enum Callback {
     Get(String),
@@ -63,10 +134,7 @@ impl MockProvider {
         match answer {
             AuthorizeAnswer::Redirect(to) => Callback::Get(to),
             AuthorizeAnswer::FormPost { action, fields } => {
-                let body = url::form_urlencoded::Serializer::new(String::new())
-                    .extend_pairs(fields)
-                    .finish();
-                Callback::Post(action, body)
+                Callback::Post(action, form_body(&fields))
             }
             AuthorizeAnswer::Invalid(why) => Callback::Refused(why),
         }
@@ -77,8 +145,9 @@ impl MockProvider {
         location.is_some_and(|l| l.starts_with(&format!("{}/", self.url())))
     }
 
-    /// Logs a tracked [`asynchronous::Client`] in with provider `P` as `user` (a subject),
-    /// through the real flow; the client keeps the session cookie. `P` must be configured
+    /// Logs a tracked [`asynchronous::Client`] in with provider `P` as `user` (a subject, or
+    /// a [`LoginAs`] with a `next`), through the real flow — the confirmation page too, when
+    /// `confirm = true` — and the client keeps the session cookie. `P` must be configured
     /// against this mock ([`MockProvider::configure`]).
     ///
     /// ```rust
@@ -110,13 +179,23 @@ impl MockProvider {
     /// assert_eq!(response.into_string().await.as_deref(), Some("alice"));
     /// # });
     /// ```
-    pub async fn log_in<P: Provider>(&self, client: &asynchronous::Client, user: &str) -> Landing {
+    pub async fn log_in<P: Provider>(
+        &self,
+        client: &asynchronous::Client,
+        user: impl Into<LoginAs>,
+    ) -> Landing {
+        let who = user.into();
         let base = base_path::<P>(client.rocket().figment());
-        let start = local_landing(client.get(format!("{base}/login")).dispatch().await).await;
+        let mut start = local_landing(client.get(who.login_path(&base)).dispatch().await).await;
+        if let Some((action, fields)) = confirmation(&start) {
+            let post = client.post(local_uri(&action)).header(ContentType::Form);
+            start = local_landing(post.body(form_body(&fields)).dispatch().await).await;
+        }
         if !self.is_mine(start.location.as_deref()) {
             return start;
         }
-        let response = match self.approve(start.location.as_deref().unwrap_or_default(), user) {
+        let authorize = start.location.as_deref().unwrap_or_default();
+        let response = match self.approve(authorize, &who.user) {
             Callback::Get(to) => client.get(local_uri(&to)).dispatch().await,
             Callback::Post(to, form) => {
                 client
@@ -160,13 +239,23 @@ impl MockProvider {
     /// mock.log_in_blocking::<Gh>(&client, "alice");
     /// assert_eq!(client.get("/").dispatch().into_string().as_deref(), Some("welcome"));
     /// ```
-    pub fn log_in_blocking<P: Provider>(&self, client: &blocking::Client, user: &str) -> Landing {
+    pub fn log_in_blocking<P: Provider>(
+        &self,
+        client: &blocking::Client,
+        user: impl Into<LoginAs>,
+    ) -> Landing {
+        let who = user.into();
         let base = base_path::<P>(client.rocket().figment());
-        let start = blocking_landing(client.get(format!("{base}/login")).dispatch());
+        let mut start = blocking_landing(client.get(who.login_path(&base)).dispatch());
+        if let Some((action, fields)) = confirmation(&start) {
+            let post = client.post(local_uri(&action)).header(ContentType::Form);
+            start = blocking_landing(post.body(form_body(&fields)).dispatch());
+        }
         if !self.is_mine(start.location.as_deref()) {
             return start;
         }
-        let response = match self.approve(start.location.as_deref().unwrap_or_default(), user) {
+        let authorize = start.location.as_deref().unwrap_or_default();
+        let response = match self.approve(authorize, &who.user) {
             Callback::Get(to) => client.get(local_uri(&to)).dispatch(),
             Callback::Post(to, form) => client
                 .post(local_uri(&to))
@@ -179,8 +268,8 @@ impl MockProvider {
     }
 
     /// Logs a [`Browser`] (a real HTTP client) in to the app served at `app_url` with
-    /// provider `P` (its routes at `/auth/<name>`) as `user`: every step is a real HTTP
-    /// request, the provider's included.
+    /// provider `P` (its routes at `/auth/<name>`) as `user` (or a [`LoginAs`]): every step
+    /// is a real HTTP request, the provider's and the confirmation page's included.
     ///
     /// ```rust
     /// # #[macro_use] extern crate rocket;
@@ -211,20 +300,23 @@ impl MockProvider {
         &self,
         browser: &Browser,
         app_url: &str,
-        user: &str,
+        user: impl Into<LoginAs>,
     ) -> Landing {
+        let who = user.into();
         let app_url = app_url.trim_end_matches('/');
-        let start = http_landing(
-            browser
-                .get(&format!("{app_url}/auth/{}/login", P::NAME))
-                .await,
-        )
-        .await;
+        let login = who.login_path(&format!("/auth/{}", P::NAME));
+        let mut start = http_landing(browser.get(&format!("{app_url}{login}")).await).await;
+        if let Some((action, fields)) = confirmation(&start) {
+            let action = format!("{app_url}{}", local_uri(&action));
+            start = http_landing(browser.post_form(&action, &fields).await).await;
+        }
         let Some(authorize) = start.location.clone().filter(|l| self.is_mine(Some(l))) else {
             return start;
         };
         let mut authorize = url::Url::parse(&authorize).expect("the mock's URL");
-        authorize.query_pairs_mut().append_pair("login_as", user);
+        authorize
+            .query_pairs_mut()
+            .append_pair("login_as", &who.user);
         let answer = browser.get(authorize.as_str()).await;
         let answer = http_landing(answer).await;
         let response = match (&answer.location, answer.status.code) {
@@ -290,12 +382,7 @@ fn blocking_landing(response: blocking::LocalResponse<'_>) -> Landing {
 
 /// The action and fields of the mock's own `form_post` page.
 fn parse_form_post(page: &str) -> (String, Vec<(String, String)>) {
-    let unescape = |s: &str| {
-        s.replace("&quot;", "\"")
-            .replace("&lt;", "<")
-            .replace("&gt;", ">")
-            .replace("&amp;", "&")
-    };
+    let unescape = |s: &str| unescape_html(s);
     let attribute = |tag: &str, name: &str| {
         tag.split(&format!("{name}=\""))
             .nth(1)
@@ -310,6 +397,47 @@ fn parse_form_post(page: &str) -> (String, Vec<(String, String)>) {
         .map(|tag| (attribute(tag, "name"), attribute(tag, "value")))
         .collect();
     (action, fields)
+}
+
+/// Decodes the HTML character references an HTML-escaping template writes (`&amp;`, `&quot;`,
+/// `&#x2F;`, `&#39;`, …).
+fn unescape_html(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find('&') {
+        out.push_str(&rest[..at]);
+        rest = &rest[at..];
+        let decoded = rest.find(';').filter(|end| *end <= 10).and_then(|end| {
+            let name = &rest[1..end];
+            let c = match name {
+                "amp" => Some('&'),
+                "lt" => Some('<'),
+                "gt" => Some('>'),
+                "quot" => Some('"'),
+                "apos" => Some('\''),
+                _ => match name.strip_prefix("#x").or_else(|| name.strip_prefix("#X")) {
+                    Some(hex) => u32::from_str_radix(hex, 16).ok().and_then(char::from_u32),
+                    None => name
+                        .strip_prefix('#')
+                        .and_then(|n| n.parse().ok())
+                        .and_then(char::from_u32),
+                },
+            };
+            c.map(|c| (c, end))
+        });
+        match decoded {
+            Some((c, end)) => {
+                out.push(c);
+                rest = &rest[end + 1..];
+            }
+            None => {
+                out.push('&');
+                rest = &rest[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 #[cfg(test)]
@@ -327,6 +455,14 @@ mod tests {
         let (action, parsed) = parse_form_post(&page);
         assert_eq!(action, "http://a/cb?x=1&y=2");
         assert_eq!(parsed, fields);
+    }
+
+    #[test]
+    fn character_references_are_decoded() {
+        assert_eq!(
+            unescape_html("&#x2F;a&#x2f;b&amp;c=&quot;d&quot;&#39;&bogus;&"),
+            "/a/b&c=\"d\"'&bogus;&"
+        );
     }
 
     #[test]

@@ -90,7 +90,7 @@ use rocket::{Build, Rocket};
 
 pub use self::browser::Browser;
 pub use self::exchange::{MockRequest, MockResponse, RecordedRequest};
-pub use self::login::Landing;
+pub use self::login::{Landing, LoginAs};
 pub use self::mock::MockProvider;
 pub use self::script::{
     AtHash, AuthorizeReply, EndpointReply, IdTokenFault, IdTokenScript, IssuedTokens, NonceReply,

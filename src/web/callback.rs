@@ -10,6 +10,7 @@ use rocket::Request;
 use serde::Serialize;
 
 use crate::api::{ApiClient, NoRefresh};
+use crate::config::ProviderConfig;
 use crate::error::LoginError;
 use crate::hooks::Denial;
 use crate::login::Login;
@@ -121,7 +122,7 @@ async fn finish_login<'r, P: Provider>(
                 LoginError::SessionStore
             }
         })?;
-    Ok(landing(req, &login, attempt.next, P::NAME).await)
+    Ok(landing(req, &login, attempt.next, (P::NAME, &state.config)).await)
 }
 
 /// Consumes the attempt the callback names. A provider-reported error wins over a missing
@@ -158,26 +159,41 @@ fn displayable_text(text: &str) -> String {
     text.chars().filter(|c| !c.is_control()).take(300).collect()
 }
 
-/// Where a successful login lands: `next`, or the success page.
+/// Where a successful login lands: `next`, or the success page (leading to `next`, when it
+/// is shown for every login).
 async fn landing<'r>(
     req: &'r Request<'_>,
     login: &Login,
     next: Option<String>,
-    provider: &str,
+    provider: (&str, &ProviderConfig),
 ) -> Outcome<'r> {
-    if let Some(next) = next {
-        return Outcome::from(req, Redirect::to(next));
+    match next {
+        Some(next) if !provider.1.success_page => Outcome::from(req, Redirect::to(next)),
+        next => success_page(req, login, next.as_deref().unwrap_or("/"), provider).await,
     }
+}
+
+/// The success page: `oauth/success`.
+async fn success_page<'r>(
+    req: &'r Request<'_>,
+    login: &Login,
+    next: &str,
+    (provider, config): (&str, &ProviderConfig),
+) -> Outcome<'r> {
     #[derive(Serialize)]
     struct Success<'a> {
         provider: &'a str,
         next: &'a str,
+        continue_after: Option<u64>,
         userinfo: Option<&'a serde_json::Value>,
+        scopes: &'a [String],
     }
     let context = Success {
         provider,
-        next: "/",
+        next,
+        continue_after: config.success_continue_after.map(|d| d.as_secs()),
         userinfo: login.userinfo(),
+        scopes: &login.credentials.scopes,
     };
     Outcome::from(
         req,

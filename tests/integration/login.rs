@@ -214,6 +214,38 @@ async fn without_next_the_success_page_is_shown() {
     assert_eq!(browser.get(&format!("{}/me", app.url)).await.status(), 200);
 }
 
+/// Issue 26, item 5: with `success_page`, a login with a `next` shows the success page,
+/// which leads there (by a link, and after `success_continue_after` seconds by itself).
+#[rocket::async_test]
+async fn the_success_page_can_lead_to_next() {
+    let idp = start_idp().await;
+    let app = start_app(&idp, false, |f| {
+        f.merge(("oauth.idp.success_page", true))
+            .merge(("oauth.idp.success_continue_after", 3))
+    })
+    .await;
+    let browser = Browser::new();
+    let (r, visited) = browser
+        .follow(&format!("{}/auth/idp/login?next=/private", app.url))
+        .await;
+    assert_eq!(r.status(), 200, "{visited:?}");
+    assert!(
+        visited.last().unwrap().contains("/auth/idp/callback"),
+        "{visited:?}"
+    );
+    let body = r.text().await.unwrap();
+    assert!(body.contains("Logged in"), "{body}");
+    assert!(
+        body.contains(r#"href="&#x2F;private""#),
+        "a link to next: {body}"
+    );
+    assert!(
+        body.contains(r#"content="3;url=&#x2F;private""#),
+        "continues by itself: {body}"
+    );
+    assert_eq!(browser.get(&format!("{}/me", app.url)).await.status(), 200);
+}
+
 #[rocket::async_test]
 async fn redirecting_guard_sends_to_login_and_back() {
     let idp = start_idp().await;

@@ -391,6 +391,14 @@ async fn unregistered_redirect_uri_is_never_redirected_to() {
         ))
         .await;
     assert_eq!(r.status(), 400);
+    // Issue 26, item 11: its own page (`oauth/authorize_error`), naming the client.
+    let page = r.text().await.unwrap();
+    assert!(page.contains("cannot answer safely"), "{page}");
+    assert!(page.contains("<code>nobody</code>"), "{page}");
+    assert!(
+        !page.contains("Try logging in"),
+        "not the login error page: {page}"
+    );
 }
 
 #[rocket::async_test]

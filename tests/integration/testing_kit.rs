@@ -9,7 +9,7 @@ use rocket::local::{asynchronous, blocking};
 use rocket::serde::json::{json, Value};
 use rocket::{get, routes, Build, Rocket};
 use rocket_oauth::testing::{
-    self, AuthorizeReply, Browser, EndpointReply, MockProvider, MockResponse, MockUser,
+    self, AuthorizeReply, Browser, EndpointReply, LoginAs, MockProvider, MockResponse, MockUser,
     RefreshReply, TokenReply, CLIENT_ID, CLIENT_SECRET,
 };
 use rocket_oauth::{AccessToken, ApiClient, OAuth1Provider, OAuth2Provider, User};
@@ -134,6 +134,43 @@ fn a_blocking_client_logs_in_and_a_refused_user_stays_out() {
         client.get("/whoami").dispatch().status(),
         Status::Unauthorized
     );
+}
+
+/// Issue 26, item 4: one `log_in` call goes through the confirmation page (`confirm =
+/// true`) and lands on `next`, for each kind of client.
+#[rocket::async_test]
+async fn logins_go_through_the_confirmation_page_to_next() {
+    let mock = MockProvider::start();
+    let figment = configured(&mock).merge(("oauth.corp.confirm", true));
+    let to_whoami = || LoginAs::user("alice").next("/whoami");
+
+    let client = asynchronous::Client::tracked(app(figment.clone()))
+        .await
+        .unwrap();
+    let landing = mock.log_in::<Corp>(&client, to_whoami()).await;
+    assert_eq!(landing.status, Status::SeeOther, "{}", landing.body);
+    assert_eq!(landing.location.as_deref(), Some("/whoami"));
+    assert_eq!(client.get("/whoami").dispatch().await.status(), Status::Ok);
+
+    let url = testing::serve(app(figment.clone())).await;
+    let browser = Browser::new();
+    let landing = mock.log_in_http::<Corp>(&browser, &url, to_whoami()).await;
+    assert_eq!(
+        landing.location.as_deref(),
+        Some("/whoami"),
+        "{}",
+        landing.body
+    );
+    assert_eq!(browser.get(&format!("{url}/whoami")).await.status(), 200);
+
+    // Plain user names still work, and the blocking client confirms too.
+    let handle = rocket::tokio::task::spawn_blocking(move || {
+        let client = blocking::Client::tracked(app(figment)).unwrap();
+        let landing = mock.log_in_blocking::<Corp>(&client, "alice");
+        let whoami = client.get("/whoami").dispatch().status();
+        (landing.status, whoami)
+    });
+    assert_eq!(handle.await.unwrap(), (Status::Ok, Status::Ok));
 }
 
 #[rocket::async_test]

@@ -14,7 +14,6 @@ use std::borrow::Cow;
 
 use super::consent::{self, Refused, Shown};
 use crate::pages::templates::{self, render};
-use crate::pages::ErrorContext;
 use crate::server::config::{GrantType, RegisteredClient};
 use crate::server::store::{CodeGrant, TokenHash};
 use crate::server::ServerState;
@@ -232,28 +231,42 @@ async fn refuse<'r>(req: &'r Request<'_>, state: &ServerState, err: AuthzError) 
             Outcome::from(req, Redirect::to(to))
         }
         AuthzError::Page(message) => {
-            ErrorContext {
-                provider: "",
-                status: Status::BadRequest.code,
-                title: "Invalid authorization request",
-                message: &message,
-                retry_url: None,
-            }
-            .render(req)
-            .await
+            let title = "Invalid authorization request";
+            refusal_page(req, Status::BadRequest, title, &message).await
         }
         AuthzError::CrossSite => {
-            ErrorContext {
-                provider: "",
-                status: Status::Forbidden.code,
-                title: "Refused",
-                message: "the consent form was sent from another site",
-                retry_url: None,
-            }
-            .render(req)
-            .await
+            let message = "the consent form was sent from another site";
+            refusal_page(req, Status::Forbidden, "Refused", message).await
         }
     }
+}
+
+/// The `oauth/authorize_error` page: a request that cannot be answered at its redirect URI.
+async fn refusal_page<'r>(
+    req: &'r Request<'_>,
+    status: Status,
+    title: &str,
+    message: &str,
+) -> Outcome<'r> {
+    #[derive(Serialize)]
+    struct Context<'a> {
+        status: u16,
+        title: &'a str,
+        message: &'a str,
+        client_id: Option<String>,
+    }
+    let client_id = req
+        .query_value::<&str>("client_id")
+        .and_then(Result::ok)
+        .map(|id| id.chars().filter(|c| !c.is_control()).take(100).collect());
+    let context = Context {
+        status: status.code,
+        title,
+        message,
+        client_id,
+    };
+    let page = render(req, status, templates::AUTHORIZE_ERROR, &context).await;
+    Outcome::from(req, page)
 }
 
 const NEXT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC

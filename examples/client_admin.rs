@@ -15,7 +15,11 @@
 //! - `PATCH /admin/clients/<id>` with any of `name`, `redirect_uris`, `scopes`,
 //!   `post_logout_redirect_uris`;
 //! - `POST /admin/clients/<id>/secret`: a new secret (the old one stops working);
-//! - `DELETE /admin/clients/<id>`: removed, its tokens revoked.
+//! - `DELETE /admin/clients/<id>`: removed, its tokens revoked;
+//! - `GET /admin/scopes`: every declared scope (configured ones are read-only: `409`);
+//! - `POST /admin/scopes` `{"name", "description"}` → 201: declared at once, on every
+//!   instance (or its description changed);
+//! - `DELETE /admin/scopes/<name>`: removed, and taken from the clients that had it.
 //!
 //! Users sign in with `POST /login` (`username`, any password) and `GET /api/me` is the API
 //! (scope `profile`), as in `auth_server`.
@@ -33,8 +37,8 @@ use rocket::serde::json::{json, Json, Value};
 use rocket::serde::Deserialize;
 use rocket::Request;
 use rocket_oauth::server::{
-    AuthorizationServer, ClientError, ClientRegistry, RegisteredClient, ResourceOwner, ScopeSet,
-    Scoped,
+    AuthorizationServer, ClientError, ClientRegistry, RegisteredClient, ResourceOwner, ScopeRecord,
+    ScopeSet, Scoped,
 };
 use subtle::ConstantTimeEq;
 
@@ -121,8 +125,10 @@ type Answer = Custom<Value>;
 /// A registry error as JSON with its status.
 fn failure(error: ClientError) -> Answer {
     let status = match &error {
-        ClientError::NotFound(_) => Status::NotFound,
-        ClientError::Configured(_) | ClientError::Exists(_) => Status::Conflict,
+        ClientError::NotFound(_) | ClientError::ScopeNotFound(_) => Status::NotFound,
+        ClientError::Configured(_) | ClientError::Exists(_) | ClientError::ScopeConfigured(_) => {
+            Status::Conflict
+        }
         ClientError::Invalid { .. } => Status::UnprocessableEntity,
         _ => Status::ServiceUnavailable,
     };
@@ -245,6 +251,41 @@ async fn remove(_admin: Admin, registry: ClientRegistry<'_>, id: &str) -> Answer
     }
 }
 
+#[get("/admin/scopes")]
+async fn scopes(_admin: Admin, registry: ClientRegistry<'_>) -> Answer {
+    match registry.scopes().await {
+        Ok(scopes) => Custom(Status::Ok, json!(scopes)),
+        Err(e) => failure(e),
+    }
+}
+
+#[post("/admin/scopes", data = "<scope>")]
+async fn put_scope(_admin: Admin, registry: ClientRegistry<'_>, scope: Json<NewScope>) -> Answer {
+    let scope = scope.into_inner();
+    match registry
+        .put_scope(ScopeRecord::new(scope.name, scope.description))
+        .await
+    {
+        Ok(scope) => Custom(Status::Created, json!(scope)),
+        Err(e) => failure(e),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(crate = "rocket::serde", deny_unknown_fields)]
+struct NewScope {
+    name: String,
+    description: String,
+}
+
+#[delete("/admin/scopes/<name>")]
+async fn remove_scope(_admin: Admin, registry: ClientRegistry<'_>, name: &str) -> Answer {
+    match registry.remove_scope(name).await {
+        Ok(()) => Custom(Status::Ok, json!({ "removed": name })),
+        Err(e) => failure(e),
+    }
+}
+
 #[launch]
 fn rocket() -> _ {
     rocket::build()
@@ -260,4 +301,5 @@ fn rocket() -> _ {
         .attach(AuthorizationServer::new(Users))
         .mount("/", routes![index, login, me])
         .mount("/", routes![list, create, update, rotate, remove])
+        .mount("/", routes![scopes, put_scope, remove_scope])
 }

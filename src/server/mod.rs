@@ -58,7 +58,7 @@ mod seal;
 mod store;
 
 use std::borrow::Cow;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io::Cursor;
 use std::sync::{Arc, Mutex};
 
@@ -78,8 +78,8 @@ pub use store::PostgresServerStore;
 #[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
 pub use store::SqliteServerStore;
 pub use store::{
-    CodeGrant, MemoryServerStore, ServerStore, ServerStoreError, SigningKeyRecord, StoredCode,
-    TokenKind, TokenRecord,
+    CodeGrant, MemoryServerStore, ScopeRecord, ServerStore, ServerStoreError, SigningKeyRecord,
+    StoredCode, TokenKind, TokenRecord,
 };
 
 use crate::error::ConfigError;
@@ -231,6 +231,47 @@ impl ServerState {
             return Ok(Some(Cow::Borrowed(client)));
         }
         Ok(self.store.client(id).await?.map(Cow::Owned))
+    }
+
+    /// Every declared scope and its description: configured (or given in code) ones, then
+    /// those declared at runtime (in the store, so every instance sees them at once).
+    pub async fn scopes(&self) -> Result<BTreeMap<String, String>, ServerStoreError> {
+        let mut scopes = self.config.scopes.clone();
+        for scope in self.store.scopes().await? {
+            scopes.entry(scope.name).or_insert(scope.description);
+        }
+        Ok(scopes)
+    }
+
+    /// The client's scopes that are still declared: a runtime scope removed after the client
+    /// was given it is not (the store is read only when the client has runtime scopes).
+    pub async fn allowed_scopes(
+        &self,
+        client: &RegisteredClient,
+    ) -> Result<Vec<String>, ServerStoreError> {
+        if client
+            .scopes
+            .iter()
+            .all(|s| self.config.scopes.contains_key(s))
+        {
+            return Ok(client.scopes.clone());
+        }
+        let declared = self.scopes().await?;
+        Ok(client
+            .scopes
+            .iter()
+            .filter(|s| declared.contains_key(*s))
+            .cloned()
+            .collect())
+    }
+
+    /// [`scopes`](Self::scopes) for pages and metadata: the configured ones only when the
+    /// store fails (logged).
+    pub async fn scopes_shown(&self) -> BTreeMap<String, String> {
+        self.scopes().await.unwrap_or_else(|e| {
+            log::error!("rocket_oauth: reading the runtime scopes failed: {e}");
+            self.config.scopes.clone()
+        })
     }
 
     /// Notes the first use of a self-registered client (a code or a token issued to it), so

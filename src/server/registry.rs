@@ -1,13 +1,14 @@
-//! Clients registered while the app runs: [`ClientRegistry`] creates, updates, re-keys and
-//! removes them in the server's store (memory, SQLite or PostgreSQL), so every instance on
-//! one database sees the change at once. Clients of `oauth_server.clients` (or given in
+//! Clients and scopes declared while the app runs: [`ClientRegistry`] creates, updates,
+//! re-keys and removes clients, and declares and removes scopes, in the server's store
+//! (memory, SQLite or PostgreSQL), so every instance on one database sees the change at
+//! once. Clients of `oauth_server.clients` and scopes of `oauth_server.scopes` (or given in
 //! code) are read-only here.
 
 use rocket::request::{FromRequest, Outcome, Request};
 use rocket::Phase;
 
 use super::config::RegisteredClient;
-use super::store::{ServerStoreError, TokenHash};
+use super::store::{ScopeRecord, ServerStoreError, TokenHash};
 use super::ServerState;
 use crate::util::random_token;
 
@@ -31,6 +32,14 @@ pub enum ClientError {
     /// A client with this id exists already.
     #[error("a client `{0}` exists already")]
     Exists(String),
+    /// The scope comes from `oauth_server.scopes` or code: change it there.
+    #[error(
+        "scope `{0}` is configured (oauth_server.scopes or code) and cannot be changed at runtime"
+    )]
+    ScopeConfigured(String),
+    /// No runtime scope has this name.
+    #[error("no scope `{0}` is declared at runtime")]
+    ScopeNotFound(String),
     /// A field is invalid (a redirect URI that is not a URL, an undeclared scope, ...).
     #[error("invalid client {field}: {reason}")]
     Invalid {
@@ -140,7 +149,7 @@ impl<'a> ClientRegistry<'a> {
         let secret = client.is_confidential().then(random_token);
         client.secret = None;
         client.secret_hash = secret.as_deref().map(TokenHash::of);
-        self.validate(&client)?;
+        self.validate(&client).await?;
         self.state.store.save_client(client.clone()).await?;
         log::info!("rocket_oauth: client `{}` registered", client.id);
         Ok(Registered { client, secret })
@@ -169,7 +178,7 @@ impl<'a> ClientRegistry<'a> {
         client.id = id;
         client.secret = None;
         client.secret_hash = secret_hash;
-        self.validate(&client)?;
+        self.validate(&client).await?;
         self.state.store.save_client(client.clone()).await?;
         Ok(client)
     }
@@ -201,6 +210,73 @@ impl<'a> ClientRegistry<'a> {
         }
     }
 
+    /// Every declared scope: configured ones, then those declared at runtime.
+    pub async fn scopes(&self) -> Result<Vec<ScopeRecord>, ClientError> {
+        let scopes = self.state.scopes().await?;
+        Ok(scopes
+            .into_iter()
+            .map(|(name, description)| ScopeRecord::new(name, description))
+            .collect())
+    }
+
+    /// Declares `scope` (or changes its description): clients may be given it at once, on
+    /// every instance. Configured scopes cannot be changed here.
+    ///
+    /// ```rust,no_run
+    /// # async fn run(registry: rocket_oauth::server::ClientRegistry<'_>) -> Result<(), rocket_oauth::server::ClientError> {
+    /// use rocket_oauth::server::ScopeRecord;
+    ///
+    /// registry.put_scope(ScopeRecord::new("reports:read", "Read your reports")).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn put_scope(&self, scope: ScopeRecord) -> Result<ScopeRecord, ClientError> {
+        if self.state.config.scopes.contains_key(&scope.name) {
+            return Err(ClientError::ScopeConfigured(scope.name));
+        }
+        let invalid = |field, reason: &str| ClientError::Invalid {
+            field,
+            reason: reason.to_owned(),
+        };
+        // RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E ).
+        let token_char = |c: char| matches!(c, '\x21' | '\x23'..='\x5B' | '\x5D'..='\x7E');
+        if scope.name.is_empty() || scope.name.len() > 100 || !scope.name.chars().all(token_char) {
+            return Err(invalid(
+                "name",
+                "a scope is 1 to 100 printable ASCII characters, without spaces, `\"` or `\\`",
+            ));
+        }
+        if scope.description.chars().count() > 300
+            || scope.description.chars().any(char::is_control)
+        {
+            return Err(invalid(
+                "description",
+                "at most 300 characters, no control characters",
+            ));
+        }
+        self.state.store.save_scope(scope.clone()).await?;
+        log::info!("rocket_oauth: scope `{}` declared", scope.name);
+        Ok(scope)
+    }
+
+    /// Removes a runtime scope, and takes it from every runtime client (tokens granted it
+    /// keep it until they expire or are revoked).
+    pub async fn remove_scope(&self, name: &str) -> Result<(), ClientError> {
+        if self.state.config.scopes.contains_key(name) {
+            return Err(ClientError::ScopeConfigured(name.to_owned()));
+        }
+        if !self.state.store.remove_scope(name).await? {
+            return Err(ClientError::ScopeNotFound(name.to_owned()));
+        }
+        for mut client in self.state.store.clients().await? {
+            if client.scopes.iter().any(|s| s == name) {
+                client.scopes.retain(|s| s != name);
+                self.state.store.save_client(client).await?;
+            }
+        }
+        log::info!("rocket_oauth: scope `{name}` removed");
+        Ok(())
+    }
+
     async fn runtime_client(&self, id: &str) -> Result<RegisteredClient, ClientError> {
         if self.state.clients.contains_key(id) {
             return Err(ClientError::Configured(id.to_owned()));
@@ -212,9 +288,9 @@ impl<'a> ClientRegistry<'a> {
             .ok_or_else(|| ClientError::NotFound(id.to_owned()))
     }
 
-    fn validate(&self, client: &RegisteredClient) -> Result<(), ClientError> {
+    async fn validate(&self, client: &RegisteredClient) -> Result<(), ClientError> {
         client
-            .check(&self.state.config.scopes)
+            .check(&self.state.scopes().await?)
             .map_err(|(field, reason)| ClientError::Invalid { field, reason })
     }
 }

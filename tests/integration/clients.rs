@@ -77,6 +77,20 @@ fn pkce() -> (String, String) {
 
 /// Signs alice in at `url` and runs the consent for `client_id` up to the code.
 async fn code(url: &str, client_id: &str, redirect: &str, scope: &str) -> String {
+    let (browser, page) = consent_page(url, client_id, redirect, scope).await;
+    let r = submit_consent(&browser, url, &page, "Accept").await;
+    assert_eq!(r.status(), 303);
+    query_param(&location(&r), "code").expect("a code")
+}
+
+/// Signs alice in at `url` and opens the consent page for `client_id`: the browser and
+/// the page.
+async fn consent_page(
+    url: &str,
+    client_id: &str,
+    redirect: &str,
+    scope: &str,
+) -> (Browser, String) {
     let browser = Browser::new();
     let r = browser
         .client()
@@ -96,9 +110,7 @@ async fn code(url: &str, client_id: &str, redirect: &str, scope: &str) -> String
     let r = browser.get(&authorize).await;
     assert_eq!(r.status(), 200, "the consent page");
     let page = r.text().await.unwrap();
-    let r = submit_consent(&browser, url, &page, "Accept").await;
-    assert_eq!(r.status(), 303);
-    query_param(&location(&r), "code").expect("a code")
+    (browser, page)
 }
 
 /// `POST /oauth/token` with `form`, as `client_id` (basic auth with `secret`, or none).
@@ -283,6 +295,114 @@ async fn clients_are_created_changed_rekeyed_and_removed_while_the_server_runs()
         .await
         .unwrap();
     assert_eq!(r.status(), 404);
+}
+
+/// Issue 26's black-box contract: a scope declared at runtime through instance `a` is
+/// listed by `b`, a client created on `b` right after gets it at `a`'s consent page and in
+/// its token, and its removal is seen at once.
+async fn runtime_scopes_are_seen_at_once(a: &str, b: &str) {
+    let scope = json!({"name": "reports:read", "description": "Read your reports"});
+    let (status, created) = admin(a, Method::POST, "/admin/scopes", Some(scope)).await;
+    assert_eq!(status, 201, "{created}");
+    let (status, listed) = admin(b, Method::GET, "/admin/scopes", None).await;
+    assert_eq!(status, 200);
+    let names: Vec<&str> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
+    assert!(
+        names.contains(&"reports:read") && names.contains(&"profile"),
+        "{listed}"
+    );
+    let metadata: Value = reqwest::get(format!("{b}/.well-known/oauth-authorization-server"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(metadata["scopes_supported"]
+        .as_array()
+        .unwrap()
+        .contains(&json!("reports:read")));
+
+    let new = json!({"name": "Reports", "redirect_uris": [REDIRECT], "scopes": ["reports:read"]});
+    let (status, created) = admin(b, Method::POST, "/admin/clients", Some(new)).await;
+    assert_eq!(status, 201, "{created}");
+    let id = created["client_id"].as_str().unwrap().to_owned();
+    let secret = created["client_secret"].as_str().unwrap().to_owned();
+    let (browser, page) = consent_page(a, &id, REDIRECT, "reports:read").await;
+    assert!(
+        page.contains("Read your reports"),
+        "the description: {page}"
+    );
+    let r = submit_consent(&browser, a, &page, "Accept").await;
+    let code = query_param(&location(&r), "code").expect("a code");
+    let (status, tokens) = exchange(b, &id, Some(&secret), &code, REDIRECT).await;
+    assert_eq!(status, 200, "{tokens}");
+    assert_eq!(tokens["scope"], "reports:read");
+
+    // Configured scopes are read-only; names are RFC 6749 scope tokens.
+    let configured = json!({"name": "profile", "description": "Mine now"});
+    let (status, _) = admin(a, Method::POST, "/admin/scopes", Some(configured)).await;
+    assert_eq!(status, 409);
+    let spaced = json!({"name": "two words", "description": "No"});
+    let (status, _) = admin(a, Method::POST, "/admin/scopes", Some(spaced)).await;
+    assert_eq!(status, 422);
+
+    // Removed on `b`: `a` no longer grants it, and the client no longer has it.
+    let (status, _) = admin(b, Method::DELETE, "/admin/scopes/reports:read", None).await;
+    assert_eq!(status, 200);
+    let r = Browser::new()
+        .get(&format!(
+            "{a}/oauth/authorize?response_type=code&client_id={id}&redirect_uri={}\
+             &scope=reports:read&state=s",
+            urlencode(REDIRECT)
+        ))
+        .await;
+    assert_eq!(
+        query_param(&location(&r), "error").as_deref(),
+        Some("invalid_scope")
+    );
+    let (_, clients) = admin(a, Method::GET, "/admin/clients", None).await;
+    let ours = clients
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["client_id"] == id.as_str());
+    assert_eq!(ours.unwrap()["scopes"], json!([]));
+    let (status, _) = admin(a, Method::DELETE, "/admin/scopes/reports:read", None).await;
+    assert_eq!(status, 404);
+}
+
+#[rocket::async_test]
+async fn runtime_scopes_in_memory() {
+    let (_app, url) = start_admin("").await;
+    runtime_scopes_are_seen_at_once(&url, &url).await;
+}
+
+#[cfg(feature = "sqlite")]
+#[rocket::async_test]
+async fn runtime_scopes_in_sqlite_across_instances() {
+    let db = std::env::temp_dir().join(format!("rocket_oauth-scopes-{}.db", free_port()));
+    let _ = std::fs::remove_file(&db);
+    let extra = format!("database_url = \"sqlite://{}\"", db.display());
+    let (_a, a) = start_admin(&extra).await;
+    let (_b, b) = start_admin(&extra).await;
+    runtime_scopes_are_seen_at_once(&a, &b).await;
+}
+
+#[cfg(feature = "postgres")]
+#[rocket::async_test]
+async fn runtime_scopes_in_postgres_across_instances() {
+    let Some(database) = crate::store::postgres::fresh_database().await else {
+        return;
+    };
+    let extra = format!("database_url = \"{database}\"");
+    let (_a, a) = start_admin(&extra).await;
+    let (_b, b) = start_admin(&extra).await;
+    runtime_scopes_are_seen_at_once(&a, &b).await;
 }
 
 async fn register(url: &str, token: Option<&str>, metadata: Value) -> (StatusCode, Value) {

@@ -3,8 +3,8 @@
 #[cfg(feature = "sqlite")]
 use rocket_oauth::server::SqliteServerStore;
 use rocket_oauth::server::{
-    CodeGrant, MemoryServerStore, RegisteredClient, ServerStore, SigningKeyRecord, TokenHash,
-    TokenKind, TokenRecord,
+    CodeGrant, MemoryServerStore, RegisteredClient, ScopeRecord, ServerStore, SigningKeyRecord,
+    TokenHash, TokenKind, TokenRecord,
 };
 
 fn grant(family: &str) -> CodeGrant {
@@ -149,10 +149,69 @@ async fn conformance(store: &dyn ServerStore) {
     );
 
     runtime_clients(store).await;
+    runtime_scopes(store).await;
+    owner_tokens(store).await;
     signing_keys(store).await;
 }
 
 /// The runtime client registry: saved, listed by id, replaced, removed with its tokens.
+/// Scopes declared at runtime: saved (a second save replaces), listed by name, removed.
+async fn runtime_scopes(store: &dyn ServerStore) {
+    assert!(store.scopes().await.unwrap().is_empty());
+    store
+        .save_scope(ScopeRecord::new("reports:write", "Write"))
+        .await
+        .unwrap();
+    store
+        .save_scope(ScopeRecord::new("reports:read", "Read"))
+        .await
+        .unwrap();
+    store
+        .save_scope(ScopeRecord::new("reports:read", "Read your reports"))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.scopes().await.unwrap(),
+        [
+            ScopeRecord::new("reports:read", "Read your reports"),
+            ScopeRecord::new("reports:write", "Write"),
+        ]
+    );
+    assert!(store.remove_scope("reports:write").await.unwrap());
+    assert!(!store.remove_scope("reports:write").await.unwrap());
+    assert_eq!(store.scopes().await.unwrap().len(), 1);
+}
+
+/// The live tokens of one owner: not another's, not revoked ones (nor their family's), not
+/// expired ones.
+async fn owner_tokens(store: &dyn ServerStore) {
+    let zoe = |secret: &str, family: &str, expires_at: i64| {
+        let mut record = token(secret, TokenKind::Access, family);
+        record.owner = Some("zoe".into());
+        record.expires_at = expires_at;
+        record
+    };
+    let now = 1_800_000_000;
+    for record in [
+        zoe("zoe-live", "zoe-f1", now + 60),
+        zoe("zoe-expired", "zoe-f1", now - 1),
+        zoe("zoe-revoked", "zoe-f2", now + 60),
+        zoe("zoe-family", "zoe-f3", now + 60),
+    ] {
+        store.save_token(record).await.unwrap();
+    }
+    store
+        .revoke_token(&TokenHash::of("zoe-revoked"))
+        .await
+        .unwrap();
+    store.revoke_family("zoe-f3").await.unwrap();
+    let live = store.owner_tokens("zoe", now).await.unwrap();
+    let hashes: Vec<&TokenHash> = live.iter().map(|t| &t.hash).collect();
+    assert_eq!(hashes, [&TokenHash::of("zoe-live")]);
+    assert_eq!(live[0].owner.as_deref(), Some("zoe"));
+    assert!(store.owner_tokens("nobody", now).await.unwrap().is_empty());
+}
+
 async fn runtime_clients(store: &dyn ServerStore) {
     assert!(store.client("rc-1").await.unwrap().is_none());
     let mut client = RegisteredClient::new("rc-1", None)

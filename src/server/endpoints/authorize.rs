@@ -142,8 +142,12 @@ async fn validate<'s>(
     if state.config.require_state && client_state.is_none() {
         return Err(fail("invalid_request", "state is required"));
     }
-    let scopes: Vec<String> = requested_scopes(params, &client.scopes);
-    if scopes.iter().any(|s| !client.scopes.contains(s)) {
+    let allowed = state.allowed_scopes(&client).await.map_err(|e| {
+        log::error!("rocket_oauth: {e}");
+        AuthzError::Page("the scope registry is unavailable; please try again".into())
+    })?;
+    let scopes: Vec<String> = requested_scopes(params, &allowed);
+    if scopes.iter().any(|s| !allowed.contains(s)) {
         return Err(fail(
             "invalid_scope",
             "a requested scope is not allowed for this client",
@@ -453,7 +457,8 @@ async fn consent_page<'r>(
         .map(|(name, value)| ParamView { name, value })
         .collect();
     params_view.sort_by_key(|p| p.name);
-    let description = |name: &str| state.config.scopes.get(name).map(String::as_str);
+    let declared = state.scopes_shown().await;
+    let description = |name: &str| declared.get(name).map(String::as_str);
     let context = Consent {
         client_name: request.client.display_name(),
         client_image: request.client.image_url.as_deref(),

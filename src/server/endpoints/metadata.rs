@@ -10,7 +10,8 @@ use super::json_response;
 use crate::server::ServerState;
 
 /// What the server supports, as both documents say it.
-fn document(state: &ServerState) -> Value {
+/// `scopes`: every declared scope (runtime ones too).
+fn document(state: &ServerState, scopes: &[&str]) -> Value {
     let mut methods = vec!["S256"];
     if state.config.allow_plain_pkce {
         methods.push("plain");
@@ -28,7 +29,7 @@ fn document(state: &ServerState) -> Value {
         "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
         "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
         "code_challenge_methods_supported": methods,
-        "scopes_supported": state.config.scopes.keys().collect::<Vec<_>>(),
+        "scopes_supported": scopes,
         "authorization_response_iss_parameter_supported": true,
     });
     if state.config.dynamic_registration {
@@ -45,18 +46,20 @@ fn document(state: &ServerState) -> Value {
 }
 
 /// RFC 8414 metadata.
-pub(super) fn metadata<'r>(req: &'r Request<'_>, state: &ServerState) -> Outcome<'r> {
-    json_response(req, Status::Ok, document(state))
+pub(super) async fn metadata<'r>(req: &'r Request<'_>, state: &ServerState) -> Outcome<'r> {
+    let scopes = state.scopes_shown().await;
+    let scopes: Vec<&str> = scopes.keys().map(String::as_str).collect();
+    json_response(req, Status::Ok, document(state, &scopes))
 }
 
 /// OpenID Connect discovery: the metadata, `openid` among the scopes, and the claims.
-pub(super) fn discovery<'r>(req: &'r Request<'_>, state: &ServerState) -> Outcome<'r> {
-    let mut body = document(state);
-    let mut scopes: Vec<&str> = state.config.scopes.keys().map(String::as_str).collect();
+pub(super) async fn discovery<'r>(req: &'r Request<'_>, state: &ServerState) -> Outcome<'r> {
+    let declared = state.scopes_shown().await;
+    let mut scopes: Vec<&str> = declared.keys().map(String::as_str).collect();
     if !scopes.contains(&"openid") {
         scopes.insert(0, "openid");
     }
-    body["scopes_supported"] = json!(scopes);
+    let mut body = document(state, &scopes);
     body["claims_supported"] = json!([
         "sub",
         "iss",

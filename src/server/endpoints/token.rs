@@ -217,8 +217,12 @@ impl<'r> Grant<'r, '_> {
                 "public clients cannot use client_credentials",
             );
         }
-        let scopes: Vec<String> = requested_scopes(params, &self.client.scopes);
-        if scopes.iter().any(|s| !self.client.scopes.contains(s)) {
+        let allowed = match self.state.allowed_scopes(&self.client).await {
+            Ok(allowed) => allowed,
+            Err(e) => return self.store_failed(e),
+        };
+        let scopes: Vec<String> = requested_scopes(params, &allowed);
+        if scopes.iter().any(|s| !allowed.contains(s)) {
             return self.invalid_scope("a requested scope is not allowed for this client");
         }
         let id = IdContext {

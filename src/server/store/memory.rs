@@ -1,11 +1,11 @@
 //! [`MemoryServerStore`]: the default store, everything in memory.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Mutex, MutexGuard};
 
 use super::{
-    CodeGrant, RegisteredClient, ServerStore, ServerStoreError, SigningKeyRecord, StoredCode,
-    TokenHash, TokenRecord,
+    CodeGrant, RegisteredClient, ScopeRecord, ServerStore, ServerStoreError, SigningKeyRecord,
+    StoredCode, TokenHash, TokenRecord,
 };
 use crate::util::now;
 
@@ -36,6 +36,7 @@ struct Inner {
     revoked_families: HashSet<String>,
     last_purge: i64,
     clients: HashMap<String, RegisteredClient>,
+    scopes: BTreeMap<String, ScopeRecord>,
     signing_keys: Vec<SigningKeyRecord>,
 }
 
@@ -187,6 +188,34 @@ impl ServerStore for MemoryServerStore {
     async fn save_client(&self, client: RegisteredClient) -> Result<(), ServerStoreError> {
         self.lock()?.clients.insert(client.id.clone(), client);
         Ok(())
+    }
+
+    async fn scopes(&self) -> Result<Vec<ScopeRecord>, ServerStoreError> {
+        Ok(self.lock()?.scopes.values().cloned().collect())
+    }
+
+    async fn save_scope(&self, scope: ScopeRecord) -> Result<(), ServerStoreError> {
+        self.lock()?.scopes.insert(scope.name.clone(), scope);
+        Ok(())
+    }
+
+    async fn remove_scope(&self, name: &str) -> Result<bool, ServerStoreError> {
+        Ok(self.lock()?.scopes.remove(name).is_some())
+    }
+
+    async fn owner_tokens(
+        &self,
+        owner: &str,
+        now: i64,
+    ) -> Result<Vec<TokenRecord>, ServerStoreError> {
+        let inner = self.lock()?;
+        Ok(inner
+            .tokens
+            .values()
+            .filter(|t| t.owner.as_deref() == Some(owner) && !t.revoked && t.expires_at > now)
+            .filter(|t| !inner.revoked_families.contains(&t.family))
+            .cloned()
+            .collect())
     }
 
     async fn mark_client_used(&self, id: &str, at: i64) -> Result<(), ServerStoreError> {

@@ -137,6 +137,34 @@ fn client_from_json(json: &str) -> Result<RegisteredClient, ServerStoreError> {
     Ok(client)
 }
 
+/// A scope declared at runtime (see [`ClientRegistry::put_scope`](super::ClientRegistry::put_scope)):
+/// its name and the description the consent page shows.
+///
+/// ```rust
+/// use rocket_oauth::server::ScopeRecord;
+///
+/// let scope = ScopeRecord::new("reports:read", "Read your reports");
+/// assert_eq!(scope.name, "reports:read");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct ScopeRecord {
+    /// The scope's name (an RFC 6749 scope token).
+    pub name: String,
+    /// What the consent page says it grants.
+    pub description: String,
+}
+
+impl ScopeRecord {
+    /// A scope named `name`, described as `description`.
+    pub fn new(name: impl Into<String>, description: impl Into<String>) -> Self {
+        ScopeRecord {
+            name: name.into(),
+            description: description.into(),
+        }
+    }
+}
+
 /// A signing key the OpenID Provider generated (`oauth_server.generate_signing_keys`), as
 /// the store keeps it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -313,6 +341,29 @@ pub trait ServerStore: Send + Sync + 'static {
             }
         }
         Ok(())
+    }
+    /// The scopes declared at runtime, by name. _Default:_ none.
+    async fn scopes(&self) -> Result<Vec<ScopeRecord>, ServerStoreError> {
+        Ok(Vec::new())
+    }
+    /// Creates or replaces a runtime scope. _Default:_ [`ServerStoreError::Unsupported`].
+    async fn save_scope(&self, _scope: ScopeRecord) -> Result<(), ServerStoreError> {
+        Err(ServerStoreError::Unsupported("runtime scopes"))
+    }
+    /// Removes a runtime scope; `false` when there was none by that name.
+    /// _Default:_ [`ServerStoreError::Unsupported`].
+    async fn remove_scope(&self, _name: &str) -> Result<bool, ServerStoreError> {
+        Err(ServerStoreError::Unsupported("runtime scopes"))
+    }
+    /// The live tokens (neither revoked, nor their family, nor expired at `now`) issued for
+    /// the resource owner `owner`: what the user's grants page lists. _Default:_
+    /// [`ServerStoreError::Unsupported`].
+    async fn owner_tokens(
+        &self,
+        _owner: &str,
+        _now: i64,
+    ) -> Result<Vec<TokenRecord>, ServerStoreError> {
+        Err(ServerStoreError::Unsupported("grants by owner"))
     }
     /// The OpenID Provider's generated signing keys. _Default:_ none.
     async fn signing_keys(&self) -> Result<Vec<SigningKeyRecord>, ServerStoreError> {

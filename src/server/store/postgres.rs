@@ -10,7 +10,8 @@ use super::sql::{failed, sql_store, Queries};
 
 use super::{
     client_from_json, client_json, kind_from_name, kind_name, CodeGrant, RegisteredClient,
-    ServerStore, ServerStoreError, SigningKeyRecord, StoredCode, TokenHash, TokenRecord,
+    ScopeRecord, ServerStore, ServerStoreError, SigningKeyRecord, StoredCode, TokenHash,
+    TokenRecord,
 };
 
 /// Schema migrations, applied in order, each once.
@@ -43,6 +44,11 @@ const MIGRATIONS: &[(i64, &str)] = &[
         2,
         "CREATE TABLE rocket_oauth_clients (id TEXT PRIMARY KEY, client_json TEXT NOT NULL);
      CREATE TABLE rocket_oauth_signing_keys (kid TEXT PRIMARY KEY, key_json TEXT NOT NULL);",
+    ),
+    (
+        3,
+        "CREATE TABLE rocket_oauth_scopes (name TEXT PRIMARY KEY, description TEXT NOT NULL);
+     CREATE INDEX rocket_oauth_tokens_owner ON rocket_oauth_tokens (owner);",
     ),
 ];
 
@@ -152,6 +158,16 @@ sql_store!(
         mark_client_used: "UPDATE rocket_oauth_clients
              SET client_json = jsonb_set(client_json::jsonb, '{used_at}', to_jsonb($2::bigint))::text
              WHERE id = $1 AND (client_json::jsonb -> 'used_at') IS NULL",
+        scopes: "SELECT name, description FROM rocket_oauth_scopes ORDER BY name",
+        save_scope: "INSERT INTO rocket_oauth_scopes (name, description) VALUES ($1, $2)
+             ON CONFLICT (name) DO UPDATE SET description = EXCLUDED.description",
+        remove_scope: "DELETE FROM rocket_oauth_scopes WHERE name = $1",
+        owner_tokens: "SELECT hash, kind, client_id, owner, scopes, expires_at, family, used,
+                    revoked
+             FROM rocket_oauth_tokens t
+             WHERE owner = $1 AND NOT revoked AND expires_at > $2
+               AND NOT EXISTS (SELECT 1 FROM rocket_oauth_revoked_families f
+                               WHERE f.family = t.family)",
         signing_keys: "SELECT key_json FROM rocket_oauth_signing_keys",
         save_signing_key: "INSERT INTO rocket_oauth_signing_keys (kid, key_json) VALUES ($1, $2)
              ON CONFLICT (kid) DO UPDATE SET key_json = EXCLUDED.key_json",

@@ -40,6 +40,14 @@ pub(super) struct Queries {
     pub revoke_client_tokens: &'static str,
     /// `id, at`: sets the client's `used_at`, if it was not set.
     pub mark_client_used: &'static str,
+    /// → every `name, description`, by name.
+    pub scopes: &'static str,
+    /// `name, description`: inserts or replaces.
+    pub save_scope: &'static str,
+    /// `name`.
+    pub remove_scope: &'static str,
+    /// `owner, now` → the token columns of `token`, of the owner's live tokens.
+    pub owner_tokens: &'static str,
     /// → every `key_json`.
     pub signing_keys: &'static str,
     /// `kid, key_json`: inserts or replaces.
@@ -290,6 +298,44 @@ macro_rules! sql_store {
                     .await
                     .map_err(failed)?;
                 Ok(())
+            }
+
+            async fn scopes(&self) -> Result<Vec<ScopeRecord>, ServerStoreError> {
+                let rows = sqlx::query(Self::SQL.scopes)
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(failed)?;
+                rows.iter()
+                    .map(|row| {
+                        Ok(ScopeRecord::new(
+                            row.try_get::<String, _>(0).map_err(failed)?,
+                            row.try_get::<String, _>(1).map_err(failed)?,
+                        ))
+                    })
+                    .collect()
+            }
+
+            async fn save_scope(&self, scope: ScopeRecord) -> Result<(), ServerStoreError> {
+                self.upsert(Self::SQL.save_scope, &scope.name, scope.description)
+                    .await
+            }
+
+            async fn remove_scope(&self, name: &str) -> Result<bool, ServerStoreError> {
+                Ok(self.execute(Self::SQL.remove_scope, name).await? == 1)
+            }
+
+            async fn owner_tokens(
+                &self,
+                owner: &str,
+                now: i64,
+            ) -> Result<Vec<TokenRecord>, ServerStoreError> {
+                let rows = sqlx::query(Self::SQL.owner_tokens)
+                    .bind(owner)
+                    .bind(now)
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(failed)?;
+                rows.iter().map(Self::token_from_row).collect()
             }
 
             async fn signing_keys(&self) -> Result<Vec<SigningKeyRecord>, ServerStoreError> {

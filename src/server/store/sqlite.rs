@@ -10,7 +10,8 @@ use super::sql::{failed, sql_store, Queries};
 
 use super::{
     client_from_json, client_json, kind_from_name, kind_name, CodeGrant, RegisteredClient,
-    ServerStore, ServerStoreError, SigningKeyRecord, StoredCode, TokenHash, TokenRecord,
+    ScopeRecord, ServerStore, ServerStoreError, SigningKeyRecord, StoredCode, TokenHash,
+    TokenRecord,
 };
 
 /// Schema migrations, applied in order, each once.
@@ -46,6 +47,11 @@ const MIGRATIONS: &[(i64, &str)] = &[
         3,
         "CREATE TABLE rocket_oauth_clients (id TEXT PRIMARY KEY, client_json TEXT NOT NULL);
      CREATE TABLE rocket_oauth_signing_keys (kid TEXT PRIMARY KEY, key_json TEXT NOT NULL);",
+    ),
+    (
+        4,
+        "CREATE TABLE rocket_oauth_scopes (name TEXT PRIMARY KEY, description TEXT NOT NULL);
+     CREATE INDEX rocket_oauth_tokens_owner ON rocket_oauth_tokens (owner);",
     ),
 ];
 
@@ -149,6 +155,15 @@ sql_store!(
         mark_client_used: "UPDATE rocket_oauth_clients
              SET client_json = json_set(client_json, '$.used_at', ?2)
              WHERE id = ?1 AND json_extract(client_json, '$.used_at') IS NULL",
+        scopes: "SELECT name, description FROM rocket_oauth_scopes ORDER BY name",
+        save_scope: "INSERT OR REPLACE INTO rocket_oauth_scopes (name, description) VALUES (?, ?)",
+        remove_scope: "DELETE FROM rocket_oauth_scopes WHERE name = ?",
+        owner_tokens: "SELECT hash, kind, client_id, owner, scopes, expires_at, family, used,
+                    revoked
+             FROM rocket_oauth_tokens t
+             WHERE owner = ?1 AND revoked = 0 AND expires_at > ?2
+               AND NOT EXISTS (SELECT 1 FROM rocket_oauth_revoked_families f
+                               WHERE f.family = t.family)",
         signing_keys: "SELECT key_json FROM rocket_oauth_signing_keys",
         save_signing_key:
             "INSERT OR REPLACE INTO rocket_oauth_signing_keys (kid, key_json) VALUES (?, ?)",

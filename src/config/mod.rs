@@ -562,6 +562,7 @@ impl Raw {
             .secure_cookies
             .unwrap_or(tls || redirect_uri.scheme() == "https");
         let api_origins = self.api_origins(keys)?;
+        let (max_callback_params, success_continue_after) = self.bounds(keys)?;
         let seconds = |value: u64, field: &str| match value {
             0 => Err(keys.invalid(field, "must be at least 1 second")),
             s => Ok(Duration::from_secs(s)),
@@ -580,10 +581,7 @@ impl Raw {
             display_name: non_empty(self.display_name).unwrap_or_else(|| keys.0.to_owned()),
             confirm: self.confirm,
             success_page: self.success_page,
-            success_continue_after: self
-                .success_continue_after
-                .map(|s| seconds(s, "success_continue_after"))
-                .transpose()?,
+            success_continue_after,
             pkce: self.pkce,
             client_auth: self.client_auth,
             form_post: self.form_post,
@@ -597,13 +595,24 @@ impl Raw {
             refresh_skew: Duration::from_secs(self.refresh_skew),
             api_base_url: keys.optional_endpoint(self.api_base_url, "api_base_url")?,
             api_origins,
-            max_callback_params: match self.max_callback_params {
-                0 => return Err(keys.invalid("max_callback_params", "must be at least 1")),
-                n => n,
-            },
+            max_callback_params,
             #[cfg(feature = "apple")]
             signed_secret,
         })
+    }
+
+    /// `max_callback_params` and `success_continue_after`, checked.
+    fn bounds(&self, keys: &Keys<'_>) -> Result<(usize, Option<Duration>), ConfigError> {
+        if self.max_callback_params == 0 {
+            return Err(keys.invalid("max_callback_params", "must be at least 1"));
+        }
+        let continue_after = match self.success_continue_after {
+            Some(0) => {
+                return Err(keys.invalid("success_continue_after", "must be at least 1 second"))
+            }
+            seconds => seconds.map(Duration::from_secs),
+        };
+        Ok((self.max_callback_params, continue_after))
     }
 
     /// The client's id, secret and redirect URI (OAuth 1.0a names them differently).

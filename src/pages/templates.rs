@@ -30,7 +30,11 @@ pub(crate) const AUTHORIZE_ERROR: &str = "oauth/authorize_error";
 /// The default pages' shared style (included by them; not a page).
 const STYLE: &str = "oauth/_style";
 
-const EMBEDDED: [(&str, &str); 7] = [
+/// The authorization server's page of a user's grants.
+#[cfg_attr(not(feature = "server"), allow(dead_code))]
+pub(crate) const GRANTS: &str = "oauth/grants";
+
+const EMBEDDED: [(&str, &str); 8] = [
     (
         STYLE,
         include_str!("../../templates/oauth/_style.html.tera"),
@@ -55,6 +59,10 @@ const EMBEDDED: [(&str, &str); 7] = [
     (
         AUTHORIZE_ERROR,
         include_str!("../../templates/oauth/authorize_error.html.tera"),
+    ),
+    (
+        GRANTS,
+        include_str!("../../templates/oauth/grants.html.tera"),
     ),
 ];
 
@@ -117,7 +125,8 @@ mod tests {
             let ctx = Context::from_serialize(serde_json::json!({
                 "provider": "p", "action": "/a", "csrf_token": "c", "next": "/", "title": "t",
                 "message": "m", "retry_url": null, "userinfo": null, "client_name": "c",
-                "client_image": null, "owner": "o", "scopes": [], "params": [],
+                "client_image": null, "owner": "o", "scopes": [], "params": [], "grants": [],
+                "continue_after": null, "client_id": null,
                 "providers": [{"name": "gh", "display_name": "GitHub", "mark": "G", "login_url": "/auth/gh/login"}],
             }))
             .unwrap();

@@ -413,6 +413,11 @@ pub struct ServerConfig {
     /// purge. _Default:_ `86400` (a day).
     #[serde(default = "default_registration_unused_ttl")]
     pub registration_unused_ttl: u64,
+    /// Serve the signed-in user's grants page at `<base_path>/grants` (the `oauth/grants`
+    /// template): the applications they authorized, each with a button revoking its
+    /// access. _Default:_ `true`.
+    #[serde(default = "default_true")]
+    pub grants_page: bool,
     /// `RS256` or `ES256`: how ID tokens are signed (the first configured key of that kind
     /// signs; generated keys are of that kind). _Default:_ the first key's kind, `RS256`
     /// for generated keys.

@@ -51,6 +51,7 @@
 mod bearer;
 mod config;
 mod endpoints;
+mod grants;
 mod hash;
 mod oidc;
 mod registry;
@@ -69,6 +70,7 @@ use url::Url;
 
 pub use bearer::{BearerError, BearerToken, ScopeSet, Scoped};
 pub use config::{GrantType, RegisteredClient, ServerConfig};
+pub use grants::{Grant, Grants};
 pub use hash::TokenHash;
 pub use registry::{ClientError, ClientRegistry, Registered};
 #[cfg(feature = "postgres")]
@@ -475,9 +477,10 @@ impl Fairing for AuthorizationServer {
                 let issuer = state.issuer.clone();
                 let openid = state.signer.is_some();
                 let register = state.config.dynamic_registration;
+                let grants_page = state.config.grants_page;
                 Ok(rocket
                     .manage(state)
-                    .mount(base, endpoints::routes(openid, register))
+                    .mount(base, endpoints::routes(openid, register, grants_page))
                     .mount("/", endpoints::metadata_routes(&issuer, openid)))
             }
             Err(e) => {

@@ -1135,3 +1135,113 @@ async fn clients_use_only_their_grant_types() {
         .unwrap();
     assert_eq!(r.status(), 400);
 }
+
+/// Issue 26, item 9: a user sees the applications they authorized on the grants page and
+/// revokes one: its access and refresh tokens stop working, the other's go on.
+#[rocket::async_test]
+async fn users_see_and_revoke_their_grants() {
+    let server = start_server(3600).await;
+    let confidential = server.client("confidential", Some("s3cret+/:$"));
+    let public = server.client("public", None);
+    let kept = server.tokens(&public, &["profile"]).await;
+    let revoked = server.tokens(&confidential, &["profile", "email"]).await;
+    let page_url = format!("{}/oauth/grants", server.url);
+
+    // Signed out: to the sign-in, and back.
+    let r = Browser::new().get(&page_url).await;
+    assert_eq!(r.status(), 303);
+    assert_eq!(location(&r), "/login?next=%2Foauth%2Fgrants");
+
+    let browser = server.signed_in("alice").await;
+    let r = browser.get(&page_url).await;
+    assert_eq!(r.status(), 200);
+    let csp = r.headers()["content-security-policy"].to_str().unwrap();
+    assert_eq!(csp, "frame-ancestors 'none'");
+    let page = r.text().await.unwrap();
+    assert!(
+        page.contains("Example client") && page.contains("Public client"),
+        "{page}"
+    );
+    assert!(
+        page.contains("Read your email address"),
+        "scope descriptions: {page}"
+    );
+    // Another user has no grants.
+    let bob = server.signed_in("bob").await;
+    let theirs = bob.get(&page_url).await.text().await.unwrap();
+    assert!(
+        theirs.contains("You have not authorized any application"),
+        "{theirs}"
+    );
+
+    // The revoke form: refused from another site, or with bob's form in alice's browser.
+    let form = |page: &str, client: &str| {
+        let mut fields: Vec<(String, String)> = hidden_fields(page)
+            .into_iter()
+            .filter(|(name, _)| name == "csrf_token")
+            .take(1)
+            .collect();
+        fields.push(("client_id".into(), client.into()));
+        fields
+    };
+    let post = |browser: &Browser, fields: Vec<(String, String)>, origin: &str| {
+        browser
+            .client()
+            .post(&page_url)
+            .header("Origin", origin)
+            .form(&fields)
+            .send()
+    };
+    let r = post(
+        &browser,
+        form(&page, "confidential"),
+        "https://evil.example",
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 403);
+    // Alice's form, once bob signed in in her browser (same CSRF cookie, another user).
+    let switched = server.signed_in("alice").await;
+    let alices = switched.get(&page_url).await.text().await.unwrap();
+    switched
+        .client()
+        .post(format!("{}/login", server.url))
+        .form(&[("username", "bob"), ("password", "x"), ("next", "/")])
+        .send()
+        .await
+        .unwrap();
+    let r = post(&switched, form(&alices, "confidential"), &server.url)
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403, "a form shown to alice, sent as bob");
+    // Another browser has no CSRF cookie for it.
+    let r = post(&bob, form(&page, "confidential"), &server.url)
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403, "a form shown in another browser");
+    let access = revoked.access_token().secret();
+    assert_eq!(server.api_me(access).await.status(), 200);
+
+    let r = post(&browser, form(&page, "confidential"), &server.url)
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    assert_eq!(location(&r), "/oauth/grants");
+    assert_eq!(server.api_me(access).await.status(), 401, "revoked");
+    let refresh = revoked.refresh_token().unwrap().clone();
+    let refreshed = confidential
+        .exchange_refresh_token(&refresh)
+        .request_async(&http)
+        .await;
+    assert!(refreshed.is_err(), "the refresh token is revoked too");
+    assert_eq!(
+        server.api_me(kept.access_token().secret()).await.status(),
+        200,
+        "the other grant is kept"
+    );
+    let page = browser.get(&page_url).await.text().await.unwrap();
+    assert!(
+        !page.contains("Example client") && page.contains("Public client"),
+        "{page}"
+    );
+}

@@ -2,7 +2,7 @@
 
 use percent_encoding::utf8_percent_encode;
 use rocket::data::Data;
-use rocket::http::{Header, Status};
+use rocket::http::Status;
 use rocket::response::Redirect;
 use rocket::route::Outcome;
 use rocket::Request;
@@ -46,6 +46,12 @@ impl AuthzRequest<'_> {
             max_age: self.max_age.clone(),
         }
     }
+}
+
+/// The store failed: a page (logged).
+fn unavailable(e: crate::server::ServerStoreError) -> AuthzError {
+    log::error!("rocket_oauth: {e}");
+    AuthzError::Page("the server's store is unavailable; please try again".into())
 }
 
 /// Why an authorization request is refused.
@@ -97,15 +103,9 @@ async fn validate<'s>(
     let client_id = params
         .get("client_id")
         .ok_or_else(|| AuthzError::Page("the request has no client_id".into()))?;
-    let client = match state.client(client_id).await {
-        Ok(Some(client)) => client,
-        Ok(None) => return Err(AuthzError::Page("the client is not registered".into())),
-        Err(e) => {
-            log::error!("rocket_oauth: {e}");
-            return Err(AuthzError::Page(
-                "the client registry is unavailable; please try again".into(),
-            ));
-        }
+    let client = match state.client(client_id).await.map_err(unavailable)? {
+        Some(client) => client,
+        None => return Err(AuthzError::Page("the client is not registered".into())),
     };
     let redirect_uri = match params.get("redirect_uri") {
         Some(uri) if client.redirect_uris.iter().any(|r| r == uri) => uri.to_owned(),
@@ -142,10 +142,7 @@ async fn validate<'s>(
     if state.config.require_state && client_state.is_none() {
         return Err(fail("invalid_request", "state is required"));
     }
-    let allowed = state.allowed_scopes(&client).await.map_err(|e| {
-        log::error!("rocket_oauth: {e}");
-        AuthzError::Page("the scope registry is unavailable; please try again".into())
-    })?;
+    let allowed = state.allowed_scopes(&client).await.map_err(unavailable)?;
     let scopes: Vec<String> = requested_scopes(params, &allowed);
     if scopes.iter().any(|s| !allowed.contains(s)) {
         return Err(fail(
@@ -475,21 +472,8 @@ async fn consent_page<'r>(
         csrf_token: consent::seal(state, req.cookies(), owner, request.shown(), auth_time),
         params: params_view,
     };
-    let mut outcome = Outcome::from(
-        req,
-        render(req, Status::Ok, templates::CONSENT, &context).await,
-    );
-    if let Outcome::Success(response) = &mut outcome {
-        // Clickjacking defence for the consent page: CSP's `frame-ancestors` (which modern
-        // browsers obey over `X-Frame-Options`; that one is Shield's, which warns when a
-        // response already has it).
-        response.set_header(Header::new(
-            "Content-Security-Policy",
-            "frame-ancestors 'none'",
-        ));
-        response.set_header(Header::new("Cache-Control", "no-store"));
-    }
-    outcome
+    let page = render(req, Status::Ok, templates::CONSENT, &context).await;
+    super::unframed(Outcome::from(req, page))
 }
 
 /// The request a consent form answers, its user and their login time, if the form was shown

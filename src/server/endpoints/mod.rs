@@ -4,6 +4,7 @@
 mod authorize;
 mod client_auth;
 mod consent;
+mod grants;
 mod introspect;
 mod metadata;
 mod openid;
@@ -38,14 +39,16 @@ enum Endpoint {
     EndSession,
     EndSessionConfirmed,
     Register,
+    Grants,
+    RevokeGrant,
 }
 
 #[derive(Clone)]
 struct ServerRoute(Endpoint);
 
 /// The routes under `base_path`; `openid`: the OpenID Provider's too; `register`: RFC 7591
-/// dynamic registration.
-pub(super) fn routes(openid: bool, register: bool) -> Vec<Route> {
+/// dynamic registration; `grants`: the users' grants page.
+pub(super) fn routes(openid: bool, register: bool, grants: bool) -> Vec<Route> {
     let mut routes = vec![
         (Method::Get, "/authorize", Endpoint::Authorize),
         (Method::Post, "/authorize", Endpoint::Consent),
@@ -64,6 +67,10 @@ pub(super) fn routes(openid: bool, register: bool) -> Vec<Route> {
     }
     if register {
         routes.push((Method::Post, "/register", Endpoint::Register));
+    }
+    if grants {
+        routes.push((Method::Get, "/grants", Endpoint::Grants));
+        routes.push((Method::Post, "/grants", Endpoint::RevokeGrant));
     }
     routes
         .into_iter()
@@ -128,6 +135,20 @@ pub(super) async fn read_form(req: &Request<'_>, data: Data<'_>) -> Option<Param
         .then(|| Params::parse(&bytes.into_inner()))
 }
 
+/// A page of the user's (consent, sign-out, grants): never framed — clickjacking defence by
+/// CSP's `frame-ancestors`, which modern browsers obey over `X-Frame-Options` (that one is
+/// Shield's, which warns when a response has it already) — and never cached.
+pub(super) fn unframed(mut outcome: Outcome<'_>) -> Outcome<'_> {
+    if let Outcome::Success(response) = &mut outcome {
+        response.set_header(Header::new(
+            "Content-Security-Policy",
+            "frame-ancestors 'none'",
+        ));
+        response.set_header(Header::new("Cache-Control", "no-store"));
+    }
+    outcome
+}
+
 /// The space-separated `scope` parameter, or `default` when absent.
 pub(super) fn requested_scopes(params: &Params, default: &[String]) -> Vec<String> {
     match params.get("scope") {
@@ -165,6 +186,8 @@ impl Handler for ServerRoute {
                 Box::pin(openid::end_session_confirmed(req, data, state)).await
             }
             Endpoint::Register => register::register(req, data, state).await,
+            Endpoint::Grants => grants::page(req, state).await,
+            Endpoint::RevokeGrant => grants::revoke(req, data, state).await,
         }
     }
 }

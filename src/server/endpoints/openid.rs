@@ -129,15 +129,7 @@ fn ask<'r>(req: &'r Request<'_>, state: &ServerState) -> Outcome<'r> {
         escape(&state.config.issuer),
         escape(&token),
     );
-    let mut outcome = Outcome::from(req, rocket::response::content::RawHtml(page));
-    if let Outcome::Success(response) = &mut outcome {
-        response.set_header(rocket::http::Header::new(
-            "Content-Security-Policy",
-            "frame-ancestors 'none'",
-        ));
-        response.set_header(rocket::http::Header::new("Cache-Control", "no-store"));
-    }
-    outcome
+    super::unframed(Outcome::from(req, rocket::response::content::RawHtml(page)))
 }
 
 /// `POST end_session`: the answer to [`ask`]: signs out when the form's CSRF token is this

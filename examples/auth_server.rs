@@ -99,11 +99,9 @@ fn index() -> RawHtml<&'static str> {
 }
 
 /// The `profile` scope.
+#[derive(ScopeSet)]
+#[scopes("profile")]
 struct Profile;
-
-impl ScopeSet for Profile {
-    const SCOPES: &'static [&'static str] = &["profile"];
-}
 
 #[get("/api/me")]
 fn me(token: Scoped<Profile>) -> Value {

@@ -78,11 +78,9 @@ fn index() -> &'static str {
 }
 
 /// The `profile` scope.
+#[derive(ScopeSet)]
+#[scopes("profile")]
 struct Profile;
-
-impl ScopeSet for Profile {
-    const SCOPES: &'static [&'static str] = &["profile"];
-}
 
 #[get("/api/me")]
 fn me(token: Scoped<Profile>) -> Value {

@@ -93,11 +93,9 @@ fn server_login(form: Form<SignIn<'_>>, cookies: &CookieJar<'_>) -> Redirect {
     Redirect::to(safe_next(form.next))
 }
 
+#[derive(ScopeSet)]
+#[scopes("profile")]
 struct Profile;
-
-impl ScopeSet for Profile {
-    const SCOPES: &'static [&'static str] = &["profile"];
-}
 
 /// The server's API, called by the client side as its userinfo endpoint.
 #[get("/api/me")]

@@ -4,6 +4,7 @@
 #![deny(missing_docs)]
 
 mod provider;
+mod scopes;
 
 use proc_macro::TokenStream;
 
@@ -29,4 +30,12 @@ pub fn derive_oidc_provider(input: TokenStream) -> TokenStream {
 pub fn derive_oauth1_provider(input: TokenStream) -> TokenStream {
     let input = syn::parse_macro_input!(input as syn::DeriveInput);
     provider::derive(input, provider::Kind::OAuth1).into()
+}
+
+/// Derives `rocket_oauth::server::ScopeSet` from `#[scopes("a", "b")]`: the scopes a
+/// `Scoped<S>` guard requires; see `rocket_oauth::server::ScopeSet`.
+#[proc_macro_derive(ScopeSet, attributes(scopes))]
+pub fn derive_scope_set(input: TokenStream) -> TokenStream {
+    let input = syn::parse_macro_input!(input as syn::DeriveInput);
+    scopes::derive(input).into()
 }

@@ -162,16 +162,28 @@ impl Sentinel for BearerToken {
     }
 }
 
-/// The scopes a [`Scoped`] guard requires (djoauth2's `oauth_scope`).
+/// The scopes a [`Scoped`] guard requires (djoauth2's `oauth_scope`): derived, or by hand.
 ///
 /// ```rust
-/// use rocket_oauth::server::ScopeSet;
+/// # #[macro_use] extern crate rocket;
+/// use rocket_oauth::server::{ScopeSet, Scoped};
 ///
+/// #[derive(ScopeSet)]
+/// #[scopes("profile", "email")]
 /// struct ReadEmail;
 ///
-/// impl ScopeSet for ReadEmail {
-///     const SCOPES: &'static [&'static str] = &["profile", "email"];
+/// #[get("/api/email")]
+/// fn email(token: Scoped<ReadEmail>) -> String {
+///     token.owner.clone().unwrap_or_default()
 /// }
+///
+/// // The same, by hand:
+/// struct ReadProfile;
+///
+/// impl ScopeSet for ReadProfile {
+///     const SCOPES: &'static [&'static str] = &["profile"];
+/// }
+/// assert_eq!(ReadEmail::SCOPES, ["profile", "email"]);
 /// ```
 pub trait ScopeSet: Send + Sync + 'static {
     /// Every one of these scopes is required.

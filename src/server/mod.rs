@@ -24,11 +24,9 @@
 //!     }
 //! }
 //!
+//! #[derive(ScopeSet)]
+//! #[scopes("profile")]
 //! struct Profile;
-//!
-//! impl ScopeSet for Profile {
-//!     const SCOPES: &'static [&'static str] = &["profile"];
-//! }
 //!
 //! #[get("/api/me")]
 //! fn me(token: Scoped<Profile>) -> Value {
@@ -73,6 +71,8 @@ pub use config::{GrantType, RegisteredClient, ServerConfig};
 pub use grants::{Grant, Grants};
 pub use hash::TokenHash;
 pub use registry::{ClientError, ClientRegistry, Registered};
+/// Derives [`ScopeSet`] from `#[scopes("a", "b")]` (see it).
+pub use rocket_oauth_codegen::ScopeSet;
 #[cfg(feature = "postgres")]
 #[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]
 pub use store::PostgresServerStore;

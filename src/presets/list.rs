@@ -8,7 +8,8 @@ use crate::ProviderDefaults;
 /// beside this module, e.g. [`GitHub`](super::GitHub)).
 pub(crate) mod kinds {
     use crate::config::ClientAuth;
-    use crate::presets::profile::{preset, Extra, Profile, Verified};
+    use crate::presets::fields::{Extra, Profile, Verified};
+    use crate::presets::profile::preset;
     use crate::ProviderDefaults;
 
     /// A profile whose user id, email and name are top-level fields.

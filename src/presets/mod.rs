@@ -25,12 +25,31 @@
 //! }
 //! ```
 //!
+//! ## The calls a preset's login makes
+//!
+//! Every login calls the token endpoint, then `userinfo_url` (OpenID Connect presets also
+//! check the ID token against the JWKS). Some presets call more, with the new access token,
+//! relative to `api_base_url`:
+//!
+//! | preset | further calls |
+//! |---|---|
+//! | [`GitHub`] | `GET user/emails` (the primary email, and whether it is verified; none on any error) |
+//! | [`Bitbucket`] | `GET user/emails` (the same, from Bitbucket's `values`) |
+//! | [`Upwork`] | no userinfo: `POST graphql` three times — the user (`user { id nid rid email name }`), their companies (`companySelector`), and each company's teams (`organization { childOrganizations }`, with the company's `X-Upwork-API-TenantId`) |
+//!
+//! To test an app on a preset, the testing kit plays its provider, userinfo shape and
+//! further calls included, from plain `MockUser`s: `mock.preset::<GitHub>()` (feature
+//! `testing`; see `testing::MockProvider::preset`).
+//!
 //! A preset takes the application's hooks like any provider, `GitHub.fairing().hooks(MyHooks)`,
 //! and its guards stay `User<GitHub>`. The preset's own
 //! [`Provider::identify`](crate::Provider::identify) reads the profile first; the hooks'
 //! [`identify`](crate::Hooks::identify) may then change or refuse that identity.
 
+mod fields;
 mod list;
+#[cfg(feature = "testing")]
+mod mock;
 mod profile;
 
 pub use self::list::*;

@@ -72,6 +72,7 @@ impl MockProvider {
             revoked: Mutex::default(),
             bad_signatures: AtomicUsize::new(0),
             endpoints: Mutex::default(),
+            shape: Mutex::default(),
             #[cfg(feature = "oidc")]
             keys: super::keys::Keys::load(),
             counter: AtomicUsize::new(0),

@@ -78,6 +78,7 @@ mod oauth1;
 mod oauth2;
 #[cfg(feature = "oidc")]
 mod oidc;
+mod presets;
 mod script;
 mod state;
 mod user;
@@ -92,6 +93,7 @@ pub use self::browser::Browser;
 pub use self::exchange::{MockRequest, MockResponse, RecordedRequest};
 pub use self::login::{Landing, LoginAs};
 pub use self::mock::MockProvider;
+pub use self::presets::Preset;
 pub use self::script::{
     AtHash, AuthorizeReply, EndpointReply, IdTokenFault, IdTokenScript, IssuedTokens, NonceReply,
     OAuth1Reply, RefreshReply, Script, SigningAlg, TokenAnswer, TokenReply,

@@ -378,7 +378,13 @@ async fn userinfo(head: Head, shared: &State<Arc<Shared>>) -> MockResponse {
         return answer;
     }
     match request.bearer_token().and_then(|t| shared.token_user(t)) {
-        Some(user) => MockResponse::json(user.profile("sub", script.userinfo_subject.as_deref())),
+        Some(user) => {
+            let shape = shared.shape.lock().unwrap().clone();
+            match shape.filter(|_| !user.has_own_userinfo()) {
+                Some(shape) => MockResponse::json(shape(&user)),
+                None => MockResponse::json(user.profile("sub", script.userinfo_subject.as_deref())),
+            }
+        }
         None => MockResponse::unauthorized(),
     }
 }

@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use super::exchange::{Endpoint, RecordedRequest};
@@ -57,6 +57,9 @@ pub(super) struct Temporary {
 }
 
 /// What the mock's routes share with the [`MockProvider`] handle.
+/// How the mock shapes a user's userinfo answer (a provider's own format).
+pub(super) type Shape = Arc<dyn Fn(&MockUser) -> serde_json::Value + Send + Sync>;
+
 pub(super) struct Shared {
     pub(super) url: OnceLock<String>,
     pub(super) users: Mutex<Vec<MockUser>>,
@@ -72,6 +75,8 @@ pub(super) struct Shared {
     pub(super) revoked: Mutex<Vec<String>>,
     pub(super) bad_signatures: AtomicUsize,
     pub(super) endpoints: Mutex<Vec<Endpoint>>,
+    /// How userinfo answers are shaped (a preset's provider), if not the claims.
+    pub(super) shape: Mutex<Option<Shape>>,
     #[cfg(feature = "oidc")]
     pub(super) keys: super::keys::Keys,
     pub(super) counter: AtomicUsize,

@@ -76,6 +76,11 @@ impl MockUser {
         self
     }
 
+    /// Whether [`MockUser::userinfo`] replaced the userinfo answer.
+    pub(super) fn has_own_userinfo(&self) -> bool {
+        self.userinfo.is_some()
+    }
+
     /// The subject.
     pub fn subject(&self) -> &str {
         &self.subject

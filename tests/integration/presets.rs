@@ -687,3 +687,58 @@ async fn a_preset_runs_the_apps_hooks_and_its_guards_name_it_alone() {
         .unwrap();
     assert_eq!(who, json!({"subject": "583231", "groups": ["tagged"]}));
 }
+
+/// Issue 26, item 3: the kit plays a preset's provider (`mock.preset::<P>()`): its userinfo
+/// shape and its further calls, from plain `MockUser`s — no hand-written mock.
+#[rocket::async_test]
+async fn the_kit_plays_each_presets_provider() {
+    let user = || {
+        MockUser::new("u")
+            .email("una@example.com")
+            .name("Una")
+            .groups(["org-1", "team-a"])
+    };
+    // GitHub: the numeric-id-shaped profile and `user/emails`.
+    let mock = mock_with(user());
+    mock.preset::<kinds::GitHub>();
+    expect::<kinds::GitHub>(
+        &mock,
+        json!({"subject": "u", "email": "una@example.com", "verified": true, "name": "Una",
+               "groups": ["org-1", "team-a"]}),
+    )
+    .await;
+    assert_eq!(mock.requests_to("/user/emails").len(), 1);
+    // An unverified email stays unverified.
+    let mock = mock_with(MockUser::new("u").unverified_email("two@example.com"));
+    mock.preset::<kinds::Bitbucket>();
+    expect::<kinds::Bitbucket>(&mock, identity("u", Some("two@example.com"), false, None)).await;
+    // X nests its profile under `data`.
+    let mock = mock_with(MockUser::new("u").email("x@example.com").name("Ex"));
+    mock.preset::<kinds::X>();
+    expect::<kinds::X>(
+        &mock,
+        identity("u", Some("x@example.com"), true, Some("Ex")),
+    )
+    .await;
+    // Upwork: the GraphQL user, company and teams, so team rules work.
+    let mock = mock_with(user());
+    mock.preset::<kinds::Upwork>();
+    let team_a = |f: Figment| {
+        f.merge((
+            "oauth.upwork.access",
+            json!({"policy": "listed", "teams": ["team-a"]}),
+        ))
+    };
+    let (landing, who) = log_in::<kinds::Upwork>(&mock, "u", team_a).await;
+    assert_eq!(landing.status, Status::Ok, "{}", landing.body);
+    assert_eq!(who["subject"], "u");
+    assert_eq!(who["groups"], json!(["org-1", "team-a"]));
+    let team_b = |f: Figment| {
+        f.merge((
+            "oauth.upwork.access",
+            json!({"policy": "listed", "teams": ["team-b"]}),
+        ))
+    };
+    let (landing, _) = log_in::<kinds::Upwork>(&mock, "u", team_b).await;
+    assert_eq!(landing.status, Status::Forbidden);
+}

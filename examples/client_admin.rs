@@ -21,6 +21,9 @@
 //!   instance (or its description changed);
 //! - `DELETE /admin/scopes/<name>`: removed, and taken from the clients that had it.
 //!
+//! The same, as pages: `/oauth/admin` (the crate's admin pages) for the signed-in users that
+//! `[default.admin] users` lists (they sign in with the admin token as their password).
+//!
 //! Users sign in with `POST /login` (`username`, any password) and `GET /api/me` is the API
 //! (scope `profile`), as in `auth_server`.
 
@@ -37,8 +40,8 @@ use rocket::serde::json::{json, Json, Value};
 use rocket::serde::Deserialize;
 use rocket::Request;
 use rocket_oauth::server::{
-    AuthorizationServer, ClientError, ClientRegistry, RegisteredClient, ResourceOwner, ScopeRecord,
-    ScopeSet, Scoped,
+    Admins, AuthorizationServer, ClientError, ClientRegistry, RegisteredClient, ResourceOwner,
+    ScopeRecord, ScopeSet, Scoped,
 };
 use subtle::ConstantTimeEq;
 
@@ -58,18 +61,29 @@ impl ResourceOwner for Users {
 #[derive(FromForm)]
 struct LoginForm<'r> {
     username: &'r str,
+    password: Option<&'r str>,
 }
 
+/// Signs anyone in by name (a demo), except the administrators of `admin.users`: they need
+/// the admin token as their password.
 #[post("/login", data = "<form>")]
-fn login(form: Form<LoginForm<'_>>, cookies: &CookieJar<'_>) -> Redirect {
+fn login(
+    form: Form<LoginForm<'_>>,
+    cookies: &CookieJar<'_>,
+    config: &rocket::State<AdminConfig>,
+) -> Result<Redirect, Status> {
     let name: String = form.username.trim().chars().take(64).collect();
+    let password = form.password.unwrap_or_default().as_bytes();
+    if config.users.contains(&name) && !bool::from(password.ct_eq(config.token.as_bytes())) {
+        return Err(Status::Unauthorized);
+    }
     if !name.is_empty() {
         let cookie = Cookie::build(("user", name))
             .same_site(SameSite::Lax)
             .http_only(true);
         cookies.add_private(cookie);
     }
-    Redirect::to("/")
+    Ok(Redirect::to("/"))
 }
 
 #[get("/")]
@@ -87,11 +101,26 @@ fn me(token: Scoped<Profile>) -> Value {
     json!({ "username": token.owner, "client_id": token.client_id })
 }
 
-/// `[default.admin]`: the administrator's bearer token.
+/// `[default.admin]`: the administrator's bearer token (the JSON API), and the users who
+/// may use the admin pages.
 #[derive(Deserialize)]
 #[serde(crate = "rocket::serde")]
 struct AdminConfig {
     token: String,
+    #[serde(default)]
+    users: Vec<String>,
+}
+
+/// The admin pages' check: a signed-in user listed in `admin.users`.
+struct AdminUsers;
+
+#[rocket::async_trait]
+impl Admins for AdminUsers {
+    async fn admin(&self, request: &Request<'_>) -> Option<String> {
+        let user = Users.current(request).await?;
+        let config = request.rocket().state::<AdminConfig>()?;
+        config.users.contains(&user).then_some(user)
+    }
 }
 
 /// A request that carries the admin token (compared in constant time).
@@ -296,7 +325,7 @@ fn rocket() -> _ {
                 }
             }
         }))
-        .attach(AuthorizationServer::new(Users))
+        .attach(AuthorizationServer::new(Users).admin_pages(AdminUsers))
         .mount("/", routes![index, login, me])
         .mount("/", routes![list, create, update, rotate, remove])
         .mount("/", routes![scopes, put_scope, remove_scope])

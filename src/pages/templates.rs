@@ -34,7 +34,11 @@ const STYLE: &str = "oauth/_style";
 #[cfg_attr(not(feature = "server"), allow(dead_code))]
 pub(crate) const GRANTS: &str = "oauth/grants";
 
-const EMBEDDED: [(&str, &str); 8] = [
+/// The authorization server's admin pages.
+#[cfg_attr(not(feature = "server"), allow(dead_code))]
+pub(crate) const ADMIN: &str = "oauth/admin";
+
+const EMBEDDED: [(&str, &str); 9] = [
     (
         STYLE,
         include_str!("../../templates/oauth/_style.html.tera"),
@@ -64,6 +68,7 @@ const EMBEDDED: [(&str, &str); 8] = [
         GRANTS,
         include_str!("../../templates/oauth/grants.html.tera"),
     ),
+    (ADMIN, include_str!("../../templates/oauth/admin.html.tera")),
 ];
 
 fn embedded() -> &'static Tera {
@@ -125,7 +130,7 @@ mod tests {
             let ctx = Context::from_serialize(serde_json::json!({
                 "provider": "p", "action": "/a", "csrf_token": "c", "next": "/", "title": "t",
                 "message": "m", "retry_url": null, "userinfo": null, "client_name": "c",
-                "client_image": null, "owner": "o", "scopes": [], "params": [], "grants": [],
+                "client_image": null, "owner": "o", "scopes": [], "params": [], "grants": [], "clients": [], "admin": "a", "secret": null, "user": null,
                 "continue_after": null, "client_id": null,
                 "providers": [{"name": "gh", "display_name": "GitHub", "mark": "G", "login_url": "/auth/gh/login"}],
             }))
@@ -141,6 +146,45 @@ mod tests {
                 );
                 assert!(html.contains("<meta name=\"viewport\""), "{name}");
             }
+        }
+    }
+
+    #[test]
+    fn the_servers_pages_render_their_lists() {
+        let grant = serde_json::json!({
+            "client_id": "c1", "client_name": "Reports", "client_image": null,
+            "scopes": [{"name": "profile", "description": "<b>Profile</b>"}], "expires_at": 1,
+        });
+        let ctx = Context::from_serialize(serde_json::json!({
+            "owner": "alice", "grants": [grant], "action": "/oauth/grants", "csrf_token": "t",
+        }))
+        .unwrap();
+        let html = embedded().render("oauth/grants.html", &ctx).unwrap();
+        assert!(
+            html.contains("Reports") && html.contains("&lt;b&gt;Profile"),
+            "{html}"
+        );
+        assert!(html.contains(r#"name="client_id" value="c1""#), "{html}");
+        let ctx = Context::from_serialize(serde_json::json!({
+            "admin": "root", "action": "/oauth/admin", "csrf_token": "t", "message": "done",
+            "secret": {"client_id": "c1", "secret": "s3cret"}, "user": "alice",
+            "grants": [{"client_id": "c1", "client_name": "Reports", "scopes": ["profile"]}],
+            "clients": [{"client_id": "c1", "name": "Reports", "confidential": true,
+                         "redirect_uris": ["https://r.example/cb"], "scopes": ["profile"],
+                         "configured": false}],
+            "scopes": [{"name": "profile", "description": "Profile", "configured": true}],
+        }))
+        .unwrap();
+        let html = embedded().render("oauth/admin.html", &ctx).unwrap();
+        for shown in [
+            "s3cret",
+            "done",
+            "Reports",
+            "revoke_grant",
+            "rotate_secret",
+            "profile",
+        ] {
+            assert!(html.contains(shown), "{shown}: {html}");
         }
     }
 }

@@ -66,13 +66,17 @@ pub enum BearerError {
     Unavailable,
 }
 
-/// The `WWW-Authenticate` value the server's fairing adds to the 401/403 response, and why.
-struct Challenge(Option<(String, BearerError)>);
+/// The `WWW-Authenticate` value the server's fairing adds to the 401/403 response, the
+/// guard's status, and why.
+struct Challenge(Option<(String, Status, BearerError)>);
 
-/// The challenge of a bearer guard that failed on this request: the `WWW-Authenticate`
-/// value, and the RFC 6750 JSON error body.
-pub(super) fn challenge(req: &Request<'_>) -> Option<(String, serde_json::Value)> {
-    let (value, error) = req.local_cache(|| Challenge(None)).0.as_ref()?;
+/// The challenge of a bearer guard that failed on this request with `status`: the
+/// `WWW-Authenticate` value, and the RFC 6750 JSON error body.
+pub(super) fn challenge(req: &Request<'_>, status: Status) -> Option<(String, serde_json::Value)> {
+    let (value, failed, error) = req.local_cache(|| Challenge(None)).0.as_ref()?;
+    if *failed != status {
+        return None;
+    }
     let code = match error {
         BearerError::InvalidToken => Some("invalid_token"),
         BearerError::InsufficientScope => Some("insufficient_scope"),
@@ -98,7 +102,7 @@ fn fail<T>(
         .map(|s| s.config.issuer.clone())
         .unwrap_or_default();
     let value = format!("Bearer realm=\"{realm}\"{detail}");
-    req.local_cache(|| Challenge(Some((value, error))));
+    req.local_cache(|| Challenge(Some((value, status, error))));
     Outcome::Error((status, error))
 }
 

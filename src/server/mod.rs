@@ -46,6 +46,7 @@
 //! `<issuer>/.well-known/openid-configuration`, `jwks`, `userinfo` and `end_session`
 //! (RP-initiated logout) under `base_path`.
 
+mod admins;
 mod bearer;
 mod config;
 mod endpoints;
@@ -66,6 +67,7 @@ use rocket::http::{ContentType, Header, Status};
 use rocket::{Build, Orbit, Request, Response, Rocket};
 use url::Url;
 
+pub use admins::Admins;
 pub use bearer::{BearerError, BearerToken, ScopeSet, Scoped};
 pub use config::{GrantType, RegisteredClient, ServerConfig};
 pub use grants::{Grant, Grants};
@@ -135,6 +137,8 @@ struct Parts {
     scopes: Vec<(String, String)>,
     /// Signing keys given in code (PEM), before those of `signing_keys`.
     signing_keys: Vec<String>,
+    /// Who may use the admin pages (mounted only with it).
+    admins: Option<Box<dyn Admins>>,
 }
 
 impl AuthorizationServer {
@@ -148,6 +152,7 @@ impl AuthorizationServer {
                 clients: Vec::new(),
                 scopes: Vec::new(),
                 signing_keys: Vec::new(),
+                admins: None,
             })),
         }
     }
@@ -197,6 +202,41 @@ impl AuthorizationServer {
         self
     }
 
+    /// Mounts the admin pages at `<base_path>/admin` (the `oauth/admin` template), for the
+    /// administrators `admins` names: the clients (create, with the secret shown once;
+    /// re-key; remove), the scopes (declare, remove) and any user's grants (revoke), each a
+    /// CSRF-protected form sealed to the administrator. Everyone else gets `403`.
+    ///
+    /// ```rust
+    /// use rocket::Request;
+    /// use rocket_oauth::server::{Admins, AuthorizationServer, ResourceOwner};
+    /// # struct Users;
+    /// # #[rocket::async_trait]
+    /// # impl ResourceOwner for Users {
+    /// #     async fn current(&self, _: &Request<'_>) -> Option<String> { None }
+    /// # }
+    /// struct Root;
+    ///
+    /// #[rocket::async_trait]
+    /// impl Admins for Root {
+    ///     async fn admin(&self, request: &Request<'_>) -> Option<String> {
+    ///         let user = request.cookies().get_private("user")?.value().to_owned();
+    ///         (user == "root").then_some(user)
+    ///     }
+    /// }
+    ///
+    /// let server = AuthorizationServer::new(Users).admin_pages(Root);
+    /// # let _ = server;
+    /// ```
+    pub fn admin_pages(self, admins: impl Admins) -> Self {
+        if let Ok(mut parts) = self.parts.lock() {
+            if let Some(parts) = parts.as_mut() {
+                parts.admins = Some(Box::new(admins));
+            }
+        }
+        self
+    }
+
     /// Registers a client in code (in addition to `oauth_server.clients`).
     pub fn client(self, client: RegisteredClient) -> Self {
         if let Ok(mut parts) = self.parts.lock() {
@@ -221,6 +261,8 @@ pub(crate) struct ServerState {
     pub consent: seal::Sealer,
     /// How often clients may register themselves.
     pub registrations: crate::limit::RateLimit,
+    /// Who may use the admin pages.
+    pub admins: Option<Box<dyn Admins>>,
 }
 
 impl ServerState {
@@ -418,6 +460,7 @@ fn build_state(
             config.registrations_per_client,
             config.registrations_per_minute,
         ),
+        admins: parts.admins,
         config,
     };
     Ok((state, parts.store))
@@ -476,11 +519,15 @@ impl Fairing for AuthorizationServer {
                 let base = state.config.base_path.clone();
                 let issuer = state.issuer.clone();
                 let openid = state.signer.is_some();
-                let register = state.config.dynamic_registration;
-                let grants_page = state.config.grants_page;
+                let mounted = endpoints::Mounted {
+                    openid,
+                    register: state.config.dynamic_registration,
+                    grants: state.config.grants_page,
+                    admin: state.admins.is_some(),
+                };
                 Ok(rocket
                     .manage(state)
-                    .mount(base, endpoints::routes(openid, register, grants_page))
+                    .mount(base, endpoints::routes(mounted))
                     .mount("/", endpoints::metadata_routes(&issuer, openid)))
             }
             Err(e) => {
@@ -520,12 +567,16 @@ impl Fairing for AuthorizationServer {
         if !matches!(res.status(), Status::Unauthorized | Status::Forbidden) {
             return;
         }
-        if let Some((challenge, body)) = bearer::challenge(req) {
+        if let Some((challenge, body)) = bearer::challenge(req, res.status()) {
             res.set_header(Header::new("WWW-Authenticate", challenge));
-            // RFC 6750's JSON error body, not the catcher's HTML page.
-            let body = body.to_string();
-            res.set_header(ContentType::JSON);
-            res.set_sized_body(body.len(), Cursor::new(body));
+            // RFC 6750's JSON error body instead of an error page (a catcher's, or none);
+            // a body of the route's own (JSON, text, ...) stays.
+            let page = res.content_type().is_none_or(|t| t.is_html());
+            if page {
+                let body = body.to_string();
+                res.set_header(ContentType::JSON);
+                res.set_sized_body(body.len(), Cursor::new(body));
+            }
         }
     }
 }

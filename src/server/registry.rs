@@ -129,12 +129,27 @@ impl<'a> ClientRegistry<'a> {
 
     /// A client by id: configured ones too (read-only), then runtime ones.
     pub async fn get(&self, id: &str) -> Result<Option<RegisteredClient>, ClientError> {
-        Ok(self.state.client(id).await?.map(|c| c.into_owned()))
+        let Some(client) = self.state.client(id).await? else {
+            return Ok(None);
+        };
+        Ok(self.declared_only(vec![client.into_owned()]).await?.pop())
     }
 
     /// The clients registered at runtime, by id.
     pub async fn list(&self) -> Result<Vec<RegisteredClient>, ClientError> {
-        Ok(self.state.store.clients().await?)
+        self.declared_only(self.state.store.clients().await?).await
+    }
+
+    /// `clients` without the runtime scopes removed since they were given them.
+    async fn declared_only(
+        &self,
+        mut clients: Vec<RegisteredClient>,
+    ) -> Result<Vec<RegisteredClient>, ClientError> {
+        let declared = self.state.scopes().await?;
+        for client in &mut clients {
+            client.scopes.retain(|s| declared.contains_key(s));
+        }
+        Ok(clients)
     }
 
     /// Registers `client`: an empty id gets a generated one; a confidential client
@@ -172,7 +187,8 @@ impl<'a> ClientRegistry<'a> {
         id: &str,
         change: impl FnOnce(&mut RegisteredClient),
     ) -> Result<RegisteredClient, ClientError> {
-        let mut client = self.runtime_client(id).await?;
+        let client = self.runtime_client(id).await?;
+        let mut client = self.declared_only(vec![client]).await?.remove(0);
         let (id, secret_hash) = (client.id.clone(), client.secret_hash.clone());
         change(&mut client);
         client.id = id;
@@ -258,20 +274,15 @@ impl<'a> ClientRegistry<'a> {
         Ok(scope)
     }
 
-    /// Removes a runtime scope, and takes it from every runtime client (tokens granted it
-    /// keep it until they expire or are revoked).
+    /// Removes a runtime scope: from then on, on every instance, no client has it (the
+    /// registry shows clients without it, and no authorization grants it; no client record
+    /// is rewritten). Tokens granted it keep it until they expire or are revoked.
     pub async fn remove_scope(&self, name: &str) -> Result<(), ClientError> {
         if self.state.config.scopes.contains_key(name) {
             return Err(ClientError::ScopeConfigured(name.to_owned()));
         }
         if !self.state.store.remove_scope(name).await? {
             return Err(ClientError::ScopeNotFound(name.to_owned()));
-        }
-        for mut client in self.state.store.clients().await? {
-            if client.scopes.iter().any(|s| s == name) {
-                client.scopes.retain(|s| s != name);
-                self.state.store.save_client(client).await?;
-            }
         }
         log::info!("rocket_oauth: scope `{name}` removed");
         Ok(())

@@ -83,7 +83,11 @@ pub(crate) struct Sessions {
 /// first), or from the provider.
 pub(crate) enum Renewed {
     Adopted(Credentials),
-    Refreshed(Credentials),
+    /// The provider's, for `spent` (whose refresh token the refresh used).
+    Refreshed {
+        new: Credentials,
+        spent: Credentials,
+    },
 }
 
 impl Renewed {
@@ -100,13 +104,16 @@ impl Renewed {
 
     /// Whether the provider issued these credentials (rather than another holder's refresh).
     fn is_refresh(&self) -> bool {
-        matches!(self, Renewed::Refreshed(_))
+        matches!(self, Renewed::Refreshed { .. })
     }
 
     fn into_login(self, old: &Login) -> Login {
         let mut login = Login::clone(old);
         login.credentials = match self {
-            Renewed::Adopted(credentials) | Renewed::Refreshed(credentials) => credentials,
+            Renewed::Adopted(credentials)
+            | Renewed::Refreshed {
+                new: credentials, ..
+            } => credentials,
         };
         login
     }
@@ -281,25 +288,34 @@ impl Sessions {
         http: &HttpClient,
         old: &Credentials,
     ) -> Result<Renewed, FlowError> {
-        if let Some(newest) = self.adoptable(old).await {
-            return Ok(newest);
-        }
-        let current = self.rotations.newest(old).await;
-        let current = current.as_ref().unwrap_or(old);
         let patience = Patience {
             polls: LOCK_POLLS,
             every: LOCK_POLL,
         };
-        let locked = self.rotations.lock(current, LOCK_TTL, patience).await;
-        // Another holder may have refreshed while this one waited.
-        let renewed = match self.adoptable(old).await {
-            Some(newest) => Ok(newest),
-            None => self.refresh_at_provider(flow, http, current).await,
-        };
-        if locked {
-            self.rotations.unlock(current).await;
+        // The newest credentials may change while this holder waits for the lock: then
+        // lock those (a few times at most; the last try refreshes what it holds).
+        let mut tries = 0;
+        loop {
+            if let Some(newest) = self.adoptable(old).await {
+                return Ok(newest);
+            }
+            let current = self.rotations.newest(old).await;
+            let current = current.as_ref().unwrap_or(old);
+            let locked = self.rotations.lock(current, LOCK_TTL, patience).await;
+            let moved = self.rotations.newest(current).await.is_some();
+            tries += 1;
+            let renewed = match self.adoptable(old).await {
+                Some(newest) => Some(Ok(newest)),
+                None if moved && tries < 3 => None,
+                None => Some(self.refresh_at_provider(flow, http, current).await),
+            };
+            if locked {
+                self.rotations.unlock(current).await;
+            }
+            if let Some(renewed) = renewed {
+                return renewed;
+            }
         }
-        renewed
     }
 
     /// The newest credentials that replaced `old`'s refresh token, if they are not due for
@@ -320,7 +336,10 @@ impl Sessions {
         match flow.refresh(http, current).await {
             Ok(new) => {
                 self.rotations.record(current, &new).await;
-                Ok(Renewed::Refreshed(new))
+                Ok(Renewed::Refreshed {
+                    new,
+                    spent: current.clone(),
+                })
             }
             // Someone else spent it meanwhile: theirs are the newest.
             Err(e) if e.refresh_refused() => match self.rotations.newest(current).await {
@@ -463,7 +482,8 @@ impl Sessions {
 
     /// Saves the session with its renewed credentials and tells the hooks of a refresh at
     /// the provider. A session ended meanwhile stays ended, and credentials the provider
-    /// issued for it are revoked (its logout could not revoke what did not exist yet).
+    /// issued for it are revoked (its logout could not revoke what did not exist yet) and
+    /// forgotten by the ledger (no other holder adopts them).
     async fn land<H: Hooks + ?Sized>(
         &self,
         jar: &CookieJar<'_>,
@@ -472,21 +492,25 @@ impl Sessions {
         (flow, http): (&dyn Flow, &HttpClient),
         hooks: &H,
     ) -> Result<Session, NotRefreshed> {
-        let refreshed = renewed.is_refresh();
+        let spent = match &renewed {
+            Renewed::Refreshed { spent, .. } => Some(spent.clone()),
+            Renewed::Adopted(_) => None,
+        };
         let login = renewed.into_login(&session.login);
         match self.save_refreshed(jar, session, &login).await {
             Ok(true) => {}
             Ok(false) => {
                 log::info!("a `{}` session ended while it was refreshed", self.provider);
                 self.cookies.remove_session(jar);
-                if refreshed {
+                if let Some(spent) = &spent {
+                    self.rotations.forget(spent).await;
                     flow.revoke(http, &login.credentials).await;
                 }
                 return Err(NotRefreshed::Ended);
             }
             Err(e) => log::error!("saving a refreshed `{}` session failed: {e}", self.provider),
         }
-        if refreshed {
+        if spent.is_some() {
             hooks.on_token_update(&session.login, &login).await;
         }
         Ok(Session {

@@ -89,6 +89,19 @@ impl Rotations {
         }
     }
 
+    /// Forgets what replaced `old`'s refresh token (it was revoked).
+    pub async fn forget(&self, old: &Credentials) {
+        let Some(spent) = old.refresh_token() else {
+            return;
+        };
+        if let Err(e) = self.store.delete(&self.key(spent)).await {
+            log::error!(
+                "forgetting a rotated `{}` refresh token failed: {e}",
+                self.provider
+            );
+        }
+    }
+
     /// Takes the lock on `credentials`' refresh token (for `ttl`), so that one of its holders
     /// spends it: `true` when taken, `false` when another holder kept it for as long as
     /// `patience` allows (or the store failed), so that the caller goes on without it.

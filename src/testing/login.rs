@@ -382,12 +382,11 @@ fn blocking_landing(response: blocking::LocalResponse<'_>) -> Landing {
 
 /// The action and fields of the mock's own `form_post` page.
 fn parse_form_post(page: &str) -> (String, Vec<(String, String)>) {
-    let unescape = |s: &str| unescape_html(s);
     let attribute = |tag: &str, name: &str| {
         tag.split(&format!("{name}=\""))
             .nth(1)
             .and_then(|rest| rest.split('"').next())
-            .map(unescape)
+            .map(unescape_html)
             .unwrap_or_default()
     };
     let action = attribute(page, "action");

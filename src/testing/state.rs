@@ -56,10 +56,10 @@ pub(super) struct Temporary {
     pub(super) approved: Option<(String, String)>,
 }
 
-/// What the mock's routes share with the [`MockProvider`] handle.
 /// How the mock shapes a user's userinfo answer (a provider's own format).
 pub(super) type Shape = Arc<dyn Fn(&MockUser) -> serde_json::Value + Send + Sync>;
 
+/// What the mock's routes share with the [`MockProvider`] handle.
 pub(super) struct Shared {
     pub(super) url: OnceLock<String>,
     pub(super) users: Mutex<Vec<MockUser>>,

@@ -33,6 +33,7 @@ async fn start_admin_on(port: u16, extra: &str) -> (Running, String) {
         r#"{header}
 [default.admin]
 token = "{ADMIN_TOKEN}"
+users = ["root"]
 
 [default.oauth_server]
 issuer = "http://127.0.0.1:{port}"
@@ -714,4 +715,185 @@ async fn unused_registrations_expire() {
         !ids.contains(&unused["client_id"].as_str().unwrap()),
         "{listed}"
     );
+}
+
+/// Signs `user` in at `url` with `password`.
+async fn signed_in(url: &str, user: &str, password: &str) -> Browser {
+    let browser = Browser::new();
+    let r = browser
+        .client()
+        .post(format!("{url}/login"))
+        .form(&[("username", user), ("password", password)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    browser
+}
+
+/// Submits one of the admin page's forms: `action` with `fields`, and the page's token.
+async fn admin_form(
+    browser: &Browser,
+    url: &str,
+    page: &str,
+    fields: &[(&str, &str)],
+) -> reqwest::Response {
+    let token = hidden_fields(page)
+        .into_iter()
+        .find(|(name, _)| name == "csrf_token")
+        .expect("a form token")
+        .1;
+    let mut form: Vec<(String, String)> = vec![("csrf_token".into(), token)];
+    form.extend(
+        fields
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+    );
+    let r = browser
+        .client()
+        .post(format!("{url}/oauth/admin"))
+        .header("Origin", url)
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    if r.status() != 303 {
+        return r;
+    }
+    // The page, with what the form did.
+    browser.get(&format!("{url}{}", location(&r))).await
+}
+
+/// The text between `start` and the next `end`.
+fn between<'a>(text: &'a str, start: &str, end: &str) -> &'a str {
+    let from = text
+        .find(start)
+        .unwrap_or_else(|| panic!("{start} in {text}"))
+        + start.len();
+    let to = text[from..].find(end).expect("the end") + from;
+    &text[from..to]
+}
+
+/// Issue 26, item 10: the admin pages, for the app's administrators only: a client created
+/// from a form (its secret shown once) works at once; a scope declared there is seen by the
+/// JSON API; a user's grant revoked there stops its tokens; forms are CSRF-protected.
+#[rocket::async_test]
+async fn administrators_manage_the_server_from_its_pages() {
+    let (_app, url) = start_admin("").await;
+    let pages = format!("{url}/oauth/admin");
+    assert_eq!(Browser::new().get(&pages).await.status(), 403);
+    let alice = signed_in(&url, "alice", "").await;
+    assert_eq!(
+        alice.get(&pages).await.status(),
+        403,
+        "not an administrator"
+    );
+    // An administrator's name alone signs nobody in.
+    let r = reqwest::Client::new()
+        .post(format!("{url}/login"))
+        .form(&[("username", "root"), ("password", "guess")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+
+    let root = signed_in(&url, "root", ADMIN_TOKEN).await;
+    let r = root.get(&pages).await;
+    assert_eq!(r.status(), 200);
+    let csp = r.headers()["content-security-policy"].to_str().unwrap();
+    assert_eq!(csp, "frame-ancestors 'none'");
+    let page = r.text().await.unwrap();
+    assert!(
+        page.contains("<code>fixed</code>"),
+        "the configured client: {page}"
+    );
+
+    // Create a client: its secret is shown this once.
+    let create = [
+        ("action", "create_client"),
+        ("name", "Reports"),
+        ("redirect_uris", REDIRECT),
+        ("scopes", "profile"),
+        ("confidential", "yes"),
+    ];
+    let r = admin_form(&root, &url, &page, &create).await;
+    assert_eq!(r.status(), 200);
+    let page = r.text().await.unwrap();
+    let id = between(&page, "client `", "` created").to_owned();
+    let secret = between(&page, r#"<code class="secret">"#, "</code>").to_owned();
+    assert!(secret.len() >= 32, "{page}");
+    let again = root.get(&pages).await.text().await.unwrap();
+    assert!(!again.contains(&secret), "the secret is shown once");
+    assert!(!again.contains("` created"), "reloading repeats nothing");
+    let code1 = code(&url, &id, REDIRECT, "profile").await;
+    let (status, tokens) = exchange(&url, &id, Some(&secret), &code1, REDIRECT).await;
+    assert_eq!(status, 200, "{tokens}");
+    let access = tokens["access_token"].as_str().unwrap().to_owned();
+    assert_eq!(api_me(&url, &access).await, 200);
+
+    // Forms are the administrator's, from this origin.
+    let r = root
+        .client()
+        .post(&pages)
+        .header("Origin", "https://evil.example")
+        .form(&[("action", "remove_client"), ("client_id", id.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    let r = admin_form(
+        &alice,
+        &url,
+        &again,
+        &[("action", "remove_client"), ("client_id", &id)],
+    )
+    .await;
+    assert_eq!(r.status(), 403);
+
+    // Declare a scope: the JSON API sees it.
+    let scope = [
+        ("action", "put_scope"),
+        ("scope", "reports:read"),
+        ("description", "Read your reports"),
+    ];
+    let page = admin_form(&root, &url, &again, &scope)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("scope `reports:read` declared"), "{page}");
+    let (_, scopes) = admin(&url, Method::GET, "/admin/scopes", None).await;
+    assert!(scopes.to_string().contains("Read your reports"), "{scopes}");
+
+    // Alice's grants: revoking the client's stops its token.
+    let page = root
+        .get(&format!("{pages}?user=alice"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("<b>Reports</b>"), "alice's grant: {page}");
+    let revoke = [
+        ("action", "revoke_grant"),
+        ("user", "alice"),
+        ("client_id", id.as_str()),
+    ];
+    let page = admin_form(&root, &url, &page, &revoke)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("grant to"), "{page}");
+    assert_eq!(api_me(&url, &access).await, 401, "revoked");
+
+    // Remove the client.
+    let remove = [("action", "remove_client"), ("client_id", id.as_str())];
+    let page = admin_form(&root, &url, &page, &remove)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("removed"), "{page}");
+    let (_, listed) = admin(&url, Method::GET, "/admin/clients", None).await;
+    assert_eq!(listed, json!([]));
 }

@@ -197,9 +197,14 @@ async fn owner_tokens(store: &dyn ServerStore) {
         zoe("zoe-expired", "zoe-f1", now - 1),
         zoe("zoe-revoked", "zoe-f2", now + 60),
         zoe("zoe-family", "zoe-f3", now + 60),
+        zoe("zoe-used", "zoe-f1", now + 60),
     ] {
         store.save_token(record).await.unwrap();
     }
+    assert!(store
+        .use_refresh_token(&TokenHash::of("zoe-used"))
+        .await
+        .unwrap());
     store
         .revoke_token(&TokenHash::of("zoe-revoked"))
         .await

@@ -60,7 +60,7 @@ pub(super) enum Refused {
 }
 
 /// The name and path of a server cookie: `__Host-` prefixed (path `/`) on an https issuer.
-fn cookie(state: &ServerState, name: &str) -> CsrfCookie {
+pub(super) fn cookie(state: &ServerState, name: &str) -> CsrfCookie {
     let secure = state.issuer.scheme() == "https";
     CsrfCookie {
         name: format!("{}{name}", cookie_prefix(secure)),

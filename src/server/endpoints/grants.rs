@@ -1,36 +1,21 @@
 //! `GET/POST <base_path>/grants`: the signed-in user's grants page (`oauth/grants`), where
-//! they see the applications they authorized and revoke one. The revoke form's token is
-//! sealed to the browser's CSRF cookie and to the user it was shown to.
+//! they see the applications they authorized and revoke one (a [`forms`](super::forms)
+//! token).
 
 use rocket::data::Data;
 use rocket::http::Status;
 use rocket::response::Redirect;
 use rocket::route::Outcome;
 use rocket::Request;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
-use super::consent::csrf;
-use crate::pages::csrf::same_origin;
+use super::forms;
 use crate::pages::templates::{self, render};
 use crate::server::grants::{Grant, Grants};
 use crate::server::ServerState;
-use crate::util::{ct_eq, now};
 
-/// How long the page's revoke buttons work, seconds.
-const FORM_TTL: i64 = 3600;
-
-/// What a revoke form was shown for.
-#[derive(Serialize, Deserialize)]
-struct Binding {
-    owner: String,
-    expires: i64,
-}
-
-/// The associated data of a revoke form's token: the browser's CSRF cookie, for this page
-/// (a consent form's token never opens here).
-fn aad(browser: &str) -> String {
-    format!("grants:{browser}")
-}
+/// The page, as [`forms`] tokens name it.
+const PAGE: &str = "grants";
 
 fn page_path(state: &ServerState) -> String {
     format!("{}/grants", state.config.base_path.trim_end_matches('/'))
@@ -63,14 +48,8 @@ pub(super) async fn page<'r>(req: &'r Request<'_>, state: &ServerState) -> Outco
         csrf_token: String,
     }
     let grants = views(state, grants).await;
-    let browser = csrf(state).token(req.cookies());
-    let binding = Binding {
-        owner: owner.clone(),
-        expires: now().saturating_add(FORM_TTL),
-    };
-    let json = serde_json::to_string(&binding).unwrap_or_default();
     let context = Context {
-        csrf_token: state.consent.seal(&aad(&browser), &json),
+        csrf_token: forms::token(state, req.cookies(), PAGE, &owner),
         owner,
         grants,
         action: page_path(state),
@@ -123,28 +102,15 @@ pub(super) async fn revoke<'r>(
     data: Data<'r>,
     state: &ServerState,
 ) -> Outcome<'r> {
-    let refused = |why: &'static str| Outcome::from(req, (Status::Forbidden, why));
-    let origin = state.issuer.origin().ascii_serialization();
-    if !same_origin(req, &origin) {
-        return refused("the form was sent from another site");
-    }
-    let Some(form) = super::read_form(req, data).await else {
-        return Outcome::from(req, (Status::BadRequest, "the form could not be read"));
+    let Some(owner) = state.owner.current(req).await else {
+        return Outcome::from(req, (Status::Forbidden, "sign in first"));
     };
-    let (Some(token), Some(client_id)) = (form.get("csrf_token"), form.get("client_id")) else {
+    let form = match forms::read_checked(req, data, state, (PAGE, &owner)).await {
+        Ok(form) => form,
+        Err(refusal) => return Outcome::from(req, refusal),
+    };
+    let Some(client_id) = form.get("client_id") else {
         return Outcome::from(req, (Status::BadRequest, "the form is incomplete"));
-    };
-    let owner = state.owner.current(req).await;
-    let binding = csrf(state)
-        .current(req.cookies())
-        .and_then(|browser| state.consent.open(&aad(&browser), token))
-        .and_then(|json| serde_json::from_str::<Binding>(&json).ok());
-    let valid = match (&binding, &owner) {
-        (Some(binding), Some(owner)) => binding.expires >= now() && ct_eq(&binding.owner, owner),
-        _ => false,
-    };
-    let Some(owner) = owner.filter(|_| valid) else {
-        return refused("the form expired or was not shown to you; reload the page");
     };
     if let Err(e) = Grants::from_state(state).revoke(&owner, client_id).await {
         log::error!("rocket_oauth: revoking a grant failed: {e}");

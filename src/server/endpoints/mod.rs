@@ -1,9 +1,11 @@
 //! The server's routes: authorize (consent), token, revoke, introspect, metadata — one file
 //! each — and what they share: form parsing, JSON answers, the TLS requirement.
 
+mod admin;
 mod authorize;
 mod client_auth;
 mod consent;
+mod forms;
 mod grants;
 mod introspect;
 mod metadata;
@@ -41,14 +43,33 @@ enum Endpoint {
     Register,
     Grants,
     RevokeGrant,
+    Admin,
+    AdminAction,
 }
 
 #[derive(Clone)]
 struct ServerRoute(Endpoint);
 
-/// The routes under `base_path`; `openid`: the OpenID Provider's too; `register`: RFC 7591
-/// dynamic registration; `grants`: the users' grants page.
-pub(super) fn routes(openid: bool, register: bool, grants: bool) -> Vec<Route> {
+/// Which optional routes are mounted.
+pub(super) struct Mounted {
+    /// The OpenID Provider's.
+    pub openid: bool,
+    /// RFC 7591 dynamic registration.
+    pub register: bool,
+    /// The users' grants page.
+    pub grants: bool,
+    /// The admin pages.
+    pub admin: bool,
+}
+
+/// The routes under `base_path`.
+pub(super) fn routes(mounted: Mounted) -> Vec<Route> {
+    let Mounted {
+        openid,
+        register,
+        grants,
+        admin,
+    } = mounted;
     let mut routes = vec![
         (Method::Get, "/authorize", Endpoint::Authorize),
         (Method::Post, "/authorize", Endpoint::Consent),
@@ -71,6 +92,10 @@ pub(super) fn routes(openid: bool, register: bool, grants: bool) -> Vec<Route> {
     if grants {
         routes.push((Method::Get, "/grants", Endpoint::Grants));
         routes.push((Method::Post, "/grants", Endpoint::RevokeGrant));
+    }
+    if admin {
+        routes.push((Method::Get, "/admin", Endpoint::Admin));
+        routes.push((Method::Post, "/admin", Endpoint::AdminAction));
     }
     routes
         .into_iter()
@@ -188,6 +213,8 @@ impl Handler for ServerRoute {
             Endpoint::Register => register::register(req, data, state).await,
             Endpoint::Grants => grants::page(req, state).await,
             Endpoint::RevokeGrant => grants::revoke(req, data, state).await,
+            Endpoint::Admin => admin::page(req, state).await,
+            Endpoint::AdminAction => Box::pin(admin::act(req, data, state)).await,
         }
     }
 }

@@ -212,7 +212,8 @@ impl ServerStore for MemoryServerStore {
         Ok(inner
             .tokens
             .values()
-            .filter(|t| t.owner.as_deref() == Some(owner) && !t.revoked && t.expires_at > now)
+            .filter(|t| t.owner.as_deref() == Some(owner) && !t.revoked && !t.used)
+            .filter(|t| t.expires_at > now)
             .filter(|t| !inner.revoked_families.contains(&t.family))
             .cloned()
             .collect())

@@ -355,8 +355,9 @@ pub trait ServerStore: Send + Sync + 'static {
     async fn remove_scope(&self, _name: &str) -> Result<bool, ServerStoreError> {
         Err(ServerStoreError::Unsupported("runtime scopes"))
     }
-    /// The live tokens (neither revoked, nor their family, nor expired at `now`) issued for
-    /// the resource owner `owner`: what the user's grants page lists. _Default:_
+    /// The live tokens (neither revoked, nor their family, nor expired at `now`, nor a
+    /// refresh token used already) issued for the resource owner `owner`: what the user's
+    /// grants page lists. _Default:_
     /// [`ServerStoreError::Unsupported`].
     async fn owner_tokens(
         &self,

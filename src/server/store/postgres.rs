@@ -165,7 +165,7 @@ sql_store!(
         owner_tokens: "SELECT hash, kind, client_id, owner, scopes, expires_at, family, used,
                     revoked
              FROM rocket_oauth_tokens t
-             WHERE owner = $1 AND NOT revoked AND expires_at > $2
+             WHERE owner = $1 AND NOT revoked AND NOT used AND expires_at > $2
                AND NOT EXISTS (SELECT 1 FROM rocket_oauth_revoked_families f
                                WHERE f.family = t.family)",
         signing_keys: "SELECT key_json FROM rocket_oauth_signing_keys",

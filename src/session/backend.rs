@@ -15,6 +15,8 @@ use crate::error::ConfigError;
 pub(crate) struct SessionBackend {
     pub config: SessionConfig,
     pub store: Option<Arc<dyn SessionStore>>,
+    /// Whether `store` is this process's own (`store = "memory"`).
+    local: bool,
 }
 
 impl SessionBackend {
@@ -28,7 +30,20 @@ impl SessionBackend {
             )),
             StoreKind::Redis => Some(redis_store(config.url.as_deref().unwrap_or_default()).await?),
         };
-        Ok(SessionBackend { config, store })
+        let local = matches!(config.store, StoreKind::Memory);
+        Ok(SessionBackend {
+            config,
+            store,
+            local,
+        })
+    }
+
+    /// Where the ledger of rotated refresh tokens lives: the shared store (Redis, or the
+    /// application's), so that every process sees it; `None` (its own memory) when sessions
+    /// live in cookies or in this process's memory, where ledger rows would take sessions'
+    /// places.
+    pub fn ledger(&self) -> Option<Arc<dyn SessionStore>> {
+        self.store.clone().filter(|_| !self.local)
     }
 }
 
@@ -81,6 +96,7 @@ pub fn use_store(store: impl SessionStore) -> impl Fairing {
             Ok(config) => Ok(rocket.manage(SessionBackend {
                 config,
                 store: Some(store),
+                local: false,
             })),
             Err(e) => {
                 log::error!("rocket_oauth: {e}");

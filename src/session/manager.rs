@@ -137,16 +137,18 @@ fn seconds(d: Duration) -> i64 {
 }
 
 impl Sessions {
+    /// `ledger`: where rotated refresh tokens are recorded (`None`: in this process's memory).
     pub fn new(
         cookies: Cookies,
         store: Option<Arc<dyn SessionStore>>,
+        ledger: Option<Arc<dyn SessionStore>>,
         provider: &'static str,
         lifetime: Duration,
         skew: Duration,
     ) -> Self {
         Sessions {
             cookies,
-            rotations: Rotations::new(store.clone(), provider, seconds(lifetime)),
+            rotations: Rotations::new(ledger, provider, seconds(lifetime)),
             store,
             provider,
             lifetime: seconds(lifetime),

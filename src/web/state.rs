@@ -108,6 +108,7 @@ impl<P: Provider> ProviderState<P> {
         let sessions = Sessions::new(
             cookies.clone(),
             backend.store.clone(),
+            backend.ledger(),
             P::NAME,
             std::time::Duration::from_secs(backend.config.lifetime),
             config.refresh_skew,

@@ -556,6 +556,32 @@ async fn a_job_and_a_stored_session_refreshing_at_once_spend_the_token_once() {
     a_job_and_a_session_refreshing_at_once_spend_the_token_once(memory_store).await;
 }
 
+/// Reviewer's finding on issue 25, item 4: with `store = "memory"`, the rotated refresh
+/// tokens the ledger keeps never take the sessions' places in the store.
+#[rocket::async_test]
+async fn rotations_do_not_crowd_sessions_out_of_the_memory_store() {
+    let idp = start_idp().await;
+    let app = start_app(&idp, false, |f| {
+        f.merge(("oauth.session", json!({ "store": "memory", "capacity": 2 })))
+    })
+    .await;
+    let (alice, bob) = (Browser::new(), Browser::new());
+    log_in(&alice, &app).await;
+    for refreshes in 1..=3 {
+        idp.api_rejections.store(1, Ordering::SeqCst);
+        let r = alice.get(&format!("{}/api", app.url)).await;
+        assert_eq!(r.status(), 200, "{:?}", r.text().await);
+        assert_eq!(idp.refresh_calls(), refreshes);
+    }
+    log_in(&bob, &app).await;
+    assert_eq!(
+        me_status(&alice, &app).await,
+        200,
+        "alice's session is kept"
+    );
+    assert_eq!(me_status(&bob, &app).await, 200);
+}
+
 /// Issue 26, item 1: a periodic job spawned at liftoff keeps the provider's API handle and
 /// calls the API with stored credentials, outside any request.
 #[rocket::async_test]

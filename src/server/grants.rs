@@ -147,12 +147,6 @@ impl<'r> FromRequest<'r> for Grants<'r> {
     type Error = std::convert::Infallible;
 
     async fn from_request(request: &'r Request<'_>) -> Outcome<Self, Self::Error> {
-        match Grants::of(request.rocket()) {
-            Some(grants) => Outcome::Success(grants),
-            None => {
-                log::error!("rocket_oauth: Grants needs the AuthorizationServer fairing");
-                Outcome::Forward(rocket::http::Status::InternalServerError)
-            }
-        }
+        super::guard(Grants::of(request.rocket()), "Grants")
     }
 }

@@ -466,6 +466,18 @@ fn build_state(
     Ok((state, parts.store))
 }
 
+/// The outcome of a guard on the server's state (`ClientRegistry`, `Grants`): forwarded
+/// with `500` (logged, naming the guard) when the server's fairing is not attached.
+fn guard<T>(found: Option<T>, name: &str) -> rocket::request::Outcome<T, std::convert::Infallible> {
+    match found {
+        Some(found) => rocket::outcome::Outcome::Success(found),
+        None => {
+            log::error!("rocket_oauth: {name} needs the AuthorizationServer fairing");
+            rocket::outcome::Outcome::Forward(Status::InternalServerError)
+        }
+    }
+}
+
 /// Purges expired codes and tokens, and the self-registered clients that were not used
 /// within `unused_ttl` seconds of registering.
 async fn purge(store: &dyn ServerStore, unused_ttl: i64, now: i64) -> Result<(), ServerStoreError> {

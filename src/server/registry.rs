@@ -311,12 +311,6 @@ impl<'r> FromRequest<'r> for ClientRegistry<'r> {
     type Error = std::convert::Infallible;
 
     async fn from_request(request: &'r Request<'_>) -> Outcome<Self, Self::Error> {
-        match ClientRegistry::of(request.rocket()) {
-            Some(registry) => Outcome::Success(registry),
-            None => {
-                log::error!("rocket_oauth: ClientRegistry needs the AuthorizationServer fairing");
-                Outcome::Forward(rocket::http::Status::InternalServerError)
-            }
-        }
+        super::guard(ClientRegistry::of(request.rocket()), "ClientRegistry")
     }
 }

@@ -294,39 +294,34 @@ impl Sessions {
             polls: LOCK_POLLS,
             every: LOCK_POLL,
         };
+        let due = |credentials: &Credentials| credentials.expires_within(self.skew, now());
         // The newest credentials may change while this holder waits for the lock: then
         // lock those (a few times at most; the last try refreshes what it holds).
+        let mut current = old.clone();
         let mut tries = 0;
         loop {
-            if let Some(newest) = self.adoptable(old).await {
-                return Ok(newest);
+            if let Some(newest) = self.rotations.newest(&current).await {
+                if !due(&newest) {
+                    return Ok(Renewed::Adopted(newest));
+                }
+                current = newest;
             }
-            let current = self.rotations.newest(old).await;
-            let current = current.as_ref().unwrap_or(old);
-            let locked = self.rotations.lock(current, LOCK_TTL, patience).await;
-            let moved = self.rotations.newest(current).await.is_some();
+            let locked = self.rotations.lock(&current, LOCK_TTL, patience).await;
+            // Another holder may have refreshed while this one waited.
+            let moved = self.rotations.newest(&current).await;
             tries += 1;
-            let renewed = match self.adoptable(old).await {
-                Some(newest) => Some(Ok(newest)),
-                None if moved && tries < 3 => None,
-                None => Some(self.refresh_at_provider(flow, http, current).await),
+            let renewed = match moved {
+                Some(newest) if !due(&newest) => Some(Ok(Renewed::Adopted(newest))),
+                Some(_) if tries < 3 => None,
+                _ => Some(self.refresh_at_provider(flow, http, &current).await),
             };
             if locked {
-                self.rotations.unlock(current).await;
+                self.rotations.unlock(&current).await;
             }
             if let Some(renewed) = renewed {
                 return renewed;
             }
         }
-    }
-
-    /// The newest credentials that replaced `old`'s refresh token, if they are not due for
-    /// a refresh themselves.
-    async fn adoptable(&self, old: &Credentials) -> Option<Renewed> {
-        let newest = self.rotations.newest(old).await;
-        newest
-            .filter(|newest| !newest.expires_within(self.skew, now()))
-            .map(Renewed::Adopted)
     }
 
     async fn refresh_at_provider(

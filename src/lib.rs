@@ -261,12 +261,14 @@ mod web;
 /// ([`HasRole`], with [`RoleName`](guards::RoleName)s such as [`Staff`]), anyone logged in
 /// ([`AnyUser`]), the redirecting wrapper for HTML pages ([`OrLogin`], [`LoginRequired`]), a
 /// provider's resolved configuration ([`ProviderInfo`](guards::ProviderInfo)) and its
-/// sessions ([`SessionAdmin`](guards::SessionAdmin)). The everyday ones are also at the
-/// crate root.
+/// sessions ([`SessionAdmin`](guards::SessionAdmin)), and the providers listed in
+/// configuration by name ([`Providers`], with its [`ListedFairing`](guards::ListedFairing)
+/// and [`NotLoggedIn`](guards::NotLoggedIn)). The everyday ones are also at the crate root.
 pub mod guards {
     pub use crate::web::api::SessionAdmin;
     pub use crate::web::guards::{AccessToken, HasRole, RoleName, Staff, Superuser, User};
     pub use crate::web::info::ProviderInfo;
+    pub use crate::web::listed::{ListedFairing, NotLoggedIn, Providers};
     pub use crate::web::required::{AnyUser, LoginRequired, OrLogin, ProviderGuard};
 }
 
@@ -282,12 +284,15 @@ pub mod oauth1 {
 
 pub use crate::api::ApiClient;
 pub use crate::error::{ConfigError, LoginError};
-pub use crate::guards::{AccessToken, AnyUser, HasRole, LoginRequired, OrLogin, Staff, User};
+pub use crate::guards::{
+    AccessToken, AnyUser, HasRole, LoginRequired, OrLogin, Providers, Staff, User,
+};
 pub use crate::hooks::{Denial, Hooks};
 pub use crate::identity::Identity;
 pub use crate::login::Login;
 pub use crate::provider::{OAuthFairing, Provider, ProviderDefaults};
 pub use crate::secret::Secret;
+pub use crate::web::listed::Listed;
 
 /// Derives [`Provider`] for an OAuth 2.0 provider; see the crate docs.
 ///

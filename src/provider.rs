@@ -162,6 +162,15 @@ pub enum Protocol {
 }
 
 impl Protocol {
+    /// The protocol's configuration value: `oauth2`, `oidc` or `oauth1`.
+    pub const fn key(self) -> &'static str {
+        match self {
+            Protocol::OAuth2 => "oauth2",
+            Protocol::OpenIdConnect => "oidc",
+            Protocol::OAuth1 => "oauth1",
+        }
+    }
+
     /// The protocol's name, e.g. `OpenID Connect`.
     pub const fn name(self) -> &'static str {
         match self {
@@ -240,6 +249,16 @@ impl ProviderDefaults {
             placeholders: &[],
             display_name: None,
         }
+    }
+
+    /// No endpoints, no scopes: a [listed](crate::Listed) provider's configuration gives
+    /// them all.
+    pub(crate) const fn bare(protocol: Protocol) -> Self {
+        let mut defaults = Self::oauth2("", "");
+        defaults.protocol = protocol;
+        defaults.authorize_url = None;
+        defaults.token_url = None;
+        defaults
     }
 
     /// Defaults for an OAuth 1.0a provider with these endpoints: temporary credentials

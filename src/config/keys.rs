@@ -60,12 +60,16 @@ pub(crate) fn fields<'de, T: Deserialize<'de>>() -> &'static [&'static str] {
     fields
 }
 
-/// Names keys `oauth.<name>.<field>`.
-pub(crate) struct Keys<'a>(pub &'a str);
+/// Names the keys of provider `name`'s table (`oauth.<name>`, or
+/// `oauth.providers.<name>` for a listed provider): `<table>.<field>`.
+pub(crate) struct Keys<'a> {
+    pub table: &'a str,
+    pub name: &'a str,
+}
 
 impl Keys<'_> {
     pub fn key(&self, field: &str) -> String {
-        format!("oauth.{}.{field}", self.0)
+        format!("{}.{field}", self.table)
     }
 
     pub fn missing(&self, field: &str) -> ConfigError {

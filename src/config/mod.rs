@@ -27,7 +27,8 @@ use serde::{Deserialize, Serialize};
 use url::Url;
 
 pub(crate) use self::keys::figment_error;
-use self::keys::{fields, non_empty, Keys};
+pub(crate) use self::keys::Keys;
+use self::keys::{fields, non_empty};
 pub use self::oauth1::OAuth1Config;
 use self::oauth1::OAuth1Keys;
 pub use self::oidc::OidcConfig;
@@ -383,13 +384,31 @@ impl ProviderConfig {
         defaults: &ProviderDefaults,
         tls: bool,
     ) -> Result<Self, ConfigError> {
-        let key = format!("oauth.{name}");
+        let table = format!("oauth.{name}");
+        Self::from_table(
+            figment,
+            Keys {
+                table: &table,
+                name,
+            },
+            defaults,
+            tls,
+        )
+    }
+
+    /// Reads the provider's table (`keys.table`) from `figment` over its `defaults`.
+    pub(crate) fn from_table(
+        figment: &Figment,
+        keys: Keys<'_>,
+        defaults: &ProviderDefaults,
+        tls: bool,
+    ) -> Result<Self, ConfigError> {
+        let key = keys.table;
         let layered = figment
             .clone()
-            .join(Serialized::default(&key, DefaultsLayer::from(defaults)));
-        let extract = |error| figment_error(&key, error);
-        let mut raw: Raw = layered.extract_inner(&key).map_err(extract)?;
-        let keys = Keys(name);
+            .join(Serialized::default(key, DefaultsLayer::from(defaults)));
+        let extract = |error| figment_error(key, error);
+        let mut raw: Raw = layered.extract_inner(key).map_err(extract)?;
         let placeholders = Placeholders::read(defaults.placeholders, &raw.rest, &keys)?;
         raw.check_keys(&keys, defaults.protocol, &placeholders)?;
         for url in [
@@ -405,12 +424,12 @@ impl ProviderConfig {
         let protocol = match defaults.protocol {
             Protocol::OAuth2 => ProtocolConfig::OAuth2,
             Protocol::OpenIdConnect => {
-                let oidc: OidcKeys = layered.extract_inner(&key).map_err(extract)?;
+                let oidc: OidcKeys = layered.extract_inner(key).map_err(extract)?;
                 let issuer = non_empty(raw.issuer.clone());
                 ProtocolConfig::Oidc(oidc.resolve(&keys, issuer.as_deref(), &placeholders)?)
             }
             Protocol::OAuth1 => {
-                let oauth1: OAuth1Keys = layered.extract_inner(&key).map_err(extract)?;
+                let oauth1: OAuth1Keys = layered.extract_inner(key).map_err(extract)?;
                 ProtocolConfig::OAuth1(oauth1.resolve(&keys, &placeholders)?)
             }
         };
@@ -503,6 +522,16 @@ impl Raw {
             if placeholders.declares(key) {
                 continue;
             }
+            if key == "protocol" {
+                // Listed providers choose theirs; a typed provider's is its own.
+                let said = self.rest.get(key).and_then(Value::as_str);
+                if said != Some(protocol.key()) {
+                    return Err(
+                        keys.invalid(key, format!("this provider speaks `{}`", protocol.key()))
+                    );
+                }
+                continue;
+            }
             let foreign = match protocol {
                 Protocol::OAuth2 => oidc.contains(&key) || oauth1.contains(&key),
                 Protocol::OpenIdConnect => oauth1.contains(&key),
@@ -578,7 +607,7 @@ impl Raw {
             issuer,
             scopes,
             base_path,
-            display_name: non_empty(self.display_name).unwrap_or_else(|| keys.0.to_owned()),
+            display_name: non_empty(self.display_name).unwrap_or_else(|| keys.name.to_owned()),
             confirm: self.confirm,
             success_page: self.success_page,
             success_continue_after,
@@ -689,7 +718,7 @@ impl Raw {
         let base_path = self
             .base_path
             .take()
-            .unwrap_or_else(|| format!("/auth/{}", keys.0));
+            .unwrap_or_else(|| format!("/auth/{}", keys.name));
         let base_path = base_path.trim_end_matches('/').to_owned();
         if !base_path.starts_with('/') || rocket::http::uri::Origin::parse(&base_path).is_err() {
             return Err(keys.invalid(

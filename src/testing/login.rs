@@ -7,7 +7,7 @@ use rocket::local::{asynchronous, blocking};
 
 use super::browser::Browser;
 use super::exchange::RecordedRequest;
-use super::mock::{base_path, MockProvider};
+use super::mock::{base_path, listed_base_path, MockProvider};
 use super::oauth2::AuthorizeAnswer;
 use crate::Provider;
 
@@ -184,9 +184,56 @@ impl MockProvider {
         client: &asynchronous::Client,
         user: impl Into<LoginAs>,
     ) -> Landing {
-        let who = user.into();
         let base = base_path::<P>(client.rocket().figment());
-        let mut start = local_landing(client.get(who.login_path(&base)).dispatch().await).await;
+        self.log_in_under(client, &base, user.into()).await
+    }
+
+    /// [`MockProvider::log_in`] with the [listed](crate::Listed) provider `name` (configured
+    /// by [`MockProvider::configure_listed`]).
+    ///
+    /// ```rust
+    /// # rocket::async_test(async {
+    /// # #[macro_use] extern crate rocket;
+    /// use rocket::local::asynchronous::Client;
+    /// use rocket_oauth::config::Protocol;
+    /// use rocket_oauth::testing::{self, MockProvider};
+    /// use rocket_oauth::Providers;
+    ///
+    /// #[get("/t/<tenant>/me")]
+    /// async fn me(providers: Providers<'_>, tenant: &str) -> Option<String> {
+    ///     Some(providers.user(tenant).await?.subject.clone())
+    /// }
+    ///
+    /// let mock = MockProvider::start();
+    /// let figment = mock.configure_listed(testing::figment(), "acme", Protocol::OAuth2);
+    /// let rocket = rocket::custom(figment)
+    ///     .attach(Providers::fairing())
+    ///     .mount("/", routes![me]);
+    /// let client = Client::tracked(rocket).await.unwrap();
+    ///
+    /// mock.log_in_listed(&client, "acme", "alice").await;
+    /// let response = client.get("/t/acme/me").dispatch().await;
+    /// assert_eq!(response.into_string().await.as_deref(), Some("alice"));
+    /// # });
+    /// ```
+    pub async fn log_in_listed(
+        &self,
+        client: &asynchronous::Client,
+        name: &str,
+        user: impl Into<LoginAs>,
+    ) -> Landing {
+        let base = listed_base_path(client.rocket().figment(), name);
+        self.log_in_under(client, &base, user.into()).await
+    }
+
+    /// Logs `who` in through the app's routes under `base`.
+    async fn log_in_under(
+        &self,
+        client: &asynchronous::Client,
+        base: &str,
+        who: LoginAs,
+    ) -> Landing {
+        let mut start = local_landing(client.get(who.login_path(base)).dispatch().await).await;
         if let Some((action, fields)) = confirmation(&start) {
             let post = client.post(local_uri(&action)).header(ContentType::Form);
             start = local_landing(post.body(form_body(&fields)).dispatch().await).await;
@@ -302,9 +349,35 @@ impl MockProvider {
         app_url: &str,
         user: impl Into<LoginAs>,
     ) -> Landing {
-        let who = user.into();
+        let base = format!("/auth/{}", P::NAME);
+        self.log_in_http_under(browser, app_url, &base, user.into())
+            .await
+    }
+
+    /// [`MockProvider::log_in_http`] with the [listed](crate::Listed) provider `name`, its
+    /// routes at `/auth/<name>`.
+    pub async fn log_in_http_listed(
+        &self,
+        browser: &Browser,
+        app_url: &str,
+        name: &str,
+        user: impl Into<LoginAs>,
+    ) -> Landing {
+        let base = format!("/auth/{name}");
+        self.log_in_http_under(browser, app_url, &base, user.into())
+            .await
+    }
+
+    /// Logs `who` in with a real browser through the app's routes under `base`.
+    async fn log_in_http_under(
+        &self,
+        browser: &Browser,
+        app_url: &str,
+        base: &str,
+        who: LoginAs,
+    ) -> Landing {
         let app_url = app_url.trim_end_matches('/');
-        let login = who.login_path(&format!("/auth/{}", P::NAME));
+        let login = who.login_path(base);
         let mut start = http_landing(browser.get(&format!("{app_url}{login}")).await).await;
         if let Some((action, fields)) = confirmation(&start) {
             let action = format!("{app_url}{}", local_uri(&action));

@@ -226,9 +226,14 @@ impl MockProvider {
     /// assert_eq!(table["redirect_uri"], "http://127.0.0.1:8000/auth/gh/callback");
     /// ```
     pub fn provider_config<P: Provider>(&self, app_url: &str, base_path: &str) -> Value {
+        self.table(P::defaults().protocol(), app_url, base_path)
+    }
+
+    /// A provider table of `protocol` pointing at this mock.
+    fn table(&self, protocol: Protocol, app_url: &str, base_path: &str) -> Value {
         let url = self.url();
         let callback = format!("{}{}/callback", app_url.trim_end_matches('/'), base_path);
-        let mut table = match P::defaults().protocol() {
+        let mut table = match protocol {
             Protocol::OAuth1 => json!({
                 "consumer_key": CLIENT_ID,
                 "consumer_secret": CLIENT_SECRET,
@@ -285,23 +290,55 @@ impl MockProvider {
     /// assert_eq!(token_url, format!("{}/token", mock.url()));
     /// ```
     pub fn configure<P: Provider>(&self, figment: Figment) -> Figment {
-        let address: IpAddr = figment
-            .extract_inner("address")
-            .unwrap_or(Ipv4Addr::LOCALHOST.into());
-        let address = if address.is_unspecified() {
-            Ipv4Addr::LOCALHOST.into()
-        } else {
-            address
-        };
-        let port: u16 = figment.extract_inner("port").unwrap_or(8000);
-        let host = match address {
-            IpAddr::V4(v4) => format!("{v4}:{port}"),
-            IpAddr::V6(v6) => format!("[{v6}]:{port}"),
-        };
         let base_path = base_path::<P>(&figment);
-        let table = self.provider_config::<P>(&format!("http://{host}"), &base_path);
+        let table = self.table(P::defaults().protocol(), &app_url(&figment), &base_path);
         figment.merge((format!("oauth.{}", P::NAME), table))
     }
+
+    /// `figment` with [listed](crate::Listed) provider `name` (`oauth.providers.<name>`)
+    /// speaking `protocol` (OAuth 2 or OpenID Connect) with this mock, as
+    /// [`MockProvider::configure`] does for a typed provider. Log in with
+    /// [`MockProvider::log_in_listed`].
+    ///
+    /// ```rust
+    /// use rocket_oauth::config::Protocol;
+    /// use rocket_oauth::testing::{self, MockProvider};
+    ///
+    /// let mock = MockProvider::start();
+    /// let figment = mock.configure_listed(testing::figment(), "acme", Protocol::OpenIdConnect);
+    /// let protocol: String = figment.extract_inner("oauth.providers.acme.protocol").unwrap();
+    /// assert_eq!(protocol, "oidc");
+    /// ```
+    pub fn configure_listed(&self, figment: Figment, name: &str, protocol: Protocol) -> Figment {
+        let base_path = listed_base_path(&figment, name);
+        let mut table = self.table(protocol, &app_url(&figment), &base_path);
+        table["protocol"] = protocol.key().into();
+        figment.merge((format!("oauth.providers.{name}"), table))
+    }
+}
+
+/// Where the app configured by `figment` listens: its `address` and `port`.
+fn app_url(figment: &Figment) -> String {
+    let address: IpAddr = figment
+        .extract_inner("address")
+        .unwrap_or(Ipv4Addr::LOCALHOST.into());
+    let address = if address.is_unspecified() {
+        Ipv4Addr::LOCALHOST.into()
+    } else {
+        address
+    };
+    let port: u16 = figment.extract_inner("port").unwrap_or(8000);
+    match address {
+        IpAddr::V4(v4) => format!("http://{v4}:{port}"),
+        IpAddr::V6(v6) => format!("http://[{v6}]:{port}"),
+    }
+}
+
+/// Where listed provider `name`'s routes are mounted in an app configured by `figment`.
+pub(super) fn listed_base_path(figment: &Figment, name: &str) -> String {
+    figment
+        .extract_inner(&format!("oauth.providers.{name}.base_path"))
+        .unwrap_or_else(|_| format!("/auth/{name}"))
 }
 
 /// Where `P`'s routes are mounted in an app configured by `figment`.

@@ -20,7 +20,7 @@ use crate::protocol::flow::Flow;
 use crate::protocol::http::{HttpClient, HttpError};
 use crate::provider::Provider;
 use crate::session::manager::Session;
-use crate::web::guards::current;
+use crate::web::guards::session_with;
 use crate::web::state::ProviderState;
 
 /// Refreshes the request's session (the cookie or the store is updated).
@@ -60,7 +60,7 @@ impl<P: Provider> Refresh for DetachedRefresh<'_, P> {
             .sessions
             .renew(&*state.flow, &state.http, &old.credentials)
             .await
-            .map_err(|e| log::warn!("refreshing `{}` credentials failed: {e}", P::NAME))
+            .map_err(|e| log::warn!("refreshing `{}` credentials failed: {e}", state.name))
             .ok()?;
         Some(Arc::new(renewed.apply(&old, &*state.hooks).await))
     }
@@ -120,11 +120,15 @@ impl<P: Provider> ApiHandle<P> {
     /// `P`'s handle; `None` when `P`'s fairing is not attached. At liftoff (or wherever a
     /// `Rocket` is at hand); a route can take the handle as a request guard instead.
     pub fn of<Ph: Phase>(rocket: &Rocket<Ph>) -> Option<Self> {
-        let state: Arc<dyn Background> = ProviderState::<P>::shared(rocket)?;
-        Some(ApiHandle {
+        Some(Self::with(ProviderState::<P>::shared(rocket)?))
+    }
+
+    /// The handle of `state`'s provider.
+    pub(crate) fn with(state: Arc<ProviderState<P>>) -> Self {
+        ApiHandle {
             inner: state,
             _provider: PhantomData,
-        })
+        }
     }
 }
 
@@ -212,19 +216,30 @@ impl<'r, P: Provider> FromRequest<'r> for ApiClient<'r, P> {
     type Error = std::convert::Infallible;
 
     async fn from_request(req: &'r Request<'_>) -> Outcome<Self, Self::Error> {
-        let (Some(state), Some(token)) = (
-            ProviderState::<P>::of(req.rocket()),
-            current::<P>(req).await,
-        ) else {
+        let Some(state) = ProviderState::<P>::of(req.rocket()) else {
             return Outcome::Forward(Status::Unauthorized);
         };
-        let session = token.session();
+        match ApiClient::of_session(req, state).await {
+            Some(client) => Outcome::Success(client),
+            None => Outcome::Forward(Status::Unauthorized),
+        }
+    }
+}
+
+impl<'r, P: Provider> ApiClient<'r, P> {
+    /// A client with the request's session with `state`'s provider, refreshing it in place;
+    /// `None` when there is none.
+    pub(crate) async fn of_session(
+        req: &'r Request<'_>,
+        state: &'r ProviderState<P>,
+    ) -> Option<Self> {
+        let session = session_with(req, state).await?.session();
         let refresh = SessionRefresh {
             state,
             jar: req.cookies(),
             id: Mutex::new(session.id),
         };
-        Outcome::Success(ApiClient::of(state, session.login, Arc::new(refresh)))
+        Some(ApiClient::of(state, session.login, Arc::new(refresh)))
     }
 }
 

@@ -62,7 +62,7 @@ pub(crate) async fn callback<'r, P: Provider>(
         Err(Stop::Reported(err, said)) => {
             Box::pin(error_page_saying(req, state, err, Some(&said))).await
         }
-        Err(Stop::Refused(denial)) => Box::pin(refuse::<P>(req, *denial)).await,
+        Err(Stop::Refused(denial)) => Box::pin(refuse(req, state.name, *denial)).await,
     }
 }
 
@@ -92,7 +92,7 @@ async fn finish_login<'r, P: Provider>(
     if !access.allows(login.identity.as_ref(), &login.roles) {
         log::info!(
             "`{}` user `{}` refused: no access rule admits them (policy `listed`)",
-            P::NAME,
+            state.name,
             login
                 .identity
                 .as_ref()
@@ -118,11 +118,11 @@ async fn finish_login<'r, P: Provider>(
         .map_err(|e| match e {
             SaveError::TooLarge => LoginError::SessionTooLarge,
             SaveError::Store(e) => {
-                log::error!("storing a `{}` session failed: {e}", P::NAME);
+                log::error!("storing a `{}` session failed: {e}", state.name);
                 LoginError::SessionStore
             }
         })?;
-    Ok(landing(req, &login, attempt.next, (P::NAME, &state.config)).await)
+    Ok(landing(req, &login, attempt.next, (state.name, &state.config)).await)
 }
 
 /// Consumes the attempt the callback names. A provider-reported error wins over a missing

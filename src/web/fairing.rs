@@ -1,5 +1,6 @@
 //! The fairing: reads a provider's configuration at ignite, builds its state once, mounts
-//! its routes and turns [`LoginRequired`](crate::LoginRequired)'s 401s into redirects.
+//! its routes and turns [`LoginRequired`](crate::LoginRequired)'s 401s into redirects. The
+//! fairing of [listed](crate::Listed) providers does the same for each of them.
 
 use std::io::Cursor;
 use std::sync::Arc;
@@ -10,71 +11,179 @@ use rocket::{Build, Request, Response, Rocket};
 
 use crate::config::ProviderConfig;
 use crate::error::ConfigError;
+use crate::hooks::Hooks;
 use crate::provider::{OAuthFairing, Provider};
 use crate::session::backend::SessionBackend;
-use crate::web::guards::{load_session, session_ended, PendingLogin};
+use crate::web::guards::{session_ended, PendingLogin};
 use crate::web::routes;
 use crate::web::signin;
-use crate::web::state::{ProviderState, Registered, Registry};
+use crate::web::state::{ProviderState, Registry};
 
-fn valid_name(name: &str) -> bool {
-    !name.is_empty()
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
+/// Names taken by other tables under `oauth`.
+const RESERVED: [&str; 3] = ["session", "signin", "providers"];
+
+/// Checks a provider's name; `key` is where it was given. `underscore`: whether `_` may
+/// appear in it.
+pub(crate) fn check_name(name: &str, key: &str, underscore: bool) -> Result<(), ConfigError> {
+    let invalid = |reason: String| ConfigError::Invalid {
+        key: key.into(),
+        reason,
+    };
+    if RESERVED.contains(&name) {
+        return Err(invalid(format!("`{name}` is reserved for `oauth.{name}`")));
+    }
+    let valid = !name.is_empty()
+        && name.bytes().all(|b| {
+            b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || (underscore && b == b'_')
+        });
+    if !valid {
+        let allowed = if underscore { ", `_`" } else { "" };
+        return Err(invalid(format!(
+            "`{name}` must be lowercase ASCII letters, digits{allowed} or `-`"
+        )));
+    }
+    Ok(())
+}
+
+/// The registry, the sign-in page and the session backend, made by the first provider's
+/// fairing to ignite. (Rocket's own `fairing::Result`, however large.)
+#[allow(clippy::result_large_err)]
+pub(crate) async fn prepare(mut rocket: Rocket<Build>) -> Result<Rocket<Build>, Rocket<Build>> {
+    if rocket.state::<Registry>().is_none() {
+        let path = match signin::path(rocket.figment()) {
+            Ok(path) => path,
+            Err(e) => return fail(rocket, e),
+        };
+        rocket = rocket
+            .manage(Registry::default())
+            .mount(path, signin::routes());
+    }
+    if rocket.state::<SessionBackend>().is_none() {
+        match SessionBackend::from_config(&rocket).await {
+            Ok(backend) => rocket = rocket.manage(backend),
+            Err(e) => return fail(rocket, e),
+        }
+    }
+    Ok(rocket)
+}
+
+/// Fails launch with `e`.
+#[allow(clippy::result_large_err)]
+pub(crate) fn fail(rocket: Rocket<Build>, e: ConfigError) -> fairing::Result {
+    log::error!("rocket_oauth: {e}");
+    Err(rocket)
+}
+
+/// Whether Rocket serves TLS.
+pub(crate) fn tls(rocket: &Rocket<Build>) -> bool {
+    rocket
+        .figment()
+        .extract::<rocket::Config>()
+        .is_ok_and(|c| c.tls_enabled())
+}
+
+/// Builds, registers and (with `discover_at_launch`) checks the state of the provider named
+/// `name`; then its routes are `mount`ed.
+pub(crate) async fn attach<P: Provider>(
+    rocket: &Rocket<Build>,
+    (name, table): (&'static str, &str),
+    provider: (P, Box<dyn Hooks>),
+    config: ProviderConfig,
+) -> Result<Arc<ProviderState<P>>, ConfigError> {
+    let registry = rocket
+        .state::<Registry>()
+        .ok_or_else(|| ConfigError::DuplicateProvider { name: name.into() })?;
+    match registry.conflict(name) {
+        Some(other) if other == name => {
+            return Err(ConfigError::DuplicateProvider { name: name.into() })
+        }
+        Some(other) => {
+            return Err(ConfigError::Invalid {
+                key: table.into(),
+                reason: format!(
+                    "its cookies (`oauth_{name}…`) would be confused with provider `{other}`'s; rename one"
+                ),
+            })
+        }
+        None => {}
+    }
+    if config.redirect_uri.path() != format!("{}/callback", config.base_path) {
+        log::warn!(
+            "the redirect_uri of `{name}` has path `{}`, not `{}/callback`; make sure it reaches the callback route",
+            config.redirect_uri.path(),
+            config.base_path
+        );
+    }
+    let backend = rocket
+        .state::<SessionBackend>()
+        .ok_or_else(|| ConfigError::DuplicateProvider { name: name.into() })?;
+    let state = Arc::new(ProviderState::new(name, provider, config, backend)?);
+    let discover = state.config.protocol.oidc();
+    if discover.is_some_and(|o| o.discover_at_launch) {
+        if let Err(e) = state.flow.endpoints(&state.http).await {
+            return Err(ConfigError::Invalid {
+                key: format!("{table}.discover_at_launch"),
+                reason: format!(
+                    "discovery at `{}` failed: {e}",
+                    state.config.issuer.as_deref().unwrap_or_default()
+                ),
+            });
+        }
+    }
+    registry.register(&state);
+    Ok(state)
+}
+
+/// `rocket` with `state`'s routes mounted.
+pub(crate) fn mount<P: Provider>(
+    rocket: Rocket<Build>,
+    state: &Arc<ProviderState<P>>,
+) -> Rocket<Build> {
+    let base = state.config.base_path.clone();
+    rocket.mount(base, routes::routes(state))
+}
+
+/// After any route: removes the cookies of a session this request ended (the error page
+/// would drop them), and turns the `401` of an [`OrLogin`](crate::OrLogin) guard into its
+/// redirect.
+pub(crate) fn finish<'p, P: 'p>(
+    req: &Request<'_>,
+    res: &mut Response<'_>,
+    states: impl IntoIterator<Item = &'p ProviderState<P>>,
+) {
+    if res.status().code >= 400 {
+        for state in states {
+            if session_ended(req, state.name) {
+                for removal in state.cookies.session_removals(req.cookies()) {
+                    res.adjoin_header(removal);
+                }
+            }
+        }
+    }
+    if res.status() != Status::Unauthorized {
+        return;
+    }
+    if let Some(location) = PendingLogin::get(req) {
+        res.set_status(Status::SeeOther);
+        res.set_header(Header::new("Location", location.to_owned()));
+        res.remove_header("Content-Type");
+        res.set_sized_body(0, Cursor::new(""));
+    }
 }
 
 impl<P: Provider> OAuthFairing<P> {
-    /// Registers the name, then resolves the configuration and builds the state.
-    fn state(&self, rocket: &Rocket<Build>) -> Result<ProviderState<P>, ConfigError> {
+    async fn state(&self, rocket: &Rocket<Build>) -> Result<Arc<ProviderState<P>>, ConfigError> {
         let name = P::NAME;
-        if name == "session" || name == "signin" {
-            return Err(ConfigError::Invalid {
-                key: "Provider::NAME".into(),
-                reason: format!("`{name}` is reserved for `oauth.{name}`"),
-            });
-        }
-        if !valid_name(name) {
-            return Err(ConfigError::Invalid {
-                key: "Provider::NAME".into(),
-                reason: format!("`{name}` must be lowercase ASCII letters, digits, `_` or `-`"),
-            });
-        }
-        let duplicate = || ConfigError::DuplicateProvider { name: name.into() };
-        let registry = rocket.state::<Registry>().ok_or_else(duplicate)?;
-        if registry.providers().iter().any(|r| r.name == name) {
-            return Err(duplicate());
-        }
-        let tls = rocket
-            .figment()
-            .extract::<rocket::Config>()
-            .is_ok_and(|c| c.tls_enabled());
-        let config = ProviderConfig::from_figment(rocket.figment(), name, &P::defaults(), tls)?;
-        if config.redirect_uri.path() != format!("{}/callback", config.base_path) {
-            log::warn!(
-                "oauth.{name}.redirect_uri path `{}` is not `{}/callback`; make sure it reaches the callback route",
-                config.redirect_uri.path(),
-                config.base_path
-            );
-        }
+        check_name(name, "Provider::NAME", true)?;
+        let config =
+            ProviderConfig::from_figment(rocket.figment(), name, &P::defaults(), tls(rocket))?;
         let provider = self
             .provider
             .lock()
             .ok()
             .and_then(|mut p| p.take())
-            .ok_or_else(duplicate)?;
-        let backend = rocket.state::<SessionBackend>().ok_or_else(duplicate)?;
-        registry
-            .0
-            .lock()
-            .map_err(|_| duplicate())?
-            .push(Registered {
-                name,
-                load: load_session::<P>,
-                display_name: config.display_name.clone(),
-                login_path: format!("{}/login", config.base_path),
-            });
-        ProviderState::new(provider, config, backend)
+            .ok_or_else(|| ConfigError::DuplicateProvider { name: name.into() })?;
+        attach(rocket, (name, &format!("oauth.{name}")), provider, config).await
     }
 }
 
@@ -87,73 +196,15 @@ impl<P: Provider> Fairing for OAuthFairing<P> {
         }
     }
 
-    async fn on_ignite(&self, mut rocket: Rocket<Build>) -> fairing::Result {
-        if rocket.state::<Registry>().is_none() {
-            // The first provider: the registry, and the sign-in page listing them all.
-            let path = match signin::path(rocket.figment()) {
-                Ok(path) => path,
-                Err(e) => {
-                    log::error!("rocket_oauth: {e}");
-                    return Err(rocket);
-                }
-            };
-            rocket = rocket
-                .manage(Registry::default())
-                .mount(path, signin::routes());
-        }
-        if rocket.state::<SessionBackend>().is_none() {
-            match SessionBackend::from_config(&rocket).await {
-                Ok(backend) => rocket = rocket.manage(backend),
-                Err(e) => {
-                    log::error!("rocket_oauth: {e}");
-                    return Err(rocket);
-                }
-            }
-        }
-        match self.state(&rocket) {
-            Ok(state) => {
-                if state
-                    .config
-                    .protocol
-                    .oidc()
-                    .is_some_and(|o| o.discover_at_launch)
-                {
-                    if let Err(e) = state.flow.endpoints(&state.http).await {
-                        log::error!(
-                            "rocket_oauth: `oauth.{}.discover_at_launch`: discovery at `{}` failed: {e}",
-                            P::NAME,
-                            state.config.issuer.as_deref().unwrap_or_default()
-                        );
-                        return Err(rocket);
-                    }
-                }
-                let base = state.config.base_path.clone();
-                let routes = routes::routes::<P>(&state.config);
-                Ok(rocket.manage(Arc::new(state)).mount(base, routes))
-            }
-            Err(e) => {
-                log::error!("rocket_oauth: {e}");
-                Err(rocket)
-            }
+    async fn on_ignite(&self, rocket: Rocket<Build>) -> fairing::Result {
+        let rocket = prepare(rocket).await?;
+        match self.state(&rocket).await {
+            Ok(state) => Ok(mount(rocket, &state).manage(state)),
+            Err(e) => fail(rocket, e),
         }
     }
 
     async fn on_response<'r>(&self, req: &'r Request<'_>, res: &mut Response<'r>) {
-        if session_ended::<P>(req) && res.status().code >= 400 {
-            if let Some(state) = ProviderState::<P>::of(req.rocket()) {
-                for removal in state.cookies.session_removals(req.cookies()) {
-                    res.adjoin_header(removal);
-                }
-            }
-        }
-        if res.status() != Status::Unauthorized {
-            return;
-        }
-        if let Some(location) = PendingLogin::<P>::get(req) {
-            res.set_status(Status::SeeOther);
-            res.set_header(Header::new("Location", location.to_owned()));
-            res.remove_header("Content-Type");
-            res.set_sized_body(0, Cursor::new(""));
-        }
+        finish(req, res, ProviderState::<P>::of(req.rocket()));
     }
 }

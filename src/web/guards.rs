@@ -8,13 +8,14 @@ use std::marker::PhantomData;
 use std::ops::Deref;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
 use percent_encoding::{utf8_percent_encode, AsciiSet, CONTROLS};
 use rocket::http::Status;
 use rocket::request::{FromRequest, Outcome, Request};
 use rocket::{Ignite, Rocket, Sentinel};
+use tokio::sync::OnceCell;
 
 use crate::error::MissingRole;
 use crate::identity::Identity;
@@ -22,7 +23,7 @@ use crate::login::Login;
 use crate::provider::Provider;
 use crate::session::manager::{NotRefreshed, Session};
 use crate::util::now;
-use crate::web::state::ProviderState;
+use crate::web::state::{LiveSession, ProviderState};
 
 /// The logged-in user's session with provider `P`: its tokens, and (through `Deref`) the
 /// whole [`Login`] — userinfo, identity, roles.
@@ -67,6 +68,7 @@ pub struct AccessToken<P> {
     login: Arc<Login>,
     /// The store's session id, if sessions live in a store.
     pub(crate) session_id: Option<String>,
+    provider: &'static str,
     _provider: PhantomData<fn() -> P>,
 }
 
@@ -75,6 +77,7 @@ impl<P> Clone for AccessToken<P> {
         AccessToken {
             login: self.login.clone(),
             session_id: self.session_id.clone(),
+            provider: self.provider,
             _provider: PhantomData,
         }
     }
@@ -133,6 +136,11 @@ impl<P> AccessToken<P> {
         self.login.credentials.refresh_token()
     }
 
+    /// The provider's name (`P::NAME`, or a [listed](crate::Listed) provider's own).
+    pub fn provider(&self) -> &'static str {
+        self.provider
+    }
+
     pub(crate) fn session(&self) -> Session {
         Session {
             login: self.login.clone(),
@@ -141,62 +149,79 @@ impl<P> AccessToken<P> {
     }
 }
 
-impl<P: Provider> AccessToken<P> {
-    /// The provider's name (`P::NAME`).
-    pub fn provider(&self) -> &'static str {
-        P::NAME
-    }
+/// The per-request memo of each provider's session, by provider name (a few entries).
+#[derive(Default)]
+struct Memo(Mutex<Vec<(&'static str, Arc<Slot>)>>);
+
+/// One provider's memo: its session, read once, and whether this request ended it (its
+/// refresh was refused).
+#[derive(Default)]
+struct Slot {
+    session: OnceCell<Option<Session>>,
+    ended: AtomicBool,
 }
 
-/// The per-request memo of `P`'s session.
-struct Cached<P>(Option<AccessToken<P>>);
+fn slot(req: &Request<'_>, name: &'static str, create: bool) -> Option<Arc<Slot>> {
+    let memo = req.local_cache(Memo::default);
+    let mut slots = memo.0.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some((_, slot)) = slots.iter().find(|(n, _)| *n == name) {
+        return Some(slot.clone());
+    }
+    if !create {
+        return None;
+    }
+    let slot = Arc::new(Slot::default());
+    slots.push((name, slot.clone()));
+    Some(slot)
+}
 
-/// Where [`OrLogin`](crate::OrLogin) asks the fairing to redirect a 401 response.
-pub(crate) struct PendingLogin<P>(pub Option<String>, PhantomData<fn() -> P>);
+/// Where [`OrLogin`](crate::OrLogin) asks the fairing to redirect a 401 response (the first
+/// guard to ask wins).
+pub(crate) struct PendingLogin(Option<String>);
 
-impl<P: Provider> PendingLogin<P> {
+impl PendingLogin {
     pub(crate) fn get<'r>(req: &'r Request<'_>) -> Option<&'r str> {
-        req.local_cache(|| PendingLogin::<P>(None, PhantomData))
-            .0
-            .as_deref()
+        req.local_cache(|| PendingLogin(None)).0.as_deref()
     }
 }
 
-/// Whether this request ended `P`'s session (its refresh was refused).
-struct SessionEnded<P>(AtomicBool, PhantomData<fn() -> P>);
-
-fn ended_flag<'r, P: Provider>(req: &'r Request<'_>) -> &'r AtomicBool {
-    &req.local_cache(|| SessionEnded::<P>(AtomicBool::new(false), PhantomData))
-        .0
+/// Whether this request ended the session with the provider named `name`.
+pub(crate) fn session_ended(req: &Request<'_>, name: &'static str) -> bool {
+    slot(req, name, false).is_some_and(|slot| slot.ended.load(Ordering::Relaxed))
 }
 
-/// Whether this request ended `P`'s session.
-pub(crate) fn session_ended<P: Provider>(req: &Request<'_>) -> bool {
-    ended_flag::<P>(req).load(Ordering::Relaxed)
+/// The live session with `P` (a typed provider), read once per request.
+pub(crate) async fn current<P: Provider>(req: &Request<'_>) -> Option<AccessToken<P>> {
+    session_with(req, ProviderState::<P>::of(req.rocket())?).await
 }
 
-/// The live session with `P`, read (and refreshed, if its access token has expired) once
-/// per request. The access rules are applied again, so a user removed from them is logged
-/// out on their next request.
-pub(crate) async fn current<'r, P: Provider>(req: &'r Request<'_>) -> Option<&'r AccessToken<P>> {
-    req.local_cache_async(async {
-        let session = live_session::<P>(req).await;
-        Cached(session.map(|session| AccessToken {
-            login: session.login,
-            session_id: session.id,
-            _provider: PhantomData,
-        }))
+/// The live session with `state`'s provider, read (and refreshed, if its access token has
+/// expired) once per request. The access rules are applied again, so a user removed from
+/// them is logged out on their next request.
+pub(crate) async fn session_with<P: Provider>(
+    req: &Request<'_>,
+    state: &ProviderState<P>,
+) -> Option<AccessToken<P>> {
+    let slot = slot(req, state.name, true)?;
+    let session = slot
+        .session
+        .get_or_init(|| live_session(req, state, &slot.ended))
+        .await;
+    session.as_ref().map(|session| AccessToken {
+        login: session.login.clone(),
+        session_id: session.id.clone(),
+        provider: state.name,
+        _provider: PhantomData,
     })
-    .await
-    .0
-    .as_ref()
 }
 
-/// `P`'s live session as a [`SessionLoader`](crate::web::state::SessionLoader).
-pub(crate) fn load_session<'r, P: Provider>(
-    req: &'r Request<'_>,
-) -> Pin<Box<dyn Future<Output = Option<Arc<Login>>> + Send + 'r>> {
-    Box::pin(async move { current::<P>(req).await.map(|token| token.login.clone()) })
+impl<P: Provider> LiveSession for ProviderState<P> {
+    fn load<'r>(
+        &'r self,
+        req: &'r Request<'_>,
+    ) -> Pin<Box<dyn Future<Output = Option<Arc<Login>>> + Send + 'r>> {
+        Box::pin(async move { session_with(req, self).await.map(|token| token.login) })
+    }
 }
 
 /// Whether the request is a page navigation, which a redirect to the login suits, rather
@@ -213,25 +238,34 @@ fn is_navigation(req: &Request<'_>) -> bool {
     }
 }
 
+/// Where a page navigation is sent to log in with `state`'s provider: its `login` route,
+/// with `next` set to the current path; `None` for other requests (they get the `401`).
+pub(crate) fn login_target<P>(req: &Request<'_>, state: &ProviderState<P>) -> Option<String> {
+    if !is_navigation(req) {
+        return None;
+    }
+    let here = req.uri().to_string();
+    Some(format!(
+        "{}/login?next={}",
+        state.config.base_path,
+        utf8_percent_encode(&here, NEXT_VALUE)
+    ))
+}
+
 /// Asks the fairing to turn this request's `401` into a redirect to `P`'s login, with
 /// `next` set to the current path (page navigations only).
 pub(crate) fn redirect_to_login<P: Provider>(req: &Request<'_>) {
-    if !is_navigation(req) {
-        return;
-    }
-    if let Some(state) = ProviderState::<P>::of(req.rocket()) {
-        let here = req.uri().to_string();
-        let target = format!(
-            "{}/login?next={}",
-            state.config.base_path,
-            utf8_percent_encode(&here, NEXT_VALUE)
-        );
-        req.local_cache(|| PendingLogin::<P>(Some(target), PhantomData));
+    let state = ProviderState::<P>::of(req.rocket());
+    if let Some(target) = state.and_then(|state| login_target(req, state)) {
+        req.local_cache(|| PendingLogin(Some(target)));
     }
 }
 
-async fn live_session<P: Provider>(req: &Request<'_>) -> Option<Session> {
-    let state = ProviderState::<P>::of(req.rocket())?;
+async fn live_session<P: Provider>(
+    req: &Request<'_>,
+    state: &ProviderState<P>,
+    ended: &AtomicBool,
+) -> Option<Session> {
     let sessions = &state.sessions;
     let mut session = sessions.load(req.cookies()).await?;
     let now = now();
@@ -250,7 +284,7 @@ async fn live_session<P: Provider>(req: &Request<'_>) -> Option<Session> {
             Ok(session) => session,
             Err(NotRefreshed::Ended) => {
                 // The error page drops cookie changes: the fairing removes the cookie again.
-                ended_flag::<P>(req).store(true, Ordering::Relaxed);
+                ended.store(true, Ordering::Relaxed);
                 return None;
             }
             Err(NotRefreshed::Unavailable) => return None,
@@ -276,7 +310,7 @@ impl<'r, P: Provider> FromRequest<'r> for AccessToken<P> {
 
     async fn from_request(req: &'r Request<'_>) -> Outcome<Self, Self::Error> {
         match current::<P>(req).await {
-            Some(token) => Outcome::Success(token.clone()),
+            Some(token) => Outcome::Success(token),
             None => Outcome::Forward(Status::Unauthorized),
         }
     }
@@ -285,6 +319,12 @@ impl<'r, P: Provider> FromRequest<'r> for AccessToken<P> {
 pub(crate) fn abort_without_fairing<P: Provider>(rocket: &Rocket<Ignite>, guard: &str) -> bool {
     if ProviderState::<P>::of(rocket).is_some() {
         return false;
+    }
+    if P::NAME == crate::web::listed::Listed::NAME {
+        log::error!(
+            "`{guard}<Listed>` names no provider: use the `Providers` guard (`providers.user(name)`)"
+        );
+        return true;
     }
     log::error!(
         "`{guard}<{}>` is used by a route, but the fairing of OAuth provider `{}` is not attached",
@@ -353,12 +393,15 @@ impl<P> User<P> {
     pub fn has_role(&self, role: &str) -> bool {
         self.0.has_role(role)
     }
-}
 
-impl<P: Provider> User<P> {
     /// The provider's name; with [`Identity::subject`], the user's stable key.
     pub fn provider(&self) -> &'static str {
-        P::NAME
+        self.0.provider
+    }
+
+    /// The user of `token`'s session, if its provider gave an identity.
+    pub(crate) fn of(token: AccessToken<P>) -> Option<Self> {
+        token.identity().is_some().then_some(User(token))
     }
 }
 
@@ -385,8 +428,11 @@ impl<'r, P: Provider> FromRequest<'r> for User<P> {
 
     async fn from_request(req: &'r Request<'_>) -> Outcome<Self, Self::Error> {
         match current::<P>(req).await {
-            Some(token) if token.identity().is_some() => Outcome::Success(User(token.clone())),
-            _ => Outcome::Forward(Status::Unauthorized),
+            Some(token) => match User::of(token) {
+                Some(user) => Outcome::Success(user),
+                None => Outcome::Forward(Status::Unauthorized),
+            },
+            None => Outcome::Forward(Status::Unauthorized),
         }
     }
 }
@@ -472,9 +518,7 @@ impl<'r, P: Provider, R: RoleName> FromRequest<'r> for HasRole<P, R> {
     async fn from_request(req: &'r Request<'_>) -> Outcome<Self, Self::Error> {
         match current::<P>(req).await {
             None => Outcome::Forward(Status::Unauthorized),
-            Some(token) if token.has_role(R::NAME) => {
-                Outcome::Success(HasRole(token.clone(), PhantomData))
-            }
+            Some(token) if token.has_role(R::NAME) => Outcome::Success(HasRole(token, PhantomData)),
             Some(_) => Outcome::Error((Status::Forbidden, MissingRole(R::NAME))),
         }
     }

@@ -5,6 +5,7 @@ pub(crate) mod callback;
 pub(crate) mod fairing;
 pub(crate) mod guards;
 pub(crate) mod info;
+pub(crate) mod listed;
 pub(crate) mod next;
 pub(crate) mod pages;
 pub(crate) mod required;

@@ -8,7 +8,6 @@ use rocket::Request;
 use crate::error::LoginError;
 use crate::hooks::{Denial, DenialKind};
 use crate::pages::ErrorContext;
-use crate::provider::Provider;
 use crate::web::state::ProviderState;
 
 impl LoginError {
@@ -31,7 +30,7 @@ impl LoginError {
 }
 
 /// The error page for a failed login, with a retry link (except after a hook's refusal).
-pub(crate) async fn error_page<'r, P: Provider>(
+pub(crate) async fn error_page<'r, P>(
     req: &'r Request<'_>,
     state: &ProviderState<P>,
     err: LoginError,
@@ -40,20 +39,20 @@ pub(crate) async fn error_page<'r, P: Provider>(
 }
 
 /// The error page, with what the provider said about it.
-pub(crate) async fn error_page_saying<'r, P: Provider>(
+pub(crate) async fn error_page_saying<'r, P>(
     req: &'r Request<'_>,
     state: &ProviderState<P>,
     err: LoginError,
     provider_said: Option<&str>,
 ) -> Outcome<'r> {
-    log::warn!("login with `{}` failed: {err}", P::NAME);
+    log::warn!("login with `{}` failed: {err}", state.name);
     let retry = !matches!(err, LoginError::Refused);
     let message = match provider_said {
         Some(said) => format!("{err}. The provider said: “{said}”"),
         None => err.to_string(),
     };
     ErrorContext {
-        provider: P::NAME,
+        provider: state.name,
         status: err.status().code,
         title: err.title(),
         message: &message,
@@ -64,8 +63,12 @@ pub(crate) async fn error_page_saying<'r, P: Provider>(
 }
 
 /// A hook's refusal.
-pub(crate) async fn refuse<'r, P: Provider>(req: &'r Request<'_>, denial: Denial) -> Outcome<'r> {
-    log::info!("login with `{}` refused by a hook", P::NAME);
+pub(crate) async fn refuse<'r>(
+    req: &'r Request<'_>,
+    provider: &str,
+    denial: Denial,
+) -> Outcome<'r> {
+    log::info!("login with `{provider}` refused by a hook");
     match denial.kind {
         DenialKind::Page { status, message } => {
             let title = if status == Status::BadGateway {
@@ -74,7 +77,7 @@ pub(crate) async fn refuse<'r, P: Provider>(req: &'r Request<'_>, denial: Denial
                 LoginError::Refused.title()
             };
             ErrorContext {
-                provider: P::NAME,
+                provider,
                 status: status.code,
                 title,
                 message: &message,

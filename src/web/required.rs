@@ -214,9 +214,9 @@ impl<'r> FromRequest<'r> for AnyUser {
             return Outcome::Forward(Status::Unauthorized);
         };
         let mut logins = Vec::new();
-        for (name, load) in registry.entries() {
-            if let Some(login) = load(req).await {
-                logins.push((name, login));
+        for provider in registry.providers() {
+            if let Some(login) = provider.session.load(req).await {
+                logins.push((provider.name, login));
             }
         }
         if logins.is_empty() {

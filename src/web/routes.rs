@@ -1,7 +1,7 @@
 //! The routes a provider's fairing mounts: `login`, `callback`, `logout`, `check`. They are
 //! the same for every protocol: the protocol's part is behind [`Flow`](crate::protocol::flow::Flow).
 
-use std::marker::PhantomData;
+use std::sync::Arc;
 
 use rocket::data::{Data, FromData, ToByteUnit};
 use rocket::form::{Form, FromForm};
@@ -12,7 +12,6 @@ use rocket::serde::json::Json;
 use rocket::Request;
 use serde::Serialize;
 
-use crate::config::ProviderConfig;
 use crate::error::LoginError;
 use crate::pages::templates::{self, render};
 use crate::protocol::credentials::Credentials;
@@ -21,7 +20,7 @@ use crate::provider::Provider;
 use crate::session::cookie::Attempt;
 use crate::util::now;
 use crate::web::callback::callback;
-use crate::web::guards::current;
+use crate::web::guards::session_with;
 use crate::web::next;
 use crate::web::pages::error_page;
 use crate::web::state::ProviderState;
@@ -41,20 +40,21 @@ enum Endpoint {
 
 struct ProviderRoute<P> {
     endpoint: Endpoint,
-    _provider: PhantomData<fn() -> P>,
+    state: Arc<ProviderState<P>>,
 }
 
 impl<P> Clone for ProviderRoute<P> {
     fn clone(&self) -> Self {
         ProviderRoute {
             endpoint: self.endpoint,
-            _provider: PhantomData,
+            state: self.state.clone(),
         }
     }
 }
 
-/// The routes for `P`, relative to its base path.
-pub(crate) fn routes<P: Provider>(config: &ProviderConfig) -> Vec<Route> {
+/// The routes of `state`'s provider, relative to its base path.
+pub(crate) fn routes<P: Provider>(state: &Arc<ProviderState<P>>) -> Vec<Route> {
+    let config = &state.config;
     let mut list = vec![
         (Method::Get, "/login", Endpoint::Login),
         (Method::Get, "/callback", Endpoint::Callback),
@@ -73,12 +73,12 @@ pub(crate) fn routes<P: Provider>(config: &ProviderConfig) -> Vec<Route> {
             let mut route = Route::new(
                 method,
                 path,
-                ProviderRoute::<P> {
+                ProviderRoute {
                     endpoint,
-                    _provider: PhantomData,
+                    state: state.clone(),
                 },
             );
-            route.name = Some(format!("rocket_oauth {} {path}", P::NAME).into());
+            route.name = Some(format!("rocket_oauth {} {path}", state.name).into());
             route
         })
         .collect()
@@ -87,9 +87,7 @@ pub(crate) fn routes<P: Provider>(config: &ProviderConfig) -> Vec<Route> {
 #[rocket::async_trait]
 impl<P: Provider> Handler for ProviderRoute<P> {
     async fn handle<'r>(&self, req: &'r Request<'_>, data: Data<'r>) -> Outcome<'r> {
-        let Some(state) = ProviderState::<P>::of(req.rocket()) else {
-            return Outcome::Error(Status::InternalServerError);
-        };
+        let state = &*self.state;
         let outcome = match self.endpoint {
             Endpoint::Login => login(req, state).await,
             // Rare routes are boxed: their futures would otherwise size every request's.
@@ -114,7 +112,7 @@ impl<P: Provider> Handler for ProviderRoute<P> {
                 struct Check {
                     authorized: bool,
                 }
-                let authorized = current::<P>(req).await.is_some();
+                let authorized = session_with(req, state).await.is_some();
                 Outcome::from(req, Json(Check { authorized }))
             }
         };
@@ -161,7 +159,7 @@ async fn login<'r, P: Provider>(req: &'r Request<'_>, state: &ProviderState<P>) 
         next: String,
     }
     let context = Confirm {
-        provider: P::NAME,
+        provider: state.name,
         action: state.login_url(),
         csrf_token: state.csrf.token(req.cookies()),
         next: next.unwrap_or_default(),
@@ -234,7 +232,7 @@ async fn logout<'r, P: Provider>(req: &'r Request<'_>, state: &ProviderState<P>)
     }
     let ended = state.sessions.end(req.cookies()).await;
     if let Some(login) = &ended {
-        revoke_in_background::<P>(req, login.credentials.clone());
+        revoke_in_background(state, login.credentials.clone());
     }
     state.hooks.after_logout(ended.as_ref(), req).await;
     let provider_logout = state.config.protocol.oidc().filter(|o| o.provider_logout);
@@ -255,10 +253,7 @@ async fn logout<'r, P: Provider>(req: &'r Request<'_>, state: &ProviderState<P>)
 
 /// Revokes the ended session's tokens at the provider (RFC 7009) without holding up the
 /// logout: best effort, bounded by the provider's timeouts.
-fn revoke_in_background<P: Provider>(req: &Request<'_>, credentials: Credentials) {
-    let Some(state) = ProviderState::<P>::of(req.rocket()) else {
-        return;
-    };
+fn revoke_in_background<P>(state: &ProviderState<P>, credentials: Credentials) {
     let (flow, http) = (state.flow.clone(), state.http.clone());
     tokio::spawn(async move { flow.revoke(&http, &credentials).await });
 }

@@ -22,17 +22,19 @@ use crate::session::backend::SessionBackend;
 use crate::session::cookie::Cookies;
 use crate::session::manager::Sessions;
 
-/// Reads a provider's live session for a request (type-erased, for [`AnyUser`](crate::AnyUser)).
-pub(crate) type SessionLoader =
-    for<'r, 'a> fn(
-        &'r Request<'a>,
+/// A provider's live session for a request, type-erased (for [`AnyUser`](crate::AnyUser)).
+pub(crate) trait LiveSession: Send + Sync {
+    fn load<'r>(
+        &'r self,
+        req: &'r Request<'_>,
     ) -> Pin<Box<dyn Future<Output = Option<Arc<Login>>> + Send + 'r>>;
+}
 
 /// An attached provider, as the sign-in page and [`AnyUser`](crate::AnyUser) see it.
 #[derive(Clone)]
 pub(crate) struct Registered {
     pub name: &'static str,
-    pub load: SessionLoader,
+    pub session: Arc<dyn LiveSession>,
     pub display_name: String,
     /// The provider's `login` route.
     pub login_path: String,
@@ -44,22 +46,47 @@ pub(crate) struct Registered {
 pub(crate) struct Registry(pub Mutex<Vec<Registered>>);
 
 impl Registry {
-    /// The providers' names and session loaders.
-    pub fn entries(&self) -> Vec<(&'static str, SessionLoader)> {
-        self.0
-            .lock()
-            .map(|e| e.iter().map(|r| (r.name, r.load)).collect())
-            .unwrap_or_default()
-    }
-
     /// The attached providers.
     pub fn providers(&self) -> Vec<Registered> {
         self.0.lock().map(|e| e.clone()).unwrap_or_default()
     }
+
+    /// The attached provider whose cookies `name`'s would share, if any: one of the same
+    /// name, or one whose name is `name` and `_…` (or the other way round), since cookie
+    /// names are `oauth_<name>` and `oauth_<name>_<what>`.
+    pub fn conflict(&self, name: &str) -> Option<&'static str> {
+        let clash = |other: &str| {
+            let (short, long) = if other.len() <= name.len() {
+                (other, name)
+            } else {
+                (name, other)
+            };
+            long.strip_prefix(short)
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with('_'))
+        };
+        let entries = self.0.lock().ok()?;
+        entries.iter().map(|r| r.name).find(|other| clash(other))
+    }
+
+    /// Lists `state`'s provider (after [`Registry::has`] said its name is free).
+    pub fn register<P: Provider>(&self, state: &Arc<ProviderState<P>>) {
+        let entry = Registered {
+            name: state.name,
+            session: state.clone(),
+            display_name: state.config.display_name.clone(),
+            login_path: state.login_url(),
+        };
+        if let Ok(mut entries) = self.0.lock() {
+            entries.push(entry);
+        }
+    }
 }
 
-/// Managed once per provider type (so two providers never collide in Rocket's state).
+/// Managed once per provider type (so two providers never collide in Rocket's state); the
+/// providers listed in configuration have one each, under their own names.
 pub(crate) struct ProviderState<P> {
+    /// The provider's name: `P::NAME`, or its key under `oauth.providers`.
+    pub name: &'static str,
     pub provider: P,
     /// The application's hooks.
     pub hooks: Box<dyn Hooks>,
@@ -93,6 +120,7 @@ impl<P: Send + Sync + 'static> ProviderState<P> {
 
 impl<P: Provider> ProviderState<P> {
     pub fn new(
+        name: &'static str,
         (provider, hooks): (P, Box<dyn Hooks>),
         config: ProviderConfig,
         backend: &SessionBackend,
@@ -100,7 +128,7 @@ impl<P: Provider> ProviderState<P> {
         let http = HttpClient::new(config.connect_timeout, config.timeout)
             .map_err(|e| ConfigError::HttpClient(Box::new(e)))?;
         let cookies = Cookies::new(
-            P::NAME,
+            name,
             &config.base_path,
             config.secure_cookies,
             config.form_post,
@@ -109,7 +137,7 @@ impl<P: Provider> ProviderState<P> {
             cookies.clone(),
             backend.store.clone(),
             backend.ledger(),
-            P::NAME,
+            name,
             std::time::Duration::from_secs(backend.config.lifetime),
             config.refresh_skew,
         );
@@ -117,7 +145,7 @@ impl<P: Provider> ProviderState<P> {
             name: format!(
                 "{}oauth_{}_csrf",
                 Cookies::prefix(config.secure_cookies),
-                P::NAME
+                name
             ),
             path: cookies.form_path().to_owned(),
             secure: config.secure_cookies,
@@ -145,6 +173,7 @@ impl<P: Provider> ProviderState<P> {
             .oauth1()
             .map(|o| RateLimit::new(o.login_calls_per_client, o.login_calls_per_minute));
         Ok(ProviderState {
+            name,
             provider,
             hooks,
             api,
@@ -157,7 +186,9 @@ impl<P: Provider> ProviderState<P> {
             csrf,
         })
     }
+}
 
+impl<P> ProviderState<P> {
     /// Where `GET login` is.
     pub fn login_url(&self) -> String {
         format!("{}/login", self.config.base_path)

@@ -12,6 +12,7 @@ mod hardening;
 mod launch;
 mod layers;
 mod lifecycle;
+mod listed;
 mod login;
 mod oauth1;
 #[cfg(feature = "oidc")]

@@ -192,7 +192,6 @@ impl MockProvider {
     /// by [`MockProvider::configure_listed`]).
     ///
     /// ```rust
-    /// # rocket::async_test(async {
     /// # #[macro_use] extern crate rocket;
     /// use rocket::local::asynchronous::Client;
     /// use rocket_oauth::config::Protocol;
@@ -204,6 +203,7 @@ impl MockProvider {
     ///     Some(providers.user(tenant).await?.subject.clone())
     /// }
     ///
+    /// # rocket::async_test(async {
     /// let mock = MockProvider::start();
     /// let figment = mock.configure_listed(testing::figment(), "acme", Protocol::OAuth2);
     /// let rocket = rocket::custom(figment)

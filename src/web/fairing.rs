@@ -17,10 +17,10 @@ use crate::session::backend::SessionBackend;
 use crate::web::guards::{session_ended, PendingLogin};
 use crate::web::routes;
 use crate::web::signin;
-use crate::web::state::{ProviderState, Registry};
+use crate::web::state::{ProviderState, Registry, LISTED};
 
 /// Names taken by other tables under `oauth`.
-const RESERVED: [&str; 3] = ["session", "signin", "providers"];
+const RESERVED: [&str; 3] = ["session", "signin", LISTED];
 
 /// Checks a provider's name; `key` is where it was given. `underscore`: whether `_` may
 /// appear in it.

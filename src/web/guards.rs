@@ -23,7 +23,7 @@ use crate::login::Login;
 use crate::provider::Provider;
 use crate::session::manager::{NotRefreshed, Session};
 use crate::util::now;
-use crate::web::state::{LiveSession, ProviderState};
+use crate::web::state::{LiveSession, ProviderState, LISTED};
 
 /// The logged-in user's session with provider `P`: its tokens, and (through `Deref`) the
 /// whole [`Login`] — userinfo, identity, roles.
@@ -320,7 +320,7 @@ pub(crate) fn abort_without_fairing<P: Provider>(rocket: &Rocket<Ignite>, guard:
     if ProviderState::<P>::of(rocket).is_some() {
         return false;
     }
-    if P::NAME == crate::web::listed::Listed::NAME {
+    if P::NAME == LISTED {
         log::error!(
             "`{guard}<Listed>` names no provider: use the `Providers` guard (`providers.user(name)`)"
         );

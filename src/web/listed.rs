@@ -17,7 +17,7 @@ use crate::hooks::Hooks;
 use crate::provider::{Protocol, Provider, ProviderDefaults};
 use crate::web::fairing::{attach, check_name, fail, finish, mount, prepare, tls};
 use crate::web::guards::{login_target, session_with, AccessToken, User};
-use crate::web::state::ProviderState;
+use crate::web::state::{ProviderState, LISTED};
 
 /// Where listed providers are configured.
 const TABLE: &str = "oauth.providers";
@@ -58,7 +58,7 @@ pub struct Listed;
 
 impl Provider for Listed {
     /// Not a provider's name: the table under which they are listed.
-    const NAME: &'static str = "providers";
+    const NAME: &'static str = LISTED;
 
     fn defaults() -> ProviderDefaults {
         ProviderDefaults::bare(Protocol::OAuth2)

@@ -22,6 +22,9 @@ use crate::session::backend::SessionBackend;
 use crate::session::cookie::Cookies;
 use crate::session::manager::Sessions;
 
+/// The name of [`Listed`](crate::Listed): the table `oauth.providers`, not a provider.
+pub(crate) const LISTED: &str = "providers";
+
 /// A provider's live session for a request, type-erased (for [`AnyUser`](crate::AnyUser)).
 pub(crate) trait LiveSession: Send + Sync {
     fn load<'r>(

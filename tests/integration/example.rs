@@ -248,6 +248,82 @@ redirect_uri = "{app}/auth/gh/callback"
     assert!(sso.requests_to("/user/repos").is_empty());
 }
 
+/// The black-box contract of `examples/tenants.rs`: two tenants' providers, listed in
+/// configuration only (OpenID Connect and OAuth 2, each a mock of the testing kit).
+#[cfg(feature = "oidc")]
+#[rocket::async_test]
+async fn tenants_example_contract() {
+    use rocket::serde::json::json;
+    use rocket_oauth::testing::{CLIENT_ID, CLIENT_SECRET};
+    let (acme, globex) = (MockProvider::start(), MockProvider::start());
+    globex.add_user(MockUser::new("bob").name("Bob <B>"));
+    let port = free_port();
+    let header = crate::common::example::rocket_toml_header(port);
+    let app = format!("http://127.0.0.1:{port}");
+    let config = format!(
+        r#"{header}
+[default.oauth.providers.acme]
+protocol = "oidc"
+client_id = "{CLIENT_ID}"
+client_secret = "{CLIENT_SECRET}"
+issuer = "{acme}"
+redirect_uri = "{app}/auth/acme/callback"
+
+[default.oauth.providers.globex]
+client_id = "{CLIENT_ID}"
+client_secret = "{CLIENT_SECRET}"
+authorize_url = "{globex}/authorize"
+token_url = "{globex}/token"
+userinfo_url = "{globex}/userinfo"
+redirect_uri = "{app}/auth/globex/callback"
+"#,
+        acme = acme.url(),
+        globex = globex.url(),
+    );
+    let (_running, url) = crate::common::example::start("tenants", &config, port).await;
+    let browser = Browser::new();
+    let index = browser.get(&format!("{url}/")).await.text().await.unwrap();
+    assert!(index.contains(r#"href="/t/acme""#) && index.contains(r#"href="/t/globex""#));
+    assert_eq!(browser.get(&format!("{url}/t/initech")).await.status(), 404);
+    let r = browser.get(&format!("{url}/t/acme")).await;
+    assert_eq!(location(&r), "/auth/acme/login?next=/t/acme");
+
+    let (r, visited) = browser.follow(&format!("{url}/t/acme")).await;
+    assert_eq!(r.status(), 200, "{visited:?}");
+    assert!(r
+        .text()
+        .await
+        .unwrap()
+        .contains("Hello Alice Example, signed in to acme."));
+    // Logged in with acme only: globex's page sends the visitor to globex.
+    let r = browser.get(&format!("{url}/t/globex")).await;
+    assert_eq!(location(&r), "/auth/globex/login?next=/t/globex");
+    let landing = globex
+        .log_in_http_listed(&browser, &url, "globex", "bob")
+        .await;
+    assert_eq!(landing.status.code, 200, "{}", landing.body);
+    let page = browser
+        .get(&format!("{url}/t/globex"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("Hello Bob &lt;B&gt;, signed in to globex."),
+        "{page}"
+    );
+    assert_eq!(
+        browser.json(&format!("{url}/logins")).await,
+        json!({"acme": 1, "globex": 1})
+    );
+    // Signing out of one tenant keeps the other.
+    let out = browser.post(&format!("{url}/auth/acme/logout")).await;
+    assert_eq!(out.status(), 303);
+    let r = browser.get(&format!("{url}/t/acme")).await;
+    assert_eq!(r.status(), 303);
+    assert_eq!(browser.get(&format!("{url}/t/globex")).await.status(), 200);
+}
+
 /// `cargo run --example presets` prints a JSON array, one object per preset.
 #[test]
 fn presets_example_prints_every_preset() {

@@ -235,3 +235,20 @@ fn every_protocol_key_is_documented() {
         );
     }
 }
+
+#[test]
+fn a_table_may_name_its_own_protocol_only() {
+    let table = |protocol: &str| {
+        format!(
+            r#"{{"client_id": "x", "redirect_uri": "http://127.0.0.1/cb", "protocol": "{protocol}"}}"#
+        )
+    };
+    assert!(resolve(&table("oauth2"), &DEFAULTS).is_ok());
+    for other in ["oidc", "oauth1", "OAuth2"] {
+        let err = resolve(&table(other), &DEFAULTS).unwrap_err().to_string();
+        assert!(
+            err.contains("`oauth.p.protocol`") && err.contains("`oauth2`"),
+            "{err}"
+        );
+    }
+}

@@ -309,7 +309,15 @@ impl MockProvider {
     /// let protocol: String = figment.extract_inner("oauth.providers.acme.protocol").unwrap();
     /// assert_eq!(protocol, "oidc");
     /// ```
+    ///
+    /// # Panics
+    ///
+    /// For [`Protocol::OAuth1`]: listed providers speak OAuth 2 or OpenID Connect.
     pub fn configure_listed(&self, figment: Figment, name: &str, protocol: Protocol) -> Figment {
+        assert!(
+            protocol != Protocol::OAuth1,
+            "listed providers speak OAuth 2 or OpenID Connect"
+        );
         let base_path = listed_base_path(&figment, name);
         let mut table = self.table(protocol, &app_url(&figment), &base_path);
         table["protocol"] = protocol.key().into();

@@ -151,7 +151,9 @@ pub(crate) fn finish<'p, P: 'p>(
     res: &mut Response<'_>,
     states: impl IntoIterator<Item = &'p ProviderState<P>>,
 ) {
-    if res.status().code >= 400 {
+    // The redirect may already have been made by another provider's fairing: the removals
+    // go with it too.
+    if res.status().code >= 400 || PendingLogin::get(req).is_some() {
         for state in states {
             if session_ended(req, state.name) {
                 for removal in state.cookies.session_removals(req.cookies()) {

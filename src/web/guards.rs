@@ -154,7 +154,8 @@ impl<P> AccessToken<P> {
 struct Memo(Mutex<Vec<(&'static str, Arc<Slot>)>>);
 
 /// One provider's memo: its session, read once, and whether this request ended it (its
-/// refresh was refused).
+/// refresh was refused). Reading the session must never reach a guard of the same provider
+/// (it would wait on itself): no hook is given the request during a refresh.
 #[derive(Default)]
 struct Slot {
     session: OnceCell<Option<Session>>,

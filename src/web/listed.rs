@@ -24,9 +24,11 @@ const TABLE: &str = "oauth.providers";
 
 /// A provider listed in configuration rather than written as a type: a generic OAuth 2 or
 /// OpenID Connect provider, one per table `[default.oauth.providers.<name>]`. Its guards name
-/// it at run time through [`Providers`] (`providers.user("acme")`), and give
-/// `AccessToken<Listed>`, `User<Listed>` and `ApiClient<'_, Listed>`; the typed guards
-/// (`User<Listed>` as a route's parameter) name no provider and abort launch.
+/// it at run time through [`Providers`] (`providers.user("acme")`), which gives
+/// `AccessToken<Listed>`, `User<Listed>`, `ApiClient<'_, Listed>` and `ApiHandle<Listed>`.
+/// The typed guards of `Listed` as a route's parameter (`User<Listed>`, `OrLogin<…>`,
+/// `ApiHandle<Listed>`, `ProviderInfo<'_, Listed>`, `SessionAdmin<'_, Listed>`, …) name no
+/// provider and abort launch.
 ///
 /// Each table takes every key a provider's does (see [`ProviderConfig`]), plus `protocol`:
 /// `"oauth2"` (the default: `authorize_url` and `token_url` are required) or `"oidc"`
@@ -319,7 +321,9 @@ impl<'r> Providers<'r> {
         }
     }
 
-    /// [`Providers::require`], for a user with an identity.
+    /// [`Providers::require`], for a user with an identity. A session without one (the
+    /// provider gave no userinfo) answers `401`, never a redirect (logging in again would
+    /// change nothing).
     pub async fn require_user(&self, name: &str) -> Result<User<Listed>, NotLoggedIn> {
         let token = self.require(name).await?;
         let provider = token.provider();

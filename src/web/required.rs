@@ -214,9 +214,9 @@ impl<'r> FromRequest<'r> for AnyUser {
             return Outcome::Forward(Status::Unauthorized);
         };
         let mut logins = Vec::new();
-        for provider in registry.providers() {
-            if let Some(login) = provider.session.load(req).await {
-                logins.push((provider.name, login));
+        for (name, session) in registry.sessions() {
+            if let Some(login) = session.load(req).await {
+                logins.push((name, login));
             }
         }
         if logins.is_empty() {

@@ -49,29 +49,31 @@ pub(crate) struct Registered {
 pub(crate) struct Registry(pub Mutex<Vec<Registered>>);
 
 impl Registry {
+    /// The providers' names and sessions, in attach order.
+    pub fn sessions(&self) -> Vec<(&'static str, Arc<dyn LiveSession>)> {
+        self.0
+            .lock()
+            .map(|e| e.iter().map(|r| (r.name, r.session.clone())).collect())
+            .unwrap_or_default()
+    }
+
     /// The attached providers.
     pub fn providers(&self) -> Vec<Registered> {
         self.0.lock().map(|e| e.clone()).unwrap_or_default()
     }
 
     /// The attached provider whose cookies `name`'s would share, if any: one of the same
-    /// name, or one whose name is `name` and `_…` (or the other way round), since cookie
-    /// names are `oauth_<name>` and `oauth_<name>_<what>`.
+    /// name, or a pair such as `a` and `a_login…` or `a_csrf`, since cookie names are
+    /// `oauth_<name>`, `oauth_<name>_login_<key>` and `oauth_<name>_csrf`.
     pub fn conflict(&self, name: &str) -> Option<&'static str> {
-        let clash = |other: &str| {
-            let (short, long) = if other.len() <= name.len() {
-                (other, name)
-            } else {
-                (name, other)
-            };
-            long.strip_prefix(short)
-                .is_some_and(|rest| rest.is_empty() || rest.starts_with('_'))
-        };
         let entries = self.0.lock().ok()?;
-        entries.iter().map(|r| r.name).find(|other| clash(other))
+        entries
+            .iter()
+            .map(|r| r.name)
+            .find(|other| shares_cookies(name, other))
     }
 
-    /// Lists `state`'s provider (after [`Registry::has`] said its name is free).
+    /// Lists `state`'s provider (after [`Registry::conflict`] found none).
     pub fn register<P: Provider>(&self, state: &Arc<ProviderState<P>>) {
         let entry = Registered {
             name: state.name,
@@ -85,8 +87,15 @@ impl Registry {
     }
 }
 
-/// Managed once per provider type (so two providers never collide in Rocket's state); the
-/// providers listed in configuration have one each, under their own names.
+/// Whether providers named `a` and `b` would share a cookie name.
+fn shares_cookies(a: &str, b: &str) -> bool {
+    let (short, long) = if a.len() <= b.len() { (a, b) } else { (b, a) };
+    long.strip_prefix(short)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with("_login") || rest == "_csrf")
+}
+
+/// Managed once per provider type (so two providers never collide in Rocket's state); each
+/// provider listed in configuration has one too, kept in the listed providers' state.
 pub(crate) struct ProviderState<P> {
     /// The provider's name: `P::NAME`, or its key under `oauth.providers`.
     pub name: &'static str,
@@ -195,5 +204,30 @@ impl<P> ProviderState<P> {
     /// Where `GET login` is.
     pub fn login_url(&self) -> String {
         format!("{}/login", self.config.base_path)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::shares_cookies;
+
+    #[test]
+    fn names_that_would_share_cookies_conflict() {
+        for (a, b) in [
+            ("a", "a"),
+            ("a", "a_login"),
+            ("a_login_x", "a"),
+            ("a", "a_csrf"),
+        ] {
+            assert!(shares_cookies(a, b), "{a} {b}");
+        }
+        for (a, b) in [
+            ("a", "b"),
+            ("github", "github_enterprise"),
+            ("a", "a-eu"),
+            ("a", "ab"),
+        ] {
+            assert!(!shares_cookies(a, b), "{a} {b}");
+        }
     }
 }

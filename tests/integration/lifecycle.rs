@@ -597,3 +597,42 @@ async fn a_periodic_job_calls_the_api_with_stored_credentials() {
     }
     assert_eq!(*app.log.job_answers.lock().unwrap(), ["alice"]);
 }
+
+#[rocket::get("/other-private")]
+fn other_private(_user: rocket_oauth::LoginRequired<crate::common::app::Other>) -> &'static str {
+    "other's page"
+}
+
+/// With several fairings, the redirect of one provider's `OrLogin` (made by whichever
+/// fairing answers first) still carries the removal of that provider's ended session.
+#[rocket::async_test]
+async fn a_refused_refresh_of_a_later_provider_removes_its_cookie_in_the_redirect() {
+    use crate::common::app::{Idp, Other};
+    let idp = start_idp().await;
+    idp.script(|s| s.expires_in = Some(2));
+    idp.script(|s| s.refresh = RefreshReply::InvalidGrant);
+    let port = free_port();
+    let figment = base_figment()
+        .merge(("port", port))
+        .merge(("oauth.idp", provider_config(&idp, "idp", port)))
+        .merge(("oauth.other", provider_config(&idp, "other", port)));
+    let rocket = rocket::custom(figment)
+        .attach(Idp.fairing())
+        .attach(Other.fairing())
+        .mount("/", rocket::routes![other_private]);
+    let url = launch(rocket).await;
+    let browser = Browser::new();
+    let (r, _) = browser
+        .follow(&format!("{url}/auth/other/login?next=/other-private"))
+        .await;
+    assert_eq!(r.text().await.unwrap(), "other's page");
+    rocket::tokio::time::sleep(Duration::from_millis(2100)).await;
+    let r = browser.get(&format!("{url}/other-private")).await;
+    assert_eq!(r.status(), 303);
+    assert!(location(&r).starts_with("/auth/other/login?next="));
+    let removed = r.headers().get_all("set-cookie").iter().any(|c| {
+        let c = c.to_str().unwrap();
+        c.starts_with("oauth_other=") && c.contains("Max-Age=0")
+    });
+    assert!(removed, "the ended session's cookie is removed");
+}

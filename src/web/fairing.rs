@@ -74,6 +74,11 @@ pub(crate) fn fail(rocket: Rocket<Build>, e: ConfigError) -> fairing::Result {
     Err(rocket)
 }
 
+/// What a fairing hands over at its first ignite only (a second one is a duplicate).
+pub(crate) fn take_once<T>(slot: &std::sync::Mutex<Option<T>>) -> Option<T> {
+    slot.lock().ok().and_then(|mut slot| slot.take())
+}
+
 /// Whether Rocket serves TLS.
 pub(crate) fn tls(rocket: &Rocket<Build>) -> bool {
     rocket
@@ -179,11 +184,7 @@ impl<P: Provider> OAuthFairing<P> {
         check_name(name, "Provider::NAME", true)?;
         let config =
             ProviderConfig::from_figment(rocket.figment(), name, &P::defaults(), tls(rocket))?;
-        let provider = self
-            .provider
-            .lock()
-            .ok()
-            .and_then(|mut p| p.take())
+        let provider = take_once(&self.provider)
             .ok_or_else(|| ConfigError::DuplicateProvider { name: name.into() })?;
         attach(rocket, (name, &format!("oauth.{name}")), provider, config).await
     }

@@ -15,7 +15,7 @@ use crate::config::{Keys, ProviderConfig};
 use crate::error::ConfigError;
 use crate::hooks::Hooks;
 use crate::provider::{Protocol, Provider, ProviderDefaults};
-use crate::web::fairing::{attach, check_name, fail, finish, mount, prepare, tls};
+use crate::web::fairing::{attach, check_name, fail, finish, mount, prepare, take_once, tls};
 use crate::web::guards::{login_target, session_with, AccessToken, User};
 use crate::web::state::{ProviderState, LISTED};
 
@@ -146,11 +146,7 @@ impl ListedFairing {
         if names.is_empty() {
             return Err(invalid("lists no provider"));
         }
-        let make = self
-            .hooks
-            .lock()
-            .ok()
-            .and_then(|mut h| h.take())
+        let make = take_once(&self.hooks)
             .ok_or_else(|| ConfigError::DuplicateProvider { name: TABLE.into() })?;
         let mut states = Vec::with_capacity(names.len());
         for name in names {

@@ -118,6 +118,11 @@ async fn listed_providers_log_in_by_name_over_http() {
     let app = testing::serve(rocket).await;
     let browser = Browser::new();
     let url = |path: &str| format!("{app}{path}");
+    // A page's text, as the browser gets it.
+    let text = |path: &str| {
+        let request = browser.client().get(url(path));
+        async move { request.send().await.unwrap().text().await.unwrap() }
+    };
     // A script's request (not a page navigation).
     let fetch = |path: &str| {
         let request = browser.client().get(url(path));
@@ -153,28 +158,14 @@ async fn listed_providers_log_in_by_name_over_http() {
         .log_in_http_listed(&browser, &app, "acme", "alice")
         .await;
     assert_eq!(landing.status.code, 200, "{}", landing.body);
-    assert_eq!(
-        browser.get(&url("/t/acme/me")).await.text().await.unwrap(),
-        "alice at acme"
-    );
+    assert_eq!(text("/t/acme/me").await, "alice at acme");
     assert_eq!(fetch("/t/globex/me").await, 401);
     let landing = globex
         .log_in_http_listed(&browser, &app, "globex", "bob")
         .await;
     assert_eq!(landing.status.code, 200, "{}", landing.body);
-    assert_eq!(
-        browser
-            .get(&url("/t/globex/me"))
-            .await
-            .text()
-            .await
-            .unwrap(),
-        "bob at globex"
-    );
-    assert_eq!(
-        browser.get(&url("/t/acme/me")).await.text().await.unwrap(),
-        "alice at acme"
-    );
+    assert_eq!(text("/t/globex/me").await, "bob at globex");
+    assert_eq!(text("/t/acme/me").await, "alice at acme");
     #[cfg(feature = "oidc")]
     {
         // The OpenID Connect one went through discovery and an ID token with a nonce.
@@ -212,10 +203,7 @@ async fn listed_providers_log_in_by_name_over_http() {
     assert_eq!(fetch("/corp").await, 401);
     let landing = corp_mock.log_in_http::<Corp>(&browser, &app, "carol").await;
     assert_eq!(landing.status.code, 200, "{}", landing.body);
-    assert_eq!(
-        browser.get(&url("/corp")).await.text().await.unwrap(),
-        "carol"
-    );
+    assert_eq!(text("/corp").await, "carol");
     let anyone: Value = browser.get(&url("/anyone")).await.json().await.unwrap();
     assert_eq!(anyone, json!(["corp", "acme", "globex"]));
 
@@ -230,19 +218,8 @@ async fn listed_providers_log_in_by_name_over_http() {
     let out = browser.post(&format!("{app}/auth/acme/logout")).await;
     assert_eq!(out.status(), 303);
     assert_eq!(fetch("/t/acme/me").await, 401);
-    assert_eq!(
-        browser
-            .get(&url("/t/globex/me"))
-            .await
-            .text()
-            .await
-            .unwrap(),
-        "bob at globex"
-    );
-    assert_eq!(
-        browser.get(&url("/corp")).await.text().await.unwrap(),
-        "carol"
-    );
+    assert_eq!(text("/t/globex/me").await, "bob at globex");
+    assert_eq!(text("/corp").await, "carol");
     assert_eq!(
         *events.0.lock().unwrap(),
         [

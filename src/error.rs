@@ -236,6 +236,10 @@ pub enum SessionStoreError {
         "sessions live in cookies; set `oauth.session.store` to end them from outside a request"
     )]
     CookieSessions,
+    /// The store does not do what was asked (a store of the application's own that does not
+    /// implement the named [`SessionStore`](crate::session::SessionStore) method).
+    #[error("the session store does not implement `{0}`")]
+    Unsupported(&'static str),
 }
 
 impl SessionStoreError {

@@ -487,6 +487,7 @@ impl ProviderConfig {
                 tenants: oidc.tenants.clone(),
                 issuer_aliases: oidc.issuer_aliases.clone(),
                 require_nonce: oidc.require_nonce,
+                backchannel_logout: oidc.backchannel_logout,
             }),
             _ => FlowSettings::OAuth2(
                 client,

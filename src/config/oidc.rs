@@ -37,6 +37,13 @@ pub struct OidcConfig {
     /// it cannot be fetched or is unusable: a wrong issuer shows before the first visitor.
     /// _Default:_ `false` (discovery on the first login, retried until it succeeds).
     pub discover_at_launch: bool,
+    /// Mount `POST <base_path>/backchannel-logout` for the provider's logout tokens
+    /// (OpenID Connect Back-Channel Logout 1.0): a valid one ends the sessions it names, in
+    /// every instance. Needs a session store (`oauth.session.store`). _Default:_ `false`.
+    pub backchannel_logout: bool,
+    /// Mount `GET <base_path>/frontchannel-logout` (OpenID Connect Front-Channel Logout
+    /// 1.0), the page the provider loads in an iframe at its logout. _Default:_ `false`.
+    pub frontchannel_logout: bool,
 }
 
 /// The OpenID Connect keys as configured: the one list of them (other protocols refuse
@@ -51,6 +58,8 @@ pub(super) struct OidcKeys {
     discover_at_launch: Option<bool>,
     provider_logout: Option<bool>,
     post_logout_redirect_uri: Option<String>,
+    backchannel_logout: Option<bool>,
+    frontchannel_logout: Option<bool>,
 }
 
 impl OidcKeys {
@@ -94,6 +103,8 @@ impl OidcKeys {
             require_nonce: self.require_nonce.unwrap_or(true),
             discover_at_launch: self.discover_at_launch.unwrap_or(false),
             provider_logout: self.provider_logout.unwrap_or(false),
+            backchannel_logout: self.backchannel_logout.unwrap_or(false),
+            frontchannel_logout: self.frontchannel_logout.unwrap_or(false),
             post_logout_redirect_uri: non_empty(self.post_logout_redirect_uri)
                 .map(|u| keys.url(&u, "post_logout_redirect_uri"))
                 .transpose()?,

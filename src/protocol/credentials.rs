@@ -116,6 +116,12 @@ impl Credentials {
     pub fn id_token(&self) -> Option<&str> {
         self.id_token.as_ref().map(Secret::expose)
     }
+
+    /// The provider's session (`sid`) that the ID token names: what its logout ends.
+    pub(crate) fn provider_session(&self) -> Option<String> {
+        let claims = crate::util::jwt_payload(self.id_token()?)?;
+        claims.get("sid")?.as_str().map(str::to_owned)
+    }
 }
 
 #[cfg(test)]

@@ -147,3 +147,34 @@ pub enum IdTokenError {
     #[error("the provider's signing keys could not be fetched: {0}")]
     Keys(#[source] HttpError),
 }
+
+/// Why a back-channel logout token was refused (OpenID Connect Back-Channel Logout 1.0 §2.6).
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum LogoutTokenError {
+    /// The provider's protocol has no back-channel logout (not OpenID Connect).
+    #[error("this provider does not log out over the back channel")]
+    Unsupported,
+    #[cfg(feature = "oidc")]
+    /// The token is not a compact JWS with JSON header and claims.
+    #[error("the logout token is malformed")]
+    Malformed,
+    #[cfg(feature = "oidc")]
+    /// The signature or algorithm is not acceptable.
+    #[error("the logout token's signature is refused: {0}")]
+    Signature(String),
+    #[cfg(feature = "oidc")]
+    /// A claim check failed.
+    #[error("the logout token was refused: {0}")]
+    Claims(String),
+    /// The token's `jti` was accepted before.
+    #[error("the logout token was used before")]
+    Replayed,
+    #[cfg(feature = "oidc")]
+    /// The provider's signing keys (or configuration) could not be fetched.
+    #[error("the provider's signing keys could not be fetched: {0}")]
+    Keys(#[source] HttpError),
+    #[cfg(feature = "oidc")]
+    /// OpenID Connect discovery failed.
+    #[error("the provider's configuration could not be discovered")]
+    Discovery,
+}

@@ -10,7 +10,7 @@ use serde_json::Value;
 use url::Url;
 
 use super::credentials::Credentials;
-use super::error::FlowError;
+use super::error::{FlowError, LogoutTokenError};
 use super::http::{HttpClient, HttpError};
 
 /// The parameters a provider sent back to the callback (query or form fields).
@@ -74,6 +74,18 @@ pub(crate) struct Completed {
     pub userinfo: Option<Value>,
 }
 
+/// What a valid back-channel logout token ends: the sessions of `sid` (the provider's session,
+/// as ID tokens name it), or, without one, every session of `sub`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct LogoutClaims {
+    pub sub: Option<String>,
+    pub sid: Option<String>,
+    pub jti: String,
+    /// Until when (seconds since the epoch) the token would be accepted: its `jti` is
+    /// remembered that long.
+    pub until: i64,
+}
+
 /// A provider's endpoints, as configured or (OpenID Connect) discovered; read them with
 /// [`ProviderInfo`](crate::guards::ProviderInfo).
 ///
@@ -103,6 +115,12 @@ pub struct ProviderEndpoints {
     pub end_session_url: Option<Url>,
     /// OpenID Connect: the JWKS.
     pub jwks_url: Option<Url>,
+    /// OpenID Connect: the provider sends back-channel logout tokens
+    /// (`backchannel_logout_supported`).
+    pub backchannel_logout: bool,
+    /// OpenID Connect: its logout tokens name the session (`sid`), not only the user
+    /// (`backchannel_logout_session_supported`).
+    pub backchannel_logout_session: bool,
 }
 
 /// One protocol's login flow, built once per provider at ignite.
@@ -157,6 +175,22 @@ pub(crate) trait Flow: Send + Sync + 'static {
         _credentials: Option<&Credentials>,
         _post_logout_redirect_uri: Option<&Url>,
     ) -> Option<Url> {
+        None
+    }
+
+    /// Validates a back-channel logout token (OpenID Connect Back-Channel Logout 1.0); `now`:
+    /// seconds since the epoch. The caller checks that its `jti` is new.
+    async fn logout_token(
+        &self,
+        _http: &HttpClient,
+        _raw: &str,
+        _now: i64,
+    ) -> Result<LogoutClaims, LogoutTokenError> {
+        Err(LogoutTokenError::Unsupported)
+    }
+
+    /// The issuer, as front-channel logout requests name it (`iss`), once known.
+    async fn issuer(&self, _http: &HttpClient) -> Option<String> {
         None
     }
 }

@@ -67,8 +67,10 @@ type Slot = Arc<tokio::sync::Mutex<Option<Landed>>>;
 /// One provider's sessions.
 pub(crate) struct Sessions {
     pub cookies: Cookies,
-    store: Option<Arc<dyn SessionStore>>,
-    provider: &'static str,
+    pub(super) store: Option<Arc<dyn SessionStore>>,
+    pub(super) provider: &'static str,
+    /// Remember which user each provider session (`sid`) is: federated logout is on.
+    pub(super) sid_index: bool,
     /// Absolute session lifetime, seconds.
     lifetime: i64,
     /// Refresh this many seconds before the access token expires.
@@ -151,6 +153,7 @@ impl Sessions {
             rotations: Rotations::new(ledger, provider, seconds(lifetime)),
             store,
             provider,
+            sid_index: false,
             lifetime: seconds(lifetime),
             skew: seconds(skew),
             flights: Mutex::default(),
@@ -167,10 +170,20 @@ impl Sessions {
         login.credentials.expires_within(self.skew, now)
     }
 
+    /// Sessions remember which user each provider session (`sid`) is, so that a logout
+    /// naming only the provider session finds them.
+    pub fn index_provider_sessions(mut self, on: bool) -> Self {
+        self.sid_index = on;
+        self
+    }
+
     /// `<provider>:<subject>`, the key of a user's sessions.
+    pub(super) fn user_key(&self, subject: &str) -> String {
+        format!("{}:{subject}", self.provider)
+    }
+
     fn user_of(&self, login: &Login) -> Option<String> {
-        let subject = &login.identity.as_ref()?.subject;
-        Some(format!("{}:{subject}", self.provider))
+        Some(self.user_key(&login.identity.as_ref()?.subject))
     }
 
     /// The session as stored (not refreshed); `None` when absent, unreadable or past its
@@ -220,7 +233,9 @@ impl Sessions {
             }
             None => None,
         };
-        self.save(jar, id.as_deref(), login).await
+        self.save(jar, id.as_deref(), login).await?;
+        self.index_sid(login, self.ends(login)).await;
+        Ok(())
     }
 
     /// When the session of `login` ends: at its lifetime, or without a refresh token when its
@@ -366,11 +381,7 @@ impl Sessions {
     /// Ends every session of the user `subject` (with a store).
     pub async fn end_user(&self, subject: &str) -> Result<usize, SessionStoreError> {
         match &self.store {
-            Some(store) => {
-                store
-                    .delete_user(&format!("{}:{subject}", self.provider))
-                    .await
-            }
+            Some(store) => store.delete_user(&self.user_key(subject)).await,
             None => Err(SessionStoreError::CookieSessions),
         }
     }

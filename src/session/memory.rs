@@ -173,6 +173,20 @@ impl SessionStore for MemorySessionStore {
         Ok(ids.len())
     }
 
+    async fn user_sessions(
+        &self,
+        user: &str,
+    ) -> Result<Vec<(String, SessionRecord)>, SessionStoreError> {
+        let inner = self.lock();
+        let now = now();
+        let ids = inner.users.get(user).into_iter().flatten();
+        Ok(ids
+            .filter_map(|id| inner.sessions.get(id).map(|record| (id.clone(), record)))
+            .filter(|(_, record)| record.expires_at > now)
+            .map(|(id, record)| (id, record.clone()))
+            .collect())
+    }
+
     async fn try_lock(&self, key: &str, ttl: Duration) -> Result<bool, SessionStoreError> {
         let mut inner = self.lock();
         let now = Instant::now();

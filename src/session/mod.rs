@@ -9,6 +9,7 @@
 pub(crate) mod backend;
 pub(crate) mod config;
 pub(crate) mod cookie;
+pub(crate) mod logout;
 pub(crate) mod manager;
 pub(crate) mod memory;
 pub(crate) mod record;

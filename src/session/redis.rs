@@ -189,6 +189,38 @@ impl SessionStore for RedisSessionStore {
         Ok(deleted.saturating_sub(1))
     }
 
+    async fn user_sessions(
+        &self,
+        user: &str,
+    ) -> Result<Vec<(String, SessionRecord)>, SessionStoreError> {
+        let ids: Vec<String> = self
+            .query(redis::cmd("SMEMBERS").arg(self.user_key(user)))
+            .await?;
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut get = redis::cmd("MGET");
+        for id in &ids {
+            get.arg(self.session_key(id));
+        }
+        let raw: Vec<Option<String>> = self.query(&get).await?;
+        let now = now();
+        Ok(ids
+            .into_iter()
+            .zip(raw)
+            .filter_map(|(id, raw)| Some((id, serde_json::from_str::<Stored>(&raw?).ok()?)))
+            .filter(|(_, stored)| stored.expires_at > now)
+            .map(|(id, stored)| {
+                let record = SessionRecord {
+                    user: stored.user,
+                    expires_at: stored.expires_at,
+                    data: stored.data,
+                };
+                (id, record)
+            })
+            .collect())
+    }
+
     async fn try_lock(&self, key: &str, ttl: Duration) -> Result<bool, SessionStoreError> {
         let ttl = u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1);
         let set: Option<String> = self

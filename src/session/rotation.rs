@@ -18,8 +18,9 @@ use super::store::{SessionRecord, SessionStore};
 use crate::protocol::credentials::Credentials;
 use crate::util::now;
 
-/// The prefix of the ledger's keys in the store (never a session id: those are random
-/// URL-safe tokens).
+/// The prefix of the keys of the crate's own records in the store: the ledger's, and
+/// back-channel logout's (never a session id: those are random URL-safe tokens, and a
+/// cookie naming such a key is not loaded).
 pub(crate) const PREFIX: &str = "rotated:";
 
 /// How many rotations a holder of an old refresh token catches up with at most.

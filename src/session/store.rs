@@ -66,6 +66,18 @@ pub trait SessionStore: Send + Sync + 'static {
     /// Ends every session of `user`; returns how many there were.
     async fn delete_user(&self, user: &str) -> Result<usize, SessionStoreError>;
 
+    /// The live sessions of `user`, with their ids: a back-channel logout ends those of one
+    /// sign-in at the provider, not all of the user's. The default fails with
+    /// [`SessionStoreError::Unsupported`] (then a logout that names a provider session
+    /// cannot be honoured); the memory and Redis stores implement it.
+    async fn user_sessions(
+        &self,
+        user: &str,
+    ) -> Result<Vec<(String, SessionRecord)>, SessionStoreError> {
+        let _ = user;
+        Err(SessionStoreError::Unsupported("user_sessions"))
+    }
+
     /// Takes the short lock named `key` for at most `ttl`; `false` when someone holds it.
     /// Used so that one session is refreshed once, across every instance of the app.
     async fn try_lock(&self, key: &str, ttl: Duration) -> Result<bool, SessionStoreError>;

@@ -76,6 +76,8 @@ impl MockProvider {
             #[cfg(feature = "oidc")]
             keys: super::keys::Keys::load(),
             counter: AtomicUsize::new(0),
+            #[cfg(feature = "oidc")]
+            sids: Mutex::default(),
         });
         let (tx, rx) = std::sync::mpsc::channel();
         let server = shared.clone();

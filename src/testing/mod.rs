@@ -73,6 +73,8 @@ mod exchange;
 #[cfg(feature = "oidc")]
 mod keys;
 mod login;
+#[cfg(feature = "oidc")]
+mod logout;
 mod mock;
 mod oauth1;
 mod oauth2;
@@ -92,6 +94,9 @@ use rocket::{Build, Rocket};
 pub use self::browser::Browser;
 pub use self::exchange::{MockRequest, MockResponse, RecordedRequest};
 pub use self::login::{Landing, LoginAs};
+#[cfg(feature = "oidc")]
+#[cfg_attr(docsrs, doc(cfg(feature = "oidc")))]
+pub use self::logout::LogoutToken;
 pub use self::mock::MockProvider;
 pub use self::presets::Preset;
 pub use self::script::{

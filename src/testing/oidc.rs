@@ -106,6 +106,9 @@ pub(super) fn id_token(
     let script = shared.script().id_token;
     let mut claims = user.claims().clone();
     claims.retain(|name, _| !REGISTERED.contains(&name.as_str()));
+    claims
+        .entry("sid")
+        .or_insert_with(|| shared.provider_session(subject, false).into());
     let now = Utc::now();
     let audiences = script
         .aud

@@ -80,6 +80,9 @@ pub(super) struct Shared {
     #[cfg(feature = "oidc")]
     pub(super) keys: super::keys::Keys,
     pub(super) counter: AtomicUsize,
+    /// Each user's provider session (`sid`), named by their ID tokens.
+    #[cfg(feature = "oidc")]
+    pub(super) sids: Mutex<HashMap<String, String>>,
 }
 
 impl Shared {
@@ -106,6 +109,16 @@ impl Shared {
     pub(super) fn random(&self, prefix: &str) -> String {
         let n = self.counter.fetch_add(1, Ordering::SeqCst);
         format!("{prefix}-{n}-{}", oauth2::CsrfToken::new_random().secret())
+    }
+
+    /// `subject`'s provider session (`sid`); a new one with `renew`.
+    #[cfg(feature = "oidc")]
+    pub(super) fn provider_session(&self, subject: &str, renew: bool) -> String {
+        let mut sids = self.sids.lock().unwrap();
+        if renew || !sids.contains_key(subject) {
+            sids.insert(subject.to_owned(), self.random("sid"));
+        }
+        sids[subject].clone()
     }
 
     pub(super) fn user(&self, subject: &str) -> Option<MockUser> {

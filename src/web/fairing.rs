@@ -14,6 +14,7 @@ use crate::error::ConfigError;
 use crate::hooks::Hooks;
 use crate::provider::{OAuthFairing, Provider};
 use crate::session::backend::SessionBackend;
+use crate::web::federated;
 use crate::web::guards::{session_ended, PendingLogin};
 use crate::web::routes;
 use crate::web::signin;
@@ -122,6 +123,7 @@ pub(crate) async fn attach<P: Provider>(
     let backend = rocket
         .state::<SessionBackend>()
         .ok_or_else(|| ConfigError::DuplicateProvider { name: name.into() })?;
+    federated_logout(name, table, &config, backend)?;
     let state = Arc::new(ProviderState::new(name, provider, config, backend)?);
     let discover = state.config.protocol.oidc();
     if discover.is_some_and(|o| o.discover_at_launch) {
@@ -137,6 +139,46 @@ pub(crate) async fn attach<P: Provider>(
     }
     registry.register(&state);
     Ok(state)
+}
+
+/// Back-channel logout needs sessions that can be ended from outside the browser; the
+/// addresses to register at the provider are logged.
+fn federated_logout(
+    name: &str,
+    table: &str,
+    config: &ProviderConfig,
+    backend: &SessionBackend,
+) -> Result<(), ConfigError> {
+    let Some(oidc) = config.protocol.oidc() else {
+        return Ok(());
+    };
+    if oidc.backchannel_logout && backend.store.is_none() {
+        return Err(ConfigError::Invalid {
+            key: format!("{table}.backchannel_logout"),
+            reason: "a logout token ends sessions from outside the browser, which cookie sessions cannot: set `oauth.session.store` to \"memory\" (one instance) or \"redis\" (several)".into(),
+        });
+    }
+    let origin = config.redirect_uri.origin().ascii_serialization();
+    for (on, path, what) in [
+        (
+            oidc.backchannel_logout,
+            federated::BACKCHANNEL_PATH,
+            "backchannel_logout_uri",
+        ),
+        (
+            oidc.frontchannel_logout,
+            federated::FRONTCHANNEL_PATH,
+            "frontchannel_logout_uri",
+        ),
+    ] {
+        if on {
+            log::info!(
+                "`{name}`: register {origin}{}{path} as the {what}",
+                config.base_path
+            );
+        }
+    }
+    Ok(())
 }
 
 /// `rocket` with `state`'s routes mounted.

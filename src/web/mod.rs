@@ -3,6 +3,7 @@
 pub(crate) mod api;
 pub(crate) mod callback;
 pub(crate) mod fairing;
+pub(crate) mod federated;
 pub(crate) mod guards;
 pub(crate) mod info;
 pub(crate) mod listed;

@@ -20,6 +20,7 @@ use crate::provider::Provider;
 use crate::session::cookie::Attempt;
 use crate::util::now;
 use crate::web::callback::callback;
+use crate::web::federated;
 use crate::web::guards::session_with;
 use crate::web::next;
 use crate::web::pages::error_page;
@@ -36,6 +37,8 @@ enum Endpoint {
     CallbackPost,
     Logout,
     Check,
+    BackchannelLogout,
+    FrontchannelLogout,
 }
 
 struct ProviderRoute<P> {
@@ -67,6 +70,16 @@ pub(crate) fn routes<P: Provider>(state: &Arc<ProviderState<P>>) -> Vec<Route> {
     }
     if config.logout_via_get {
         list.push((Method::Get, "/logout", Endpoint::Logout));
+    }
+    if let Some(oidc) = config.protocol.oidc() {
+        if oidc.backchannel_logout {
+            let path = federated::BACKCHANNEL_PATH;
+            list.push((Method::Post, path, Endpoint::BackchannelLogout));
+        }
+        if oidc.frontchannel_logout {
+            let path = federated::FRONTCHANNEL_PATH;
+            list.push((Method::Get, path, Endpoint::FrontchannelLogout));
+        }
     }
     list.into_iter()
         .map(|(method, path, endpoint)| {
@@ -107,6 +120,8 @@ impl<P: Provider> Handler for ProviderRoute<P> {
                 callback(req, state, params).await
             }
             Endpoint::Logout => Box::pin(logout(req, state)).await,
+            Endpoint::BackchannelLogout => Box::pin(federated::backchannel(req, data, state)).await,
+            Endpoint::FrontchannelLogout => Box::pin(federated::frontchannel(req, state)).await,
             Endpoint::Check => {
                 #[derive(Serialize)]
                 struct Check {
@@ -116,9 +131,12 @@ impl<P: Provider> Handler for ProviderRoute<P> {
                 Outcome::from(req, Json(Check { authorized }))
             }
         };
-        // Login pages, redirects carrying state, and login results must never be cached.
+        // Login pages, redirects carrying state, and login results must never be cached
+        // (the front-channel page says so itself, as its specification asks).
         outcome.map(|mut response| {
-            response.set_header(Header::new("Cache-Control", "no-store"));
+            if !response.headers().contains("Cache-Control") {
+                response.set_header(Header::new("Cache-Control", "no-store"));
+            }
             response
         })
     }

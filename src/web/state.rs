@@ -152,6 +152,12 @@ impl<P: Provider> ProviderState<P> {
             name,
             std::time::Duration::from_secs(backend.config.lifetime),
             config.refresh_skew,
+        )
+        .index_provider_sessions(
+            config
+                .protocol
+                .oidc()
+                .is_some_and(|o| o.backchannel_logout || o.frontchannel_logout),
         );
         let csrf = CsrfCookie {
             name: format!(

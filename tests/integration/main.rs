@@ -7,6 +7,8 @@ mod common;
 
 mod example;
 mod failures;
+#[cfg(feature = "oidc")]
+mod federated;
 mod guards;
 mod hardening;
 mod launch;

@@ -78,7 +78,21 @@ async fn conformance(store: &dyn SessionStore) {
         .save(&other, &record(Some("idp:carol"), "{}"))
         .await
         .unwrap();
+    // A user's live sessions are listed (a back-channel logout picks some of them).
+    let mut listed = store.user_sessions(&user).await.unwrap();
+    listed.sort_by(|x, y| x.0.cmp(&y.0));
+    let mut expected = vec![a.clone(), b.clone()];
+    expected.sort();
+    assert_eq!(
+        listed.iter().map(|(id, _)| id.clone()).collect::<Vec<_>>(),
+        expected
+    );
+    assert_eq!(listed[0].1.user.as_deref(), Some(user.as_str()));
+    store.delete(&a).await.unwrap();
+    assert_eq!(store.user_sessions(&user).await.unwrap().len(), 1);
+    store.save(&a, &record(Some(&user), "{}")).await.unwrap();
     assert_eq!(store.delete_user(&user).await.unwrap(), 2);
+    assert!(store.user_sessions(&user).await.unwrap().is_empty());
     assert_eq!(store.load(&a).await.unwrap(), None);
     assert_eq!(store.load(&b).await.unwrap(), None);
     assert!(store.load(&other).await.unwrap().is_some());

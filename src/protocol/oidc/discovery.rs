@@ -26,6 +26,10 @@ pub(crate) struct Discovery {
     pub id_token_signing_alg_values_supported: Vec<String>,
     #[serde(default, deserialize_with = "lenient_bool")]
     pub authorization_response_iss_parameter_supported: bool,
+    #[serde(default, deserialize_with = "lenient_bool")]
+    pub backchannel_logout_supported: bool,
+    #[serde(default, deserialize_with = "lenient_bool")]
+    pub backchannel_logout_session_supported: bool,
 }
 
 fn string_list<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {

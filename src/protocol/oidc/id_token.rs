@@ -7,8 +7,6 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine;
 use openidconnect::core::{CoreIdToken, CoreJwsSigningAlgorithm};
 use openidconnect::{
     AccessToken, AccessTokenHash, ClaimsVerificationError, ClientId, IdTokenVerifier, IssuerUrl,
@@ -19,7 +17,7 @@ use serde_json::{Map, Value};
 use super::jwks::{Jwks, KeySet};
 use crate::protocol::error::IdTokenError;
 use crate::protocol::http::HttpClient;
-use crate::util::ct_eq;
+use crate::util::{ct_eq, jwt_payload as payload};
 
 /// Clock leeway for `exp` and `iat`.
 pub(crate) const LEEWAY: Duration = Duration::from_secs(60);
@@ -43,12 +41,26 @@ pub(crate) struct Expectations<'a> {
     pub access_token: &'a str,
 }
 
-/// The payload of a compact JWS, unverified. Only for reading claims of a token that is then
-/// verified (the tenant, before the issuer check) or already was.
-pub(crate) fn payload(jwt: &str) -> Option<Map<String, Value>> {
-    let part = jwt.split('.').nth(1)?;
-    let bytes = URL_SAFE_NO_PAD.decode(part.trim_end_matches('=')).ok()?;
-    serde_json::from_slice(&bytes).ok()
+/// The issuer a token with `claims` (unverified) must come from, and whether its `iss` is
+/// one of the issuer's aliases (then already compared exactly). The tenant (Microsoft) or an
+/// alias (Google) is read from the unverified claims only to pick the exact issuer to
+/// expect; the signature check then covers it.
+pub(crate) fn expected_issuer(
+    expect: &Expectations<'_>,
+    claims: &Map<String, Value>,
+) -> Result<(String, bool), IdTokenError> {
+    let claimed = |name: &str| claims.get(name).and_then(Value::as_str);
+    if expect.issuer.contains(TENANT_PLACEHOLDER) {
+        let tid = claimed("tid").ok_or(IdTokenError::Tenant)?;
+        if !expect.tenants.iter().any(|t| t == tid) {
+            return Err(IdTokenError::Tenant);
+        }
+        Ok((expect.issuer.replace(TENANT_PLACEHOLDER, tid), false))
+    } else {
+        let alias =
+            claimed("iss").is_some_and(|iss| expect.issuer_aliases.iter().any(|a| a == iss));
+        Ok((expect.issuer.to_owned(), alias))
+    }
 }
 
 /// Validates `raw` and returns all of its claims.
@@ -59,21 +71,7 @@ pub(crate) async fn verify_id_token(
     http: &HttpClient,
 ) -> Result<Map<String, Value>, IdTokenError> {
     let token = CoreIdToken::from_str(raw).map_err(|_| IdTokenError::Malformed)?;
-    // The tenant (Microsoft) or an alias (Google) is read from the unverified payload only to
-    // pick the exact issuer to expect; the signature check below then covers it.
-    let claimed = |name: &str| {
-        payload(raw).and_then(|c| c.get(name).and_then(Value::as_str).map(str::to_owned))
-    };
-    let (issuer, alias) = if expect.issuer.contains(TENANT_PLACEHOLDER) {
-        let tid = claimed("tid").ok_or(IdTokenError::Tenant)?;
-        if !expect.tenants.iter().any(|t| t == &tid) {
-            return Err(IdTokenError::Tenant);
-        }
-        (expect.issuer.replace(TENANT_PLACEHOLDER, &tid), false)
-    } else {
-        let alias = claimed("iss").is_some_and(|iss| expect.issuer_aliases.contains(&iss));
-        (expect.issuer.to_owned(), alias)
-    };
+    let (issuer, alias) = expected_issuer(expect, &payload(raw).unwrap_or_default())?;
     let issuer = IssuerUrl::new(issuer).map_err(|e| IdTokenError::Claims(e.to_string()))?;
 
     let mut keys = jwks.keys(http).await.map_err(IdTokenError::Keys)?;

@@ -5,6 +5,7 @@
 mod discovery;
 mod id_token;
 mod jwks;
+mod logout_token;
 
 use openidconnect::core::CoreJwsSigningAlgorithm;
 use serde_json::{Map, Value};
@@ -14,15 +15,16 @@ use url::Url;
 pub(crate) use id_token::TENANT_PLACEHOLDER;
 
 use self::discovery::{allowed_algs, discover, usable};
-use self::id_token::{payload, verify_id_token, Expectations};
+use self::id_token::{verify_id_token, Expectations};
 use self::jwks::Jwks;
+use self::logout_token::verify_logout_token;
 use super::credentials::Credentials;
-use super::error::{DiscoveryError, FlowError, IdTokenError};
-use super::flow::{Begin, CallbackParams, Completed, Flow, ProviderEndpoints};
+use super::error::{DiscoveryError, FlowError, IdTokenError, LogoutTokenError};
+use super::flow::{Begin, CallbackParams, Completed, Flow, LogoutClaims, ProviderEndpoints};
 use super::http::HttpClient;
 use super::oauth2::{ClientSettings, CodePending, Endpoints, OAuth2Flow};
 use crate::secret::Secret;
-use crate::util::random_token;
+use crate::util::{jwt_payload, random_token};
 
 /// An OpenID Connect provider's settings, from its configuration.
 #[derive(Debug, Clone)]
@@ -39,6 +41,8 @@ pub(crate) struct OidcSettings {
     pub tenants: Vec<String>,
     pub issuer_aliases: Vec<String>,
     pub require_nonce: bool,
+    /// Back-channel logout is on: discovery warns when the provider does not advertise it.
+    pub backchannel_logout: bool,
 }
 
 /// The OpenID Connect flow. Discovery happens on first use and is retried until it succeeds.
@@ -57,6 +61,8 @@ struct Discovered {
     /// RFC 9207: the provider sends `iss` with every authorization response.
     iss_parameter: bool,
     end_session: Option<Url>,
+    /// `backchannel_logout_supported`, `backchannel_logout_session_supported`.
+    backchannel: (bool, bool),
 }
 
 impl OidcFlow {
@@ -132,7 +138,17 @@ impl OidcFlow {
                 None => checked(doc.revocation_endpoint.as_ref(), "revocation_endpoint")?,
             },
         };
+        if s.backchannel_logout && !doc.backchannel_logout_supported {
+            log::warn!(
+                "`{}` does not advertise `backchannel_logout_supported`: it may never post logout tokens",
+                s.issuer
+            );
+        }
         Ok(Discovered {
+            backchannel: (
+                doc.backchannel_logout_supported,
+                doc.backchannel_logout_session_supported,
+            ),
             oauth2: OAuth2Flow::new(s.client.clone(), endpoints),
             jwks: Jwks::new(required(Some(&doc.jwks_uri), "jwks_uri")?),
             algs: allowed_algs(&doc.id_token_signing_alg_values_supported),
@@ -151,6 +167,8 @@ impl Flow for OidcFlow {
             issuer: Some(d.issuer.clone()),
             end_session_url: d.end_session.clone(),
             jwks_url: Some(d.jwks.uri().clone()),
+            backchannel_logout: d.backchannel.0,
+            backchannel_logout_session: d.backchannel.1,
             ..d.oauth2.provider_endpoints()
         })
     }
@@ -220,7 +238,7 @@ impl Flow for OidcFlow {
         let claims = verify_id_token(raw, &expect, &d.jwks, http).await?;
         let old_subject = old
             .id_token()
-            .and_then(payload)
+            .and_then(jwt_payload)
             .and_then(|c| c.get("sub").cloned());
         if old_subject.is_some() && claims.get("sub") != old_subject.as_ref() {
             return Err(FlowError::SubjectMismatch);
@@ -255,6 +273,24 @@ impl Flow for OidcFlow {
             }
         }
         Some(url)
+    }
+
+    async fn logout_token(
+        &self,
+        http: &HttpClient,
+        raw: &str,
+        now: i64,
+    ) -> Result<LogoutClaims, LogoutTokenError> {
+        let d = self
+            .discovered(http)
+            .await
+            .map_err(|_| LogoutTokenError::Discovery)?;
+        let expect = self.expectations(d, None, "");
+        verify_logout_token(raw, &expect, &d.jwks, http, now).await
+    }
+
+    async fn issuer(&self, http: &HttpClient) -> Option<String> {
+        Some(self.discovered(http).await.ok()?.issuer.clone())
     }
 }
 

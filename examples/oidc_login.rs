@@ -7,6 +7,11 @@
 //!
 //! with `[default.oauth.idp]`: `client_id`, `client_secret`, `issuer`, `redirect_uri`,
 //! `scopes` (and optionally an `access` table: see the README).
+//!
+//! Logging out everywhere: with `backchannel_logout = true` in that table and a session store
+//! (`[default.oauth.session] store = "redis"`, `url = "redis://…"`), the provider's logout
+//! tokens, posted to `<app>/auth/idp/backchannel-logout` (register that URL at the provider
+//! as the client's `backchannel_logout_uri`), end the user's sessions in every instance.
 
 #[macro_use]
 extern crate rocket;

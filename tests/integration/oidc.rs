@@ -588,6 +588,14 @@ async fn unreachable_discovery_is_a_4xx_and_retried() {
 
 /// Starts `examples/oidc_login.rs` against `op`.
 async fn start_example(op: &MockProvider) -> (crate::common::example::Running, String) {
+    start_example_with(op, "").await
+}
+
+/// The example with `extra` configuration after its `[default.oauth.idp]` table's keys.
+async fn start_example_with(
+    op: &MockProvider,
+    extra: &str,
+) -> (crate::common::example::Running, String) {
     let port = free_port();
     let header = crate::common::example::rocket_toml_header(port);
     let config = format!(
@@ -598,6 +606,7 @@ client_secret = "{CLIENT_SECRET}"
 issuer = "{issuer}"
 redirect_uri = "http://127.0.0.1:{port}/auth/idp/callback"
 scopes = ["openid", "email", "profile"]
+{extra}
 "#,
         issuer = op.url()
     );
@@ -624,6 +633,52 @@ async fn oidc_login_example_contract() {
     assert_eq!(me["user"]["sub"], "user-1");
     assert_eq!(me["user"]["name"], "Jane Doe");
     assert_eq!(me["user"]["groups"], json!(["eng"]));
+}
+
+/// Issue 27's contract: with `backchannel_logout = true` and a server-side store the example
+/// mounts `POST /auth/idp/backchannel-logout`; a valid logout token for the user ends their
+/// session in every instance (two sharing Redis when `REDIS_URL` is set, one with the memory
+/// store otherwise).
+#[rocket::async_test]
+async fn oidc_login_example_logs_out_over_the_back_channel() {
+    let op = start_op();
+    let store = match std::env::var("REDIS_URL") {
+        Ok(url) => format!("[default.oauth.session]\nstore = \"redis\"\nurl = \"{url}\""),
+        Err(_) => {
+            eprintln!("two instances skipped: REDIS_URL is not set; one with the memory store");
+            "[default.oauth.session]\nstore = \"memory\"".to_owned()
+        }
+    };
+    let extra = format!("backchannel_logout = true\n{store}");
+    let (_one, one) = start_example_with(&op, &extra).await;
+    let redis = std::env::var("REDIS_URL").is_ok();
+    let second = if redis {
+        Some(start_example_with(&op, &extra).await)
+    } else {
+        None
+    };
+    let browser = Browser::new();
+    let (r, visited) = browser.follow(&format!("{one}/private")).await;
+    assert_eq!(r.status(), 200, "{visited:?}");
+    let urls: Vec<&str> = std::iter::once(one.as_str())
+        .chain(second.as_ref().map(|(_, url)| url.as_str()))
+        .collect();
+    for url in &urls {
+        assert_eq!(browser.get(&format!("{url}/me")).await.status(), 200);
+    }
+    let token = op.logout_token("user-1");
+    let at = format!("{}/auth/idp/backchannel-logout", urls[urls.len() - 1]);
+    let (status, body) = token.post_to(&at).await;
+    assert_eq!(status, 200, "{body}");
+    for url in &urls {
+        assert_eq!(
+            browser.get(&format!("{url}/me")).await.status(),
+            401,
+            "{url}"
+        );
+    }
+    let (status, _) = token.forged().post_to(&at).await;
+    assert_eq!(status, 400);
 }
 
 /// Tokens that live 2 seconds: `/me` keeps answering while the browser stays, each refreshed

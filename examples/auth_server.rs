@@ -12,6 +12,8 @@
 //! With `signing_keys` (PEM files) or `generate_signing_keys = true` it is an OpenID
 //! Provider too: discovery at `<issuer>/.well-known/openid-configuration`, and clients
 //! granted `openid` get an ID token (with `name` and `preferred_username` for `profile`).
+//! A client with a `backchannel_logout_uri` is sent a signed logout token when the user
+//! signs out (`end_session`, or `POST /logout` here).
 
 #[macro_use]
 extern crate rocket;
@@ -23,7 +25,7 @@ use rocket::response::Redirect;
 use rocket::serde::json::serde_json::Map;
 use rocket::serde::json::{json, Value};
 use rocket::Request;
-use rocket_oauth::server::{AuthorizationServer, ResourceOwner, ScopeSet, Scoped};
+use rocket_oauth::server::{AuthorizationServer, ResourceOwner, ScopeSet, Scoped, SignOut};
 
 const USER_COOKIE: &str = "user";
 
@@ -37,6 +39,10 @@ impl ResourceOwner for Users {
             .cookies()
             .get_private(USER_COOKIE)
             .map(|c| c.value().to_owned())
+    }
+
+    async fn sign_out(&self, request: &Request<'_>) {
+        request.cookies().remove_private(USER_COOKIE);
     }
 
     async fn claims(&self, owner: &str, scopes: &[String]) -> Map<String, Value> {
@@ -90,6 +96,28 @@ fn login(form: Form<LoginForm<'_>>, cookies: &CookieJar<'_>) -> Redirect {
     Redirect::to(safe_next(form.next))
 }
 
+/// Signs out here, and (as `end_session` does) tells every client the user signed in to
+/// during this sign-in: a back-channel logout token to those with a `backchannel_logout_uri`,
+/// a hidden iframe for those with a `frontchannel_logout_uri`.
+#[post("/logout")]
+async fn logout(sign_out: SignOut<'_>, cookies: &CookieJar<'_>) -> RawHtml<String> {
+    cookies.remove_private(USER_COOKIE);
+    let iframes: String = sign_out
+        .sign_out()
+        .await
+        .iter()
+        .map(|src| {
+            format!(
+                r#"<iframe src="{}" hidden></iframe>"#,
+                RawStr::new(src).html_escape()
+            )
+        })
+        .collect();
+    RawHtml(format!(
+        "<!DOCTYPE html><title>Signed out</title><p>You are signed out.</p>{iframes}"
+    ))
+}
+
 #[get("/")]
 fn index() -> RawHtml<&'static str> {
     RawHtml(
@@ -112,5 +140,5 @@ fn me(token: Scoped<Profile>) -> Value {
 fn rocket() -> _ {
     rocket::build()
         .attach(AuthorizationServer::new(Users))
-        .mount("/", routes![index, login_page, login, me])
+        .mount("/", routes![index, login_page, login, logout, me])
 }

@@ -63,6 +63,22 @@ pub struct RegisteredClient {
     /// (exact matches). _Default:_ none.
     #[serde(default)]
     pub post_logout_redirect_uris: Vec<String>,
+    /// OpenID Connect Back-Channel Logout 1.0: where the provider posts a signed logout
+    /// token (naming the user and their sign-in session, `sid`) when the user signs out.
+    /// _Default:_ none.
+    #[serde(default)]
+    pub backchannel_logout_uri: Option<String>,
+    /// The client needs `sid` in logout tokens (they always carry it). _Default:_ `false`.
+    #[serde(default)]
+    pub backchannel_logout_session_required: bool,
+    /// OpenID Connect Front-Channel Logout 1.0: the page the end-session page loads in an
+    /// iframe (with `iss` and `sid`) when the user signs out. _Default:_ none.
+    #[serde(default)]
+    pub frontchannel_logout_uri: Option<String>,
+    /// The client needs `iss` and `sid` on its front-channel URI (they are always added).
+    /// _Default:_ `false`.
+    #[serde(default)]
+    pub frontchannel_logout_session_required: bool,
     /// The grants the client may use: `authorization_code`, `refresh_token` (refresh tokens
     /// are issued only to clients that have it), `client_credentials` (confidential clients
     /// only: tokens with no user). _Default:_ `["authorization_code", "refresh_token"]`.
@@ -148,6 +164,10 @@ impl RegisteredClient {
             scopes: Vec::new(),
             resource_server: false,
             post_logout_redirect_uris: Vec::new(),
+            backchannel_logout_uri: None,
+            backchannel_logout_session_required: false,
+            frontchannel_logout_uri: None,
+            frontchannel_logout_session_required: false,
             grant_types: GrantType::defaults(),
             secret_hash: None,
             registered_at: None,
@@ -205,6 +225,37 @@ impl RegisteredClient {
     /// ```
     pub fn post_logout_redirect_uri(mut self, uri: impl Into<String>) -> Self {
         self.post_logout_redirect_uris.push(uri.into());
+        self
+    }
+
+    /// Sets where the client's logout tokens are posted (OpenID Connect Back-Channel
+    /// Logout).
+    ///
+    /// ```rust
+    /// use rocket_oauth::server::RegisteredClient;
+    ///
+    /// let client = RegisteredClient::new("app", Some("secret".into()))
+    ///     .redirect_uri("https://app.example/auth/sso/callback")
+    ///     .backchannel_logout_uri("https://app.example/auth/sso/backchannel-logout");
+    /// assert!(client.backchannel_logout_uri.is_some());
+    /// ```
+    pub fn backchannel_logout_uri(mut self, uri: impl Into<String>) -> Self {
+        self.backchannel_logout_uri = Some(uri.into());
+        self
+    }
+
+    /// Sets the page the end-session page frames for this client (OpenID Connect
+    /// Front-Channel Logout).
+    ///
+    /// ```rust
+    /// use rocket_oauth::server::RegisteredClient;
+    ///
+    /// let client = RegisteredClient::new("app", None)
+    ///     .frontchannel_logout_uri("https://app.example/auth/sso/frontchannel-logout");
+    /// assert!(client.frontchannel_logout_uri.is_some());
+    /// ```
+    pub fn frontchannel_logout_uri(mut self, uri: impl Into<String>) -> Self {
+        self.frontchannel_logout_uri = Some(uri.into());
         self
     }
 
@@ -267,11 +318,23 @@ impl RegisteredClient {
         if self.id.is_empty() || self.id.len() > 255 || self.id.chars().any(char::is_control) {
             return Err(("id", "must be 1 to 255 printable characters".into()));
         }
+        let logout = |uri: &Option<String>| uri.iter().cloned().collect::<Vec<_>>();
         for (field, uris) in [
-            ("redirect_uris", &self.redirect_uris),
-            ("post_logout_redirect_uris", &self.post_logout_redirect_uris),
+            ("redirect_uris", self.redirect_uris.clone()),
+            (
+                "post_logout_redirect_uris",
+                self.post_logout_redirect_uris.clone(),
+            ),
+            (
+                "backchannel_logout_uri",
+                logout(&self.backchannel_logout_uri),
+            ),
+            (
+                "frontchannel_logout_uri",
+                logout(&self.frontchannel_logout_uri),
+            ),
         ] {
-            for uri in uris {
+            for uri in &uris {
                 let parsed = Url::parse(uri).map_err(|e| (field, format!("`{uri}`: {e}")))?;
                 if parsed.fragment().is_some() {
                     return Err((field, format!("`{uri}` has a fragment")));

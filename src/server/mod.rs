@@ -52,6 +52,7 @@ mod config;
 mod endpoints;
 mod grants;
 mod hash;
+mod logout;
 mod oidc;
 mod registry;
 mod seal;
@@ -72,6 +73,7 @@ pub use bearer::{BearerError, BearerToken, ScopeSet, Scoped};
 pub use config::{GrantType, RegisteredClient, ServerConfig};
 pub use grants::{Grant, Grants};
 pub use hash::TokenHash;
+pub use logout::SignOut;
 pub use registry::{ClientError, ClientRegistry, Registered};
 /// Derives [`ScopeSet`] from `#[scopes("a", "b")]` (see it).
 pub use rocket_oauth_codegen::ScopeSet;
@@ -82,8 +84,8 @@ pub use store::PostgresServerStore;
 #[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
 pub use store::SqliteServerStore;
 pub use store::{
-    CodeGrant, MemoryServerStore, ScopeRecord, ServerStore, ServerStoreError, SigningKeyRecord,
-    StoredCode, TokenKind, TokenRecord,
+    CodeGrant, MemoryServerStore, ScopeRecord, ServerStore, ServerStoreError, SessionClient,
+    SigningKeyRecord, StoredCode, TokenKind, TokenRecord,
 };
 
 use crate::error::ConfigError;
@@ -108,9 +110,18 @@ pub trait ResourceOwner: Send + Sync + 'static {
     }
 
     /// Signs the user out of the app: OpenID Connect RP-initiated logout
-    /// (`end_session`) calls it before sending the browser back to the client. _Default:_
-    /// does nothing (the user stays signed in at the app).
+    /// (`end_session`) calls it before sending the browser back to the client (and telling
+    /// the clients the user signed in to, see [`SignOut`]). _Default:_ does nothing (the
+    /// user stays signed in at the app).
     async fn sign_out(&self, _request: &Request<'_>) {}
+
+    /// The signed-in user's sign-in session id (the ID tokens' `sid`, what back-channel
+    /// logout names): one per sign-in, e.g. the id of the app's own session. _Default:_ the
+    /// server keeps one per browser and user, in a private cookie, until `end_session` (or
+    /// [`SignOut`]) ends it.
+    async fn session_id(&self, _request: &Request<'_>) -> Option<String> {
+        None
+    }
 
     /// The OpenID Connect claims of `owner` for the granted `scopes` (e.g. `name` for
     /// `profile`, `email` and `email_verified` for `email`), put in ID tokens and answered
@@ -263,6 +274,8 @@ pub(crate) struct ServerState {
     pub registrations: crate::limit::RateLimit,
     /// Who may use the admin pages.
     pub admins: Option<Box<dyn Admins>>,
+    /// Delivers back-channel logout tokens (pooled, with timeouts).
+    pub logout_http: reqwest::Client,
 }
 
 impl ServerState {
@@ -461,6 +474,7 @@ fn build_state(
             config.registrations_per_minute,
         ),
         admins: parts.admins,
+        logout_http: logout::http_client(),
         config,
     };
     Ok((state, parts.store))

@@ -6,8 +6,8 @@ use rocket::http::{Cookie, CookieJar};
 use rocket::response::Redirect;
 use rocket::serde::json::{json, Value};
 use rocket::{get, routes, Request};
-use rocket_oauth::server::{AuthorizationServer, ResourceOwner};
-use rocket_oauth::{Provider, ProviderDefaults, User};
+use rocket_oauth::server::{AuthorizationServer, ResourceOwner, SignOut};
+use rocket_oauth::{AccessToken, Provider, ProviderDefaults, User};
 
 use crate::common::*;
 
@@ -52,6 +52,14 @@ fn sign_in(user: &str, next: Option<&str>, at: Option<i64>, cookies: &CookieJar<
     Redirect::to(next.unwrap_or("/").to_owned())
 }
 
+/// The app's own logout: signs the user out here and ends their sign-in session at the
+/// provider (its clients are told).
+#[rocket::post("/app-logout")]
+async fn app_logout(sign_out: SignOut<'_>, cookies: &CookieJar<'_>) -> String {
+    cookies.remove(Cookie::from("user"));
+    sign_out.sign_out().await.join(" ")
+}
+
 /// This crate's OpenID Connect client, logging in against the same app.
 struct Sso;
 
@@ -61,6 +69,15 @@ impl Provider for Sso {
     fn defaults() -> ProviderDefaults {
         ProviderDefaults::oidc_from_config().scopes(&["profile", "email"])
     }
+}
+
+#[get("/id-token")]
+fn id_token(token: AccessToken<Sso>) -> String {
+    token
+        .credentials()
+        .id_token()
+        .unwrap_or_default()
+        .to_owned()
 }
 
 #[get("/whoami")]
@@ -74,6 +91,15 @@ async fn start() -> String {
 
 /// The app with `server` merged over its `oauth_server` configuration.
 async fn start_with(server: Value) -> String {
+    start_app(|_| server, |_| json!({})).await
+}
+
+/// The app with `server(url)` merged over its `oauth_server` configuration and `oauth(url)`
+/// over its `oauth`'s.
+async fn start_app(
+    server: impl FnOnce(&str) -> Value,
+    oauth: impl FnOnce(&str) -> Value,
+) -> String {
     let port = free_port();
     let url = format!("http://127.0.0.1:{port}");
     let figment = base_figment()
@@ -101,11 +127,12 @@ async fn start_with(server: Value) -> String {
                 "provider_logout": true, "post_logout_redirect_uri": format!("{url}/bye"),
             }),
         ))
-        .merge(("oauth_server", server));
+        .merge(("oauth_server", server(&url)))
+        .merge(("oauth", oauth(&url)));
     let rocket = rocket::custom(figment)
         .attach(AuthorizationServer::new(Users))
         .attach(Sso.fairing())
-        .mount("/", routes![sign_in, whoami]);
+        .mount("/", routes![sign_in, whoami, id_token, app_logout]);
     launch(rocket).await
 }
 
@@ -790,4 +817,111 @@ async fn an_https_issuer_host_prefixes_the_consent_cookie() {
         cookie.contains("Secure") && cookie.contains("Path=/;"),
         "{cookie}"
     );
+}
+
+/// Polls `/whoami` until it answers `status` (a back-channel logout is delivered in the
+/// background); panics after five seconds.
+async fn eventually(browser: &Browser, url: &str, status: u16) {
+    for _ in 0..50 {
+        if browser.get(&format!("{url}/whoami")).await.status() == status {
+            return;
+        }
+        rocket::tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("/whoami never answered {status}");
+}
+
+/// The app whose provider has the client register back- and front-channel logout, and
+/// whose client (this crate's) takes them.
+async fn start_federated() -> String {
+    start_app(
+        |url| {
+            json!({ "clients": [{
+                "id": "app", "secret": "app-secret", "name": "The app",
+                "redirect_uris": [format!("{url}/auth/sso/callback")],
+                "scopes": ["openid", "profile", "email"],
+                "backchannel_logout_uri": format!("{url}/auth/sso/backchannel-logout"),
+                "backchannel_logout_session_required": true,
+                "frontchannel_logout_uri": format!("{url}/auth/sso/frontchannel-logout"),
+            }]})
+        },
+        |_| {
+            json!({
+                "session": { "store": "memory" },
+                "sso": { "backchannel_logout": true, "frontchannel_logout": true, "provider_logout": false },
+            })
+        },
+    )
+    .await
+}
+
+/// Issue 27: this crate's OpenID Provider and client interoperate over the back channel:
+/// ID tokens carry the sign-in session (`sid`), and when the user signs out at the provider
+/// (`end_session`, or the app's own logout through `SignOut`) the client receives a logout
+/// token it accepts, and the user's session there ends.
+#[rocket::async_test]
+async fn the_providers_logout_reaches_its_clients_over_the_back_channel() {
+    let url = start_app(|_| json!({}), |_| json!({})).await;
+    let discovery = Browser::new()
+        .json(&format!("{url}/.well-known/openid-configuration"))
+        .await;
+    for supported in [
+        "backchannel_logout_supported",
+        "backchannel_logout_session_supported",
+        "frontchannel_logout_supported",
+        "frontchannel_logout_session_supported",
+    ] {
+        assert_eq!(discovery[supported], true, "{supported}");
+    }
+    drop(url);
+
+    let url = start_federated().await;
+    let browser = Browser::new();
+    assert_eq!(log_in(&browser, &url).await.status(), 200);
+    // end_session with the client's ID token as hint (it names the sign-in session).
+    let hint = id_token_of(&browser, &url).await;
+    let claims = jwt_claims(&hint);
+    let sid = claims["sid"]
+        .as_str()
+        .expect("the ID token names the sign-in session");
+    // Another login in the same sign-in session names the same one.
+    assert_eq!(log_in(&browser, &url).await.status(), 200);
+    assert_eq!(jwt_claims(&id_token_of(&browser, &url).await)["sid"], sid);
+
+    let r = browser
+        .get(&format!("{url}/oauth/end_session?id_token_hint={hint}"))
+        .await;
+    assert_eq!(r.status(), 200);
+    let page = r.text().await.unwrap();
+    // The end-session page frames the client's front-channel logout, with iss and sid.
+    let frame = format!(
+        "{url}/auth/sso/frontchannel-logout?iss={}&amp;sid={sid}",
+        urlencode(&url)
+    );
+    assert!(page.contains(&frame), "{page}");
+    eventually(&browser, &url, 401).await;
+
+    // The app's own logout, through `SignOut`, tells the client as well.
+    assert_eq!(log_in(&browser, &url).await.status(), 200);
+    assert_eq!(browser.get(&format!("{url}/whoami")).await.status(), 200);
+    let r = browser.post(&format!("{url}/app-logout")).await;
+    assert_eq!(r.status(), 200);
+    assert!(r.text().await.unwrap().contains("frontchannel-logout?iss="));
+    eventually(&browser, &url, 401).await;
+}
+
+/// The client's ID token.
+async fn id_token_of(browser: &Browser, url: &str) -> String {
+    let r = browser.get(&format!("{url}/id-token")).await;
+    assert_eq!(r.status(), 200);
+    r.text().await.unwrap()
+}
+
+fn jwt_claims(token: &str) -> Value {
+    use base64::Engine;
+    let part = token.split('.').nth(1).unwrap();
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(part)
+        .unwrap();
+    serde_json::from_slice(&bytes).unwrap()
 }

@@ -3,8 +3,8 @@
 #[cfg(feature = "sqlite")]
 use rocket_oauth::server::SqliteServerStore;
 use rocket_oauth::server::{
-    CodeGrant, MemoryServerStore, RegisteredClient, ScopeRecord, ServerStore, SigningKeyRecord,
-    TokenHash, TokenKind, TokenRecord,
+    CodeGrant, MemoryServerStore, RegisteredClient, ScopeRecord, ServerStore, SessionClient,
+    SigningKeyRecord, TokenHash, TokenKind, TokenRecord,
 };
 
 fn grant(family: &str) -> CodeGrant {
@@ -19,6 +19,7 @@ fn grant(family: &str) -> CodeGrant {
         family: family.into(),
         nonce: Some("n-0S6_WzA2Mj".into()),
         auth_time: Some(1_700_000_000),
+        sid: Some("sid-1".into()),
     }
 }
 
@@ -152,6 +153,45 @@ async fn conformance(store: &dyn ServerStore) {
     runtime_scopes(store).await;
     owner_tokens(store).await;
     signing_keys(store).await;
+    sign_in_sessions(store).await;
+}
+
+/// Sign-in sessions: the clients each reached (a second save for one client replaces),
+/// returned and forgotten when it ends; expired ones are not returned.
+async fn sign_in_sessions(store: &dyn ServerStore) {
+    let sid = format!("sid-{}", rocket_oauth_test_nonce());
+    let at = 4_102_444_800;
+    for client in ["a", "b", "a"] {
+        let signed_in = SessionClient::new(sid.as_str(), "alice", client, at);
+        store.save_session_client(signed_in).await.unwrap();
+    }
+    let expired = SessionClient::new(sid.as_str(), "alice", "old", 10);
+    store.save_session_client(expired).await.unwrap();
+    let other = SessionClient::new(format!("{sid}-other"), "bob", "a", at);
+    store.save_session_client(other).await.unwrap();
+    let mut ended = store.end_session(&sid, 1_000).await.unwrap();
+    ended.sort_by(|x, y| x.client_id.cmp(&y.client_id));
+    let ids: Vec<&str> = ended.iter().map(|c| c.client_id.as_str()).collect();
+    assert_eq!(ids, ["a", "b"]);
+    assert_eq!(ended[0].owner, "alice");
+    assert_eq!(ended[0].sid, sid);
+    assert!(
+        store.end_session(&sid, 1_000).await.unwrap().is_empty(),
+        "forgotten"
+    );
+    let other = store
+        .end_session(&format!("{sid}-other"), 1_000)
+        .await
+        .unwrap();
+    assert_eq!(other.len(), 1);
+}
+
+/// A value unique to this run (tests share a PostgreSQL database).
+fn rocket_oauth_test_nonce() -> u128 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos()
 }
 
 /// The runtime client registry: saved, listed by id, replaced, removed with its tokens.

@@ -532,6 +532,13 @@ pub(super) async fn consent<'r>(
         return Outcome::from(req, Redirect::to(to));
     }
     let code = random_token();
+    let sid = if request.scopes.iter().any(|s| s == "openid") {
+        let sid = crate::server::logout::session_id(req, state, &owner).await;
+        crate::server::logout::signed_in(state, &sid, &owner, &request.client.id).await;
+        Some(sid)
+    } else {
+        None
+    };
     let grant = CodeGrant {
         client_id: request.client.id.clone(),
         redirect_uri: request.redirect_uri.clone(),
@@ -543,6 +550,7 @@ pub(super) async fn consent<'r>(
         family: random_token(),
         nonce: request.nonce,
         auth_time,
+        sid,
     };
     state.note_use(&request.client).await;
     if let Err(e) = state.store.save_code(TokenHash::of(&code), grant).await {

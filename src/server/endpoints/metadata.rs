@@ -41,6 +41,15 @@ fn document(state: &ServerState, scopes: &[&str]) -> Value {
         body["end_session_endpoint"] = json!(state.endpoint("end_session"));
         body["id_token_signing_alg_values_supported"] = json!(signer.algorithms());
         body["subject_types_supported"] = json!(["public"]);
+        // Back- and Front-Channel Logout 1.0: ID tokens and logout tokens carry `sid`.
+        for supported in [
+            "backchannel_logout_supported",
+            "backchannel_logout_session_supported",
+            "frontchannel_logout_supported",
+            "frontchannel_logout_session_supported",
+        ] {
+            body[supported] = json!(true);
+        }
     }
     body
 }

@@ -8,6 +8,7 @@ use rocket::Request;
 use serde_json::{json, Value};
 
 use super::{bearer, invalid_token, json_response};
+use crate::server::logout;
 use crate::server::store::{TokenHash, TokenKind};
 use crate::server::ServerState;
 use crate::util::{ct_eq, now};
@@ -74,9 +75,15 @@ pub(super) async fn end_session<'r>(req: &'r Request<'_>, state: &ServerState) -
     if !for_owner {
         return ask(req, state);
     }
+    // The session the hint was issued in, or this browser's.
+    let sid = match hint.as_ref().and_then(|h| h.sid.clone()) {
+        Some(sid) => Some(sid),
+        None => logout::current_session(req, state).await,
+    };
     if owner.is_some() {
         state.owner.sign_out(req).await;
     }
+    let frames = logout::end(req.cookies(), state, sid).await;
     let client = match &hint {
         Some(hint) => state.client(&hint.client).await.ok().flatten(),
         None => None,
@@ -95,32 +102,44 @@ pub(super) async fn end_session<'r>(req: &'r Request<'_>, state: &ServerState) -
                     url::form_urlencoded::byte_serialize(client_state.as_bytes()).collect();
                 to = format!("{to}{sep}state={encoded}");
             }
-            Outcome::from(req, rocket::response::Redirect::to(to))
+            if frames.is_empty() {
+                Outcome::from(req, rocket::response::Redirect::to(to))
+            } else {
+                signed_out(req, &frames, Some(&to))
+            }
         }
-        None => signed_out(req),
+        None => signed_out(req, &frames, None),
     }
 }
 
-/// The page saying the user is signed out.
-fn signed_out<'r>(req: &'r Request<'_>) -> Outcome<'r> {
-    Outcome::from(
-        req,
-        rocket::response::content::RawHtml(
-            "<!DOCTYPE html><title>Signed out</title><p>You are signed out.</p>",
-        ),
-    )
+fn escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('"', "&quot;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+/// The page saying the user is signed out, loading the clients' front-channel logout pages
+/// (`frames`) in hidden iframes, then (after a moment for them to load) going on to `then`.
+fn signed_out<'r>(req: &'r Request<'_>, frames: &[String], then: Option<&str>) -> Outcome<'r> {
+    let iframes: String = frames
+        .iter()
+        .map(|src| format!("<iframe src=\"{}\" hidden></iframe>", escape(src)))
+        .collect();
+    let onward = then.map_or_else(String::new, |to| {
+        let to = escape(to);
+        format!("<meta http-equiv=\"refresh\" content=\"2;url={to}\"><p><a href=\"{to}\">Continue</a></p>")
+    });
+    let page = format!(
+        "<!DOCTYPE html><title>Signed out</title>{onward}<p>You are signed out.</p>{iframes}"
+    );
+    Outcome::from(req, rocket::response::content::RawHtml(page))
 }
 
 /// The page asking whether to sign out: a form posting to `end_session` with a CSRF token.
 fn ask<'r>(req: &'r Request<'_>, state: &ServerState) -> Outcome<'r> {
     let token = super::consent::csrf(state).token(req.cookies());
     let action = state.endpoint("end_session");
-    let escape = |s: &str| {
-        s.replace('&', "&amp;")
-            .replace('"', "&quot;")
-            .replace('<', "&lt;")
-            .replace('>', "&gt;")
-    };
     let page = format!(
         "<!DOCTYPE html><title>Sign out?</title><form method=\"post\" action=\"{}\">\
          <p>Sign out of {}?</p><input type=\"hidden\" name=\"csrf_token\" value=\"{}\">\
@@ -155,6 +174,8 @@ pub(super) async fn end_session_confirmed<'r>(
             ),
         );
     }
+    let sid = logout::current_session(req, state).await;
     state.owner.sign_out(req).await;
-    signed_out(req)
+    let frames = logout::end(req.cookies(), state, sid).await;
+    signed_out(req, &frames, None)
 }

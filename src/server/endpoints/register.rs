@@ -36,6 +36,14 @@ struct Metadata {
     scope: Option<String>,
     #[serde(default)]
     post_logout_redirect_uris: Vec<String>,
+    #[serde(default)]
+    backchannel_logout_uri: Option<String>,
+    #[serde(default)]
+    backchannel_logout_session_required: bool,
+    #[serde(default)]
+    frontchannel_logout_uri: Option<String>,
+    #[serde(default)]
+    frontchannel_logout_session_required: bool,
 }
 
 fn invalid<'r>(req: &'r Request<'_>, error: &str, description: &str) -> Outcome<'r> {
@@ -128,6 +136,10 @@ pub(super) async fn register<'r>(
         "client_name": client.display_name(),
         "redirect_uris": client.redirect_uris,
         "post_logout_redirect_uris": client.post_logout_redirect_uris,
+        "backchannel_logout_uri": client.backchannel_logout_uri,
+        "backchannel_logout_session_required": client.backchannel_logout_session_required,
+        "frontchannel_logout_uri": client.frontchannel_logout_uri,
+        "frontchannel_logout_session_required": client.frontchannel_logout_session_required,
         "grant_types": client.grant_types.iter().map(|g| g.name()).collect::<Vec<_>>(),
         "response_types": asked.response_types,
         "scope": client.scopes.join(" "),
@@ -201,10 +213,14 @@ impl Asked {
         if uses_code && metadata.redirect_uris.is_empty() {
             return refuse("invalid_redirect_uri", "redirect_uris are required");
         }
+        // The logout URIs are where this server will post or frame: `https` (or loopback
+        // `http`) only, like the redirect URIs.
         let uris = metadata
             .redirect_uris
             .iter()
-            .chain(&metadata.post_logout_redirect_uris);
+            .chain(&metadata.post_logout_redirect_uris)
+            .chain(&metadata.backchannel_logout_uri)
+            .chain(&metadata.frontchannel_logout_uri);
         if let Some(bad) = uris.into_iter().find(|u| !acceptable_redirect(u)) {
             let description =
                 format!("`{bad}` must be https (or http on a loopback host), without a fragment");
@@ -222,6 +238,10 @@ impl Asked {
         client.image_url = metadata.logo_uri.filter(|u| u.starts_with("https://"));
         client.redirect_uris = metadata.redirect_uris;
         client.post_logout_redirect_uris = metadata.post_logout_redirect_uris;
+        client.backchannel_logout_uri = metadata.backchannel_logout_uri;
+        client.backchannel_logout_session_required = metadata.backchannel_logout_session_required;
+        client.frontchannel_logout_uri = metadata.frontchannel_logout_uri;
+        client.frontchannel_logout_session_required = metadata.frontchannel_logout_session_required;
         Ok(Asked {
             client,
             response_types,

@@ -61,6 +61,7 @@ pub(super) async fn token<'r>(
 struct IdContext {
     nonce: Option<String>,
     auth_time: Option<i64>,
+    sid: Option<String>,
 }
 
 /// A token request from an authenticated client.
@@ -140,6 +141,7 @@ impl<'r> Grant<'r, '_> {
         let id = IdContext {
             nonce: grant.nonce,
             auth_time: grant.auth_time,
+            sid: grant.sid,
         };
         self.issue(
             Some(grant.owner),
@@ -202,6 +204,7 @@ impl<'r> Grant<'r, '_> {
         let id = IdContext {
             nonce: None,
             auth_time: None,
+            sid: None,
         };
         self.issue(record.owner, scopes, Some(record.scopes), record.family, id)
             .await
@@ -228,6 +231,7 @@ impl<'r> Grant<'r, '_> {
         let id = IdContext {
             nonce: None,
             auth_time: None,
+            sid: None,
         };
         self.state.note_use(&self.client).await;
         self.issue(None, scopes, None, random_token(), id).await
@@ -339,6 +343,7 @@ impl<'r> Grant<'r, '_> {
             subject: owner,
             nonce: id.nonce.as_deref(),
             auth_time: id.auth_time,
+            sid: id.sid.as_deref(),
             access_token: access,
             lifetime: ttl,
         };

@@ -4,8 +4,8 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Mutex, MutexGuard};
 
 use super::{
-    CodeGrant, RegisteredClient, ScopeRecord, ServerStore, ServerStoreError, SigningKeyRecord,
-    StoredCode, TokenHash, TokenRecord,
+    CodeGrant, RegisteredClient, ScopeRecord, ServerStore, ServerStoreError, SessionClient,
+    SigningKeyRecord, StoredCode, TokenHash, TokenRecord,
 };
 use crate::util::now;
 
@@ -38,6 +38,8 @@ struct Inner {
     clients: HashMap<String, RegisteredClient>,
     scopes: BTreeMap<String, ScopeRecord>,
     signing_keys: Vec<SigningKeyRecord>,
+    /// Sign-in sessions: the clients each reached.
+    sessions: HashMap<String, Vec<SessionClient>>,
 }
 
 /// How often saving purges, at most (seconds).
@@ -52,6 +54,10 @@ impl MemoryServerStore {
 impl Inner {
     fn purge(&mut self, now: i64) {
         self.last_purge = now;
+        for clients in self.sessions.values_mut() {
+            clients.retain(|c| c.expires_at > now);
+        }
+        self.sessions.retain(|_, clients| !clients.is_empty());
         self.codes.retain(|_, c| c.grant.expires_at > now);
         let code_families: HashSet<&str> = self
             .codes
@@ -249,5 +255,23 @@ impl ServerStore for MemoryServerStore {
     async fn remove_signing_key(&self, kid: &str) -> Result<(), ServerStoreError> {
         self.lock()?.signing_keys.retain(|k| k.kid != kid);
         Ok(())
+    }
+
+    async fn save_session_client(&self, client: SessionClient) -> Result<(), ServerStoreError> {
+        let mut inner = self.lock()?;
+        let clients = inner.sessions.entry(client.sid.clone()).or_default();
+        clients.retain(|c| c.client_id != client.client_id);
+        clients.push(client);
+        Ok(())
+    }
+
+    async fn end_session(
+        &self,
+        sid: &str,
+        now: i64,
+    ) -> Result<Vec<SessionClient>, ServerStoreError> {
+        let mut clients = self.lock()?.sessions.remove(sid).unwrap_or_default();
+        clients.retain(|c| c.expires_at > now);
+        Ok(clients)
     }
 }

@@ -53,6 +53,10 @@ pub struct CodeGrant {
     /// OpenID Connect: when the owner consented (the ID token's `auth_time`).
     #[serde(default)]
     pub auth_time: Option<i64>,
+    /// OpenID Connect: the owner's sign-in session (the ID token's `sid`, what a
+    /// back-channel logout names).
+    #[serde(default)]
+    pub sid: Option<String>,
 }
 
 fn named() -> bool {
@@ -90,6 +94,14 @@ struct ClientRow {
     scopes: Vec<String>,
     resource_server: bool,
     post_logout_redirect_uris: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    backchannel_logout_uri: Option<String>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    backchannel_logout_session_required: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    frontchannel_logout_uri: Option<String>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    frontchannel_logout_session_required: bool,
     /// Rows written before grants were stored read as the defaults (never
     /// `client_credentials`).
     #[serde(default = "GrantType::defaults")]
@@ -112,6 +124,10 @@ fn client_json(client: &RegisteredClient) -> Result<String, ServerStoreError> {
         scopes: client.scopes.clone(),
         resource_server: client.resource_server,
         post_logout_redirect_uris: client.post_logout_redirect_uris.clone(),
+        backchannel_logout_uri: client.backchannel_logout_uri.clone(),
+        backchannel_logout_session_required: client.backchannel_logout_session_required,
+        frontchannel_logout_uri: client.frontchannel_logout_uri.clone(),
+        frontchannel_logout_session_required: client.frontchannel_logout_session_required,
         grant_types: client.grant_types.clone(),
         registered_at: client.registered_at,
         used_at: client.used_at,
@@ -131,6 +147,10 @@ fn client_from_json(json: &str) -> Result<RegisteredClient, ServerStoreError> {
     client.scopes = row.scopes;
     client.resource_server = row.resource_server;
     client.post_logout_redirect_uris = row.post_logout_redirect_uris;
+    client.backchannel_logout_uri = row.backchannel_logout_uri;
+    client.backchannel_logout_session_required = row.backchannel_logout_session_required;
+    client.frontchannel_logout_uri = row.frontchannel_logout_uri;
+    client.frontchannel_logout_session_required = row.frontchannel_logout_session_required;
     client.grant_types = row.grant_types;
     client.registered_at = row.registered_at;
     client.used_at = row.used_at;
@@ -161,6 +181,45 @@ impl ScopeRecord {
         ScopeRecord {
             name: name.into(),
             description: description.into(),
+        }
+    }
+}
+
+/// A client a user signed in to during one sign-in session at the OpenID Provider: told of
+/// its end (OpenID Connect Back-Channel Logout).
+///
+/// ```rust
+/// use rocket_oauth::server::SessionClient;
+///
+/// let signed_in = SessionClient::new("sid-1", "alice", "reports", 1_900_000_000);
+/// assert_eq!(signed_in.client_id, "reports");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct SessionClient {
+    /// The sign-in session (`sid`).
+    pub sid: String,
+    /// The resource owner signed in.
+    pub owner: String,
+    /// The client they signed in to.
+    pub client_id: String,
+    /// Until when it is remembered, seconds since the Unix epoch.
+    pub expires_at: i64,
+}
+
+impl SessionClient {
+    /// `owner`'s sign-in session `sid` reached `client_id`; remembered until `expires_at`.
+    pub fn new(
+        sid: impl Into<String>,
+        owner: impl Into<String>,
+        client_id: impl Into<String>,
+        expires_at: i64,
+    ) -> Self {
+        SessionClient {
+            sid: sid.into(),
+            owner: owner.into(),
+            client_id: client_id.into(),
+            expires_at,
         }
     }
 }
@@ -365,6 +424,21 @@ pub trait ServerStore: Send + Sync + 'static {
         _now: i64,
     ) -> Result<Vec<TokenRecord>, ServerStoreError> {
         Err(ServerStoreError::Unsupported("grants by owner"))
+    }
+    /// OpenID Connect: notes that a user's sign-in session reached a client (replacing what
+    /// was noted for that session and client), so that its end is sent to the client.
+    /// _Default:_ [`ServerStoreError::Unsupported`] (no back-channel logout then).
+    async fn save_session_client(&self, _client: SessionClient) -> Result<(), ServerStoreError> {
+        Err(ServerStoreError::Unsupported("sign-in sessions"))
+    }
+    /// Ends the sign-in session `sid`: forgets it and returns the clients it reached (those
+    /// not expired at `now`). _Default:_ none.
+    async fn end_session(
+        &self,
+        _sid: &str,
+        _now: i64,
+    ) -> Result<Vec<SessionClient>, ServerStoreError> {
+        Ok(Vec::new())
     }
     /// The OpenID Provider's generated signing keys. _Default:_ none.
     async fn signing_keys(&self) -> Result<Vec<SigningKeyRecord>, ServerStoreError> {

@@ -10,8 +10,8 @@ use super::sql::{failed, sql_store, Queries};
 
 use super::{
     client_from_json, client_json, kind_from_name, kind_name, CodeGrant, RegisteredClient,
-    ScopeRecord, ServerStore, ServerStoreError, SigningKeyRecord, StoredCode, TokenHash,
-    TokenRecord,
+    ScopeRecord, ServerStore, ServerStoreError, SessionClient, SigningKeyRecord, StoredCode,
+    TokenHash, TokenRecord,
 };
 
 /// Schema migrations, applied in order, each once.
@@ -49,6 +49,16 @@ const MIGRATIONS: &[(i64, &str)] = &[
         3,
         "CREATE TABLE rocket_oauth_scopes (name TEXT PRIMARY KEY, description TEXT NOT NULL);
      CREATE INDEX rocket_oauth_tokens_owner ON rocket_oauth_tokens (owner);",
+    ),
+    (
+        4,
+        "CREATE TABLE rocket_oauth_sessions (
+         sid TEXT NOT NULL,
+         client_id TEXT NOT NULL,
+         session_json TEXT NOT NULL,
+         expires_at BIGINT NOT NULL,
+         PRIMARY KEY (sid, client_id)
+     );",
     ),
 ];
 
@@ -141,6 +151,7 @@ sql_store!(
                 "BEGIN;
                  DELETE FROM rocket_oauth_codes WHERE expires_at <= {now};
                  DELETE FROM rocket_oauth_tokens WHERE expires_at <= {now};
+                 DELETE FROM rocket_oauth_sessions WHERE expires_at <= {now};
                  DELETE FROM rocket_oauth_revoked_families WHERE
                      family NOT IN (SELECT family FROM rocket_oauth_tokens)
                      AND family NOT IN (SELECT (grant_json::json ->> 'family')
@@ -172,5 +183,12 @@ sql_store!(
         save_signing_key: "INSERT INTO rocket_oauth_signing_keys (kid, key_json) VALUES ($1, $2)
              ON CONFLICT (kid) DO UPDATE SET key_json = EXCLUDED.key_json",
         remove_signing_key: "DELETE FROM rocket_oauth_signing_keys WHERE kid = $1",
+        save_session_client: "INSERT INTO rocket_oauth_sessions (sid, client_id, session_json, expires_at)
+             VALUES ($1, $2, $3, $4)
+             ON CONFLICT (sid, client_id) DO UPDATE
+             SET session_json = EXCLUDED.session_json, expires_at = EXCLUDED.expires_at",
+        session_clients:
+            "SELECT session_json FROM rocket_oauth_sessions WHERE sid = $1 AND expires_at > $2",
+        end_session: "DELETE FROM rocket_oauth_sessions WHERE sid = $1",
     }
 );

@@ -54,6 +54,12 @@ pub(super) struct Queries {
     pub save_signing_key: &'static str,
     /// `kid`.
     pub remove_signing_key: &'static str,
+    /// `sid, client_id, session_json, expires_at`: inserts or replaces.
+    pub save_session_client: &'static str,
+    /// `sid, now` → every live `session_json` of the session.
+    pub session_clients: &'static str,
+    /// `sid`.
+    pub end_session: &'static str,
 }
 
 pub(super) fn failed(e: sqlx::Error) -> ServerStoreError {
@@ -354,6 +360,42 @@ macro_rules! sql_store {
             async fn remove_signing_key(&self, kid: &str) -> Result<(), ServerStoreError> {
                 self.execute(Self::SQL.remove_signing_key, kid).await?;
                 Ok(())
+            }
+
+            async fn save_session_client(
+                &self,
+                client: SessionClient,
+            ) -> Result<(), ServerStoreError> {
+                let json = serde_json::to_string(&client).map_err(ServerStoreError::corrupt)?;
+                sqlx::query(Self::SQL.save_session_client)
+                    .bind(&client.sid)
+                    .bind(&client.client_id)
+                    .bind(json)
+                    .bind(client.expires_at)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(failed)?;
+                Ok(())
+            }
+
+            async fn end_session(
+                &self,
+                sid: &str,
+                now: i64,
+            ) -> Result<Vec<SessionClient>, ServerStoreError> {
+                let rows = sqlx::query(Self::SQL.session_clients)
+                    .bind(sid)
+                    .bind(now)
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(failed)?;
+                self.execute(Self::SQL.end_session, sid).await?;
+                rows.iter()
+                    .map(|row| {
+                        let json: String = row.try_get(0).map_err(failed)?;
+                        serde_json::from_str(&json).map_err(ServerStoreError::corrupt)
+                    })
+                    .collect()
             }
         }
     };

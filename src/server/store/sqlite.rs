@@ -10,8 +10,8 @@ use super::sql::{failed, sql_store, Queries};
 
 use super::{
     client_from_json, client_json, kind_from_name, kind_name, CodeGrant, RegisteredClient,
-    ScopeRecord, ServerStore, ServerStoreError, SigningKeyRecord, StoredCode, TokenHash,
-    TokenRecord,
+    ScopeRecord, ServerStore, ServerStoreError, SessionClient, SigningKeyRecord, StoredCode,
+    TokenHash, TokenRecord,
 };
 
 /// Schema migrations, applied in order, each once.
@@ -52,6 +52,16 @@ const MIGRATIONS: &[(i64, &str)] = &[
         4,
         "CREATE TABLE rocket_oauth_scopes (name TEXT PRIMARY KEY, description TEXT NOT NULL);
      CREATE INDEX rocket_oauth_tokens_owner ON rocket_oauth_tokens (owner);",
+    ),
+    (
+        5,
+        "CREATE TABLE rocket_oauth_sessions (
+         sid TEXT NOT NULL,
+         client_id TEXT NOT NULL,
+         session_json TEXT NOT NULL,
+         expires_at INTEGER NOT NULL,
+         PRIMARY KEY (sid, client_id)
+     );",
     ),
 ];
 
@@ -141,6 +151,7 @@ sql_store!(
             format!(
                 "DELETE FROM rocket_oauth_codes WHERE expires_at <= {now};
                  DELETE FROM rocket_oauth_tokens WHERE expires_at <= {now};
+                 DELETE FROM rocket_oauth_sessions WHERE expires_at <= {now};
                  DELETE FROM rocket_oauth_revoked_families WHERE
                      family NOT IN (SELECT family FROM rocket_oauth_tokens)
                      AND family NOT IN (SELECT json_extract(grant_json, '$.family')
@@ -168,5 +179,11 @@ sql_store!(
         save_signing_key:
             "INSERT OR REPLACE INTO rocket_oauth_signing_keys (kid, key_json) VALUES (?, ?)",
         remove_signing_key: "DELETE FROM rocket_oauth_signing_keys WHERE kid = ?",
+        save_session_client:
+            "INSERT OR REPLACE INTO rocket_oauth_sessions (sid, client_id, session_json, expires_at)
+             VALUES (?, ?, ?, ?)",
+        session_clients:
+            "SELECT session_json FROM rocket_oauth_sessions WHERE sid = ? AND expires_at > ?",
+        end_session: "DELETE FROM rocket_oauth_sessions WHERE sid = ?",
     }
 );

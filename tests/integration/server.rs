@@ -1245,3 +1245,155 @@ async fn users_see_and_revoke_their_grants() {
         "{page}"
     );
 }
+
+/// Issue 27's contract of `examples/auth_server.rs`: a client configured with
+/// `backchannel_logout_uri` receives, within a few seconds of the user's `end_session`, a
+/// logout token signed by a key of the server's JWKS, naming the user and the sign-in
+/// session of their ID token, for that client, with the back-channel logout event and no
+/// nonce.
+#[rocket::async_test]
+async fn auth_server_sends_a_logout_token_to_the_client_at_end_session() {
+    use openidconnect::core::{CoreJsonWebKey, CoreJwsSigningAlgorithm};
+    use openidconnect::JsonWebKey;
+    use rocket::http::Method;
+    use rocket_oauth::testing::{MockProvider, MockResponse};
+
+    let receiver = MockProvider::start();
+    receiver.endpoint(Method::Post, "/backchannel-logout", |_| {
+        MockResponse::text("text/plain", "")
+    });
+    // A client that fails: retried a bounded number of times, never holding the logout up.
+    receiver.endpoint(Method::Post, "/down", |_| {
+        MockResponse::text("text/plain", "").status(503)
+    });
+    let key = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/keys/rsa1.pem");
+    let extra = format!(
+        r#"signing_keys = ["{key}"]
+
+[[default.oauth_server.clients]]
+id = "federated"
+secret = "fed-secret"
+name = "Example client"
+redirect_uris = ["{REDIRECT}"]
+scopes = ["openid", "profile"]
+backchannel_logout_uri = "{url}/backchannel-logout"
+backchannel_logout_session_required = true
+
+[[default.oauth_server.clients]]
+id = "flaky"
+secret = "flaky-secret"
+name = "Example client"
+redirect_uris = ["{REDIRECT}"]
+scopes = ["openid"]
+backchannel_logout_uri = "{url}/down"
+"#,
+        url = receiver.url()
+    );
+    let server = start_server_with(3600, free_port(), &extra).await;
+    let browser = server.signed_in("alice").await;
+    let authorize = format!(
+        "{}?response_type=code&client_id=federated&scope=openid%20profile&state=s&redirect_uri={}",
+        server.metadata["authorization_endpoint"].as_str().unwrap(),
+        urlencode(REDIRECT)
+    );
+    let code = server.consent(&browser, &authorize, "Accept").await["code"].clone();
+    let (status, tokens) = token_request(
+        &server,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", REDIRECT),
+            ("client_id", "federated"),
+            ("client_secret", "fed-secret"),
+        ],
+    )
+    .await;
+    assert_eq!(status, 200, "{tokens}");
+    let id_token = tokens["id_token"].as_str().unwrap().to_owned();
+    let part = |token: &str, i: usize| -> Value {
+        use base64::Engine;
+        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(token.split('.').nth(i).unwrap())
+            .unwrap();
+        serde_json::from_slice(&bytes).unwrap()
+    };
+    let sid = part(&id_token, 1)["sid"].clone();
+    assert!(sid.is_string(), "the ID token names the sign-in session");
+    // The same sign-in reaches a second client.
+    let flaky = authorize
+        .replace("client_id=federated", "client_id=flaky")
+        .replace("%20profile", "");
+    server.consent(&browser, &flaky, "Accept").await;
+
+    let r = browser
+        .get(&format!(
+            "{}/oauth/end_session?id_token_hint={id_token}",
+            server.url
+        ))
+        .await;
+    assert_eq!(r.status(), 200);
+    assert!(
+        receiver.requests_to("/down").len() < 3,
+        "end_session answered before the retries"
+    );
+    let mut delivered = Vec::new();
+    for _ in 0..50 {
+        delivered = receiver.requests_to("/backchannel-logout");
+        if !delivered.is_empty() {
+            break;
+        }
+        rocket::tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(delivered.len(), 1, "one logout token, within five seconds");
+    let token = delivered[0]
+        .form_param("logout_token")
+        .expect("a logout_token");
+    let (header, claims) = (part(&token, 0), part(&token, 1));
+    assert_eq!(header["typ"], "logout+jwt");
+    assert_eq!(claims["iss"], server.url.as_str());
+    assert_eq!(claims["aud"], "federated");
+    assert_eq!(claims["sub"], "alice");
+    assert_eq!(claims["sid"], sid);
+    assert!(claims["events"]["http://schemas.openid.net/event/backchannel-logout"].is_object());
+    assert!(claims.get("nonce").is_none());
+    assert!(claims["jti"].is_string() && claims["iat"].is_i64() && claims["exp"].is_i64());
+    // The signature verifies with the published key it names.
+    let jwks: Value = reqwest::get(format!("{}/oauth/jwks", server.url))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let jwk = jwks["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["kid"] == header["kid"])
+        .expect("the key is published");
+    let jwk: CoreJsonWebKey = serde_json::from_value(jwk.clone()).unwrap();
+    let (input, signature) = token.rsplit_once('.').unwrap();
+    let signature = {
+        use base64::Engine;
+        base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(signature)
+            .unwrap()
+    };
+    jwk.verify_signature(
+        &CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256,
+        input.as_bytes(),
+        &signature,
+    )
+    .expect("signed by the server");
+    for _ in 0..50 {
+        if receiver.requests_to("/down").len() >= 3 {
+            break;
+        }
+        rocket::tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    rocket::tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    assert_eq!(
+        receiver.requests_to("/down").len(),
+        3,
+        "three attempts, no more"
+    );
+}

@@ -133,6 +133,14 @@
 //! the provider's cached keys, advertised asymmetric algorithms only, `iss`, `aud`/`azp`,
 //! `exp`/`iat` with leeway, `nonce`, `at_hash`). Userinfo is merged into the claims.
 //!
+//! Federated logout: with `backchannel_logout = true` (and a session store), the provider's
+//! logout tokens, posted to `POST <base_path>/backchannel-logout` and validated like ID tokens
+//! (plus `events`, no `nonce`, a `jti` used once), end the sessions of that provider session
+//! (`sid`) or user in every instance; `frontchannel_logout = true` mounts the page a provider
+//! frames at its logout (`GET <base_path>/frontchannel-logout?iss=…&sid=…`). The testing kit's
+//! `MockProvider::logout_token` signs logout tokens for an app's tests. As the OpenID Provider,
+//! the `server` feature sends logout tokens to its clients ([`server::SignOut`]).
+//!
 //! # OAuth 1.0a
 //!
 //! [`OAuth1Provider`] (or [`ProviderDefaults::oauth1`]) takes `request_token_url`,

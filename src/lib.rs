@@ -97,6 +97,7 @@
 //! | `discovery_url`, `tenants`, `issuer_aliases`, `require_nonce`, `discover_at_launch` | OpenID Connect only (see [`config::OidcConfig`]) | |
 //! | `request_token_url`, `access_token_url`, `signature_method`, `signature_placement`, `private_key`, `realm`, `login_calls_per_client`, `login_calls_per_minute` | OAuth 1.0a only (see [`config::OAuth1Config`]) | |
 //! | `provider_logout`, `post_logout_redirect_uri` | OpenID Connect only: logout at the provider | `false` |
+//! | `backchannel_logout`, `frontchannel_logout` | OpenID Connect only: mount `POST <base_path>/backchannel-logout` / `GET <base_path>/frontchannel-logout`, so the provider's logout ends the session here (see [Logging out everywhere](config::OidcConfig::backchannel_logout)) | `false` |
 //! | `access` | who may log in, and roles ([`config::AccessConfig`]) | everyone |
 //! | `scopes` | list, or space-separated string | the attribute, or none |
 //! | `base_path` | where the routes are mounted | `/auth/<name>` |

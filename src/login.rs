@@ -37,6 +37,10 @@ pub struct Login {
     /// The app's own fields ([`Hooks::session_data`](crate::Hooks::session_data)).
     #[serde(rename = "d", default, skip_serializing_if = "Option::is_none")]
     pub(crate) data: Option<Value>,
+    /// OpenID Connect: the provider's session (`sid`) the login's ID token named, kept when
+    /// a refresh brings an ID token without it (what a back-channel logout names).
+    #[serde(rename = "s", default, skip_serializing_if = "Option::is_none")]
+    pub(crate) provider_session: Option<String>,
 }
 
 /// The app's own fields for a session (a local user id, a tenant, ...): any `serde` value of
@@ -108,6 +112,7 @@ pub enum SessionDataError {
 impl Login {
     pub(crate) fn new(credentials: Credentials, userinfo: Option<Value>, now: i64) -> Self {
         Login {
+            provider_session: credentials.provider_session(),
             credentials,
             userinfo,
             identity: None,

@@ -33,8 +33,7 @@ impl Sessions {
         let (Some(store), true) = (&self.store, self.sid_index) else {
             return;
         };
-        let (Some(sid), Some(identity)) = (login.credentials.provider_session(), &login.identity)
-        else {
+        let (Some(sid), Some(identity)) = (&login.provider_session, &login.identity) else {
             return;
         };
         let record = SessionRecord {
@@ -42,7 +41,7 @@ impl Sessions {
             expires_at,
             data: identity.subject.clone(),
         };
-        if let Err(e) = store.save(&self.own_key("sid", &sid), &record).await {
+        if let Err(e) = store.save(&self.own_key("sid", sid), &record).await {
             log::error!("indexing a `{}` session failed: {e}", self.provider);
         }
     }
@@ -87,7 +86,7 @@ impl Sessions {
             let Some(login) = decode(&record.data) else {
                 continue;
             };
-            let matches = match (sid, login.credentials.provider_session()) {
+            let matches = match (sid, login.provider_session.as_deref()) {
                 (Some(sid), Some(theirs)) => sid == theirs,
                 (Some(_), None) => sub.is_some(),
                 (None, _) => true,

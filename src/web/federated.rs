@@ -124,7 +124,7 @@ pub(crate) async fn frontchannel<'r, P: Provider>(
     }
     let mut ended = Vec::new();
     let browser = state.sessions.load(req.cookies()).await;
-    let theirs = browser.and_then(|s| s.login.credentials.provider_session());
+    let theirs = browser.and_then(|s| s.login.provider_session.clone());
     if sid.is_none() || (sid.is_some() && theirs == sid) {
         ended.extend(state.sessions.end(req.cookies()).await);
     } else if let Some(sid) = &sid {

@@ -245,6 +245,8 @@
 
 mod access;
 pub mod api;
+#[cfg(feature = "server")]
+mod bearer;
 pub mod config;
 pub mod error;
 mod hooks;

@@ -112,7 +112,7 @@ pub enum SessionDataError {
 impl Login {
     pub(crate) fn new(credentials: Credentials, userinfo: Option<Value>, now: i64) -> Self {
         Login {
-            provider_session: credentials.provider_session(),
+            provider_session: credentials.id_token_claim("sid"),
             credentials,
             userinfo,
             identity: None,

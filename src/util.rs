@@ -57,6 +57,44 @@ pub(crate) fn is_loopback(url: &Url) -> bool {
     }
 }
 
+/// Whether `ip` is an address on the public internet: not loopback, private, link-local,
+/// shared (CGNAT), documentation, benchmarking, multicast, reserved or unspecified, in IPv4
+/// or IPv6 (an IPv4-mapped address is judged by its IPv4 address; NAT64 is refused, as it
+/// may reach any IPv4 address). What a host that a stranger names may resolve to (SSRF).
+#[cfg(feature = "server")]
+pub(crate) fn is_public(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => {
+            let [a, b, c, _] = v4.octets();
+            !(v4.is_private()
+                || v4.is_loopback()
+                || v4.is_link_local()
+                || v4.is_unspecified()
+                || v4.is_broadcast()
+                || v4.is_documentation()
+                || v4.is_multicast()
+                || a == 0
+                || a >= 240
+                || (a == 100 && (b & 0xc0) == 64)
+                || (a == 192 && b == 0 && c == 0)
+                || (a == 198 && (b & 0xfe) == 18))
+        }
+        IpAddr::V6(v6) => {
+            if let Some(v4) = v6.to_ipv4_mapped() {
+                return is_public(IpAddr::V4(v4));
+            }
+            let [first, second, ..] = v6.segments();
+            !(v6.is_loopback()
+                || v6.is_unspecified()
+                || v6.is_multicast()
+                || (first & 0xfe00) == 0xfc00
+                || (first & 0xffc0) == 0xfe80
+                || (first == 0x2001 && second == 0x0db8)
+                || (first == 0x0064 && second == 0xff9b))
+        }
+    }
+}
+
 /// The payload of a compact JWS, unverified. Only for reading claims of a token that is then
 /// verified (the tenant, before the issuer check) or already was.
 pub(crate) fn jwt_payload(jwt: &str) -> Option<Map<String, Value>> {
@@ -68,6 +106,36 @@ pub(crate) fn jwt_payload(jwt: &str) -> Option<Map<String, Value>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(feature = "server")]
+    #[test]
+    fn public_addresses() {
+        let public = ["8.8.8.8", "1.1.1.1", "2606:4700::1111", "::ffff:8.8.8.8"];
+        let private = [
+            "127.0.0.1",
+            "10.1.2.3",
+            "172.16.0.1",
+            "192.168.1.1",
+            "169.254.169.254",
+            "100.64.0.1",
+            "0.0.0.0",
+            "255.255.255.255",
+            "198.18.0.1",
+            "::1",
+            "::",
+            "fd00::1",
+            "fe80::1",
+            "::ffff:127.0.0.1",
+            "::ffff:169.254.169.254",
+            "64:ff9b::a00:1",
+        ];
+        for ip in public {
+            assert!(is_public(ip.parse().unwrap()), "{ip}");
+        }
+        for ip in private {
+            assert!(!is_public(ip.parse().unwrap()), "{ip}");
+        }
+    }
 
     #[test]
     fn helpers() {

@@ -117,10 +117,11 @@ impl Credentials {
         self.id_token.as_ref().map(Secret::expose)
     }
 
-    /// The provider's session (`sid`) that the ID token names: what its logout ends.
-    pub(crate) fn provider_session(&self) -> Option<String> {
+    /// A string claim of the ID token: its `sid` is the provider's session (what the
+    /// provider's logout ends), its `sub` the user as the provider names them.
+    pub(crate) fn id_token_claim(&self, name: &str) -> Option<String> {
         let claims = crate::util::jwt_payload(self.id_token()?)?;
-        claims.get("sid")?.as_str().map(str::to_owned)
+        claims.get(name)?.as_str().map(str::to_owned)
     }
 }
 

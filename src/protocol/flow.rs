@@ -189,9 +189,15 @@ pub(crate) trait Flow: Send + Sync + 'static {
         Err(LogoutTokenError::Unsupported)
     }
 
-    /// The issuer, as front-channel logout requests name it (`iss`), once known.
+    /// The issuer, once known; may hold a tenant placeholder.
     async fn issuer(&self, _http: &HttpClient) -> Option<String> {
         None
+    }
+
+    /// Whether `iss` (a front-channel logout request's) names this provider: its issuer, an
+    /// alias of it, or one of its tenants'.
+    async fn is_issuer(&self, _http: &HttpClient, _iss: &str) -> bool {
+        false
     }
 }
 

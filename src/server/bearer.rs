@@ -66,30 +66,19 @@ pub enum BearerError {
     Unavailable,
 }
 
-/// The `WWW-Authenticate` value the server's fairing adds to the 401/403 response, the
-/// guard's status, and why.
-struct Challenge(Option<(String, Status, BearerError)>);
-
-/// The challenge of a bearer guard that failed on this request with `status`: the
-/// `WWW-Authenticate` value, and the RFC 6750 JSON error body.
-pub(super) fn challenge(req: &Request<'_>, status: Status) -> Option<(String, serde_json::Value)> {
-    let (value, failed, error) = req.local_cache(|| Challenge(None)).0.as_ref()?;
-    if *failed != status {
-        return None;
+impl BearerError {
+    /// The RFC 6750 error code (none when the request had no credentials, §3.1).
+    fn code(self) -> Option<&'static str> {
+        match self {
+            BearerError::InvalidToken => Some("invalid_token"),
+            BearerError::InsufficientScope => Some("insufficient_scope"),
+            BearerError::Missing | BearerError::Unavailable => None,
+        }
     }
-    let code = match error {
-        BearerError::InvalidToken => Some("invalid_token"),
-        BearerError::InsufficientScope => Some("insufficient_scope"),
-        // RFC 6750 §3.1: no error code when the request had no credentials.
-        BearerError::Missing | BearerError::Unavailable => None,
-    };
-    let body = match code {
-        Some(code) => serde_json::json!({ "error": code, "error_description": error.to_string() }),
-        None => serde_json::json!({ "error_description": error.to_string() }),
-    };
-    Some((value.clone(), body))
 }
 
+/// Fails the guard with `status`, leaving the `WWW-Authenticate` challenge (with `detail`
+/// after the realm) and the JSON error body for the server's fairing to answer with.
 fn fail<T>(
     req: &Request<'_>,
     status: Status,
@@ -101,18 +90,15 @@ fn fail<T>(
         .state::<ServerState>()
         .map(|s| s.config.issuer.clone())
         .unwrap_or_default();
-    let value = format!("Bearer realm=\"{realm}\"{detail}");
-    req.local_cache(|| Challenge(Some((value, status, error))));
+    let challenge = format!("Bearer realm=\"{realm}\"{detail}");
+    crate::bearer::refuse(
+        req,
+        status,
+        Some(challenge),
+        error.code(),
+        &error.to_string(),
+    );
     Outcome::Error((status, error))
-}
-
-fn bearer_value<'a>(req: &'a Request<'_>) -> Option<&'a str> {
-    let header = req.headers().get_one("Authorization")?;
-    let (scheme, value) = header.split_once(' ')?;
-    scheme
-        .eq_ignore_ascii_case("bearer")
-        .then(|| value.trim())
-        .filter(|v| !v.is_empty())
 }
 
 #[rocket::async_trait]
@@ -123,7 +109,7 @@ impl<'r> FromRequest<'r> for BearerToken {
         let Some(state) = req.rocket().state::<ServerState>() else {
             return Outcome::Error((Status::InternalServerError, BearerError::Unavailable));
         };
-        let Some(token) = bearer_value(req) else {
+        let Some(token) = crate::bearer::token(req) else {
             return fail(req, Status::Unauthorized, BearerError::Missing, "");
         };
         let invalid = r#", error="invalid_token""#;

@@ -117,7 +117,11 @@ pub(crate) async fn end(
         if let (Some(uri), Some(keys)) = (&client.backchannel_logout_uri, &keys) {
             let issuer = &state.config.issuer;
             if let Some(token) = keys.logout_token(issuer, &client.id, &signed_in.owner, &sid) {
-                let http = state.logout_http.clone();
+                // A self-registered client's URI is a stranger's: public addresses only.
+                let http = match client.registered_at {
+                    Some(_) => state.logout_http.public_only.clone(),
+                    None => state.logout_http.trusted.clone(),
+                };
                 tokio::spawn(deliver(http, uri.clone(), token, client.id.clone()));
             }
         }
@@ -170,15 +174,50 @@ async fn deliver(http: reqwest::Client, uri: String, token: String, client_id: S
     }
 }
 
-/// The HTTP client that delivers logout tokens: pooled, with timeouts, never following a
+/// The HTTP clients that deliver logout tokens: pooled, with timeouts, never following a
 /// redirect (a client's URI is where the token goes, nowhere else).
-pub(crate) fn http_client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .timeout(DELIVERY_TIMEOUT)
-        .connect_timeout(DELIVERY_TIMEOUT)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap_or_default()
+pub(crate) struct Delivery {
+    /// For configured clients and the registry's (the operator's URIs: any address).
+    pub trusted: reqwest::Client,
+    /// For self-registered clients (RFC 7591): it connects to public addresses only, so
+    /// that a registration cannot make this server post into its own network (SSRF).
+    pub public_only: reqwest::Client,
+}
+
+impl Delivery {
+    pub(crate) fn new() -> Self {
+        let builder = || {
+            reqwest::Client::builder()
+                .timeout(DELIVERY_TIMEOUT)
+                .connect_timeout(DELIVERY_TIMEOUT)
+                .redirect(reqwest::redirect::Policy::none())
+        };
+        Delivery {
+            trusted: builder().build().unwrap_or_default(),
+            // Registration refuses IP-literal hosts, so every host goes through the resolver.
+            public_only: builder()
+                .dns_resolver(std::sync::Arc::new(PublicOnly))
+                .build()
+                .unwrap_or_default(),
+        }
+    }
+}
+
+/// Resolves a host name to its public addresses only (none: the delivery fails).
+struct PublicOnly;
+
+impl reqwest::dns::Resolve for PublicOnly {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        Box::pin(async move {
+            let addrs = tokio::net::lookup_host((name.as_str(), 0)).await?;
+            let public: Vec<std::net::SocketAddr> =
+                addrs.filter(|a| crate::util::is_public(a.ip())).collect();
+            if public.is_empty() {
+                return Err("the host has no public address".into());
+            }
+            Ok(Box::new(public.into_iter()) as reqwest::dns::Addrs)
+        })
+    }
 }
 
 /// A request guard for the application's own logout route: ends this browser's sign-in

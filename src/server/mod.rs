@@ -60,11 +60,10 @@ mod store;
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
-use std::io::Cursor;
 use std::sync::{Arc, Mutex};
 
 use rocket::fairing::{self, Fairing, Info, Kind};
-use rocket::http::{ContentType, Header, Status};
+use rocket::http::Status;
 use rocket::{Build, Orbit, Request, Response, Rocket};
 use url::Url;
 
@@ -275,7 +274,7 @@ pub(crate) struct ServerState {
     /// Who may use the admin pages.
     pub admins: Option<Box<dyn Admins>>,
     /// Delivers back-channel logout tokens (pooled, with timeouts).
-    pub logout_http: reqwest::Client,
+    pub logout_http: logout::Delivery,
 }
 
 impl ServerState {
@@ -474,7 +473,7 @@ fn build_state(
             config.registrations_per_minute,
         ),
         admins: parts.admins,
-        logout_http: logout::http_client(),
+        logout_http: logout::Delivery::new(),
         config,
     };
     Ok((state, parts.store))
@@ -593,16 +592,6 @@ impl Fairing for AuthorizationServer {
         if !matches!(res.status(), Status::Unauthorized | Status::Forbidden) {
             return;
         }
-        if let Some((challenge, body)) = bearer::challenge(req, res.status()) {
-            res.set_header(Header::new("WWW-Authenticate", challenge));
-            // RFC 6750's JSON error body instead of an error page (a catcher's, or none);
-            // a body of the route's own (JSON, text, ...) stays.
-            let page = res.content_type().is_none_or(|t| t.is_html());
-            if page {
-                let body = body.to_string();
-                res.set_header(ContentType::JSON);
-                res.set_sized_body(body.len(), Cursor::new(body));
-            }
-        }
+        crate::bearer::answer(req, res);
     }
 }

@@ -207,8 +207,6 @@ impl Key {
 pub(crate) struct Hint {
     pub client: String,
     pub subject: String,
-    /// The sign-in session it was issued in.
-    pub sid: Option<String>,
 }
 
 /// The keys in force: the one that signs, and every one published in the JWKS.
@@ -279,12 +277,7 @@ impl KeySet {
             _ => return None,
         };
         let subject = claims["sub"].as_str()?.to_owned();
-        let sid = claims["sid"].as_str().map(str::to_owned);
-        Some(Hint {
-            client,
-            subject,
-            sid,
-        })
+        Some(Hint { client, subject })
     }
 
     /// An ID token with `claims` (the app's, for the granted scopes) and `at_hash`, signed

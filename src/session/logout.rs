@@ -11,7 +11,7 @@ use sha2::{Digest, Sha256};
 use super::manager::Sessions;
 use super::record::decode;
 use super::rotation::PREFIX;
-use super::store::{SessionRecord, SessionStoreError};
+use super::store::{SessionRecord, SessionStore, SessionStoreError};
 use crate::login::Login;
 use crate::util::now;
 
@@ -27,13 +27,13 @@ impl Sessions {
         format!("{PREFIX}{kind}:{}", URL_SAFE_NO_PAD.encode(digest))
     }
 
-    /// Remembers whose the provider session of `login` is, until `expires_at` (a logout that
-    /// names only the provider session finds the user by it).
+    /// Remembers whose the provider session of `login` is, and who the provider's user
+    /// (`sub`) is here, until `expires_at`: a logout names the provider's `sid` and `sub`, and
+    /// the app's sessions are filed under its own subject (which a preset or
+    /// [`Hooks::identify`](crate::Hooks::identify) may have made another value).
     pub(super) async fn index_sid(&self, login: &Login, expires_at: i64) {
-        let (Some(store), true) = (&self.store, self.sid_index) else {
-            return;
-        };
-        let (Some(sid), Some(identity)) = (&login.provider_session, &login.identity) else {
+        let (Some(store), true, Some(identity)) = (&self.store, self.sid_index, &login.identity)
+        else {
             return;
         };
         let record = SessionRecord {
@@ -41,8 +41,15 @@ impl Sessions {
             expires_at,
             data: identity.subject.clone(),
         };
-        if let Err(e) = store.save(&self.own_key("sid", sid), &record).await {
-            log::error!("indexing a `{}` session failed: {e}", self.provider);
+        let names = [
+            ("sid", login.provider_session.clone()),
+            ("sub", login.credentials.id_token_claim("sub")),
+        ];
+        for (kind, value) in names {
+            let Some(value) = value else { continue };
+            if let Err(e) = store.save(&self.own_key(kind, &value), &record).await {
+                log::error!("indexing a `{}` session failed: {e}", self.provider);
+            }
         }
     }
 
@@ -61,9 +68,39 @@ impl Sessions {
             .await
     }
 
+    /// Forgets the logout token `jti` (its logout failed: the provider's retry must not be
+    /// taken for a replay).
+    pub async fn forget_use(&self, jti: &str) {
+        if let Some(store) = &self.store {
+            if let Err(e) = store.unlock(&self.own_key("jti", jti)).await {
+                log::warn!("forgetting a `{}` logout token failed: {e}", self.provider);
+            }
+        }
+    }
+
+    /// The app's subject of the provider's user named by `sid` or `sub`: through the indexes
+    /// [`index_sid`](Self::index_sid) keeps, else `sub` itself (the usual case, where the
+    /// app files sessions under the provider's `sub`).
+    async fn subject_of(
+        &self,
+        store: &dyn SessionStore,
+        sub: Option<&str>,
+        sid: Option<&str>,
+    ) -> Result<Option<String>, SessionStoreError> {
+        let named = [("sid", sid), ("sub", sub)];
+        for (kind, value) in named {
+            let Some(value) = value else { continue };
+            if let Some(record) = store.load(&self.own_key(kind, value)).await? {
+                return Ok(Some(record.data));
+            }
+        }
+        Ok(sub.map(str::to_owned))
+    }
+
     /// Ends the sessions a provider's logout names and returns them: with `sid`, those of
     /// that provider session (and the user's sessions that name none, when `sub` is given
-    /// too); with only `sub`, every session of that user.
+    /// too); with only `sub`, every session of that user. A store that cannot list a user's
+    /// sessions ends all of them instead (none is then returned for `after_logout`).
     pub async fn end_provider_session(
         &self,
         sub: Option<&str>,
@@ -71,29 +108,36 @@ impl Sessions {
     ) -> Result<Vec<Login>, SessionStoreError> {
         let store = self
             .store
-            .as_ref()
+            .as_deref()
             .ok_or(SessionStoreError::CookieSessions)?;
-        let subject = match (sub, sid) {
-            (Some(sub), _) => sub.to_owned(),
-            (None, Some(sid)) => match store.load(&self.own_key("sid", sid)).await? {
-                Some(record) => record.data,
-                None => return Ok(Vec::new()),
-            },
-            (None, None) => return Ok(Vec::new()),
+        let Some(subject) = self.subject_of(store, sub, sid).await? else {
+            return Ok(Vec::new());
+        };
+        let user = self.user_key(&subject);
+        let sessions = match store.user_sessions(&user).await {
+            Err(SessionStoreError::Unsupported(_)) => {
+                let count = store.delete_user(&user).await?;
+                log::info!(
+                    "the session store cannot list a user's sessions: every one of the user's \
+                     {count} `{}` session(s) was ended",
+                    self.provider
+                );
+                Vec::new()
+            }
+            listed => listed?,
         };
         let mut ended = Vec::new();
-        for (id, record) in store.user_sessions(&self.user_key(&subject)).await? {
-            let Some(login) = decode(&record.data) else {
-                continue;
-            };
-            let matches = match (sid, login.provider_session.as_deref()) {
+        for (id, record) in sessions {
+            let login = decode(&record.data);
+            let theirs = login.as_ref().and_then(|l| l.provider_session.as_deref());
+            let matches = match (sid, theirs) {
                 (Some(sid), Some(theirs)) => sid == theirs,
                 (Some(_), None) => sub.is_some(),
                 (None, _) => true,
             };
             if matches {
                 store.delete(&id).await?;
-                ended.push(login);
+                ended.extend(login);
             }
         }
         if let Some(sid) = sid {

@@ -158,6 +158,13 @@ fn federated_logout(
             reason: "a logout token ends sessions from outside the browser, which cookie sessions cannot: set `oauth.session.store` to \"memory\" (one instance) or \"redis\" (several)".into(),
         });
     }
+    if oidc.frontchannel_logout && backend.store.is_none() {
+        log::warn!(
+            "`{name}`: front-channel logout with cookie sessions ends a session only when the \
+             provider's iframe carries the app's cookie, which browsers send to same-site \
+             frames only; set `oauth.session.store` for the logout to reach every session"
+        );
+    }
     let origin = config.redirect_uri.origin().ascii_serialization();
     for (on, path, what) in [
         (

@@ -42,8 +42,12 @@ pub(crate) async fn backchannel<'r, P: Provider>(
     match result {
         Ok(()) => Outcome::from(req, Status::Ok),
         Err(why) => {
+            // The detail (a key fetch's error, say) is for the log, not the caller.
             log::warn!("a `{}` back-channel logout was refused: {why}", state.name);
-            let body = json!({ "error": "invalid_request", "error_description": why });
+            let body = json!({
+                "error": "invalid_request",
+                "error_description": "the logout request was refused",
+            });
             Outcome::from(req, (Status::BadRequest, Json(body)))
         }
     }
@@ -84,14 +88,18 @@ async fn end_by_token<P: Provider>(
             return Err("the logout could not be recorded".to_owned());
         }
     }
-    let ended = state
+    let ended = match state
         .sessions
         .end_provider_session(claims.sub.as_deref(), claims.sid.as_deref())
         .await
-        .map_err(|e| {
-            log::error!("ending `{}` sessions failed: {e}", state.name);
-            "the sessions could not be ended".to_owned()
-        })?;
+    {
+        Ok(ended) => ended,
+        Err(e) => {
+            // The provider retries a failed logout: that must not read as a replay.
+            state.sessions.forget_use(&claims.jti).await;
+            return Err(format!("the sessions could not be ended: {e}"));
+        }
+    };
     log::info!(
         "`{}` logged out {} session(s) over the back channel",
         state.name,
@@ -108,33 +116,37 @@ async fn after_logout<P: Provider>(req: &Request<'_>, state: &ProviderState<P>, 
 }
 
 /// `GET frontchannel-logout?iss=…&sid=…`: ends this browser's session when it belongs to
-/// the provider session `sid` (or, without `sid`, whatever it is). A browser that does not
-/// send its cookie to the provider's iframe (cookies are `SameSite=Lax`, and browsers block
-/// third-party cookies) is logged out through the session store instead, by `sid`: sids are
-/// the provider's unguessable session ids, known only to it and this application.
+/// the provider session `sid` (or, without `iss` and `sid`, whatever it is); `iss` and `sid`
+/// come together or not at all (§2). A browser that does not send its cookie to the
+/// provider's iframe (cookies are `SameSite=Lax`, and browsers block third-party cookies)
+/// is logged out through the session store instead, by `sid`: the provider's session id,
+/// which it shares with its clients only.
 pub(crate) async fn frontchannel<'r, P: Provider>(
     req: &'r Request<'_>,
     state: &ProviderState<P>,
 ) -> Outcome<'r> {
     let param = |name: &str| req.query_value::<String>(name).and_then(Result::ok);
-    let (iss, sid) = (param("iss"), param("sid"));
     let issuer = state.flow.issuer(&state.http).await;
-    if iss.is_some() && iss != issuer {
-        return Outcome::from(req, Frame::new(Status::BadRequest, issuer.as_deref()));
-    }
+    let refused = || Outcome::from(req, Frame::new(Status::BadRequest, issuer.as_deref()));
+    let sid = match (param("iss"), param("sid")) {
+        (None, None) => None,
+        (Some(iss), Some(sid)) if state.flow.is_issuer(&state.http, &iss).await => Some(sid),
+        _ => return refused(),
+    };
     let mut ended = Vec::new();
     let browser = state.sessions.load(req.cookies()).await;
     let theirs = browser.and_then(|s| s.login.provider_session.clone());
-    if sid.is_none() || (sid.is_some() && theirs == sid) {
-        ended.extend(state.sessions.end(req.cookies()).await);
-    } else if let Some(sid) = &sid {
-        match state.sessions.end_provider_session(None, Some(sid)).await {
-            Ok(logins) => ended = logins,
-            Err(e) => log::warn!(
-                "a `{}` front-channel logout ended no session: {e}",
-                state.name
-            ),
+    match &sid {
+        Some(sid) if theirs.as_ref() != Some(sid) => {
+            match state.sessions.end_provider_session(None, Some(sid)).await {
+                Ok(logins) => ended = logins,
+                Err(e) => log::warn!(
+                    "a `{}` front-channel logout ended no session: {e}",
+                    state.name
+                ),
+            }
         }
+        _ => ended.extend(state.sessions.end(req.cookies()).await),
     }
     after_logout(req, state, &ended).await;
     Outcome::from(req, Frame::new(Status::Ok, issuer.as_deref()))

@@ -473,6 +473,23 @@ registration_scopes = ["openid", "profile"]"#
             json!({"redirect_uris": "not a list"}),
             "invalid_client_metadata",
         ),
+        // Where the server itself posts logout tokens: never its own network (SSRF).
+        (
+            json!({"redirect_uris": [REDIRECT], "backchannel_logout_uri": "http://127.0.0.1:8000/logout"}),
+            "invalid_client_metadata",
+        ),
+        (
+            json!({"redirect_uris": [REDIRECT], "backchannel_logout_uri": "https://localhost/logout"}),
+            "invalid_client_metadata",
+        ),
+        (
+            json!({"redirect_uris": [REDIRECT], "backchannel_logout_uri": "https://169.254.169.254/latest"}),
+            "invalid_client_metadata",
+        ),
+        (
+            json!({"redirect_uris": [REDIRECT], "backchannel_logout_uri": "https://[::1]/logout"}),
+            "invalid_client_metadata",
+        ),
     ] {
         let (status, body) = register(&url, Some(REGISTRATION_TOKEN), metadata.clone()).await;
         assert_eq!(

@@ -144,6 +144,53 @@ async fn a_logout_token_ends_only_the_provider_session_it_names() {
     assert_eq!(app.me(&again).await, 401);
 }
 
+/// Files the user's sessions under an id of the app's own, not the provider's `sub`.
+struct LocalIds;
+
+#[rocket::async_trait]
+impl Hooks for LocalIds {
+    async fn identify(
+        &self,
+        login: &Login,
+        _api: &rocket_oauth::ApiClient<'_>,
+    ) -> Result<Option<rocket_oauth::Identity>, rocket_oauth::Denial> {
+        let sub = &login
+            .identity()
+            .expect("an OpenID Connect identity")
+            .subject;
+        Ok(Some(rocket_oauth::Identity::new(format!("local-{sub}"))))
+    }
+}
+
+/// A logout token names the provider's `sub` and `sid`; the app's sessions are filed under
+/// its own ids (`Hooks::identify`): the token still finds them, by either claim.
+#[rocket::async_test]
+async fn a_logout_token_finds_sessions_the_app_files_under_its_own_ids() {
+    let mock = MockProvider::start();
+    let figment = mock
+        .configure::<Idp>(testing::figment())
+        .merge(("oauth.session.store", "memory"))
+        .merge(("oauth.idp.backchannel_logout", true));
+    let rocket = rocket::custom(figment)
+        .attach(Idp.fairing().hooks(LocalIds))
+        .mount("/", routes![me]);
+    let app = App {
+        url: launch(rocket).await,
+        logouts: Arc::default(),
+    };
+    for token in [
+        mock.logout_token("alice"),
+        mock.logout_token("alice").without("sid"),
+        mock.logout_token("alice").without("sub"),
+    ] {
+        let browser = logged_in(&mock, &app, "alice").await;
+        let me = browser.get(&format!("{}/me", app.url)).await;
+        assert_eq!(me.text().await.unwrap(), "local-alice");
+        assert_eq!(token.post_to(&app.backchannel()).await.0, 200);
+        assert_eq!(app.me(&browser).await, 401);
+    }
+}
+
 #[rocket::async_test]
 async fn forged_replayed_nonce_carrying_wrong_audience_and_expired_tokens_are_refused() {
     let mock = MockProvider::start();
@@ -200,8 +247,8 @@ async fn forged_replayed_nonce_carrying_wrong_audience_and_expired_tokens_are_re
     let again = logged_in(&mock, &app, "alice").await;
     let (status, body) = valid.post_to(&app.backchannel()).await;
     assert_eq!(status, 400, "a replay: {body}");
-    assert!(body.contains("used before"), "{body}");
-    assert_eq!(app.me(&again).await, 200);
+    assert!(body.contains("invalid_request"), "{body}");
+    assert_eq!(app.me(&again).await, 200, "a replay ends nothing");
 }
 
 fn chrono_now() -> i64 {
@@ -227,6 +274,28 @@ async fn the_frontchannel_page_ends_the_browsers_provider_session() {
     };
     let r = browser.get(&page("https://evil.example", &sid)).await;
     assert_eq!(r.status(), 400, "another issuer's");
+    assert_eq!(app.me(&browser).await, 200);
+    // §2: `iss` and `sid` come together, or not at all.
+    let only_sid = format!(
+        "{}/auth/idp/frontchannel-logout?sid={}",
+        app.url,
+        urlencode(&sid)
+    );
+    assert_eq!(
+        browser.get(&only_sid).await.status(),
+        400,
+        "sid without iss"
+    );
+    let only_iss = format!(
+        "{}/auth/idp/frontchannel-logout?iss={}",
+        app.url,
+        urlencode(&mock.issuer())
+    );
+    assert_eq!(
+        browser.get(&only_iss).await.status(),
+        400,
+        "iss without sid"
+    );
     assert_eq!(app.me(&browser).await, 200);
     let r = browser.get(&page(&mock.issuer(), "another-sid")).await;
     assert_eq!(r.status(), 200);

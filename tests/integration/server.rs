@@ -1325,12 +1325,18 @@ backchannel_logout_uri = "{url}/down"
         .replace("%20profile", "");
     server.consent(&browser, &flaky, "Accept").await;
 
-    let r = browser
-        .get(&format!(
-            "{}/oauth/end_session?id_token_hint={id_token}",
-            server.url
-        ))
-        .await;
+    // The hint is a token every client of the sign-in holds: presented by anyone but the
+    // browser signed in, it ends nothing.
+    let end_session = format!("{}/oauth/end_session?id_token_hint={id_token}", server.url);
+    let stranger = rocket_oauth::testing::Browser::new();
+    assert_eq!(stranger.get(&end_session).await.status(), 200);
+    rocket::tokio::time::sleep(std::time::Duration::from_millis(700)).await;
+    assert!(
+        receiver.requests_to("/backchannel-logout").is_empty(),
+        "a hint without the browser ended its sign-in"
+    );
+
+    let r = browser.get(&end_session).await;
     assert_eq!(r.status(), 200);
     assert!(
         receiver.requests_to("/down").len() < 3,

@@ -1,23 +1,11 @@
-//! OpenID Connect Back-Channel Logout 1.0, §2.4 and §2.6: a logout token's checks.
-//!
-//! `openidconnect` has no logout-token type (its ID token type requires `sub`, and a logout
-//! token may name only `sid`), so the compact JWS is split here; its signature is checked
-//! with the provider's keys exactly as an ID token's is: the same cached JWKS (refetched once
-//! for an unknown `kid`), the same advertised asymmetric algorithms, and the key's own
-//! `JsonWebKey::verify_signature` (openidconnect's, or `ring`'s for the common algorithms).
+//! OpenID Connect Back-Channel Logout 1.0, §2.4 and §2.6: a logout token's checks. Its
+//! signature is checked as an ID token's is ([`verify_jws`]).
 
-use std::sync::Arc;
-
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine;
-use openidconnect::core::CoreJwsSigningAlgorithm;
-use openidconnect::{
-    JsonWebKey, JsonWebKeyAlgorithm, JsonWebKeyId, JsonWebKeyUse, JwsSigningAlgorithm,
-};
 use serde_json::{Map, Value};
 
 use super::id_token::{expected_issuer, Expectations, LEEWAY};
-use super::jwks::{Jwks, KeySet, ProviderKey};
+use super::jwks::Jwks;
+use super::jws::{audience_matches, time_claim, typ_allows, verify_jws, JwsError};
 use crate::protocol::error::LogoutTokenError;
 use crate::protocol::flow::LogoutClaims;
 use crate::protocol::http::HttpClient;
@@ -41,129 +29,17 @@ pub(crate) async fn verify_logout_token(
     http: &HttpClient,
     now: i64,
 ) -> Result<LogoutClaims, LogoutTokenError> {
-    let jws = Jws::parse(raw)?;
-    if !expect.algs.contains(&jws.alg) || jws.alg.uses_shared_secret() {
-        return Err(LogoutTokenError::Signature(
-            "the algorithm is not one the provider signs ID tokens with".into(),
-        ));
+    let verified = verify_jws(raw, expect.algs, jwks, http)
+        .await
+        .map_err(|e| match e {
+            JwsError::Malformed => LogoutTokenError::Malformed,
+            JwsError::Signature(why) => LogoutTokenError::Signature(why.to_owned()),
+            JwsError::Keys(e) => LogoutTokenError::Keys(e),
+        })?;
+    if !typ_allows(verified.typ.as_deref(), "logout+jwt") {
+        return Err(refused("it is another kind of token"));
     }
-    let mut keys = jwks.keys(http).await.map_err(LogoutTokenError::Keys)?;
-    loop {
-        match jws.verify(&keys) {
-            Verified::Yes => break,
-            Verified::No => return Err(LogoutTokenError::Signature("it does not verify".into())),
-            Verified::NoKey => match jwks
-                .refetch(http, &keys)
-                .await
-                .map_err(LogoutTokenError::Keys)?
-            {
-                Some(fresh) if !Arc::ptr_eq(&fresh, &keys) => keys = fresh,
-                _ => return Err(LogoutTokenError::Signature("no key matches it".into())),
-            },
-        }
-    }
-    check_claims(&jws.claims, expect, now)
-}
-
-/// A compact JWS, split and decoded (not yet verified).
-struct Jws<'a> {
-    alg: CoreJwsSigningAlgorithm,
-    kid: Option<JsonWebKeyId>,
-    /// `header.payload`, what the signature covers.
-    input: &'a str,
-    signature: Vec<u8>,
-    claims: Map<String, Value>,
-}
-
-enum Verified {
-    Yes,
-    No,
-    /// No key of the set may have made it.
-    NoKey,
-}
-
-fn decode(part: &str) -> Result<Vec<u8>, LogoutTokenError> {
-    URL_SAFE_NO_PAD
-        .decode(part)
-        .map_err(|_| LogoutTokenError::Malformed)
-}
-
-fn json_object(part: &str) -> Result<Map<String, Value>, LogoutTokenError> {
-    serde_json::from_slice(&decode(part)?).map_err(|_| LogoutTokenError::Malformed)
-}
-
-impl<'a> Jws<'a> {
-    fn parse(raw: &'a str) -> Result<Self, LogoutTokenError> {
-        let mut parts = raw.split('.');
-        let (Some(header), Some(payload), Some(signature), None) =
-            (parts.next(), parts.next(), parts.next(), parts.next())
-        else {
-            // An encrypted (five-part) or otherwise shaped token.
-            return Err(LogoutTokenError::Malformed);
-        };
-        let header = json_object(header)?;
-        if header.contains_key("crit") {
-            // No extension is understood here, so none may be critical (RFC 7515 §4.1.11).
-            return Err(LogoutTokenError::Malformed);
-        }
-        let alg = header
-            .get("alg")
-            .cloned()
-            .and_then(|alg| serde_json::from_value(alg).ok())
-            .ok_or(LogoutTokenError::Malformed)?;
-        let kid = match header.get("kid") {
-            None => None,
-            Some(Value::String(kid)) => Some(JsonWebKeyId::new(kid.clone())),
-            Some(_) => return Err(LogoutTokenError::Malformed),
-        };
-        Ok(Jws {
-            alg,
-            kid,
-            input: &raw[..header_and_payload_len(raw)],
-            signature: decode(signature)?,
-            claims: json_object(payload)?,
-        })
-    }
-
-    /// Checks the signature with the keys that may have made it: the one named by `kid` (or,
-    /// without `kid`, each), of the algorithm's key type, allowed to sign with it (the same
-    /// rules openidconnect applies to ID tokens).
-    fn verify(&self, keys: &KeySet) -> Verified {
-        let mut candidates = keys
-            .keys()
-            .iter()
-            .filter(|key| self.kid.is_none() || key.key_id() == self.kid.as_ref())
-            .filter(|key| compatible(key, &self.alg))
-            .peekable();
-        if candidates.peek().is_none() {
-            return Verified::NoKey;
-        }
-        let verified = candidates.any(|key| {
-            key.verify_signature(&self.alg, self.input.as_bytes(), &self.signature)
-                .is_ok()
-        });
-        if verified {
-            Verified::Yes
-        } else {
-            Verified::No
-        }
-    }
-}
-
-fn header_and_payload_len(raw: &str) -> usize {
-    raw.rfind('.').unwrap_or(raw.len())
-}
-
-/// Whether `key` may verify an `alg` signature: for signing (or of no stated use), of the
-/// algorithm's key type, and not bound to another algorithm.
-fn compatible(key: &ProviderKey, alg: &CoreJwsSigningAlgorithm) -> bool {
-    key.key_use().is_none_or(|u| u.allows_signature())
-        && alg.key_type().as_ref() == Some(key.key_type())
-        && match key.signing_alg() {
-            JsonWebKeyAlgorithm::Unspecified => true,
-            JsonWebKeyAlgorithm::Algorithm(only) => only == alg,
-            JsonWebKeyAlgorithm::Unsupported => false,
-        }
+    check_claims(&verified.claims, expect, now)
 }
 
 fn refused(why: &str) -> LogoutTokenError {
@@ -177,17 +53,12 @@ fn check_claims(
     now: i64,
 ) -> Result<LogoutClaims, LogoutTokenError> {
     let text = |name: &str| claims.get(name).and_then(Value::as_str);
-    let time = |name: &str| claims.get(name).and_then(Value::as_i64);
+    let time = |name: &str| time_claim(claims, name).ok().flatten();
     let issuer = expected_issuer(expect, claims).map_err(|_| refused("another issuer's"))?;
     if !text("iss").is_some_and(|iss| iss == issuer.0 || issuer.1) {
         return Err(refused("its iss is another issuer"));
     }
-    let audience = match claims.get("aud") {
-        Some(Value::String(aud)) => aud == expect.client_id,
-        Some(Value::Array(auds)) => auds.iter().any(|a| a.as_str() == Some(expect.client_id)),
-        _ => false,
-    };
-    if !audience {
+    if !audience_matches(claims, &[expect.client_id.to_owned()]) {
         return Err(refused("its aud is not this client"));
     }
     let leeway = i64::try_from(LEEWAY.as_secs()).unwrap_or(60);
@@ -195,11 +66,10 @@ fn check_claims(
     if iat > now + leeway {
         return Err(refused("it was issued in the future"));
     }
-    let until = match claims.get("exp") {
-        None => iat.saturating_add(NO_EXP_LIFETIME),
-        Some(exp) => exp
-            .as_i64()
-            .ok_or_else(|| refused("its exp is not a time"))?,
+    let until = match time_claim(claims, "exp") {
+        Ok(None) => iat.saturating_add(NO_EXP_LIFETIME),
+        Ok(Some(exp)) => exp,
+        Err(()) => return Err(refused("its exp is not a time")),
     };
     if until.saturating_add(leeway) <= now {
         return Err(refused("it has expired"));
@@ -237,6 +107,7 @@ fn check_claims(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use openidconnect::core::CoreJwsSigningAlgorithm;
     use serde_json::json;
 
     const NOW: i64 = 1_900_000_000;
@@ -336,31 +207,6 @@ mod tests {
         ];
         for (what, change) in refusals {
             assert!(check(change).is_err(), "{what} was accepted");
-        }
-    }
-
-    #[test]
-    fn malformed_tokens_are_refused() {
-        for raw in ["", "a.b", "a.b.c.d.e", "e30.e30.", "!!.e30.e30"] {
-            assert!(Jws::parse(raw).is_err(), "{raw}");
-        }
-        let header = URL_SAFE_NO_PAD.encode(r#"{"alg":"RS256","crit":["b64"]}"#);
-        assert!(Jws::parse(&format!("{header}.e30.AA")).is_err());
-        let header = URL_SAFE_NO_PAD.encode(r#"{"alg":"RS256","kid":3}"#);
-        assert!(Jws::parse(&format!("{header}.e30.AA")).is_err());
-        let header = URL_SAFE_NO_PAD.encode(r#"{"alg":"RS256","kid":"k"}"#);
-        let raw = format!("{header}.e30.AA");
-        let jws = Jws::parse(&raw).unwrap();
-        assert_eq!(jws.input, format!("{header}.e30"));
-        assert!(jws.claims.is_empty());
-    }
-
-    proptest::proptest! {
-        /// Outside input: any text is refused or parsed, never a panic.
-        #[test]
-        fn any_token_text_is_harmless(raw in "\\PC{0,300}", parts in proptest::collection::vec("[A-Za-z0-9_-]{0,40}", 0..6)) {
-            let _ = Jws::parse(&raw);
-            let _ = Jws::parse(&parts.join("."));
         }
     }
 }

@@ -5,6 +5,7 @@
 mod discovery;
 mod id_token;
 mod jwks;
+mod jws;
 mod logout_token;
 
 use openidconnect::core::CoreJwsSigningAlgorithm;
@@ -291,6 +292,20 @@ impl Flow for OidcFlow {
 
     async fn issuer(&self, http: &HttpClient) -> Option<String> {
         Some(self.discovered(http).await.ok()?.issuer.clone())
+    }
+
+    async fn is_issuer(&self, http: &HttpClient, iss: &str) -> bool {
+        let Ok(d) = self.discovered(http).await else {
+            return false;
+        };
+        let settings = &self.settings;
+        iss == d.issuer
+            || settings.issuer_aliases.iter().any(|alias| alias == iss)
+            || (d.issuer.contains(TENANT_PLACEHOLDER)
+                && settings
+                    .tenants
+                    .iter()
+                    .any(|tenant| d.issuer.replace(TENANT_PLACEHOLDER, tenant) == iss))
     }
 }
 

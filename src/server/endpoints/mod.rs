@@ -238,15 +238,6 @@ pub(super) fn json_response<'r>(req: &'r Request<'_>, status: Status, body: Valu
     outcome
 }
 
-/// The request's Bearer token (RFC 6750 §2.1), if any.
-pub(super) fn bearer<'a>(req: &'a Request<'_>) -> Option<&'a str> {
-    req.headers()
-        .get_one("Authorization")
-        .and_then(|h| h.split_once(' '))
-        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-        .map(|(_, token)| token.trim())
-}
-
 /// 401 `invalid_token`, with its RFC 6750 challenge.
 pub(super) fn invalid_token<'r>(req: &'r Request<'_>) -> Outcome<'r> {
     let body = json!({"error": "invalid_token"});

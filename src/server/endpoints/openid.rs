@@ -7,7 +7,7 @@ use rocket::route::Outcome;
 use rocket::Request;
 use serde_json::{json, Value};
 
-use super::{bearer, invalid_token, json_response};
+use super::{invalid_token, json_response};
 use crate::server::logout;
 use crate::server::store::{TokenHash, TokenKind};
 use crate::server::ServerState;
@@ -29,7 +29,7 @@ pub(super) async fn jwks<'r>(req: &'r Request<'_>, state: &ServerState) -> Outco
 /// The claims of the bearer's grant: `sub` and the app's claims for its scopes. The token
 /// must be a live access token granted `openid`.
 pub(super) async fn userinfo<'r>(req: &'r Request<'_>, state: &ServerState) -> Outcome<'r> {
-    let record = match bearer(req) {
+    let record = match crate::bearer::token(req) {
         Some(token) => state
             .store
             .token(&TokenHash::of(token))
@@ -54,7 +54,7 @@ pub(super) async fn userinfo<'r>(req: &'r Request<'_>, state: &ServerState) -> O
 
 /// OpenID Connect RP-Initiated Logout 1.0 (`GET end_session`). With a valid
 /// `id_token_hint` (signed by this provider) for the signed-in user, or nobody signed in, it
-/// signs the user out of the app ([`ResourceOwner::sign_out`](crate::server::ResourceOwner::sign_out))
+/// ends this browser's sign-in (and tells its clients), signs the user out of the app ([`ResourceOwner::sign_out`](crate::server::ResourceOwner::sign_out))
 /// and sends the browser to the hinted client's registered `post_logout_redirect_uri` (with
 /// `state`), or shows that they are signed out. Without such a hint (a cross-site link, a
 /// forged or another user's hint) it only asks: a page whose CSRF-checked POST signs out
@@ -75,11 +75,9 @@ pub(super) async fn end_session<'r>(req: &'r Request<'_>, state: &ServerState) -
     if !for_owner {
         return ask(req, state);
     }
-    // The session the hint was issued in, or this browser's.
-    let sid = match hint.as_ref().and_then(|h| h.sid.clone()) {
-        Some(sid) => Some(sid),
-        None => logout::current_session(req, state).await,
-    };
+    // This browser's sign-in, never the hint's: a hint is a token any of its clients
+    // holds (and may have leaked), and it may name an older sign-in of the user.
+    let sid = logout::current_session(req, state).await;
     if owner.is_some() {
         state.owner.sign_out(req).await;
     }

@@ -9,9 +9,9 @@ use rocket::Request;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{bearer, invalid_token, json_response, oauth_error};
+use super::{invalid_token, json_response, oauth_error};
 use crate::server::config::{GrantType, RegisteredClient};
-use crate::server::{ClientError, ClientRegistry, ServerState};
+use crate::server::{ClientError, ClientRegistry, Registered, ServerState};
 use crate::util::{ct_eq, now};
 
 /// The largest registration body read.
@@ -74,7 +74,7 @@ pub(super) async fn register<'r>(
     state: &ServerState,
 ) -> Outcome<'r> {
     if let Some(expected) = &state.config.registration_token {
-        if !bearer(req).is_some_and(|given| ct_eq(expected.expose(), given)) {
+        if !crate::bearer::token(req).is_some_and(|given| ct_eq(expected.expose(), given)) {
             return invalid_token(req);
         }
     }
@@ -110,17 +110,16 @@ pub(super) async fn register<'r>(
         Ok(clients) => {
             let registered = clients.iter().filter(|c| c.registered_at.is_some());
             if registered.count() >= state.config.registration_limit {
-                return oauth_error(
-                    req,
-                    Status::ServiceUnavailable,
-                    "temporarily_unavailable",
-                    "the server registers no more clients",
-                );
+                return full(req);
             }
         }
         Err(e) => return unavailable(req, &e),
     }
-    let mut client = asked.client;
+    let Asked {
+        mut client,
+        response_types,
+        auth_method,
+    } = asked;
     client.registered_at = Some(now());
     let registered = match registry.create(client).await {
         Ok(registered) => registered,
@@ -129,6 +128,29 @@ pub(super) async fn register<'r>(
         }
         Err(e) => return unavailable(req, &e),
     };
+    json_response(
+        req,
+        Status::Created,
+        response(registered, response_types, auth_method),
+    )
+}
+
+/// `503`: the registration limit is reached.
+fn full<'r>(req: &'r Request<'_>) -> Outcome<'r> {
+    oauth_error(
+        req,
+        Status::ServiceUnavailable,
+        "temporarily_unavailable",
+        "the server registers no more clients",
+    )
+}
+
+/// The registration response (RFC 7591 §3.2.1): the client's metadata, and its secret.
+fn response(
+    registered: Registered,
+    response_types: Vec<String>,
+    auth_method: String,
+) -> serde_json::Value {
     let client = registered.client;
     let mut body = json!({
         "client_id": client.id,
@@ -141,15 +163,15 @@ pub(super) async fn register<'r>(
         "frontchannel_logout_uri": client.frontchannel_logout_uri,
         "frontchannel_logout_session_required": client.frontchannel_logout_session_required,
         "grant_types": client.grant_types.iter().map(|g| g.name()).collect::<Vec<_>>(),
-        "response_types": asked.response_types,
+        "response_types": response_types,
         "scope": client.scopes.join(" "),
-        "token_endpoint_auth_method": asked.auth_method,
+        "token_endpoint_auth_method": auth_method,
     });
     if let Some(secret) = registered.secret {
         body["client_secret"] = json!(secret);
         body["client_secret_expires_at"] = json!(0);
     }
-    json_response(req, Status::Created, body)
+    body
 }
 
 /// A registration request's metadata, validated: the client to create and what the
@@ -165,6 +187,7 @@ type Refusal = (&'static str, String);
 
 impl Asked {
     fn of(state: &ServerState, metadata: Metadata) -> Result<Asked, Refusal> {
+        check_uris(&metadata)?;
         let refuse = |error: &'static str, description: &str| Err((error, description.to_owned()));
         let auth_method = metadata
             .token_endpoint_auth_method
@@ -181,25 +204,7 @@ impl Asked {
         let names = metadata
             .grant_types
             .unwrap_or_else(|| vec!["authorization_code".into()]);
-        let mut grants = Vec::new();
-        for name in &names {
-            match GrantType::from_name(name) {
-                Some(GrantType::ClientCredentials) if public => {
-                    return refuse(
-                        "invalid_client_metadata",
-                        "client_credentials needs a confidential client",
-                    )
-                }
-                Some(grant) if !grants.contains(&grant) => grants.push(grant),
-                Some(_) => {}
-                None => {
-                    return refuse(
-                        "invalid_client_metadata",
-                        "a grant type is not supported for this client",
-                    )
-                }
-            }
-        }
+        let grants = grants(&names, public)?;
         let response_types = metadata
             .response_types
             .unwrap_or_else(|| vec!["code".into()]);
@@ -212,19 +217,6 @@ impl Asked {
         let uses_code = grants.contains(&GrantType::AuthorizationCode);
         if uses_code && metadata.redirect_uris.is_empty() {
             return refuse("invalid_redirect_uri", "redirect_uris are required");
-        }
-        // The logout URIs are where this server will post or frame: `https` (or loopback
-        // `http`) only, like the redirect URIs.
-        let uris = metadata
-            .redirect_uris
-            .iter()
-            .chain(&metadata.post_logout_redirect_uris)
-            .chain(&metadata.backchannel_logout_uri)
-            .chain(&metadata.frontchannel_logout_uri);
-        if let Some(bad) = uris.into_iter().find(|u| !acceptable_redirect(u)) {
-            let description =
-                format!("`{bad}` must be https (or http on a loopback host), without a fragment");
-            return refuse("invalid_redirect_uri", &description);
         }
         let scopes = registrable_scopes(state, metadata.scope.as_deref())?;
         let mut client = if public {
@@ -248,6 +240,63 @@ impl Asked {
             auth_method,
         })
     }
+}
+
+/// The grants a registration names, each once; `client_credentials` only for confidential
+/// clients.
+fn grants(names: &[String], public: bool) -> Result<Vec<GrantType>, Refusal> {
+    let refuse = |description: &str| Err(("invalid_client_metadata", description.to_owned()));
+    let mut grants = Vec::new();
+    for name in names {
+        match GrantType::from_name(name) {
+            Some(GrantType::ClientCredentials) if public => {
+                return refuse("client_credentials needs a confidential client")
+            }
+            Some(grant) if !grants.contains(&grant) => grants.push(grant),
+            Some(_) => {}
+            None => return refuse("a grant type is not supported for this client"),
+        }
+    }
+    Ok(grants)
+}
+
+/// The URIs of a registration: where the browser goes or what it frames, and where this
+/// server posts.
+fn check_uris(metadata: &Metadata) -> Result<(), Refusal> {
+    // Where the browser goes or what it frames: `https` (or loopback `http`) only.
+    let uris = metadata
+        .redirect_uris
+        .iter()
+        .chain(&metadata.post_logout_redirect_uris)
+        .chain(&metadata.frontchannel_logout_uri);
+    if let Some(bad) = uris.into_iter().find(|u| !acceptable_redirect(u)) {
+        let description =
+            format!("`{bad}` must be https (or http on a loopback host), without a fragment");
+        return Err(("invalid_redirect_uri", description));
+    }
+    // Where this server itself will post: `https` to a host name (resolved to public
+    // addresses only at delivery), never this machine or an address literal.
+    if let Some(uri) = &metadata.backchannel_logout_uri {
+        if !acceptable_backchannel(uri) {
+            return Err((
+                "invalid_client_metadata",
+                "the backchannel_logout_uri must be https to a public host name".into(),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Whether a self-registered client's `backchannel_logout_uri` may be posted to: `https`,
+/// a host name (no address literal, not `localhost`), no fragment.
+fn acceptable_backchannel(uri: &str) -> bool {
+    let Ok(url) = url::Url::parse(uri) else {
+        return false;
+    };
+    url.scheme() == "https"
+        && url.fragment().is_none()
+        && matches!(url.host(), Some(url::Host::Domain(_)))
+        && !crate::util::is_loopback(&url)
 }
 
 /// The scopes a registration asks for (all it may have when it names none), if it may have

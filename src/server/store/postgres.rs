@@ -187,8 +187,7 @@ sql_store!(
              VALUES ($1, $2, $3, $4)
              ON CONFLICT (sid, client_id) DO UPDATE
              SET session_json = EXCLUDED.session_json, expires_at = EXCLUDED.expires_at",
-        session_clients:
-            "SELECT session_json FROM rocket_oauth_sessions WHERE sid = $1 AND expires_at > $2",
-        end_session: "DELETE FROM rocket_oauth_sessions WHERE sid = $1",
+        end_session:
+            "DELETE FROM rocket_oauth_sessions WHERE sid = $1 RETURNING session_json, expires_at",
     }
 );

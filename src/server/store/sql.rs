@@ -56,9 +56,8 @@ pub(super) struct Queries {
     pub remove_signing_key: &'static str,
     /// `sid, client_id, session_json, expires_at`: inserts or replaces.
     pub save_session_client: &'static str,
-    /// `sid, now` → every live `session_json` of the session.
-    pub session_clients: &'static str,
-    /// `sid`.
+    /// `sid` → every `session_json, expires_at` of the session, deleted in the same
+    /// statement (a client recorded meanwhile is either told or kept).
     pub end_session: &'static str,
 }
 
@@ -383,19 +382,21 @@ macro_rules! sql_store {
                 sid: &str,
                 now: i64,
             ) -> Result<Vec<SessionClient>, ServerStoreError> {
-                let rows = sqlx::query(Self::SQL.session_clients)
+                let rows = sqlx::query(Self::SQL.end_session)
                     .bind(sid)
-                    .bind(now)
                     .fetch_all(&self.pool)
                     .await
                     .map_err(failed)?;
-                self.execute(Self::SQL.end_session, sid).await?;
-                rows.iter()
-                    .map(|row| {
+                let mut clients = Vec::new();
+                for row in rows {
+                    let expires_at: i64 = row.try_get(1).map_err(failed)?;
+                    if expires_at > now {
                         let json: String = row.try_get(0).map_err(failed)?;
-                        serde_json::from_str(&json).map_err(ServerStoreError::corrupt)
-                    })
-                    .collect()
+                        clients
+                            .push(serde_json::from_str(&json).map_err(ServerStoreError::corrupt)?);
+                    }
+                }
+                Ok(clients)
             }
         }
     };

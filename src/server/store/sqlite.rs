@@ -182,8 +182,7 @@ sql_store!(
         save_session_client:
             "INSERT OR REPLACE INTO rocket_oauth_sessions (sid, client_id, session_json, expires_at)
              VALUES (?, ?, ?, ?)",
-        session_clients:
-            "SELECT session_json FROM rocket_oauth_sessions WHERE sid = ? AND expires_at > ?",
-        end_session: "DELETE FROM rocket_oauth_sessions WHERE sid = ?",
+        end_session:
+            "DELETE FROM rocket_oauth_sessions WHERE sid = ? RETURNING session_json, expires_at",
     }
 );

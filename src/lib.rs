@@ -245,7 +245,7 @@
 
 mod access;
 pub mod api;
-#[cfg(feature = "server")]
+#[cfg(feature = "oidc")]
 mod bearer;
 pub mod config;
 pub mod error;
@@ -257,6 +257,10 @@ mod pages;
 pub mod presets;
 mod protocol;
 mod provider;
+#[cfg(feature = "oidc")]
+#[cfg_attr(docsrs, doc(cfg(feature = "oidc")))]
+pub mod resource;
+mod scopes;
 mod secret;
 #[cfg(feature = "server")]
 #[cfg_attr(docsrs, doc(cfg(feature = "server")))]
@@ -302,8 +306,11 @@ pub use crate::hooks::{Denial, Hooks};
 pub use crate::identity::Identity;
 pub use crate::login::Login;
 pub use crate::provider::{OAuthFairing, Provider, ProviderDefaults};
+pub use crate::scopes::ScopeSet;
 pub use crate::secret::Secret;
 pub use crate::web::listed::Listed;
+/// Derives [`ScopeSet`] from `#[scopes("a", "b")]` (see it).
+pub use rocket_oauth_codegen::ScopeSet;
 
 /// Derives [`Provider`] for an OAuth 2.0 provider; see the crate docs.
 ///

@@ -32,8 +32,8 @@ pub fn derive_oauth1_provider(input: TokenStream) -> TokenStream {
     provider::derive(input, provider::Kind::OAuth1).into()
 }
 
-/// Derives `rocket_oauth::server::ScopeSet` from `#[scopes("a", "b")]`: the scopes a
-/// `Scoped<S>` guard requires; see `rocket_oauth::server::ScopeSet`.
+/// Derives `rocket_oauth::ScopeSet` from `#[scopes("a", "b")]`: the scopes a bearer guard
+/// (`Scoped<S>`, `Bearer<R, S>`) requires; see `rocket_oauth::ScopeSet`.
 #[proc_macro_derive(ScopeSet, attributes(scopes))]
 pub fn derive_scope_set(input: TokenStream) -> TokenStream {
     let input = syn::parse_macro_input!(input as syn::DeriveInput);

@@ -53,7 +53,7 @@ fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
     let name = &input.ident;
     let scopes = scopes.iter();
     Ok(quote! {
-        impl ::rocket_oauth::server::ScopeSet for #name {
+        impl ::rocket_oauth::ScopeSet for #name {
             const SCOPES: &'static [&'static str] = &[#(#scopes),*];
         }
     })

@@ -122,6 +122,20 @@ impl Keys<'_> {
     }
 }
 
+/// A list of names, or one space-separated string (`scopes`, `audience`).
+#[derive(Debug, serde::Deserialize)]
+#[serde(untagged)]
+pub(crate) enum Scopes {
+    List(Vec<String>),
+    Spaced(String),
+}
+
+impl Default for Scopes {
+    fn default() -> Self {
+        Scopes::List(Vec::new())
+    }
+}
+
 pub(crate) fn non_empty(value: Option<String>) -> Option<String> {
     value.filter(|v| !v.trim().is_empty())
 }

@@ -14,6 +14,8 @@ mod keys;
 mod oauth1;
 mod oidc;
 mod placeholders;
+#[cfg(feature = "oidc")]
+mod resource;
 #[cfg(test)]
 mod tests;
 
@@ -28,12 +30,14 @@ use url::Url;
 
 pub(crate) use self::keys::figment_error;
 pub(crate) use self::keys::Keys;
-use self::keys::{fields, non_empty};
+use self::keys::{fields, non_empty, Scopes};
 pub use self::oauth1::OAuth1Config;
 use self::oauth1::OAuth1Keys;
 pub use self::oidc::OidcConfig;
 use self::oidc::OidcKeys;
 use self::placeholders::Placeholders;
+#[cfg(feature = "oidc")]
+pub use self::resource::{ResourceConfig, TokenFormat};
 pub use crate::access::{AccessConfig, Policy, Rule};
 use crate::error::ConfigError;
 use crate::protocol::build::FlowSettings;
@@ -348,19 +352,6 @@ fn five() -> u64 {
 }
 fn thirty_two() -> usize {
     32
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(untagged)]
-enum Scopes {
-    List(Vec<String>),
-    Spaced(String),
-}
-
-impl Default for Scopes {
-    fn default() -> Self {
-        Scopes::List(Vec::new())
-    }
 }
 
 /// Authorization URL parameters that the flows set themselves.

@@ -11,5 +11,7 @@ pub(crate) mod oauth1;
 pub(crate) mod oauth2;
 #[cfg(feature = "oidc")]
 pub(crate) mod oidc;
+#[cfg(feature = "oidc")]
+pub(crate) mod resource;
 #[cfg(feature = "apple")]
 pub(crate) mod signed_secret;

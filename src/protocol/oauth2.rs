@@ -118,6 +118,42 @@ impl CodePending {
     }
 }
 
+/// A form `POST` to one of the authorization server's endpoints (revocation, introspection),
+/// the client authenticating as at the token endpoint: `client` is its id, its secret (none
+/// for a public client, which sends its id) and how it sends it.
+pub(crate) fn client_form(
+    http: &HttpClient,
+    url: &Url,
+    client: (&str, Option<&Secret>, ClientAuth),
+    form: &[(&str, &str)],
+) -> Result<reqwest::Request, HttpError> {
+    let (client_id, secret, auth) = client;
+    let mut form = form.to_vec();
+    let mut request = http.request(reqwest::Method::POST, url.clone());
+    match (secret, auth) {
+        (Some(secret), ClientAuth::ClientSecretBasic) => {
+            // RFC 6749 §2.3.1: the id and secret are form-encoded first.
+            let encode = |s: &str| -> String {
+                url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+            };
+            request = request.basic_auth(encode(client_id), Some(encode(secret.expose())));
+        }
+        (Some(secret), ClientAuth::ClientSecretPost) => {
+            form.push(("client_id", client_id));
+            form.push(("client_secret", secret.expose()));
+        }
+        (None, _) => form.push(("client_id", client_id)),
+    }
+    let body: String = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(form)
+        .finish();
+    request
+        .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(body)
+        .build()
+        .map_err(|e| HttpError::Request(e.without_url().to_string()))
+}
+
 /// The OAuth 2.0 authorization code flow (with PKCE unless turned off).
 pub(crate) struct OAuth2Flow {
     client: OAuth2Client,
@@ -295,35 +331,13 @@ impl OAuth2Flow {
             .map(|t| (t.expose(), "refresh_token"));
         let access = Some((credentials.access_token.expose(), "access_token"));
         for (token, hint) in refresh.into_iter().chain(access) {
-            let mut form = vec![("token", token), ("token_type_hint", hint)];
-            let mut request = http.request(reqwest::Method::POST, url.clone());
             let settings = &self.settings;
             let secret = settings.secret();
-            match (&secret, settings.auth) {
-                (Some(secret), ClientAuth::ClientSecretBasic) => {
-                    // RFC 6749 §2.3.1: the id and secret are form-encoded first.
-                    let encode = |s: &str| -> String {
-                        url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
-                    };
-                    request = request
-                        .basic_auth(encode(&settings.client_id), Some(encode(secret.expose())));
-                }
-                (Some(secret), ClientAuth::ClientSecretPost) => {
-                    form.push(("client_id", &settings.client_id));
-                    form.push(("client_secret", secret.expose()));
-                }
-                (None, _) => form.push(("client_id", &settings.client_id)),
-            }
-            let body: String = url::form_urlencoded::Serializer::new(String::new())
-                .extend_pairs(form)
-                .finish();
-            let request = request
-                .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
-                .body(body)
-                .build();
-            let outcome = match request {
+            let form = [("token", token), ("token_type_hint", hint)];
+            let client = (settings.client_id.as_str(), secret.as_ref(), settings.auth);
+            let outcome = match client_form(http, url, client, &form) {
                 Ok(request) => http.send(request).await.map(|r| r.status),
-                Err(e) => Err(HttpError::Request(e.without_url().to_string())),
+                Err(e) => Err(e),
             };
             match outcome {
                 Ok(200) => {}

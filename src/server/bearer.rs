@@ -10,6 +10,7 @@ use rocket::{Ignite, Rocket, Sentinel};
 use super::store::{TokenHash, TokenKind};
 use super::ServerState;
 use crate::util::now;
+pub use crate::ScopeSet;
 
 /// A valid access token presented as `Authorization: Bearer …`.
 ///
@@ -152,34 +153,6 @@ impl Sentinel for BearerToken {
     }
 }
 
-/// The scopes a [`Scoped`] guard requires (djoauth2's `oauth_scope`): derived, or by hand.
-///
-/// ```rust
-/// # #[macro_use] extern crate rocket;
-/// use rocket_oauth::server::{ScopeSet, Scoped};
-///
-/// #[derive(ScopeSet)]
-/// #[scopes("profile", "email")]
-/// struct ReadEmail;
-///
-/// #[get("/api/email")]
-/// fn email(token: Scoped<ReadEmail>) -> String {
-///     token.owner.clone().unwrap_or_default()
-/// }
-///
-/// // The same, by hand:
-/// struct ReadProfile;
-///
-/// impl ScopeSet for ReadProfile {
-///     const SCOPES: &'static [&'static str] = &["profile"];
-/// }
-/// assert_eq!(ReadEmail::SCOPES, ["profile", "email"]);
-/// ```
-pub trait ScopeSet: Send + Sync + 'static {
-    /// Every one of these scopes is required.
-    const SCOPES: &'static [&'static str];
-}
-
 /// A [`BearerToken`] granted every scope of `S`; `403` with `error="insufficient_scope"`
 /// otherwise.
 #[derive(Debug)]
@@ -203,7 +176,7 @@ impl<'r, S: ScopeSet> FromRequest<'r> for Scoped<S> {
             Outcome::Error(e) => return Outcome::Error(e),
             Outcome::Forward(s) => return Outcome::Forward(s),
         };
-        if S::SCOPES.iter().all(|s| token.has_scope(s)) {
+        if S::granted_in(&token.scopes) {
             return Outcome::Success(Scoped(token, PhantomData));
         }
         let detail = format!(

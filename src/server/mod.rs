@@ -74,8 +74,6 @@ pub use grants::{Grant, Grants};
 pub use hash::TokenHash;
 pub use logout::SignOut;
 pub use registry::{ClientError, ClientRegistry, Registered};
-/// Derives [`ScopeSet`] from `#[scopes("a", "b")]` (see it).
-pub use rocket_oauth_codegen::ScopeSet;
 #[cfg(feature = "postgres")]
 #[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]
 pub use store::PostgresServerStore;

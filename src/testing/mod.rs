@@ -73,8 +73,6 @@ mod exchange;
 #[cfg(feature = "oidc")]
 mod keys;
 mod login;
-#[cfg(feature = "oidc")]
-mod logout;
 mod mock;
 mod oauth1;
 mod oauth2;
@@ -83,6 +81,8 @@ mod oidc;
 mod presets;
 mod script;
 mod state;
+#[cfg(feature = "oidc")]
+mod tokens;
 mod user;
 
 use std::sync::Mutex;
@@ -94,9 +94,6 @@ use rocket::{Build, Rocket};
 pub use self::browser::Browser;
 pub use self::exchange::{MockRequest, MockResponse, RecordedRequest};
 pub use self::login::{Landing, LoginAs};
-#[cfg(feature = "oidc")]
-#[cfg_attr(docsrs, doc(cfg(feature = "oidc")))]
-pub use self::logout::LogoutToken;
 pub use self::mock::MockProvider;
 pub use self::presets::Preset;
 pub use self::script::{
@@ -104,6 +101,9 @@ pub use self::script::{
     OAuth1Reply, RefreshReply, Script, SigningAlg, TokenAnswer, TokenReply,
 };
 pub use self::state::{CLIENT_ID, CLIENT_SECRET};
+#[cfg(feature = "oidc")]
+#[cfg_attr(docsrs, doc(cfg(feature = "oidc")))]
+pub use self::tokens::SignedToken;
 pub use self::user::MockUser;
 
 /// Rocket's configuration (`Rocket.toml`, `ROCKET_*`) for an app under test: on loopback, on

@@ -21,7 +21,7 @@ use crate::web::signin;
 use crate::web::state::{ProviderState, Registry, LISTED};
 
 /// Names taken by other tables under `oauth`.
-const RESERVED: [&str; 3] = ["session", "signin", LISTED];
+const RESERVED: [&str; 4] = ["session", "signin", "resource", LISTED];
 
 /// Checks a provider's name; `key` is where it was given. `underscore`: whether `_` may
 /// appear in it.

@@ -469,9 +469,20 @@ fn no_import_cycle_between_files_or_a_folders_entries() {
 fn dependencies_point_one_way() {
     let krate = Crate::read(&src());
     let upper = [
-        "provider", "config", "hooks", "login", "session", "web", "server",
+        "provider", "config", "hooks", "login", "session", "web", "server", "resource",
     ];
     assert_eq!(krate.violations("protocol", &upper), Vec::<String>::new());
+    // The resource server is a wing of its own over the protocol and configuration layers:
+    // no login session, no login routes, no authorization server; nothing below uses it.
+    assert_eq!(
+        krate.violations("resource", &["web", "session", "server", "testing"]),
+        Vec::<String>::new()
+    );
+    for layer in [
+        "protocol", "provider", "config", "hooks", "login", "session", "web", "server",
+    ] {
+        assert_eq!(krate.violations(layer, &["resource"]), Vec::<String>::new());
+    }
     assert_eq!(
         krate.violations("session", &["web", "server"]),
         Vec::<String>::new()

@@ -23,6 +23,8 @@ mod presets;
 mod properties;
 #[cfg(feature = "server")]
 mod provider;
+#[cfg(feature = "oidc")]
+mod resource;
 #[cfg(feature = "server")]
 mod server;
 mod session_store;

@@ -1,6 +1,7 @@
 //! OpenID Connect Discovery 1.0: the provider's configuration document, parsed leniently.
 
 use openidconnect::core::CoreJwsSigningAlgorithm;
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer};
 use serde_json::Value;
 use url::Url;
@@ -42,31 +43,84 @@ fn string_list<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error>
     })
 }
 
+/// A metadata document that names its issuer (an OpenID Provider's configuration, an RFC
+/// 8414 authorization server's metadata).
+pub(crate) trait Issued: DeserializeOwned {
+    fn issuer(&self) -> &str;
+}
+
+impl Issued for Discovery {
+    fn issuer(&self) -> &str {
+        &self.issuer
+    }
+}
+
+/// What a resource server needs of its issuer's metadata: where the keys are, and where
+/// tokens are introspected.
+#[derive(Debug, Clone, Deserialize)]
+pub(crate) struct ServerMetadata {
+    pub issuer: String,
+    #[serde(default)]
+    pub jwks_uri: Option<Url>,
+    #[serde(default)]
+    pub introspection_endpoint: Option<Url>,
+}
+
+impl Issued for ServerMetadata {
+    fn issuer(&self) -> &str {
+        &self.issuer
+    }
+}
+
 /// Fetches the discovery document (by default `<issuer>/.well-known/openid-configuration`)
 /// and checks that it names `issuer`.
-pub(crate) async fn discover(
+pub(crate) async fn discover<T: Issued>(
     http: &HttpClient,
     issuer: &str,
     url: Option<&Url>,
-) -> Result<Discovery, DiscoveryError> {
+) -> Result<T, DiscoveryError> {
     let url = match url {
         Some(url) => url.clone(),
-        None => {
-            let url = format!(
-                "{}/.well-known/openid-configuration",
-                issuer.trim_end_matches('/')
-            );
-            Url::parse(&url).map_err(|e| HttpError::Request(e.to_string()))?
-        }
+        None => well_known(issuer, "openid-configuration", false)?,
     };
-    let discovery: Discovery = http.get_json(&url, None).await?;
-    if discovery.issuer.trim_end_matches('/') != issuer.trim_end_matches('/') {
+    let document: T = http.get_json(&url, None).await?;
+    if document.issuer().trim_end_matches('/') != issuer.trim_end_matches('/') {
         return Err(DiscoveryError::IssuerMismatch {
             expected: issuer.to_owned(),
-            found: discovery.issuer,
+            found: document.issuer().to_owned(),
         });
     }
-    Ok(discovery)
+    Ok(document)
+}
+
+/// An authorization server's metadata: its OpenID configuration, or (when there is none) its
+/// RFC 8414 metadata at `/.well-known/oauth-authorization-server` (before the issuer's path).
+pub(crate) async fn discover_server(
+    http: &HttpClient,
+    issuer: &str,
+    url: Option<&Url>,
+) -> Result<ServerMetadata, DiscoveryError> {
+    match discover(http, issuer, url).await {
+        Err(DiscoveryError::Http(HttpError::Status(404))) if url.is_none() => {
+            let rfc8414 = well_known(issuer, "oauth-authorization-server", true)?;
+            discover(http, issuer, Some(&rfc8414)).await
+        }
+        other => other,
+    }
+}
+
+/// `<issuer>/.well-known/<name>`, or with `inserted`, RFC 8414 §3's
+/// `<origin>/.well-known/<name><issuer's path>`.
+fn well_known(issuer: &str, name: &str, inserted: bool) -> Result<Url, DiscoveryError> {
+    let bad = |e: url::ParseError| DiscoveryError::Http(HttpError::Request(e.to_string()));
+    let issuer = issuer.trim_end_matches('/');
+    if !inserted {
+        return Url::parse(&format!("{issuer}/.well-known/{name}")).map_err(bad);
+    }
+    let parsed = Url::parse(issuer).map_err(bad)?;
+    let path = parsed.path().trim_end_matches('/');
+    let origin = parsed.origin().ascii_serialization();
+    Url::parse(&format!("{origin}/.well-known/{name}{path}")).map_err(bad)
 }
 
 /// Deserializes a boolean leniently: `true` or `"true"`; anything else reads as `false`.
@@ -109,6 +163,27 @@ mod tests {
         assert_eq!(
             allowed_algs(&[]),
             vec![CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256]
+        );
+    }
+
+    #[test]
+    fn well_known_urls() {
+        let url = |issuer: &str, inserted| well_known(issuer, "x", inserted).unwrap().to_string();
+        assert_eq!(
+            url("https://idp.example/", false),
+            "https://idp.example/.well-known/x"
+        );
+        assert_eq!(
+            url("https://idp.example/t/1", false),
+            "https://idp.example/t/1/.well-known/x"
+        );
+        assert_eq!(
+            url("https://idp.example", true),
+            "https://idp.example/.well-known/x"
+        );
+        assert_eq!(
+            url("https://idp.example/t/1/", true),
+            "https://idp.example/.well-known/x/t/1"
         );
     }
 

@@ -2,10 +2,10 @@
 //! endpoints and keys discovered from the issuer, a nonce per login, and a validated ID token
 //! whose claims become the user's profile.
 
-mod discovery;
+pub(crate) mod discovery;
 mod id_token;
-mod jwks;
-mod jws;
+pub(crate) mod jwks;
+pub(crate) mod jws;
 mod logout_token;
 
 use openidconnect::core::CoreJwsSigningAlgorithm;
@@ -15,7 +15,7 @@ use url::Url;
 
 pub(crate) use id_token::TENANT_PLACEHOLDER;
 
-use self::discovery::{allowed_algs, discover, usable};
+use self::discovery::{allowed_algs, discover, usable, Discovery};
 use self::id_token::{verify_id_token, Expectations};
 use self::jwks::Jwks;
 use self::logout_token::verify_logout_token;
@@ -111,7 +111,7 @@ impl OidcFlow {
 
     async fn discover(&self, http: &HttpClient) -> Result<Discovered, DiscoveryError> {
         let s = &self.settings;
-        let doc = discover(http, &s.issuer, s.discovery_url.as_ref()).await?;
+        let doc: Discovery = discover(http, &s.issuer, s.discovery_url.as_ref()).await?;
         let checked = |url: Option<&Url>, field: &'static str| match url {
             Some(url) if usable(url) => Ok(Some(url.clone())),
             Some(_) => Err(DiscoveryError::Endpoint { field }),

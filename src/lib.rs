@@ -60,6 +60,9 @@
 //! | whoever is logged in, by any provider | [`AnyUser`] | |
 //! | to call the provider's API as the user | [`ApiClient<'_, P>`](ApiClient) | |
 //!
+//! An API called with another issuer's access tokens (no session: Auth0, Keycloak, Entra
+//! ID, this crate's server) takes [`resource::Bearer<R, S>`](resource::Bearer) instead.
+//!
 //! `Option<G>` of any of them never fails (a logged-out visitor is `None`). The rest of the
 //! guards are in [`guards`]: a provider's resolved configuration ([`guards::ProviderInfo`]),
 //! its sessions ([`guards::SessionAdmin`]), custom roles ([`guards::RoleName`]).
@@ -70,7 +73,8 @@
 //! [`config`] (every configuration type), [`session`] (where sessions live, custom stores),
 //! [`guards`] (every request guard), [`api`] (the API client's responses), [`oauth1`]
 //! (incoming signed requests), [`error`] (every error type), [`presets`] (named providers),
-//! and with their features `server` (an authorization server and OpenID Provider) and
+//! `resource` (an API taking any issuer's access tokens; feature `oidc`), and with their
+//! features `server` (an authorization server and OpenID Provider) and
 //! `testing` (a mock provider for your tests).
 //!
 //! # Configuration
@@ -189,6 +193,7 @@
 //!
 //! server/    the authorization server (feature `server`), apart: it shares only small
 //!            utilities (clock, random tokens, constant-time compare, CSRF, templates)
+//! resource/  the resource server (an API's bearer guard for any issuer), apart likewise
 //! ```
 //!
 //! Dependencies point up this list only; a test checks that no file imports another in a
@@ -196,7 +201,8 @@
 //!
 //! # Features
 //!
-//! - `oidc` (default): OpenID Connect providers ([`OidcProvider`]).
+//! - `oidc` (default): OpenID Connect providers ([`OidcProvider`]), and the resource server
+//!   (`resource`).
 //! - `redis`: the Redis session store.
 //! - `server`: an OAuth 2 authorization server and OpenID Provider (module `server`), so
 //!   other applications can call your API on your users' behalf and log their users in

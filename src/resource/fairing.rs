@@ -19,7 +19,7 @@ use crate::protocol::resource::TokenValidator;
 
 /// An issuer whose access tokens an API accepts: its configuration is
 /// `oauth.resource.<NAME>`. Implement it on a unit struct of your own, attach
-/// [`fairing`](Resource::fairing), and guard routes with [`Bearer<Self, S>`](Bearer).
+/// [`fairing`](Resource::fairing), and guard routes with [`Bearer<Self, S>`](crate::resource::Bearer).
 ///
 /// ```rust
 /// use rocket_oauth::resource::Resource;

@@ -271,3 +271,46 @@ async fn configuration_errors_fail_at_ignite_and_the_guard_needs_its_fairing() {
         rocket::error::ErrorKind::SentinelAborts(_)
     ));
 }
+
+/// Issue 28's contract of `examples/resource_server.rs`: with `[default.oauth.resource.idp]`
+/// `issuer` and `audience`, `GET /api/me` (scope `profile`) answers 200 with the token's
+/// `sub` and scopes for a valid token of the issuer, and 401/403 with RFC 6750 errors
+/// otherwise.
+#[rocket::async_test]
+async fn resource_server_example_takes_the_issuers_tokens() {
+    let mock = MockProvider::start();
+    let port = free_port();
+    let header = crate::common::example::rocket_toml_header(port);
+    let config = format!(
+        "{header}\n[default.oauth.resource.idp]\nissuer = \"{}\"\naudience = \"{API}\"\n",
+        mock.issuer()
+    );
+    let (_running, url) = crate::common::example::start("resource_server", &config, port).await;
+    let (status, _, body) = call(
+        &url,
+        Some(&mock.access_token("alice", API, "profile").encode()),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        (body["sub"].clone(), body["scopes"].clone()),
+        (json!("alice"), json!(["profile"]))
+    );
+    let (status, challenge, _) = call(&url, None).await;
+    assert_eq!((status, challenge.as_deref()), (401, Some("Bearer")));
+    let other = mock.access_token("alice", "https://other.example", "profile");
+    let (status, _, body) = call(&url, Some(&other.encode())).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (401, Some("invalid_token"))
+    );
+    let (status, _, body) = call(
+        &url,
+        Some(&mock.access_token("alice", API, "email").encode()),
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (403, Some("insufficient_scope"))
+    );
+}

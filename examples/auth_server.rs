@@ -7,7 +7,8 @@
 //!
 //! with `[default.oauth_server]`: `issuer`, `access_token_ttl`, a `scopes` table and
 //! `[[default.oauth_server.clients]]` (see the README). Its own sign-in is a user name
-//! form (any password): `GET/POST /login`. The API: `GET /api/me` (scope `profile`).
+//! form (any password): `GET/POST /login`. The API: `GET /api/me` (scope `profile`); its
+//! `401`s point to its RFC 9728 metadata at `/.well-known/oauth-protected-resource`.
 //!
 //! With `signing_keys` (PEM files) or `generate_signing_keys = true` it is an OpenID
 //! Provider too: discovery at `<issuer>/.well-known/openid-configuration`, and clients

@@ -40,6 +40,9 @@ pub struct BearerToken {
     pub scopes: Vec<String>,
     /// Expiry, seconds since the Unix epoch.
     pub expires_at: i64,
+    /// The resources it is for (RFC 8707); empty: not bound to one. A token bound to
+    /// another API than this application's (`oauth_server.resource`) is refused.
+    pub audience: Vec<String>,
 }
 
 impl BearerToken {
@@ -86,12 +89,13 @@ fn fail<T>(
     error: BearerError,
     detail: &str,
 ) -> Outcome<T, BearerError> {
-    let realm = req
-        .rocket()
-        .state::<ServerState>()
-        .map(|s| s.config.issuer.clone())
+    let state = req.rocket().state::<ServerState>();
+    let realm = state.map(|s| s.config.issuer.as_str()).unwrap_or_default();
+    // RFC 9728 §5.1: where a client finds out which authorization server to ask.
+    let metadata = state
+        .map(|s| s.resources.metadata_url())
         .unwrap_or_default();
-    let challenge = format!("Bearer realm=\"{realm}\"{detail}");
+    let challenge = format!("Bearer realm=\"{realm}\"{detail}, resource_metadata=\"{metadata}\"");
     crate::bearer::refuse(
         req,
         status,
@@ -118,13 +122,15 @@ impl<'r> FromRequest<'r> for BearerToken {
             Ok(Some(record))
                 if record.kind == TokenKind::Access
                     && !record.revoked
-                    && record.expires_at > now() =>
+                    && record.expires_at > now()
+                    && state.resources.is_for_own(&record.audience) =>
             {
                 Outcome::Success(BearerToken {
                     owner: record.owner,
                     client_id: record.client_id,
                     scopes: record.scopes,
                     expires_at: record.expires_at,
+                    audience: record.audience,
                 })
             }
             Ok(_) => fail(

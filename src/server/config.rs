@@ -504,6 +504,35 @@ pub struct ServerConfig {
     /// seconds (at least 1). _Default:_ `3600`.
     #[serde(default = "default_purge_interval")]
     pub purge_interval: u64,
+    /// The resource identifier (RFC 8707, RFC 9728) of this application's own API, the one
+    /// its [`Scoped`](super::Scoped) and [`BearerToken`](super::BearerToken) guards protect:
+    /// tokens a client asks for it (`resource=`) are bound to it, its protected resource
+    /// metadata is served at `/.well-known/oauth-protected-resource<its path>`, and the
+    /// guards' `401`s point there. _Default:_ the issuer's origin.
+    #[serde(default)]
+    pub resource: Option<String>,
+    /// Other APIs (resource servers elsewhere) clients may ask tokens for with `resource`;
+    /// a token bound to one of them is refused by this application's own guards.
+    /// _Default:_ none.
+    #[serde(default)]
+    pub resources: Vec<String>,
+    /// `opaque` (random strings, looked up in the store) or `jwt` (RFC 9068 `at+jwt`,
+    /// signed with the OpenID Provider's keys, so that resource servers elsewhere check them
+    /// offline; they are still revocable and introspectable here). _Default:_ `opaque`.
+    #[serde(default)]
+    pub access_token_format: AccessTokenFormat,
+}
+
+/// How the server's access tokens are made ([`ServerConfig::access_token_format`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum AccessTokenFormat {
+    /// A random string, looked up in the store.
+    #[default]
+    Opaque,
+    /// An RFC 9068 JWT signed with the OpenID Provider's keys.
+    Jwt,
 }
 
 fn default_purge_interval() -> u64 {

@@ -55,6 +55,7 @@ mod hash;
 mod logout;
 mod oidc;
 mod registry;
+mod resources;
 mod seal;
 mod store;
 
@@ -69,7 +70,7 @@ use url::Url;
 
 pub use admins::Admins;
 pub use bearer::{BearerError, BearerToken, ScopeSet, Scoped};
-pub use config::{GrantType, RegisteredClient, ServerConfig};
+pub use config::{AccessTokenFormat, GrantType, RegisteredClient, ServerConfig};
 pub use grants::{Grant, Grants};
 pub use hash::TokenHash;
 pub use logout::SignOut;
@@ -273,6 +274,8 @@ pub(crate) struct ServerState {
     pub admins: Option<Box<dyn Admins>>,
     /// Delivers back-channel logout tokens (pooled, with timeouts).
     pub logout_http: logout::Delivery,
+    /// The resources tokens may be bound to (RFC 8707), this application's API first.
+    pub resources: resources::Resources,
 }
 
 impl ServerState {
@@ -450,15 +453,8 @@ fn build_state(
         },
         sealer: sealer(rocket, "server signing keys"),
     })?;
-    if signer.is_none() && config.scopes.contains_key("openid") {
-        return Err(ConfigError::Invalid {
-            key: "oauth_server.signing_keys".into(),
-            reason: "the `openid` scope is declared, but an OpenID Provider needs signing keys: \
-                     give `oauth_server.signing_keys` (PEM files) or set \
-                     `oauth_server.generate_signing_keys = true`"
-                .into(),
-        });
-    }
+    needs_keys(signer.is_some(), &config)?;
+    let resources = resources::Resources::new(&config, &issuer)?;
     let state = ServerState {
         issuer,
         clients,
@@ -472,9 +468,34 @@ fn build_state(
         ),
         admins: parts.admins,
         logout_http: logout::Delivery::new(),
+        resources,
         config,
     };
     Ok((state, parts.store))
+}
+
+/// What needs the OpenID Provider's signing keys (JWT access tokens, the `openid` scope)
+/// has them.
+fn needs_keys(has_signer: bool, config: &ServerConfig) -> Result<(), ConfigError> {
+    if !has_signer && config.access_token_format == AccessTokenFormat::Jwt {
+        return Err(ConfigError::Invalid {
+            key: "oauth_server.access_token_format".into(),
+            reason:
+                "JWT access tokens are signed with the OpenID Provider's keys: give \
+                     `oauth_server.signing_keys` or set `oauth_server.generate_signing_keys = true`"
+                    .into(),
+        });
+    }
+    if !has_signer && config.scopes.contains_key("openid") {
+        return Err(ConfigError::Invalid {
+            key: "oauth_server.signing_keys".into(),
+            reason: "the `openid` scope is declared, but an OpenID Provider needs signing keys: \
+                     give `oauth_server.signing_keys` (PEM files) or set \
+                     `oauth_server.generate_signing_keys = true`"
+                .into(),
+        });
+    }
+    Ok(())
 }
 
 /// The outcome of a guard on the server's state (`ClientRegistry`, `Grants`): forwarded
@@ -542,6 +563,7 @@ impl Fairing for AuthorizationServer {
                 let base = state.config.base_path.clone();
                 let issuer = state.issuer.clone();
                 let openid = state.signer.is_some();
+                let resource_path = state.resources.metadata_path();
                 let mounted = endpoints::Mounted {
                     openid,
                     register: state.config.dynamic_registration,
@@ -551,7 +573,10 @@ impl Fairing for AuthorizationServer {
                 Ok(rocket
                     .manage(state)
                     .mount(base, endpoints::routes(mounted))
-                    .mount("/", endpoints::metadata_routes(&issuer, openid)))
+                    .mount(
+                        "/",
+                        endpoints::metadata_routes(&issuer, openid, &resource_path),
+                    ))
             }
             Err(e) => {
                 log::error!("rocket_oauth: {e}");

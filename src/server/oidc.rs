@@ -340,11 +340,7 @@ impl KeySet {
         subject: &str,
         sid: &str,
     ) -> Option<String> {
-        use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-        use base64::Engine;
-        let key = self.keys.get(self.signing)?;
         let now = Utc::now().timestamp();
-        let header = json!({ "alg": key.alg.name(), "kid": key.kid, "typ": "logout+jwt" });
         let claims = json!({
             "iss": issuer,
             "aud": client_id,
@@ -355,8 +351,22 @@ impl KeySet {
             "sid": sid,
             "events": { "http://schemas.openid.net/event/backchannel-logout": {} },
         });
+        self.sign("logout+jwt", &claims)
+    }
+
+    /// An RFC 9068 JWT access token (`typ: at+jwt`) with `claims`.
+    pub fn access_token(&self, claims: &Value) -> Option<String> {
+        self.sign("at+jwt", claims)
+    }
+
+    /// A compact JWS of `claims`, explicitly typed `typ`, by the signing key.
+    fn sign(&self, typ: &str, claims: &Value) -> Option<String> {
+        use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        use base64::Engine;
+        let key = self.keys.get(self.signing)?;
+        let header = json!({ "alg": key.alg.name(), "kid": key.kid, "typ": typ });
         let part = |value: &Value| URL_SAFE_NO_PAD.encode(value.to_string());
-        let input = format!("{}.{}", part(&header), part(&claims));
+        let input = format!("{}.{}", part(&header), part(claims));
         let signature = key.pair.sign(&key.alg.jws(), input.as_bytes()).ok()?;
         Some(format!("{input}.{}", URL_SAFE_NO_PAD.encode(signature)))
     }

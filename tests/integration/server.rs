@@ -1403,3 +1403,273 @@ backchannel_logout_uri = "{url}/down"
         "three attempts, no more"
     );
 }
+
+/// A code for `client_id` (secret `secret`) with `scope`, asking for each of `resources`
+/// (RFC 8707), at the server's `REDIRECT`; its token answer.
+async fn tokens_for(
+    server: &Server,
+    (client_id, secret): (&str, &str),
+    scope: &str,
+    resources: &[&str],
+    token_resources: &[&str],
+) -> (u16, Value) {
+    let browser = server.signed_in("alice").await;
+    let mut authorize =
+        url::Url::parse(server.metadata["authorization_endpoint"].as_str().unwrap()).unwrap();
+    authorize
+        .query_pairs_mut()
+        .append_pair("response_type", "code")
+        .append_pair("client_id", client_id)
+        .append_pair("scope", scope)
+        .append_pair("state", "s")
+        .append_pair("redirect_uri", REDIRECT);
+    for resource in resources {
+        authorize
+            .query_pairs_mut()
+            .append_pair("resource", resource);
+    }
+    let code = server.consent(&browser, authorize.as_str(), "Accept").await["code"].clone();
+    let mut form = vec![
+        ("grant_type", "authorization_code"),
+        ("code", code.as_str()),
+        ("redirect_uri", REDIRECT),
+        ("client_id", client_id),
+        ("client_secret", secret),
+    ];
+    form.extend(token_resources.iter().map(|r| ("resource", *r)));
+    token_request(server, &form).await
+}
+
+/// What the resource server `api` learns of `token`.
+async fn introspect_api(server: &Server, token: &str) -> Value {
+    introspect_as(server, "api", "api-secret", token).await
+}
+
+/// Issue 28: the API of `examples/auth_server.rs` tells clients where to get a token (RFC
+/// 9728): its 401s name the protected resource metadata, which names the issuer.
+#[rocket::async_test]
+async fn auth_server_api_points_to_its_protected_resource_metadata() {
+    let server = start_server(3600).await;
+    let r = reqwest::get(format!("{}/api/me", server.url))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    let challenge = r.headers()["www-authenticate"].to_str().unwrap().to_owned();
+    let metadata_url = format!("{}/.well-known/oauth-protected-resource", server.url);
+    assert!(
+        challenge.contains(&format!("resource_metadata=\"{metadata_url}\"")),
+        "{challenge}"
+    );
+    let r = reqwest::get(&metadata_url).await.unwrap();
+    assert_eq!(r.headers()["access-control-allow-origin"], "*");
+    let document: Value = r.json().await.unwrap();
+    assert_eq!(document["resource"], server.url.as_str());
+    assert_eq!(
+        document["authorization_servers"],
+        serde_json::json!([server.url])
+    );
+    assert!(document["scopes_supported"]
+        .as_array()
+        .unwrap()
+        .contains(&"profile".into()));
+}
+
+/// Issue 28, RFC 8707: a token asked for another API is bound to it (introspection says so)
+/// and refused by this application's own API; one asked for this API (its origin, with or
+/// without the trailing `/`) is taken; unknown resources are `invalid_target`.
+#[rocket::async_test]
+async fn tokens_are_bound_to_the_resources_they_are_asked_for() {
+    let other = "https://reports.example/api";
+    let server = start_server_with(3600, free_port(), &format!("resources = [\"{other}\"]")).await;
+    let client = ("confidential", "s3cret+/:$");
+
+    let (status, tokens) = tokens_for(&server, client, "profile", &[other], &[]).await;
+    assert_eq!(status, 200, "{tokens}");
+    let access = tokens["access_token"].as_str().unwrap();
+    assert_eq!(introspect_api(&server, access).await["aud"], other);
+    assert_eq!(
+        server.api_me(access).await.status(),
+        401,
+        "another API's token"
+    );
+
+    let own = format!("{}/", server.url);
+    let (status, tokens) = tokens_for(&server, client, "profile", &[&own, other], &[&own]).await;
+    assert_eq!(status, 200, "{tokens}");
+    let access = tokens["access_token"].as_str().unwrap();
+    assert_eq!(
+        introspect_api(&server, access).await["aud"],
+        server.url.as_str()
+    );
+    assert_eq!(server.api_me(access).await.status(), 200);
+    // The refresh token keeps both resources; a refresh may narrow to the other one.
+    let refresh = tokens["refresh_token"].as_str().unwrap();
+    let (status, refreshed) = token_request(
+        &server,
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh),
+            ("client_id", client.0),
+            ("client_secret", client.1),
+            ("resource", other),
+        ],
+    )
+    .await;
+    assert_eq!(status, 200, "{refreshed}");
+    let access = refreshed["access_token"].as_str().unwrap();
+    assert_eq!(introspect_api(&server, access).await["aud"], other);
+
+    // Not granted at the authorization: refused at the token endpoint.
+    let (status, body) = tokens_for(&server, client, "profile", &[&own], &[other]).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_target"))
+    );
+    // Unknown at the authorization: the client is told (RFC 8707 §2), no code.
+    let browser = server.signed_in("alice").await;
+    let authorize = format!(
+        "{}?response_type=code&client_id=confidential&scope=profile&state=s&redirect_uri={}&resource={}",
+        server.metadata["authorization_endpoint"].as_str().unwrap(),
+        urlencode(REDIRECT),
+        urlencode("https://evil.example/")
+    );
+    let r = browser.get(&authorize).await;
+    assert_eq!(r.status(), 303);
+    let to = location(&r);
+    assert!(
+        to.starts_with(REDIRECT) && to.contains("error=invalid_target"),
+        "{to}"
+    );
+    // Client credentials take `resource` too.
+    let (status, body) = token_request(
+        &server,
+        &[
+            ("grant_type", "client_credentials"),
+            ("client_id", client.0),
+            ("client_secret", client.1),
+            ("resource", other),
+        ],
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        introspect_api(&server, body["access_token"].as_str().unwrap()).await["aud"],
+        other
+    );
+}
+
+/// Issue 28: with `access_token_format = "jwt"` the server's access tokens are RFC 9068
+/// JWTs signed with its keys, which this crate's resource-server guard (in another app,
+/// checking offline) accepts, and which the server's own API still takes (and refuses once
+/// revoked).
+#[rocket::async_test]
+async fn jwt_access_tokens_are_checked_offline_by_a_resource_server() {
+    use rocket_oauth::resource::{Bearer, Resource};
+
+    struct Auth;
+    impl Resource for Auth {
+        const NAME: &'static str = "auth";
+    }
+    #[rocket::get("/data")]
+    fn data(token: Bearer<Auth>) -> String {
+        token.subject.unwrap_or_default()
+    }
+
+    let other = "https://reports.example/api";
+    let extra = format!("resources = [\"{other}\"]\naccess_token_format = \"jwt\"");
+    let server = start_server_with(3600, free_port(), &extra).await;
+    let figment = rocket_oauth::testing::figment()
+        .merge(("oauth.resource.auth.issuer", server.url.as_str()))
+        .merge(("oauth.resource.auth.audience", other));
+    let api = launch(
+        rocket::custom(figment)
+            .attach(Auth.fairing())
+            .mount("/", rocket::routes![data]),
+    )
+    .await;
+
+    let client = ("confidential", "s3cret+/:$");
+    let (status, tokens) = tokens_for(&server, client, "profile", &[other], &[]).await;
+    assert_eq!(status, 200, "{tokens}");
+    let jwt = tokens["access_token"].as_str().unwrap();
+    let header: Value = {
+        use base64::Engine;
+        let part = jwt.split('.').next().unwrap();
+        serde_json::from_slice(
+            &base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(part)
+                .unwrap(),
+        )
+        .unwrap()
+    };
+    assert_eq!(header["typ"], "at+jwt");
+    let r = reqwest::Client::new()
+        .get(format!("{api}/data"))
+        .bearer_auth(jwt)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.text().await.unwrap(), "alice");
+
+    // Without `resource`, a JWT is for this application's own API.
+    let (status, tokens) = tokens_for(&server, client, "profile", &[], &[]).await;
+    assert_eq!(status, 200, "{tokens}");
+    let own = tokens["access_token"].as_str().unwrap();
+    assert_eq!(server.api_me(own).await.status(), 200);
+    let r = reqwest::Client::new()
+        .get(format!("{api}/data"))
+        .bearer_auth(own)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401, "not the other API's token");
+    let revoked = reqwest::Client::new()
+        .post(server.metadata["revocation_endpoint"].as_str().unwrap())
+        .form(&[
+            ("token", own),
+            ("client_id", client.0),
+            ("client_secret", client.1),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(revoked.status(), 200);
+    assert_eq!(server.api_me(own).await.status(), 401, "revoked");
+}
+
+/// RFC 8252 §7.3: a native app's loopback IP redirect URI matches on any port (the app
+/// listens where the system lets it); `localhost` and other hosts still match exactly.
+#[rocket::async_test]
+async fn loopback_redirect_uris_match_on_any_port() {
+    let server = start_server_with(
+        3600,
+        free_port(),
+        r#"
+[[default.oauth_server.clients]]
+id = "native"
+redirect_uris = ["http://127.0.0.1/callback", "http://localhost:7000/cb"]
+scopes = ["profile"]
+"#,
+    )
+    .await;
+    let browser = server.signed_in("alice").await;
+    let ask = |redirect: &str| {
+        format!(
+            "{}?response_type=code&client_id=native&scope=profile&state=s&redirect_uri={}&code_challenge={}&code_challenge_method=S256",
+            server.metadata["authorization_endpoint"].as_str().unwrap(),
+            urlencode(redirect),
+            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+        )
+    };
+    let r = browser.get(&ask("http://127.0.0.1:54321/callback")).await;
+    assert_eq!(r.status(), 200, "the consent page for another port");
+    for refused in [
+        "http://127.0.0.1:54321/other",
+        "http://localhost:7001/cb",
+        "https://127.0.0.1:54321/callback",
+    ] {
+        let r = browser.get(&ask(refused)).await;
+        assert_eq!(r.status(), 400, "{refused}");
+    }
+}

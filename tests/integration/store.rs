@@ -20,6 +20,7 @@ fn grant(family: &str) -> CodeGrant {
         nonce: Some("n-0S6_WzA2Mj".into()),
         auth_time: Some(1_700_000_000),
         sid: Some("sid-1".into()),
+        resources: vec!["https://api.example/mcp".into()],
     }
 }
 
@@ -34,6 +35,7 @@ fn token(secret: &str, kind: TokenKind, family: &str) -> TokenRecord {
         family: family.into(),
         revoked: false,
         used: false,
+        audience: vec!["https://api.example/mcp".into()],
     }
 }
 
@@ -46,6 +48,7 @@ async fn conformance(store: &dyn ServerStore) {
     assert_eq!(stored.grant.challenge.unwrap().1, "S256");
     assert_eq!(stored.grant.nonce.as_deref(), Some("n-0S6_WzA2Mj"));
     assert_eq!(stored.grant.auth_time, Some(1_700_000_000));
+    assert_eq!(stored.grant.resources, ["https://api.example/mcp"]);
     assert!(!stored.used);
     assert!(
         !store.code(&code).await.unwrap().unwrap().used,
@@ -75,6 +78,7 @@ async fn conformance(store: &dyn ServerStore) {
     assert_eq!(at.kind, TokenKind::Access);
     assert_eq!(at.scopes, ["profile", "email"]);
     assert_eq!(at.owner.as_deref(), Some("alice"));
+    assert_eq!(at.audience, ["https://api.example/mcp"]);
     assert!(store
         .token(&TokenHash::of("missing"))
         .await

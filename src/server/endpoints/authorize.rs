@@ -15,6 +15,7 @@ use std::borrow::Cow;
 use super::consent::{self, Refused, Shown};
 use crate::pages::templates::{self, render};
 use crate::server::config::{GrantType, RegisteredClient};
+use crate::server::resources::INVALID_TARGET;
 use crate::server::store::{CodeGrant, TokenHash};
 use crate::server::ServerState;
 use crate::util::{now, random_token};
@@ -31,6 +32,8 @@ struct AuthzRequest<'s> {
     nonce: Option<String>,
     /// OpenID Connect's `max_age`, as given.
     max_age: Option<String>,
+    /// RFC 8707: the resources the tokens are for.
+    resources: Vec<String>,
 }
 
 impl AuthzRequest<'_> {
@@ -44,6 +47,7 @@ impl AuthzRequest<'_> {
             nonce: self.nonce.clone(),
             state: self.state.clone(),
             max_age: self.max_age.clone(),
+            resources: self.resources.clone(),
         }
     }
 }
@@ -107,16 +111,7 @@ async fn validate<'s>(
         Some(client) => client,
         None => return Err(AuthzError::Page("the client is not registered".into())),
     };
-    let redirect_uri = match params.get("redirect_uri") {
-        Some(uri) if client.redirect_uris.iter().any(|r| r == uri) => uri.to_owned(),
-        Some(_) => {
-            return Err(AuthzError::Page(
-                "the redirect_uri is not registered for this client".into(),
-            ))
-        }
-        None if client.redirect_uris.len() == 1 => client.redirect_uris[0].clone(),
-        None => return Err(AuthzError::Page("the request has no redirect_uri".into())),
-    };
+    let redirect_uri = redirect_uri(&client, params.get("redirect_uri"))?;
     let client_state = params.get("state").map(str::to_owned);
     let fail = |error: &'static str, description: &str| {
         AuthzError::to_client(&client, &redirect_uri, &client_state, error, description)
@@ -152,7 +147,14 @@ async fn validate<'s>(
     }
     let challenge = pkce_challenge(params, &client, state.config.allow_plain_pkce)
         .map_err(|why| fail("invalid_request", why))?;
+    let resources = state.resources.requested(&params.resources).map_err(|_| {
+        fail(
+            INVALID_TARGET,
+            "a resource is not one this server issues tokens for",
+        )
+    })?;
     Ok(AuthzRequest {
+        resources,
         client,
         redirect_uri,
         redirect_uri_given: params.get("redirect_uri").is_some(),
@@ -162,6 +164,45 @@ async fn validate<'s>(
         nonce: params.get("nonce").map(str::to_owned),
         max_age: params.get("max_age").map(str::to_owned),
     })
+}
+
+/// The request's redirect URI, if registered for the client (or the client's only one when
+/// the request names none). A loopback IP redirect URI matches on any port (RFC 8252 §7.3:
+/// a native app listens where the system lets it).
+fn redirect_uri(client: &RegisteredClient, asked: Option<&str>) -> Result<String, AuthzError> {
+    match asked {
+        Some(uri) if client.redirect_uris.iter().any(|r| same_redirect(r, uri)) => {
+            Ok(uri.to_owned())
+        }
+        Some(_) => Err(AuthzError::Page(
+            "the redirect_uri is not registered for this client".into(),
+        )),
+        None if client.redirect_uris.len() == 1 => Ok(client.redirect_uris[0].clone()),
+        None => Err(AuthzError::Page("the request has no redirect_uri".into())),
+    }
+}
+
+/// Whether `asked` is the registered redirect URI: exactly, or (for an `http` loopback IP
+/// literal, `127.0.0.1` or `[::1]`, not `localhost`) with another port.
+fn same_redirect(registered: &str, asked: &str) -> bool {
+    if registered == asked {
+        return true;
+    }
+    let loopback_ip = |url: &Url| {
+        url.scheme() == "http"
+            && match url.host() {
+                Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+                Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+                _ => false,
+            }
+    };
+    match (Url::parse(registered), Url::parse(asked)) {
+        (Ok(mut registered), Ok(mut asked)) if loopback_ip(&registered) && loopback_ip(&asked) => {
+            let _ = (registered.set_port(None), asked.set_port(None));
+            registered == asked
+        }
+        _ => false,
+    }
 }
 
 /// The PKCE challenge and its method: required for public clients, S256 unless `plain` is
@@ -404,7 +445,7 @@ fn to_sign_in<'r>(
 ) -> Outcome<'r> {
     let mut here = url::Url::parse("http://localhost/").expect("a URL");
     here.set_path(req.uri().path().as_str());
-    here.query_pairs_mut().extend_pairs(params.values.iter());
+    here.query_pairs_mut().extend_pairs(params.pairs());
     let here = format!("{}?{}", here.path(), here.query().unwrap_or_default());
     let mut login = format!(
         "{}?next={}",
@@ -448,12 +489,11 @@ async fn consent_page<'r>(
         params: Vec<ParamView<'a>>,
     }
     let mut params_view: Vec<ParamView<'_>> = params
-        .values
-        .iter()
-        .filter(|(k, _)| k.as_str() != "csrf_token" && k.as_str() != "decision")
+        .pairs()
+        .filter(|(k, _)| *k != "csrf_token" && *k != "decision")
         .map(|(name, value)| ParamView { name, value })
         .collect();
-    params_view.sort_by_key(|p| p.name);
+    params_view.sort_by_key(|p| (p.name, p.value));
     let declared = state.scopes_shown().await;
     let description = |name: &str| declared.get(name).map(String::as_str);
     let context = Consent {
@@ -551,6 +591,7 @@ pub(super) async fn consent<'r>(
         nonce: request.nonce,
         auth_time,
         sid,
+        resources: request.resources,
     };
     state.note_use(&request.client).await;
     if let Err(e) = state.store.save_code(TokenHash::of(&code), grant).await {

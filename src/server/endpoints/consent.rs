@@ -31,6 +31,7 @@ pub(super) struct Shown {
     pub nonce: Option<String>,
     pub state: Option<String>,
     pub max_age: Option<String>,
+    pub resources: Vec<String>,
 }
 
 impl Shown {

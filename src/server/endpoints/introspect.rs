@@ -36,15 +36,23 @@ pub(super) async fn introspect<'r>(
     };
     let body = match record {
         Some(r) if r.is_active(now()) && visible(&r) => {
-            json!({
+            let mut body = json!({
                 "active": true,
                 "scope": r.scopes.join(" "),
                 "client_id": r.client_id,
                 "username": r.owner,
+                "sub": r.owner.as_deref().unwrap_or(&r.client_id),
                 "exp": r.expires_at,
                 "token_type": if r.kind == TokenKind::Access { "Bearer" } else { "refresh_token" },
                 "iss": state.config.issuer,
-            })
+            });
+            // RFC 8707: the resources it is for.
+            match r.audience.as_slice() {
+                [] => {}
+                [one] => body["aud"] = json!(one),
+                many => body["aud"] = json!(many),
+            }
+            body
         }
         _ => json!({ "active": false }),
     };

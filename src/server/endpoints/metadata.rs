@@ -1,5 +1,6 @@
 //! Authorization server metadata (RFC 8414) and the OpenID Provider's discovery document
-//! (OpenID Connect Discovery 1.0 §3): one description of what the server does.
+//! (OpenID Connect Discovery 1.0 §3): one description of what the server does; and the
+//! protected resource metadata (RFC 9728) of the application's own API.
 
 use rocket::http::Status;
 use rocket::route::Outcome;
@@ -84,4 +85,28 @@ pub(super) async fn discovery<'r>(req: &'r Request<'_>, state: &ServerState) -> 
         "email_verified"
     ]);
     json_response(req, Status::Ok, body)
+}
+
+/// RFC 9728: the application's own API (`oauth_server.resource`), and where its tokens come
+/// from. Public, so any origin may read it (browser-based clients discover the server
+/// through it).
+pub(super) async fn protected_resource<'r>(
+    req: &'r Request<'_>,
+    state: &ServerState,
+) -> Outcome<'r> {
+    let scopes = state.scopes_shown().await;
+    let body = json!({
+        "resource": state.resources.own,
+        "authorization_servers": [state.config.issuer],
+        "scopes_supported": scopes.keys().collect::<Vec<_>>(),
+        "bearer_methods_supported": ["header"],
+    });
+    let mut outcome = json_response(req, Status::Ok, body);
+    if let Outcome::Success(response) = &mut outcome {
+        response.set_header(rocket::http::Header::new(
+            "Access-Control-Allow-Origin",
+            "*",
+        ));
+    }
+    outcome
 }

@@ -36,6 +36,7 @@ enum Endpoint {
     Introspect,
     Metadata,
     Discovery,
+    ProtectedResource,
     Jwks,
     Userinfo,
     EndSession,
@@ -106,14 +107,22 @@ pub(super) fn routes(mounted: Mounted) -> Vec<Route> {
 /// RFC 8414 §3: the metadata lives at `/.well-known/oauth-authorization-server` followed by
 /// the issuer's path, if it has one.
 /// OpenID Connect Discovery §4: the provider's document is at the issuer followed by
-/// `/.well-known/openid-configuration`.
-pub(super) fn metadata_routes(issuer: &url::Url, openid: bool) -> Vec<Route> {
+/// `/.well-known/openid-configuration`. RFC 9728: the own API's document is at
+/// `resource_path`.
+pub(super) fn metadata_routes(issuer: &url::Url, openid: bool, resource_path: &str) -> Vec<Route> {
     let path = issuer.path().trim_end_matches('/');
-    let mut routes = vec![Route::new(
-        Method::Get,
-        &format!("/.well-known/oauth-authorization-server{path}"),
-        ServerRoute(Endpoint::Metadata),
-    )];
+    let mut routes = vec![
+        Route::new(
+            Method::Get,
+            &format!("/.well-known/oauth-authorization-server{path}"),
+            ServerRoute(Endpoint::Metadata),
+        ),
+        Route::new(
+            Method::Get,
+            resource_path,
+            ServerRoute(Endpoint::ProtectedResource),
+        ),
+    ];
     if openid {
         routes.push(Route::new(
             Method::Get,
@@ -128,18 +137,33 @@ pub(super) fn metadata_routes(issuer: &url::Url, openid: bool) -> Vec<Route> {
 pub(super) struct Params {
     pub values: HashMap<String, String>,
     pub duplicate: Option<String>,
+    /// RFC 8707's `resource`, the one parameter that may be repeated.
+    pub resources: Vec<String>,
 }
 
 impl Params {
     pub fn parse(raw: &[u8]) -> Params {
         let mut values = HashMap::new();
         let mut duplicate = None;
+        let mut resources = Vec::new();
         for (k, v) in url::form_urlencoded::parse(raw) {
-            if values.insert(k.to_string(), v.into_owned()).is_some() {
+            if k == "resource" {
+                resources.push(v.into_owned());
+            } else if values.insert(k.to_string(), v.into_owned()).is_some() {
                 duplicate.get_or_insert_with(|| k.into_owned());
             }
         }
-        Params { values, duplicate }
+        Params {
+            values,
+            duplicate,
+            resources,
+        }
+    }
+
+    /// Every parameter, as given (each `resource` too).
+    pub fn pairs(&self) -> impl Iterator<Item = (&str, &str)> {
+        let values = self.values.iter().map(|(k, v)| (k.as_str(), v.as_str()));
+        values.chain(self.resources.iter().map(|v| ("resource", v.as_str())))
     }
 
     pub fn get(&self, name: &str) -> Option<&str> {
@@ -204,6 +228,7 @@ impl Handler for ServerRoute {
             Endpoint::Introspect => introspect::introspect(req, data, state).await,
             Endpoint::Metadata => metadata::metadata(req, state).await,
             Endpoint::Discovery => metadata::discovery(req, state).await,
+            Endpoint::ProtectedResource => metadata::protected_resource(req, state).await,
             Endpoint::Jwks => openid::jwks(req, state).await,
             Endpoint::Userinfo => openid::userinfo(req, state).await,
             Endpoint::EndSession => openid::end_session(req, state).await,

@@ -14,8 +14,9 @@ use sha2::{Digest, Sha256};
 
 use super::client_auth::authenticated_form;
 use super::{json_response, oauth_error, requested_scopes, Params};
-use crate::server::config::{GrantType, RegisteredClient};
+use crate::server::config::{AccessTokenFormat, GrantType, RegisteredClient};
 use crate::server::oidc::IdTokenFor;
+use crate::server::resources::INVALID_TARGET;
 use crate::server::store::{CodeGrant, ServerStoreError, TokenHash, TokenKind, TokenRecord};
 use crate::server::ServerState;
 use crate::util::{ct_eq, now, random_token};
@@ -57,7 +58,20 @@ pub(super) async fn token<'r>(
     }
 }
 
+/// What a grant issues: for whom, which scopes, for which resources, in which family.
+struct Issue {
+    owner: Option<String>,
+    scopes: Vec<String>,
+    /// The access token's audience (RFC 8707).
+    audience: Vec<String>,
+    /// A refresh token's scopes and resources (the grant's), if the grant has one.
+    refresh: Option<(Vec<String>, Vec<String>)>,
+    family: String,
+    id: IdContext,
+}
+
 /// What an ID token needs from the grant.
+#[derive(Default)]
 struct IdContext {
     nonce: Option<String>,
     auth_time: Option<i64>,
@@ -137,20 +151,43 @@ impl<'r> Grant<'r, '_> {
             Ok(false) => return self.replayed(&grant).await,
             Err(e) => return self.store_failed(e),
         }
-        let scopes = grant.scopes.clone();
-        let id = IdContext {
-            nonce: grant.nonce,
-            auth_time: grant.auth_time,
-            sid: grant.sid,
+        let Some(audience) = self.audience(params, &grant.resources) else {
+            return self.invalid_target();
         };
-        self.issue(
-            Some(grant.owner),
-            scopes,
-            Some(grant.scopes),
-            grant.family,
-            id,
-        )
+        self.issue(Issue {
+            owner: Some(grant.owner),
+            scopes: grant.scopes.clone(),
+            audience,
+            refresh: Some((grant.scopes, grant.resources)),
+            family: grant.family,
+            id: IdContext {
+                nonce: grant.nonce,
+                auth_time: grant.auth_time,
+                sid: grant.sid,
+            },
+        })
         .await
+    }
+
+    /// RFC 8707 §2.2: the access token's audience: the token request's `resource`s (known
+    /// ones, among the `granted` ones when the grant named any), else the granted ones;
+    /// `None` when a resource is refused.
+    fn audience(&self, params: &Params, granted: &[String]) -> Option<Vec<String>> {
+        let asked = self.state.resources.requested(&params.resources).ok()?;
+        if asked.is_empty() {
+            return Some(granted.to_vec());
+        }
+        let granted_all = granted.is_empty() || asked.iter().all(|a| granted.contains(a));
+        granted_all.then_some(asked)
+    }
+
+    fn invalid_target(&self) -> Outcome<'r> {
+        oauth_error(
+            self.req,
+            Status::BadRequest,
+            INVALID_TARGET,
+            "a resource is not one this grant or server issues tokens for",
+        )
     }
 
     /// RFC 6749 §4.1.2: a code used twice revokes what it issued.
@@ -200,14 +237,20 @@ impl<'r> Grant<'r, '_> {
             }
             Err(e) => return self.store_failed(e),
         }
-        // RFC 6749 §6: the new refresh token keeps the original grant's scope.
-        let id = IdContext {
-            nonce: None,
-            auth_time: None,
-            sid: None,
+        let Some(audience) = self.audience(params, &record.audience) else {
+            return self.invalid_target();
         };
-        self.issue(record.owner, scopes, Some(record.scopes), record.family, id)
-            .await
+        // RFC 6749 §6: the new refresh token keeps the original grant's scope (and
+        // resources).
+        self.issue(Issue {
+            owner: record.owner,
+            scopes,
+            audience,
+            refresh: Some((record.scopes, record.audience)),
+            family: record.family,
+            id: IdContext::default(),
+        })
+        .await
     }
 
     /// RFC 6749 §4.4: confidential clients only, no refresh token.
@@ -228,78 +271,79 @@ impl<'r> Grant<'r, '_> {
         if scopes.iter().any(|s| !allowed.contains(s)) {
             return self.invalid_scope("a requested scope is not allowed for this client");
         }
-        let id = IdContext {
-            nonce: None,
-            auth_time: None,
-            sid: None,
+        let Some(audience) = self.audience(params, &[]) else {
+            return self.invalid_target();
         };
         self.state.note_use(&self.client).await;
-        self.issue(None, scopes, None, random_token(), id).await
+        self.issue(Issue {
+            owner: None,
+            scopes,
+            audience,
+            refresh: None,
+            family: random_token(),
+            id: IdContext::default(),
+        })
+        .await
     }
 
-    /// Issues an access token for `scopes` (and a refresh token for `refresh_scopes`) and
-    /// answers with them, unless the family was revoked meanwhile (a replay raced us).
-    async fn issue(
-        &self,
-        owner: Option<String>,
-        scopes: Vec<String>,
-        refresh_scopes: Option<Vec<String>>,
-        family: String,
-        id: IdContext,
-    ) -> Outcome<'r> {
+    /// Issues an access token (and a refresh token, when the grant has one and the client
+    /// may refresh) and answers with them, unless the family was revoked meanwhile (a replay
+    /// raced us).
+    async fn issue(&self, issue: Issue) -> Outcome<'r> {
         let state = self.state;
-        let access = random_token();
         let ttl = i64::try_from(state.config.access_token_ttl).unwrap_or(i64::MAX);
-        let record = |hash, kind, scopes: &Vec<String>, expires_at| TokenRecord {
+        let Some((access, audience)) = self.access_token(&issue, ttl).await else {
+            return self.signing_failed("the access token could not be signed");
+        };
+        let record = |hash, kind, scopes: &[String], audience: &[String], expires_at| TokenRecord {
             hash,
             kind,
             client_id: self.client.id.clone(),
-            owner: owner.clone(),
-            scopes: scopes.clone(),
+            owner: issue.owner.clone(),
+            scopes: scopes.to_vec(),
             expires_at,
-            family: family.clone(),
+            family: issue.family.clone(),
             revoked: false,
             used: false,
+            audience: audience.to_vec(),
         };
         let mut body = json!({
             "access_token": access,
             "token_type": "Bearer",
             "expires_in": ttl,
-            "scope": scopes.join(" "),
+            "scope": issue.scopes.join(" "),
         });
+        let expires_at = now().saturating_add(ttl);
         let mut records = vec![record(
             TokenHash::of(&access),
             TokenKind::Access,
-            &scopes,
-            now().saturating_add(ttl),
+            &issue.scopes,
+            &audience,
+            expires_at,
         )];
         // Refresh tokens only for clients that may use them.
-        let refresh_scopes = refresh_scopes.filter(|_| self.client.allows(GrantType::RefreshToken));
-        if let Some(refresh_scopes) = &refresh_scopes {
+        let refresh = issue
+            .refresh
+            .as_ref()
+            .filter(|_| self.client.allows(GrantType::RefreshToken));
+        if let Some((scopes, resources)) = refresh {
             let refresh = random_token();
             let refresh_ttl = i64::try_from(state.config.refresh_token_ttl).unwrap_or(i64::MAX);
+            let expires_at = now().saturating_add(refresh_ttl);
+            let hash = TokenHash::of(&refresh);
             records.push(record(
-                TokenHash::of(&refresh),
+                hash,
                 TokenKind::Refresh,
-                refresh_scopes,
-                now().saturating_add(refresh_ttl),
+                scopes,
+                resources,
+                expires_at,
             ));
             body["refresh_token"] = json!(refresh);
         }
-        match self
-            .id_token(owner.as_deref(), &scopes, &id, &access, ttl)
-            .await
-        {
+        match self.id_token(&issue, &access, ttl).await {
             Ok(Some(id_token)) => body["id_token"] = json!(id_token),
             Ok(None) => {}
-            Err(()) => {
-                return oauth_error(
-                    self.req,
-                    Status::InternalServerError,
-                    "server_error",
-                    "the ID token could not be signed",
-                )
-            }
+            Err(()) => return self.signing_failed("the ID token could not be signed"),
         }
         for record in records {
             if let Err(e) = state.store.save_token(record).await {
@@ -312,25 +356,57 @@ impl<'r> Grant<'r, '_> {
                 );
             }
         }
-        match state.store.family_revoked(&family).await {
+        match state.store.family_revoked(&issue.family).await {
             Ok(false) => json_response(self.req, Status::Ok, body),
             Ok(true) => self.invalid_grant("the grant was revoked"),
             Err(e) => self.store_failed(e),
         }
     }
 
+    fn signing_failed(&self, what: &str) -> Outcome<'r> {
+        oauth_error(self.req, Status::InternalServerError, "server_error", what)
+    }
+
+    /// The access token and its audience: a random string, or (`access_token_format =
+    /// "jwt"`) an RFC 9068 JWT, for this application's own API unless the grant names
+    /// resources (a JWT always has an `aud`). `None` when it cannot be signed.
+    async fn access_token(&self, issue: &Issue, ttl: i64) -> Option<(String, Vec<String>)> {
+        let state = self.state;
+        if state.config.access_token_format != AccessTokenFormat::Jwt {
+            return Some((random_token(), issue.audience.clone()));
+        }
+        let audience = match issue.audience.is_empty() {
+            true => vec![state.resources.own.clone()],
+            false => issue.audience.clone(),
+        };
+        let now = now();
+        let claims = json!({
+            "iss": state.config.issuer,
+            "sub": issue.owner.as_deref().unwrap_or(&self.client.id),
+            "aud": if audience.len() == 1 { json!(audience[0]) } else { json!(audience) },
+            "client_id": self.client.id,
+            "scope": issue.scopes.join(" "),
+            "iat": now,
+            "exp": now.saturating_add(ttl),
+            "jti": random_token(),
+        });
+        let keys = match state.keys().await? {
+            Ok(keys) => keys,
+            Err(e) => {
+                log::error!("rocket_oauth: the signing keys are unavailable: {e}");
+                return None;
+            }
+        };
+        Some((keys.access_token(&claims)?, audience))
+    }
+
     /// OpenID Connect: an ID token for a user's grant with `openid` (the keys are looked up
     /// only then); `Err` when it cannot be signed.
-    async fn id_token(
-        &self,
-        owner: Option<&str>,
-        scopes: &[String],
-        id: &IdContext,
-        access: &str,
-        ttl: i64,
-    ) -> Result<Option<String>, ()> {
+    async fn id_token(&self, issue: &Issue, access: &str, ttl: i64) -> Result<Option<String>, ()> {
         let state = self.state;
-        let (Some(owner), true) = (owner, scopes.iter().any(|s| s == "openid")) else {
+        let (id, scopes) = (&issue.id, &issue.scopes);
+        let (Some(owner), true) = (issue.owner.as_deref(), scopes.iter().any(|s| s == "openid"))
+        else {
             return Ok(None);
         };
         let Some(keys) = state.keys().await else {

@@ -57,6 +57,9 @@ pub struct CodeGrant {
     /// back-channel logout names).
     #[serde(default)]
     pub sid: Option<String>,
+    /// RFC 8707: the resources the authorization request named (the tokens' audience).
+    #[serde(default)]
+    pub resources: Vec<String>,
 }
 
 fn named() -> bool {
@@ -279,6 +282,9 @@ pub struct TokenRecord {
     pub revoked: bool,
     /// A refresh token that was exchanged already (reusing it revokes the family).
     pub used: bool,
+    /// The resources (RFC 8707) the token is for, its `aud`; empty: not bound to one.
+    #[serde(default)]
+    pub audience: Vec<String>,
 }
 
 impl TokenRecord {

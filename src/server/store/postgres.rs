@@ -60,6 +60,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
          PRIMARY KEY (sid, client_id)
      );",
     ),
+    (
+        5,
+        "ALTER TABLE rocket_oauth_tokens ADD COLUMN audience TEXT NOT NULL DEFAULT '[]';",
+    ),
 ];
 
 /// The advisory lock key that serialises migrations across instances.
@@ -131,11 +135,11 @@ sql_store!(
         code: "SELECT grant_json, used FROM rocket_oauth_codes WHERE hash = $1",
         use_code: "UPDATE rocket_oauth_codes SET used = TRUE WHERE hash = $1 AND NOT used",
         save_token: "INSERT INTO rocket_oauth_tokens
-                 (hash, kind, client_id, owner, scopes, expires_at, family, revoked, used)
+                 (hash, kind, client_id, owner, scopes, expires_at, family, revoked, used, audience)
              VALUES ($1, $2, $3, $4, $5, $6, $7,
                      $8 OR EXISTS (SELECT 1 FROM rocket_oauth_revoked_families WHERE family = $9),
-                     $10)",
-        token: "SELECT hash, kind, client_id, owner, scopes, expires_at, family, used,
+                     $10, $11)",
+        token: "SELECT hash, kind, client_id, owner, scopes, expires_at, family, used, audience,
                     revoked OR EXISTS (SELECT 1 FROM rocket_oauth_revoked_families f
                                        WHERE f.family = t.family) AS revoked
              FROM rocket_oauth_tokens t WHERE hash = $1",
@@ -173,7 +177,7 @@ sql_store!(
         save_scope: "INSERT INTO rocket_oauth_scopes (name, description) VALUES ($1, $2)
              ON CONFLICT (name) DO UPDATE SET description = EXCLUDED.description",
         remove_scope: "DELETE FROM rocket_oauth_scopes WHERE name = $1",
-        owner_tokens: "SELECT hash, kind, client_id, owner, scopes, expires_at, family, used,
+        owner_tokens: "SELECT hash, kind, client_id, owner, scopes, expires_at, family, used, audience,
                     revoked
              FROM rocket_oauth_tokens t
              WHERE owner = $1 AND NOT revoked AND NOT used AND expires_at > $2

@@ -74,6 +74,7 @@ macro_rules! sql_store {
 
             fn token_from_row(row: &$row) -> Result<TokenRecord, ServerStoreError> {
                 let scopes: String = row.try_get("scopes").map_err(failed)?;
+                let audience: String = row.try_get("audience").map_err(failed)?;
                 let kind: String = row.try_get("kind").map_err(failed)?;
                 Ok(TokenRecord {
                     hash: TokenHash::from_hex(row.try_get("hash").map_err(failed)?),
@@ -85,6 +86,7 @@ macro_rules! sql_store {
                     family: row.try_get("family").map_err(failed)?,
                     revoked: row.try_get("revoked").map_err(failed)?,
                     used: row.try_get("used").map_err(failed)?,
+                    audience: serde_json::from_str(&audience).map_err(ServerStoreError::corrupt)?,
                 })
             }
 
@@ -206,6 +208,10 @@ macro_rules! sql_store {
                     .bind(token.revoked)
                     .bind(&token.family)
                     .bind(token.used)
+                    .bind(
+                        serde_json::to_string(&token.audience)
+                            .map_err(ServerStoreError::corrupt)?,
+                    )
                     .execute(&self.pool)
                     .await
                     .map_err(failed)?;

@@ -63,6 +63,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
          PRIMARY KEY (sid, client_id)
      );",
     ),
+    (
+        6,
+        "ALTER TABLE rocket_oauth_tokens ADD COLUMN audience TEXT NOT NULL DEFAULT '[]';",
+    ),
 ];
 
 /// Codes and tokens in a SQLite database.
@@ -134,11 +138,11 @@ sql_store!(
         code: "SELECT grant_json, used FROM rocket_oauth_codes WHERE hash = ?",
         use_code: "UPDATE rocket_oauth_codes SET used = 1 WHERE hash = ? AND used = 0",
         save_token: "INSERT INTO rocket_oauth_tokens
-                 (hash, kind, client_id, owner, scopes, expires_at, family, revoked, used)
+                 (hash, kind, client_id, owner, scopes, expires_at, family, revoked, used, audience)
              VALUES (?, ?, ?, ?, ?, ?, ?,
                      ? OR EXISTS (SELECT 1 FROM rocket_oauth_revoked_families WHERE family = ?),
-                     ?)",
-        token: "SELECT hash, kind, client_id, owner, scopes, expires_at, family, used,
+                     ?, ?)",
+        token: "SELECT hash, kind, client_id, owner, scopes, expires_at, family, used, audience,
                     revoked OR EXISTS (SELECT 1 FROM rocket_oauth_revoked_families f
                                        WHERE f.family = t.family) AS revoked
              FROM rocket_oauth_tokens t WHERE hash = ?",
@@ -169,7 +173,8 @@ sql_store!(
         scopes: "SELECT name, description FROM rocket_oauth_scopes ORDER BY name",
         save_scope: "INSERT OR REPLACE INTO rocket_oauth_scopes (name, description) VALUES (?, ?)",
         remove_scope: "DELETE FROM rocket_oauth_scopes WHERE name = ?",
-        owner_tokens: "SELECT hash, kind, client_id, owner, scopes, expires_at, family, used,
+        owner_tokens:
+            "SELECT hash, kind, client_id, owner, scopes, expires_at, family, used, audience,
                     revoked
              FROM rocket_oauth_tokens t
              WHERE owner = ?1 AND revoked = 0 AND used = 0 AND expires_at > ?2

@@ -229,6 +229,7 @@
 //! | `oauth/error` | any failed login (4xx) | `provider`, `status`, `title`, `message`, `retry_url` (or null) |
 //! | `oauth/signin` | `GET /auth/login` (`oauth.signin.path`): every attached provider | `providers` (`name`, `display_name`, `mark`, `login_url`), `next` |
 //! | `oauth/consent` | the authorization server's consent page (feature `server`) | `client_name`, `client_image`, `owner`, `scopes` (`name`, `description`), `action`, `csrf_token`, `params` (`name`, `value`) |
+//! | `oauth/device` | the authorization server's page where the user enters a device's code (RFC 8628; feature `server`) | `owner`, `action`, `csrf_token`, `user_code`, `message`, `done` (then the consent page, posting back to it) |
 //!
 //! The confirm form must POST `csrf_token` and `next` to `action`.
 //!

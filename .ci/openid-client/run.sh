@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # examples/auth_server.rs (built by the tests) against openid-client, an independent OpenID
-# Certified relying party library: with a configured RS256 key, then generated ES256 keys.
+# Certified relying party library: with a configured RS256 key (and the device grant), then
+# generated ES256 keys.
 # Usage: bash .ci/openid-client/run.sh <path to the auth_server example binary>
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -11,7 +12,7 @@ if ! command -v npm >/dev/null 2>&1; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null
 fi
 work="$(mktemp -d)"
-cp "$here/package.json" "$here/rp.mjs" "$work/"
+cp "$here/package.json" "$here/rp.mjs" "$here/device.mjs" "$work/"
 (cd "$work" && npm install --silent --no-audit --no-fund >/dev/null)
 
 run() { # $1: the signing lines of [default.oauth_server]; $2: ALG for the client, or ""
@@ -33,6 +34,12 @@ openid = "Sign you in"
 profile = "Read your profile"
 
 [[default.oauth_server.clients]]
+id = "tv"
+name = "A device"
+scopes = ["profile"]
+grant_types = ["device_code"]
+
+[[default.oauth_server.clients]]
 id = "rp"
 secret = "rp-secret-0123456789"
 name = "openid-client"
@@ -45,6 +52,9 @@ TOML
   local status=0
   OP="http://127.0.0.1:$port" CLIENT_ID=rp CLIENT_SECRET=rp-secret-0123456789 ALG="$2" \
     node "$work/rp.mjs" || status=$?
+  if [ "$status" = 0 ] && [ -z "$2" ]; then
+    OP="http://127.0.0.1:$port" CLIENT_ID=tv node "$work/device.mjs" || status=$?
+  fi
   kill "$server"
   wait "$server" 2>/dev/null || true
   return $status

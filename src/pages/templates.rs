@@ -34,11 +34,15 @@ const STYLE: &str = "oauth/_style";
 #[cfg_attr(not(feature = "server"), allow(dead_code))]
 pub(crate) const GRANTS: &str = "oauth/grants";
 
+/// The authorization server's page where a user enters a device's code (RFC 8628).
+#[cfg_attr(not(feature = "server"), allow(dead_code))]
+pub(crate) const DEVICE: &str = "oauth/device";
+
 /// The authorization server's admin pages.
 #[cfg_attr(not(feature = "server"), allow(dead_code))]
 pub(crate) const ADMIN: &str = "oauth/admin";
 
-const EMBEDDED: [(&str, &str); 9] = [
+const EMBEDDED: [(&str, &str); 10] = [
     (
         STYLE,
         include_str!("../../templates/oauth/_style.html.tera"),
@@ -69,6 +73,10 @@ const EMBEDDED: [(&str, &str); 9] = [
         include_str!("../../templates/oauth/grants.html.tera"),
     ),
     (ADMIN, include_str!("../../templates/oauth/admin.html.tera")),
+    (
+        DEVICE,
+        include_str!("../../templates/oauth/device.html.tera"),
+    ),
 ];
 
 fn embedded() -> &'static Tera {
@@ -131,7 +139,7 @@ mod tests {
                 "provider": "p", "action": "/a", "csrf_token": "c", "next": "/", "title": "t",
                 "message": "m", "retry_url": null, "userinfo": null, "client_name": "c",
                 "client_image": null, "owner": "o", "scopes": [], "params": [], "grants": [], "clients": [], "admin": "a", "secret": null, "user": null,
-                "continue_after": null, "client_id": null,
+                "continue_after": null, "client_id": null, "user_code": "", "done": false,
                 "providers": [{"name": "gh", "display_name": "GitHub", "mark": "G", "login_url": "/auth/gh/login"}],
             }))
             .unwrap();

@@ -123,6 +123,14 @@ pub enum GrantType {
     RefreshToken,
     /// The client credentials grant (RFC 6749 §4.4): confidential clients only.
     ClientCredentials,
+    /// The device authorization grant (RFC 8628): a device (a CLI, a TV) shows a code the
+    /// user enters at `<base_path>/device`, and polls for its tokens. `device_code` in
+    /// configuration.
+    #[serde(
+        rename = "urn:ietf:params:oauth:grant-type:device_code",
+        alias = "device_code"
+    )]
+    DeviceCode,
 }
 
 impl GrantType {
@@ -137,6 +145,7 @@ impl GrantType {
             GrantType::AuthorizationCode => "authorization_code",
             GrantType::RefreshToken => "refresh_token",
             GrantType::ClientCredentials => "client_credentials",
+            GrantType::DeviceCode => "urn:ietf:params:oauth:grant-type:device_code",
         }
     }
 
@@ -146,6 +155,7 @@ impl GrantType {
             GrantType::AuthorizationCode,
             GrantType::RefreshToken,
             GrantType::ClientCredentials,
+            GrantType::DeviceCode,
         ]
         .into_iter()
         .find(|g| g.name() == name)
@@ -418,7 +428,9 @@ pub struct ServerConfig {
     /// Registered clients (more can be added in code). _Default:_ none.
     #[serde(default)]
     pub clients: Vec<RegisteredClient>,
-    /// Require `state` on authorization requests (as djoauth2 does). _Default:_ `true`.
+    /// Require `state` on authorization requests (as djoauth2 does) that have no PKCE
+    /// challenge (PKCE protects the client from CSRF as well, RFC 9700 §2.1; native and MCP
+    /// clients that use it often send no `state`). _Default:_ `true`.
     #[serde(default = "default_true")]
     pub require_state: bool,
     /// Accept the PKCE `plain` method. _Default:_ `false` (S256 only).
@@ -521,6 +533,22 @@ pub struct ServerConfig {
     /// offline; they are still revocable and introspectable here). _Default:_ `opaque`.
     #[serde(default)]
     pub access_token_format: AccessTokenFormat,
+    /// RFC 8628: how long a device code (and its user code) lives, seconds. _Default:_
+    /// `600`.
+    #[serde(default = "default_device_code_ttl")]
+    pub device_code_ttl: u64,
+    /// RFC 8628: user codes tried a minute from one address at `<base_path>/device`; more
+    /// get `429`. _Default:_ `10`.
+    #[serde(default = "default_user_code_attempts")]
+    pub user_code_attempts: u32,
+}
+
+fn default_device_code_ttl() -> u64 {
+    600
+}
+
+fn default_user_code_attempts() -> u32 {
+    10
 }
 
 /// How the server's access tokens are made ([`ServerConfig::access_token_format`]).

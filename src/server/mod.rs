@@ -82,8 +82,8 @@ pub use store::PostgresServerStore;
 #[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
 pub use store::SqliteServerStore;
 pub use store::{
-    CodeGrant, MemoryServerStore, ScopeRecord, ServerStore, ServerStoreError, SessionClient,
-    SigningKeyRecord, StoredCode, TokenKind, TokenRecord,
+    CodeGrant, DeviceGrant, DeviceStatus, MemoryServerStore, ScopeRecord, ServerStore,
+    ServerStoreError, SessionClient, SigningKeyRecord, StoredCode, TokenKind, TokenRecord,
 };
 
 use crate::error::ConfigError;
@@ -276,6 +276,8 @@ pub(crate) struct ServerState {
     pub logout_http: logout::Delivery,
     /// The resources tokens may be bound to (RFC 8707), this application's API first.
     pub resources: resources::Resources,
+    /// How often user codes may be tried (RFC 8628 §5.1).
+    pub device_attempts: crate::limit::RateLimit,
 }
 
 impl ServerState {
@@ -469,6 +471,10 @@ fn build_state(
         admins: parts.admins,
         logout_http: logout::Delivery::new(),
         resources,
+        device_attempts: crate::limit::RateLimit::new(
+            config.user_code_attempts,
+            config.user_code_attempts.saturating_mul(20),
+        ),
         config,
     };
     Ok((state, parts.store))

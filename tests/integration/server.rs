@@ -1673,3 +1673,162 @@ scopes = ["profile"]
         assert_eq!(r.status(), 400, "{refused}");
     }
 }
+
+/// Polls the token endpoint for `device_code` as the client `tv`.
+async fn poll_device(server: &Server, device_code: &str) -> (u16, Value) {
+    token_request(
+        server,
+        &[
+            ("grant_type", "urn:ietf:params:oauth:grant-type:device_code"),
+            ("device_code", device_code),
+            ("client_id", "tv"),
+        ],
+    )
+    .await
+}
+
+/// Issue 28, RFC 8628: a device asks for codes, polls (`authorization_pending`, then
+/// `slow_down` when too fast) while the signed-in user enters the code (any case, with or
+/// without the dash) and approves; its next poll gets the tokens, once. A declined code is
+/// `access_denied`, an unknown one a page; a client without the grant is refused.
+#[rocket::async_test]
+async fn the_device_grant_runs_from_code_to_tokens() {
+    let server = start_server_with(
+        3600,
+        free_port(),
+        r#"
+[[default.oauth_server.clients]]
+id = "tv"
+name = "Living room TV"
+scopes = ["profile"]
+grant_types = ["device_code"]
+"#,
+    )
+    .await;
+    assert_eq!(
+        server.metadata["device_authorization_endpoint"],
+        format!("{}/oauth/device_authorization", server.url)
+    );
+    let ask = |client_id: &'static str| {
+        let endpoint = server.metadata["device_authorization_endpoint"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        async move {
+            let r = reqwest::Client::new()
+                .post(endpoint)
+                .form(&[("client_id", client_id), ("scope", "profile")])
+                .send()
+                .await
+                .unwrap();
+            (r.status().as_u16(), r.json::<Value>().await.unwrap())
+        }
+    };
+    let (status, body) = ask("public").await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("unauthorized_client"))
+    );
+    let (status, codes) = ask("tv").await;
+    assert_eq!(status, 200, "{codes}");
+    let user_code = codes["user_code"].as_str().unwrap().to_owned();
+    let device_code = codes["device_code"].as_str().unwrap().to_owned();
+    assert_eq!(user_code.len(), 9, "XXXX-XXXX");
+    assert_eq!(
+        codes["verification_uri"],
+        format!("{}/oauth/device", server.url)
+    );
+    assert_eq!(codes["interval"], 5);
+
+    let (status, body) = poll_device(&server, &device_code).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("authorization_pending"))
+    );
+    let (_, body) = poll_device(&server, &device_code).await;
+    assert_eq!(body["error"], "slow_down", "polled again at once");
+
+    // The user: the page (signed in), an unknown code, then theirs.
+    let browser = server.signed_in("alice").await;
+    let page = browser
+        .get(codes["verification_uri_complete"].as_str().unwrap())
+        .await;
+    assert_eq!(page.status(), 200);
+    let page = page.text().await.unwrap();
+    assert!(page.contains(&user_code), "prefilled");
+    let token = hidden_fields(&page)
+        .into_iter()
+        .find(|(name, _)| name == "csrf_token")
+        .unwrap()
+        .1;
+    let post = |fields: Vec<(&'static str, String)>| {
+        let client = browser.client();
+        let url = format!("{}/oauth/device", server.url);
+        async move { client.post(url).form(&fields).send().await.unwrap() }
+    };
+    let r = post(vec![
+        ("csrf_token", token.clone()),
+        ("user_code", "BCDF-GHJK".into()),
+    ])
+    .await;
+    assert_eq!(r.status(), 400, "an unknown code");
+    let typed = user_code.replace('-', "").to_lowercase();
+    let r = post(vec![("csrf_token", token.clone()), ("user_code", typed)]).await;
+    assert_eq!(r.status(), 200);
+    let consent = r.text().await.unwrap();
+    assert!(consent.contains("Living room TV"), "{consent}");
+    let mut answer = hidden_fields(&consent);
+    answer.push(("decision".into(), "Accept".into()));
+    let r = browser
+        .client()
+        .post(format!("{}/oauth/device", server.url))
+        .form(&answer)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(r.text().await.unwrap().contains("connected"));
+    // Without the page's token, nothing is answered.
+    let forged = post(vec![
+        ("csrf_token", "x".into()),
+        ("user_code", user_code.clone()),
+    ])
+    .await;
+    assert_eq!(forged.status(), 403);
+
+    let (status, tokens) = poll_device(&server, &device_code).await;
+    assert_eq!(status, 200, "{tokens}");
+    let access = tokens["access_token"].as_str().unwrap();
+    let me = server.api_me(access).await;
+    assert_eq!(me.status(), 200);
+    let (_, again) = poll_device(&server, &device_code).await;
+    assert_eq!(
+        again["error"], "invalid_grant",
+        "a device code is used once"
+    );
+
+    // Declined.
+    let (_, codes) = ask("tv").await;
+    let page = browser
+        .get(codes["verification_uri_complete"].as_str().unwrap())
+        .await;
+    let page = page.text().await.unwrap();
+    let token = hidden_fields(&page)
+        .into_iter()
+        .find(|(n, _)| n == "csrf_token")
+        .unwrap()
+        .1;
+    let user_code = codes["user_code"].as_str().unwrap().to_owned();
+    let consent = post(vec![("csrf_token", token), ("user_code", user_code)]).await;
+    let mut answer = hidden_fields(&consent.text().await.unwrap());
+    answer.push(("decision".into(), "Decline".into()));
+    browser
+        .client()
+        .post(format!("{}/oauth/device", server.url))
+        .form(&answer)
+        .send()
+        .await
+        .unwrap();
+    let (_, denied) = poll_device(&server, codes["device_code"].as_str().unwrap()).await;
+    assert_eq!(denied["error"], "access_denied");
+}

@@ -3,8 +3,8 @@
 #[cfg(feature = "sqlite")]
 use rocket_oauth::server::SqliteServerStore;
 use rocket_oauth::server::{
-    CodeGrant, MemoryServerStore, RegisteredClient, ScopeRecord, ServerStore, SessionClient,
-    SigningKeyRecord, TokenHash, TokenKind, TokenRecord,
+    CodeGrant, DeviceGrant, DeviceStatus, MemoryServerStore, RegisteredClient, ScopeRecord,
+    ServerStore, SessionClient, SigningKeyRecord, TokenHash, TokenKind, TokenRecord,
 };
 
 fn grant(family: &str) -> CodeGrant {
@@ -158,10 +158,81 @@ async fn conformance(store: &dyn ServerStore) {
     owner_tokens(store).await;
     signing_keys(store).await;
     sign_in_sessions(store).await;
+    device_authorizations(store).await;
 }
 
 /// Sign-in sessions: the clients each reached (a second save for one client replaces),
 /// returned and forgotten when it ends; expired ones are not returned.
+/// RFC 8628: a device authorization is found by its device code and by its user code, and
+/// moves on once per step (compare-and-set), so that two instances cannot both approve or
+/// both issue tokens for it; expired ones are purged.
+async fn device_authorizations(store: &dyn ServerStore) {
+    let device = TokenHash::of("device-code-1");
+    let grant = DeviceGrant::new("tv", "BCDFGHJK", vec!["profile".into()], 4_102_444_800);
+    store
+        .save_device(device.clone(), grant.clone())
+        .await
+        .unwrap();
+    assert_eq!(store.device(&device).await.unwrap().unwrap(), grant);
+    let (hash, found) = store
+        .device_by_user_code("BCDFGHJK")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((hash, found.client_id.as_str()), (device.clone(), "tv"));
+    assert!(store
+        .device_by_user_code("ZZZZZZZZ")
+        .await
+        .unwrap()
+        .is_none());
+    assert!(
+        store
+            .save_device(TokenHash::of("device-code-2"), grant.clone())
+            .await
+            .is_err(),
+        "user codes are unique"
+    );
+
+    let mut approved = grant.clone();
+    approved.status = DeviceStatus::Approved;
+    approved.owner = Some("alice".into());
+    assert!(store
+        .update_device(&device, DeviceStatus::Pending, approved.clone())
+        .await
+        .unwrap());
+    assert!(!store
+        .update_device(&device, DeviceStatus::Pending, approved.clone())
+        .await
+        .unwrap());
+    let mut used = approved.clone();
+    used.status = DeviceStatus::Used;
+    assert!(store
+        .update_device(&device, DeviceStatus::Approved, used.clone())
+        .await
+        .unwrap());
+    assert!(!store
+        .update_device(&device, DeviceStatus::Approved, used)
+        .await
+        .unwrap());
+    assert_eq!(
+        store
+            .device(&device)
+            .await
+            .unwrap()
+            .unwrap()
+            .owner
+            .as_deref(),
+        Some("alice")
+    );
+
+    let expired = TokenHash::of("device-code-3");
+    let old = DeviceGrant::new("tv", "CDFGHJKL", Vec::new(), 1);
+    store.save_device(expired.clone(), old).await.unwrap();
+    store.purge(1_000).await.unwrap();
+    assert!(store.device(&expired).await.unwrap().is_none());
+    assert!(store.device(&device).await.unwrap().is_some());
+}
+
 async fn sign_in_sessions(store: &dyn ServerStore) {
     let sid = format!("sid-{}", rocket_oauth_test_nonce());
     let at = 4_102_444_800;

@@ -134,7 +134,10 @@ async fn validate<'s>(
             "the client may not use the authorization code grant",
         ));
     }
-    if state.config.require_state && client_state.is_none() {
+    // PKCE protects the client from CSRF too (RFC 9700 §2.1): native and MCP clients that
+    // use it often send no state.
+    let pkce = params.get("code_challenge").is_some();
+    if state.config.require_state && client_state.is_none() && !pkce {
         return Err(fail("invalid_request", "state is required"));
     }
     let allowed = state.allowed_scopes(&client).await.map_err(unavailable)?;

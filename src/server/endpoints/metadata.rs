@@ -25,7 +25,13 @@ fn document(state: &ServerState, scopes: &[&str]) -> Value {
         "introspection_endpoint": state.endpoint("introspect"),
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
-        "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
+        "grant_types_supported": [
+            "authorization_code",
+            "refresh_token",
+            "client_credentials",
+            "urn:ietf:params:oauth:grant-type:device_code",
+        ],
+        "device_authorization_endpoint": state.endpoint("device_authorization"),
         "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
         "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
         "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
@@ -94,11 +100,16 @@ pub(super) async fn protected_resource<'r>(
     req: &'r Request<'_>,
     state: &ServerState,
 ) -> Outcome<'r> {
-    let scopes = state.scopes_shown().await;
+    // A client that discovers the server here usually registers itself: the scopes it may
+    // then have (asking for more would fail its registration).
+    let scopes: Vec<String> = match &state.config.registration_scopes {
+        Some(registrable) if state.config.dynamic_registration => registrable.clone(),
+        _ => state.scopes_shown().await.into_keys().collect(),
+    };
     let body = json!({
         "resource": state.resources.own,
         "authorization_servers": [state.config.issuer],
-        "scopes_supported": scopes.keys().collect::<Vec<_>>(),
+        "scopes_supported": scopes,
         "bearer_methods_supported": ["header"],
     });
     let mut outcome = json_response(req, Status::Ok, body);

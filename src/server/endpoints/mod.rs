@@ -5,6 +5,7 @@ mod admin;
 mod authorize;
 mod client_auth;
 mod consent;
+mod device;
 mod forms;
 mod grants;
 mod introspect;
@@ -46,6 +47,9 @@ enum Endpoint {
     RevokeGrant,
     Admin,
     AdminAction,
+    DeviceAuthorization,
+    Device,
+    DeviceSubmit,
 }
 
 #[derive(Clone)]
@@ -77,6 +81,13 @@ pub(super) fn routes(mounted: Mounted) -> Vec<Route> {
         (Method::Post, "/token", Endpoint::Token),
         (Method::Post, "/revoke", Endpoint::Revoke),
         (Method::Post, "/introspect", Endpoint::Introspect),
+        (
+            Method::Post,
+            "/device_authorization",
+            Endpoint::DeviceAuthorization,
+        ),
+        (Method::Get, "/device", Endpoint::Device),
+        (Method::Post, "/device", Endpoint::DeviceSubmit),
     ];
     if openid {
         routes.extend([
@@ -240,6 +251,9 @@ impl Handler for ServerRoute {
             Endpoint::RevokeGrant => grants::revoke(req, data, state).await,
             Endpoint::Admin => admin::page(req, state).await,
             Endpoint::AdminAction => Box::pin(admin::act(req, data, state)).await,
+            Endpoint::DeviceAuthorization => device::authorization(req, data, state).await,
+            Endpoint::Device => device::page(req, state).await,
+            Endpoint::DeviceSubmit => Box::pin(device::submit(req, data, state)).await,
         }
     }
 }

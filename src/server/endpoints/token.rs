@@ -13,6 +13,7 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 
 use super::client_auth::authenticated_form;
+use super::device::Polled;
 use super::{json_response, oauth_error, requested_scopes, Params};
 use crate::server::config::{AccessTokenFormat, GrantType, RegisteredClient};
 use crate::server::oidc::IdTokenFor;
@@ -55,6 +56,7 @@ pub(super) async fn token<'r>(
         GrantType::AuthorizationCode => grant.authorization_code(&params).await,
         GrantType::RefreshToken => grant.refresh_token(&params).await,
         GrantType::ClientCredentials => grant.client_credentials(&params).await,
+        GrantType::DeviceCode => grant.device_code(&params).await,
     }
 }
 
@@ -282,6 +284,43 @@ impl<'r> Grant<'r, '_> {
             refresh: None,
             family: random_token(),
             id: IdContext::default(),
+        })
+        .await
+    }
+
+    /// RFC 8628 §3.4: a device polling for the tokens its user approved.
+    async fn device_code(&self, params: &Params) -> Outcome<'r> {
+        let Some(device_code) = params.get("device_code") else {
+            return self.invalid_request("device_code is required");
+        };
+        let grant = match super::device::poll(self.state, &self.client.id, device_code).await {
+            Polled::Approved(grant) => grant,
+            Polled::Refused(error) => {
+                return oauth_error(self.req, Status::BadRequest, error, "see RFC 8628 §3.5")
+            }
+            Polled::Unavailable => {
+                return oauth_error(
+                    self.req,
+                    Status::ServiceUnavailable,
+                    "temporarily_unavailable",
+                    "the store is unavailable",
+                )
+            }
+        };
+        let Some(audience) = self.audience(params, &grant.resources) else {
+            return self.invalid_target();
+        };
+        self.state.note_use(&self.client).await;
+        self.issue(Issue {
+            owner: grant.owner,
+            scopes: grant.scopes.clone(),
+            audience,
+            refresh: Some((grant.scopes, grant.resources)),
+            family: random_token(),
+            id: IdContext {
+                auth_time: grant.auth_time,
+                ..IdContext::default()
+            },
         })
         .await
     }

@@ -4,8 +4,8 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Mutex, MutexGuard};
 
 use super::{
-    CodeGrant, RegisteredClient, ScopeRecord, ServerStore, ServerStoreError, SessionClient,
-    SigningKeyRecord, StoredCode, TokenHash, TokenRecord,
+    CodeGrant, DeviceGrant, DeviceStatus, RegisteredClient, ScopeRecord, ServerStore,
+    ServerStoreError, SessionClient, SigningKeyRecord, StoredCode, TokenHash, TokenRecord,
 };
 use crate::util::now;
 
@@ -40,6 +40,8 @@ struct Inner {
     signing_keys: Vec<SigningKeyRecord>,
     /// Sign-in sessions: the clients each reached.
     sessions: HashMap<String, Vec<SessionClient>>,
+    /// Device authorizations, by device code hash.
+    devices: HashMap<TokenHash, DeviceGrant>,
 }
 
 /// How often saving purges, at most (seconds).
@@ -58,6 +60,7 @@ impl Inner {
             clients.retain(|c| c.expires_at > now);
         }
         self.sessions.retain(|_, clients| !clients.is_empty());
+        self.devices.retain(|_, d| d.expires_at > now);
         self.codes.retain(|_, c| c.grant.expires_at > now);
         let code_families: HashSet<&str> = self
             .codes
@@ -273,5 +276,54 @@ impl ServerStore for MemoryServerStore {
         let mut clients = self.lock()?.sessions.remove(sid).unwrap_or_default();
         clients.retain(|c| c.expires_at > now);
         Ok(clients)
+    }
+
+    async fn save_device(
+        &self,
+        device: TokenHash,
+        grant: DeviceGrant,
+    ) -> Result<(), ServerStoreError> {
+        let mut inner = self.lock()?;
+        inner.purge_now_and_then();
+        if inner
+            .devices
+            .values()
+            .any(|d| d.user_code == grant.user_code)
+        {
+            return Err(ServerStoreError::backend(std::io::Error::other(
+                "the user code is taken",
+            )));
+        }
+        inner.devices.insert(device, grant);
+        Ok(())
+    }
+
+    async fn device(&self, device: &TokenHash) -> Result<Option<DeviceGrant>, ServerStoreError> {
+        Ok(self.lock()?.devices.get(device).cloned())
+    }
+
+    async fn device_by_user_code(
+        &self,
+        user_code: &str,
+    ) -> Result<Option<(TokenHash, DeviceGrant)>, ServerStoreError> {
+        let inner = self.lock()?;
+        let found = inner.devices.iter().find(|(_, d)| d.user_code == user_code);
+        Ok(found.map(|(hash, grant)| (hash.clone(), grant.clone())))
+    }
+
+    async fn update_device(
+        &self,
+        device: &TokenHash,
+        from: DeviceStatus,
+        grant: DeviceGrant,
+    ) -> Result<bool, ServerStoreError> {
+        let mut inner = self.lock()?;
+        match inner.devices.get_mut(device) {
+            Some(current) if current.status == from => {
+                *current = grant;
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
     }
 }

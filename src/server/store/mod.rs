@@ -188,6 +188,87 @@ impl ScopeRecord {
     }
 }
 
+/// A device authorization (RFC 8628): what a device (a CLI, a TV) asked for, and how far
+/// the user got with it.
+///
+/// ```rust
+/// use rocket_oauth::server::{DeviceGrant, DeviceStatus};
+///
+/// let grant = DeviceGrant::new("tv", "BCDFGHJK", vec!["profile".into()], 1_900_000_000);
+/// assert_eq!(grant.status, DeviceStatus::Pending);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct DeviceGrant {
+    /// The client the device is.
+    pub client_id: String,
+    /// The code the user enters, normalized (upper case, no separator).
+    pub user_code: String,
+    /// The scopes asked for.
+    pub scopes: Vec<String>,
+    /// RFC 8707: the resources asked for.
+    #[serde(default)]
+    pub resources: Vec<String>,
+    /// Expiry, seconds since the Unix epoch.
+    pub expires_at: i64,
+    /// Seconds the device must wait between polls (grows with each `slow_down`).
+    pub interval: i64,
+    /// When the device last polled, seconds since the Unix epoch (`0`: never).
+    pub last_poll: i64,
+    /// How far it got.
+    pub status: DeviceStatus,
+    /// Who approved it.
+    pub owner: Option<String>,
+    /// When they signed in (the ID token's `auth_time`).
+    pub auth_time: Option<i64>,
+}
+
+impl DeviceGrant {
+    /// A pending authorization for `client_id`, polled every five seconds.
+    pub fn new(client_id: &str, user_code: &str, scopes: Vec<String>, expires_at: i64) -> Self {
+        DeviceGrant {
+            client_id: client_id.to_owned(),
+            user_code: user_code.to_owned(),
+            scopes,
+            resources: Vec::new(),
+            expires_at,
+            interval: 5,
+            last_poll: 0,
+            status: DeviceStatus::Pending,
+            owner: None,
+            auth_time: None,
+        }
+    }
+}
+
+/// How far a [`DeviceGrant`] got.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum DeviceStatus {
+    /// The user has not answered yet.
+    Pending,
+    /// The user approved it; the device's next poll gets the tokens.
+    Approved,
+    /// The user declined.
+    Denied,
+    /// The tokens were issued (a device code is used once).
+    Used,
+}
+
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+impl DeviceStatus {
+    /// Its name in the SQL stores' `status` column.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            DeviceStatus::Pending => "pending",
+            DeviceStatus::Approved => "approved",
+            DeviceStatus::Denied => "denied",
+            DeviceStatus::Used => "used",
+        }
+    }
+}
+
 /// A client a user signed in to during one sign-in session at the OpenID Provider: told of
 /// its end (OpenID Connect Back-Channel Logout).
 ///
@@ -458,5 +539,37 @@ pub trait ServerStore: Send + Sync + 'static {
     /// _Default:_ [`ServerStoreError::Unsupported`].
     async fn remove_signing_key(&self, _kid: &str) -> Result<(), ServerStoreError> {
         Err(ServerStoreError::Unsupported("signing keys"))
+    }
+    /// Saves a new device authorization under its device code's hash; its user code is
+    /// unique among the live ones. _Default:_ [`ServerStoreError::Unsupported`] (no device
+    /// grant then).
+    async fn save_device(
+        &self,
+        _device: TokenHash,
+        _grant: DeviceGrant,
+    ) -> Result<(), ServerStoreError> {
+        Err(ServerStoreError::Unsupported("device authorizations"))
+    }
+    /// A device authorization by its device code's hash. _Default:_ none.
+    async fn device(&self, _device: &TokenHash) -> Result<Option<DeviceGrant>, ServerStoreError> {
+        Ok(None)
+    }
+    /// A device authorization by its (normalized) user code. _Default:_ none.
+    async fn device_by_user_code(
+        &self,
+        _user_code: &str,
+    ) -> Result<Option<(TokenHash, DeviceGrant)>, ServerStoreError> {
+        Ok(None)
+    }
+    /// Replaces a device authorization if its status is still `from` (compare-and-set: a
+    /// code is approved, declined or used once); whether it was. _Default:_
+    /// [`ServerStoreError::Unsupported`].
+    async fn update_device(
+        &self,
+        _device: &TokenHash,
+        _from: DeviceStatus,
+        _grant: DeviceGrant,
+    ) -> Result<bool, ServerStoreError> {
+        Err(ServerStoreError::Unsupported("device authorizations"))
     }
 }

@@ -9,9 +9,9 @@ use sqlx::Row;
 use super::sql::{failed, sql_store, Queries};
 
 use super::{
-    client_from_json, client_json, kind_from_name, kind_name, CodeGrant, RegisteredClient,
-    ScopeRecord, ServerStore, ServerStoreError, SessionClient, SigningKeyRecord, StoredCode,
-    TokenHash, TokenRecord,
+    client_from_json, client_json, kind_from_name, kind_name, CodeGrant, DeviceGrant, DeviceStatus,
+    RegisteredClient, ScopeRecord, ServerStore, ServerStoreError, SessionClient, SigningKeyRecord,
+    StoredCode, TokenHash, TokenRecord,
 };
 
 /// Schema migrations, applied in order, each once.
@@ -63,6 +63,16 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (
         5,
         "ALTER TABLE rocket_oauth_tokens ADD COLUMN audience TEXT NOT NULL DEFAULT '[]';",
+    ),
+    (
+        6,
+        "CREATE TABLE rocket_oauth_devices (
+         hash TEXT PRIMARY KEY,
+         user_code TEXT NOT NULL UNIQUE,
+         status TEXT NOT NULL,
+         grant_json TEXT NOT NULL,
+         expires_at BIGINT NOT NULL
+     );",
     ),
 ];
 
@@ -156,6 +166,7 @@ sql_store!(
                  DELETE FROM rocket_oauth_codes WHERE expires_at <= {now};
                  DELETE FROM rocket_oauth_tokens WHERE expires_at <= {now};
                  DELETE FROM rocket_oauth_sessions WHERE expires_at <= {now};
+                 DELETE FROM rocket_oauth_devices WHERE expires_at <= {now};
                  DELETE FROM rocket_oauth_revoked_families WHERE
                      family NOT IN (SELECT family FROM rocket_oauth_tokens)
                      AND family NOT IN (SELECT (grant_json::json ->> 'family')
@@ -191,6 +202,12 @@ sql_store!(
              VALUES ($1, $2, $3, $4)
              ON CONFLICT (sid, client_id) DO UPDATE
              SET session_json = EXCLUDED.session_json, expires_at = EXCLUDED.expires_at",
+        save_device: "INSERT INTO rocket_oauth_devices (hash, user_code, status, grant_json, expires_at)
+             VALUES ($1, $2, $3, $4, $5)",
+        device: "SELECT grant_json FROM rocket_oauth_devices WHERE hash = $1",
+        device_by_user_code: "SELECT hash, grant_json FROM rocket_oauth_devices WHERE user_code = $1",
+        update_device:
+            "UPDATE rocket_oauth_devices SET status = $1, grant_json = $2 WHERE hash = $3 AND status = $4",
         end_session:
             "DELETE FROM rocket_oauth_sessions WHERE sid = $1 RETURNING session_json, expires_at",
     }

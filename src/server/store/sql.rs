@@ -59,6 +59,14 @@ pub(super) struct Queries {
     /// `sid` → every `session_json, expires_at` of the session, deleted in the same
     /// statement (a client recorded meanwhile is either told or kept).
     pub end_session: &'static str,
+    /// `hash, user_code, status, grant_json, expires_at`.
+    pub save_device: &'static str,
+    /// `hash` → `grant_json`.
+    pub device: &'static str,
+    /// `user_code` → `hash, grant_json`.
+    pub device_by_user_code: &'static str,
+    /// `status, grant_json, hash, from`: replaces the grant if its status is `from`.
+    pub update_device: &'static str,
 }
 
 pub(super) fn failed(e: sqlx::Error) -> ServerStoreError {
@@ -403,6 +411,74 @@ macro_rules! sql_store {
                     }
                 }
                 Ok(clients)
+            }
+
+            async fn save_device(
+                &self,
+                device: TokenHash,
+                grant: DeviceGrant,
+            ) -> Result<(), ServerStoreError> {
+                let json = serde_json::to_string(&grant).map_err(ServerStoreError::corrupt)?;
+                sqlx::query(Self::SQL.save_device)
+                    .bind(device.as_str())
+                    .bind(&grant.user_code)
+                    .bind(grant.status.name())
+                    .bind(json)
+                    .bind(grant.expires_at)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(failed)?;
+                Ok(())
+            }
+
+            async fn device(
+                &self,
+                device: &TokenHash,
+            ) -> Result<Option<DeviceGrant>, ServerStoreError> {
+                let row = sqlx::query(Self::SQL.device)
+                    .bind(device.as_str())
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(failed)?;
+                let Some(row) = row else { return Ok(None) };
+                let json: String = row.try_get(0).map_err(failed)?;
+                serde_json::from_str(&json)
+                    .map(Some)
+                    .map_err(ServerStoreError::corrupt)
+            }
+
+            async fn device_by_user_code(
+                &self,
+                user_code: &str,
+            ) -> Result<Option<(TokenHash, DeviceGrant)>, ServerStoreError> {
+                let row = sqlx::query(Self::SQL.device_by_user_code)
+                    .bind(user_code)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(failed)?;
+                let Some(row) = row else { return Ok(None) };
+                let hash = TokenHash::from_hex(row.try_get(0).map_err(failed)?);
+                let json: String = row.try_get(1).map_err(failed)?;
+                let grant = serde_json::from_str(&json).map_err(ServerStoreError::corrupt)?;
+                Ok(Some((hash, grant)))
+            }
+
+            async fn update_device(
+                &self,
+                device: &TokenHash,
+                from: DeviceStatus,
+                grant: DeviceGrant,
+            ) -> Result<bool, ServerStoreError> {
+                let json = serde_json::to_string(&grant).map_err(ServerStoreError::corrupt)?;
+                let result = sqlx::query(Self::SQL.update_device)
+                    .bind(grant.status.name())
+                    .bind(json)
+                    .bind(device.as_str())
+                    .bind(from.name())
+                    .execute(&self.pool)
+                    .await
+                    .map_err(failed)?;
+                Ok(result.rows_affected() == 1)
             }
         }
     };

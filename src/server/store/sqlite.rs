@@ -9,9 +9,9 @@ use sqlx::Row;
 use super::sql::{failed, sql_store, Queries};
 
 use super::{
-    client_from_json, client_json, kind_from_name, kind_name, CodeGrant, RegisteredClient,
-    ScopeRecord, ServerStore, ServerStoreError, SessionClient, SigningKeyRecord, StoredCode,
-    TokenHash, TokenRecord,
+    client_from_json, client_json, kind_from_name, kind_name, CodeGrant, DeviceGrant, DeviceStatus,
+    RegisteredClient, ScopeRecord, ServerStore, ServerStoreError, SessionClient, SigningKeyRecord,
+    StoredCode, TokenHash, TokenRecord,
 };
 
 /// Schema migrations, applied in order, each once.
@@ -66,6 +66,16 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (
         6,
         "ALTER TABLE rocket_oauth_tokens ADD COLUMN audience TEXT NOT NULL DEFAULT '[]';",
+    ),
+    (
+        7,
+        "CREATE TABLE rocket_oauth_devices (
+         hash TEXT PRIMARY KEY,
+         user_code TEXT NOT NULL UNIQUE,
+         status TEXT NOT NULL,
+         grant_json TEXT NOT NULL,
+         expires_at INTEGER NOT NULL
+     );",
     ),
 ];
 
@@ -156,6 +166,7 @@ sql_store!(
                 "DELETE FROM rocket_oauth_codes WHERE expires_at <= {now};
                  DELETE FROM rocket_oauth_tokens WHERE expires_at <= {now};
                  DELETE FROM rocket_oauth_sessions WHERE expires_at <= {now};
+                 DELETE FROM rocket_oauth_devices WHERE expires_at <= {now};
                  DELETE FROM rocket_oauth_revoked_families WHERE
                      family NOT IN (SELECT family FROM rocket_oauth_tokens)
                      AND family NOT IN (SELECT json_extract(grant_json, '$.family')
@@ -187,6 +198,12 @@ sql_store!(
         save_session_client:
             "INSERT OR REPLACE INTO rocket_oauth_sessions (sid, client_id, session_json, expires_at)
              VALUES (?, ?, ?, ?)",
+        save_device: "INSERT INTO rocket_oauth_devices (hash, user_code, status, grant_json, expires_at)
+             VALUES (?, ?, ?, ?, ?)",
+        device: "SELECT grant_json FROM rocket_oauth_devices WHERE hash = ?",
+        device_by_user_code: "SELECT hash, grant_json FROM rocket_oauth_devices WHERE user_code = ?",
+        update_device:
+            "UPDATE rocket_oauth_devices SET status = ?, grant_json = ? WHERE hash = ? AND status = ?",
         end_session:
             "DELETE FROM rocket_oauth_sessions WHERE sid = ? RETURNING session_json, expires_at",
     }

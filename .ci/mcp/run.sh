@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# The official MCP TypeScript SDK's client authorization against examples/auth_server.rs
+# (built by the tests), with dynamic registration on and nothing else configured for it.
+# Usage: bash .ci/mcp/run.sh <path to the auth_server example binary>
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+binary="$1"
+if ! command -v npm >/dev/null 2>&1; then
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null
+fi
+work="$(mktemp -d)"
+cp "$here/package.json" "$here/client.mjs" "$work/"
+(cd "$work" && npm install --silent --no-audit --no-fund >/dev/null)
+
+port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+cat > "$work/Rocket.toml" <<TOML
+[default]
+address = "127.0.0.1"
+port = $port
+log_level = "critical"
+secret_key = "hPRYyVRiMyxpw5sBB1XeCMN1kFsDCqKvBi2QJxBVHQk="
+
+[default.oauth_server]
+issuer = "http://127.0.0.1:$port"
+dynamic_registration = true
+registration_scopes = ["profile"]
+
+[default.oauth_server.scopes]
+profile = "Read your profile"
+TOML
+ROCKET_CONFIG="$work/Rocket.toml" "$binary" >/dev/null 2>&1 &
+server=$!
+trap 'kill $server 2>/dev/null || true' EXIT
+for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.1; done
+SERVER="http://127.0.0.1:$port" node "$work/client.mjs"

@@ -14,7 +14,7 @@ use url::Url;
 
 use crate::error::ApiError;
 use crate::login::Login;
-use crate::protocol::flow::Flow;
+use crate::protocol::flow::{DeviceStart, Flow};
 use crate::protocol::http::{HttpClient, HttpError};
 
 /// A request body.
@@ -184,12 +184,94 @@ impl<P> ApiHandle<P> {
         )
     }
 
+    /// A client calling as the application itself (service to service): a fresh client
+    /// credentials token (RFC 6749 §4.4) for `scopes` (the provider's configured scopes
+    /// when empty), asked for on the provider's pooled client. Keep the client while its
+    /// token lives (it has no refresh token: ask again when calls answer
+    /// [`ApiError::Unauthorized`]).
+    ///
+    /// ```rust,no_run
+    /// # async fn run(reports: rocket_oauth::api::ApiHandle<()>) -> Result<(), rocket_oauth::error::ApiError> {
+    /// let api = reports.service_client(&["reports:read"]).await?;
+    /// let nightly = api.get("reports/nightly").await?.json::<serde_json::Value>()?;
+    /// # let _ = nightly; Ok(()) }
+    /// ```
+    pub async fn service_client(&self, scopes: &[&str]) -> Result<ApiClient<'_, P>, ApiError> {
+        let scopes: Vec<String> = scopes.iter().map(|s| (*s).to_owned()).collect();
+        let inner = &*self.inner;
+        let credentials = inner
+            .flow()
+            .client_credentials(inner.http(), &scopes)
+            .await?;
+        Ok(self.client(Login::new(credentials, None, crate::util::now())))
+    }
+
+    /// Starts the device authorization grant (RFC 8628) for a CLI or another program
+    /// without a browser of its own: show the user [`DeviceFlow::user_code`] and
+    /// [`DeviceFlow::verification_uri`], then wait with
+    /// [`finish_device_flow`](Self::finish_device_flow). `scopes`: the provider's configured
+    /// scopes when empty. The endpoint is `oauth.<name>.device_authorization_url` (or, for
+    /// OpenID Connect, the discovered one).
+    ///
+    /// ```rust,no_run
+    /// # async fn run(idp: rocket_oauth::api::ApiHandle<()>) -> Result<(), rocket_oauth::error::ApiError> {
+    /// let flow = idp.start_device_flow(&["profile"]).await?;
+    /// println!("Open {} and enter {}", flow.verification_uri, flow.user_code);
+    /// let login = idp.finish_device_flow(&flow).await?; // keep it: it has the refresh token
+    /// let me = idp.client(login).get("me").await?;
+    /// # let _ = me; Ok(()) }
+    /// ```
+    pub async fn start_device_flow(&self, scopes: &[&str]) -> Result<DeviceFlow, ApiError> {
+        let scopes: Vec<String> = scopes.iter().map(|s| (*s).to_owned()).collect();
+        let inner = &*self.inner;
+        let start = inner.flow().device_start(inner.http(), &scopes).await?;
+        let details = &start.details;
+        Ok(DeviceFlow {
+            user_code: details.user_code().secret().clone(),
+            verification_uri: details.verification_uri().to_string(),
+            verification_uri_complete: details
+                .verification_uri_complete()
+                .map(|uri| uri.secret().clone()),
+            expires_in: details.expires_in(),
+            start,
+        })
+    }
+
+    /// Waits for the user's answer to `flow`, polling the token endpoint at the interval
+    /// the provider asks for (slowing down when it says so), and returns the login: its
+    /// credentials (with a refresh token, if the provider gave one), no profile. Fails
+    /// with [`ApiError::Grant`] when the user declines or the code expires.
+    pub async fn finish_device_flow(&self, flow: &DeviceFlow) -> Result<Login, ApiError> {
+        let inner = &*self.inner;
+        let credentials = inner
+            .flow()
+            .device_finish(inner.http(), &flow.start, flow.expires_in)
+            .await?;
+        Ok(Login::new(credentials, None, crate::util::now()))
+    }
+
     /// An OAuth 1.0a client that signs with the consumer's credentials only (2-legged), for
     /// calls that act as the application rather than a user. (Other protocols have no such
     /// calls: the requests carry no token.)
     pub fn consumer(&self) -> ApiClient<'_, P> {
         self.client(consumer_login())
     }
+}
+
+/// A device authorization in progress (RFC 8628), from
+/// [`ApiHandle::start_device_flow`]: what to show the user.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct DeviceFlow {
+    /// The code the user enters.
+    pub user_code: String,
+    /// Where the user enters it.
+    pub verification_uri: String,
+    /// The same page with the code filled in (for a QR code), if the provider gives one.
+    pub verification_uri_complete: Option<String>,
+    /// How long the codes live.
+    pub expires_in: std::time::Duration,
+    start: DeviceStart,
 }
 
 /// The "login" of OAuth 1.0a's 2-legged calls: no token, only the consumer's credentials.

@@ -173,6 +173,10 @@ pub enum ApiError {
     /// The body is not the JSON expected.
     #[error("the response is not the JSON expected")]
     InvalidJson,
+    /// A grant without a user's browser (client credentials, the device grant) failed: the
+    /// provider refused (`access_denied`, `expired_token`, ...), failed, or has no such grant.
+    #[error("the grant failed: {0}")]
+    Grant(#[from] FlowError),
 }
 
 /// The error of a [`HasRole`](crate::HasRole) guard: the user lacks this role.

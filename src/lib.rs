@@ -114,6 +114,7 @@
 //! | `timeout`, `connect_timeout` | seconds allowed per call to the provider | `10`, `5` |
 //! | `auth_params` | extra authorization URL parameters (table) | none |
 //! | `revocation_url` | RFC 7009 endpoint: logout revokes the tokens there | discovered (OIDC), else none |
+//! | `device_authorization_url` | RFC 8628 endpoint for [`api::ApiHandle::start_device_flow`] | discovered (OIDC), else none |
 //! | `refresh_skew` | seconds before expiry an access token is refreshed | `5` |
 //! | `api_base_url` | base of relative URLs for [`ApiClient`] | none |
 //! | `api_origins` | other origins [`ApiClient`] may send the user's credentials to (it sends them only to the origins of `api_base_url`, `userinfo_url` and `issuer`) | none |

@@ -151,6 +151,10 @@ pub struct ProviderConfig {
     /// The RFC 7009 revocation endpoint: logout revokes the tokens there (best effort).
     /// _Default:_ for OpenID Connect, the discovered `revocation_endpoint`; else none.
     pub revocation_url: Option<Url>,
+    /// The RFC 8628 device authorization endpoint, for [`ApiHandle::start_device_flow`](crate::api::ApiHandle::start_device_flow).
+    /// _Default:_ for OpenID Connect, the discovered `device_authorization_endpoint`; else
+    /// none.
+    pub device_authorization_url: Option<Url>,
     /// An access token this close to its expiry is refreshed before use, in seconds.
     /// _Default:_ `5`.
     pub refresh_skew: Duration,
@@ -327,6 +331,7 @@ struct Raw {
     #[serde(default)]
     access: AccessConfig,
     revocation_url: Option<String>,
+    device_authorization_url: Option<String>,
     #[serde(default = "five")]
     refresh_skew: u64,
     api_base_url: Option<String>,
@@ -408,6 +413,7 @@ impl ProviderConfig {
             &mut raw.userinfo_url,
             &mut raw.issuer,
             &mut raw.revocation_url,
+            &mut raw.device_authorization_url,
             &mut raw.api_base_url,
         ] {
             *url = placeholders.fill(url.take(), &keys)?;
@@ -475,6 +481,7 @@ impl ProviderConfig {
                 token_url: self.token_url.clone(),
                 userinfo_url: self.userinfo_url.clone(),
                 revocation_url: self.revocation_url.clone(),
+                device_authorization_url: self.device_authorization_url.clone(),
                 tenants: oidc.tenants.clone(),
                 issuer_aliases: oidc.issuer_aliases.clone(),
                 require_nonce: oidc.require_nonce,
@@ -488,6 +495,7 @@ impl ProviderConfig {
                     userinfo_url: self.userinfo_url.clone(),
                     issuer: self.issuer.clone(),
                     revocation_url: self.revocation_url.clone(),
+                    device_authorization_url: self.device_authorization_url.clone(),
                 },
             ),
         }
@@ -613,6 +621,8 @@ impl Raw {
             auth_params: self.auth_params,
             access: self.access,
             revocation_url: keys.optional_endpoint(self.revocation_url, "revocation_url")?,
+            device_authorization_url: keys
+                .optional_endpoint(self.device_authorization_url, "device_authorization_url")?,
             refresh_skew: Duration::from_secs(self.refresh_skew),
             api_base_url: keys.optional_endpoint(self.api_base_url, "api_base_url")?,
             api_origins,

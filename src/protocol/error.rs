@@ -69,6 +69,11 @@ pub enum FlowError {
     #[cfg(feature = "oidc")]
     #[error(transparent)]
     IdToken(#[from] IdTokenError),
+    /// The provider's protocol (or configuration) has no such grant: OAuth 1.0a has no
+    /// client credentials or device grant, and the device grant needs a device
+    /// authorization endpoint.
+    #[error("the provider does not offer {0}")]
+    Unsupported(&'static str),
 }
 
 impl FlowError {

@@ -189,6 +189,35 @@ pub(crate) trait Flow: Send + Sync + 'static {
         Err(LogoutTokenError::Unsupported)
     }
 
+    /// RFC 6749 §4.4: a token for the client itself, for `scopes` (the configured ones when
+    /// empty).
+    async fn client_credentials(
+        &self,
+        _http: &HttpClient,
+        _scopes: &[String],
+    ) -> Result<Credentials, FlowError> {
+        Err(FlowError::Unsupported("the client credentials grant"))
+    }
+
+    /// RFC 8628: starts a device authorization.
+    async fn device_start(
+        &self,
+        _http: &HttpClient,
+        _scopes: &[String],
+    ) -> Result<DeviceStart, FlowError> {
+        Err(FlowError::Unsupported("the device authorization grant"))
+    }
+
+    /// RFC 8628: polls until the user answered, the code expired or `timeout` passed.
+    async fn device_finish(
+        &self,
+        _http: &HttpClient,
+        _start: &DeviceStart,
+        _timeout: std::time::Duration,
+    ) -> Result<Credentials, FlowError> {
+        Err(FlowError::Unsupported("the device authorization grant"))
+    }
+
     /// The issuer, once known; may hold a tenant placeholder.
     async fn issuer(&self, _http: &HttpClient) -> Option<String> {
         None
@@ -199,6 +228,14 @@ pub(crate) trait Flow: Send + Sync + 'static {
     async fn is_issuer(&self, _http: &HttpClient, _iss: &str) -> bool {
         false
     }
+}
+
+/// A started device authorization (RFC 8628): what to show the user, and what to poll with.
+#[derive(Debug, Clone)]
+pub(crate) struct DeviceStart {
+    pub details: ::oauth2::StandardDeviceAuthorizationResponse,
+    /// The scopes asked for (the token's, when the answer names none).
+    pub scopes: Vec<String>,
 }
 
 #[cfg(test)]

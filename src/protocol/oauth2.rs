@@ -16,9 +16,9 @@ use ::oauth2::basic::{
 use ::oauth2::http::{header::CONTENT_TYPE, HeaderValue, StatusCode};
 use ::oauth2::{
     AccessToken, AsyncHttpClient, AuthType, AuthUrl, AuthorizationCode, ClientId, ClientSecret,
-    CsrfToken, EndpointNotSet, EndpointSet, HttpRequest, HttpResponse, PkceCodeChallenge,
-    PkceCodeVerifier, RedirectUrl, RefreshToken, RequestTokenError, Scope, StandardRevocableToken,
-    TokenUrl,
+    CsrfToken, DeviceAuthorizationUrl, EndpointNotSet, EndpointSet, HttpRequest, HttpResponse,
+    PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, RefreshToken, RequestTokenError, Scope,
+    StandardDeviceAuthorizationResponse, StandardRevocableToken, TokenUrl,
 };
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Value};
@@ -26,7 +26,7 @@ use url::Url;
 
 use super::credentials::Credentials;
 use super::error::{FlowError, TokenError};
-use super::flow::{Begin, CallbackParams, Completed, Flow, ProviderEndpoints};
+use super::flow::{Begin, CallbackParams, Completed, DeviceStart, Flow, ProviderEndpoints};
 use super::http::{Buffered, HttpClient, HttpError};
 use crate::secret::Secret;
 use crate::util::now;
@@ -97,6 +97,8 @@ pub(crate) struct Endpoints {
     pub issuer: Option<String>,
     /// The RFC 7009 revocation endpoint; `None`: tokens are not revoked at logout.
     pub revocation_url: Option<Url>,
+    /// The RFC 8628 device authorization endpoint; `None`: no device grant.
+    pub device_authorization_url: Option<Url>,
 }
 
 /// What the authorization-code flows remember between `begin` and `complete`.
@@ -318,6 +320,79 @@ impl OAuth2Flow {
         Ok((tokens, credentials))
     }
 
+    /// RFC 6749 §4.4: a token for the client itself (no user), for `scopes` (the configured
+    /// ones when empty).
+    pub async fn client_credentials(
+        &self,
+        http: &HttpClient,
+        scopes: &[String],
+    ) -> Result<Credentials, FlowError> {
+        let scopes = self.scopes_or_configured(scopes);
+        let tokens = self
+            .client()
+            .exchange_client_credentials()
+            .add_scopes(scopes.iter().cloned().map(Scope::new))
+            .request_async(&TokenEndpoint(http, &self.endpoints.token_url))
+            .await
+            .map_err(token_error)?;
+        tokens.check_bearer()?;
+        Ok(tokens.credentials(&scopes, now()))
+    }
+
+    fn scopes_or_configured(&self, scopes: &[String]) -> Vec<String> {
+        match scopes.is_empty() {
+            true => self.settings.scopes.clone(),
+            false => scopes.to_vec(),
+        }
+    }
+
+    /// RFC 8628 §3.1: asks for a device code and the user code to show.
+    pub async fn device_start(
+        &self,
+        http: &HttpClient,
+        scopes: &[String],
+    ) -> Result<DeviceStart, FlowError> {
+        let url = self
+            .endpoints
+            .device_authorization_url
+            .as_ref()
+            .ok_or(FlowError::Unsupported("the device authorization grant"))?;
+        let client = self
+            .client()
+            .into_owned()
+            .set_device_authorization_url(DeviceAuthorizationUrl::from_url(url.clone()));
+        let scopes = self.scopes_or_configured(scopes);
+        let details: StandardDeviceAuthorizationResponse = client
+            .exchange_device_code()
+            .add_scopes(scopes.iter().cloned().map(Scope::new))
+            .request_async(&TokenEndpoint(http, url))
+            .await
+            .map_err(token_error)?;
+        Ok(DeviceStart { details, scopes })
+    }
+
+    /// RFC 8628 §3.4: polls the token endpoint at the interval the provider asks for (longer
+    /// after each `slow_down`) until the user answered or the code expired (or `timeout`).
+    pub async fn device_finish(
+        &self,
+        http: &HttpClient,
+        start: &DeviceStart,
+        timeout: Duration,
+    ) -> Result<Credentials, FlowError> {
+        let client = self.client();
+        let tokens = client
+            .exchange_device_access_token(&start.details)
+            .request_async(
+                &TokenEndpoint(http, &self.endpoints.token_url),
+                tokio::time::sleep,
+                Some(timeout),
+            )
+            .await
+            .map_err(token_error)?;
+        tokens.check_bearer()?;
+        Ok(tokens.credentials(&start.scopes, now()))
+    }
+
     /// Revokes the refresh token (which ends the grant at most providers) and the access
     /// token at the revocation endpoint, if there is one (RFC 7009), authenticating like at
     /// the token endpoint. Best effort: failures are logged.
@@ -410,6 +485,31 @@ impl Flow for OAuth2Flow {
     async fn revoke(&self, http: &HttpClient, credentials: &Credentials) {
         OAuth2Flow::revoke(self, http, credentials).await;
     }
+
+    async fn client_credentials(
+        &self,
+        http: &HttpClient,
+        scopes: &[String],
+    ) -> Result<Credentials, FlowError> {
+        OAuth2Flow::client_credentials(self, http, scopes).await
+    }
+
+    async fn device_start(
+        &self,
+        http: &HttpClient,
+        scopes: &[String],
+    ) -> Result<DeviceStart, FlowError> {
+        OAuth2Flow::device_start(self, http, scopes).await
+    }
+
+    async fn device_finish(
+        &self,
+        http: &HttpClient,
+        start: &DeviceStart,
+        timeout: Duration,
+    ) -> Result<Credentials, FlowError> {
+        OAuth2Flow::device_finish(self, http, start, timeout).await
+    }
 }
 
 /// OAuth error codes are short ASCII words; anything else is not shown.
@@ -490,7 +590,9 @@ pub(crate) fn normalize_token_response(raw: Buffered) -> Result<HttpResponse, Ht
     Ok(response)
 }
 
-fn token_error(err: RequestTokenError<HttpError, BasicErrorResponse>) -> TokenError {
+fn token_error<T: ::oauth2::ErrorResponseType + AsRef<str> + std::fmt::Display + 'static>(
+    err: RequestTokenError<HttpError, ::oauth2::StandardErrorResponse<T>>,
+) -> TokenError {
     match err {
         RequestTokenError::ServerResponse(e) => TokenError::Rejected {
             error: displayable_code(e.error().as_ref()),

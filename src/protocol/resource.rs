@@ -68,7 +68,7 @@ pub(crate) struct ResourceSettings {
 
 /// Why an access token was refused, or could not be checked.
 #[derive(Debug, thiserror::Error)]
-pub(crate) enum TokenError {
+pub(crate) enum AccessTokenError {
     /// Not a token this resource server can read.
     #[error("the access token is malformed")]
     Malformed,
@@ -86,25 +86,25 @@ pub(crate) enum TokenError {
     Discovery(#[source] DiscoveryError),
 }
 
-impl TokenError {
+impl AccessTokenError {
     /// Whether the issuer is at fault (unreachable, slow, answering garbage), not the token;
     /// `Some(true)` when it timed out.
     pub fn issuer_fault(&self) -> Option<bool> {
         let http = match self {
-            TokenError::Issuer(e) | TokenError::Discovery(DiscoveryError::Http(e)) => e,
-            TokenError::Discovery(_) => return Some(false),
+            AccessTokenError::Issuer(e) | AccessTokenError::Discovery(DiscoveryError::Http(e)) => e,
+            AccessTokenError::Discovery(_) => return Some(false),
             _ => return None,
         };
         Some(matches!(http, HttpError::Timeout))
     }
 }
 
-impl From<JwsError> for TokenError {
+impl From<JwsError> for AccessTokenError {
     fn from(e: JwsError) -> Self {
         match e {
-            JwsError::Malformed => TokenError::Malformed,
-            JwsError::Signature(why) => TokenError::Signature(why),
-            JwsError::Keys(e) => TokenError::Issuer(e),
+            JwsError::Malformed => AccessTokenError::Malformed,
+            JwsError::Signature(why) => AccessTokenError::Signature(why),
+            JwsError::Keys(e) => AccessTokenError::Issuer(e),
         }
     }
 }
@@ -176,7 +176,7 @@ impl TokenValidator {
         }
     }
 
-    async fn endpoints(&self, http: &HttpClient) -> Result<&Endpoints, TokenError> {
+    async fn endpoints(&self, http: &HttpClient) -> Result<&Endpoints, AccessTokenError> {
         self.endpoints
             .get_or_try_init(|| async {
                 let s = &self.settings;
@@ -187,7 +187,7 @@ impl TokenValidator {
                     Some(
                         discover_server(http, &s.issuer, s.discovery_url.as_ref())
                             .await
-                            .map_err(TokenError::Discovery)?,
+                            .map_err(AccessTokenError::Discovery)?,
                     )
                 } else {
                     None
@@ -212,9 +212,9 @@ impl TokenValidator {
         http: &HttpClient,
         raw: &str,
         now: i64,
-    ) -> Result<TokenClaims, TokenError> {
+    ) -> Result<TokenClaims, AccessTokenError> {
         if raw.len() > MAX_TOKEN || raw.chars().any(|c| !c.is_ascii_graphic()) {
-            return Err(TokenError::Malformed);
+            return Err(AccessTokenError::Malformed);
         }
         let endpoints = self.endpoints(http).await?;
         let looks_like_jwt = raw.split('.').count() == 3;
@@ -225,20 +225,20 @@ impl TokenValidator {
         };
         if as_jwt {
             let Some(jwks) = &endpoints.jwks else {
-                return Err(TokenError::Discovery(DiscoveryError::Endpoint {
+                return Err(AccessTokenError::Discovery(DiscoveryError::Endpoint {
                     field: "jwks_uri",
                 }));
             };
             let verified = verify_jws(raw, &self.settings.algs, jwks, http).await?;
             if !typ_allows(verified.typ.as_deref(), "at+jwt") {
-                return Err(TokenError::Refused("it is another kind of token"));
+                return Err(AccessTokenError::Refused("it is another kind of token"));
             }
             let claims = TokenClaims(verified.claims);
             check_claims(&claims, &self.settings, now, true)?;
             return Ok(claims);
         }
         let Some(url) = &endpoints.introspection else {
-            return Err(TokenError::Refused(
+            return Err(AccessTokenError::Refused(
                 "opaque tokens cannot be checked: no introspection endpoint is configured",
             ));
         };
@@ -254,7 +254,7 @@ impl TokenValidator {
         url: &Url,
         raw: &str,
         now: i64,
-    ) -> Result<TokenClaims, TokenError> {
+    ) -> Result<TokenClaims, AccessTokenError> {
         let key: [u8; 32] = Sha256::digest(raw.as_bytes()).into();
         if let Some((claims, until)) = self.cached(&key) {
             if until > now {
@@ -265,15 +265,17 @@ impl TokenValidator {
         let client_id = s.client_id.as_deref().unwrap_or_default();
         let client = (client_id, s.client_secret.as_ref(), s.client_auth);
         let form = [("token", raw), ("token_type_hint", "access_token")];
-        let request = client_form(http, url, client, &form).map_err(TokenError::Issuer)?;
-        let response = http.send(request).await.map_err(TokenError::Issuer)?;
+        let request = client_form(http, url, client, &form).map_err(AccessTokenError::Issuer)?;
+        let response = http.send(request).await.map_err(AccessTokenError::Issuer)?;
         if response.status != 200 {
-            return Err(TokenError::Issuer(HttpError::Status(response.status)));
+            return Err(AccessTokenError::Issuer(HttpError::Status(response.status)));
         }
         let answer: Map<String, Value> = serde_json::from_slice(&response.body)
-            .map_err(|_| TokenError::Issuer(HttpError::InvalidJson))?;
+            .map_err(|_| AccessTokenError::Issuer(HttpError::InvalidJson))?;
         if !truthy(answer.get("active")) {
-            return Err(TokenError::Refused("the issuer says it is not active"));
+            return Err(AccessTokenError::Refused(
+                "the issuer says it is not active",
+            ));
         }
         let claims = TokenClaims(answer);
         if s.cache_ttl > 0 {
@@ -311,35 +313,41 @@ fn check_claims(
     settings: &ResourceSettings,
     now: i64,
     jwt: bool,
-) -> Result<(), TokenError> {
+) -> Result<(), AccessTokenError> {
     let c = &claims.0;
     match c.get("iss").and_then(Value::as_str) {
         Some(iss) if iss.trim_end_matches('/') == settings.issuer.trim_end_matches('/') => {}
         None if !jwt => {}
-        _ => return Err(TokenError::Refused("its issuer is not the one trusted")),
+        _ => {
+            return Err(AccessTokenError::Refused(
+                "its issuer is not the one trusted",
+            ))
+        }
     }
     if !audience_matches(c, &settings.audiences) {
-        return Err(TokenError::Refused("its audience is not this resource"));
+        return Err(AccessTokenError::Refused(
+            "its audience is not this resource",
+        ));
     }
     let time = |name: &str| {
-        time_claim(c, name).map_err(|()| TokenError::Refused("a time claim is not a time"))
+        time_claim(c, name).map_err(|()| AccessTokenError::Refused("a time claim is not a time"))
     };
     let leeway = settings.leeway;
     match time("exp")? {
         Some(exp) if exp.saturating_add(leeway) <= now => {
-            return Err(TokenError::Refused("it has expired"))
+            return Err(AccessTokenError::Refused("it has expired"))
         }
-        None if jwt => return Err(TokenError::Refused("it has no expiry")),
+        None if jwt => return Err(AccessTokenError::Refused("it has no expiry")),
         _ => {}
     }
     if time("nbf")?.is_some_and(|nbf| nbf.saturating_sub(leeway) > now) {
-        return Err(TokenError::Refused("it is not valid yet"));
+        return Err(AccessTokenError::Refused("it is not valid yet"));
     }
     if time("iat")?.is_some_and(|iat| iat.saturating_sub(leeway) > now) {
-        return Err(TokenError::Refused("it was issued in the future"));
+        return Err(AccessTokenError::Refused("it was issued in the future"));
     }
     if c.contains_key("cnf") {
-        return Err(TokenError::Refused(
+        return Err(AccessTokenError::Refused(
             "it is bound to a key (DPoP or mTLS), not a bearer token",
         ));
     }
@@ -379,7 +387,10 @@ mod tests {
                "iat": NOW, "sub": "alice", "scope": "read write", "client_id": "cli"})
     }
 
-    fn check(change: impl FnOnce(&mut Map<String, Value>), jwt: bool) -> Result<(), TokenError> {
+    fn check(
+        change: impl FnOnce(&mut Map<String, Value>),
+        jwt: bool,
+    ) -> Result<(), AccessTokenError> {
         let mut value = good();
         change(value.as_object_mut().unwrap());
         check_claims(&claims(value), &settings(), NOW, jwt)

@@ -1693,16 +1693,41 @@ async fn poll_device(server: &Server, device_code: &str) -> (u16, Value) {
 /// `access_denied`, an unknown one a page; a client without the grant is refused.
 #[rocket::async_test]
 async fn the_device_grant_runs_from_code_to_tokens() {
+    device_grant_runs("").await;
+}
+
+/// The device grant with its codes in SQLite.
+#[cfg(feature = "sqlite")]
+#[rocket::async_test]
+async fn the_device_grant_runs_on_sqlite() {
+    let db = std::env::temp_dir().join(format!("rocket_oauth-device-{}.db", std::process::id()));
+    let _ = std::fs::remove_file(&db);
+    device_grant_runs(&format!("database_url = \"sqlite://{}\"", db.display())).await;
+}
+
+/// The device grant with its codes in PostgreSQL.
+#[cfg(feature = "postgres")]
+#[rocket::async_test]
+async fn the_device_grant_runs_on_postgres() {
+    let Some(database) = crate::store::postgres::fresh_database().await else {
+        return;
+    };
+    device_grant_runs(&format!("database_url = \"{database}\"")).await;
+}
+
+async fn device_grant_runs(store: &str) {
     let server = start_server_with(
         3600,
         free_port(),
-        r#"
+        &format!(
+            r#"{store}
 [[default.oauth_server.clients]]
 id = "tv"
 name = "Living room TV"
 scopes = ["profile"]
 grant_types = ["device_code"]
-"#,
+"#
+        ),
     )
     .await;
     assert_eq!(
@@ -1831,4 +1856,97 @@ grant_types = ["device_code"]
         .unwrap();
     let (_, denied) = poll_device(&server, codes["device_code"].as_str().unwrap()).await;
     assert_eq!(denied["error"], "access_denied");
+}
+
+/// Issue 28, the client side: a program without a browser of its own (a CLI) runs the
+/// device grant through `ApiHandle` against `examples/auth_server.rs` — the user approves
+/// on another device — and calls the API with the login it gets; a service gets a client
+/// credentials token the same way. Both on the provider's pooled client.
+#[rocket::async_test]
+async fn a_cli_logs_in_with_the_device_grant_and_a_service_with_client_credentials() {
+    use rocket_oauth::api::ApiHandle;
+    use rocket_oauth::{Provider, ProviderDefaults};
+
+    struct Auth;
+    impl Provider for Auth {
+        const NAME: &'static str = "auth";
+        fn defaults() -> ProviderDefaults {
+            ProviderDefaults::oauth2_from_config()
+        }
+    }
+
+    let server = start_server_with(
+        3600,
+        free_port(),
+        r#"
+[[default.oauth_server.clients]]
+id = "cli"
+secret = "cli-secret"
+redirect_uris = ["http://127.0.0.1:9999/cb"]
+scopes = ["profile"]
+grant_types = ["device_code", "refresh_token", "client_credentials"]
+"#,
+    )
+    .await;
+    let endpoint = |name: &str| server.metadata[name].as_str().unwrap().to_owned();
+    let table = serde_json::json!({
+        "client_id": "cli",
+        "client_secret": "cli-secret",
+        "redirect_uri": "http://127.0.0.1:9999/cb",
+        "authorize_url": endpoint("authorization_endpoint"),
+        "token_url": endpoint("token_endpoint"),
+        "device_authorization_url": endpoint("device_authorization_endpoint"),
+        "api_base_url": format!("{}/", server.url),
+        "scopes": ["profile"],
+    });
+    let figment = rocket_oauth::testing::figment().merge(("oauth.auth", table));
+    let rocket = rocket::custom(figment)
+        .attach(Auth.fairing())
+        .ignite()
+        .await
+        .unwrap();
+    let auth = ApiHandle::<Auth>::of(&rocket).expect("the provider's fairing");
+
+    let flow = auth.start_device_flow(&[]).await.unwrap();
+    assert!(flow.verification_uri.ends_with("/oauth/device"));
+    // The user, in a browser elsewhere.
+    let browser = server.signed_in("alice").await;
+    let page = browser
+        .get(flow.verification_uri_complete.as_deref().unwrap())
+        .await;
+    let page = page.text().await.unwrap();
+    let mut form = hidden_fields(&page);
+    form.push(("user_code".into(), flow.user_code.clone()));
+    let device = format!("{}/oauth/device", server.url);
+    let consent = browser
+        .client()
+        .post(&device)
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    let mut answer = hidden_fields(&consent.text().await.unwrap());
+    answer.push(("decision".into(), "Accept".into()));
+    let done = browser
+        .client()
+        .post(&device)
+        .form(&answer)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(done.status(), 200);
+
+    let login = auth.finish_device_flow(&flow).await.unwrap();
+    let me: Value = auth
+        .client(login)
+        .get("api/me")
+        .await
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(me["username"], "alice");
+
+    let service = auth.service_client(&["profile"]).await.unwrap();
+    let me: Value = service.get("api/me").await.unwrap().json().unwrap();
+    assert!(me["username"].is_null(), "the client itself: {me}");
 }

@@ -23,6 +23,8 @@ pub(crate) struct Discovery {
     pub end_session_endpoint: Option<Url>,
     #[serde(default)]
     pub revocation_endpoint: Option<Url>,
+    #[serde(default)]
+    pub device_authorization_endpoint: Option<Url>,
     #[serde(default, deserialize_with = "string_list")]
     pub id_token_signing_alg_values_supported: Vec<String>,
     #[serde(default, deserialize_with = "lenient_bool")]

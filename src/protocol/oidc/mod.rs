@@ -21,7 +21,9 @@ use self::jwks::Jwks;
 use self::logout_token::verify_logout_token;
 use super::credentials::Credentials;
 use super::error::{DiscoveryError, FlowError, IdTokenError, LogoutTokenError};
-use super::flow::{Begin, CallbackParams, Completed, Flow, LogoutClaims, ProviderEndpoints};
+use super::flow::{
+    Begin, CallbackParams, Completed, DeviceStart, Flow, LogoutClaims, ProviderEndpoints,
+};
 use super::http::HttpClient;
 use super::oauth2::{ClientSettings, CodePending, Endpoints, OAuth2Flow};
 use crate::secret::Secret;
@@ -39,6 +41,7 @@ pub(crate) struct OidcSettings {
     pub token_url: Option<Url>,
     pub userinfo_url: Option<Url>,
     pub revocation_url: Option<Url>,
+    pub device_authorization_url: Option<Url>,
     pub tenants: Vec<String>,
     pub issuer_aliases: Vec<String>,
     pub require_nonce: bool,
@@ -137,6 +140,13 @@ impl OidcFlow {
             revocation_url: match &s.revocation_url {
                 Some(url) => Some(url.clone()),
                 None => checked(doc.revocation_endpoint.as_ref(), "revocation_endpoint")?,
+            },
+            device_authorization_url: match &s.device_authorization_url {
+                Some(url) => Some(url.clone()),
+                None => checked(
+                    doc.device_authorization_endpoint.as_ref(),
+                    "device_authorization_endpoint",
+                )?,
             },
         };
         if s.backchannel_logout && !doc.backchannel_logout_supported {
@@ -252,6 +262,36 @@ impl Flow for OidcFlow {
         if let Ok(d) = self.discovered(http).await {
             d.oauth2.revoke(http, credentials).await;
         }
+    }
+
+    // The grants without a user's browser give no validated ID token: an ID token in the
+    // answer is dropped (the credentials carry the access and refresh tokens only).
+    async fn client_credentials(
+        &self,
+        http: &HttpClient,
+        scopes: &[String],
+    ) -> Result<Credentials, FlowError> {
+        let d = self.discovered(http).await?;
+        d.oauth2.client_credentials(http, scopes).await
+    }
+
+    async fn device_start(
+        &self,
+        http: &HttpClient,
+        scopes: &[String],
+    ) -> Result<DeviceStart, FlowError> {
+        let d = self.discovered(http).await?;
+        d.oauth2.device_start(http, scopes).await
+    }
+
+    async fn device_finish(
+        &self,
+        http: &HttpClient,
+        start: &DeviceStart,
+        timeout: std::time::Duration,
+    ) -> Result<Credentials, FlowError> {
+        let d = self.discovered(http).await?;
+        d.oauth2.device_finish(http, start, timeout).await
     }
 
     /// RP-Initiated Logout: the provider's `end_session_endpoint` with `id_token_hint`,

@@ -95,6 +95,31 @@ pub(crate) fn is_public(ip: IpAddr) -> bool {
     }
 }
 
+/// `value` as a resource identifier (RFC 8707 §2, RFC 9728 §1.2): an absolute `http(s)` URL
+/// whose path is plain (unreserved characters and `/`), without query or fragment.
+#[cfg(feature = "oidc")]
+pub(crate) fn resource_identifier(value: &str) -> Option<Url> {
+    let url = Url::parse(value).ok()?;
+    let plain = url.path().split('/').all(|segment| {
+        segment
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b))
+    });
+    let ok = matches!(url.scheme(), "http" | "https")
+        && url.query().is_none()
+        && url.fragment().is_none()
+        && plain;
+    ok.then_some(url)
+}
+
+/// Where RFC 9728 §3.1 puts a protected resource's metadata:
+/// `/.well-known/oauth-protected-resource` followed by the resource's path.
+#[cfg(feature = "oidc")]
+pub(crate) fn protected_resource_path(resource: &Url) -> String {
+    let path = resource.path().trim_end_matches('/');
+    format!("/.well-known/oauth-protected-resource{path}")
+}
+
 /// The payload of a compact JWS, unverified. Only for reading claims of a token that is then
 /// verified (the tenant, before the issuer check) or already was.
 pub(crate) fn jwt_payload(jwt: &str) -> Option<Map<String, Value>> {

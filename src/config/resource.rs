@@ -179,13 +179,8 @@ impl Raw {
         keys.endpoint(&issuer, "issuer")?;
         let resource = non_empty(self.resource).map(|r| r.trim().to_owned());
         if let Some(resource) = &resource {
-            let url = keys.url(resource, "resource")?;
-            let plain = url.path().split('/').all(|segment| {
-                segment
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b))
-            });
-            if url.query().is_some() || url.fragment().is_some() || !plain {
+            keys.url(resource, "resource")?;
+            if crate::util::resource_identifier(resource).is_none() {
                 return Err(keys.invalid(
                     "resource",
                     "a resource identifier has a plain path and no query or fragment",
@@ -216,6 +211,13 @@ impl Raw {
             }
         }
         let client_id = non_empty(self.client_id);
+        let client_secret = self.client_secret.filter(|s| !s.is_empty());
+        if client_id.is_some() && client_secret.is_none() {
+            return Err(keys.invalid(
+                "client_secret",
+                "introspection needs the API's client secret (RFC 7662 §2.1)",
+            ));
+        }
         if self.token_format == TokenFormat::Opaque && client_id.is_none() {
             return Err(keys.invalid(
                 "client_id",
@@ -242,7 +244,7 @@ impl Raw {
             algorithms,
             leeway: self.leeway,
             client_id,
-            client_secret: self.client_secret.filter(|s| !s.is_empty()),
+            client_secret,
             client_auth: self.client_auth,
             introspection_cache: self.introspection_cache,
             scopes,
@@ -296,6 +298,10 @@ mod tests {
             "[oauth.resource.idp]\nissuer = \"https://idp.example\"\naudience = \"a\"\ntoken_format = \"opaque\""
         )
         .contains("oauth.resource.idp.client_id"));
+        assert!(err(
+            "[oauth.resource.idp]\nissuer = \"https://idp.example\"\naudience = \"a\"\nclient_id = \"api\""
+        )
+        .contains("oauth.resource.idp.client_secret"));
         assert!(err(
             "[oauth.resource.idp]\nissuer = \"https://idp.example\"\naudience = \"a\"\nbogus = 1"
         )

@@ -230,8 +230,18 @@ impl TokenValidator {
                 }));
             };
             let verified = verify_jws(raw, &self.settings.algs, jwks, http).await?;
-            if !typ_allows(verified.typ.as_deref(), "at+jwt") {
+            let typed = verified.typ.as_deref();
+            if !typ_allows(typed, "at+jwt") {
                 return Err(AccessTokenError::Refused("it is another kind of token"));
+            }
+            // An untyped JWT could be an ID token or a logout token with this audience
+            // (Entra ID's API app id is both): their own claims give them away.
+            let explicit = typed.is_some_and(|t| t.to_ascii_lowercase().ends_with("at+jwt"));
+            let other_kind = ["nonce", "at_hash", "c_hash", "events"]
+                .iter()
+                .any(|claim| verified.claims.contains_key(*claim));
+            if !explicit && other_kind {
+                return Err(AccessTokenError::Refused("it is an ID or logout token"));
             }
             let claims = TokenClaims(verified.claims);
             check_claims(&claims, &self.settings, now, true)?;
@@ -276,6 +286,11 @@ impl TokenValidator {
             return Err(AccessTokenError::Refused(
                 "the issuer says it is not active",
             ));
+        }
+        // A refresh token is active too, for its own client: it is no access token.
+        let token_type = answer.get("token_type").and_then(Value::as_str);
+        if token_type.is_some_and(|t| !t.eq_ignore_ascii_case("bearer") && t != "access_token") {
+            return Err(AccessTokenError::Refused("it is not an access token"));
         }
         let claims = TokenClaims(answer);
         if s.cache_ttl > 0 {

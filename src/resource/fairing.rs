@@ -16,6 +16,7 @@ use crate::config::ResourceConfig;
 use crate::error::ConfigError;
 use crate::protocol::http::HttpClient;
 use crate::protocol::resource::TokenValidator;
+use crate::util::protected_resource_path;
 
 /// An issuer whose access tokens an API accepts: its configuration is
 /// `oauth.resource.<NAME>`. Implement it on a unit struct of your own, attach
@@ -44,9 +45,6 @@ pub trait Resource: Send + Sync + Sized + 'static {
         ResourceFairing::new()
     }
 }
-
-/// Where RFC 9728 puts a protected resource's metadata (before the resource's path).
-const WELL_KNOWN: &str = "/.well-known/oauth-protected-resource";
 
 /// The fairing of resource `R` ([`Resource::fairing`]).
 pub struct ResourceFairing<R>(PhantomData<fn() -> R>);
@@ -87,7 +85,7 @@ impl<R: Resource> ResourceState<R> {
                 format!(
                     "{}{}",
                     url.origin().ascii_serialization(),
-                    metadata_path(&url)
+                    protected_resource_path(&url)
                 )
             });
         Ok(ResourceState {
@@ -98,11 +96,6 @@ impl<R: Resource> ResourceState<R> {
             _resource: PhantomData,
         })
     }
-}
-
-/// `/.well-known/oauth-protected-resource<the resource's path>` (RFC 9728 §3.1).
-fn metadata_path(resource: &Url) -> String {
-    format!("{WELL_KNOWN}{}", resource.path().trim_end_matches('/'))
 }
 
 #[rocket::async_trait]
@@ -155,7 +148,11 @@ fn metadata_route(config: &ResourceConfig) -> Option<Route> {
         document["scopes_supported"] = json!(config.scopes);
     }
     let handler = Metadata(Arc::new(document.to_string()));
-    Some(Route::new(Method::Get, &metadata_path(&url), handler))
+    Some(Route::new(
+        Method::Get,
+        &protected_resource_path(&url),
+        handler,
+    ))
 }
 
 /// Serves the protected resource metadata: public, so any origin may read it (browser-based

@@ -473,7 +473,7 @@ fn build_state(
         resources,
         device_attempts: crate::limit::RateLimit::new(
             config.user_code_attempts,
-            config.user_code_attempts.saturating_mul(20),
+            config.user_code_attempts.saturating_mul(100),
         ),
         config,
     };

@@ -6,9 +6,7 @@ use url::Url;
 
 use super::config::ServerConfig;
 use crate::error::ConfigError;
-
-/// Where RFC 9728 puts a protected resource's metadata (before the resource's path).
-const WELL_KNOWN: &str = "/.well-known/oauth-protected-resource";
+use crate::util::{protected_resource_path, resource_identifier as identifier};
 
 /// The resources a token may be bound to.
 pub(crate) struct Resources {
@@ -58,11 +56,12 @@ impl Resources {
     pub fn requested<'a>(&self, asked: &'a [String]) -> Result<Vec<String>, &'a str> {
         let mut named = Vec::new();
         for resource in asked {
-            let known = self.named(resource).ok_or(resource.as_str())?;
-            if !named.iter().any(|n| n == known) {
-                named.push(known.to_owned());
-            }
+            named.push(self.named(resource).ok_or(resource.as_str())?.to_owned());
         }
+        // One order, however the request ordered them: a consent form must find the same
+        // list it was shown.
+        named.sort();
+        named.dedup();
         Ok(named)
     }
 
@@ -74,8 +73,7 @@ impl Resources {
 
     /// The own API's metadata path, `/.well-known/oauth-protected-resource<its path>`.
     pub fn metadata_path(&self) -> String {
-        let path = self.known[0].0.path().trim_end_matches('/');
-        format!("{WELL_KNOWN}{path}")
+        protected_resource_path(&self.known[0].0)
     }
 
     /// The own API's metadata URL.
@@ -83,22 +81,6 @@ impl Resources {
         let origin = self.known[0].0.origin().ascii_serialization();
         format!("{origin}{}", self.metadata_path())
     }
-}
-
-/// `value` as a resource identifier: an absolute `http(s)` URL whose path is plain, without
-/// query or fragment (RFC 8707 §2, RFC 9728 §1.2).
-fn identifier(value: &str) -> Option<Url> {
-    let url = Url::parse(value).ok()?;
-    let plain = url.path().split('/').all(|segment| {
-        segment
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b))
-    });
-    let ok = matches!(url.scheme(), "http" | "https")
-        && url.query().is_none()
-        && url.fragment().is_none()
-        && plain;
-    ok.then_some(url)
 }
 
 #[cfg(test)]

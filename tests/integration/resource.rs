@@ -110,6 +110,14 @@ async fn the_issuers_jwt_access_tokens_are_accepted_and_every_bad_one_refused() 
         ),
         ("a logout token", token().typ(Some("logout+jwt"))),
         (
+            "an untyped ID token",
+            token().typ(None).claim("nonce", "n-1"),
+        ),
+        (
+            "an untyped logout token",
+            token().typ(None).claim("events", json!({})),
+        ),
+        (
             "key-bound (DPoP)",
             token().claim("cnf", json!({"jkt": "0ZcOCORZNYy"})),
         ),
@@ -218,6 +226,11 @@ async fn opaque_tokens_are_introspected_and_positive_answers_kept_briefly() {
             (true, "no-audience") => {
                 MockResponse::json(json!({"active": true, "scope": "profile"}))
             }
+            // Active, and for this API: but a refresh token, no access token.
+            (true, "a-refresh-token") => MockResponse::json(json!({
+                "active": true, "sub": "bob", "scope": "profile", "aud": API,
+                "token_type": "refresh_token", "exp": now + 60,
+            })),
             (true, "garbage") => MockResponse::text("text/html", "<html>"),
             _ => MockResponse::json(json!({"active": false})),
         }
@@ -235,7 +248,12 @@ async fn opaque_tokens_are_introspected_and_positive_answers_kept_briefly() {
     // Kept: the second call does not reach the issuer.
     assert_eq!(call(&url, Some("good-opaque")).await.0, 200);
     assert_eq!(mock.requests_to("/introspect").len(), 1);
-    for refused in ["revoked", "other-audience", "no-audience"] {
+    for refused in [
+        "revoked",
+        "other-audience",
+        "no-audience",
+        "a-refresh-token",
+    ] {
         let (status, _, body) = call(&url, Some(refused)).await;
         assert_eq!(status, 401, "{refused}: {body}");
     }

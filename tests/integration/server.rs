@@ -1519,12 +1519,44 @@ async fn tokens_are_bound_to_the_resources_they_are_asked_for() {
     let access = refreshed["access_token"].as_str().unwrap();
     assert_eq!(introspect_api(&server, access).await["aud"], other);
 
-    // Not granted at the authorization: refused at the token endpoint.
+    // Not granted at the authorization: refused at the token endpoint, also when the
+    // authorization named no resource (a grant is then for this API only).
     let (status, body) = tokens_for(&server, client, "profile", &[&own], &[other]).await;
     assert_eq!(
         (status, body["error"].as_str()),
         (400, Some("invalid_target"))
     );
+    let (status, body) = tokens_for(&server, client, "profile", &[], &[other]).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_target"))
+    );
+    // ... and the refusal does not use up the code.
+    let browser = server.signed_in("alice").await;
+    let authorize = format!(
+        "{}?response_type=code&client_id=confidential&scope=profile&state=s&redirect_uri={}",
+        server.metadata["authorization_endpoint"].as_str().unwrap(),
+        urlencode(REDIRECT)
+    );
+    let code = server.consent(&browser, &authorize, "Accept").await["code"].clone();
+    let exchange = |resource: Option<&'static str>| {
+        let mut form = vec![
+            ("grant_type", "authorization_code"),
+            ("code", code.as_str()),
+            ("redirect_uri", REDIRECT),
+            ("client_id", client.0),
+            ("client_secret", client.1),
+        ];
+        form.extend(resource.map(|r| ("resource", r)));
+        let server = &server;
+        async move { token_request(server, &form).await }
+    };
+    assert_eq!(exchange(Some("https://reports.example/api")).await.0, 400);
+    let (status, body) = exchange(None).await;
+    assert_eq!(status, 200, "{body}");
+    // Several resources, in any order: the consent form matches.
+    let (status, body) = tokens_for(&server, client, "profile", &[other, &own], &[]).await;
+    assert_eq!(status, 200, "{body}");
     // Unknown at the authorization: the client is told (RFC 8707 §2), no code.
     let browser = server.signed_in("alice").await;
     let authorize = format!(
@@ -1813,13 +1845,26 @@ grant_types = ["device_code"]
         .unwrap();
     assert_eq!(r.status(), 200);
     assert!(r.text().await.unwrap().contains("connected"));
-    // Without the page's token, nothing is answered.
+    // Without the page's token, nothing is answered; the consent page's token answers for
+    // its own code only.
     let forged = post(vec![
         ("csrf_token", "x".into()),
         ("user_code", user_code.clone()),
     ])
     .await;
     assert_eq!(forged.status(), 403);
+    let consent_token = hidden_fields(&consent)
+        .into_iter()
+        .find(|(n, _)| n == "csrf_token")
+        .unwrap()
+        .1;
+    let other = post(vec![
+        ("csrf_token", consent_token),
+        ("user_code", "BCDF-GHJK".into()),
+        ("decision", "Accept".into()),
+    ])
+    .await;
+    assert_eq!(other.status(), 403, "another code with this page's token");
 
     let (status, tokens) = poll_device(&server, &device_code).await;
     assert_eq!(status, 200, "{tokens}");

@@ -150,12 +150,16 @@ async fn validate<'s>(
     }
     let challenge = pkce_challenge(params, &client, state.config.allow_plain_pkce)
         .map_err(|why| fail("invalid_request", why))?;
-    let resources = state.resources.requested(&params.resources).map_err(|_| {
+    let mut resources = state.resources.requested(&params.resources).map_err(|_| {
         fail(
             INVALID_TARGET,
             "a resource is not one this server issues tokens for",
         )
     })?;
+    if resources.is_empty() {
+        // A grant is for this application's own API unless it names another.
+        resources.push(state.resources.own.clone());
+    }
     Ok(AuthzRequest {
         resources,
         client,

@@ -55,9 +55,12 @@ pub(super) fn normalize(typed: &str) -> Option<String> {
     (code.len() == USER_CODE_LEN && letters).then_some(code)
 }
 
-/// `XXXX-XXXX`, as shown.
+/// `XXXX-XXXX`, as shown (a code of another shape, as is).
 fn shown(code: &str) -> String {
-    format!("{}-{}", &code[..4], &code[4..])
+    match (code.get(..4), code.get(4..)) {
+        (Some(head), Some(tail)) if code.len() == USER_CODE_LEN => format!("{head}-{tail}"),
+        _ => code.to_owned(),
+    }
 }
 
 fn page_path(state: &ServerState) -> String {
@@ -83,13 +86,7 @@ pub(super) async fn authorization<'r>(
         Err((error, why)) => return oauth_error(req, Status::BadRequest, error, why),
     };
     let device_code = random_token();
-    let user_code = grant.user_code.clone();
-    if let Err(e) = state
-        .store
-        .save_device(TokenHash::of(&device_code), grant)
-        .await
-    {
-        log::error!("rocket_oauth: saving a device authorization failed: {e}");
+    let Some(grant) = save(state, &device_code, grant).await else {
         let why = "the device authorization could not be stored";
         return oauth_error(
             req,
@@ -97,7 +94,8 @@ pub(super) async fn authorization<'r>(
             "temporarily_unavailable",
             why,
         );
-    }
+    };
+    let (user_code, interval) = (grant.user_code, grant.interval);
     let uri = format!(
         "{}{}",
         state.issuer.origin().ascii_serialization(),
@@ -109,9 +107,32 @@ pub(super) async fn authorization<'r>(
         "verification_uri": uri,
         "verification_uri_complete": format!("{uri}?user_code={}", shown(&user_code)),
         "expires_in": state.config.device_code_ttl,
-        "interval": 5,
+        "interval": interval,
     });
     json_response(req, Status::Ok, body)
+}
+
+/// Saves `grant` under `device_code`, with a new user code when its own is taken (by a
+/// code not purged yet): at most three tries. The grant as saved; `None` when it could not be.
+async fn save(
+    state: &ServerState,
+    device_code: &str,
+    mut grant: DeviceGrant,
+) -> Option<DeviceGrant> {
+    for attempt in 1..=3 {
+        match state
+            .store
+            .save_device(TokenHash::of(device_code), grant.clone())
+            .await
+        {
+            Ok(()) => return Some(grant),
+            Err(e) => {
+                log::warn!("rocket_oauth: saving a device authorization failed ({attempt}/3): {e}");
+                grant.user_code = user_code()?;
+            }
+        }
+    }
+    None
 }
 
 /// The device authorization a request asks for: its scopes and resources checked, with a
@@ -133,12 +154,16 @@ async fn asked(
             "a requested scope is not allowed for this client",
         ));
     }
-    let resources = state.resources.requested(&params.resources).map_err(|_| {
+    let mut resources = state.resources.requested(&params.resources).map_err(|_| {
         (
             INVALID_TARGET,
             "a resource is not one this server issues tokens for",
         )
     })?;
+    if resources.is_empty() {
+        // A grant is for this application's own API unless it names another.
+        resources.push(state.resources.own.clone());
+    }
     let ttl = i64::try_from(state.config.device_code_ttl).unwrap_or(i64::MAX);
     let code = user_code().ok_or(unavailable)?;
     let mut grant = DeviceGrant::new(&client.id, &code, scopes, now().saturating_add(ttl));
@@ -204,13 +229,21 @@ pub(super) async fn submit<'r>(
     let Some(owner) = state.owner.current(req).await else {
         return Outcome::from(req, (Status::Forbidden, "sign in first"));
     };
-    let form = match forms::read_checked(req, data, state, (PAGE, &owner)).await {
+    // The code form's token, or (answering the consent page) the token bound to the code
+    // that page showed: guesses go through the code form, and its limit.
+    let page_of = |form: &Params| match form.get("decision") {
+        None => PAGE.to_owned(),
+        Some(_) => consent_page_name(form.get("user_code").unwrap_or_default()),
+    };
+    let form = match forms::read_checked_as(req, data, state, &owner, page_of).await {
         Ok(form) => form,
         Err(refusal) => return Outcome::from(req, refusal),
     };
     let typed = form.get("user_code").unwrap_or_default();
     let again = |status, message| (status, typed, message, false);
-    if !state.device_attempts.allow(req.client_ip(), now()) {
+    // Only looking a code up counts (answering the consent page is no guess).
+    let lookup = form.get("decision").is_none();
+    if lookup && !state.device_attempts.allow(req.client_ip(), now()) {
         let why = "too many codes tried; wait a minute";
         return device_page(req, state, &owner, again(Status::TooManyRequests, why)).await;
     }
@@ -243,6 +276,11 @@ pub(super) async fn submit<'r>(
     }
 }
 
+/// The consent page's name for its forms' tokens: bound to the code it shows.
+fn consent_page_name(typed: &str) -> String {
+    format!("{PAGE}:{}", normalize(typed).unwrap_or_default())
+}
+
 /// The consent page for a device's authorization, posting back to `device`.
 async fn consent_page<'r>(
     req: &'r Request<'_>,
@@ -269,7 +307,7 @@ async fn consent_page<'r>(
         "owner": owner,
         "scopes": scopes,
         "action": page_path(state),
-        "csrf_token": forms::token(state, req.cookies(), PAGE, owner),
+        "csrf_token": forms::token(state, req.cookies(), &consent_page_name(&grant.user_code), owner),
         "params": [{ "name": "user_code", "value": shown(&grant.user_code) }],
     });
     let page = render(req, Status::Ok, templates::CONSENT, &context).await;
@@ -310,8 +348,8 @@ async fn answer<'r>(
 
 /// What a device's poll at the token endpoint gets (§3.5).
 pub(super) enum Polled {
-    /// The user approved: issue tokens for this grant (now used).
-    Approved(DeviceGrant),
+    /// The user approved: the tokens may be issued, once ([`consume`]).
+    Approved(TokenHash, DeviceGrant),
     /// An RFC 8628 error: `authorization_pending`, `slow_down`, `access_denied`,
     /// `expired_token`, or `invalid_grant`.
     Refused(&'static str),
@@ -351,22 +389,25 @@ pub(super) async fn poll(state: &ServerState, client_id: &str, device_code: &str
                 "authorization_pending"
             })
         }
-        DeviceStatus::Approved => {
-            let mut used = grant.clone();
-            used.status = DeviceStatus::Used;
-            match state
-                .store
-                .update_device(&device, DeviceStatus::Approved, used)
-                .await
-            {
-                Ok(true) => Polled::Approved(grant),
-                Ok(false) => Polled::Refused("invalid_grant"),
-                Err(_) => Polled::Unavailable,
-            }
-        }
+        DeviceStatus::Approved => Polled::Approved(device, grant),
         DeviceStatus::Denied => Polled::Refused("access_denied"),
         _ => Polled::Refused("invalid_grant"),
     }
+}
+
+/// Marks an approved device code used; `false` when another poll did first (a code gives
+/// tokens once).
+pub(super) async fn consume(
+    state: &ServerState,
+    device: &TokenHash,
+    grant: &DeviceGrant,
+) -> Result<bool, crate::server::ServerStoreError> {
+    let mut used = grant.clone();
+    used.status = DeviceStatus::Used;
+    state
+        .store
+        .update_device(device, DeviceStatus::Approved, used)
+        .await
 }
 
 #[cfg(test)]

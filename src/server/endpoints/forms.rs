@@ -63,6 +63,18 @@ pub(super) async fn read_checked(
     state: &ServerState,
     (page, who): (&str, &str),
 ) -> Result<Params, (Status, &'static str)> {
+    read_checked_as(req, data, state, who, |_| page.to_owned()).await
+}
+
+/// [`read_checked`], for the page the form itself names (`page_of` reads it): a form
+/// bound to what it showed, such as a device's code.
+pub(super) async fn read_checked_as(
+    req: &Request<'_>,
+    data: Data<'_>,
+    state: &ServerState,
+    who: &str,
+    page_of: impl FnOnce(&Params) -> String,
+) -> Result<Params, (Status, &'static str)> {
     let origin = state.issuer.origin().ascii_serialization();
     if !same_origin(req, &origin) {
         return Err((Status::Forbidden, "the form was sent from another site"));
@@ -71,7 +83,7 @@ pub(super) async fn read_checked(
         .await
         .ok_or((Status::BadRequest, "the form could not be read"))?;
     let token = form.get("csrf_token").unwrap_or_default();
-    if !check(state, req.cookies(), page, who, token) {
+    if !check(state, req.cookies(), &page_of(&form), who, token) {
         let why = "the form expired or was not shown to you; reload the page";
         return Err((Status::Forbidden, why));
     }

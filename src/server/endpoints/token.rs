@@ -148,14 +148,15 @@ impl<'r> Grant<'r, '_> {
         if !pkce_ok(&grant.challenge, params.get("code_verifier")) {
             return self.invalid_grant("PKCE verification failed");
         }
+        // Before the code is used: a refused resource must not burn it.
+        let Some(audience) = self.audience(params, Some(&grant.resources)) else {
+            return self.invalid_target();
+        };
         match store.use_code(&hash).await {
             Ok(true) => {}
             Ok(false) => return self.replayed(&grant).await,
             Err(e) => return self.store_failed(e),
         }
-        let Some(audience) = self.audience(params, &grant.resources) else {
-            return self.invalid_target();
-        };
         self.issue(Issue {
             owner: Some(grant.owner),
             scopes: grant.scopes.clone(),
@@ -171,16 +172,23 @@ impl<'r> Grant<'r, '_> {
         .await
     }
 
-    /// RFC 8707 §2.2: the access token's audience: the token request's `resource`s (known
-    /// ones, among the `granted` ones when the grant named any), else the granted ones;
+    /// RFC 8707 §2.2: the access token's audience: the token request's `resource`s, known
+    /// ones among the `granted` ones (a grant that names none is for this application's own
+    /// API; `None`: a client's own token, for any known resource), else the granted ones;
     /// `None` when a resource is refused.
-    fn audience(&self, params: &Params, granted: &[String]) -> Option<Vec<String>> {
-        let asked = self.state.resources.requested(&params.resources).ok()?;
+    fn audience(&self, params: &Params, granted: Option<&[String]>) -> Option<Vec<String>> {
+        let resources = &self.state.resources;
+        let asked = resources.requested(&params.resources).ok()?;
+        let granted = match granted {
+            Some([]) => vec![resources.own.clone()],
+            Some(granted) => granted.to_vec(),
+            None if asked.is_empty() => vec![resources.own.clone()],
+            None => return Some(asked),
+        };
         if asked.is_empty() {
-            return Some(granted.to_vec());
+            return Some(granted);
         }
-        let granted_all = granted.is_empty() || asked.iter().all(|a| granted.contains(a));
-        granted_all.then_some(asked)
+        asked.iter().all(|a| granted.contains(a)).then_some(asked)
     }
 
     fn invalid_target(&self) -> Outcome<'r> {
@@ -225,6 +233,9 @@ impl<'r> Grant<'r, '_> {
         if scopes.iter().any(|s| !record.scopes.contains(s)) {
             return self.invalid_scope("a scope exceeds the original grant");
         }
+        let Some(audience) = self.audience(params, Some(&record.audience)) else {
+            return self.invalid_target();
+        };
         match store.use_refresh_token(&hash).await {
             Ok(true) => {}
             Ok(false) => {
@@ -239,9 +250,6 @@ impl<'r> Grant<'r, '_> {
             }
             Err(e) => return self.store_failed(e),
         }
-        let Some(audience) = self.audience(params, &record.audience) else {
-            return self.invalid_target();
-        };
         // RFC 6749 §6: the new refresh token keeps the original grant's scope (and
         // resources).
         self.issue(Issue {
@@ -273,7 +281,7 @@ impl<'r> Grant<'r, '_> {
         if scopes.iter().any(|s| !allowed.contains(s)) {
             return self.invalid_scope("a requested scope is not allowed for this client");
         }
-        let Some(audience) = self.audience(params, &[]) else {
+        let Some(audience) = self.audience(params, None) else {
             return self.invalid_target();
         };
         self.state.note_use(&self.client).await;
@@ -293,23 +301,29 @@ impl<'r> Grant<'r, '_> {
         let Some(device_code) = params.get("device_code") else {
             return self.invalid_request("device_code is required");
         };
-        let grant = match super::device::poll(self.state, &self.client.id, device_code).await {
-            Polled::Approved(grant) => grant,
-            Polled::Refused(error) => {
-                return oauth_error(self.req, Status::BadRequest, error, "see RFC 8628 §3.5")
-            }
-            Polled::Unavailable => {
-                return oauth_error(
-                    self.req,
-                    Status::ServiceUnavailable,
-                    "temporarily_unavailable",
-                    "the store is unavailable",
-                )
-            }
-        };
-        let Some(audience) = self.audience(params, &grant.resources) else {
+        let (device, grant) =
+            match super::device::poll(self.state, &self.client.id, device_code).await {
+                Polled::Approved(device, grant) => (device, grant),
+                Polled::Refused(error) => {
+                    return oauth_error(self.req, Status::BadRequest, error, "see RFC 8628 §3.5")
+                }
+                Polled::Unavailable => {
+                    return oauth_error(
+                        self.req,
+                        Status::ServiceUnavailable,
+                        "temporarily_unavailable",
+                        "the store is unavailable",
+                    )
+                }
+            };
+        let Some(audience) = self.audience(params, Some(&grant.resources)) else {
             return self.invalid_target();
         };
+        match super::device::consume(self.state, &device, &grant).await {
+            Ok(true) => {}
+            Ok(false) => return self.invalid_grant("the device code was already used"),
+            Err(e) => return self.store_failed(e),
+        }
         self.state.note_use(&self.client).await;
         self.issue(Issue {
             owner: grant.owner,

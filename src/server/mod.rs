@@ -257,6 +257,10 @@ impl AuthorizationServer {
     }
 }
 
+/// Device authorizations a minute from one address (RFC 8628 §5.2: each is a row in the
+/// store until it expires).
+const DEVICE_REQUESTS: u32 = 30;
+
 /// The server's managed state.
 pub(crate) struct ServerState {
     pub config: ServerConfig,
@@ -278,6 +282,8 @@ pub(crate) struct ServerState {
     pub resources: resources::Resources,
     /// How often user codes may be tried (RFC 8628 §5.1).
     pub device_attempts: crate::limit::RateLimit,
+    /// How often devices may ask for codes (each is a row in the store).
+    pub device_requests: crate::limit::RateLimit,
 }
 
 impl ServerState {
@@ -475,6 +481,7 @@ fn build_state(
             config.user_code_attempts,
             config.user_code_attempts.saturating_mul(100),
         ),
+        device_requests: crate::limit::RateLimit::new(DEVICE_REQUESTS, DEVICE_REQUESTS * 20),
         config,
     };
     Ok((state, parts.store))

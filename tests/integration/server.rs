@@ -1901,6 +1901,13 @@ grant_types = ["device_code"]
         .unwrap();
     let (_, denied) = poll_device(&server, codes["device_code"].as_str().unwrap()).await;
     assert_eq!(denied["error"], "access_denied");
+
+    // Codes are rows in the store: one address asks for a bounded number a minute.
+    let mut statuses = Vec::new();
+    for _ in 0..31 {
+        statuses.push(ask("tv").await.0);
+    }
+    assert!(statuses.contains(&429), "{statuses:?}");
 }
 
 /// Issue 28, the client side: a program without a browser of its own (a CLI) runs the

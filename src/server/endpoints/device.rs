@@ -77,6 +77,10 @@ pub(super) async fn authorization<'r>(
         Ok(found) => found,
         Err(outcome) => return outcome,
     };
+    if !state.device_requests.allow(req.client_ip(), now()) {
+        let why = "too many device authorizations; try again in a minute";
+        return oauth_error(req, Status::TooManyRequests, "slow_down", why);
+    }
     if !client.allows(GrantType::DeviceCode) {
         let why = "the client may not use the device authorization grant";
         return oauth_error(req, Status::BadRequest, "unauthorized_client", why);

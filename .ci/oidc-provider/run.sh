@@ -6,15 +6,8 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 binary="$1"
 : "${REDIS_URL:?a Redis server for the shared sessions}"
-if ! command -v npm >/dev/null 2>&1; then
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null
-fi
-work="$(mktemp -d)"
-cp "$here/package.json" "$here/logout.mjs" "$work/"
-(cd "$work" && npm install --silent --no-audit --no-fund >/dev/null)
+. "$here/../node.sh" "$here" logout.mjs
 
-free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 op_port="$(free_port)"
 one_port="$(free_port)"
 two_port="$(free_port)"

@@ -7,17 +7,11 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 binary="$1"
-if ! command -v npm >/dev/null 2>&1; then
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null
-fi
-work="$(mktemp -d)"
-cp "$here/package.json" "$here/rp.mjs" "$here/device.mjs" "$work/"
-(cd "$work" && npm install --silent --no-audit --no-fund >/dev/null)
+. "$here/../node.sh" "$here" rp.mjs device.mjs
 
 run() { # $1: the signing lines of [default.oauth_server]; $2: ALG for the client, or ""
   local port
-  port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+  port="$(free_port)"
   cat > "$work/Rocket.toml" <<TOML
 [default]
 address = "127.0.0.1"

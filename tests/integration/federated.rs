@@ -196,7 +196,7 @@ async fn forged_replayed_nonce_carrying_wrong_audience_and_expired_tokens_are_re
     let mock = MockProvider::start();
     let app = start(&mock, |f| f).await;
     let browser = logged_in(&mock, &app, "alice").await;
-    let now = chrono_now();
+    let now = unix_now();
     let token = || mock.logout_token("alice");
     let refused = [
         ("forged", token().forged()),
@@ -249,13 +249,6 @@ async fn forged_replayed_nonce_carrying_wrong_audience_and_expired_tokens_are_re
     assert_eq!(status, 400, "a replay: {body}");
     assert!(body.contains("invalid_request"), "{body}");
     assert_eq!(app.me(&again).await, 200, "a replay ends nothing");
-}
-
-fn chrono_now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64
 }
 
 #[rocket::async_test]

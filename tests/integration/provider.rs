@@ -548,13 +548,6 @@ fn authorize_url(url: &str, extra: &str) -> String {
     )
 }
 
-fn unix_now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64
-}
-
 /// Accepts the consent `page` (its hidden fields changed by `edit`) and redeems the code: the
 /// ID token's claims.
 async fn id_token_claims(

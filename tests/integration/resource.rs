@@ -92,7 +92,7 @@ async fn the_issuers_jwt_access_tokens_are_accepted_and_every_bad_one_refused() 
         "no error code without credentials: {body}"
     );
 
-    let now = chrono_now();
+    let now = unix_now();
     let refused: Vec<(&str, SignedToken)> = vec![
         ("forged", token().forged()),
         ("alg none", token().unsigned()),
@@ -159,13 +159,6 @@ async fn the_issuers_jwt_access_tokens_are_accepted_and_every_bad_one_refused() 
     assert_eq!(r.status(), 200);
 }
 
-fn chrono_now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64
-}
-
 #[rocket::async_test]
 async fn the_protected_resource_metadata_names_the_issuer() {
     let mock = MockProvider::start();
@@ -213,7 +206,7 @@ async fn opaque_tokens_are_introspected_and_positive_answers_kept_briefly() {
             .header("authorization")
             .is_some_and(|h| h.starts_with("Basic "));
         let token = request.request().form_param("token").unwrap_or_default();
-        let now = chrono_now();
+        let now = unix_now();
         match (authenticated, token.as_str()) {
             (false, _) => MockResponse::unauthorized(),
             (true, "good-opaque") => MockResponse::json(json!({

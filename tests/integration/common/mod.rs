@@ -127,6 +127,13 @@ pub fn provider_config(mock: &MockProvider, name: &str, app_port: u16) -> Value 
     table
 }
 
+/// Seconds since the Unix epoch (for tokens' `iat`, `exp`).
+pub fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
 /// A free loopback port (bound and released).
 pub fn free_port() -> u16 {
     testing::free_port()

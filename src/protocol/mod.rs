@@ -4,9 +4,13 @@
 
 pub(crate) mod build;
 pub(crate) mod credentials;
+#[cfg(feature = "oidc")]
+pub(crate) mod dpop;
 pub(crate) mod error;
 pub(crate) mod flow;
 pub(crate) mod http;
+#[cfg(feature = "oidc")]
+pub(crate) mod jose;
 pub(crate) mod oauth1;
 pub(crate) mod oauth2;
 #[cfg(feature = "oidc")]

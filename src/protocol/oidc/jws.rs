@@ -68,11 +68,70 @@ pub(crate) async fn verify_jws(
     })
 }
 
+/// Checks `raw`'s signature with a key of `keys` (a client's registered keys, or a shared
+/// secret as an `oct` key): its `alg` must be one of `algs`.
+pub(crate) fn verify_with(
+    raw: &str,
+    algs: &[CoreJwsSigningAlgorithm],
+    keys: &KeySet,
+) -> Result<Verified, JwsError> {
+    let jws = Jws::parse(raw)?;
+    if !algs.contains(&jws.alg) {
+        return Err(JwsError::Signature("the algorithm is not allowed"));
+    }
+    match jws.verify(keys) {
+        Check::Yes => Ok(Verified {
+            typ: jws.typ,
+            claims: jws.claims,
+        }),
+        Check::No => Err(JwsError::Signature("it does not verify")),
+        Check::NoKey => Err(JwsError::Signature("no key matches it")),
+    }
+}
+
+/// Checks a JWS that carries its own public key in its header (`jwk`, a DPoP proof, RFC
+/// 9449 §4.2): the key must be public, the `alg` asymmetric and one of `algs`. Returns the
+/// claims and the key.
+pub(crate) fn verify_embedded(
+    raw: &str,
+    algs: &[CoreJwsSigningAlgorithm],
+) -> Result<(Verified, Map<String, Value>), JwsError> {
+    let jws = Jws::parse(raw)?;
+    if !algs.contains(&jws.alg) || jws.alg.uses_shared_secret() {
+        return Err(JwsError::Signature("the algorithm is not allowed"));
+    }
+    let Some(jwk) = jws.jwk.clone() else {
+        return Err(JwsError::Malformed);
+    };
+    const PRIVATE: [&str; 7] = ["d", "p", "q", "dp", "dq", "qi", "k"];
+    if PRIVATE.iter().any(|m| jwk.contains_key(*m)) {
+        return Err(JwsError::Signature("the header carries a private key"));
+    }
+    let key: ProviderKey = serde_json::from_value(Value::Object(jwk.clone()))
+        .map_err(|_| JwsError::Malformed)?;
+    if !compatible(&key, &jws.alg)
+        || key
+            .verify_signature(&jws.alg, jws.input.as_bytes(), &jws.signature)
+            .is_err()
+    {
+        return Err(JwsError::Signature("it does not verify"));
+    }
+    Ok((
+        Verified {
+            typ: jws.typ,
+            claims: jws.claims,
+        },
+        jwk,
+    ))
+}
+
 /// A compact JWS, split and decoded (not yet verified).
 struct Jws<'a> {
     alg: CoreJwsSigningAlgorithm,
     kid: Option<JsonWebKeyId>,
     typ: Option<String>,
+    /// The public key the header carries, if any.
+    jwk: Option<Map<String, Value>>,
     /// `header.payload`, what the signature covers.
     input: &'a str,
     signature: Vec<u8>,
@@ -124,6 +183,11 @@ impl<'a> Jws<'a> {
             alg,
             kid: text("kid")?.map(JsonWebKeyId::new),
             typ: text("typ")?,
+            jwk: match header.get("jwk") {
+                None => None,
+                Some(Value::Object(jwk)) => Some(jwk.clone()),
+                Some(_) => return Err(JwsError::Malformed),
+            },
             input: &raw[..raw.rfind('.').unwrap_or(raw.len())],
             signature: decode(signature)?,
             claims: json_object(payload)?,

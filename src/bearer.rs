@@ -1,6 +1,7 @@
 //! RFC 6750 plumbing shared by the authorization server's bearer guards and the resource
-//! server's: reading `Authorization: Bearer`, and the refusal a failed guard leaves on the
-//! request for its fairing to answer with (`WWW-Authenticate` and a JSON error body).
+//! server's: reading `Authorization: Bearer` (or `DPoP`, RFC 9449 §7.1, with its proof), and
+//! the refusal a failed guard leaves on the request for its fairing to answer with
+//! (`WWW-Authenticate` and a JSON error body).
 
 use std::io::Cursor;
 
@@ -8,14 +9,95 @@ use rocket::http::{ContentType, Header, Status};
 use rocket::{Request, Response};
 use serde_json::{json, Value};
 
+use crate::protocol::dpop::{Checker, ProofError, Request as DpopRequest, DPOP_ALG_NAMES};
+
 /// The token of an `Authorization: Bearer …` header, if there is one.
 pub(crate) fn token<'a>(req: &'a Request<'_>) -> Option<&'a str> {
+    match presented(req)? {
+        (Scheme::Bearer, token) => Some(token),
+        (Scheme::Dpop, _) => None,
+    }
+}
+
+/// How an access token was presented.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Scheme {
+    /// `Authorization: Bearer` (RFC 6750).
+    Bearer,
+    /// `Authorization: DPoP`, with a `DPoP` proof header (RFC 9449 §7.1).
+    Dpop,
+}
+
+/// The access token of an `Authorization: Bearer …` or `Authorization: DPoP …` header.
+pub(crate) fn presented<'a>(req: &'a Request<'_>) -> Option<(Scheme, &'a str)> {
     let header = req.headers().get_one("Authorization")?;
     let (scheme, value) = header.split_once(' ')?;
-    scheme
-        .eq_ignore_ascii_case("bearer")
-        .then(|| value.trim())
-        .filter(|v| !v.is_empty())
+    let value = value.trim();
+    if value.is_empty() {
+        return None;
+    }
+    if scheme.eq_ignore_ascii_case("bearer") {
+        Some((Scheme::Bearer, value))
+    } else if scheme.eq_ignore_ascii_case("dpop") {
+        Some((Scheme::Dpop, value))
+    } else {
+        None
+    }
+}
+
+/// The request's one `DPoP` header: `Ok(None)` without one, `Err` when there are several.
+pub(crate) fn proof<'a>(req: &'a Request<'_>) -> Result<Option<&'a str>, ProofError> {
+    let mut proofs = req.headers().get("DPoP");
+    match (proofs.next(), proofs.next()) {
+        (None, _) => Ok(None),
+        (Some(proof), None) => Ok(Some(proof)),
+        (Some(_), Some(_)) => Err(ProofError::Malformed),
+    }
+}
+
+/// The URL a proof for this request names (`htu`): the application's public `origin` (as
+/// configured: behind a proxy the request's own host may differ) and the request's path.
+pub(crate) fn request_url(req: &Request<'_>, origin: &str) -> String {
+    format!("{}{}", origin.trim_end_matches('/'), req.uri().path())
+}
+
+/// Checks that a token bound to `jkt` (`None`: a bearer token) was presented the way it must
+/// be: a bound token as `DPoP` with a proof of its key for this very request (method, URL,
+/// the token's hash), an unbound one as `Bearer`.
+pub(crate) fn check_binding(
+    req: &Request<'_>,
+    checker: &Checker,
+    presented: (Scheme, &str),
+    jkt: Option<&str>,
+    origin: &str,
+) -> Result<(), ProofError> {
+    match (presented.0, jkt) {
+        (Scheme::Bearer, None) => Ok(()),
+        // A bound token as a bearer token, or a bearer token with a proof it needs not.
+        (Scheme::Bearer, Some(_)) | (Scheme::Dpop, None) => Err(ProofError::Key),
+        (Scheme::Dpop, Some(jkt)) => {
+            let raw = proof(req)?.ok_or(ProofError::Malformed)?;
+            let url = request_url(req, origin);
+            let request = DpopRequest {
+                method: req.method().as_str(),
+                url: &url,
+                access_token: Some(presented.1),
+            };
+            let checked = checker.check(raw, &request, crate::util::now())?;
+            crate::util::ct_eq(&checked.jkt, jkt)
+                .then_some(())
+                .ok_or(ProofError::Key)
+        }
+    }
+}
+
+/// The `WWW-Authenticate` challenge for a refused DPoP presentation (RFC 9449 §7.1).
+pub(crate) fn dpop_challenge(error: ProofError) -> String {
+    format!(
+        "DPoP error=\"{}\", error_description=\"{error}\", algs=\"{}\"",
+        error.code(),
+        DPOP_ALG_NAMES.join(" ")
+    )
 }
 
 /// Why a guard refused the request, and how to say so.

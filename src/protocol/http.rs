@@ -78,6 +78,12 @@ impl HttpClient {
         Ok(HttpClient { inner })
     }
 
+    /// A client of the caller's making (its own timeouts, resolver and redirect policy).
+    #[cfg(feature = "server")]
+    pub fn wrap(inner: reqwest::Client) -> Self {
+        HttpClient { inner }
+    }
+
     /// A request on the pooled client.
     pub fn request(&self, method: reqwest::Method, url: Url) -> reqwest::RequestBuilder {
         self.inner.request(method, url)

@@ -118,6 +118,11 @@ impl TokenClaims {
         self.0.get(name).and_then(Value::as_str)
     }
 
+    /// DPoP (RFC 9449 §6): the thumbprint of the key the token is bound to (`cnf.jkt`).
+    pub fn jkt(&self) -> Option<&str> {
+        self.0.get("cnf")?.get("jkt")?.as_str()
+    }
+
     /// `sub`: the user (or, for a client's own token, often the client).
     pub fn subject(&self) -> Option<&str> {
         self.text("sub")
@@ -289,7 +294,10 @@ impl TokenValidator {
         }
         // A refresh token is active too, for its own client: it is no access token.
         let token_type = answer.get("token_type").and_then(Value::as_str);
-        if token_type.is_some_and(|t| !t.eq_ignore_ascii_case("bearer") && t != "access_token") {
+        let access = |t: &str| {
+            t.eq_ignore_ascii_case("bearer") || t.eq_ignore_ascii_case("dpop") || t == "access_token"
+        };
+        if token_type.is_some_and(|t| !access(t)) {
             return Err(AccessTokenError::Refused("it is not an access token"));
         }
         let claims = TokenClaims(answer);
@@ -321,8 +329,8 @@ impl TokenValidator {
 
 /// The checks every access token passes, a JWT's claims or an introspection answer: `iss`
 /// (required of a JWT), `aud` (required), `exp` (required of a JWT), `nbf` and `iat` (when
-/// present), with the leeway; and no `cnf` (a sender-constrained token, RFC 9449 §7.1, RFC
-/// 8705: its holder must prove the key, which a bearer presentation does not).
+/// present), with the leeway; and no `cnf` other than a DPoP key's (`jkt`, whose proof the
+/// guard then asks for): a certificate-bound token (RFC 8705) cannot be proven here.
 fn check_claims(
     claims: &TokenClaims,
     settings: &ResourceSettings,
@@ -361,10 +369,14 @@ fn check_claims(
     if time("iat")?.is_some_and(|iat| iat.saturating_sub(leeway) > now) {
         return Err(AccessTokenError::Refused("it was issued in the future"));
     }
-    if c.contains_key("cnf") {
-        return Err(AccessTokenError::Refused(
-            "it is bound to a key (DPoP or mTLS), not a bearer token",
-        ));
+    match c.get("cnf") {
+        None => {}
+        Some(Value::Object(cnf)) if cnf.len() == 1 && claims.jkt().is_some() => {}
+        Some(_) => {
+            return Err(AccessTokenError::Refused(
+                "it is bound to something other than a DPoP key (mTLS)",
+            ))
+        }
     }
     Ok(())
 }
@@ -449,8 +461,12 @@ mod tests {
                 Box::new(|c| drop(c.insert("iat".into(), (NOW + 31).into()))),
             ),
             (
-                "bound",
-                Box::new(|c| drop(c.insert("cnf".into(), json!({"jkt": "x"})))),
+                "certificate-bound",
+                Box::new(|c| drop(c.insert("cnf".into(), json!({"x5t#S256": "x"})))),
+            ),
+            (
+                "bound twice",
+                Box::new(|c| drop(c.insert("cnf".into(), json!({"jkt": "x", "x5t#S256": "y"})))),
             ),
         ];
         for (what, change) in refused {
@@ -458,6 +474,8 @@ mod tests {
         }
         // Within the leeway.
         check(|c| drop(c.insert("exp".into(), (NOW - 29).into())), true).unwrap();
+        // DPoP-bound: the guard asks for the proof.
+        check(|c| drop(c.insert("cnf".into(), json!({"jkt": "x"}))), true).unwrap();
         // An introspection answer may leave out `iss` and `exp`, not `aud`.
         check(|c| drop(c.remove("iss")), false).unwrap();
         check(|c| drop(c.remove("exp")), false).unwrap();

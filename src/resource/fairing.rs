@@ -70,6 +70,11 @@ pub(crate) struct ResourceState<R> {
     pub http: HttpClient,
     /// The absolute URL of the resource's metadata, when it has a `resource` identifier.
     pub metadata_url: Option<String>,
+    /// The resource identifier's origin: what DPoP proofs name (`htu`); without one, the
+    /// request's `Host`.
+    pub origin: Option<String>,
+    /// Checks the proofs of DPoP-bound tokens (RFC 9449 §7).
+    pub dpop: crate::protocol::dpop::Checker,
     _resource: PhantomData<fn() -> R>,
 }
 
@@ -77,18 +82,18 @@ impl<R: Resource> ResourceState<R> {
     fn new(config: ResourceConfig) -> Result<Self, ConfigError> {
         let http = HttpClient::new(config.connect_timeout, config.timeout)
             .map_err(|e| ConfigError::HttpClient(Box::new(e)))?;
-        let metadata_url = config
-            .resource
-            .as_deref()
-            .and_then(|r| Url::parse(r).ok())
-            .map(|url| {
-                format!(
-                    "{}{}",
-                    url.origin().ascii_serialization(),
-                    protected_resource_path(&url)
-                )
-            });
+        let resource = config.resource.as_deref().and_then(|r| Url::parse(r).ok());
+        let origin = resource.as_ref().map(|r| r.origin().ascii_serialization());
+        let metadata_url = resource.map(|url| {
+            format!(
+                "{}{}",
+                url.origin().ascii_serialization(),
+                protected_resource_path(&url)
+            )
+        });
         Ok(ResourceState {
+            origin,
+            dpop: crate::protocol::dpop::Checker::new(None),
             validator: TokenValidator::new(config.settings()),
             config,
             http,

@@ -121,6 +121,28 @@ fn fail<T, R: Resource>(
     Outcome::Error((status, error))
 }
 
+/// Checks a DPoP-bound token came with its proof (and a bearer token without one). The
+/// proof's `htu` names the resource identifier's origin, else the request's host (`https`,
+/// `http` on loopback).
+fn binding<R: Resource>(
+    req: &Request<'_>,
+    state: &ResourceState<R>,
+    presented: (crate::bearer::Scheme, &str),
+    jkt: Option<&str>,
+) -> Result<(), crate::protocol::dpop::ProofError> {
+    let origin = match &state.origin {
+        Some(origin) => origin.clone(),
+        None => {
+            let host = req.host().map(|h| h.to_string()).unwrap_or_default();
+            let loopback = ["localhost", "127.0.0.1", "[::1]"]
+                .iter()
+                .any(|l| host == *l || host.starts_with(&format!("{l}:")));
+            format!("{}://{host}", if loopback { "http" } else { "https" })
+        }
+    };
+    crate::bearer::check_binding(req, &state.dpop, presented, jkt, &origin)
+}
+
 #[rocket::async_trait]
 impl<'r, R: Resource, S: ScopeSet> FromRequest<'r> for Bearer<R, S> {
     type Error = ResourceError;
@@ -133,9 +155,10 @@ impl<'r, R: Resource, S: ScopeSet> FromRequest<'r> for Bearer<R, S> {
                 ResourceError::IssuerUnavailable,
             ));
         };
-        let Some(raw) = crate::bearer::token(req) else {
+        let Some(presented) = crate::bearer::presented(req) else {
             return fail(req, state, Status::Unauthorized, ResourceError::Missing, "");
         };
+        let raw = presented.1;
         let claims = match state.validator.validate(&state.http, raw, now()).await {
             Ok(claims) => claims,
             Err(e) => {
@@ -157,6 +180,13 @@ impl<'r, R: Resource, S: ScopeSet> FromRequest<'r> for Bearer<R, S> {
                 return fail(req, state, status, ResourceError::IssuerUnavailable, "");
             }
         };
+        if let Err(e) = binding(req, state, presented, claims.jkt()) {
+            log::info!("resource `{}`: a token's presentation was refused: {e}", R::NAME);
+            let status = Status::Unauthorized;
+            let challenge = crate::bearer::dpop_challenge(e);
+            crate::bearer::refuse(req, status, Some(challenge), Some(e.code()), &e.to_string());
+            return Outcome::Error((status, ResourceError::InvalidToken));
+        }
         let scopes = claims.scopes();
         if !S::granted_in(&scopes) {
             let detail = format!("scope=\"{}\"", S::SCOPES.join(" "));

@@ -1,4 +1,5 @@
-//! Guards for API routes: a Bearer access token issued by this server (RFC 6750).
+//! Guards for API routes: an access token issued by this server, presented as a bearer token
+//! (RFC 6750) or, when it is bound to a key, as `DPoP` with a proof of that key (RFC 9449).
 
 use std::marker::PhantomData;
 use std::ops::Deref;
@@ -8,14 +9,18 @@ use rocket::request::{FromRequest, Outcome, Request};
 use rocket::{Ignite, Rocket, Sentinel};
 
 use super::store::{TokenHash, TokenKind};
+use crate::protocol::dpop::ProofError;
 use super::ServerState;
 use crate::util::now;
 pub use crate::ScopeSet;
 
-/// A valid access token presented as `Authorization: Bearer …`.
+/// A valid access token presented as `Authorization: Bearer …`, or (a DPoP-bound token) as
+/// `Authorization: DPoP …` with a `DPoP` proof of its key for this request.
 ///
 /// Missing, unknown, expired or revoked tokens fail with `401` and a
-/// `WWW-Authenticate: Bearer` challenge (`error="invalid_token"` when a token was given).
+/// `WWW-Authenticate: Bearer` challenge (`error="invalid_token"` when a token was given); a
+/// bound token presented as a bearer token, or with a missing, replayed or wrong proof, with
+/// `401` and a `WWW-Authenticate: DPoP` challenge.
 ///
 /// ```rust
 /// # #[macro_use] extern crate rocket;
@@ -43,6 +48,9 @@ pub struct BearerToken {
     /// The resources it is for (RFC 8707); empty: not bound to one. A token bound to
     /// another API than this application's (`oauth_server.resource`) is refused.
     pub audience: Vec<String>,
+    /// DPoP: the thumbprint of the key the token is bound to (the request proved it holds
+    /// the key); `None` for a bearer token.
+    pub jkt: Option<String>,
 }
 
 impl BearerToken {
@@ -106,6 +114,14 @@ fn fail<T>(
     Outcome::Error((status, error))
 }
 
+/// Fails the guard for a DPoP presentation that does not hold (RFC 9449 §7.1).
+fn fail_dpop<T>(req: &Request<'_>, error: ProofError) -> Outcome<T, BearerError> {
+    let status = Status::Unauthorized;
+    let challenge = crate::bearer::dpop_challenge(error);
+    crate::bearer::refuse(req, status, Some(challenge), Some(error.code()), &error.to_string());
+    Outcome::Error((status, BearerError::InvalidToken))
+}
+
 #[rocket::async_trait]
 impl<'r> FromRequest<'r> for BearerToken {
     type Error = BearerError;
@@ -114,23 +130,27 @@ impl<'r> FromRequest<'r> for BearerToken {
         let Some(state) = req.rocket().state::<ServerState>() else {
             return Outcome::Error((Status::InternalServerError, BearerError::Unavailable));
         };
-        let Some(token) = crate::bearer::token(req) else {
+        let Some(presented) = crate::bearer::presented(req) else {
             return fail(req, Status::Unauthorized, BearerError::Missing, "");
         };
         let invalid = r#", error="invalid_token""#;
-        match state.store.token(&TokenHash::of(token)).await {
+        match state.store.token(&TokenHash::of(presented.1)).await {
             Ok(Some(record))
                 if record.kind == TokenKind::Access
                     && !record.revoked
                     && record.expires_at > now()
                     && state.resources.is_for_own(&record.audience) =>
             {
+                if let Err(e) = state.check_binding(req, presented, record.jkt.as_deref()) {
+                    return fail_dpop(req, e);
+                }
                 Outcome::Success(BearerToken {
                     owner: record.owner,
                     client_id: record.client_id,
                     scopes: record.scopes,
                     expires_at: record.expires_at,
                     audience: record.audience,
+                    jkt: record.jkt,
                 })
             }
             Ok(_) => fail(

@@ -84,6 +84,32 @@ pub struct RegisteredClient {
     /// only: tokens with no user). _Default:_ `["authorization_code", "refresh_token"]`.
     #[serde(default = "GrantType::defaults")]
     pub grant_types: Vec<GrantType>,
+    /// How the client authenticates at the token, revocation, introspection and pushed
+    /// authorization request endpoints: `client_secret_basic` or `client_secret_post`
+    /// (either is accepted), `client_secret_jwt` (an HS256 assertion made with the secret,
+    /// RFC 7523; configured clients only, since runtime clients' secrets are kept hashed),
+    /// `private_key_jwt` (an assertion signed with one of the client's keys, `jwks` or
+    /// `jwks_uri`; no secret then) or `none` (a public client). _Default:_ a secret method
+    /// when the client has a secret, else `none`.
+    #[serde(default)]
+    pub token_endpoint_auth_method: Option<ClientAuthMethod>,
+    /// With `private_key_jwt`: the client's public keys, a JWK Set (`{"keys": [...]}`).
+    /// _Default:_ none.
+    #[serde(default)]
+    pub jwks: Option<serde_json::Value>,
+    /// With `private_key_jwt`: where the client publishes its public keys (fetched when
+    /// needed, cached for an hour, fetched again for an unknown `kid`). _Default:_ none.
+    #[serde(default)]
+    pub jwks_uri: Option<String>,
+    /// RFC 9126: the client's authorization requests must be pushed first (`request_uri`).
+    /// _Default:_ `false` (`oauth_server.require_pushed_authorization_requests` requires them
+    /// of every client).
+    #[serde(default)]
+    pub require_pushed_authorization_requests: bool,
+    /// RFC 9449 §5.2: the client's access tokens are always DPoP-bound (a token request
+    /// without a proof is refused). _Default:_ `false` (bound when the request has a proof).
+    #[serde(default)]
+    pub dpop_bound_access_tokens: bool,
     /// A runtime client's secret, hashed (the registry never stores the secret itself).
     /// Not a configuration key.
     #[serde(skip)]
@@ -99,6 +125,57 @@ pub struct RegisteredClient {
     /// configuration key.
     #[serde(skip)]
     pub used_at: Option<i64>,
+}
+
+/// How a client authenticates ([`RegisteredClient::token_endpoint_auth_method`]), by its
+/// RFC 7591 name.
+///
+/// ```rust
+/// use rocket_oauth::server::ClientAuthMethod;
+///
+/// assert_eq!(ClientAuthMethod::PrivateKeyJwt.name(), "private_key_jwt");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum ClientAuthMethod {
+    /// The secret in HTTP Basic authentication.
+    ClientSecretBasic,
+    /// The secret in the form body.
+    ClientSecretPost,
+    /// An assertion signed (HS256) with the secret (RFC 7523).
+    ClientSecretJwt,
+    /// An assertion signed with one of the client's private keys (RFC 7523).
+    PrivateKeyJwt,
+    /// A public client: no authentication.
+    None,
+}
+
+impl ClientAuthMethod {
+    /// Every method, as the metadata lists them.
+    pub(crate) const ALL: [ClientAuthMethod; 5] = [
+        ClientAuthMethod::ClientSecretBasic,
+        ClientAuthMethod::ClientSecretPost,
+        ClientAuthMethod::ClientSecretJwt,
+        ClientAuthMethod::PrivateKeyJwt,
+        ClientAuthMethod::None,
+    ];
+
+    /// Its RFC 7591 name.
+    pub fn name(self) -> &'static str {
+        match self {
+            ClientAuthMethod::ClientSecretBasic => "client_secret_basic",
+            ClientAuthMethod::ClientSecretPost => "client_secret_post",
+            ClientAuthMethod::ClientSecretJwt => "client_secret_jwt",
+            ClientAuthMethod::PrivateKeyJwt => "private_key_jwt",
+            ClientAuthMethod::None => "none",
+        }
+    }
+
+    /// The method named `name`.
+    pub fn from_name(name: &str) -> Option<ClientAuthMethod> {
+        Self::ALL.into_iter().find(|m| m.name() == name)
+    }
 }
 
 /// A grant a client may use at the token endpoint (`grant_types`).
@@ -179,6 +256,11 @@ impl RegisteredClient {
             frontchannel_logout_uri: None,
             frontchannel_logout_session_required: false,
             grant_types: GrantType::defaults(),
+            token_endpoint_auth_method: None,
+            jwks: None,
+            jwks_uri: None,
+            require_pushed_authorization_requests: false,
+            dpop_bound_access_tokens: false,
             secret_hash: None,
             registered_at: None,
             used_at: None,
@@ -299,9 +381,31 @@ impl RegisteredClient {
         self
     }
 
-    /// Whether the client has a secret.
+    /// Whether the client authenticates: it has a secret, or signs assertions with its keys
+    /// (`private_key_jwt`).
     pub fn is_confidential(&self) -> bool {
-        self.secret.is_some() || self.secret_hash.is_some()
+        self.secret.is_some() || self.secret_hash.is_some() || self.uses_keys()
+    }
+
+    /// Whether the client authenticates with assertions signed by its keys
+    /// (`private_key_jwt`, RFC 7523).
+    pub fn uses_keys(&self) -> bool {
+        self.token_endpoint_auth_method == Some(ClientAuthMethod::PrivateKeyJwt)
+    }
+
+    /// A `private_key_jwt` client whose keys are `jwks` (a JWK Set).
+    ///
+    /// ```rust
+    /// use rocket_oauth::server::RegisteredClient;
+    ///
+    /// let jwks = serde_json::json!({"keys": [{"kty": "EC", "crv": "P-256", "x": "…", "y": "…"}]});
+    /// let client = RegisteredClient::new("bank-app", None).private_key_jwt(jwks);
+    /// assert!(client.uses_keys() && client.is_confidential());
+    /// ```
+    pub fn private_key_jwt(mut self, jwks: serde_json::Value) -> Self {
+        self.token_endpoint_auth_method = Some(ClientAuthMethod::PrivateKeyJwt);
+        self.jwks = Some(jwks);
+        self
     }
 
     /// Whether `given` is this client's secret (constant time); a public client has none.
@@ -351,6 +455,7 @@ impl RegisteredClient {
                 }
             }
         }
+        self.check_auth_method()?;
         if self.allows(GrantType::ClientCredentials) && !self.is_confidential() {
             return Err((
                 "grant_types",
@@ -365,6 +470,45 @@ impl RegisteredClient {
                      `AuthorizationServer::scope`)"
                 ),
             ));
+        }
+        Ok(())
+    }
+
+    /// The authentication method's own fields: keys for `private_key_jwt` (and no secret),
+    /// a secret for the secret methods, none for `none`.
+    fn check_auth_method(&self) -> Result<(), (&'static str, String)> {
+        let field = "token_endpoint_auth_method";
+        let has_secret = self.secret.is_some() || self.secret_hash.is_some();
+        match self.token_endpoint_auth_method {
+            Some(ClientAuthMethod::PrivateKeyJwt) => {
+                if has_secret {
+                    return Err(("secret", "a `private_key_jwt` client has no secret".into()));
+                }
+                match (&self.jwks, &self.jwks_uri) {
+                    (Some(jwks), None) if jwks.get("keys").is_some_and(|k| k.is_array()) => {}
+                    (None, Some(uri)) => {
+                        Url::parse(uri).map_err(|e| ("jwks_uri", format!("`{uri}`: {e}")))?;
+                    }
+                    (Some(_), None) => {
+                        return Err(("jwks", "must be a JWK Set: {\"keys\": [...]}".into()))
+                    }
+                    _ => {
+                        return Err((
+                            field,
+                            "`private_key_jwt` needs the client's keys: `jwks` or `jwks_uri` (one)"
+                                .into(),
+                        ))
+                    }
+                }
+            }
+            Some(ClientAuthMethod::None) if has_secret => {
+                return Err((field, "`none` is for clients without a secret".into()));
+            }
+            Some(ClientAuthMethod::None) | None => {}
+            Some(_) if !has_secret => {
+                return Err((field, "the secret methods need a `secret`".into()));
+            }
+            Some(_) => {}
         }
         Ok(())
     }
@@ -541,6 +685,31 @@ pub struct ServerConfig {
     /// get `429`. _Default:_ `10`.
     #[serde(default = "default_user_code_attempts")]
     pub user_code_attempts: u32,
+    /// RFC 9126: every client's authorization requests must be pushed first to
+    /// `<base_path>/par` (then `authorize` takes only `client_id` and `request_uri`).
+    /// _Default:_ `false` (pushing is offered; a client may require it for itself).
+    #[serde(default)]
+    pub require_pushed_authorization_requests: bool,
+    /// RFC 9126: how long a pushed request's `request_uri` may be used, seconds (it is
+    /// used once). _Default:_ `90`.
+    #[serde(default = "default_pushed_request_ttl")]
+    pub pushed_request_ttl: u64,
+    /// RFC 9449 §8: the token endpoint asks DPoP clients for a nonce of this server
+    /// (`use_dpop_nonce` and a `DPoP-Nonce` header), so that a proof cannot be made ahead
+    /// of time. _Default:_ `false`.
+    #[serde(default)]
+    pub dpop_nonces: bool,
+    /// The FAPI 2.0 Security Profile's server rules: pushed authorization requests
+    /// required, PKCE S256 required, sender-constrained (DPoP) access tokens only,
+    /// confidential clients only and each with `private_key_jwt`, codes living at most 60
+    /// seconds (`iss` is always in the authorization response, RFC 9207). _Default:_
+    /// `false`.
+    #[serde(default)]
+    pub fapi2: bool,
+}
+
+fn default_pushed_request_ttl() -> u64 {
+    90
 }
 
 fn default_device_code_ttl() -> u64 {
@@ -584,6 +753,27 @@ fn default_registration_unused_ttl() -> u64 {
 }
 
 impl ServerConfig {
+    /// The FAPI 2.0 Security Profile's rules on the configuration (§5.3.2.1, §5.3.3).
+    fn check_fapi2(&self) -> Result<(), ConfigError> {
+        let invalid = |key: &str, reason: &str| ConfigError::Invalid {
+            key: format!("oauth_server.{key}"),
+            reason: format!("{reason} with `fapi2 = true`"),
+        };
+        if self.allow_plain_pkce {
+            return Err(invalid("allow_plain_pkce", "must be false (S256 only)"));
+        }
+        if self.code_ttl > 60 {
+            return Err(invalid("code_ttl", "must be at most 60 seconds"));
+        }
+        if let Some(i) = self.clients.iter().position(|c| !c.uses_keys()) {
+            return Err(invalid(
+                &format!("clients[{i}].token_endpoint_auth_method"),
+                "must be `private_key_jwt` (confidential clients only)",
+            ));
+        }
+        Ok(())
+    }
+
     pub(crate) fn validate(&self) -> Result<Url, ConfigError> {
         let invalid = |key: &str, reason: String| ConfigError::Invalid {
             key: format!("oauth_server.{key}"),
@@ -617,6 +807,15 @@ impl ServerConfig {
                 "access_token_ttl",
                 "lifetimes must be at least 1 second".into(),
             ));
+        }
+        if self.pushed_request_ttl == 0 || self.pushed_request_ttl > 600 {
+            return Err(invalid(
+                "pushed_request_ttl",
+                "must be 1 to 600 seconds (RFC 9126 §2.2)".into(),
+            ));
+        }
+        if self.fapi2 {
+            self.check_fapi2()?;
         }
         let mut seen = std::collections::HashSet::new();
         for (i, client) in self.clients.iter().enumerate() {

@@ -47,6 +47,7 @@
 //! (RP-initiated logout) under `base_path`.
 
 mod admins;
+mod assertion;
 mod bearer;
 mod config;
 mod endpoints;
@@ -70,7 +71,7 @@ use url::Url;
 
 pub use admins::Admins;
 pub use bearer::{BearerError, BearerToken, ScopeSet, Scoped};
-pub use config::{AccessTokenFormat, GrantType, RegisteredClient, ServerConfig};
+pub use config::{AccessTokenFormat, ClientAuthMethod, GrantType, RegisteredClient, ServerConfig};
 pub use grants::{Grant, Grants};
 pub use hash::TokenHash;
 pub use logout::SignOut;
@@ -284,6 +285,12 @@ pub(crate) struct ServerState {
     pub device_attempts: crate::limit::RateLimit,
     /// How often devices may ask for codes (each is a row in the store).
     pub device_requests: crate::limit::RateLimit,
+    /// Seals pushed authorization requests into their `request_uri` (RFC 9126).
+    pub pushed: seal::Sealer,
+    /// Checks DPoP proofs (RFC 9449), at the token endpoint and in the bearer guards.
+    pub dpop: crate::protocol::dpop::Checker,
+    /// The keys of `private_key_jwt` clients that publish them at a `jwks_uri`.
+    pub client_keys: assertion::ClientKeys,
 }
 
 impl ServerState {
@@ -359,6 +366,18 @@ impl ServerState {
         Some(self.signer.as_ref()?.keys(&*self.store).await)
     }
 
+    /// Checks an access token (bound to `jkt`, or a bearer token) was presented as it must
+    /// be at this application's API (RFC 9449 §7).
+    pub fn check_binding(
+        &self,
+        req: &Request<'_>,
+        presented: (crate::bearer::Scheme, &str),
+        jkt: Option<&str>,
+    ) -> Result<(), crate::protocol::dpop::ProofError> {
+        let origin = self.issuer.origin().ascii_serialization();
+        crate::bearer::check_binding(req, &self.dpop, presented, jkt, &origin)
+    }
+
     /// The absolute URL of an endpoint under `base_path`.
     pub fn endpoint(&self, name: &str) -> String {
         format!(
@@ -372,6 +391,24 @@ impl ServerState {
 /// A key for `purpose` (generated signing keys in the store, consent forms): derived from the
 /// app's `secret_key` (so every instance can open what any sealed), or random when there is
 /// none (debug builds; what it seals then lasts one run).
+/// A 32-byte key for `purpose`, derived from the app's `secret_key` like [`sealer`]'s (random
+/// without one).
+fn derived_key(rocket: &Rocket<Build>, purpose: &str) -> [u8; 32] {
+    let mut key = [0u8; 32];
+    match rocket.figment().extract_inner::<String>("secret_key") {
+        Ok(secret) => hkdf::Hkdf::<sha2::Sha256>::new(Some(b"rocket_oauth"), secret.as_bytes())
+            .expand(purpose.as_bytes(), &mut key)
+            .expect("32 bytes is a valid HKDF-SHA256 output length"),
+        Err(_) => {
+            use ring::rand::SecureRandom;
+            // A failing system generator leaves the key zero: nonces are then merely
+            // predictable, never accepted from another key's server.
+            let _ = ring::rand::SystemRandom::new().fill(&mut key);
+        }
+    }
+    key
+}
+
 fn sealer(rocket: &Rocket<Build>, purpose: &str) -> seal::Sealer {
     match rocket.figment().extract_inner::<String>("secret_key") {
         Ok(secret) => seal::Sealer::derive(secret.as_bytes(), purpose),
@@ -463,7 +500,17 @@ fn build_state(
     })?;
     needs_keys(signer.is_some(), &config)?;
     let resources = resources::Resources::new(&config, &issuer)?;
+    let logout_http = logout::Delivery::new();
+    let nonce_key = config
+        .dpop_nonces
+        .then(|| derived_key(rocket, "DPoP nonces"));
     let state = ServerState {
+        dpop: crate::protocol::dpop::Checker::new(nonce_key),
+        pushed: sealer(rocket, "pushed authorization requests"),
+        client_keys: assertion::ClientKeys::new(
+            logout_http.trusted.clone(),
+            logout_http.public_only.clone(),
+        ),
         issuer,
         clients,
         store: Arc::new(MemoryServerStore::default()),
@@ -475,7 +522,7 @@ fn build_state(
             config.registrations_per_minute,
         ),
         admins: parts.admins,
-        logout_http: logout::Delivery::new(),
+        logout_http,
         resources,
         device_attempts: crate::limit::RateLimit::new(
             config.user_code_attempts,

@@ -161,7 +161,7 @@ impl<'a> ClientRegistry<'a> {
         } else if self.state.client(&client.id).await?.is_some() {
             return Err(ClientError::Exists(client.id));
         }
-        let secret = client.is_confidential().then(random_token);
+        let secret = (client.is_confidential() && !client.uses_keys()).then(random_token);
         client.secret = None;
         client.secret_hash = secret.as_deref().map(TokenHash::of);
         self.validate(&client).await?;

@@ -36,6 +36,7 @@ fn token(secret: &str, kind: TokenKind, family: &str) -> TokenRecord {
         revoked: false,
         used: false,
         audience: vec!["https://api.example/mcp".into()],
+        jkt: (kind == TokenKind::Access).then(|| format!("jkt-of-{secret}")),
     }
 }
 
@@ -79,6 +80,9 @@ async fn conformance(store: &dyn ServerStore) {
     assert_eq!(at.scopes, ["profile", "email"]);
     assert_eq!(at.owner.as_deref(), Some("alice"));
     assert_eq!(at.audience, ["https://api.example/mcp"]);
+    assert_eq!(at.jkt.as_deref(), Some("jkt-of-at-1"), "the DPoP binding");
+    let rt = store.token(&TokenHash::of("rt-1")).await.unwrap().unwrap();
+    assert_eq!(rt.jkt, None);
     assert!(store
         .token(&TokenHash::of("missing"))
         .await
@@ -159,6 +163,7 @@ async fn conformance(store: &dyn ServerStore) {
     signing_keys(store).await;
     sign_in_sessions(store).await;
     device_authorizations(store).await;
+    single_use_values(store).await;
 }
 
 /// Sign-in sessions: the clients each reached (a second save for one client replaces),
@@ -166,6 +171,22 @@ async fn conformance(store: &dyn ServerStore) {
 /// RFC 8628: a device authorization is found by its device code and by its user code, and
 /// moves on once per step (compare-and-set), so that two instances cannot both approve or
 /// both issue tokens for it; expired ones are purged.
+/// Single-use values (client assertion `jti`s, pushed requests): once until they expire,
+/// across instances; expired ones are purged.
+async fn single_use_values(store: &dyn ServerStore) {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let jti = TokenHash::of(&format!("jti-{}", rocket_oauth_test_nonce()));
+    assert!(store.use_once(&jti, now + 60).await.unwrap());
+    assert!(!store.use_once(&jti, now + 60).await.unwrap(), "a replay");
+    let old = TokenHash::of(&format!("old-{}", rocket_oauth_test_nonce()));
+    assert!(store.use_once(&old, now - 1).await.unwrap());
+    store.purge(now).await.unwrap();
+    assert!(!store.use_once(&jti, now + 60).await.unwrap(), "kept until it expires");
+}
+
 async fn device_authorizations(store: &dyn ServerStore) {
     let device = TokenHash::of("device-code-1");
     let grant = DeviceGrant::new("tv", "BCDFGHJK", vec!["profile".into()], 4_102_444_800);

@@ -134,6 +134,19 @@ async fn validate<'s>(
             "the client may not use the authorization code grant",
         ));
     }
+    let config = &state.config;
+    let push_required = config.require_pushed_authorization_requests
+        || config.fapi2
+        || client.require_pushed_authorization_requests;
+    if push_required && !params.pushed {
+        return Err(fail(
+            "invalid_request",
+            "authorization requests must be pushed first (RFC 9126)",
+        ));
+    }
+    if config.fapi2 && params.get("code_challenge").is_none() {
+        return Err(fail("invalid_request", "PKCE (S256) is required"));
+    }
     // PKCE protects the client from CSRF too (RFC 9700 §2.1): native and MCP clients that
     // use it often send no state.
     let pkce = params.get("code_challenge").is_some();
@@ -324,14 +337,37 @@ const NEXT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
     .remove(b'_')
     .remove(b'.');
 
+/// Checks a pushed request (RFC 9126 §2.1) as `authorize` would: the error code and
+/// description the client is told.
+pub(super) async fn check(
+    state: &ServerState,
+    params: &Params,
+) -> Result<(), (&'static str, String)> {
+    match validate(state, params).await {
+        Ok(_) => Ok(()),
+        Err(AuthzError::Redirect {
+            error, description, ..
+        }) => Err((error, description)),
+        Err(AuthzError::Page(message)) => Err(("invalid_request", message)),
+        Err(AuthzError::CrossSite) => Err(("invalid_request", "refused".into())),
+    }
+}
+
 pub(super) async fn authorize<'r>(req: &'r Request<'_>, state: &ServerState) -> Outcome<'r> {
     let query = req.uri().query().map(|q| q.as_str()).unwrap_or_default();
+    // The browser's parameters (kept on the consent form and through the sign-in: only
+    // `client_id` and `request_uri` when the request was pushed), and the request's.
     let params = Params::parse(query.as_bytes());
-    let request = match validate(state, &params).await {
+    let resolved = match super::par::resolve(state, &params) {
+        Ok(resolved) => resolved,
+        Err(message) => return refuse(req, state, AuthzError::Page(message)).await,
+    };
+    let asked = resolved.as_ref().unwrap_or(&params);
+    let request = match validate(state, asked).await {
         Ok(request) => request,
         Err(err) => return refuse(req, state, err).await,
     };
-    match signed_in(req, state, &params, &request).await {
+    match signed_in(req, state, asked, &request).await {
         Ok((owner, auth_time)) => {
             consent_page(req, state, &params, &request, &owner, auth_time).await
         }
@@ -537,7 +573,8 @@ async fn answered<'s>(
         Refused::Mismatch => page("the consent form does not match the request it was shown for"),
     };
     let form = consent::open(state, req.cookies(), token).map_err(refused)?;
-    let request = validate(state, params).await?;
+    let resolved = super::par::resolve(state, params).map_err(AuthzError::Page)?;
+    let request = validate(state, resolved.as_ref().unwrap_or(params)).await?;
     let owner = state
         .owner
         .current(req)
@@ -569,6 +606,10 @@ pub(super) async fn consent<'r>(
         Ok(answered) => answered,
         Err(err) => return refuse(req, state, err).await,
     };
+    // A pushed request is answered once (RFC 9126 §4).
+    if let Err(message) = super::par::use_once(state, &params).await {
+        return refuse(req, state, AuthzError::Page(message)).await;
+    }
     if params.get("decision") != Some("Accept") {
         let to = redirect_with(
             state,

@@ -1,5 +1,6 @@
-//! Client authentication at the token, revocation and introspection endpoints:
-//! `client_secret_basic`, `client_secret_post`, or a public client's bare `client_id`.
+//! Client authentication at the token, revocation, introspection and pushed authorization
+//! request endpoints: `client_secret_basic`, `client_secret_post`, an assertion
+//! (`private_key_jwt`, `client_secret_jwt`), or a public client's bare `client_id`.
 
 use std::borrow::Cow;
 
@@ -11,7 +12,8 @@ use rocket::route::Outcome;
 use rocket::Request;
 
 use super::{oauth_error, read_form, Params};
-use crate::server::config::RegisteredClient;
+use crate::server::assertion::{self, AssertionError, ASSERTION_TYPE};
+use crate::server::config::{ClientAuthMethod, RegisteredClient};
 use crate::server::store::{TokenHash, TokenRecord};
 use crate::server::ServerState;
 
@@ -24,13 +26,79 @@ enum ClientAuthError {
     },
 }
 
-/// Authenticates the client (`client_secret_basic`, `client_secret_post`, or a public
-/// client's bare `client_id`), comparing secrets in constant time.
+/// Loads the client `id`; `Unauthenticated` when there is none.
+async fn load<'s>(
+    state: &'s ServerState,
+    id: &str,
+    basic: bool,
+) -> Result<Cow<'s, RegisteredClient>, ClientAuthError> {
+    match state.client(id).await {
+        Ok(Some(client)) => Ok(client),
+        Ok(None) => Err(ClientAuthError::Unauthenticated { basic }),
+        Err(e) => {
+            log::error!("rocket_oauth: {e}");
+            Err(ClientAuthError::Unavailable)
+        }
+    }
+}
+
+/// Authenticates the client by its `client_assertion` (RFC 7523 §2.2).
+async fn by_assertion<'s>(
+    req: &Request<'_>,
+    state: &'s ServerState,
+    params: &Params,
+    raw: &str,
+) -> Result<Cow<'s, RegisteredClient>, ClientAuthError> {
+    if params.get("client_assertion_type") != Some(ASSERTION_TYPE) {
+        return Err(ClientAuthError::Invalid(
+            "client_assertion_type must be urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+        ));
+    }
+    if params.get("client_secret").is_some() || req.headers().get_one("Authorization").is_some() {
+        return Err(ClientAuthError::Invalid(
+            "use one client authentication method",
+        ));
+    }
+    let unauthenticated = ClientAuthError::Unauthenticated { basic: false };
+    let id = assertion::claimed_client(raw).ok_or(unauthenticated)?;
+    if params.get("client_id").is_some_and(|given| given != id) {
+        return Err(ClientAuthError::Invalid(
+            "client_id does not match the assertion",
+        ));
+    }
+    let client = load(state, &id, false).await?;
+    let here = req.uri().path().segments().last().unwrap_or("token");
+    let audiences = [
+        state.config.issuer.clone(),
+        state.endpoint("token"),
+        state.endpoint(here),
+    ];
+    match assertion::verify(state, &client, raw, &audiences).await {
+        Ok(()) => Ok(client),
+        Err(AssertionError::Refused(why)) => {
+            log::debug!("rocket_oauth: client `{id}`'s assertion refused: {why}");
+            Err(ClientAuthError::Unauthenticated { basic: false })
+        }
+        Err(AssertionError::Unavailable) => Err(ClientAuthError::Unavailable),
+    }
+}
+
+/// Authenticates the client (`client_secret_basic`, `client_secret_post`, an assertion, or
+/// a public client's bare `client_id`), comparing secrets in constant time. A client that
+/// authenticates with assertions is authenticated by nothing else; with `fapi2`, only
+/// `private_key_jwt` clients are.
 async fn authenticate<'s>(
     req: &Request<'_>,
     state: &'s ServerState,
     params: &Params,
 ) -> Result<Cow<'s, RegisteredClient>, ClientAuthError> {
+    if let Some(raw) = params.get("client_assertion") {
+        let client = by_assertion(req, state, params, raw).await?;
+        if state.config.fapi2 && !client.uses_keys() {
+            return Err(ClientAuthError::Unauthenticated { basic: false });
+        }
+        return Ok(client);
+    }
     let header = req.headers().get_one("Authorization");
     let basic = header.and_then(|h| {
         let (scheme, value) = h.split_once(' ')?;
@@ -78,18 +146,12 @@ async fn authenticate<'s>(
             ));
         }
     }
-    let unauthenticated = ClientAuthError::Unauthenticated {
-        basic: basic.is_some(),
-    };
-    let client = match state.client(&id).await {
-        Ok(Some(client)) => client,
-        Ok(None) => return Err(unauthenticated),
-        Err(e) => {
-            log::error!("rocket_oauth: {e}");
-            return Err(ClientAuthError::Unavailable);
-        }
-    };
-    if client.secret_matches(secret.as_deref()) {
+    let client = load(state, &id, basic.is_some()).await?;
+    let by_assertion_only = matches!(
+        client.token_endpoint_auth_method,
+        Some(ClientAuthMethod::PrivateKeyJwt | ClientAuthMethod::ClientSecretJwt)
+    );
+    if !by_assertion_only && !state.config.fapi2 && client.secret_matches(secret.as_deref()) {
         Ok(client)
     } else {
         Err(ClientAuthError::Unauthenticated {

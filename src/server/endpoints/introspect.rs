@@ -43,7 +43,11 @@ pub(super) async fn introspect<'r>(
                 "username": r.owner,
                 "sub": r.owner.as_deref().unwrap_or(&r.client_id),
                 "exp": r.expires_at,
-                "token_type": if r.kind == TokenKind::Access { "Bearer" } else { "refresh_token" },
+                "token_type": match (r.kind, &r.jkt) {
+                    (TokenKind::Access, None) => "Bearer",
+                    (TokenKind::Access, Some(_)) => "DPoP",
+                    (TokenKind::Refresh, _) => "refresh_token",
+                },
                 "iss": state.config.issuer,
             });
             // RFC 8707: the resources it is for.
@@ -51,6 +55,10 @@ pub(super) async fn introspect<'r>(
                 [] => {}
                 [one] => body["aud"] = json!(one),
                 many => body["aud"] = json!(many),
+            }
+            // RFC 9449 §6.2: the key it is bound to.
+            if let Some(jkt) = &r.jkt {
+                body["cnf"] = json!({ "jkt": jkt });
             }
             body
         }

@@ -8,6 +8,9 @@ use rocket::Request;
 use serde_json::{json, Value};
 
 use super::json_response;
+use crate::protocol::dpop::DPOP_ALG_NAMES;
+use crate::server::assertion::KEY_ALGS;
+use crate::server::config::ClientAuthMethod;
 use crate::server::ServerState;
 
 /// What the server supports, as both documents say it.
@@ -32,12 +35,21 @@ fn document(state: &ServerState, scopes: &[&str]) -> Value {
             "urn:ietf:params:oauth:grant-type:device_code",
         ],
         "device_authorization_endpoint": state.endpoint("device_authorization"),
-        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
-        "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
-        "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+        "token_endpoint_auth_methods_supported": auth_methods(state, true),
+        "revocation_endpoint_auth_methods_supported": auth_methods(state, true),
+        "introspection_endpoint_auth_methods_supported": auth_methods(state, false),
+        "token_endpoint_auth_signing_alg_values_supported": assertion_algs(),
+        "revocation_endpoint_auth_signing_alg_values_supported": assertion_algs(),
+        "introspection_endpoint_auth_signing_alg_values_supported": assertion_algs(),
         "code_challenge_methods_supported": methods,
         "scopes_supported": scopes,
         "authorization_response_iss_parameter_supported": true,
+        // RFC 9126.
+        "pushed_authorization_request_endpoint": state.endpoint("par"),
+        "require_pushed_authorization_requests":
+            state.config.require_pushed_authorization_requests || state.config.fapi2,
+        // RFC 9449.
+        "dpop_signing_alg_values_supported": DPOP_ALG_NAMES,
     });
     if state.config.dynamic_registration {
         body["registration_endpoint"] = json!(state.endpoint("register"));
@@ -59,6 +71,27 @@ fn document(state: &ServerState, scopes: &[&str]) -> Value {
         }
     }
     body
+}
+
+/// The client authentication methods: with `fapi2`, `private_key_jwt` only; `none` (a
+/// public client's bare id) where `public` clients may call.
+fn auth_methods(state: &ServerState, public: bool) -> Vec<&'static str> {
+    if state.config.fapi2 {
+        return vec![ClientAuthMethod::PrivateKeyJwt.name()];
+    }
+    ClientAuthMethod::ALL
+        .into_iter()
+        .filter(|m| public || *m != ClientAuthMethod::None)
+        .map(ClientAuthMethod::name)
+        .collect()
+}
+
+/// What client assertions may be signed with (the algorithms' JOSE names).
+fn assertion_algs() -> Vec<String> {
+    let name = |alg| serde_json::to_value(alg).ok()?.as_str().map(str::to_owned);
+    let mut algs: Vec<String> = KEY_ALGS.iter().filter_map(name).collect();
+    algs.push("HS256".into());
+    algs
 }
 
 /// RFC 8414 metadata.
@@ -111,6 +144,7 @@ pub(super) async fn protected_resource<'r>(
         "authorization_servers": [state.config.issuer],
         "scopes_supported": scopes,
         "bearer_methods_supported": ["header"],
+        "dpop_signing_alg_values_supported": DPOP_ALG_NAMES,
     });
     let mut outcome = json_response(req, Status::Ok, body);
     if let Outcome::Success(response) = &mut outcome {

@@ -11,6 +11,7 @@ mod grants;
 mod introspect;
 mod metadata;
 mod openid;
+mod par;
 mod register;
 mod revoke;
 mod token;
@@ -50,6 +51,7 @@ enum Endpoint {
     DeviceAuthorization,
     Device,
     DeviceSubmit,
+    PushedRequest,
 }
 
 #[derive(Clone)]
@@ -88,6 +90,7 @@ pub(super) fn routes(mounted: Mounted) -> Vec<Route> {
         ),
         (Method::Get, "/device", Endpoint::Device),
         (Method::Post, "/device", Endpoint::DeviceSubmit),
+        (Method::Post, "/par", Endpoint::PushedRequest),
     ];
     if openid {
         routes.extend([
@@ -150,6 +153,8 @@ pub(super) struct Params {
     pub duplicate: Option<String>,
     /// RFC 8707's `resource`, the one parameter that may be repeated.
     pub resources: Vec<String>,
+    /// An authorization request pushed first (RFC 9126): read from its `request_uri`.
+    pub pushed: bool,
 }
 
 impl Params {
@@ -168,7 +173,16 @@ impl Params {
             values,
             duplicate,
             resources,
+            pushed: false,
         }
+    }
+
+    /// Parameters from `pairs` (as [`parse`](Self::parse) reads them).
+    pub fn from_pairs(pairs: &[(String, String)]) -> Params {
+        let encoded = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(pairs)
+            .finish();
+        Params::parse(encoded.as_bytes())
     }
 
     /// Every parameter, as given (each `resource` too).
@@ -254,6 +268,7 @@ impl Handler for ServerRoute {
             Endpoint::DeviceAuthorization => device::authorization(req, data, state).await,
             Endpoint::Device => device::page(req, state).await,
             Endpoint::DeviceSubmit => Box::pin(device::submit(req, data, state)).await,
+            Endpoint::PushedRequest => Box::pin(par::push(req, data, state)).await,
         }
     }
 }

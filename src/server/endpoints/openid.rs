@@ -27,10 +27,11 @@ pub(super) async fn jwks<'r>(req: &'r Request<'_>, state: &ServerState) -> Outco
 }
 
 /// The claims of the bearer's grant: `sub` and the app's claims for its scopes. The token
-/// must be a live access token granted `openid`.
+/// must be a live access token granted `openid` (a DPoP-bound one with its proof).
 pub(super) async fn userinfo<'r>(req: &'r Request<'_>, state: &ServerState) -> Outcome<'r> {
-    let record = match crate::bearer::token(req) {
-        Some(token) => state
+    let presented = crate::bearer::presented(req);
+    let record = match presented {
+        Some((_, token)) => state
             .store
             .token(&TokenHash::of(token))
             .await
@@ -43,6 +44,7 @@ pub(super) async fn userinfo<'r>(req: &'r Request<'_>, state: &ServerState) -> O
             && !r.revoked
             && r.expires_at > now()
             && r.scopes.iter().any(|s| s == "openid")
+            && presented.is_some_and(|p| state.check_binding(req, p, r.jkt.as_deref()).is_ok())
     });
     let Some((owner, scopes)) = live.and_then(|r| Some((r.owner?, r.scopes))) else {
         return invalid_token(req);

@@ -10,7 +10,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::{invalid_token, json_response, oauth_error};
-use crate::server::config::{GrantType, RegisteredClient};
+use crate::server::config::{ClientAuthMethod, GrantType, RegisteredClient};
 use crate::server::{ClientError, ClientRegistry, Registered, ServerState};
 use crate::util::{ct_eq, now};
 
@@ -44,6 +44,14 @@ struct Metadata {
     frontchannel_logout_uri: Option<String>,
     #[serde(default)]
     frontchannel_logout_session_required: bool,
+    #[serde(default)]
+    jwks: Option<serde_json::Value>,
+    #[serde(default)]
+    jwks_uri: Option<String>,
+    #[serde(default)]
+    require_pushed_authorization_requests: bool,
+    #[serde(default)]
+    dpop_bound_access_tokens: bool,
 }
 
 fn invalid<'r>(req: &'r Request<'_>, error: &str, description: &str) -> Outcome<'r> {
@@ -167,6 +175,23 @@ fn response(
         "scope": client.scopes.join(" "),
         "token_endpoint_auth_method": auth_method,
     });
+    if let Some(jwks) = &client.jwks {
+        body["jwks"] = jwks.clone();
+    }
+    if let Some(uri) = &client.jwks_uri {
+        body["jwks_uri"] = json!(uri);
+    }
+    for (name, on) in [
+        (
+            "require_pushed_authorization_requests",
+            client.require_pushed_authorization_requests,
+        ),
+        ("dpop_bound_access_tokens", client.dpop_bound_access_tokens),
+    ] {
+        if on {
+            body[name] = json!(true);
+        }
+    }
     if let Some(secret) = registered.secret {
         body["client_secret"] = json!(secret);
         body["client_secret_expires_at"] = json!(0);
@@ -191,15 +216,25 @@ impl Asked {
         let refuse = |error: &'static str, description: &str| Err((error, description.to_owned()));
         let auth_method = metadata
             .token_endpoint_auth_method
+            .clone()
             .unwrap_or_else(|| "client_secret_basic".into());
+        let keys = auth_method == "private_key_jwt";
         let public = match auth_method.as_str() {
-            "client_secret_basic" | "client_secret_post" => false,
+            _ if state.config.fapi2 && !keys => return refuse(
+                "invalid_client_metadata",
+                "token_endpoint_auth_method must be private_key_jwt (FAPI 2.0)",
+            ),
+            "client_secret_basic" | "client_secret_post" | "private_key_jwt" => false,
             "none" => true,
             _ => return refuse(
                 "invalid_client_metadata",
-                "token_endpoint_auth_method must be client_secret_basic, client_secret_post or none",
+                "token_endpoint_auth_method must be client_secret_basic, client_secret_post, \
+                 private_key_jwt or none",
             ),
         };
+        if keys {
+            check_keys(&metadata)?;
+        }
         // RFC 7591 §2: `authorization_code` unless the client says otherwise.
         let names = metadata
             .grant_types
@@ -219,13 +254,21 @@ impl Asked {
             return refuse("invalid_redirect_uri", "redirect_uris are required");
         }
         let scopes = registrable_scopes(state, metadata.scope.as_deref())?;
-        let mut client = if public {
+        let mut client = if public || keys {
             RegisteredClient::public()
         } else {
             RegisteredClient::confidential()
         }
         .scopes(scopes)
         .grant_types(grants);
+        if keys {
+            client.token_endpoint_auth_method = Some(ClientAuthMethod::PrivateKeyJwt);
+            client.jwks = metadata.jwks;
+            client.jwks_uri = metadata.jwks_uri;
+        }
+        client.require_pushed_authorization_requests =
+            metadata.require_pushed_authorization_requests;
+        client.dpop_bound_access_tokens = metadata.dpop_bound_access_tokens;
         client.name = metadata.client_name.map(|n| n.chars().take(100).collect());
         client.image_url = metadata.logo_uri.filter(|u| u.starts_with("https://"));
         client.redirect_uris = metadata.redirect_uris;
@@ -285,6 +328,27 @@ fn check_uris(metadata: &Metadata) -> Result<(), Refusal> {
         }
     }
     Ok(())
+}
+
+/// A `private_key_jwt` registration's keys: a JWK Set of public keys, or a `jwks_uri` this
+/// server may fetch (`https` to a host name, resolved to public addresses only).
+fn check_keys(metadata: &Metadata) -> Result<(), Refusal> {
+    let refuse = |description: &str| Err(("invalid_client_metadata", description.to_owned()));
+    match (&metadata.jwks, &metadata.jwks_uri) {
+        (Some(jwks), None) => {
+            let keys = jwks.get("keys").and_then(serde_json::Value::as_array);
+            let public = |key: &serde_json::Value| {
+                ["d", "k", "p", "q"].iter().all(|m| key.get(*m).is_none())
+            };
+            match keys {
+                Some(keys) if !keys.is_empty() && keys.iter().all(public) => Ok(()),
+                _ => refuse("jwks must be a JWK Set of public keys"),
+            }
+        }
+        (None, Some(uri)) if acceptable_backchannel(uri) => Ok(()),
+        (None, Some(_)) => refuse("the jwks_uri must be https to a public host name"),
+        _ => refuse("private_key_jwt needs jwks or jwks_uri (one of them)"),
+    }
 }
 
 /// Whether a self-registered client's `backchannel_logout_uri` may be posted to: `https`,

@@ -1,12 +1,13 @@
 //! The token endpoint: `authorization_code` (with PKCE), `refresh_token` (rotation, reuse
-//! detection) and `client_credentials`, each grant its own function.
+//! detection), `client_credentials` and the device grant, each its own function; with a
+//! DPoP proof (RFC 9449 §5), the tokens are bound to its key.
 
 use std::borrow::Cow;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use rocket::data::Data;
-use rocket::http::Status;
+use rocket::http::{Header, Status};
 use rocket::route::Outcome;
 use rocket::Request;
 use serde_json::json;
@@ -19,6 +20,7 @@ use crate::server::config::{AccessTokenFormat, GrantType, RegisteredClient};
 use crate::server::oidc::IdTokenFor;
 use crate::server::resources::INVALID_TARGET;
 use crate::server::store::{CodeGrant, ServerStoreError, TokenHash, TokenKind, TokenRecord};
+use crate::protocol::dpop::{ProofError, Request as DpopRequest};
 use crate::server::ServerState;
 use crate::util::{ct_eq, now, random_token};
 
@@ -31,7 +33,24 @@ pub(super) async fn token<'r>(
         Ok(found) => found,
         Err(outcome) => return outcome,
     };
-    let grant = Grant { req, state, client };
+    let jkt = match proof_key(req, state) {
+        Ok(jkt) => jkt,
+        Err(outcome) => return outcome,
+    };
+    if jkt.is_none() && (client.dpop_bound_access_tokens || state.config.fapi2) {
+        return oauth_error(
+            req,
+            Status::BadRequest,
+            "invalid_dpop_proof",
+            "this client's tokens are DPoP-bound: a DPoP proof is required",
+        );
+    }
+    let grant = Grant {
+        req,
+        state,
+        client,
+        jkt,
+    };
     let Some(name) = params.get("grant_type") else {
         return grant.invalid_request("grant_type is required");
     };
@@ -60,6 +79,31 @@ pub(super) async fn token<'r>(
     }
 }
 
+/// The key of the request's DPoP proof (its thumbprint), if it has one; a refused proof is
+/// answered at once (`use_dpop_nonce` with a fresh `DPoP-Nonce`, or `invalid_dpop_proof`).
+fn proof_key<'r>(req: &'r Request<'_>, state: &ServerState) -> Result<Option<String>, Outcome<'r>> {
+    let refuse = |e: ProofError| {
+        let mut outcome = oauth_error(req, Status::BadRequest, e.code(), &e.to_string());
+        if let (Outcome::Success(response), Some(nonce)) = (&mut outcome, state.dpop.nonce()) {
+            response.set_header(Header::new("DPoP-Nonce", nonce));
+        }
+        outcome
+    };
+    let Some(raw) = crate::bearer::proof(req).map_err(refuse)? else {
+        return Ok(None);
+    };
+    let url = state.endpoint("token");
+    let request = DpopRequest {
+        method: "POST",
+        url: &url,
+        access_token: None,
+    };
+    match state.dpop.check(raw, &request, now()) {
+        Ok(proof) => Ok(Some(proof.jkt)),
+        Err(e) => Err(refuse(e)),
+    }
+}
+
 /// What a grant issues: for whom, which scopes, for which resources, in which family.
 struct Issue {
     owner: Option<String>,
@@ -85,6 +129,8 @@ struct Grant<'r, 's> {
     req: &'r Request<'r>,
     state: &'s ServerState,
     client: Cow<'s, RegisteredClient>,
+    /// The key of the request's DPoP proof: the tokens are bound to it.
+    jkt: Option<String>,
 }
 
 impl<'r> Grant<'r, '_> {
@@ -228,6 +274,17 @@ impl<'r> Grant<'r, '_> {
         if record.revoked || record.expires_at <= now() {
             return self.invalid_grant("the refresh token expired or was revoked");
         }
+        // RFC 9449 §5: a bound refresh token (a public client's) needs a proof of its key.
+        if let Some(bound) = &record.jkt {
+            if !self.jkt.as_deref().is_some_and(|jkt| ct_eq(jkt, bound)) {
+                return oauth_error(
+                    self.req,
+                    Status::BadRequest,
+                    "invalid_dpop_proof",
+                    "the refresh token is bound to another DPoP key",
+                );
+            }
+        }
         // The scope is checked before the token is spent: asking too much must not burn it.
         let scopes = requested_scopes(params, &record.scopes);
         if scopes.iter().any(|s| !record.scopes.contains(s)) {
@@ -348,6 +405,12 @@ impl<'r> Grant<'r, '_> {
         let Some((access, audience)) = self.access_token(&issue, ttl).await else {
             return self.signing_failed("the access token could not be signed");
         };
+        // RFC 9449 §5: a confidential client's refresh token is bound by its authentication;
+        // a public client's to the key.
+        let bound = |kind| match kind {
+            TokenKind::Refresh if self.client.is_confidential() => None,
+            _ => self.jkt.clone(),
+        };
         let record = |hash, kind, scopes: &[String], audience: &[String], expires_at| TokenRecord {
             hash,
             kind,
@@ -359,10 +422,11 @@ impl<'r> Grant<'r, '_> {
             revoked: false,
             used: false,
             audience: audience.to_vec(),
+            jkt: bound(kind),
         };
         let mut body = json!({
             "access_token": access,
-            "token_type": "Bearer",
+            "token_type": if self.jkt.is_some() { "DPoP" } else { "Bearer" },
             "expires_in": ttl,
             "scope": issue.scopes.join(" "),
         });
@@ -433,7 +497,7 @@ impl<'r> Grant<'r, '_> {
             false => issue.audience.clone(),
         };
         let now = now();
-        let claims = json!({
+        let mut claims = json!({
             "iss": state.config.issuer,
             "sub": issue.owner.as_deref().unwrap_or(&self.client.id),
             "aud": if audience.len() == 1 { json!(audience[0]) } else { json!(audience) },
@@ -443,6 +507,10 @@ impl<'r> Grant<'r, '_> {
             "exp": now.saturating_add(ttl),
             "jti": random_token(),
         });
+        if let Some(jkt) = &self.jkt {
+            // RFC 9449 §6.1: the key the token is bound to.
+            claims["cnf"] = json!({ "jkt": jkt });
+        }
         let keys = match state.keys().await? {
             Ok(keys) => keys,
             Err(e) => {

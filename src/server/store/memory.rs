@@ -42,6 +42,8 @@ struct Inner {
     sessions: HashMap<String, Vec<SessionClient>>,
     /// Device authorizations, by device code hash.
     devices: HashMap<TokenHash, DeviceGrant>,
+    /// Values used once (client assertions, pushed requests), until they expire.
+    used: HashMap<TokenHash, i64>,
 }
 
 /// How often saving purges, at most (seconds).
@@ -61,6 +63,7 @@ impl Inner {
         }
         self.sessions.retain(|_, clients| !clients.is_empty());
         self.devices.retain(|_, d| d.expires_at > now);
+        self.used.retain(|_, expires_at| *expires_at > now);
         self.codes.retain(|_, c| c.grant.expires_at > now);
         let code_families: HashSet<&str> = self
             .codes
@@ -182,6 +185,21 @@ impl ServerStore for MemoryServerStore {
     async fn purge(&self, now: i64) -> Result<(), ServerStoreError> {
         self.lock()?.purge(now);
         Ok(())
+    }
+
+    async fn use_once(&self, value: &TokenHash, expires_at: i64) -> Result<bool, ServerStoreError> {
+        let mut inner = self.lock()?;
+        let now = now();
+        if inner.last_purge + PURGE_INTERVAL <= now {
+            inner.purge(now);
+        }
+        match inner.used.get(value) {
+            Some(until) if *until > now => Ok(false),
+            _ => {
+                inner.used.insert(value.clone(), expires_at);
+                Ok(true)
+            }
+        }
     }
 
     async fn client(&self, id: &str) -> Result<Option<RegisteredClient>, ServerStoreError> {

@@ -110,6 +110,16 @@ struct ClientRow {
     #[serde(default = "GrantType::defaults")]
     grant_types: Vec<GrantType>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    token_endpoint_auth_method: Option<super::config::ClientAuthMethod>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    jwks: Option<serde_json::Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    jwks_uri: Option<String>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    require_pushed_authorization_requests: bool,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    dpop_bound_access_tokens: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     registered_at: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     used_at: Option<i64>,
@@ -132,6 +142,11 @@ fn client_json(client: &RegisteredClient) -> Result<String, ServerStoreError> {
         frontchannel_logout_uri: client.frontchannel_logout_uri.clone(),
         frontchannel_logout_session_required: client.frontchannel_logout_session_required,
         grant_types: client.grant_types.clone(),
+        token_endpoint_auth_method: client.token_endpoint_auth_method,
+        jwks: client.jwks.clone(),
+        jwks_uri: client.jwks_uri.clone(),
+        require_pushed_authorization_requests: client.require_pushed_authorization_requests,
+        dpop_bound_access_tokens: client.dpop_bound_access_tokens,
         registered_at: client.registered_at,
         used_at: client.used_at,
     })
@@ -155,6 +170,11 @@ fn client_from_json(json: &str) -> Result<RegisteredClient, ServerStoreError> {
     client.frontchannel_logout_uri = row.frontchannel_logout_uri;
     client.frontchannel_logout_session_required = row.frontchannel_logout_session_required;
     client.grant_types = row.grant_types;
+    client.token_endpoint_auth_method = row.token_endpoint_auth_method;
+    client.jwks = row.jwks;
+    client.jwks_uri = row.jwks_uri;
+    client.require_pushed_authorization_requests = row.require_pushed_authorization_requests;
+    client.dpop_bound_access_tokens = row.dpop_bound_access_tokens;
     client.registered_at = row.registered_at;
     client.used_at = row.used_at;
     Ok(client)
@@ -366,6 +386,10 @@ pub struct TokenRecord {
     /// The resources (RFC 8707) the token is for, its `aud`; empty: not bound to one.
     #[serde(default)]
     pub audience: Vec<String>,
+    /// DPoP (RFC 9449): the thumbprint of the key the token is bound to (`cnf.jkt`); a bound
+    /// token is accepted only with a proof of that key.
+    #[serde(default)]
+    pub jkt: Option<String>,
 }
 
 impl TokenRecord {
@@ -455,6 +479,14 @@ pub trait ServerStore: Send + Sync + 'static {
     /// Forgets tokens and codes that expired before `now` (used codes are kept until they
     /// expire, so a replay is still recognised).
     async fn purge(&self, now: i64) -> Result<(), ServerStoreError>;
+
+    /// Records a value that may be used once until `expires_at` (a client assertion's `jti`,
+    /// a pushed authorization request); `false` if it was recorded already (a replay).
+    /// Atomic. _Default:_ [`ServerStoreError::Unsupported`] (no `private_key_jwt` and no
+    /// pushed authorization requests then).
+    async fn use_once(&self, _value: &TokenHash, _expires_at: i64) -> Result<bool, ServerStoreError> {
+        Err(ServerStoreError::Unsupported("single-use values"))
+    }
 
     /// A client registered at runtime (see [`ClientRegistry`](super::ClientRegistry)), by
     /// id. _Default:_ none (a store without a client registry).

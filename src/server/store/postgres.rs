@@ -74,6 +74,11 @@ const MIGRATIONS: &[(i64, &str)] = &[
          expires_at BIGINT NOT NULL
      );",
     ),
+    (
+        7,
+        "ALTER TABLE rocket_oauth_tokens ADD COLUMN jkt TEXT;
+     CREATE TABLE rocket_oauth_used (hash TEXT PRIMARY KEY, expires_at BIGINT NOT NULL);",
+    ),
 ];
 
 /// The advisory lock key that serialises migrations across instances.
@@ -145,11 +150,12 @@ sql_store!(
         code: "SELECT grant_json, used FROM rocket_oauth_codes WHERE hash = $1",
         use_code: "UPDATE rocket_oauth_codes SET used = TRUE WHERE hash = $1 AND NOT used",
         save_token: "INSERT INTO rocket_oauth_tokens
-                 (hash, kind, client_id, owner, scopes, expires_at, family, revoked, used, audience)
+                 (hash, kind, client_id, owner, scopes, expires_at, family, revoked, used, audience,
+                  jkt)
              VALUES ($1, $2, $3, $4, $5, $6, $7,
                      $8 OR EXISTS (SELECT 1 FROM rocket_oauth_revoked_families WHERE family = $9),
-                     $10, $11)",
-        token: "SELECT hash, kind, client_id, owner, scopes, expires_at, family, used, audience,
+                     $10, $11, $12)",
+        token: "SELECT hash, kind, client_id, owner, scopes, expires_at, family, used, audience, jkt,
                     revoked OR EXISTS (SELECT 1 FROM rocket_oauth_revoked_families f
                                        WHERE f.family = t.family) AS revoked
              FROM rocket_oauth_tokens t WHERE hash = $1",
@@ -167,6 +173,7 @@ sql_store!(
                  DELETE FROM rocket_oauth_tokens WHERE expires_at <= {now};
                  DELETE FROM rocket_oauth_sessions WHERE expires_at <= {now};
                  DELETE FROM rocket_oauth_devices WHERE expires_at <= {now};
+                 DELETE FROM rocket_oauth_used WHERE expires_at <= {now};
                  DELETE FROM rocket_oauth_revoked_families WHERE
                      family NOT IN (SELECT family FROM rocket_oauth_tokens)
                      AND family NOT IN (SELECT (grant_json::json ->> 'family')
@@ -189,7 +196,7 @@ sql_store!(
              ON CONFLICT (name) DO UPDATE SET description = EXCLUDED.description",
         remove_scope: "DELETE FROM rocket_oauth_scopes WHERE name = $1",
         owner_tokens: "SELECT hash, kind, client_id, owner, scopes, expires_at, family, used, audience,
-                    revoked
+                    jkt, revoked
              FROM rocket_oauth_tokens t
              WHERE owner = $1 AND NOT revoked AND NOT used AND expires_at > $2
                AND NOT EXISTS (SELECT 1 FROM rocket_oauth_revoked_families f
@@ -210,5 +217,7 @@ sql_store!(
             "UPDATE rocket_oauth_devices SET status = $1, grant_json = $2 WHERE hash = $3 AND status = $4",
         end_session:
             "DELETE FROM rocket_oauth_sessions WHERE sid = $1 RETURNING session_json, expires_at",
+        use_once: "INSERT INTO rocket_oauth_used (hash, expires_at) VALUES ($1, $2)
+             ON CONFLICT DO NOTHING",
     }
 );

@@ -67,6 +67,9 @@ pub(super) struct Queries {
     pub device_by_user_code: &'static str,
     /// `status, grant_json, hash, from`: replaces the grant if its status is `from`.
     pub update_device: &'static str,
+    /// `hash, expires_at`: records the value, unless it was (one row affected: this caller
+    /// did).
+    pub use_once: &'static str,
 }
 
 pub(super) fn failed(e: sqlx::Error) -> ServerStoreError {
@@ -95,6 +98,7 @@ macro_rules! sql_store {
                     revoked: row.try_get("revoked").map_err(failed)?,
                     used: row.try_get("used").map_err(failed)?,
                     audience: serde_json::from_str(&audience).map_err(ServerStoreError::corrupt)?,
+                    jkt: row.try_get("jkt").map_err(failed)?,
                 })
             }
 
@@ -220,6 +224,7 @@ macro_rules! sql_store {
                         serde_json::to_string(&token.audience)
                             .map_err(ServerStoreError::corrupt)?,
                     )
+                    .bind(&token.jkt)
                     .execute(&self.pool)
                     .await
                     .map_err(failed)?;
@@ -475,6 +480,20 @@ macro_rules! sql_store {
                     .bind(json)
                     .bind(device.as_str())
                     .bind(from.name())
+                    .execute(&self.pool)
+                    .await
+                    .map_err(failed)?;
+                Ok(result.rows_affected() == 1)
+            }
+
+            async fn use_once(
+                &self,
+                value: &TokenHash,
+                expires_at: i64,
+            ) -> Result<bool, ServerStoreError> {
+                let result = sqlx::query(Self::SQL.use_once)
+                    .bind(value.as_str())
+                    .bind(expires_at)
                     .execute(&self.pool)
                     .await
                     .map_err(failed)?;

@@ -77,6 +77,11 @@ const MIGRATIONS: &[(i64, &str)] = &[
          expires_at INTEGER NOT NULL
      );",
     ),
+    (
+        8,
+        "ALTER TABLE rocket_oauth_tokens ADD COLUMN jkt TEXT;
+     CREATE TABLE rocket_oauth_used (hash TEXT PRIMARY KEY, expires_at INTEGER NOT NULL);",
+    ),
 ];
 
 /// Codes and tokens in a SQLite database.
@@ -148,11 +153,12 @@ sql_store!(
         code: "SELECT grant_json, used FROM rocket_oauth_codes WHERE hash = ?",
         use_code: "UPDATE rocket_oauth_codes SET used = 1 WHERE hash = ? AND used = 0",
         save_token: "INSERT INTO rocket_oauth_tokens
-                 (hash, kind, client_id, owner, scopes, expires_at, family, revoked, used, audience)
+                 (hash, kind, client_id, owner, scopes, expires_at, family, revoked, used, audience,
+                  jkt)
              VALUES (?, ?, ?, ?, ?, ?, ?,
                      ? OR EXISTS (SELECT 1 FROM rocket_oauth_revoked_families WHERE family = ?),
-                     ?, ?)",
-        token: "SELECT hash, kind, client_id, owner, scopes, expires_at, family, used, audience,
+                     ?, ?, ?)",
+        token: "SELECT hash, kind, client_id, owner, scopes, expires_at, family, used, audience, jkt,
                     revoked OR EXISTS (SELECT 1 FROM rocket_oauth_revoked_families f
                                        WHERE f.family = t.family) AS revoked
              FROM rocket_oauth_tokens t WHERE hash = ?",
@@ -167,6 +173,7 @@ sql_store!(
                  DELETE FROM rocket_oauth_tokens WHERE expires_at <= {now};
                  DELETE FROM rocket_oauth_sessions WHERE expires_at <= {now};
                  DELETE FROM rocket_oauth_devices WHERE expires_at <= {now};
+                 DELETE FROM rocket_oauth_used WHERE expires_at <= {now};
                  DELETE FROM rocket_oauth_revoked_families WHERE
                      family NOT IN (SELECT family FROM rocket_oauth_tokens)
                      AND family NOT IN (SELECT json_extract(grant_json, '$.family')
@@ -185,7 +192,7 @@ sql_store!(
         save_scope: "INSERT OR REPLACE INTO rocket_oauth_scopes (name, description) VALUES (?, ?)",
         remove_scope: "DELETE FROM rocket_oauth_scopes WHERE name = ?",
         owner_tokens:
-            "SELECT hash, kind, client_id, owner, scopes, expires_at, family, used, audience,
+            "SELECT hash, kind, client_id, owner, scopes, expires_at, family, used, audience, jkt,
                     revoked
              FROM rocket_oauth_tokens t
              WHERE owner = ?1 AND revoked = 0 AND used = 0 AND expires_at > ?2
@@ -206,5 +213,6 @@ sql_store!(
             "UPDATE rocket_oauth_devices SET status = ?, grant_json = ? WHERE hash = ? AND status = ?",
         end_session:
             "DELETE FROM rocket_oauth_sessions WHERE sid = ? RETURNING session_json, expires_at",
+        use_once: "INSERT OR IGNORE INTO rocket_oauth_used (hash, expires_at) VALUES (?, ?)",
     }
 );

@@ -269,7 +269,14 @@ mod tests {
     fn a_proof_checks_once() {
         let key = new_key();
         let checker = Checker::new(None);
-        let raw = proof(&key, "POST", "https://as.example/oauth/token?x=1#y", None, None).unwrap();
+        let raw = proof(
+            &key,
+            "POST",
+            "https://as.example/oauth/token?x=1#y",
+            None,
+            None,
+        )
+        .unwrap();
         let checked = checker.check(&raw, &post(URL), now()).unwrap();
         assert_eq!(checked.jkt, key.thumbprint());
         assert_eq!(
@@ -287,18 +294,29 @@ mod tests {
             checker.check(&raw, &post(URL), now()).unwrap_err(),
             ProofError::Method
         );
-        let raw = proof(&key, "POST", "https://other.example/oauth/token", None, None).unwrap();
+        let raw = proof(
+            &key,
+            "POST",
+            "https://other.example/oauth/token",
+            None,
+            None,
+        )
+        .unwrap();
         assert_eq!(
             checker.check(&raw, &post(URL), now()).unwrap_err(),
             ProofError::Url
         );
         let raw = proof(&key, "POST", URL, None, None).unwrap();
         assert_eq!(
-            checker.check(&raw, &post(URL), now() + MAX_AGE + 5).unwrap_err(),
+            checker
+                .check(&raw, &post(URL), now() + MAX_AGE + 5)
+                .unwrap_err(),
             ProofError::Time
         );
         assert_eq!(
-            checker.check(&raw, &post(URL), now() - MAX_AHEAD - 5).unwrap_err(),
+            checker
+                .check(&raw, &post(URL), now() - MAX_AHEAD - 5)
+                .unwrap_err(),
             ProofError::Time
         );
         let api = Request {
@@ -330,9 +348,7 @@ mod tests {
         let stranger = new_key().sign(Map::new(), &json!({})).unwrap();
         let forged = format!("{input}.{}", stranger.rsplit_once('.').unwrap().1);
         assert_eq!(
-            checker
-                .check(&forged, &post(URL), now())
-                .unwrap_err(),
+            checker.check(&forged, &post(URL), now()).unwrap_err(),
             ProofError::Signature
         );
         let mut header = Map::new();
@@ -385,9 +401,7 @@ mod tests {
         let start = now();
         checker.first_use("a", start).unwrap();
         // Rotated once: still remembered.
-        assert!(checker
-            .first_use("a", start + MAX_AGE + MAX_AHEAD)
-            .is_err());
+        assert!(checker.first_use("a", start + MAX_AGE + MAX_AHEAD).is_err());
         checker.first_use("b", start + MAX_AGE + MAX_AHEAD).unwrap();
         assert!(checker
             .first_use("b", start + 2 * (MAX_AGE + MAX_AHEAD) - 1)

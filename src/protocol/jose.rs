@@ -90,8 +90,8 @@ impl SigningKey {
 
     /// A private key from a PEM file: RSA (PKCS#1 or PKCS#8) or P-256 (PKCS#8).
     pub fn from_pem(pem: &str) -> Result<SigningKey, KeyError> {
-        let (label, der) =
-            rsa::pkcs8::der::pem::decode_vec(pem.trim().as_bytes()).map_err(|_| KeyError::NotPem)?;
+        let (label, der) = rsa::pkcs8::der::pem::decode_vec(pem.trim().as_bytes())
+            .map_err(|_| KeyError::NotPem)?;
         match label {
             "RSA PRIVATE KEY" => RsaKeyPair::from_der(&der)
                 .map(|pair| SigningKey::rsa(pair))

@@ -295,7 +295,9 @@ impl TokenValidator {
         // A refresh token is active too, for its own client: it is no access token.
         let token_type = answer.get("token_type").and_then(Value::as_str);
         let access = |t: &str| {
-            t.eq_ignore_ascii_case("bearer") || t.eq_ignore_ascii_case("dpop") || t == "access_token"
+            t.eq_ignore_ascii_case("bearer")
+                || t.eq_ignore_ascii_case("dpop")
+                || t == "access_token"
         };
         if token_type.is_some_and(|t| !access(t)) {
             return Err(AccessTokenError::Refused("it is not an access token"));

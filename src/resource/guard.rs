@@ -181,7 +181,10 @@ impl<'r, R: Resource, S: ScopeSet> FromRequest<'r> for Bearer<R, S> {
             }
         };
         if let Err(e) = binding(req, state, presented, claims.jkt()) {
-            log::info!("resource `{}`: a token's presentation was refused: {e}", R::NAME);
+            log::info!(
+                "resource `{}`: a token's presentation was refused: {e}",
+                R::NAME
+            );
             let status = Status::Unauthorized;
             let challenge = crate::bearer::dpop_challenge(e);
             crate::bearer::refuse(req, status, Some(challenge), Some(e.code()), &e.to_string());

@@ -110,10 +110,9 @@ pub(crate) async fn verify(
         Some(ClientAuthMethod::PrivateKeyJwt) => signed_by_keys(state, client, raw).await?,
         Some(ClientAuthMethod::ClientSecretJwt) => {
             // Runtime clients' secrets are kept hashed: only a configured secret signs.
-            let secret = client
-                .secret
-                .as_ref()
-                .ok_or(refused("the client has no secret to check an assertion with"))?;
+            let secret = client.secret.as_ref().ok_or(refused(
+                "the client has no secret to check an assertion with",
+            ))?;
             let key = ProviderKey::new_symmetric(secret.expose().as_bytes().to_vec());
             verify_with(raw, &SECRET_ALGS, &JsonWebKeySet::new(vec![key])).map_err(signature)?
         }
@@ -178,7 +177,9 @@ async fn signed_by_keys(
         // Public keys only: a symmetric key in a JWK Set is not the client's to sign with.
         let shared = openidconnect::core::CoreJsonWebKeyType::Symmetric;
         if keys.keys().iter().any(|k| *k.key_type() == shared) {
-            return Err(AssertionError::Refused("the client's jwks holds a shared key"));
+            return Err(AssertionError::Refused(
+                "the client's jwks holds a shared key",
+            ));
         }
         return verify_with(raw, &KEY_ALGS, &keys).map_err(signature);
     }
@@ -187,9 +188,9 @@ async fn signed_by_keys(
         .as_deref()
         .ok_or(AssertionError::Refused("the client registered no keys"))?;
     let keys = &state.client_keys;
-    let jwks = keys
-        .jwks(uri)
-        .ok_or(AssertionError::Refused("the client's jwks_uri is not a URL"))?;
+    let jwks = keys.jwks(uri).ok_or(AssertionError::Refused(
+        "the client's jwks_uri is not a URL",
+    ))?;
     let http = match client.registered_at {
         Some(_) => &keys.public_only,
         None => &keys.trusted,

@@ -9,8 +9,8 @@ use rocket::request::{FromRequest, Outcome, Request};
 use rocket::{Ignite, Rocket, Sentinel};
 
 use super::store::{TokenHash, TokenKind};
-use crate::protocol::dpop::ProofError;
 use super::ServerState;
+use crate::protocol::dpop::ProofError;
 use crate::util::now;
 pub use crate::ScopeSet;
 
@@ -118,7 +118,13 @@ fn fail<T>(
 fn fail_dpop<T>(req: &Request<'_>, error: ProofError) -> Outcome<T, BearerError> {
     let status = Status::Unauthorized;
     let challenge = crate::bearer::dpop_challenge(error);
-    crate::bearer::refuse(req, status, Some(challenge), Some(error.code()), &error.to_string());
+    crate::bearer::refuse(
+        req,
+        status,
+        Some(challenge),
+        Some(error.code()),
+        &error.to_string(),
+    );
     Outcome::Error((status, BearerError::InvalidToken))
 }
 

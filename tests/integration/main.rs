@@ -26,6 +26,8 @@ mod provider;
 #[cfg(feature = "oidc")]
 mod resource;
 #[cfg(feature = "server")]
+mod sender;
+#[cfg(feature = "server")]
 mod server;
 mod session_store;
 mod signed_requests;

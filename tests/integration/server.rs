@@ -13,12 +13,14 @@ use oauth2::{
 };
 use rocket::serde::json::Value;
 
-const REDIRECT: &str = "http://127.0.0.1:9999/cb";
+pub(crate) const REDIRECT: &str = "http://127.0.0.1:9999/cb";
 
 type Client = BasicClient<EndpointSet, EndpointNotSet, EndpointNotSet, EndpointNotSet, EndpointSet>;
 
 /// The `oauth2` crate's HTTP client, over reqwest, following no redirects.
-async fn http(request: oauth2::HttpRequest) -> Result<oauth2::HttpResponse, reqwest::Error> {
+pub(crate) async fn http(
+    request: oauth2::HttpRequest,
+) -> Result<oauth2::HttpResponse, reqwest::Error> {
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()?;
@@ -30,17 +32,17 @@ async fn http(request: oauth2::HttpRequest) -> Result<oauth2::HttpResponse, reqw
     Ok(builder.body(response.bytes().await?.to_vec()).unwrap())
 }
 
-struct Server {
+pub(crate) struct Server {
     _running: Running,
-    url: String,
-    metadata: Value,
+    pub(crate) url: String,
+    pub(crate) metadata: Value,
 }
 
 async fn start_server(access_token_ttl: u64) -> Server {
     start_server_with(access_token_ttl, free_port(), "").await
 }
 
-async fn start_server_with(access_token_ttl: u64, port: u16, extra: &str) -> Server {
+pub(crate) async fn start_server_with(access_token_ttl: u64, port: u16, extra: &str) -> Server {
     let header = crate::common::example::rocket_toml_header(port);
     // The `openid` scope below needs signing keys (unless the test gives its own).
     let keys = match extra.contains("signing_keys") {
@@ -113,7 +115,7 @@ resource_server = true
 }
 
 impl Server {
-    fn client(&self, id: &str, secret: Option<&str>) -> Client {
+    pub(crate) fn client(&self, id: &str, secret: Option<&str>) -> Client {
         let mut client = BasicClient::new(ClientId::new(id.into()))
             .set_auth_uri(
                 AuthUrl::new(
@@ -135,7 +137,7 @@ impl Server {
     }
 
     /// A browser signed in as `user`.
-    async fn signed_in(&self, user: &str) -> Browser {
+    pub(crate) async fn signed_in(&self, user: &str) -> Browser {
         let browser = Browser::new();
         let r = browser
             .client()
@@ -150,7 +152,7 @@ impl Server {
 
     /// Opens `authorize_url` in `browser`, answers the consent page with `decision`, and
     /// returns the redirect's query parameters.
-    async fn consent(
+    pub(crate) async fn consent(
         &self,
         browser: &Browser,
         authorize_url: &str,
@@ -179,7 +181,11 @@ impl Server {
     }
 
     /// Runs the authorization code flow (with PKCE) up to the code.
-    async fn code(&self, client: &Client, scopes: &[&str]) -> (String, PkceCodeVerifier) {
+    pub(crate) async fn code(
+        &self,
+        client: &Client,
+        scopes: &[&str],
+    ) -> (String, PkceCodeVerifier) {
         let browser = self.signed_in("alice").await;
         let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
         let (url, state) = client
@@ -869,7 +875,7 @@ async fn the_tls_requirement_ignores_forwarding_headers() {
     assert!(body.contains("access_token"), "{body}");
 }
 
-struct NoOwner;
+pub(crate) struct NoOwner;
 
 #[rocket::async_trait]
 impl rocket_oauth::server::ResourceOwner for NoOwner {

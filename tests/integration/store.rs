@@ -184,7 +184,10 @@ async fn single_use_values(store: &dyn ServerStore) {
     let old = TokenHash::of(&format!("old-{}", rocket_oauth_test_nonce()));
     assert!(store.use_once(&old, now - 1).await.unwrap());
     store.purge(now).await.unwrap();
-    assert!(!store.use_once(&jti, now + 60).await.unwrap(), "kept until it expires");
+    assert!(
+        !store.use_once(&jti, now + 60).await.unwrap(),
+        "kept until it expires"
+    );
 }
 
 async fn device_authorizations(store: &dyn ServerStore) {

@@ -107,8 +107,8 @@ pub(crate) fn verify_embedded(
     if PRIVATE.iter().any(|m| jwk.contains_key(*m)) {
         return Err(JwsError::Signature("the header carries a private key"));
     }
-    let key: ProviderKey = serde_json::from_value(Value::Object(jwk.clone()))
-        .map_err(|_| JwsError::Malformed)?;
+    let key: ProviderKey =
+        serde_json::from_value(Value::Object(jwk.clone())).map_err(|_| JwsError::Malformed)?;
     if !compatible(&key, &jws.alg)
         || key
             .verify_signature(&jws.alg, jws.input.as_bytes(), &jws.signature)

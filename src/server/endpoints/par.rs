@@ -36,7 +36,11 @@ struct Pushed {
 
 /// `POST <base_path>/par`: checks the request as `authorize` would and answers `201` with
 /// its `request_uri` and lifetime.
-pub(super) async fn push<'r>(req: &'r Request<'_>, data: Data<'r>, state: &ServerState) -> Outcome<'r> {
+pub(super) async fn push<'r>(
+    req: &'r Request<'_>,
+    data: Data<'r>,
+    state: &ServerState,
+) -> Outcome<'r> {
     let (params, client) = match authenticated_form(req, data, state).await {
         Ok(found) => found,
         Err(outcome) => return outcome,
@@ -107,7 +111,11 @@ pub(super) async fn use_once(state: &ServerState, params: &Params) -> Result<(),
     };
     let ttl = i64::try_from(state.config.pushed_request_ttl).unwrap_or(60);
     let until = now().saturating_add(ttl);
-    match state.store.use_once(&TokenHash::of(request_uri), until).await {
+    match state
+        .store
+        .use_once(&TokenHash::of(request_uri), until)
+        .await
+    {
         Ok(true) => Ok(()),
         Ok(false) => Err("this authorization request was answered already".into()),
         Err(e) => {

@@ -219,19 +219,22 @@ impl Asked {
             .clone()
             .unwrap_or_else(|| "client_secret_basic".into());
         let keys = auth_method == "private_key_jwt";
-        let public = match auth_method.as_str() {
-            _ if state.config.fapi2 && !keys => return refuse(
-                "invalid_client_metadata",
-                "token_endpoint_auth_method must be private_key_jwt (FAPI 2.0)",
-            ),
-            "client_secret_basic" | "client_secret_post" | "private_key_jwt" => false,
-            "none" => true,
-            _ => return refuse(
-                "invalid_client_metadata",
-                "token_endpoint_auth_method must be client_secret_basic, client_secret_post, \
+        let public =
+            match auth_method.as_str() {
+                _ if state.config.fapi2 && !keys => {
+                    return refuse(
+                        "invalid_client_metadata",
+                        "token_endpoint_auth_method must be private_key_jwt (FAPI 2.0)",
+                    )
+                }
+                "client_secret_basic" | "client_secret_post" | "private_key_jwt" => false,
+                "none" => true,
+                _ => return refuse(
+                    "invalid_client_metadata",
+                    "token_endpoint_auth_method must be client_secret_basic, client_secret_post, \
                  private_key_jwt or none",
-            ),
-        };
+                ),
+            };
         if keys {
             check_keys(&metadata)?;
         }

@@ -16,11 +16,11 @@ use sha2::{Digest, Sha256};
 use super::client_auth::authenticated_form;
 use super::device::Polled;
 use super::{json_response, oauth_error, requested_scopes, Params};
+use crate::protocol::dpop::{ProofError, Request as DpopRequest};
 use crate::server::config::{AccessTokenFormat, GrantType, RegisteredClient};
 use crate::server::oidc::IdTokenFor;
 use crate::server::resources::INVALID_TARGET;
 use crate::server::store::{CodeGrant, ServerStoreError, TokenHash, TokenKind, TokenRecord};
-use crate::protocol::dpop::{ProofError, Request as DpopRequest};
 use crate::server::ServerState;
 use crate::util::{ct_eq, now, random_token};
 

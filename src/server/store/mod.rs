@@ -484,7 +484,11 @@ pub trait ServerStore: Send + Sync + 'static {
     /// a pushed authorization request); `false` if it was recorded already (a replay).
     /// Atomic. _Default:_ [`ServerStoreError::Unsupported`] (no `private_key_jwt` and no
     /// pushed authorization requests then).
-    async fn use_once(&self, _value: &TokenHash, _expires_at: i64) -> Result<bool, ServerStoreError> {
+    async fn use_once(
+        &self,
+        _value: &TokenHash,
+        _expires_at: i64,
+    ) -> Result<bool, ServerStoreError> {
         Err(ServerStoreError::Unsupported("single-use values"))
     }
 

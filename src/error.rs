@@ -122,7 +122,8 @@ impl LoginError {
         match self {
             LoginError::Flow(
                 FlowError::Token(TokenError::Http(_) | TokenError::InvalidResponse(_))
-                | FlowError::Userinfo(_),
+                | FlowError::Userinfo(_)
+                | FlowError::Pushed(_),
             ) => true,
             #[cfg(feature = "oidc")]
             LoginError::Flow(FlowError::Discovery(_)) => true,

@@ -107,7 +107,10 @@
 //! | `base_path` | where the routes are mounted | `/auth/<name>` |
 //! | `confirm` | `GET login` shows a confirmation page; its CSRF-checked POST starts the login | `false` |
 //! | `pkce` | send a PKCE S256 challenge | `true` |
-//! | `client_auth` | `client_secret_basic` or `client_secret_post` | `client_secret_basic` |
+//! | `client_auth` | `client_secret_basic`, `client_secret_post`, `private_key_jwt` (RFC 7523 assertions signed with `client_key`) or `client_secret_jwt` (HS256 with the secret) | `client_secret_basic` |
+//! | `client_key`, `client_key_id`, `client_assertion_audience`, `jwks_route` | `private_key_jwt`: the private key (PEM file or text; ES256 or RS256), its `kid`, the assertions' `aud` (`token_endpoint` or `issuer`), and `GET <base_path>/jwks` publishing the public key (see [`config::SenderConfig`]) | none, the thumbprint, `token_endpoint`, `false` |
+//! | `dpop` | RFC 9449: DPoP-bound tokens (a key per login, proofs on token, refresh and API calls) | `false` |
+//! | `par`, `par_url` | RFC 9126: push authorization requests first (`true` always, `false` never unless required) | when the provider advertises it |
 //! | `form_post` | the provider calls back with a cross-site POST | `false` |
 //! | `logout_via_get` | also accept `GET logout` | `false` |
 //! | `secure_cookies` | mark cookies `Secure` | `true` under TLS |

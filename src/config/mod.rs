@@ -16,6 +16,7 @@ mod oidc;
 mod placeholders;
 #[cfg(feature = "oidc")]
 mod resource;
+mod sender;
 #[cfg(test)]
 mod tests;
 
@@ -38,6 +39,8 @@ use self::oidc::OidcKeys;
 use self::placeholders::Placeholders;
 #[cfg(feature = "oidc")]
 pub use self::resource::{ResourceConfig, TokenFormat};
+use self::sender::SenderKeys;
+pub use self::sender::{AssertionAudience, SenderConfig};
 pub use crate::access::{AccessConfig, Policy, Rule};
 use crate::error::ConfigError;
 use crate::protocol::build::FlowSettings;
@@ -168,6 +171,8 @@ pub struct ProviderConfig {
     /// The most parameters a callback may carry; more are refused (`400`) before anything
     /// is decoded. Providers send fewer than ten. _Default:_ `32`.
     pub max_callback_params: usize,
+    /// Client assertions, DPoP and pushed authorization requests.
+    pub sender: SenderConfig,
     /// The signed client secret (`client_secret_jwt`, feature `apple`).
     #[cfg(feature = "apple")]
     pub(crate) signed_secret: Option<std::sync::Arc<crate::protocol::signed_secret::SignedSecret>>,
@@ -430,7 +435,8 @@ impl ProviderConfig {
                 ProtocolConfig::OAuth1(oauth1.resolve(&keys, &placeholders)?)
             }
         };
-        raw.resolve(&keys, protocol, tls)
+        let sender: SenderKeys = layered.extract_inner(key).map_err(extract)?;
+        raw.resolve(&keys, protocol, tls, sender)
     }
 
     /// The protocol's settings for its flow, built once at ignite.
@@ -453,6 +459,9 @@ impl ProviderConfig {
             params,
             #[cfg(feature = "apple")]
             signed_secret: self.signed_secret.clone(),
+            assertion: self.sender.assertion.clone(),
+            dpop: self.sender.dpop,
+            par: self.sender.par,
         };
         // Resolution guarantees the endpoints each protocol needs.
         let fallback = || self.redirect_uri.clone();
@@ -486,6 +495,7 @@ impl ProviderConfig {
                 issuer_aliases: oidc.issuer_aliases.clone(),
                 require_nonce: oidc.require_nonce,
                 backchannel_logout: oidc.backchannel_logout,
+                par_url: self.sender.par_url.clone(),
             }),
             _ => FlowSettings::OAuth2(
                 client,
@@ -496,6 +506,9 @@ impl ProviderConfig {
                     issuer: self.issuer.clone(),
                     revocation_url: self.revocation_url.clone(),
                     device_authorization_url: self.device_authorization_url.clone(),
+                    par_url: self.sender.par_url.clone(),
+                    par_required: false,
+                    issuer_id: self.issuer.clone(),
                 },
             ),
         }
@@ -513,6 +526,7 @@ impl Raw {
     ) -> Result<(), ConfigError> {
         let oidc = fields::<OidcKeys>();
         let oauth1 = fields::<OAuth1Keys>();
+        let sender = fields::<SenderKeys>();
         let token_url =
             (protocol == Protocol::OAuth1 && self.token_url.is_some()).then_some("token_url");
         for key in token_url
@@ -535,7 +549,9 @@ impl Raw {
             let foreign = match protocol {
                 Protocol::OAuth2 => oidc.contains(&key) || oauth1.contains(&key),
                 Protocol::OpenIdConnect => oauth1.contains(&key),
-                Protocol::OAuth1 => oidc.contains(&key) || key == "token_url",
+                Protocol::OAuth1 => {
+                    oidc.contains(&key) || sender.contains(&key) || key == "token_url"
+                }
             };
             if foreign {
                 return Err(ConfigError::NotApplicable {
@@ -543,7 +559,7 @@ impl Raw {
                     protocol: protocol.name(),
                 });
             }
-            if !oidc.contains(&key) && !oauth1.contains(&key) {
+            if !oidc.contains(&key) && !oauth1.contains(&key) && !sender.contains(&key) {
                 return Err(keys.invalid(key, "unknown key"));
             }
         }
@@ -556,9 +572,12 @@ impl Raw {
         keys: &Keys<'_>,
         protocol: ProtocolConfig,
         tls: bool,
+        sender: SenderKeys,
     ) -> Result<ProviderConfig, ConfigError> {
         let kind = protocol.protocol();
         let (client_id, client_secret, redirect_uri) = self.client(keys, &protocol)?;
+        let discovered = matches!(protocol, ProtocolConfig::Oidc(_));
+        let sender = sender.resolve(keys, self.client_auth, client_secret.as_ref(), discovered)?;
         let issuer = non_empty(self.issuer.take());
         #[cfg(feature = "apple")]
         let signed_secret = apple::signed_secret(
@@ -572,7 +591,6 @@ impl Raw {
         apple::refuse(keys, self.client_secret_jwt.as_ref())?;
         // OpenID Connect discovers the endpoints that are not configured; OAuth 1.0a has
         // its own token endpoints.
-        let discovered = matches!(protocol, ProtocolConfig::Oidc(_));
         let endpoint = |value: Option<String>, field: &str| match non_empty(value) {
             Some(url) => keys.endpoint(&url, field).map(Some),
             None if discovered => Ok(None),
@@ -627,6 +645,7 @@ impl Raw {
             api_base_url: keys.optional_endpoint(self.api_base_url, "api_base_url")?,
             api_origins,
             max_callback_params,
+            sender,
             #[cfg(feature = "apple")]
             signed_secret,
         })
@@ -671,7 +690,7 @@ impl Raw {
             {
                 return Err(keys.missing("consumer_secret"));
             }
-            None if !self.pkce && client_secret.is_none() => {
+            None if !self.pkce && client_secret.is_none() && !self.client_auth.by_assertion() => {
                 return Err(keys.invalid(
                     "pkce",
                     "a public client (no client_secret) needs PKCE: nothing else binds the code to it",

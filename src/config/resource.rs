@@ -175,6 +175,12 @@ fn alg(name: &str) -> Option<CoreJwsSigningAlgorithm> {
 
 impl Raw {
     fn resolve(self, keys: &Keys<'_>) -> Result<ResourceConfig, ConfigError> {
+        if self.client_auth.by_assertion() {
+            return Err(keys.invalid(
+                "client_auth",
+                "introspection authenticates with client_secret_basic or client_secret_post",
+            ));
+        }
         let issuer = keys.required(self.issuer, "issuer")?;
         keys.endpoint(&issuer, "issuer")?;
         let resource = non_empty(self.resource).map(|r| r.trim().to_owned());

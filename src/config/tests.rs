@@ -227,8 +227,10 @@ fn every_protocol_key_is_documented() {
     let docs = include_str!("../lib.rs");
     let oidc = fields::<OidcKeys>();
     let oauth1 = fields::<OAuth1Keys>();
+    let sender = fields::<SenderKeys>();
     assert!(oidc.contains(&"tenants") && oauth1.contains(&"signature_method"));
-    for key in oidc.iter().chain(oauth1) {
+    assert!(sender.contains(&"dpop"));
+    for key in oidc.iter().chain(oauth1).chain(sender) {
         assert!(
             docs.contains(&format!("`{key}`")),
             "`{key}` is not in the crate docs"
@@ -249,6 +251,59 @@ fn a_table_may_name_its_own_protocol_only() {
         assert!(
             err.contains("`oauth.p.protocol`") && err.contains("`oauth2`"),
             "{err}"
+        );
+    }
+}
+
+#[test]
+fn sender_keys_are_checked_and_name_their_key() {
+    let base = r#""client_id": "x", "redirect_uri": "http://127.0.0.1/cb""#;
+    let pem = {
+        let (_, pkcs8) = crate::protocol::jose::SigningKey::generate_es256().unwrap();
+        let b64 = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, pkcs8);
+        // PEM lines are 64 characters; JSON writes the newlines as `\\n`.
+        let lines: Vec<String> = b64
+            .as_bytes()
+            .chunks(64)
+            .map(|c| String::from_utf8_lossy(c).into_owned())
+            .collect();
+        format!(
+            "-----BEGIN PRIVATE KEY-----\\n{}\\n-----END PRIVATE KEY-----\\n",
+            lines.join("\\n")
+        )
+    };
+    let ok = resolve(
+        &format!(
+            r#"{{{base}, "client_auth": "private_key_jwt", "client_key": "{pem}", "dpop": true, "par": true, "par_url": "https://p.example/par", "jwks_route": true}}"#
+        ),
+        &DEFAULTS,
+    )
+    .unwrap();
+    assert!(ok.sender.dpop && ok.sender.jwks_route && ok.sender.assertion.is_some());
+    assert_eq!(ok.sender.par, Some(true));
+    let refused = [
+        (r#""client_auth": "private_key_jwt""#, "oauth.p.client_key"),
+        (
+            r#""client_auth": "private_key_jwt", "client_key": "/no/such/key.pem""#,
+            "oauth.p.client_key",
+        ),
+        (r#""client_key": "/no/such/key.pem""#, "oauth.p.client_key"),
+        (
+            r#""client_auth": "client_secret_jwt""#,
+            "oauth.p.client_secret",
+        ),
+        (r#""par": true"#, "oauth.p.par_url"),
+        (
+            r#""jwks_route": true, "client_secret": "s""#,
+            "oauth.p.jwks_route",
+        ),
+        (r#""par_url": "http://p.example/par""#, "oauth.p.par_url"),
+    ];
+    for (keys, key) in refused {
+        let err = resolve(&format!("{{{base}, {keys}}}"), &DEFAULTS).unwrap_err();
+        assert!(
+            err.to_string().contains(&format!("`{key}`")),
+            "{keys}: {err}"
         );
     }
 }

@@ -40,6 +40,10 @@ pub struct Credentials {
     /// The ID token, kept as `id_token_hint` for logout at the provider.
     #[serde(rename = "h", default, skip_serializing_if = "Option::is_none")]
     pub(crate) id_token: Option<Secret>,
+    /// DPoP (RFC 9449): the private key the tokens are bound to (PKCS#8, base64url), made
+    /// for this login and kept with its session (encrypted like the tokens).
+    #[serde(rename = "d", default, skip_serializing_if = "Option::is_none")]
+    pub(crate) dpop_key: Option<Secret>,
 }
 
 impl Credentials {
@@ -53,7 +57,16 @@ impl Credentials {
         self.access_token.expose()
     }
 
-    /// The token type, lowercase (normally `bearer`).
+    /// The DPoP key the tokens are bound to, if they are.
+    pub(crate) fn dpop_signing_key(&self) -> Option<super::jose::SigningKey> {
+        use base64::Engine;
+        let pkcs8 = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(self.dpop_key.as_ref()?.expose())
+            .ok()?;
+        super::jose::SigningKey::es256(&pkcs8).ok()
+    }
+
+    /// The token type, lowercase (`bearer`, or `dpop` for DPoP-bound tokens).
     pub fn token_type(&self) -> &str {
         &self.token_type
     }
@@ -140,6 +153,7 @@ mod tests {
             received_at: 0,
             id_token: None,
             token_secret: None,
+            dpop_key: None,
         };
         let _ = credentials.expires_at();
         assert!(!credentials.expires_within(i64::MAX, 0));

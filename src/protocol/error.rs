@@ -74,6 +74,9 @@ pub enum FlowError {
     /// authorization endpoint.
     #[error("the provider does not offer {0}")]
     Unsupported(&'static str),
+    /// The pushed authorization request (RFC 9126) was refused or failed.
+    #[error("the pushed authorization request failed: {0}")]
+    Pushed(#[source] TokenError),
 }
 
 impl FlowError {

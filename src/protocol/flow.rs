@@ -148,8 +148,9 @@ pub(crate) trait Flow: Send + Sync + 'static {
         -> Result<Credentials, FlowError>;
 
     /// Authorizes an API request with `credentials`: the `Authorization` header value (the
-    /// bearer token of OAuth 2, an OAuth 1.0a signature over `url` and the form body
-    /// `form`), or `None` when the signature went into `url` or `form` itself.
+    /// bearer token of OAuth 2 — `DPoP` for a DPoP-bound one, whose proof the caller adds —,
+    /// an OAuth 1.0a signature over `url` and the form body `form`), or `None` when the
+    /// signature went into `url` or `form` itself.
     fn authorize_request(
         &self,
         _method: &str,
@@ -157,7 +158,11 @@ pub(crate) trait Flow: Send + Sync + 'static {
         _form: Option<&mut Vec<(String, String)>>,
         credentials: &Credentials,
     ) -> Result<Option<String>, HttpError> {
-        Ok(Some(format!("Bearer {}", credentials.access_token())))
+        let scheme = match credentials.dpop_key.is_some() {
+            true => "DPoP",
+            false => "Bearer",
+        };
+        Ok(Some(format!("{scheme} {}", credentials.access_token())))
     }
 
     /// The provider's endpoints (OpenID Connect: discovering them first, if not yet done).

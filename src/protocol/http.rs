@@ -57,6 +57,11 @@ pub(crate) struct Buffered {
     pub status: u16,
     pub content_type: Option<String>,
     pub body: Vec<u8>,
+    /// A `DPoP-Nonce` header (RFC 9449 §8): the nonce the server wants in the next proof.
+    pub dpop_nonce: Option<String>,
+    /// The server refused the request for want of that nonce (`use_dpop_nonce`: a `400`'s
+    /// error from an authorization server, a `401`'s challenge from a resource server).
+    pub wants_dpop_nonce: bool,
 }
 
 /// A pooled `reqwest` client (the version `oauth2` is built against) with the crate's policy.
@@ -100,11 +105,18 @@ impl HttpClient {
             .await
             .map_err(HttpError::from_reqwest)?;
         let status = response.status().as_u16();
-        let content_type = response
-            .headers()
-            .get(reqwest::header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_ascii_lowercase);
+        let header = |name| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        };
+        let content_type =
+            header(reqwest::header::CONTENT_TYPE.as_str()).map(|t| t.to_ascii_lowercase());
+        let dpop_nonce = header("dpop-nonce");
+        // A resource server says it in its challenge (RFC 9449 §9).
+        let challenge = header(reqwest::header::WWW_AUTHENTICATE.as_str());
         if response
             .content_length()
             .is_some_and(|len| len > BODY_LIMIT as u64)
@@ -118,10 +130,22 @@ impl HttpClient {
             }
             body.extend_from_slice(&chunk);
         }
+        let named = |text: &[u8]| {
+            let word = super::dpop::USE_DPOP_NONCE.as_bytes();
+            text.windows(word.len()).any(|w| w == word)
+        };
+        let wants_dpop_nonce = dpop_nonce.is_some()
+            && match status {
+                400 => named(&body),
+                401 => challenge.is_some_and(|c| named(c.as_bytes())),
+                _ => false,
+            };
         Ok(Buffered {
             status,
             content_type,
             body,
+            dpop_nonce,
+            wants_dpop_nonce,
         })
     }
 

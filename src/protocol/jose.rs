@@ -42,7 +42,6 @@ pub(crate) struct SigningKey {
     public: Map<String, Value>,
     /// The `kid` it is published under: the configured one, else the thumbprint.
     kid: String,
-    thumbprint: String,
 }
 
 impl std::fmt::Debug for SigningKey {
@@ -115,12 +114,10 @@ impl SigningKey {
             Value::Object(map) => map,
             _ => Map::new(),
         };
-        let thumbprint = thumbprint(&public).unwrap_or_default();
         SigningKey {
             pair,
+            kid: thumbprint(&public).unwrap_or_default(),
             public,
-            kid: thumbprint.clone(),
-            thumbprint,
         }
     }
 
@@ -146,8 +143,9 @@ impl SigningKey {
     }
 
     /// The RFC 7638 thumbprint of its public key (DPoP's `jkt`).
-    pub fn thumbprint(&self) -> &str {
-        &self.thumbprint
+    #[cfg(test)]
+    pub fn thumbprint(&self) -> String {
+        thumbprint(&self.public).unwrap_or_default()
     }
 
     /// The public key as a bare JWK (what a DPoP proof's header carries).

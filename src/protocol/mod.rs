@@ -2,14 +2,13 @@
 //! `oauth2` and `openidconnect` crates — no Rocket types, typed errors — unit-testable
 //! without a server. Each protocol is one [`Flow`](flow::Flow).
 
+pub(crate) mod assertion;
 pub(crate) mod build;
 pub(crate) mod credentials;
-#[cfg(feature = "oidc")]
 pub(crate) mod dpop;
 pub(crate) mod error;
 pub(crate) mod flow;
 pub(crate) mod http;
-#[cfg(feature = "oidc")]
 pub(crate) mod jose;
 pub(crate) mod oauth1;
 pub(crate) mod oauth2;

@@ -559,6 +559,7 @@ impl Flow for OAuth1Flow {
             received_at: now(),
             id_token: None,
             token_secret: Some(Secret::new(answer["oauth_token_secret"].clone())),
+            dpop_key: None,
         };
         let userinfo = match &self.settings.userinfo_url {
             Some(url) => Some(

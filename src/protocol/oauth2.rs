@@ -24,10 +24,17 @@ use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Value};
 use url::Url;
 
+use std::sync::{Arc, Mutex};
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+
+use super::assertion::ClientAssertion;
 use super::credentials::Credentials;
 use super::error::{FlowError, TokenError};
 use super::flow::{Begin, CallbackParams, Completed, DeviceStart, Flow, ProviderEndpoints};
 use super::http::{Buffered, HttpClient, HttpError};
+use super::jose::SigningKey;
 use crate::secret::Secret;
 use crate::util::now;
 
@@ -42,6 +49,21 @@ pub enum ClientAuth {
     /// `client_id` and `client_secret` in the request body.
     #[serde(alias = "post")]
     ClientSecretPost,
+    /// An assertion signed with the app's private key (`client_key`), RFC 7523: no secret.
+    PrivateKeyJwt,
+    /// An assertion signed (HS256) with the client secret, RFC 7523: the secret itself is
+    /// never sent.
+    ClientSecretJwt,
+}
+
+impl ClientAuth {
+    /// Whether the client authenticates with an assertion instead of its secret.
+    pub(crate) fn by_assertion(self) -> bool {
+        matches!(
+            self,
+            ClientAuth::PrivateKeyJwt | ClientAuth::ClientSecretJwt
+        )
+    }
 }
 
 /// The `oauth2` crate's client, typed with this crate's lenient token response.
@@ -74,6 +96,14 @@ pub(crate) struct ClientSettings {
     /// `client_secret`.
     #[cfg(feature = "apple")]
     pub signed_secret: Option<std::sync::Arc<super::signed_secret::SignedSecret>>,
+    /// RFC 7523 assertions, for `private_key_jwt` and `client_secret_jwt`.
+    pub assertion: Option<Arc<ClientAssertion>>,
+    /// RFC 9449: the tokens are bound to a key of the session's (DPoP proofs on token,
+    /// refresh and API requests).
+    pub dpop: bool,
+    /// RFC 9126: push the authorization request first; `None`: when the provider offers it
+    /// (always when it requires it).
+    pub par: Option<bool>,
 }
 
 impl ClientSettings {
@@ -99,6 +129,13 @@ pub(crate) struct Endpoints {
     pub revocation_url: Option<Url>,
     /// The RFC 8628 device authorization endpoint; `None`: no device grant.
     pub device_authorization_url: Option<Url>,
+    /// The RFC 9126 pushed authorization request endpoint.
+    pub par_url: Option<Url>,
+    /// The provider requires pushed requests (`require_pushed_authorization_requests`).
+    pub par_required: bool,
+    /// The provider's issuer identifier, when known: client assertions may name it as
+    /// their audience.
+    pub issuer_id: Option<String>,
 }
 
 /// What the authorization-code flows remember between `begin` and `complete`.
@@ -133,6 +170,10 @@ pub(crate) fn client_form(
     let mut form = form.to_vec();
     let mut request = http.request(reqwest::Method::POST, url.clone());
     match (secret, auth) {
+        // The assertion is added when the request is sent (a fresh one each time).
+        (_, ClientAuth::PrivateKeyJwt | ClientAuth::ClientSecretJwt) => {
+            form.push(("client_id", client_id));
+        }
         (Some(secret), ClientAuth::ClientSecretBasic) => {
             // RFC 6749 §2.3.1: the id and secret are form-encoded first.
             let encode = |s: &str| -> String {
@@ -161,6 +202,8 @@ pub(crate) struct OAuth2Flow {
     client: OAuth2Client,
     settings: ClientSettings,
     endpoints: Endpoints,
+    /// The authorization server's latest DPoP nonce (RFC 9449 §8).
+    dpop_nonce: Mutex<Option<String>>,
 }
 
 impl OAuth2Flow {
@@ -185,15 +228,188 @@ impl OAuth2Flow {
             .set_redirect_uri(RedirectUrl::from_url(settings.redirect_uri.clone()))
             .set_auth_type(match settings.auth {
                 ClientAuth::ClientSecretBasic => AuthType::BasicAuth,
-                ClientAuth::ClientSecretPost => AuthType::RequestBody,
+                // An assertion goes in the body, next to `client_id`.
+                _ => AuthType::RequestBody,
             });
-        if let Some(secret) = &settings.client_secret {
+        if let (Some(secret), false) = (&settings.client_secret, settings.auth.by_assertion()) {
             client = client.set_client_secret(ClientSecret::new(secret.expose().to_owned()));
         }
         OAuth2Flow {
             client,
             settings,
             endpoints,
+            dpop_nonce: Mutex::new(None),
+        }
+    }
+
+    /// The token endpoint's HTTP client for the `oauth2` crate, proving `dpop` if given.
+    fn token_endpoint<'a>(
+        &'a self,
+        http: &'a HttpClient,
+        url: &'a Url,
+        dpop: Option<&'a SigningKey>,
+    ) -> TokenEndpoint<'a> {
+        TokenEndpoint {
+            flow: self,
+            http,
+            url,
+            dpop,
+        }
+    }
+
+    /// Sends `request` to the authorization server: with a fresh client assertion (when the
+    /// client authenticates with one) and a DPoP proof of `dpop`; sent once more with the
+    /// server's nonce when it asks for one.
+    async fn send_to_server(
+        &self,
+        http: &HttpClient,
+        request: reqwest::Request,
+        dpop: Option<&SigningKey>,
+    ) -> Result<Buffered, HttpError> {
+        let unclonable = || HttpError::Request("the request cannot be sent again".into());
+        let mut attempt = 0;
+        loop {
+            let mut sent = request.try_clone().ok_or_else(unclonable)?;
+            self.add_assertion(&mut sent);
+            if let Some(key) = dpop {
+                let nonce = self
+                    .dpop_nonce
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .clone();
+                let proof = super::dpop::proof(
+                    key,
+                    sent.method().as_str(),
+                    sent.url().as_str(),
+                    nonce.as_deref(),
+                    None,
+                )
+                .and_then(|p| HeaderValue::from_str(&p).ok())
+                .ok_or_else(|| HttpError::Request("the DPoP proof could not be signed".into()))?;
+                sent.headers_mut().insert("DPoP", proof);
+            }
+            let response = http.send(sent).await?;
+            if let Some(nonce) = &response.dpop_nonce {
+                *self.dpop_nonce.lock().unwrap_or_else(|e| e.into_inner()) = Some(nonce.clone());
+            }
+            attempt += 1;
+            if !(dpop.is_some() && response.wants_dpop_nonce && attempt == 1) {
+                return Ok(response);
+            }
+        }
+    }
+
+    /// Adds a fresh client assertion to a form `request`, when the client authenticates
+    /// with one.
+    fn add_assertion(&self, request: &mut reqwest::Request) {
+        let Some(assertion) = &self.settings.assertion else {
+            return;
+        };
+        let mut form = request
+            .body()
+            .and_then(|b| b.as_bytes())
+            .map(|b| String::from_utf8_lossy(b).into_owned())
+            .unwrap_or_default();
+        let e = &self.endpoints;
+        assertion.add_to(
+            &mut form,
+            &self.settings.client_id,
+            &e.token_url,
+            e.issuer_id.as_deref(),
+        );
+        *request.body_mut() = Some(form.into());
+    }
+
+    /// A form `POST` to one of the server's endpoints (revocation, pushed requests),
+    /// authenticated as at the token endpoint.
+    fn form_request(
+        &self,
+        http: &HttpClient,
+        url: &Url,
+        form: &[(&str, &str)],
+    ) -> Result<reqwest::Request, HttpError> {
+        let settings = &self.settings;
+        let secret = settings.secret();
+        let client = (settings.client_id.as_str(), secret.as_ref(), settings.auth);
+        client_form(http, url, client, form)
+    }
+
+    /// A new DPoP key for a new grant, when the tokens are DPoP-bound.
+    fn new_dpop_key(&self) -> Result<Option<(SigningKey, Secret)>, FlowError> {
+        if !self.settings.dpop {
+            return Ok(None);
+        }
+        let (key, pkcs8) = SigningKey::generate_es256()
+            .map_err(|_| TokenError::InvalidResponse("no DPoP key could be generated".into()))?;
+        Ok(Some((key, Secret::new(URL_SAFE_NO_PAD.encode(pkcs8)))))
+    }
+}
+
+/// RFC 6749 §7.1: a client must not use a token type it does not understand. `bearer` (any
+/// case, or no `token_type` at all) is used, and `DPoP` for a request proven with `key`
+/// (RFC 9449 §5), which is then kept with the `credentials` (a `Bearer` answer is not bound).
+fn bind(
+    tokens: &LenientTokenResponse,
+    credentials: &mut Credentials,
+    key: Option<Secret>,
+) -> Result<(), TokenError> {
+    match &tokens.token_type {
+        BasicTokenType::Bearer => credentials.dpop_key = None,
+        BasicTokenType::Extension(t) if key.is_some() && t.eq_ignore_ascii_case("dpop") => {
+            credentials.dpop_key = key;
+        }
+        other => {
+            return Err(TokenError::UnsupportedTokenType(displayable_code(
+                other.as_ref(),
+            )))
+        }
+    }
+    Ok(())
+}
+
+impl OAuth2Flow {
+    /// Starts an authorization request, pushed first to the provider (RFC 9126) when it is
+    /// to be: the browser then carries only `client_id` and the `request_uri`.
+    pub async fn begin_pushed(
+        &self,
+        http: &HttpClient,
+        extra_scope: Option<&str>,
+        nonce: Option<String>,
+    ) -> Result<Begin, FlowError> {
+        let mut begin = self.begin_code(extra_scope, nonce);
+        let Some(par_url) = self.pushed_url() else {
+            return Ok(begin);
+        };
+        let pairs: Vec<(String, String)> = begin.url.query_pairs().into_owned().collect();
+        let form: Vec<(&str, &str)> = pairs
+            .iter()
+            .filter(|(k, _)| k != "client_id")
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        let pushed = |e| FlowError::Pushed(e);
+        let request = self
+            .form_request(http, par_url, &form)
+            .map_err(|e| pushed(TokenError::Http(e)))?;
+        let response = self
+            .send_to_server(http, request, None)
+            .await
+            .map_err(|e| pushed(TokenError::Http(e)))?;
+        let request_uri = pushed_request_uri(&response).map_err(pushed)?;
+        let mut url = self.endpoints.authorize_url.clone();
+        url.query_pairs_mut()
+            .clear()
+            .append_pair("client_id", &self.settings.client_id)
+            .append_pair("request_uri", &request_uri);
+        begin.url = url;
+        Ok(begin)
+    }
+
+    /// Where to push authorization requests, when they are pushed.
+    fn pushed_url(&self) -> Option<&Url> {
+        let e = &self.endpoints;
+        match self.settings.par {
+            Some(false) if !e.par_required => None,
+            _ => e.par_url.as_ref(),
         }
     }
 
@@ -269,12 +485,15 @@ impl OAuth2Flow {
         if let Some(verifier) = verifier {
             request = request.set_pkce_verifier(PkceCodeVerifier::new(verifier));
         }
+        // A new login, a new key (RFC 9449: rotated with the session).
+        let (key, kept) = self.new_dpop_key()?.unzip();
+        let endpoint = self.token_endpoint(http, &self.endpoints.token_url, key.as_ref());
         let tokens = request
-            .request_async(&TokenEndpoint(http, &self.endpoints.token_url))
+            .request_async(&endpoint)
             .await
             .map_err(token_error)?;
-        tokens.check_bearer()?;
-        let credentials = tokens.credentials(&self.settings.scopes, now());
+        let mut credentials = tokens.credentials(&self.settings.scopes, now());
+        bind(&tokens, &mut credentials, kept)?;
         Ok((tokens, credentials))
     }
 
@@ -305,14 +524,17 @@ impl OAuth2Flow {
             .as_ref()
             .ok_or(FlowError::NoRefreshToken)?;
         let refresh_token = RefreshToken::new(refresh_token.expose().to_owned());
+        // The session's key: a bound refresh token needs a proof of it.
+        let key = old.dpop_signing_key();
+        let endpoint = self.token_endpoint(http, &self.endpoints.token_url, key.as_ref());
         let tokens = self
             .client()
             .exchange_refresh_token(&refresh_token)
-            .request_async(&TokenEndpoint(http, &self.endpoints.token_url))
+            .request_async(&endpoint)
             .await
             .map_err(token_error)?;
-        tokens.check_bearer()?;
         let mut credentials = tokens.credentials(&old.scopes, now());
+        bind(&tokens, &mut credentials, old.dpop_key.clone())?;
         if credentials.refresh_token.is_none() {
             credentials.refresh_token = old.refresh_token.clone();
         }
@@ -328,15 +550,18 @@ impl OAuth2Flow {
         scopes: &[String],
     ) -> Result<Credentials, FlowError> {
         let scopes = self.scopes_or_configured(scopes);
+        let (key, kept) = self.new_dpop_key()?.unzip();
+        let endpoint = self.token_endpoint(http, &self.endpoints.token_url, key.as_ref());
         let tokens = self
             .client()
             .exchange_client_credentials()
             .add_scopes(scopes.iter().cloned().map(Scope::new))
-            .request_async(&TokenEndpoint(http, &self.endpoints.token_url))
+            .request_async(&endpoint)
             .await
             .map_err(token_error)?;
-        tokens.check_bearer()?;
-        Ok(tokens.credentials(&scopes, now()))
+        let mut credentials = tokens.credentials(&scopes, now());
+        bind(&tokens, &mut credentials, kept)?;
+        Ok(credentials)
     }
 
     fn scopes_or_configured(&self, scopes: &[String]) -> Vec<String> {
@@ -365,7 +590,7 @@ impl OAuth2Flow {
         let details: StandardDeviceAuthorizationResponse = client
             .exchange_device_code()
             .add_scopes(scopes.iter().cloned().map(Scope::new))
-            .request_async(&TokenEndpoint(http, url))
+            .request_async(&self.token_endpoint(http, url, None))
             .await
             .map_err(token_error)?;
         Ok(DeviceStart { details, scopes })
@@ -380,17 +605,16 @@ impl OAuth2Flow {
         timeout: Duration,
     ) -> Result<Credentials, FlowError> {
         let client = self.client();
+        let (key, kept) = self.new_dpop_key()?.unzip();
+        let endpoint = self.token_endpoint(http, &self.endpoints.token_url, key.as_ref());
         let tokens = client
             .exchange_device_access_token(&start.details)
-            .request_async(
-                &TokenEndpoint(http, &self.endpoints.token_url),
-                tokio::time::sleep,
-                Some(timeout),
-            )
+            .request_async(&endpoint, tokio::time::sleep, Some(timeout))
             .await
             .map_err(token_error)?;
-        tokens.check_bearer()?;
-        Ok(tokens.credentials(&start.scopes, now()))
+        let mut credentials = tokens.credentials(&start.scopes, now());
+        bind(&tokens, &mut credentials, kept)?;
+        Ok(credentials)
     }
 
     /// Revokes the refresh token (which ends the grant at most providers) and the access
@@ -406,12 +630,12 @@ impl OAuth2Flow {
             .map(|t| (t.expose(), "refresh_token"));
         let access = Some((credentials.access_token.expose(), "access_token"));
         for (token, hint) in refresh.into_iter().chain(access) {
-            let settings = &self.settings;
-            let secret = settings.secret();
             let form = [("token", token), ("token_type_hint", hint)];
-            let client = (settings.client_id.as_str(), secret.as_ref(), settings.auth);
-            let outcome = match client_form(http, url, client, &form) {
-                Ok(request) => http.send(request).await.map(|r| r.status),
+            let outcome = match self.form_request(http, url, &form) {
+                Ok(request) => self
+                    .send_to_server(http, request, None)
+                    .await
+                    .map(|r| r.status),
                 Err(e) => Err(e),
             };
             match outcome {
@@ -444,8 +668,8 @@ impl Flow for OAuth2Flow {
         Ok(self.provider_endpoints())
     }
 
-    async fn begin(&self, _http: &HttpClient) -> Result<Begin, FlowError> {
-        Ok(self.begin_code(None, None))
+    async fn begin(&self, http: &HttpClient) -> Result<Begin, FlowError> {
+        self.begin_pushed(http, None, None).await
     }
 
     fn attempt_key<'a>(&self, callback: &'a CallbackParams) -> Option<&'a str> {
@@ -526,11 +750,16 @@ pub(crate) fn displayable_code(code: &str) -> String {
     }
 }
 
-/// The `oauth2` crate's HTTP client for token endpoint calls: the pooled client, plus
-/// [`normalize_token_response`].
-/// The token endpoint's client: the pooled client and the endpoint's parsed URL (the
-/// `oauth2` crate's requests go to it; reusing it spares parsing the URL per request).
-struct TokenEndpoint<'a>(&'a HttpClient, &'a Url);
+/// The `oauth2` crate's HTTP client for token endpoint calls: the pooled client, the
+/// endpoint's parsed URL (the `oauth2` crate's requests go to it; reusing it spares parsing
+/// the URL per request), the flow's client assertions and DPoP proofs
+/// ([`OAuth2Flow::send_to_server`]), then [`normalize_token_response`].
+struct TokenEndpoint<'a> {
+    flow: &'a OAuth2Flow,
+    http: &'a HttpClient,
+    url: &'a Url,
+    dpop: Option<&'a SigningKey>,
+}
 
 impl<'c> AsyncHttpClient<'c> for TokenEndpoint<'_> {
     type Error = HttpError;
@@ -539,8 +768,8 @@ impl<'c> AsyncHttpClient<'c> for TokenEndpoint<'_> {
     fn call(&'c self, request: HttpRequest) -> Self::Future {
         Box::pin(async move {
             let (parts, body) = request.into_parts();
-            let request = if parts.uri == self.1.as_str() {
-                let mut request = reqwest::Request::new(parts.method, self.1.clone());
+            let request = if parts.uri == self.url.as_str() {
+                let mut request = reqwest::Request::new(parts.method, self.url.clone());
                 *request.headers_mut() = parts.headers;
                 *request.body_mut() = Some(body.into());
                 request
@@ -548,8 +777,31 @@ impl<'c> AsyncHttpClient<'c> for TokenEndpoint<'_> {
                 reqwest::Request::try_from(HttpRequest::from_parts(parts, body))
                     .map_err(|e| HttpError::Request(e.without_url().to_string()))?
             };
-            normalize_token_response(self.0.send(request).await?)
+            let response = self
+                .flow
+                .send_to_server(self.http, request, self.dpop)
+                .await?;
+            normalize_token_response(response)
         })
+    }
+}
+
+/// The `request_uri` of a pushed authorization request's answer (RFC 9126 §2.2).
+fn pushed_request_uri(response: &Buffered) -> Result<String, TokenError> {
+    let body: Map<String, Value> = serde_json::from_slice(&response.body)
+        .map_err(|_| TokenError::Http(HttpError::Status(response.status)))?;
+    if let Some(error) = body.get("error").and_then(Value::as_str) {
+        return Err(TokenError::Rejected {
+            error: displayable_code(error),
+            description: body
+                .get("error_description")
+                .and_then(Value::as_str)
+                .map(str::to_owned),
+        });
+    }
+    match body.get("request_uri").and_then(Value::as_str) {
+        Some(uri) if (200..300).contains(&response.status) && !uri.is_empty() => Ok(uri.to_owned()),
+        _ => Err(TokenError::InvalidResponse("no `request_uri`".into())),
     }
 }
 
@@ -614,17 +866,6 @@ fn token_error<T: ::oauth2::ErrorResponseType + AsRef<str> + std::fmt::Display +
 }
 
 impl LenientTokenResponse {
-    /// RFC 6749 §7.1: a client must not use a token type it does not understand. Only
-    /// `bearer` (any case, or no `token_type` at all) is used.
-    fn check_bearer(&self) -> Result<(), TokenError> {
-        match &self.token_type {
-            BasicTokenType::Bearer => Ok(()),
-            other => Err(TokenError::UnsupportedTokenType(displayable_code(
-                other.as_ref(),
-            ))),
-        }
-    }
-
     /// The credentials in this response, received at `now`. Scopes are those granted, or
     /// those requested when the provider does not say.
     pub fn credentials(&self, requested: &[String], now: i64) -> Credentials {
@@ -645,6 +886,7 @@ impl LenientTokenResponse {
             received_at: now,
             id_token: None,
             token_secret: None,
+            dpop_key: None,
         }
     }
 }
@@ -750,6 +992,8 @@ mod tests {
             status,
             content_type: Some(content_type.into()),
             body: body.as_bytes().to_vec(),
+            dpop_nonce: None,
+            wants_dpop_nonce: false,
         }
     }
 
@@ -800,16 +1044,29 @@ mod tests {
     }
 
     #[test]
-    fn only_bearer_tokens_are_used() {
+    fn only_bearer_tokens_and_dpop_tokens_asked_for_are_used() {
+        let key = || Some(Secret::new("the session's key"));
         for ok in [
             r#"{"access_token":"a"}"#,
             r#"{"access_token":"a","token_type":"BEARER"}"#,
         ] {
-            assert!(parse(ok).check_bearer().is_ok(), "{ok}");
+            let t = parse(ok);
+            let mut credentials = t.credentials(&[], 0);
+            bind(&t, &mut credentials, key()).unwrap();
+            assert!(
+                credentials.dpop_key.is_none(),
+                "a bearer token is not bound"
+            );
         }
+        let t = parse(r#"{"access_token":"a","token_type":"DPoP"}"#);
+        let mut credentials = t.credentials(&[], 0);
+        bind(&t, &mut credentials, key()).unwrap();
+        assert!(credentials.dpop_key.is_some());
+        assert_eq!(credentials.token_type(), "dpop");
         for bad in ["mac", "DPoP", "pop", "N_A"] {
             let t = parse(&format!(r#"{{"access_token":"a","token_type":"{bad}"}}"#));
-            let err = t.check_bearer().unwrap_err();
+            let mut credentials = t.credentials(&[], 0);
+            let err = bind(&t, &mut credentials, None).unwrap_err();
             assert!(err.to_string().contains(bad), "{err}");
         }
     }

@@ -438,7 +438,7 @@ mod tests {
             )
         );
         type Change = Box<dyn FnOnce(&mut Map<String, Value>)>;
-        let refused: [(&str, Change); 9] = [
+        let refused: [(&str, Change); 10] = [
             (
                 "issuer",
                 Box::new(|c| drop(c.insert("iss".into(), "https://evil.example".into()))),

@@ -30,6 +30,7 @@ mod tests {
             received_at: 0,
             token_secret: None,
             id_token: Some(Secret::new("j".repeat(1500))),
+            dpop_key: Some(Secret::new("k".repeat(180))),
         };
         let userinfo = serde_json::json!({"id": 1, "bio": "x".repeat(5000)});
         let login = Login::new(credentials, Some(userinfo.clone()), 7);

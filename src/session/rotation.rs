@@ -184,6 +184,7 @@ mod tests {
             received_at: 0,
             token_secret: None,
             id_token: None,
+            dpop_key: None,
         }
     }
 

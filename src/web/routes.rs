@@ -39,6 +39,7 @@ enum Endpoint {
     Check,
     BackchannelLogout,
     FrontchannelLogout,
+    Jwks,
 }
 
 struct ProviderRoute<P> {
@@ -81,6 +82,9 @@ pub(crate) fn routes<P: Provider>(state: &Arc<ProviderState<P>>) -> Vec<Route> {
             list.push((Method::Get, path, Endpoint::FrontchannelLogout));
         }
     }
+    if config.sender.jwks_route {
+        list.push((Method::Get, "/jwks", Endpoint::Jwks));
+    }
     list.into_iter()
         .map(|(method, path, endpoint)| {
             let mut route = Route::new(
@@ -122,6 +126,19 @@ impl<P: Provider> Handler for ProviderRoute<P> {
             Endpoint::Logout => Box::pin(logout(req, state)).await,
             Endpoint::BackchannelLogout => Box::pin(federated::backchannel(req, data, state)).await,
             Endpoint::FrontchannelLogout => Box::pin(federated::frontchannel(req, state)).await,
+            Endpoint::Jwks => {
+                // The client's public key (`private_key_jwt`), for a provider that fetches it.
+                let jwks = state
+                    .config
+                    .sender
+                    .assertion
+                    .as_ref()
+                    .and_then(|a| a.public_jwks());
+                match jwks {
+                    Some(jwks) => Outcome::from(req, Json(jwks)),
+                    None => Outcome::Error(Status::NotFound),
+                }
+            }
             Endpoint::Check => {
                 #[derive(Serialize)]
                 struct Check {

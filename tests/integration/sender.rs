@@ -359,13 +359,7 @@ async fn server_nonces_are_asked_for_and_followed() {
         "jti": random_id(), "htm": "POST", "htu": server.token_endpoint(),
         "iat": unix_now(), "nonce": nonce,
     }));
-    // The assertion was spent by the first request (it authenticated): a fresh one.
-    let assertion = key.assertion("keyed", &server.url);
-    let form = [
-        ("grant_type", "client_credentials"),
-        ("client_assertion_type", ASSERTION_TYPE),
-        ("client_assertion", assertion.as_str()),
-    ];
+    // The proof is checked first: the same assertion is still unspent.
     let (status, body) = json(server.post_token(&form, Some(&proof)).await).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["token_type"], "DPoP");

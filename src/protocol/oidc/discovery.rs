@@ -33,6 +33,11 @@ pub(crate) struct Discovery {
     pub backchannel_logout_supported: bool,
     #[serde(default, deserialize_with = "lenient_bool")]
     pub backchannel_logout_session_supported: bool,
+    /// RFC 9126.
+    #[serde(default)]
+    pub pushed_authorization_request_endpoint: Option<Url>,
+    #[serde(default, deserialize_with = "lenient_bool")]
+    pub require_pushed_authorization_requests: bool,
 }
 
 fn string_list<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {

@@ -47,6 +47,9 @@ pub(crate) struct OidcSettings {
     pub require_nonce: bool,
     /// Back-channel logout is on: discovery warns when the provider does not advertise it.
     pub backchannel_logout: bool,
+    /// The configured pushed authorization request endpoint, used instead of the
+    /// discovered one.
+    pub par_url: Option<Url>,
 }
 
 /// The OpenID Connect flow. Discovery happens on first use and is retried until it succeeds.
@@ -148,7 +151,21 @@ impl OidcFlow {
                     "device_authorization_endpoint",
                 )?,
             },
+            par_url: match &s.par_url {
+                Some(url) => Some(url.clone()),
+                None => checked(
+                    doc.pushed_authorization_request_endpoint.as_ref(),
+                    "pushed_authorization_request_endpoint",
+                )?,
+            },
+            par_required: doc.require_pushed_authorization_requests,
+            issuer_id: Some(doc.issuer.clone()),
         };
+        if s.client.par == Some(true) && endpoints.par_url.is_none() {
+            return Err(DiscoveryError::Endpoint {
+                field: "pushed_authorization_request_endpoint",
+            });
+        }
         if s.backchannel_logout && !doc.backchannel_logout_supported {
             log::warn!(
                 "`{}` does not advertise `backchannel_logout_supported`: it may never post logout tokens",
@@ -186,9 +203,10 @@ impl Flow for OidcFlow {
 
     async fn begin(&self, http: &HttpClient) -> Result<Begin, FlowError> {
         let discovered = self.discovered(http).await?;
-        Ok(discovered
+        discovered
             .oauth2
-            .begin_code(Some("openid"), Some(random_token())))
+            .begin_pushed(http, Some("openid"), Some(random_token()))
+            .await
     }
 
     fn attempt_key<'a>(&self, callback: &'a CallbackParams) -> Option<&'a str> {

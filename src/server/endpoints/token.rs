@@ -29,12 +29,14 @@ pub(super) async fn token<'r>(
     data: Data<'r>,
     state: &ServerState,
 ) -> Outcome<'r> {
-    let (params, client) = match authenticated_form(req, data, state).await {
-        Ok(found) => found,
-        Err(outcome) => return outcome,
-    };
+    // The proof first: a request sent again with a server nonce must find its client
+    // assertion unspent.
     let jkt = match proof_key(req, state) {
         Ok(jkt) => jkt,
+        Err(outcome) => return outcome,
+    };
+    let (params, client) = match authenticated_form(req, data, state).await {
+        Ok(found) => found,
         Err(outcome) => return outcome,
     };
     if jkt.is_none() && (client.dpop_bound_access_tokens || state.config.fapi2) {

@@ -9,7 +9,7 @@ use rocket::http::{ContentType, Header, Status};
 use rocket::{Request, Response};
 use serde_json::{json, Value};
 
-use crate::protocol::dpop::{Checker, ProofError, Request as DpopRequest, DPOP_ALG_NAMES};
+use crate::protocol::oidc::dpop::{Checker, ProofError, Request as DpopRequest, DPOP_ALG_NAMES};
 
 /// The token of an `Authorization: Bearer …` header, if there is one.
 pub(crate) fn token<'a>(req: &'a Request<'_>) -> Option<&'a str> {

@@ -580,13 +580,7 @@ impl Raw {
         let sender = sender.resolve(keys, self.client_auth, client_secret.as_ref(), discovered)?;
         let issuer = non_empty(self.issuer.take());
         #[cfg(feature = "apple")]
-        let signed_secret = apple::signed_secret(
-            keys,
-            self.client_secret_jwt.take(),
-            client_secret.as_ref(),
-            &client_id,
-            issuer.as_deref(),
-        )?;
+        let signed_secret = self.signed_secret(keys, &client_id, &client_secret, &issuer)?;
         #[cfg(not(feature = "apple"))]
         apple::refuse(keys, self.client_secret_jwt.as_ref())?;
         // OpenID Connect discovers the endpoints that are not configured; OAuth 1.0a has
@@ -649,6 +643,25 @@ impl Raw {
             #[cfg(feature = "apple")]
             signed_secret,
         })
+    }
+
+    /// Sign in with Apple's signed client secret, if configured.
+    #[cfg(feature = "apple")]
+    fn signed_secret(
+        &mut self,
+        keys: &Keys<'_>,
+        client_id: &str,
+        client_secret: &Option<Secret>,
+        issuer: &Option<String>,
+    ) -> Result<Option<std::sync::Arc<crate::protocol::signed_secret::SignedSecret>>, ConfigError>
+    {
+        apple::signed_secret(
+            keys,
+            self.client_secret_jwt.take(),
+            client_secret.as_ref(),
+            client_id,
+            issuer.as_deref(),
+        )
     }
 
     /// `max_callback_params` and `success_continue_after`, checked.

@@ -133,6 +133,17 @@ fn five() -> u64 {
     5
 }
 
+/// Introspection authenticates with a secret: the assertion methods are the login's.
+fn refuse_assertions(keys: &Keys<'_>, auth: ClientAuth) -> Result<(), ConfigError> {
+    match auth.by_assertion() {
+        true => Err(keys.invalid(
+            "client_auth",
+            "introspection authenticates with client_secret_basic or client_secret_post",
+        )),
+        false => Ok(()),
+    }
+}
+
 impl ResourceConfig {
     /// Reads and checks `oauth.resource.<name>` of `figment`.
     pub fn from_figment(figment: &Figment, name: &str) -> Result<Self, ConfigError> {
@@ -175,12 +186,7 @@ fn alg(name: &str) -> Option<CoreJwsSigningAlgorithm> {
 
 impl Raw {
     fn resolve(self, keys: &Keys<'_>) -> Result<ResourceConfig, ConfigError> {
-        if self.client_auth.by_assertion() {
-            return Err(keys.invalid(
-                "client_auth",
-                "introspection authenticates with client_secret_basic or client_secret_post",
-            ));
-        }
+        refuse_assertions(keys, self.client_auth)?;
         let issuer = keys.required(self.issuer, "issuer")?;
         keys.endpoint(&issuer, "issuer")?;
         let resource = non_empty(self.resource).map(|r| r.trim().to_owned());

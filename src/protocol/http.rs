@@ -64,6 +64,9 @@ pub(crate) struct Buffered {
     pub wants_dpop_nonce: bool,
 }
 
+/// The `error` of an answer asking for a DPoP proof with a server nonce (RFC 9449 §8, §9).
+pub(crate) const USE_DPOP_NONCE: &str = "use_dpop_nonce";
+
 /// A pooled `reqwest` client (the version `oauth2` is built against) with the crate's policy.
 #[derive(Debug, Clone)]
 pub(crate) struct HttpClient {
@@ -131,7 +134,7 @@ impl HttpClient {
             body.extend_from_slice(&chunk);
         }
         let named = |text: &[u8]| {
-            let word = super::dpop::USE_DPOP_NONCE.as_bytes();
+            let word = USE_DPOP_NONCE.as_bytes();
             text.windows(word.len()).any(|w| w == word)
         };
         let wants_dpop_nonce = dpop_nonce.is_some()

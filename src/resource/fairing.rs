@@ -74,7 +74,7 @@ pub(crate) struct ResourceState<R> {
     /// request's `Host`.
     pub origin: Option<String>,
     /// Checks the proofs of DPoP-bound tokens (RFC 9449 §7).
-    pub dpop: crate::protocol::dpop::Checker,
+    pub dpop: crate::protocol::oidc::dpop::Checker,
     _resource: PhantomData<fn() -> R>,
 }
 
@@ -93,7 +93,7 @@ impl<R: Resource> ResourceState<R> {
         });
         Ok(ResourceState {
             origin,
-            dpop: crate::protocol::dpop::Checker::new(None),
+            dpop: crate::protocol::oidc::dpop::Checker::new(None),
             validator: TokenValidator::new(config.settings()),
             config,
             http,

@@ -129,7 +129,7 @@ fn binding<R: Resource>(
     state: &ResourceState<R>,
     presented: (crate::bearer::Scheme, &str),
     jkt: Option<&str>,
-) -> Result<(), crate::protocol::dpop::ProofError> {
+) -> Result<(), crate::protocol::oidc::dpop::ProofError> {
     let origin = match &state.origin {
         Some(origin) => origin.clone(),
         None => {

@@ -66,11 +66,12 @@ pub(crate) struct ClientKeys {
 }
 
 impl ClientKeys {
-    pub fn new(trusted: reqwest::Client, public_only: reqwest::Client) -> Self {
+    /// On the clients that deliver logout tokens (no redirects, short timeouts).
+    pub fn new(delivery: &super::logout::Delivery) -> Self {
         ClientKeys {
             sets: Mutex::default(),
-            trusted: HttpClient::wrap(trusted),
-            public_only: HttpClient::wrap(public_only),
+            trusted: HttpClient::wrap(delivery.trusted.clone()),
+            public_only: HttpClient::wrap(delivery.public_only.clone()),
         }
     }
 

@@ -10,7 +10,7 @@ use rocket::{Ignite, Rocket, Sentinel};
 
 use super::store::{TokenHash, TokenKind};
 use super::ServerState;
-use crate::protocol::dpop::ProofError;
+use crate::protocol::oidc::dpop::ProofError;
 use crate::util::now;
 pub use crate::ScopeSet;
 

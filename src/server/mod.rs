@@ -288,7 +288,7 @@ pub(crate) struct ServerState {
     /// Seals pushed authorization requests into their `request_uri` (RFC 9126).
     pub pushed: seal::Sealer,
     /// Checks DPoP proofs (RFC 9449), at the token endpoint and in the bearer guards.
-    pub dpop: crate::protocol::dpop::Checker,
+    pub dpop: crate::protocol::oidc::dpop::Checker,
     /// The keys of `private_key_jwt` clients that publish them at a `jwks_uri`.
     pub client_keys: assertion::ClientKeys,
 }
@@ -373,7 +373,7 @@ impl ServerState {
         req: &Request<'_>,
         presented: (crate::bearer::Scheme, &str),
         jkt: Option<&str>,
-    ) -> Result<(), crate::protocol::dpop::ProofError> {
+    ) -> Result<(), crate::protocol::oidc::dpop::ProofError> {
         let origin = self.issuer.origin().ascii_serialization();
         crate::bearer::check_binding(req, &self.dpop, presented, jkt, &origin)
     }
@@ -505,12 +505,9 @@ fn build_state(
         .dpop_nonces
         .then(|| derived_key(rocket, "DPoP nonces"));
     let state = ServerState {
-        dpop: crate::protocol::dpop::Checker::new(nonce_key),
+        dpop: crate::protocol::oidc::dpop::Checker::new(nonce_key),
         pushed: sealer(rocket, "pushed authorization requests"),
-        client_keys: assertion::ClientKeys::new(
-            logout_http.trusted.clone(),
-            logout_http.public_only.clone(),
-        ),
+        client_keys: assertion::ClientKeys::new(&logout_http),
         issuer,
         clients,
         store: Arc::new(MemoryServerStore::default()),

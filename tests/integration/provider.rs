@@ -148,7 +148,13 @@ async fn log_in(browser: &Browser, url: &str) -> reqwest::Response {
         authorize.starts_with(&format!("{url}/oauth/authorize?")),
         "{authorize}"
     );
-    assert!(query_param(&authorize, "nonce").is_some());
+    // The provider advertises pushed requests (RFC 9126): the browser carries only the
+    // client id and the `request_uri`, never the nonce, PKCE challenge or scopes.
+    assert!(
+        query_param(&authorize, "request_uri").is_some(),
+        "{authorize}"
+    );
+    assert!(query_param(&authorize, "nonce").is_none());
     let consent = browser.get(&authorize).await;
     assert_eq!(consent.status(), 200);
     let page = consent.text().await.unwrap();

@@ -118,8 +118,8 @@ async fn the_issuers_jwt_access_tokens_are_accepted_and_every_bad_one_refused() 
             token().typ(None).claim("events", json!({})),
         ),
         (
-            "key-bound (DPoP)",
-            token().claim("cnf", json!({"jkt": "0ZcOCORZNYy"})),
+            "certificate-bound (mTLS)",
+            token().claim("cnf", json!({"x5t#S256": "0ZcOCORZNYy"})),
         ),
     ];
     for (what, token) in refused {
@@ -132,6 +132,7 @@ async fn the_issuers_jwt_access_tokens_are_accepted_and_every_bad_one_refused() 
         );
         assert_eq!(body["error"], "invalid_token", "{what}");
     }
+    dpop_bound_tokens_need_their_proof(&url, &token).await;
     for garbage in ["not-a-jwt", "a.b.c", &"x".repeat(20_000)] {
         let (status, _, _) = call(&url, Some(garbage)).await;
         assert_eq!(status, 401, "{}", &garbage[..garbage.len().min(20)]);
@@ -324,4 +325,66 @@ async fn resource_server_example_takes_the_issuers_tokens() {
         (status, body["error"].as_str()),
         (403, Some("insufficient_scope"))
     );
+}
+
+/// A DPoP-bound JWT (`cnf.jkt`): with a proof of its key for this request (the resource
+/// identifier's origin, `https://api.example`), accepted once; as a bearer token, with a
+/// replayed, stale or wrong proof, or another key's, refused with a DPoP challenge.
+async fn dpop_bound_tokens_need_their_proof(url: &str, token: &dyn Fn() -> SignedToken) {
+    use crate::common::dpop::{b64, random_id, Key};
+    use sha2::{Digest, Sha256};
+    let key = Key::new();
+    let raw = token()
+        .claim("cnf", json!({"jkt": key.thumbprint()}))
+        .encode();
+    let htu = "https://api.example/api/me";
+    let send = |scheme: &'static str, proof: Option<String>| {
+        let request = reqwest::Client::new()
+            .get(format!("{url}/api/me"))
+            .header("Authorization", format!("{scheme} {raw}"));
+        let request = match proof {
+            Some(proof) => request.header("DPoP", proof),
+            None => request,
+        };
+        async move {
+            let r = request.send().await.unwrap();
+            let challenge = r
+                .headers()
+                .get("www-authenticate")
+                .map(|v| v.to_str().unwrap().to_owned());
+            (r.status().as_u16(), challenge.unwrap_or_default())
+        }
+    };
+    let proof = key.proof("GET", htu, Some(&raw));
+    assert_eq!(send("DPoP", Some(proof.clone())).await.0, 200);
+    let stale = key.proof_with(json!({
+        "jti": random_id(), "htm": "GET", "htu": htu, "iat": unix_now() - 600,
+        "ath": b64(&Sha256::digest(raw.as_bytes())),
+    }));
+    let refused = [
+        ("as a bearer token", "Bearer", None),
+        ("replayed", "DPoP", Some(proof)),
+        ("no proof", "DPoP", None),
+        (
+            "wrong htu",
+            "DPoP",
+            Some(key.proof("GET", "https://api.example/other", Some(&raw))),
+        ),
+        (
+            "wrong htm",
+            "DPoP",
+            Some(key.proof("POST", htu, Some(&raw))),
+        ),
+        ("stale", "DPoP", Some(stale)),
+        (
+            "another key",
+            "DPoP",
+            Some(Key::new().proof("GET", htu, Some(&raw))),
+        ),
+    ];
+    for (what, scheme, proof) in refused {
+        let (status, challenge) = send(scheme, proof).await;
+        assert_eq!(status, 401, "{what}");
+        assert!(challenge.starts_with("DPoP "), "{what}: {challenge}");
+    }
 }

@@ -5,110 +5,15 @@
 
 use std::collections::HashMap;
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine;
-use p256::ecdsa::signature::Signer as _;
 use rocket::serde::json::Value;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
+use crate::common::dpop::{b64, random_id, Key};
 use crate::common::*;
 use crate::server::{start_server_with, Server, REDIRECT};
 
 const ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
-
-fn b64(bytes: &[u8]) -> String {
-    URL_SAFE_NO_PAD.encode(bytes)
-}
-
-/// An ES256 key of a client's: it signs DPoP proofs and client assertions.
-pub(crate) struct Key(p256::ecdsa::SigningKey);
-
-impl Key {
-    pub(crate) fn new() -> Key {
-        use p256::elliptic_curve::Generate;
-        Key(p256::ecdsa::SigningKey::try_generate().unwrap())
-    }
-
-    /// The public key as a JWK.
-    pub(crate) fn jwk(&self) -> Value {
-        let point = self.0.verifying_key().to_sec1_point(false);
-        json!({
-            "kty": "EC",
-            "crv": "P-256",
-            "x": b64(point.x().unwrap()),
-            "y": b64(point.y().unwrap()),
-        })
-    }
-
-    /// RFC 7638: what a bound token's `cnf.jkt` is.
-    pub(crate) fn thumbprint(&self) -> String {
-        let jwk = self.jwk();
-        let canonical = format!(
-            r#"{{"crv":"P-256","kty":"EC","x":"{}","y":"{}"}}"#,
-            jwk["x"].as_str().unwrap(),
-            jwk["y"].as_str().unwrap()
-        );
-        b64(&Sha256::digest(canonical.as_bytes()))
-    }
-
-    fn sign(&self, header: Value, claims: Value) -> String {
-        let input = format!(
-            "{}.{}",
-            b64(header.to_string().as_bytes()),
-            b64(claims.to_string().as_bytes())
-        );
-        let signature: p256::ecdsa::Signature = self.0.sign(input.as_bytes());
-        format!("{input}.{}", b64(&signature.to_bytes()))
-    }
-
-    /// A DPoP proof with exactly `claims`.
-    pub(crate) fn proof_with(&self, claims: Value) -> String {
-        let header = json!({ "typ": "dpop+jwt", "alg": "ES256", "jwk": self.jwk() });
-        self.sign(header, claims)
-    }
-
-    /// A fresh proof for `htm htu`, bound to `token` when given.
-    pub(crate) fn proof(&self, htm: &str, htu: &str, token: Option<&str>) -> String {
-        let mut claims = json!({
-            "jti": random_id(),
-            "htm": htm,
-            "htu": htu,
-            "iat": unix_now(),
-        });
-        if let Some(token) = token {
-            claims["ath"] = json!(b64(&Sha256::digest(token.as_bytes())));
-        }
-        self.proof_with(claims)
-    }
-
-    /// A `private_key_jwt` assertion of `client` for `aud`, valid a minute.
-    pub(crate) fn assertion(&self, client: &str, aud: &str) -> String {
-        self.assertion_with(json!({
-            "iss": client,
-            "sub": client,
-            "aud": aud,
-            "jti": random_id(),
-            "iat": unix_now(),
-            "exp": unix_now() + 60,
-        }))
-    }
-
-    fn assertion_with(&self, claims: Value) -> String {
-        self.sign(json!({ "alg": "ES256", "typ": "JWT" }), claims)
-    }
-}
-
-/// A unique `jti`: the clock and a counter.
-fn random_id() -> String {
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static NEXT: AtomicU64 = AtomicU64::new(0);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos();
-    format!("{nanos:x}-{}", NEXT.fetch_add(1, Ordering::Relaxed))
-}
 
 /// The server, with a `private_key_jwt` client (`keyed`, of `key`), a `client_secret_jwt`
 /// one (`hmac`) and `extra` settings.

@@ -3,6 +3,7 @@
 //! whose claims become the user's profile.
 
 pub(crate) mod discovery;
+pub(crate) mod dpop;
 mod id_token;
 pub(crate) mod jwks;
 pub(crate) mod jws;

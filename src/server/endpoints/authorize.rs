@@ -134,19 +134,7 @@ async fn validate<'s>(
             "the client may not use the authorization code grant",
         ));
     }
-    let config = &state.config;
-    let push_required = config.require_pushed_authorization_requests
-        || config.fapi2
-        || client.require_pushed_authorization_requests;
-    if push_required && !params.pushed {
-        return Err(fail(
-            "invalid_request",
-            "authorization requests must be pushed first (RFC 9126)",
-        ));
-    }
-    if config.fapi2 && params.get("code_challenge").is_none() {
-        return Err(fail("invalid_request", "PKCE (S256) is required"));
-    }
+    profile_rules(state, &client, params).map_err(|why| fail("invalid_request", why))?;
     // PKCE protects the client from CSRF too (RFC 9700 §2.1): native and MCP clients that
     // use it often send no state.
     let pkce = params.get("code_challenge").is_some();
@@ -184,6 +172,26 @@ async fn validate<'s>(
         nonce: params.get("nonce").map(str::to_owned),
         max_age: params.get("max_age").map(str::to_owned),
     })
+}
+
+/// Pushed requests (RFC 9126) where the server or the client requires them, and PKCE under
+/// FAPI 2.0.
+fn profile_rules(
+    state: &ServerState,
+    client: &RegisteredClient,
+    params: &Params,
+) -> Result<(), &'static str> {
+    let config = &state.config;
+    let push_required = config.require_pushed_authorization_requests
+        || config.fapi2
+        || client.require_pushed_authorization_requests;
+    if push_required && !params.pushed {
+        return Err("authorization requests must be pushed first (RFC 9126)");
+    }
+    if config.fapi2 && params.get("code_challenge").is_none() {
+        return Err("PKCE (S256) is required");
+    }
+    Ok(())
 }
 
 /// The request's redirect URI, if registered for the client (or the client's only one when
@@ -358,7 +366,7 @@ pub(super) async fn authorize<'r>(req: &'r Request<'_>, state: &ServerState) -> 
     // The browser's parameters (kept on the consent form and through the sign-in: only
     // `client_id` and `request_uri` when the request was pushed), and the request's.
     let params = Params::parse(query.as_bytes());
-    let resolved = match super::par::resolve(state, &params) {
+    let resolved = match super::pushed::resolve(state, &params) {
         Ok(resolved) => resolved,
         Err(message) => return refuse(req, state, AuthzError::Page(message)).await,
     };
@@ -573,7 +581,7 @@ async fn answered<'s>(
         Refused::Mismatch => page("the consent form does not match the request it was shown for"),
     };
     let form = consent::open(state, req.cookies(), token).map_err(refused)?;
-    let resolved = super::par::resolve(state, params).map_err(AuthzError::Page)?;
+    let resolved = super::pushed::resolve(state, params).map_err(AuthzError::Page)?;
     let request = validate(state, resolved.as_ref().unwrap_or(params)).await?;
     let owner = state
         .owner
@@ -607,7 +615,7 @@ pub(super) async fn consent<'r>(
         Err(err) => return refuse(req, state, err).await,
     };
     // A pushed request is answered once (RFC 9126 §4).
-    if let Err(message) = super::par::use_once(state, &params).await {
+    if let Err(message) = super::pushed::use_once(state, &params).await {
         return refuse(req, state, AuthzError::Page(message)).await;
     }
     if params.get("decision") != Some("Accept") {

@@ -8,7 +8,7 @@ use rocket::Request;
 use serde_json::{json, Value};
 
 use super::json_response;
-use crate::protocol::dpop::DPOP_ALG_NAMES;
+use crate::protocol::oidc::dpop::DPOP_ALG_NAMES;
 use crate::server::assertion::KEY_ALGS;
 use crate::server::config::ClientAuthMethod;
 use crate::server::ServerState;

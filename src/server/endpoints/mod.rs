@@ -12,6 +12,7 @@ mod introspect;
 mod metadata;
 mod openid;
 mod par;
+mod pushed;
 mod register;
 mod revoke;
 mod token;

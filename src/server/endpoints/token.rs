@@ -16,7 +16,7 @@ use sha2::{Digest, Sha256};
 use super::client_auth::authenticated_form;
 use super::device::Polled;
 use super::{json_response, oauth_error, requested_scopes, Params};
-use crate::protocol::dpop::{ProofError, Request as DpopRequest};
+use crate::protocol::oidc::dpop::{ProofError, Request as DpopRequest};
 use crate::server::config::{AccessTokenFormat, GrantType, RegisteredClient};
 use crate::server::oidc::IdTokenFor;
 use crate::server::resources::INVALID_TARGET;

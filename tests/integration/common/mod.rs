@@ -204,6 +204,7 @@ pub fn query_param(url: &str, name: &str) -> Option<String> {
 }
 
 pub mod app;
+pub mod dpop;
 pub mod example;
 pub mod rfc5849;
 

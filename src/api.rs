@@ -564,46 +564,12 @@ impl<'r, P> ApiClient<'r, P> {
         let request = request
             .build()
             .map_err(|e| HttpError::Request(e.without_url().to_string()))?;
-        let response = send_proven(http, request, &login.credentials).await?;
+        let response =
+            crate::protocol::dpop::send_proven(http, request, &login.credentials).await?;
         Ok(ApiResponse {
             status: response.status,
             body: response.body,
         })
-    }
-}
-
-/// Sends an API request: with a DPoP proof (RFC 9449 §7) when the credentials are bound to a
-/// key, sent once more with the resource server's nonce when it asks for one (§9).
-async fn send_proven(
-    http: &HttpClient,
-    request: reqwest::Request,
-    credentials: &crate::protocol::credentials::Credentials,
-) -> Result<crate::protocol::http::Buffered, ApiError> {
-    let Some(key) = credentials.dpop_signing_key() else {
-        return Ok(http.send(request).await?);
-    };
-    let unsigned = || HttpError::Request("the DPoP proof could not be signed".into());
-    let mut nonce = None;
-    loop {
-        let mut sent = request
-            .try_clone()
-            .ok_or_else(|| HttpError::Request("the request cannot be sent again".into()))?;
-        let proof = crate::protocol::dpop::proof(
-            &key,
-            sent.method().as_str(),
-            sent.url().as_str(),
-            nonce.as_deref(),
-            Some(credentials.access_token()),
-        )
-        .and_then(|p| reqwest::header::HeaderValue::from_str(&p).ok())
-        .ok_or_else(unsigned)?;
-        sent.headers_mut().insert("DPoP", proof);
-        let response = http.send(sent).await?;
-        if nonce.is_none() && response.wants_dpop_nonce {
-            nonce = response.dpop_nonce.clone();
-            continue;
-        }
-        return Ok(response);
     }
 }
 

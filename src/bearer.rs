@@ -12,6 +12,7 @@ use serde_json::{json, Value};
 use crate::protocol::oidc::dpop::{Checker, ProofError, Request as DpopRequest, DPOP_ALG_NAMES};
 
 /// The token of an `Authorization: Bearer …` header, if there is one.
+#[cfg(feature = "server")]
 pub(crate) fn token<'a>(req: &'a Request<'_>) -> Option<&'a str> {
     match presented(req)? {
         (Scheme::Bearer, token) => Some(token),

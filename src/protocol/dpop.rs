@@ -4,10 +4,10 @@
 use serde_json::{json, Map};
 use url::Url;
 
+use super::credentials::Credentials;
+use super::http::{Buffered, HttpClient, HttpError};
 use super::jose::{sha256_b64, SigningKey};
 use crate::util::random_token;
-
-pub(crate) use super::http::USE_DPOP_NONCE;
 
 /// `url` as a proof's `htu`: without query and fragment.
 pub(crate) fn htu(url: &str) -> Option<String> {
@@ -42,4 +42,40 @@ pub(crate) fn proof(
         claims["ath"] = json!(sha256_b64(token));
     }
     key.sign(header, &claims)
+}
+
+/// Sends a request with `credentials`' access token (its `Authorization` set by the
+/// caller): with a DPoP proof (RFC 9449 §7) when the credentials are bound to a
+/// key, sent once more with the resource server's nonce when it asks for one (§9).
+pub(crate) async fn send_proven(
+    http: &HttpClient,
+    request: reqwest::Request,
+    credentials: &Credentials,
+) -> Result<Buffered, HttpError> {
+    let Some(key) = credentials.dpop_signing_key() else {
+        return http.send(request).await;
+    };
+    let unsigned = || HttpError::Request("the DPoP proof could not be signed".into());
+    let mut nonce = None;
+    loop {
+        let mut sent = request
+            .try_clone()
+            .ok_or_else(|| HttpError::Request("the request cannot be sent again".into()))?;
+        let proof = proof(
+            &key,
+            sent.method().as_str(),
+            sent.url().as_str(),
+            nonce.as_deref(),
+            Some(credentials.access_token()),
+        )
+        .and_then(|p| reqwest::header::HeaderValue::from_str(&p).ok())
+        .ok_or_else(unsigned)?;
+        sent.headers_mut().insert("DPoP", proof);
+        let response = http.send(sent).await?;
+        if nonce.is_none() && response.wants_dpop_nonce {
+            nonce = response.dpop_nonce.clone();
+            continue;
+        }
+        return Ok(response);
+    }
 }

@@ -74,9 +74,10 @@ pub enum FlowError {
     /// authorization endpoint.
     #[error("the provider does not offer {0}")]
     Unsupported(&'static str),
-    /// The pushed authorization request (RFC 9126) was refused or failed.
+    /// The pushed authorization request (RFC 9126) was refused (the OAuth error code) or
+    /// failed.
     #[error("the pushed authorization request failed: {0}")]
-    Pushed(#[source] TokenError),
+    Pushed(String),
 }
 
 impl FlowError {

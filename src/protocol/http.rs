@@ -153,6 +153,7 @@ impl HttpClient {
     }
 
     /// `GET url` (with a bearer token, if given), expecting a JSON document.
+    #[cfg(feature = "oidc")]
     pub async fn get_json<T: serde::de::DeserializeOwned>(
         &self,
         url: &Url,

@@ -31,7 +31,7 @@ pub(crate) enum KeyError {
 }
 
 enum Pair {
-    Ec(EcdsaKeyPair),
+    Ec(Box<EcdsaKeyPair>),
     Rsa(Box<RsaKeyPair>),
 }
 
@@ -84,7 +84,7 @@ impl SigningKey {
             "x": b64(&point[1..33]),
             "y": b64(&point[33..]),
         });
-        Ok(SigningKey::with_public(Pair::Ec(pair), public))
+        Ok(SigningKey::with_public(Pair::Ec(Box::new(pair)), public))
     }
 
     /// A private key from a PEM file: RSA (PKCS#1 or PKCS#8) or P-256 (PKCS#8).
@@ -93,7 +93,7 @@ impl SigningKey {
             .map_err(|_| KeyError::NotPem)?;
         match label {
             "RSA PRIVATE KEY" => RsaKeyPair::from_der(&der)
-                .map(|pair| SigningKey::rsa(pair))
+                .map(SigningKey::rsa)
                 .map_err(|_| KeyError::Unsupported),
             "PRIVATE KEY" => match RsaKeyPair::from_pkcs8(&der) {
                 Ok(pair) => Ok(SigningKey::rsa(pair)),

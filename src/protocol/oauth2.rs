@@ -386,7 +386,12 @@ impl OAuth2Flow {
             .filter(|(k, _)| k != "client_id")
             .map(|(k, v)| (k.as_str(), v.as_str()))
             .collect();
-        let pushed = |e| FlowError::Pushed(e);
+        let pushed = |e: TokenError| {
+            FlowError::Pushed(match e {
+                TokenError::Rejected { error, .. } => format!("the provider answered `{error}`"),
+                other => other.to_string(),
+            })
+        };
         let request = self
             .form_request(http, par_url, &form)
             .map_err(|e| pushed(TokenError::Http(e)))?;
@@ -506,10 +511,27 @@ impl OAuth2Flow {
         let Some(url) = &self.endpoints.userinfo_url else {
             return Ok(None);
         };
-        http.get_json(url, Some(credentials.access_token()))
+        let scheme = match credentials.dpop_key.is_some() {
+            true => "DPoP",
+            false => "Bearer",
+        };
+        let request = http
+            .request(reqwest::Method::GET, url.clone())
+            .header(
+                reqwest::header::AUTHORIZATION,
+                format!("{scheme} {}", credentials.access_token()),
+            )
+            .build()
+            .map_err(|e| FlowError::Userinfo(HttpError::Request(e.without_url().to_string())))?;
+        let response = super::dpop::send_proven(http, request, credentials)
             .await
+            .map_err(FlowError::Userinfo)?;
+        if !(200..300).contains(&response.status) {
+            return Err(FlowError::Userinfo(HttpError::Status(response.status)));
+        }
+        serde_json::from_slice(&response.body)
             .map(Some)
-            .map_err(FlowError::Userinfo)
+            .map_err(|_| FlowError::Userinfo(HttpError::InvalidJson))
     }
 
     /// Exchanges the refresh token for new tokens (RFC 6749 §6). An answer without a refresh

@@ -7,7 +7,7 @@ use rocket::response::Redirect;
 use rocket::serde::json::{json, Value};
 use rocket::{get, routes, Request};
 use rocket_oauth::server::{AuthorizationServer, ResourceOwner, SignOut};
-use rocket_oauth::{AccessToken, Provider, ProviderDefaults, User};
+use rocket_oauth::{AccessToken, ApiClient, Provider, ProviderDefaults, User};
 
 use crate::common::*;
 
@@ -80,6 +80,24 @@ fn id_token(token: AccessToken<Sso>) -> String {
         .to_owned()
 }
 
+/// The login's access token and its type.
+#[get("/access-token")]
+fn access_token(token: AccessToken<Sso>) -> Value {
+    let credentials = token.credentials();
+    json!({ "token": credentials.access_token(), "type": credentials.token_type() })
+}
+
+/// The provider's userinfo, fetched with the API client (refreshing when needed).
+#[get("/userinfo-via-api?<url>")]
+async fn userinfo_via_api(api: ApiClient<'_, Sso>, url: &str) -> Value {
+    match api.get(url).await {
+        Ok(response) => {
+            json!({ "status": response.status(), "body": response.json::<Value>().ok() })
+        }
+        Err(e) => json!({ "error": e.to_string() }),
+    }
+}
+
 #[get("/whoami")]
 fn whoami(user: User<Sso>) -> Value {
     json!({ "subject": user.subject, "email": user.verified_email(), "name": user.name })
@@ -132,7 +150,17 @@ async fn start_app(
     let rocket = rocket::custom(figment)
         .attach(AuthorizationServer::new(Users))
         .attach(Sso.fairing())
-        .mount("/", routes![sign_in, whoami, id_token, app_logout]);
+        .mount(
+            "/",
+            routes![
+                sign_in,
+                whoami,
+                id_token,
+                access_token,
+                userinfo_via_api,
+                app_logout
+            ],
+        );
     launch(rocket).await
 }
 
@@ -144,10 +172,13 @@ async fn log_in(browser: &Browser, url: &str) -> reqwest::Response {
         .get(&format!("{url}/auth/sso/login?next=/whoami"))
         .await;
     let authorize = location(&r);
-    assert!(
-        authorize.starts_with(&format!("{url}/oauth/authorize?")),
-        "{authorize}"
-    );
+    if !authorize.starts_with(&format!("{url}/oauth/authorize?")) {
+        panic!(
+            "no redirect to the provider: {} {}",
+            r.status(),
+            r.text().await.unwrap()
+        );
+    }
     // The provider advertises pushed requests (RFC 9126): the browser carries only the
     // client id and the `request_uri`, never the nonce, PKCE challenge or scopes.
     assert!(
@@ -923,4 +954,108 @@ fn jwt_claims(token: &str) -> Value {
         .decode(part)
         .unwrap();
     serde_json::from_slice(&bytes).unwrap()
+}
+
+/// Issue 29: this crate's client with `private_key_jwt`, pushed requests and DPoP logs in to
+/// its own OpenID Provider in FAPI 2.0 mode (which requires all three), calls userinfo with
+/// DPoP-bound tokens (at login and through the API client), refreshes, and logs out (its
+/// tokens revoked with an assertion).
+#[rocket::async_test]
+async fn a_fapi2_login_with_private_key_jwt_pushed_requests_and_dpop() {
+    use crate::common::dpop::Key;
+    let key = Key::new();
+    let jwk = key.jwk();
+    let url = start_app(
+        |url| {
+            json!({
+                "fapi2": true,
+                "access_token_ttl": 2,
+                "clients": [{
+                    "id": "app", "name": "The app",
+                    "token_endpoint_auth_method": "private_key_jwt",
+                    "jwks": {"keys": [jwk]},
+                    "redirect_uris": [format!("{url}/auth/sso/callback")],
+                    "post_logout_redirect_uris": [format!("{url}/bye")],
+                    "scopes": ["openid", "profile", "email"],
+                }],
+            })
+        },
+        |_| {
+            json!({"sso": {
+                "client_secret": "",
+                "client_auth": "private_key_jwt",
+                "client_key": key.pem(),
+                "client_assertion_audience": "issuer",
+                "par": true,
+                "dpop": true,
+            }})
+        },
+    )
+    .await;
+    let browser = Browser::new();
+    let who: Value = log_in(&browser, &url).await.json().await.unwrap();
+    assert_eq!(
+        who["email"], "alice@example.com",
+        "userinfo with a DPoP-bound token"
+    );
+    let token = browser.json(&format!("{url}/access-token")).await;
+    assert_eq!(token["type"], "dpop");
+    let raw = token["token"].as_str().unwrap().to_owned();
+    // The stolen token alone is useless.
+    let r = reqwest::Client::new()
+        .get(format!("{url}/oauth/userinfo"))
+        .bearer_auth(&raw)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+
+    let via_api = format!(
+        "{url}/userinfo-via-api?url={}",
+        urlencode(&format!("{url}/oauth/userinfo"))
+    );
+    let answer = browser.json(&via_api).await;
+    assert_eq!(answer["status"], 200, "{answer}");
+    assert_eq!(answer["body"]["sub"], "alice");
+    // The access token expires: the next call refreshes (a proof of the same key) first.
+    rocket::tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
+    let answer = browser.json(&via_api).await;
+    assert_eq!(answer["status"], 200, "{answer}");
+    let refreshed = browser.json(&format!("{url}/access-token")).await;
+    assert_ne!(refreshed["token"], token["token"], "refreshed");
+    assert_eq!(refreshed["type"], "dpop");
+
+    // Logging out revokes the tokens at the provider, authenticated by an assertion.
+    let r = browser.post(&format!("{url}/auth/sso/logout")).await;
+    assert!(location(&r).starts_with(&format!("{url}/oauth/end_session?")));
+    let introspect = |token: String| {
+        let assertion = key.assertion("app", &url);
+        let endpoint = format!("{url}/oauth/introspect");
+        async move {
+            let r = reqwest::Client::new()
+                .post(endpoint)
+                .form(&[
+                    ("token", token.as_str()),
+                    (
+                        "client_assertion_type",
+                        "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+                    ),
+                    ("client_assertion", assertion.as_str()),
+                ])
+                .send()
+                .await
+                .unwrap();
+            r.json::<Value>().await.unwrap()
+        }
+    };
+    let current = refreshed["token"].as_str().unwrap().to_owned();
+    let mut active = true;
+    for _ in 0..50 {
+        active = introspect(current.clone()).await["active"] == true;
+        if !active {
+            break;
+        }
+        rocket::tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(!active, "revoked at logout");
 }

@@ -71,7 +71,7 @@ impl ProofError {
     /// The error code of the answer (RFC 9449 §7.1, §8, §9).
     pub fn code(self) -> &'static str {
         match self {
-            ProofError::Nonce => crate::protocol::dpop::USE_DPOP_NONCE,
+            ProofError::Nonce => crate::protocol::http::USE_DPOP_NONCE,
             ProofError::Key => "invalid_token",
             _ => "invalid_dpop_proof",
         }
@@ -124,6 +124,7 @@ impl Checker {
     }
 
     /// The nonce to hand out now (`DPoP-Nonce`), when this server asks for them.
+    #[cfg(any(feature = "server", test))]
     pub fn nonce(&self) -> Option<String> {
         self.nonce_for(crate::util::now().div_euclid(NONCE_PERIOD))
     }

@@ -70,6 +70,7 @@ pub(crate) async fn verify_jws(
 
 /// Checks `raw`'s signature with a key of `keys` (a client's registered keys, or a shared
 /// secret as an `oct` key): its `alg` must be one of `algs`.
+#[cfg(feature = "server")]
 pub(crate) fn verify_with(
     raw: &str,
     algs: &[CoreJwsSigningAlgorithm],
@@ -195,13 +196,16 @@ impl<'a> Jws<'a> {
     }
 
     /// Checks the signature with the keys that may have made it: the one named by `kid` (or,
-    /// without `kid`, each), of the algorithm's key type, allowed to sign with it (the same
-    /// rules openidconnect applies to ID tokens).
+    /// without `kid`, each; a key published without a `kid` may have made any), of the
+    /// algorithm's key type, allowed to sign with it (the same rules openidconnect applies
+    /// to ID tokens).
     fn verify(&self, keys: &KeySet) -> Check {
         let mut candidates = keys
             .keys()
             .iter()
-            .filter(|key| self.kid.is_none() || key.key_id() == self.kid.as_ref())
+            .filter(|key| {
+                self.kid.is_none() || key.key_id().is_none() || key.key_id() == self.kid.as_ref()
+            })
             .filter(|key| compatible(key, &self.alg))
             .peekable();
         if candidates.peek().is_none() {

@@ -33,7 +33,7 @@ pub(super) async fn token<'r>(
     // assertion unspent.
     let jkt = match proof_key(req, state) {
         Ok(jkt) => jkt,
-        Err(outcome) => return outcome,
+        Err(outcome) => return *outcome,
     };
     let (params, client) = match authenticated_form(req, data, state).await {
         Ok(found) => found,
@@ -83,13 +83,16 @@ pub(super) async fn token<'r>(
 
 /// The key of the request's DPoP proof (its thumbprint), if it has one; a refused proof is
 /// answered at once (`use_dpop_nonce` with a fresh `DPoP-Nonce`, or `invalid_dpop_proof`).
-fn proof_key<'r>(req: &'r Request<'_>, state: &ServerState) -> Result<Option<String>, Outcome<'r>> {
+fn proof_key<'r>(
+    req: &'r Request<'_>,
+    state: &ServerState,
+) -> Result<Option<String>, Box<Outcome<'r>>> {
     let refuse = |e: ProofError| {
         let mut outcome = oauth_error(req, Status::BadRequest, e.code(), &e.to_string());
         if let (Outcome::Success(response), Some(nonce)) = (&mut outcome, state.dpop.nonce()) {
             response.set_header(Header::new("DPoP-Nonce", nonce));
         }
-        outcome
+        Box::new(outcome)
     };
     let Some(raw) = crate::bearer::proof(req).map_err(refuse)? else {
         return Ok(None);

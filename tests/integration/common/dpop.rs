@@ -22,6 +22,15 @@ impl Key {
         Key(p256::ecdsa::SigningKey::try_generate().unwrap())
     }
 
+    /// The private key in PKCS#8 PEM (what `oauth.<name>.client_key` takes).
+    pub fn pem(&self) -> String {
+        use p256::pkcs8::EncodePrivateKey;
+        self.0
+            .to_pkcs8_pem(p256::pkcs8::LineEnding::LF)
+            .unwrap()
+            .to_string()
+    }
+
     /// The public key as a JWK.
     pub fn jwk(&self) -> Value {
         let point = self.0.verifying_key().to_sec1_point(false);

@@ -93,7 +93,7 @@ pub(crate) fn check_binding(
 }
 
 /// The `WWW-Authenticate` challenge for a refused DPoP presentation (RFC 9449 §7.1).
-pub(crate) fn dpop_challenge(error: ProofError) -> String {
+fn dpop_challenge(error: ProofError) -> String {
     format!(
         "DPoP error=\"{}\", error_description=\"{error}\", algs=\"{}\"",
         error.code(),
@@ -101,11 +101,33 @@ pub(crate) fn dpop_challenge(error: ProofError) -> String {
     )
 }
 
+/// The headers that refuse a DPoP presentation: the challenge, and a fresh `DPoP-Nonce`
+/// when the checker asks for nonces (RFC 9449 §9: the client retries with it).
+pub(crate) fn proof_refusal(checker: &Checker, error: ProofError) -> Vec<Header<'static>> {
+    let mut headers = vec![Header::new("WWW-Authenticate", dpop_challenge(error))];
+    if let Some(nonce) = checker.nonce() {
+        headers.push(Header::new("DPoP-Nonce", nonce));
+    }
+    headers
+}
+
+/// Records on `req` that a guard refused its DPoP presentation (401, with
+/// [`proof_refusal`]'s headers).
+pub(crate) fn refuse_proof(req: &Request<'_>, checker: &Checker, error: ProofError) {
+    record(
+        req,
+        Status::Unauthorized,
+        proof_refusal(checker, error),
+        Some(error.code()),
+        &error.to_string(),
+    );
+}
+
 /// Why a guard refused the request, and how to say so.
 struct Refusal {
     status: Status,
-    /// The `WWW-Authenticate` value, if any.
-    challenge: Option<String>,
+    /// `WWW-Authenticate`, and `DPoP-Nonce` for a DPoP refusal.
+    headers: Vec<Header<'static>>,
     body: Value,
 }
 
@@ -119,6 +141,20 @@ pub(crate) fn refuse(
     error: Option<&str>,
     description: &str,
 ) {
+    let headers = challenge
+        .map(|c| Header::new("WWW-Authenticate", c))
+        .into_iter()
+        .collect();
+    record(req, status, headers, error, description);
+}
+
+fn record(
+    req: &Request<'_>,
+    status: Status,
+    headers: Vec<Header<'static>>,
+    error: Option<&str>,
+    description: &str,
+) {
     let body = match error {
         Some(code) => json!({ "error": code, "error_description": description }),
         None => json!({ "error_description": description }),
@@ -126,7 +162,7 @@ pub(crate) fn refuse(
     req.local_cache(|| {
         Some(Refusal {
             status,
-            challenge,
+            headers,
             body,
         })
     });
@@ -142,8 +178,8 @@ pub(crate) fn answer<'r>(req: &'r Request<'_>, res: &mut Response<'r>) {
     if refusal.status != res.status() {
         return;
     }
-    if let Some(challenge) = &refusal.challenge {
-        res.set_header(Header::new("WWW-Authenticate", challenge.clone()));
+    for header in &refusal.headers {
+        res.set_header(header.clone());
     }
     if res.content_type().is_none_or(|t| t.is_html()) {
         let body = refusal.body.to_string();

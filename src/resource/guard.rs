@@ -185,10 +185,8 @@ impl<'r, R: Resource, S: ScopeSet> FromRequest<'r> for Bearer<R, S> {
                 "resource `{}`: a token's presentation was refused: {e}",
                 R::NAME
             );
-            let status = Status::Unauthorized;
-            let challenge = crate::bearer::dpop_challenge(e);
-            crate::bearer::refuse(req, status, Some(challenge), Some(e.code()), &e.to_string());
-            return Outcome::Error((status, ResourceError::InvalidToken));
+            crate::bearer::refuse_proof(req, &state.dpop, e);
+            return Outcome::Error((Status::Unauthorized, ResourceError::InvalidToken));
         }
         let scopes = claims.scopes();
         if !S::granted_in(&scopes) {

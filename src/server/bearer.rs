@@ -115,17 +115,13 @@ fn fail<T>(
 }
 
 /// Fails the guard for a DPoP presentation that does not hold (RFC 9449 §7.1).
-fn fail_dpop<T>(req: &Request<'_>, error: ProofError) -> Outcome<T, BearerError> {
-    let status = Status::Unauthorized;
-    let challenge = crate::bearer::dpop_challenge(error);
-    crate::bearer::refuse(
-        req,
-        status,
-        Some(challenge),
-        Some(error.code()),
-        &error.to_string(),
-    );
-    Outcome::Error((status, BearerError::InvalidToken))
+fn fail_dpop<T>(
+    req: &Request<'_>,
+    state: &ServerState,
+    error: ProofError,
+) -> Outcome<T, BearerError> {
+    crate::bearer::refuse_proof(req, &state.dpop, error);
+    Outcome::Error((Status::Unauthorized, BearerError::InvalidToken))
 }
 
 #[rocket::async_trait]
@@ -148,7 +144,7 @@ impl<'r> FromRequest<'r> for BearerToken {
                     && state.resources.is_for_own(&record.audience) =>
             {
                 if let Err(e) = state.check_binding(req, presented, record.jkt.as_deref()) {
-                    return fail_dpop(req, e);
+                    return fail_dpop(req, state, e);
                 }
                 Outcome::Success(BearerToken {
                     owner: record.owner,

@@ -957,9 +957,10 @@ fn jwt_claims(token: &str) -> Value {
 }
 
 /// Issue 29: this crate's client with `private_key_jwt`, pushed requests and DPoP logs in to
-/// its own OpenID Provider in FAPI 2.0 mode (which requires all three), calls userinfo with
-/// DPoP-bound tokens (at login and through the API client), refreshes, and logs out (its
-/// tokens revoked with an assertion).
+/// its own OpenID Provider in FAPI 2.0 mode (which requires all three; with DPoP server
+/// nonces, which it follows at every endpoint), calls userinfo with DPoP-bound tokens (at
+/// login and through the API client), refreshes, and logs out (its tokens revoked with an
+/// assertion).
 #[rocket::async_test]
 async fn a_fapi2_login_with_private_key_jwt_pushed_requests_and_dpop() {
     use crate::common::dpop::Key;
@@ -969,6 +970,7 @@ async fn a_fapi2_login_with_private_key_jwt_pushed_requests_and_dpop() {
         |url| {
             json!({
                 "fapi2": true,
+                "dpop_nonces": true,
                 "access_token_ttl": 2,
                 "clients": [{
                     "id": "app", "name": "The app",

@@ -268,6 +268,72 @@ async fn server_nonces_are_asked_for_and_followed() {
     let (status, body) = json(server.post_token(&form, Some(&proof)).await).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["token_type"], "DPoP");
+
+    // The API asks for a nonce the same way (RFC 9449 §9: 401, `use_dpop_nonce` in the
+    // challenge, a `DPoP-Nonce` header), and takes the proof that has it.
+    let token = body["access_token"].as_str().unwrap();
+    let me = format!("{}/api/me", server.url);
+    let r = server
+        .me("DPoP", token, Some(&key.proof("GET", &me, Some(token))))
+        .await;
+    assert_eq!(r.status(), 401);
+    let challenge = r.headers()["www-authenticate"].to_str().unwrap();
+    assert!(
+        challenge.contains("error=\"use_dpop_nonce\""),
+        "{challenge}"
+    );
+    let nonce = r.headers()["dpop-nonce"].to_str().unwrap().to_owned();
+    let proof = key.proof_with(json!({
+        "jti": random_id(), "htm": "GET", "htu": me, "iat": unix_now(), "nonce": nonce,
+        "ath": b64(&Sha256::digest(token.as_bytes())),
+    }));
+    let (status, body) = json(server.me("DPoP", token, Some(&proof)).await).await;
+    assert_eq!(status, 200, "{body}");
+
+    // And so does userinfo, for a bound token granted `openid`.
+    let client = server.client("oidc", Some("oidc-secret"));
+    let (code, verifier) = server.code(&client, &["openid"]).await;
+    let proof = key.proof_with(json!({
+        "jti": random_id(), "htm": "POST", "htu": server.token_endpoint(),
+        "iat": unix_now(), "nonce": nonce,
+    }));
+    let form = [
+        ("grant_type", "authorization_code"),
+        ("code", code.as_str()),
+        ("redirect_uri", REDIRECT),
+        ("client_id", "oidc"),
+        ("client_secret", "oidc-secret"),
+        ("code_verifier", verifier.secret().as_str()),
+    ];
+    let (status, body) = json(server.post_token(&form, Some(&proof)).await).await;
+    assert_eq!(status, 200, "{body}");
+    let token = body["access_token"].as_str().unwrap();
+    let userinfo = server.metadata["userinfo_endpoint"].as_str().unwrap();
+    let get = |proof: String| {
+        reqwest::Client::new()
+            .get(userinfo)
+            .header("Authorization", format!("DPoP {token}"))
+            .header("DPoP", proof)
+            .send()
+    };
+    let r = get(key.proof("GET", userinfo, Some(token))).await.unwrap();
+    assert_eq!(r.status(), 401);
+    let challenge = r.headers()["www-authenticate"].to_str().unwrap();
+    assert!(
+        challenge.contains("error=\"use_dpop_nonce\""),
+        "{challenge}"
+    );
+    let nonce = r.headers()["dpop-nonce"].to_str().unwrap().to_owned();
+    let proof = key.proof_with(json!({
+        "jti": random_id(), "htm": "GET", "htu": userinfo, "iat": unix_now(), "nonce": nonce,
+        "ath": b64(&Sha256::digest(token.as_bytes())),
+    }));
+    let (status, body) = json(get(proof).await.unwrap()).await;
+    assert_eq!(
+        (status, body["sub"].as_str()),
+        (200, Some("alice")),
+        "{body}"
+    );
 }
 
 /// `client_credentials` for `keyed` with `assertion`.

@@ -124,7 +124,6 @@ impl Checker {
     }
 
     /// The nonce to hand out now (`DPoP-Nonce`), when this server asks for them.
-    #[cfg(any(feature = "server", test))]
     pub fn nonce(&self) -> Option<String> {
         self.nonce_for(crate::util::now().div_euclid(NONCE_PERIOD))
     }

@@ -44,11 +44,23 @@ pub(super) async fn userinfo<'r>(req: &'r Request<'_>, state: &ServerState) -> O
             && !r.revoked
             && r.expires_at > now()
             && r.scopes.iter().any(|s| s == "openid")
-            && presented.is_some_and(|p| state.check_binding(req, p, r.jkt.as_deref()).is_ok())
     });
-    let Some((owner, scopes)) = live.and_then(|r| Some((r.owner?, r.scopes))) else {
+    let (Some(record), Some(presented)) = (live, presented) else {
         return invalid_token(req);
     };
+    if let Err(e) = state.check_binding(req, presented, record.jkt.as_deref()) {
+        let body = json!({ "error": e.code(), "error_description": e.to_string() });
+        return json_response(req, Status::Unauthorized, body).map(|mut response| {
+            for header in crate::bearer::proof_refusal(&state.dpop, e) {
+                response.set_header(header);
+            }
+            response
+        });
+    }
+    let Some(owner) = record.owner else {
+        return invalid_token(req);
+    };
+    let scopes = record.scopes;
     let mut claims = state.owner.claims(&owner, &scopes).await;
     claims.insert("sub".into(), Value::String(owner));
     json_response(req, Status::Ok, Value::Object(claims))

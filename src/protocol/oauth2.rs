@@ -169,11 +169,15 @@ pub(crate) fn client_form(
     let (client_id, secret, auth) = client;
     let mut form = form.to_vec();
     let mut request = http.request(reqwest::Method::POST, url.clone());
+    let basic = auth == ClientAuth::ClientSecretBasic && secret.is_some();
+    // Unless Basic authentication names the client, the body does; a pushed authorization
+    // request names it there already (RFC 9126 §2.1).
+    if !basic && !form.iter().any(|(k, _)| *k == "client_id") {
+        form.push(("client_id", client_id));
+    }
     match (secret, auth) {
         // The assertion is added when the request is sent (a fresh one each time).
-        (_, ClientAuth::PrivateKeyJwt | ClientAuth::ClientSecretJwt) => {
-            form.push(("client_id", client_id));
-        }
+        (_, ClientAuth::PrivateKeyJwt | ClientAuth::ClientSecretJwt) | (None, _) => {}
         (Some(secret), ClientAuth::ClientSecretBasic) => {
             // RFC 6749 §2.3.1: the id and secret are form-encoded first.
             let encode = |s: &str| -> String {
@@ -182,10 +186,8 @@ pub(crate) fn client_form(
             request = request.basic_auth(encode(client_id), Some(encode(secret.expose())));
         }
         (Some(secret), ClientAuth::ClientSecretPost) => {
-            form.push(("client_id", client_id));
             form.push(("client_secret", secret.expose()));
         }
-        (None, _) => form.push(("client_id", client_id)),
     }
     let body: String = url::form_urlencoded::Serializer::new(String::new())
         .extend_pairs(form)
@@ -383,7 +385,6 @@ impl OAuth2Flow {
         let pairs: Vec<(String, String)> = begin.url.query_pairs().into_owned().collect();
         let form: Vec<(&str, &str)> = pairs
             .iter()
-            .filter(|(k, _)| k != "client_id")
             .map(|(k, v)| (k.as_str(), v.as_str()))
             .collect();
         let pushed = |e: TokenError| {

@@ -452,3 +452,44 @@ async fn application_templates_override_the_defaults() {
     assert_eq!(r.status(), 400);
     assert!(r.text().await.unwrap().contains("Login expired"));
 }
+
+/// RFC 9126 §2.1: a pushed request carries the whole authorization request, `client_id`
+/// included, also when the client authenticates with HTTP Basic (node oidc-provider refuses
+/// a pushed request without it); the browser then carries only `client_id` and `request_uri`.
+#[rocket::async_test]
+async fn a_pushed_request_names_the_client_beside_basic_authentication() {
+    use rocket::http::Method;
+    const URI: &str = "urn:ietf:params:oauth:request_uri:pushed";
+    let idp = start_idp().await;
+    idp.endpoint(Method::Post, "/par", |_| {
+        MockResponse::json(serde_json::json!({ "request_uri": URI, "expires_in": 60 })).status(201)
+    });
+    let par = format!("{}/par", idp.url);
+    let app = start_app(&idp, false, |f| {
+        f.merge(("oauth.idp.par", true))
+            .merge(("oauth.idp.par_url", par))
+    })
+    .await;
+    let r = Browser::new()
+        .get(&format!("{}/auth/idp/login?next=/me", app.url))
+        .await;
+    assert_eq!(r.status(), 303);
+    let authorize = location(&r);
+    let client_id = query_param(&authorize, "client_id").expect(&authorize);
+    assert_eq!(query_param(&authorize, "request_uri").as_deref(), Some(URI));
+    assert_eq!(query_param(&authorize, "state"), None, "{authorize}");
+    let pushed = idp.requests_to("/par");
+    assert_eq!(pushed.len(), 1);
+    let pushed = &pushed[0];
+    assert!(pushed
+        .header("authorization")
+        .unwrap()
+        .starts_with("Basic "));
+    assert_eq!(pushed.form_param("client_id"), Some(client_id));
+    assert_eq!(pushed.form_param("client_secret"), None);
+    assert_eq!(
+        pushed.form_param("code_challenge_method").as_deref(),
+        Some("S256")
+    );
+    assert!(pushed.form_param("state").is_some());
+}

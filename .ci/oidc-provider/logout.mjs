@@ -5,6 +5,7 @@
 // sign-in and consent pages, its logout confirmation) is done with fetch and a small
 // cookie jar. Usage: OP_PORT=.. APP_ONE=<url> APP_TWO=<url> node logout.mjs
 import Provider from 'oidc-provider';
+import { follow, request, signIn, submit } from './browser.mjs';
 
 const issuer = `http://127.0.0.1:${process.env.OP_PORT}`;
 const [one, two] = [process.env.APP_ONE, process.env.APP_TWO];
@@ -38,46 +39,13 @@ provider.on('backchannel.success', (ctx, client) => delivered.push(['ok', client
 provider.on('backchannel.error', (ctx, err, client) => delivered.push(['error', client.clientId, err.message]));
 const server = provider.listen(Number(process.env.OP_PORT));
 
-// The browser: cookies by host (as browsers keep them, whatever the port), redirects by hand.
-const jar = new Map();
-const host = (url) => new URL(url).hostname;
-const keep = (url, r) => {
-  for (const line of r.headers.getSetCookie()) {
-    const [pair, ...attrs] = line.split(';');
-    const [name, value] = [pair.slice(0, pair.indexOf('=')).trim(), pair.slice(pair.indexOf('=') + 1)];
-    const expired = attrs.some((a) => /max-age=0|expires=thu, 01 jan 1970/i.test(a.trim()));
-    const cookies = jar.get(host(url)) ?? new Map();
-    if (expired || value === '') cookies.delete(name); else cookies.set(name, value);
-    jar.set(host(url), cookies);
-  }
-};
-const cookie = (url) => [...(jar.get(host(url)) ?? new Map())].map(([n, v]) => `${n}=${v}`).join('; ');
-async function request(url, init = {}) {
-  const r = await fetch(url, { ...init, redirect: 'manual', headers: { ...init.headers, cookie: cookie(url), accept: 'text/html' } });
-  keep(url, r);
-  return r;
-}
-async function follow(url, init) {
-  let r = await request(url, init);
-  for (let hops = 0; r.status >= 300 && r.status < 400 && hops < 20; hops += 1) {
-    url = new URL(r.headers.get('location'), url).href;
-    r = await request(url);
-  }
-  return { r, url };
-}
-const submit = (url, fields) => follow(url, {
-  method: 'POST', body: new URLSearchParams(fields),
-  headers: { 'content-type': 'application/x-www-form-urlencoded' },
-});
 const fail = (why) => { console.error(`FAILED: ${why}`); server.close(); process.exit(1); };
 const me = async (app) => (await request(`${app}/me`, { headers: { accept: 'application/json' } })).status;
 
 try {
   // Log in to instance one: the provider's sign-in page, then its consent page.
-  let { r, url } = await follow(`${one}/auth/idp/login?next=/me`);
-  if (!url.includes('/interaction/')) fail(`no sign-in page: ${r.status} ${url}`);
-  ({ r, url } = await submit(url, { prompt: 'login', login: 'alice', password: 'x' }));
-  if (url.includes('/interaction/')) ({ r, url } = await submit(url, { prompt: 'consent' }));
+  let { r, url, failed } = await signIn(await follow(`${one}/auth/idp/login?next=/me`));
+  if (failed) fail(failed);
   if (r.status !== 200 || !url.startsWith(one)) fail(`the login ended at ${url}: ${r.status} ${await r.text()}`);
   for (const app of [one, two]) {
     if (await me(app) !== 200) fail(`${app}/me is not logged in after the login`);

@@ -6,7 +6,7 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 binary="$1"
 : "${REDIS_URL:?a Redis server for the shared sessions}"
-. "$here/../node.sh" "$here" logout.mjs
+. "$here/../node.sh" "$here" logout.mjs browser.mjs
 
 op_port="$(free_port)"
 one_port="$(free_port)"

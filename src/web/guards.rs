@@ -107,7 +107,9 @@ impl<P> AccessToken<P> {
         self.login.credentials.access_token()
     }
 
-    /// The token type, lowercase (normally `bearer`).
+    /// The token type, lowercase: normally `bearer`; `dpop` for a DPoP-bound token (`dpop =
+    /// true`), which is presented with a proof of the login's key: call the API through
+    /// [`ApiClient`](crate::ApiClient), which holds the key, not with [`secret`](Self::secret).
     pub fn token_type(&self) -> &str {
         self.login.credentials.token_type()
     }

@@ -1,8 +1,9 @@
 // openid-client (OpenID Certified) as a FAPI 2.0 client of examples/auth_server.rs: it
 // authenticates with private_key_jwt, pushes its authorization request (PAR), binds its
-// tokens to a DPoP key (following the server's DPoP nonces), then calls userinfo and the
-// app's API with proofs and refreshes; the bare token, presented as a Bearer token, is
-// refused. Usage: OP=<issuer> CLIENT_ID=.. CLIENT_KEY=<PEM path> KID=.. node fapi.mjs
+// code (by the proof on the pushed request: another key cannot redeem it) and its tokens to
+// a DPoP key, following the server's DPoP nonces, then calls userinfo and the app's API with
+// proofs and refreshes; the bare token, presented as a Bearer token, is refused.
+// Usage: OP=<issuer> CLIENT_ID=.. CLIENT_KEY=<PEM path> KID=.. node fapi.mjs
 import { createPrivateKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import * as client from 'openid-client';
@@ -55,6 +56,12 @@ r = await fetch(`${op}/oauth/authorize`, {
 const back = r.headers.get('location');
 if (!back) fail(`no redirect after consent: ${r.status} ${page.slice(0, 300)}`);
 
+// The proof on the pushed request bound the code to the DPoP key: another key cannot redeem it.
+const checks = { pkceCodeVerifier: code_verifier, expectedNonce: nonce, idTokenExpected: true };
+const stranger = client.getDPoPHandle(config, await client.randomDPoPKeyPair('ES256'));
+const refused = await client.authorizationCodeGrant(config, new URL(back), checks, undefined, { DPoP: stranger })
+  .then(() => 'accepted', (e) => e.error ?? e.message);
+if (refused !== 'invalid_grant') fail(`the code with another DPoP key: ${refused}`);
 const tokens = await client.authorizationCodeGrant(config, new URL(back), {
   pkceCodeVerifier: code_verifier, expectedNonce: nonce, idTokenExpected: true,
 }, undefined, { DPoP });
@@ -77,5 +84,5 @@ const refreshed = await client.refreshTokenGrant(config, tokens.refresh_token, u
 if (refreshed.token_type?.toLowerCase() !== 'dpop') fail('the refreshed token is not DPoP-bound');
 r = await client.fetchProtectedResource(config, refreshed.access_token, api, 'GET', undefined, undefined, { DPoP });
 if (r.status !== 200) fail(`the API after refresh: ${r.status}`);
-console.log(`openid-client (FAPI 2.0): private_key_jwt, PAR, DPoP-bound tokens with server nonces;`,
+console.log(`openid-client (FAPI 2.0): private_key_jwt, PAR, a DPoP-bound code and tokens with server nonces;`,
   `userinfo ${JSON.stringify(info)}, API ${JSON.stringify(me)}, a bare Bearer token refused, refresh ok`);

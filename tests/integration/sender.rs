@@ -48,6 +48,13 @@ impl Server {
         self.metadata["token_endpoint"].as_str().unwrap().to_owned()
     }
 
+    fn par_endpoint(&self) -> String {
+        self.metadata["pushed_authorization_request_endpoint"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
     /// POSTs `form` to the token endpoint with `dpop` (a proof) if given.
     async fn post_token(&self, form: &[(&str, &str)], dpop: Option<&str>) -> reqwest::Response {
         let mut request = reqwest::Client::new()
@@ -509,6 +516,16 @@ async fn client_secret_jwt_is_an_hs256_assertion_made_with_the_secret() {
 
 /// Pushes an authorization request for the `confidential` client; its `request_uri`.
 async fn push(server: &Server, challenge: &str, extra: &[(&str, &str)]) -> (u16, Value) {
+    push_proven(server, challenge, extra, None).await
+}
+
+/// [`push`], with a DPoP proof if given.
+async fn push_proven(
+    server: &Server,
+    challenge: &str,
+    extra: &[(&str, &str)],
+    dpop: Option<&str>,
+) -> (u16, Value) {
     let mut form = vec![
         ("response_type", "code"),
         ("redirect_uri", REDIRECT),
@@ -520,17 +537,13 @@ async fn push(server: &Server, challenge: &str, extra: &[(&str, &str)]) -> (u16,
         ("client_secret", "s3cret+/:$"),
     ];
     form.extend_from_slice(extra);
-    let r = reqwest::Client::new()
-        .post(
-            server.metadata["pushed_authorization_request_endpoint"]
-                .as_str()
-                .unwrap(),
-        )
-        .form(&form)
-        .send()
-        .await
-        .unwrap();
-    json(r).await
+    let mut request = reqwest::Client::new()
+        .post(server.par_endpoint())
+        .form(&form);
+    if let Some(proof) = dpop {
+        request = request.header("DPoP", proof);
+    }
+    json(request.send().await.unwrap()).await
 }
 
 #[rocket::async_test]
@@ -784,5 +797,103 @@ scopes = ["profile"]
             && query_param(&location(&r), "error").as_deref() == Some("invalid_request"),
         "{}",
         r.status()
+    );
+}
+
+/// RFC 9449 §10: a code bound to a DPoP key, by `dpop_jkt` at `authorize` or by the proof on
+/// its pushed request, is redeemed only with a proof of that key: without one, or with
+/// another key's, it is refused and stays unspent. A pushed request whose `dpop_jkt` names
+/// another key than its proof's is refused.
+#[rocket::async_test]
+async fn codes_bound_to_a_dpop_key_need_a_proof_of_it() {
+    let key = Key::new();
+    let thief = Key::new();
+    let server = start(&key, "").await;
+    let browser = server.signed_in("alice").await;
+    let redeem = |code: String, verifier: String| {
+        let server = &server;
+        let (key, thief) = (&key, &thief);
+        async move {
+            let form = [
+                ("grant_type", "authorization_code"),
+                ("code", code.as_str()),
+                ("redirect_uri", REDIRECT),
+                ("client_id", "confidential"),
+                ("client_secret", "s3cret+/:$"),
+                ("code_verifier", verifier.as_str()),
+            ];
+            let endpoint = server.token_endpoint();
+            for proof in [None, Some(thief.proof("POST", &endpoint, None))] {
+                let (status, body) = json(server.post_token(&form, proof.as_deref()).await).await;
+                assert_eq!(
+                    (status, body["error"].as_str()),
+                    (400, Some("invalid_grant")),
+                    "{body}"
+                );
+            }
+            let proof = key.proof("POST", &endpoint, None);
+            let (status, body) = json(server.post_token(&form, Some(&proof)).await).await;
+            assert_eq!(status, 200, "{body}");
+            assert_eq!(body["token_type"], "DPoP");
+        }
+    };
+
+    // `dpop_jkt` at authorize.
+    let client = server.client("confidential", Some("s3cret+/:$"));
+    let (challenge, verifier) = oauth2::PkceCodeChallenge::new_random_sha256();
+    let (url, _) = client
+        .authorize_url(oauth2::CsrfToken::new_random)
+        .add_scope(oauth2::Scope::new("profile".into()))
+        .set_pkce_challenge(challenge)
+        .add_extra_param("dpop_jkt", key.thumbprint())
+        .url();
+    let query = server.consent(&browser, url.as_str(), "Accept").await;
+    redeem(query["code"].clone(), verifier.secret().clone()).await;
+
+    // A malformed `dpop_jkt` is refused at the client's redirect URI.
+    let (url, _) = client
+        .authorize_url(oauth2::CsrfToken::new_random)
+        .add_extra_param("dpop_jkt", "not a thumbprint")
+        .url();
+    let r = browser.get(url.as_str()).await;
+    assert_eq!(
+        query_param(&location(&r), "error").as_deref(),
+        Some("invalid_request")
+    );
+
+    // The proof on the pushed request binds the code.
+    let (challenge, verifier) = oauth2::PkceCodeChallenge::new_random_sha256();
+    let proof = key.proof("POST", &server.par_endpoint(), None);
+    let (status, pushed) = push_proven(&server, challenge.as_str(), &[], Some(&proof)).await;
+    assert_eq!(status, 201, "{pushed}");
+    let authorize = format!(
+        "{}/oauth/authorize?client_id=confidential&request_uri={}",
+        server.url,
+        urlencode(pushed["request_uri"].as_str().unwrap())
+    );
+    let query = server.consent(&browser, &authorize, "Accept").await;
+    redeem(query["code"].clone(), verifier.secret().clone()).await;
+
+    // A pushed `dpop_jkt` of another key than the proof's; a proof for another endpoint.
+    let jkt = thief.thumbprint();
+    let proof = key.proof("POST", &server.par_endpoint(), None);
+    let (status, body) = push_proven(
+        &server,
+        challenge.as_str(),
+        &[("dpop_jkt", &jkt)],
+        Some(&proof),
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_dpop_proof")),
+        "{body}"
+    );
+    let proof = key.proof("POST", &server.token_endpoint(), None);
+    let (status, body) = push_proven(&server, challenge.as_str(), &[], Some(&proof)).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_dpop_proof")),
+        "{body}"
     );
 }

@@ -21,6 +21,7 @@ fn grant(family: &str) -> CodeGrant {
         auth_time: Some(1_700_000_000),
         sid: Some("sid-1".into()),
         resources: vec!["https://api.example/mcp".into()],
+        dpop_jkt: Some("0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I".into()),
     }
 }
 

@@ -34,6 +34,8 @@ struct AuthzRequest<'s> {
     max_age: Option<String>,
     /// RFC 8707: the resources the tokens are for.
     resources: Vec<String>,
+    /// RFC 9449 §10: the DPoP key the code is bound to.
+    dpop_jkt: Option<String>,
 }
 
 impl AuthzRequest<'_> {
@@ -48,6 +50,7 @@ impl AuthzRequest<'_> {
             state: self.state.clone(),
             max_age: self.max_age.clone(),
             resources: self.resources.clone(),
+            dpop_jkt: self.dpop_jkt.clone(),
         }
     }
 }
@@ -161,8 +164,16 @@ async fn validate<'s>(
         // A grant is for this application's own API unless it names another.
         resources.push(state.resources.own.clone());
     }
+    let dpop_jkt = params.get("dpop_jkt");
+    if dpop_jkt.is_some_and(|jkt| !is_thumbprint(jkt)) {
+        return Err(fail(
+            "invalid_request",
+            "dpop_jkt is not a JWK SHA-256 thumbprint",
+        ));
+    }
     Ok(AuthzRequest {
         resources,
+        dpop_jkt: dpop_jkt.map(str::to_owned),
         client,
         redirect_uri,
         redirect_uri_given: params.get("redirect_uri").is_some(),
@@ -172,6 +183,14 @@ async fn validate<'s>(
         nonce: params.get("nonce").map(str::to_owned),
         max_age: params.get("max_age").map(str::to_owned),
     })
+}
+
+/// Whether `jkt` is a JWK SHA-256 thumbprint (RFC 7638): 32 bytes, base64url unpadded.
+fn is_thumbprint(jkt: &str) -> bool {
+    jkt.len() == 43
+        && jkt
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 /// Pushed requests (RFC 9126) where the server or the client requires them, and PKCE under
@@ -648,6 +667,7 @@ pub(super) async fn consent<'r>(
         auth_time,
         sid,
         resources: request.resources,
+        dpop_jkt: request.dpop_jkt,
     };
     state.note_use(&request.client).await;
     if let Err(e) = state.store.save_code(TokenHash::of(&code), grant).await {

@@ -32,6 +32,7 @@ pub(super) struct Shown {
     pub state: Option<String>,
     pub max_age: Option<String>,
     pub resources: Vec<String>,
+    pub dpop_jkt: Option<String>,
 }
 
 impl Shown {

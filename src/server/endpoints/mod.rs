@@ -317,3 +317,32 @@ pub(super) fn oauth_error<'r>(
         json!({ "error": error, "error_description": description }),
     )
 }
+
+/// The key of the request's DPoP proof (its thumbprint) for `endpoint` (`token`, `par`), if
+/// it has one; a refused proof is answered at once (`use_dpop_nonce` with a fresh `DPoP-Nonce`, or `invalid_dpop_proof`).
+pub(super) fn proof_key<'r>(
+    req: &'r Request<'_>,
+    state: &ServerState,
+    endpoint: &str,
+) -> Result<Option<String>, Box<Outcome<'r>>> {
+    let refuse = |e: crate::protocol::oidc::dpop::ProofError| {
+        let mut outcome = oauth_error(req, Status::BadRequest, e.code(), &e.to_string());
+        if let (Outcome::Success(response), Some(nonce)) = (&mut outcome, state.dpop.nonce()) {
+            response.set_header(Header::new("DPoP-Nonce", nonce));
+        }
+        Box::new(outcome)
+    };
+    let Some(raw) = crate::bearer::proof(req).map_err(refuse)? else {
+        return Ok(None);
+    };
+    let url = state.endpoint(endpoint);
+    let request = crate::protocol::oidc::dpop::Request {
+        method: "POST",
+        url: &url,
+        access_token: None,
+    };
+    match state.dpop.check(raw, &request, crate::util::now()) {
+        Ok(proof) => Ok(Some(proof.jkt)),
+        Err(e) => Err(refuse(e)),
+    }
+}

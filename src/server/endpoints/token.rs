@@ -7,7 +7,7 @@ use std::borrow::Cow;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use rocket::data::Data;
-use rocket::http::{Header, Status};
+use rocket::http::Status;
 use rocket::route::Outcome;
 use rocket::Request;
 use serde_json::json;
@@ -15,8 +15,7 @@ use sha2::{Digest, Sha256};
 
 use super::client_auth::authenticated_form;
 use super::device::Polled;
-use super::{json_response, oauth_error, requested_scopes, Params};
-use crate::protocol::oidc::dpop::{ProofError, Request as DpopRequest};
+use super::{json_response, oauth_error, proof_key, requested_scopes, Params};
 use crate::server::config::{AccessTokenFormat, GrantType, RegisteredClient};
 use crate::server::oidc::IdTokenFor;
 use crate::server::resources::INVALID_TARGET;
@@ -31,7 +30,7 @@ pub(super) async fn token<'r>(
 ) -> Outcome<'r> {
     // The proof first: a request sent again with a server nonce must find its client
     // assertion unspent.
-    let jkt = match proof_key(req, state) {
+    let jkt = match proof_key(req, state, "token") {
         Ok(jkt) => jkt,
         Err(outcome) => return *outcome,
     };
@@ -78,34 +77,6 @@ pub(super) async fn token<'r>(
         GrantType::RefreshToken => grant.refresh_token(&params).await,
         GrantType::ClientCredentials => grant.client_credentials(&params).await,
         GrantType::DeviceCode => grant.device_code(&params).await,
-    }
-}
-
-/// The key of the request's DPoP proof (its thumbprint), if it has one; a refused proof is
-/// answered at once (`use_dpop_nonce` with a fresh `DPoP-Nonce`, or `invalid_dpop_proof`).
-fn proof_key<'r>(
-    req: &'r Request<'_>,
-    state: &ServerState,
-) -> Result<Option<String>, Box<Outcome<'r>>> {
-    let refuse = |e: ProofError| {
-        let mut outcome = oauth_error(req, Status::BadRequest, e.code(), &e.to_string());
-        if let (Outcome::Success(response), Some(nonce)) = (&mut outcome, state.dpop.nonce()) {
-            response.set_header(Header::new("DPoP-Nonce", nonce));
-        }
-        Box::new(outcome)
-    };
-    let Some(raw) = crate::bearer::proof(req).map_err(refuse)? else {
-        return Ok(None);
-    };
-    let url = state.endpoint("token");
-    let request = DpopRequest {
-        method: "POST",
-        url: &url,
-        access_token: None,
-    };
-    match state.dpop.check(raw, &request, now()) {
-        Ok(proof) => Ok(Some(proof.jkt)),
-        Err(e) => Err(refuse(e)),
     }
 }
 
@@ -198,6 +169,12 @@ impl<'r> Grant<'r, '_> {
         }
         if !pkce_ok(&grant.challenge, params.get("code_verifier")) {
             return self.invalid_grant("PKCE verification failed");
+        }
+        // RFC 9449 §10: a code bound to a DPoP key needs a proof of it.
+        if let Some(bound) = &grant.dpop_jkt {
+            if !self.jkt.as_deref().is_some_and(|jkt| ct_eq(jkt, bound)) {
+                return self.invalid_grant("the code is bound to another DPoP key");
+            }
         }
         // Before the code is used: a refused resource must not burn it.
         let Some(audience) = self.audience(params, Some(&grant.resources)) else {

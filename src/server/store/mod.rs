@@ -60,6 +60,10 @@ pub struct CodeGrant {
     /// RFC 8707: the resources the authorization request named (the tokens' audience).
     #[serde(default)]
     pub resources: Vec<String>,
+    /// RFC 9449 §10: the thumbprint of the DPoP key the code is bound to (`dpop_jkt`, or
+    /// the pushed request's proof): the token request must prove that key.
+    #[serde(default)]
+    pub dpop_jkt: Option<String>,
 }
 
 fn named() -> bool {

@@ -164,16 +164,10 @@ async fn validate<'s>(
         // A grant is for this application's own API unless it names another.
         resources.push(state.resources.own.clone());
     }
-    let dpop_jkt = params.get("dpop_jkt");
-    if dpop_jkt.is_some_and(|jkt| !is_thumbprint(jkt)) {
-        return Err(fail(
-            "invalid_request",
-            "dpop_jkt is not a JWK SHA-256 thumbprint",
-        ));
-    }
+    let dpop_jkt = dpop_jkt(params).map_err(|why| fail("invalid_request", why))?;
     Ok(AuthzRequest {
         resources,
-        dpop_jkt: dpop_jkt.map(str::to_owned),
+        dpop_jkt,
         client,
         redirect_uri,
         redirect_uri_given: params.get("redirect_uri").is_some(),
@@ -185,12 +179,21 @@ async fn validate<'s>(
     })
 }
 
-/// Whether `jkt` is a JWK SHA-256 thumbprint (RFC 7638): 32 bytes, base64url unpadded.
-fn is_thumbprint(jkt: &str) -> bool {
-    jkt.len() == 43
-        && jkt
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+/// RFC 9449 §10: the key the code is to be bound to, a JWK SHA-256 thumbprint (RFC 7638:
+/// 32 bytes, base64url unpadded), if the request names one.
+fn dpop_jkt(params: &Params) -> Result<Option<String>, &'static str> {
+    match params.get("dpop_jkt") {
+        None => Ok(None),
+        Some(jkt)
+            if jkt.len() == 43
+                && jkt
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') =>
+        {
+            Ok(Some(jkt.to_owned()))
+        }
+        Some(_) => Err("dpop_jkt is not a JWK SHA-256 thumbprint"),
+    }
 }
 
 /// Pushed requests (RFC 9126) where the server or the client requires them, and PKCE under

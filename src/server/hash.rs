@@ -18,8 +18,14 @@ pub struct TokenHash(String);
 impl TokenHash {
     /// Hashes `secret`.
     pub fn of(secret: &str) -> Self {
+        const HEX: &[u8; 16] = b"0123456789abcdef";
         let digest = Sha256::digest(secret.as_bytes());
-        TokenHash(digest.iter().map(|b| format!("{b:02x}")).collect())
+        let mut hex = String::with_capacity(64);
+        for byte in digest {
+            hex.push(char::from(HEX[usize::from(byte >> 4)]));
+            hex.push(char::from(HEX[usize::from(byte & 0xf)]));
+        }
+        TokenHash(hex)
     }
 
     /// The hex digest.
